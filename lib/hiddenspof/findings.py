@@ -1,0 +1,104 @@
+"""The Finding type shared by every analysis, with severity rules and JSON/CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+__all__ = [
+    "CATEGORIES",
+    "SEVERITIES",
+    "Finding",
+    "severity_rank",
+    "sort_findings",
+    "findings_frame",
+    "findings_csv",
+    "neutralise_cell",
+]
+
+CATEGORIES = ("coupling", "silent_failure", "capacity", "data_quality")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def severity_rank(severity: str) -> int:
+    """0 for critical ... 4 for info; raises ValueError for an unknown severity."""
+    try:
+        return SEVERITIES.index(severity)
+    except ValueError:
+        raise ValueError(
+            f"unknown severity {severity!r}: expected one of {', '.join(SEVERITIES)}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the analyst should act on, explained by its evidence.
+
+    ``id`` is a stable key (``category:rule:subject``) so that two assessments
+    can be compared finding by finding without relying on the wording.
+    """
+
+    id: str
+    category: str
+    severity: str
+    title: str
+    assets: tuple[str, ...] = field(default_factory=tuple)
+    components: tuple[str, ...] = field(default_factory=tuple)
+    evidence: str = ""
+    recommendation: str = ""
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES:
+            raise ValueError(f"unknown finding category {self.category!r}: expected one of {CATEGORIES}")
+        severity_rank(self.severity)
+        object.__setattr__(self, "assets", tuple(sorted(set(self.assets))))
+        object.__setattr__(self, "components", tuple(sorted(set(self.components))))
+
+    def to_json(self) -> dict:
+        """The contract's JSON form (lists, not tuples)."""
+        d = asdict(self)
+        d["assets"] = list(self.assets)
+        d["components"] = list(self.components)
+        return d
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Most severe first, then by category and id: a total, repeatable order."""
+    return sorted(findings, key=lambda f: (severity_rank(f.severity), f.category, f.id))
+
+
+def findings_frame(findings: Iterable[Finding]):
+    """A pandas DataFrame, one row per finding, lists joined with '; '."""
+    import pandas as pd
+
+    rows = []
+    for f in sort_findings(findings):
+        d = f.to_json()
+        d["assets"] = "; ".join(f.assets)
+        d["components"] = "; ".join(f.components)
+        rows.append(d)
+    columns = ["id", "category", "severity", "title", "assets", "components", "evidence", "recommendation"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: object) -> object:
+    """Prefix text that a spreadsheet would run as a formula with a quote (CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def findings_csv(findings: Iterable[Finding]) -> str:
+    """CSV text of the findings, safe to open in a spreadsheet."""
+    frame = findings_frame(findings)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(frame.columns)
+    for row in frame.itertuples(index=False):
+        writer.writerow([neutralise_cell(v) for v in row])
+    return buf.getvalue()
