@@ -1,0 +1,245 @@
+"""The ``hiddenspof`` command: parses arguments, calls one library function, maps errors to exit codes.
+
+Exit codes follow ``docs/command-line.md``: 0 success, 1 invalid input or a
+failed environment, 2 usage error, 3 a finding at or above ``--fail-on``.
+No command prints a Python traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import HiddenspofError, InventoryError, UsageError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_FINDINGS = 0, 1, 2, 3
+
+
+def _print_problems(err: InventoryError, stream=None) -> None:
+    stream = stream or sys.stderr
+    for problem in err.problems:
+        print(problem, file=stream)
+    errors = sum(p.severity == "error" for p in err.problems)
+    print(f"{errors} problem{'s' if errors != 1 else ''} found.", file=stream)
+
+
+def _load(path: str):
+    from .inventory import load
+
+    return load(path)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Load an inventory and print every problem (and warning)."""
+    try:
+        inv = _load(args.path)
+    except InventoryError as err:
+        _print_problems(err, sys.stdout)
+        return EXIT_INVALID
+    for warning in inv.warnings:
+        print(warning)
+    counts = f"{len(inv.components)} components, {len(inv.dependencies)} dependencies, {len(inv.backups)} backups, {len(inv.backup_runs)} job runs, {len(inv.restore_tests)} restore tests"
+    print(f"{args.path}: valid ({counts}; as_of {inv.meta.as_of.isoformat()}).")
+    return EXIT_OK
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Run every analysis and write the contract's JSON."""
+    from . import analysis
+    from .findings import severity_rank
+
+    try:
+        inv = _load(args.path)
+    except InventoryError as err:
+        _print_problems(err)
+        return EXIT_INVALID
+    result = analysis.analyze(inv)
+    text = analysis.dumps(result)
+    if args.json in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        _atomic_write(Path(args.json), text)
+    if args.fail_on:
+        limit = severity_rank(args.fail_on)
+        worst = [f for f in result["findings"] if severity_rank(f["severity"]) <= limit]
+        if worst:
+            print(f"{len(worst)} finding(s) at or above '{args.fail_on}'.", file=sys.stderr)
+            return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write a text file through a temporary file and a rename: never half written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Render every environment's notebooks into a report folder."""
+    from . import report
+
+    return report.render(args.paths, args.out, jobs=args.jobs, scheduler=args.scheduler, baseline=args.baseline)
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    """Write a blank intake workbook."""
+    from . import template
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"the template is an Excel workbook: OUT must end in .xlsx (got '{args.out}')")
+    template.write_template(out)
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    """Write a synthetic estate as a CSV folder."""
+    from . import synth
+
+    if args.components < 10:
+        raise UsageError(f"--components must be at least 10 (got {args.components})")
+    synth.write_estate(args.out, args.components, seed=args.seed)
+    print(f"wrote {args.out}")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import an inventory from what the client already has."""
+    from . import importers
+
+    result = importers.run(args.format, args.sources, args.out, into=args.into)
+    if result is not None:
+        summary = getattr(result, "summary", None)
+        print(summary() if callable(summary) else f"wrote {args.out}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export the dependency graph (GraphML) or fault trees (Open-PSA MEF)."""
+    from . import exchange
+
+    try:
+        inv = _load(args.path)
+    except InventoryError as err:
+        _print_problems(err)
+        return EXIT_INVALID
+    if args.format == "graphml":
+        exchange.write_graphml(inv, args.out)
+    else:
+        skipped = exchange.write_mef(inv, args.out, asset=args.asset) or []
+        for item in skipped:
+            print(f"skipped: {item}", file=sys.stderr)
+    print(f"wrote {args.out}")
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare two assessments: what improved and what regressed."""
+    from . import compare
+
+    result = compare.compare(args.old, args.new)
+    if args.json:
+        import json
+
+        text = json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        if args.json == "-":
+            sys.stdout.write(text)
+            return EXIT_OK
+        _atomic_write(Path(args.json), text)
+    print(compare.format_text(result))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="hiddenspof",
+        description="Resilience assessment workbook: find backups that fail together with what they protect.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("validate", help="load an inventory (folder, .xlsx or .yaml) and print every problem")
+    p.add_argument("path", help="inventory: a folder with inventory.yaml and CSV files, an .xlsx workbook or a .yaml file")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("analyze", help="run every analysis and write the analysis JSON")
+    p.add_argument("path", help="inventory path")
+    p.add_argument("--json", metavar="OUT", help="where to write the JSON ('-' or absent: standard output)")
+    p.add_argument("--fail-on", metavar="SEVERITY", choices=["critical", "high", "medium", "low", "info"],
+                   help="exit 3 when a finding is at or above this severity")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("report", help="render each environment's notebooks into DIR and write DIR/index.html")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="inventory paths, one per environment")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="environments rendered in parallel processes")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="submit environments to this Dask distributed scheduler")
+    p.add_argument("--baseline", metavar="DIR", help="an earlier report folder: adds a comparison section")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("template", help="write a blank intake workbook with every sheet, column and allowed value")
+    p.add_argument("out", metavar="OUT.xlsx")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("synth", help="write a synthetic but realistic inventory as a CSV folder")
+    p.add_argument("out", metavar="OUT")
+    p.add_argument("--components", type=int, required=True, metavar="N", help="about how many components")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (same seed, same estate)")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("import", help="write a CSV-folder inventory from compose, kubernetes, backstage or cmdb sources")
+    p.add_argument("format", choices=["compose", "kubernetes", "backstage", "cmdb"])
+    p.add_argument("sources", nargs="+", metavar="SRC")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--into", metavar="EXISTING", help="merge into this existing CSV-folder inventory, keeping hand edits")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export the dependency graph as GraphML or fault trees as Open-PSA MEF")
+    p.add_argument("format", choices=["graphml", "mef"])
+    p.add_argument("path", help="inventory path")
+    p.add_argument("out", metavar="OUT")
+    p.add_argument("--asset", metavar="ID", help="mef only: just this asset's fault tree")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("compare", help="what improved and regressed between two assessments")
+    p.add_argument("old", metavar="OLD", help="analysis JSON or inventory")
+    p.add_argument("new", metavar="NEW", help="analysis JSON or inventory")
+    p.add_argument("--json", metavar="OUT", help="also write the comparison as JSON")
+    p.set_defaults(func=cmd_compare)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InventoryError as err:
+        _print_problems(err)
+        return EXIT_INVALID
+    except UsageError as err:
+        print(f"hiddenspof {args.command}: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except HiddenspofError as err:
+        print(f"hiddenspof {args.command}: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (OSError, ValueError) as err:
+        print(f"hiddenspof {args.command}: {err}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,1016 @@
+"""Reading, normalising and validating an inventory from a CSV folder, an Excel workbook or YAML.
+
+The format is the contract in ``docs/inventory-format.md``. ``load`` reads any
+of the three containers into one :class:`Inventory`; the same inventory in any
+container gives an equal ``Inventory``. Validation collects every problem
+before failing, so the analyst fixes a file in one pass. Loading never writes
+to the input; YAML is read with the safe loader only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .errors import InventoryError, Problem
+
+__all__ = [
+    "KINDS",
+    "TABLES",
+    "THREAT_MODES",
+    "Inventory",
+    "Metadata",
+    "Scenario",
+    "load",
+    "from_mapping",
+    "save",
+]
+
+KINDS = (
+    "service", "datastore", "backup", "backup_store", "recovery_tool", "identity",
+    "credentials", "network", "dns", "control_plane", "kms", "monitoring", "alerting",
+    "site", "region", "account", "provider", "team", "other",
+)
+METHODS = ("snapshot", "replica", "dump", "file_copy", "image", "tape", "object_copy", "other")
+VERIFICATIONS = ("none", "job_status", "checksum", "restore_test", "dr_drill")
+RUN_STATUSES = ("success", "warning", "failed")
+TEST_RESULTS = ("pass", "partial", "fail")
+TEST_SCOPES = ("file", "full", "dr_drill")
+THREAT_MODES = (
+    "site_loss", "region_loss", "provider_loss", "account_loss", "identity_outage",
+    "control_plane_outage", "credential_compromise", "logical_corruption",
+)
+META_KEYS = ("name", "as_of", "organisation", "description", "scenarios")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its type, whether it must be filled, and its meaning."""
+
+    name: str
+    type: str  # text, id, float, int, bool, enum, date, datetime
+    required: bool = False
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+
+
+def _c(name, type_, required=False, help="", choices=(), minimum=None, maximum=None, exclusive=False):
+    return Column(name, type_, required, help, tuple(choices), minimum, maximum, exclusive)
+
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "components": (
+        _c("id", "id", True, "stable identifier used everywhere else"),
+        _c("name", "text", help="label; defaults to id"),
+        _c("kind", "enum", True, "what the component is", KINDS),
+        _c("tier", "int", help="business criticality, 1 = most critical", minimum=1, maximum=4),
+        _c("rto_hours", "float", help="recovery time objective (hours)", minimum=0),
+        _c("rpo_hours", "float", help="recovery point objective (hours)", minimum=0),
+        _c("data_gb", "float", help="data that a full restore must move (GB)", minimum=0),
+        _c("failure_probability", "float", help="chance of failing within a year (defaults by kind)", minimum=0, maximum=1),
+        _c("throughput_mb_s", "float", help="the most restore traffic this component can carry (MB/s)", minimum=0, exclusive=True),
+        _c("max_parallel_restores", "int", help="how many restores may use this component at once", minimum=1),
+        _c("owner", "text", help="free text"),
+        _c("location", "text", help="free text"),
+        _c("notes", "text", help="free text"),
+    ),
+    "dependencies": (
+        _c("component", "id", True, "the component that needs something"),
+        _c("depends_on", "id", True, "what it needs"),
+        _c("kind", "text", help="runtime, storage, network, identity, control, location, keys, monitoring, alerting, restore, ..."),
+        _c("group", "text", help="redundancy group label; rows of one component sharing a label form a group"),
+        _c("needs", "int", help="how many members of the group must be up (default 1)", minimum=1),
+        _c("notes", "text", help="free text"),
+    ),
+    "backups": (
+        _c("id", "id", True, "the backup (also a component, kind backup)"),
+        _c("protects", "id", True, "the asset it can restore"),
+        _c("method", "enum", help="how the copy is made", choices=METHODS),
+        _c("schedule_hours", "float", help="expected time between runs (hours)", minimum=0, exclusive=True),
+        _c("retention_days", "float", help="how long copies are kept (days)", minimum=0, exclusive=True),
+        _c("immutable", "bool", help="cannot be altered or deleted before expiry, even by an administrator"),
+        _c("offline", "bool", help="not reachable from the network or credentials of production"),
+        _c("verification", "enum", help="the strongest check routinely done", choices=VERIFICATIONS),
+        _c("alert_channel", "id", help="component where a failed run is reported"),
+        _c("restore_to", "id", help="where a restore lands; empty = where the asset runs now"),
+        _c("size_gb", "float", help="size of a full restore (GB); defaults to the asset's data_gb", minimum=0),
+        _c("restore_mb_s", "float", help="rate of one restore from this backup on its own (MB/s)", minimum=0, exclusive=True),
+        _c("notes", "text", help="free text"),
+    ),
+    "backup_runs": (
+        _c("backup", "id", True, "backup id"),
+        _c("started_at", "datetime", True, "ISO date-time the run started"),
+        _c("finished_at", "datetime", help="ISO date-time the run finished"),
+        _c("status", "enum", True, "outcome the job reported", RUN_STATUSES),
+        _c("size_gb", "float", help="size the run reported (GB)", minimum=0),
+        _c("message", "text", help="free text"),
+    ),
+    "restore_tests": (
+        _c("backup", "id", True, "backup id"),
+        _c("tested_at", "date", True, "ISO date of the test"),
+        _c("result", "enum", True, "outcome", TEST_RESULTS),
+        _c("scope", "enum", help="what was restored", choices=TEST_SCOPES),
+        _c("restored_gb", "float", help="data restored (GB)", minimum=0),
+        _c("duration_hours", "float", help="how long the restore took (hours)", minimum=0),
+        _c("notes", "text", help="free text"),
+    ),
+}
+REQUIRED_TABLES = ("components", "dependencies", "backups")
+OPTIONAL_TABLES = ("backup_runs", "restore_tests")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named disaster scenario: the components that fail together."""
+
+    name: str
+    fail: tuple[str, ...]
+    mode: str | None = None
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """The inventory's metadata: what the environment is and the assessment date."""
+
+    name: str
+    as_of: dt.date
+    organisation: str | None = None
+    description: str | None = None
+    scenarios: tuple[Scenario, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Inventory:
+    """A validated, normalised inventory: metadata plus one DataFrame per table."""
+
+    meta: Metadata
+    components: pd.DataFrame
+    dependencies: pd.DataFrame
+    backups: pd.DataFrame
+    backup_runs: pd.DataFrame
+    restore_tests: pd.DataFrame
+    source: str = ""
+    warnings: tuple[Problem, ...] = field(default_factory=tuple)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The table called ``name`` (components, dependencies, backups, backup_runs, restore_tests)."""
+        return getattr(self, name)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Inventory):
+            return NotImplemented
+        return self.meta == other.meta and all(
+            _frames_equal(self.table(t), other.table(t)) for t in TABLES
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return False
+    return a.reset_index(drop=True).equals(b.reset_index(drop=True))
+
+
+# --------------------------------------------------------------------------------------
+# Reading the containers into raw tables (every cell a string, "" when empty)
+
+
+@dataclass
+class _Raw:
+    """A table as read: canonical strings, human row numbers, where it came from."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    file: str
+    sheet: str | None = None
+
+
+@dataclass
+class _Read:
+    meta: dict[str, Any]
+    meta_file: str
+    meta_rows: dict[str, int]
+    tables: dict[str, _Raw]
+    problems: list[Problem]
+
+
+def _cell_text(value: Any) -> str:
+    """The canonical text of a cell value from any container (so containers compare equal)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float)) for v in value):
+        return ";".join(_cell_text(v) for v in value)
+    raise TypeError(type(value).__name__)
+
+
+def _read_csv(path: Path, display: str, problems: list[Problem]) -> _Raw | None:
+    try:
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
+            skip_blank_lines=True, skipinitialspace=False,
+        )
+    except pd.errors.EmptyDataError:
+        problems.append(Problem(display, None, None, None, "a header row naming the columns (the file is empty)"))
+        return None
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        problems.append(Problem(display, None, None, None, f"a readable UTF-8 CSV file ({_short(exc)})"))
+        return None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame = frame.apply(lambda s: s.str.strip()) if len(frame.columns) else frame
+    return _Raw(frame, np.arange(len(frame)) + 2, display)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _read_meta_yaml(path: Path, display: str, problems: list[Problem]) -> tuple[dict, dict]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(display, None, None, None, f"a readable UTF-8 YAML file ({_short(exc)})"))
+        return {}, {}
+    data, lines = _parse_yaml(text, display, problems)
+    return data, lines
+
+
+class _LineLoader(yaml.SafeLoader):
+    """The safe loader, recording the line where each mapping starts (key ``__line__``)."""
+
+    def construct_mapping(self, node, deep=False):  # noqa: D401 - loader hook
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping["__line__"] = node.start_mark.line + 1
+        return mapping
+
+
+def _parse_yaml(text: str, display: str, problems: list[Problem]) -> tuple[dict, dict]:
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        problems.append(Problem(display, row, None, None, f"valid YAML ({getattr(exc, 'problem', None) or _short(exc)})"))
+        return {}, {}
+    except (TypeError, ValueError) as exc:  # e.g. unhashable keys
+        problems.append(Problem(display, None, None, None, f"valid YAML ({_short(exc)})"))
+        return {}, {}
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        problems.append(Problem(display, 1, None, None, "a mapping of keys at the top level"))
+        return {}, {}
+    lines = {}
+    top_line = data.pop("__line__", None)
+    for key in list(data):
+        if not isinstance(key, str):
+            problems.append(Problem(display, top_line, None, str(key), "text keys at the top level"))
+            data.pop(key)
+    return data, lines
+
+
+def _strip_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_strip_lines(v) for v in value]
+    return value
+
+
+def _records_to_raw(records: Any, display: str, sheet: str, problems: list[Problem]) -> _Raw | None:
+    """A YAML list of mappings as a raw table (row = the line where the entry starts)."""
+    if records is None:
+        records = []
+    if not isinstance(records, list):
+        problems.append(Problem(display, None, sheet, None, f"a list of mappings under '{sheet}'"))
+        return None
+    columns: list[str] = []
+    rows: list[int] = []
+    cells: list[dict[str, str]] = []
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            problems.append(Problem(display, None, sheet, _cell_safe(record), f"entry {index + 1} of '{sheet}' to be a mapping of column: value"))
+            continue
+        line = record.get("__line__")
+        row: dict[str, str] = {}
+        for key, value in record.items():
+            if key == "__line__":
+                continue
+            col = str(key).strip().lower()
+            try:
+                row[col] = _cell_text(value)
+            except TypeError:
+                problems.append(Problem(display, line, col, _cell_safe(value), "a single value (text, number, boolean or date), not a nested structure", sheet))
+                row[col] = ""
+            if col not in columns:
+                columns.append(col)
+        rows.append(line if isinstance(line, int) else index + 2)
+        cells.append(row)
+    frame = pd.DataFrame([[r.get(c, "") for c in columns] for r in cells], columns=columns, dtype=object)
+    return _Raw(frame.astype(object), np.array(rows, dtype=int), display, sheet)
+
+
+def _cell_safe(value: Any) -> str:
+    text = _strip_lines(value)
+    s = str(text)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+def _read_folder(path: Path) -> _Read:
+    problems: list[Problem] = []
+    meta_path = path / "inventory.yaml"
+    meta_display = str(meta_path)
+    meta: dict = {}
+    if not meta_path.exists():
+        problems.append(Problem(meta_display, None, None, None, "an inventory.yaml file with name and as_of (metadata of the folder)"))
+    else:
+        meta, _ = _read_meta_yaml(meta_path, meta_display, problems)
+    tables: dict[str, _Raw] = {}
+    for name in TABLES:
+        csv_path = path / f"{name}.csv"
+        if not csv_path.exists():
+            if name in REQUIRED_TABLES:
+                problems.append(Problem(str(csv_path), None, None, None, f"the required table '{name}' (a CSV file with a header row; it may have no data rows)"))
+            continue
+        raw = _read_csv(csv_path, str(csv_path), problems)
+        if raw is not None:
+            tables[name] = raw
+    # tables in the metadata file are a mistake worth naming
+    for name in TABLES:
+        if name in meta:
+            problems.append(Problem(meta_display, None, None, name, f"only metadata keys in inventory.yaml; table '{name}' belongs in {name}.csv", severity="warning"))
+            meta.pop(name)
+    return _Read(meta, meta_display, {}, tables, problems)
+
+
+def _read_yaml_file(path: Path) -> _Read:
+    problems: list[Problem] = []
+    display = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(display, None, None, None, f"a readable UTF-8 YAML file ({_short(exc)})"))
+        return _Read({}, display, {}, {}, problems)
+    data, _ = _parse_yaml(text, display, problems)
+    tables: dict[str, _Raw] = {}
+    meta: dict = {}
+    for key, value in data.items():
+        if key in TABLES:
+            raw = _records_to_raw(value, display, key, problems)
+            if raw is not None:
+                raw.sheet = None
+                tables[key] = raw
+        else:
+            meta[key] = value
+    for name in REQUIRED_TABLES:
+        if name not in data:
+            problems.append(Problem(display, None, None, None, f"the required table '{name}' (a top-level key with a list of mappings; it may be an empty list [])"))
+    return _Read(meta, display, {}, tables, problems)
+
+
+def _read_xlsx(path: Path) -> _Read:
+    import openpyxl
+
+    problems: list[Problem] = []
+    display = str(path)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a bad file
+        problems.append(Problem(display, None, None, None, f"a readable Excel .xlsx workbook ({_short(exc)})"))
+        return _Read({}, display, {}, {}, problems)
+    try:
+        sheets = {name.strip().lower(): book[name] for name in book.sheetnames}
+        tables: dict[str, _Raw] = {}
+        for name in TABLES:
+            if name not in sheets:
+                if name in REQUIRED_TABLES:
+                    problems.append(Problem(display, None, None, None, f"the required sheet '{name}' (a header row; it may have no data rows)", sheet=name))
+                continue
+            tables[name] = _sheet_to_raw(sheets[name], display, name, problems)
+        meta: dict = {}
+        if "inventory" not in sheets:
+            problems.append(Problem(display, None, None, None, "a sheet 'inventory' with columns key, value holding name and as_of", sheet="inventory"))
+        else:
+            raw = _sheet_to_raw(sheets["inventory"], display, "inventory", problems, canonical=False)
+            cols = list(raw.frame.columns)
+            if "key" not in cols or "value" not in cols:
+                problems.append(Problem(display, 1, None, ", ".join(cols), "the columns 'key' and 'value'", sheet="inventory"))
+            else:
+                for key, value, row in zip(raw.frame["key"], raw.frame["value"], raw.rows):
+                    if key is None or str(key).strip() == "":
+                        continue
+                    key = str(key).strip().lower()
+                    if key == "scenarios" and isinstance(value, str):
+                        try:
+                            value = yaml.safe_load(value)
+                        except yaml.YAMLError:
+                            problems.append(Problem(display, int(row), "value", _cell_safe(value), "scenarios as YAML text: a list of {name, fail, mode}", sheet="inventory"))
+                            continue
+                        if isinstance(value, dict) and "scenarios" in value:
+                            value = value["scenarios"]
+                    meta[key] = value
+    finally:
+        book.close()
+    return _Read(meta, display + "[inventory]", {}, tables, problems)
+
+
+def _sheet_to_raw(ws, display: str, sheet: str, problems: list[Problem], canonical: bool = True) -> _Raw:
+    values = list(ws.iter_rows(values_only=True))
+    if not values:
+        return _Raw(pd.DataFrame(dtype=object), np.array([], dtype=int), display, sheet)
+    header = ["" if v is None else str(v).strip().lower() for v in values[0]]
+    while header and header[-1] == "":
+        header.pop()
+    rows, data = [], []
+    for number, row in enumerate(values[1:], start=2):
+        cells = list(row[: len(header)]) + [None] * max(0, len(header) - len(row))
+        if all(c is None or (isinstance(c, str) and c.strip() == "") for c in cells):
+            continue
+        if canonical:
+            out = []
+            for col, c in zip(header, cells):
+                try:
+                    out.append(_cell_text(c))
+                except TypeError:
+                    problems.append(Problem(display, number, col, str(c), "a plain cell value", sheet))
+                    out.append("")
+            cells = out
+        rows.append(number)
+        data.append(cells)
+    frame = pd.DataFrame(data, columns=header, dtype=object)
+    return _Raw(frame, np.array(rows, dtype=int), display, sheet)
+
+
+# --------------------------------------------------------------------------------------
+# Converting raw text to typed columns, collecting problems
+
+
+def _type_expected(col: Column) -> str:
+    if col.type == "enum":
+        return "one of " + ", ".join(col.choices)
+    if col.type == "bool":
+        return "a boolean (true/false, yes/no, 1/0)"
+    if col.type == "date":
+        return "an ISO date (YYYY-MM-DD)"
+    if col.type == "datetime":
+        return "an ISO date-time (YYYY-MM-DDTHH:MM[:SS][+zone])"
+    if col.type in ("float", "int"):
+        noun = "a whole number" if col.type == "int" else "a number"
+        bounds = []
+        if col.minimum is not None:
+            bounds.append((">" if col.exclusive_minimum else ">=") + f" {_fmt_num(col.minimum)}")
+        if col.maximum is not None:
+            bounds.append(f"<= {_fmt_num(col.maximum)}")
+        return noun + (" " + " and ".join(bounds) if bounds else "")
+    return "text"
+
+
+def _fmt_num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+def _convert(raw: _Raw, col: Column, problems: list[Problem]) -> pd.Series:
+    """Typed values of one column; bad cells are reported and become missing."""
+    text = raw.frame[col.name].astype(object).map(lambda v: "" if v is None else str(v).strip())
+    empty = text == ""
+    bad = pd.Series(False, index=text.index)
+    expected = _type_expected(col)
+    if col.type in ("text", "id"):
+        out = pd.Series([v if v != "" else None for v in text], index=text.index, dtype=object)
+    elif col.type == "enum":
+        lowered = text.str.lower()
+        bad = ~empty & ~lowered.isin(col.choices)
+        keep = (~empty & ~bad).to_numpy()
+        out = pd.Series([v if k else None for v, k in zip(lowered, keep)], index=text.index, dtype=object)
+        for idx in np.flatnonzero(bad.to_numpy()):
+            value = text.iloc[idx]
+            hint = difflib.get_close_matches(value.lower(), col.choices, n=1, cutoff=0.5)
+            exp = expected + (f" (did you mean '{hint[0]}'?)" if hint else "")
+            problems.append(Problem(raw.file, int(raw.rows[idx]), col.name, value, exp, raw.sheet))
+        bad[:] = False  # already reported
+    elif col.type == "bool":
+        lowered = text.str.lower()
+        is_true = lowered.isin(_TRUE)
+        is_false = lowered.isin(_FALSE)
+        bad = ~empty & ~is_true & ~is_false
+        out = pd.Series(is_true.to_numpy(), index=text.index, dtype=bool)
+    elif col.type in ("float", "int"):
+        numbers = pd.to_numeric(text.where(~empty, None), errors="coerce").astype("float64")
+        finite = np.isfinite(numbers.to_numpy())
+        bad = ~empty & ~pd.Series(finite, index=text.index)
+        ok = ~empty & ~bad
+        if col.type == "int":
+            bad |= ok & (numbers != np.floor(numbers))
+        if col.minimum is not None:
+            below = numbers <= col.minimum if col.exclusive_minimum else numbers < col.minimum
+            bad |= ok & below
+        if col.maximum is not None:
+            bad |= ok & (numbers > col.maximum)
+        numbers = numbers.where(~empty & ~bad)
+        out = numbers.round().astype("Int64") if col.type == "int" else numbers
+    elif col.type == "datetime":
+        stamps = pd.to_datetime(text.where(~empty, None), format="ISO8601", errors="coerce", utc=True)
+        bad = ~empty & stamps.isna()
+        out = stamps.dt.tz_convert(None).astype("datetime64[ns]")
+    elif col.type == "date":
+        stamps = pd.to_datetime(text.where(~empty, None), format="ISO8601", errors="coerce", utc=True)
+        bad = ~empty & stamps.isna()
+        out = stamps.dt.tz_convert(None).dt.floor("D").astype("datetime64[ns]")
+    else:  # pragma: no cover - programming error
+        raise AssertionError(col.type)
+    for idx in np.flatnonzero(bad.to_numpy()):
+        problems.append(Problem(raw.file, int(raw.rows[idx]), col.name, text.iloc[idx], expected, raw.sheet))
+    if col.required:
+        for idx in np.flatnonzero(empty.to_numpy()):
+            problems.append(Problem(raw.file, int(raw.rows[idx]), col.name, "", expected + " (this column is required)", raw.sheet))
+    out.index = range(len(out))
+    return out
+
+
+def _empty_table(name: str) -> pd.DataFrame:
+    raw = _Raw(pd.DataFrame({c.name: pd.Series([], dtype=object) for c in TABLES[name]}), np.array([], dtype=int), "")
+    return _normalise(name, raw, [])
+
+
+def _normalise(name: str, raw: _Raw, problems: list[Problem]) -> pd.DataFrame:
+    """Typed DataFrame of a table with every contract column, extra columns kept as text."""
+    columns = TABLES[name]
+    known = {c.name for c in columns}
+    present = list(raw.frame.columns)
+    seen: set[str] = set()
+    for col in present:
+        if col in seen:
+            problems.append(Problem(raw.file, 1, col, col, "each column once (this header appears twice)", raw.sheet))
+        seen.add(col)
+    if len(seen) != len(present):
+        raw.frame = raw.frame.loc[:, ~raw.frame.columns.duplicated()]
+    for col in columns:
+        if col.required and col.name not in seen:
+            problems.append(Problem(raw.file, 1, col.name, None, f"the required column '{col.name}' ({col.help})", raw.sheet))
+    for col in present:
+        if col not in known and col != "":
+            hint = difflib.get_close_matches(col, sorted(known), n=1, cutoff=0.7)
+            problems.append(Problem(
+                raw.file, 1, col, None,
+                "a known column (this one is kept as text but not used" + (f"; did you mean '{hint[0]}'?)" if hint else ")"),
+                raw.sheet, severity="warning",
+            ))
+    data: dict[str, pd.Series] = {}
+    n = len(raw.frame)
+    for col in columns:
+        if col.name in seen:
+            data[col.name] = _convert(raw, col, problems)
+        else:
+            filler = _Raw(pd.DataFrame({col.name: [""] * n}, dtype=object), raw.rows, raw.file, raw.sheet)
+            data[col.name] = _convert(filler, Column(col.name, col.type, False, col.help, col.choices, col.minimum, col.maximum, col.exclusive_minimum), [])
+    for col in present:
+        if col not in known and col != "":
+            data[col] = pd.Series([None if v is None or str(v).strip() == "" else str(v).strip() for v in raw.frame[col]], dtype=object)
+    frame = pd.DataFrame(data, index=range(n))
+    return frame
+
+
+# --------------------------------------------------------------------------------------
+# Cross-table validation
+
+
+def _check_tables(tables: dict[str, pd.DataFrame], raws: dict[str, _Raw], problems: list[Problem]) -> None:
+    comps = tables["components"]
+    craw = raws.get("components")
+    backups = tables["backups"]
+    braw = raws.get("backups")
+
+    def where(raw: _Raw | None, i: int) -> tuple[str, int | None, str | None]:
+        if raw is None:
+            return "", None, None
+        return raw.file, int(raw.rows[i]), raw.sheet
+
+    # duplicate component ids
+    first_row: dict[str, int] = {}
+    comp_kind: dict[str, str | None] = {}
+    for i, (cid, kind) in enumerate(zip(comps["id"], comps["kind"])):
+        if cid is None:
+            continue
+        f, r, s = where(craw, i)
+        if cid in first_row:
+            problems.append(Problem(f, r, "id", cid, f"a unique id (already used on row {first_row[cid]})", s))
+        else:
+            first_row[cid] = r
+            comp_kind[cid] = kind
+    # backups: duplicate ids, kind clashes
+    backup_first: dict[str, int] = {}
+    for i, bid in enumerate(backups["id"]):
+        if bid is None:
+            continue
+        f, r, s = where(braw, i)
+        if bid in backup_first:
+            problems.append(Problem(f, r, "id", bid, f"a unique backup id (already used on row {backup_first[bid]})", s))
+            continue
+        backup_first[bid] = r
+        if bid in comp_kind and comp_kind[bid] not in (None, "backup"):
+            problems.append(Problem(f, r, "id", bid, f"a backup id that is not also a component of kind '{comp_kind[bid]}' in components (a backup is a component of kind 'backup')", s))
+    all_ids = set(comp_kind) | set(backup_first)
+    backup_ids = set(backup_first)
+
+    def check_refs(table: str, column: str, universe: set[str], what: str) -> None:
+        frame = tables[table]
+        raw = raws.get(table)
+        if column not in frame or raw is None:
+            return
+        values = frame[column]
+        missing = values.notna() & ~values.isin(universe)
+        for i in np.flatnonzero(missing.to_numpy()):
+            value = values.iloc[i]
+            hint = difflib.get_close_matches(value, sorted(universe), n=1, cutoff=0.8)
+            f, r, s = where(raw, i)
+            problems.append(Problem(f, r, column, value, what + (f" (did you mean '{hint[0]}'?)" if hint else ""), s))
+
+    check_refs("dependencies", "component", all_ids, "the id of a component or backup")
+    check_refs("dependencies", "depends_on", all_ids, "the id of a component or backup")
+    check_refs("backups", "protects", all_ids, "the id of an existing component (the asset this backup restores)")
+    check_refs("backups", "alert_channel", all_ids, "the id of a component (where failed runs are reported)")
+    check_refs("backups", "restore_to", all_ids, "the id of a component (where a restore lands)")
+    check_refs("backup_runs", "backup", backup_ids, "the id of a backup in the backups table")
+    check_refs("restore_tests", "backup", backup_ids, "the id of a backup in the backups table")
+
+    # backups: restore_to the asset itself, protecting itself
+    for i, (bid, prot, target) in enumerate(zip(backups["id"], backups["protects"], backups["restore_to"])):
+        f, r, s = where(braw, i)
+        if bid is not None and prot == bid:
+            problems.append(Problem(f, r, "protects", prot, "an asset other than the backup itself", s))
+        if target is not None and target == prot:
+            problems.append(Problem(f, r, "restore_to", target, "a restore target other than the asset itself (a path that needs the asset up never restores it)", s, severity="warning"))
+
+    # dependencies
+    deps = tables["dependencies"]
+    draw = raws.get("dependencies")
+    seen_rows: dict[tuple, int] = {}
+    group_needs: dict[tuple[str, str], tuple[int, int]] = {}
+    group_size: dict[tuple[str, str], int] = {}
+    group_first: dict[tuple[str, str], int] = {}
+    for i, (comp, target, group, needs) in enumerate(zip(deps["component"], deps["depends_on"], deps["group"], deps["needs"])):
+        f, r, s = where(draw, i)
+        if comp is None or target is None:
+            continue
+        if comp == target:
+            problems.append(Problem(f, r, "depends_on", target, "a component other than the one that depends on it (a component cannot depend on itself)", s))
+        key = (comp, target, group)
+        if key in seen_rows:
+            problems.append(Problem(f, r, "depends_on", target, f"each dependency once (same component, depends_on and group as row {seen_rows[key]})", s))
+        else:
+            seen_rows[key] = r
+        if group is None:
+            if needs is not pd.NA and not pd.isna(needs):
+                problems.append(Problem(f, r, "needs", str(needs), "needs only on rows with a group (ignored here)", s, severity="warning"))
+            continue
+        gk = (comp, group)
+        group_size[gk] = group_size.get(gk, 0) + 1
+        group_first.setdefault(gk, r)
+        if not pd.isna(needs):
+            if gk in group_needs and group_needs[gk][0] != int(needs):
+                problems.append(Problem(f, r, "needs", str(int(needs)), f"the same needs on every row of group '{group}' of '{comp}' (row {group_needs[gk][1]} says {group_needs[gk][0]})", s))
+            group_needs.setdefault(gk, (int(needs), r))
+    for gk, (needs, row) in group_needs.items():
+        if needs > group_size[gk]:
+            f, _, s = where(draw, 0)
+            problems.append(Problem(f, row, "needs", str(needs), f"at most {group_size[gk]}, the number of members of group '{gk[1]}' of '{gk[0]}'", s))
+
+    # runs: finished before started
+    runs = tables["backup_runs"]
+    rraw = raws.get("backup_runs")
+    if rraw is not None and len(runs):
+        negative = (runs["finished_at"] < runs["started_at"]).fillna(False).to_numpy(dtype=bool)
+        for i in np.flatnonzero(negative):
+            f, r, s = where(rraw, i)
+            problems.append(Problem(f, r, "finished_at", _iso(runs["finished_at"].iloc[i]), f"a time at or after started_at ({_iso(runs['started_at'].iloc[i])}): a run cannot take negative time", s))
+
+
+def _iso(ts: Any) -> str:
+    return pd.Timestamp(ts).isoformat()
+
+
+# --------------------------------------------------------------------------------------
+# Metadata
+
+
+def _check_meta(meta: dict[str, Any], display: str, component_ids: set[str], problems: list[Problem]) -> Metadata | None:
+    meta = _strip_lines(meta)
+    for key in meta:
+        if key not in META_KEYS:
+            problems.append(Problem(display, None, key, None, "a known metadata key (" + ", ".join(META_KEYS) + "); this one is ignored", severity="warning"))
+    name = meta.get("name")
+    ok = True
+    if name is None or (isinstance(name, str) and not name.strip()):
+        problems.append(Problem(display, None, "name", None, "the environment's name (required)"))
+        ok = False
+    elif not isinstance(name, (str, int, float)) or isinstance(name, bool):
+        problems.append(Problem(display, None, "name", _cell_safe(name), "text"))
+        ok = False
+    as_of_raw = meta.get("as_of")
+    as_of = _parse_date(as_of_raw)
+    if as_of_raw is None or (isinstance(as_of_raw, str) and not as_of_raw.strip()):
+        problems.append(Problem(display, None, "as_of", None, "the ISO date of the assessment, e.g. 2026-09-30 (required)"))
+        ok = False
+    elif as_of is None:
+        problems.append(Problem(display, None, "as_of", _cell_safe(as_of_raw), "an ISO date (YYYY-MM-DD)"))
+        ok = False
+    texts = {}
+    for key in ("organisation", "description"):
+        value = meta.get(key)
+        if value is None:
+            texts[key] = None
+        elif isinstance(value, (dict, list)):
+            problems.append(Problem(display, None, key, _cell_safe(value), "text"))
+            texts[key] = None
+        else:
+            texts[key] = _cell_text(value) or None
+    scenarios: list[Scenario] = []
+    raw_sc = meta.get("scenarios")
+    if raw_sc is not None:
+        if not isinstance(raw_sc, list):
+            problems.append(Problem(display, None, "scenarios", _cell_safe(raw_sc), "a list of {name, fail: [component ids], mode}"))
+            ok = False
+        else:
+            names: set[str] = set()
+            for i, sc in enumerate(raw_sc, start=1):
+                where = f"scenarios[{i}]"
+                if not isinstance(sc, dict):
+                    problems.append(Problem(display, None, where, _cell_safe(sc), "a mapping {name, fail, mode}"))
+                    ok = False
+                    continue
+                sname = sc.get("name")
+                if sname is None or isinstance(sname, (dict, list)) or not str(sname).strip():
+                    problems.append(Problem(display, None, where + ".name", _cell_safe(sname), "the scenario's name"))
+                    ok = False
+                    continue
+                sname = str(sname).strip()
+                if sname in names:
+                    problems.append(Problem(display, None, where + ".name", sname, "a unique scenario name"))
+                    ok = False
+                names.add(sname)
+                fail = sc.get("fail")
+                if isinstance(fail, str):
+                    fail = [p.strip() for p in fail.split(";") if p.strip()]
+                if not isinstance(fail, list) or not fail or not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in fail):
+                    problems.append(Problem(display, None, where + ".fail", _cell_safe(fail), "a non-empty list of component ids"))
+                    ok = False
+                    continue
+                fail_ids = tuple(str(x).strip() for x in fail)
+                for fid in fail_ids:
+                    if fid not in component_ids:
+                        problems.append(Problem(display, None, where + ".fail", fid, "the id of a component"))
+                        ok = False
+                mode = sc.get("mode")
+                if mode is not None:
+                    mode = str(mode).strip().lower()
+                    if mode not in THREAT_MODES:
+                        problems.append(Problem(display, None, where + ".mode", mode, "one of " + ", ".join(THREAT_MODES)))
+                        ok = False
+                for key in sc:
+                    if key not in ("name", "fail", "mode", "description", "notes"):
+                        problems.append(Problem(display, None, where, str(key), "keys name, fail, mode (this one is ignored)", severity="warning"))
+                scenarios.append(Scenario(sname, tuple(dict.fromkeys(fail_ids)), mode))
+    if not ok:
+        return None
+    return Metadata(_cell_text(name), as_of, texts["organisation"], texts["description"], tuple(scenarios))
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            try:
+                return dt.datetime.fromisoformat(value.strip()).date()
+            except ValueError:
+                return None
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Public entry points
+
+
+def load(path: str | os.PathLike) -> Inventory:
+    """Load, normalise and validate an inventory from a folder, ``.xlsx`` or ``.yaml``.
+
+    Raises
+    ------
+    InventoryError
+        holding every problem found (each with file, sheet, row, column, value
+        and what was expected). Warnings do not raise; they are kept on
+        ``Inventory.warnings``.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InventoryError([Problem(str(p), None, None, None, "an existing folder, .xlsx or .yaml file (nothing is there)")])
+    if p.is_dir():
+        read = _read_folder(p)
+    elif p.suffix.lower() == ".xlsx":
+        read = _read_xlsx(p)
+    elif p.suffix.lower() in (".yaml", ".yml"):
+        read = _read_yaml_file(p)
+    else:
+        raise InventoryError([Problem(str(p), None, None, None, "a folder with inventory.yaml and CSV files, an .xlsx workbook or a .yaml file")])
+    return _build(read, str(p))
+
+
+def from_mapping(data: Mapping[str, Any], source: str = "<inventory>") -> Inventory:
+    """Build an inventory from a YAML-like mapping (metadata keys plus one list per table).
+
+    The same code path as the YAML container; handy in tests and notebooks.
+    """
+    text = yaml.safe_dump(_plain(dict(data)), sort_keys=False, allow_unicode=True)
+    problems: list[Problem] = []
+    parsed, _ = _parse_yaml(text, source, problems)
+    tables: dict[str, _Raw] = {}
+    meta: dict = {}
+    for key, value in parsed.items():
+        if key in TABLES:
+            raw = _records_to_raw(value, source, key, problems)
+            if raw is not None:
+                raw.sheet = key
+                tables[key] = raw
+        else:
+            meta[key] = value
+    for name in REQUIRED_TABLES:
+        tables.setdefault(name, _Raw(pd.DataFrame({c.name: pd.Series([], dtype=object) for c in TABLES[name] if c.required}), np.array([], dtype=int), source, name))
+    return _build(_Read(meta, source, {}, tables, problems), source)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    return value
+
+
+def _build(read: _Read, source: str) -> Inventory:
+    problems = list(read.problems)
+    tables: dict[str, pd.DataFrame] = {}
+    for name in TABLES:
+        raw = read.tables.get(name)
+        tables[name] = _empty_table(name) if raw is None else _normalise(name, raw, problems)
+    # fill defaults: name defaults to id; backups added as components
+    comps = tables["components"]
+    comps["name"] = pd.Series([n if n is not None else i for n, i in zip(comps["name"], comps["id"])], dtype=object)
+    _check_tables(tables, read.tables, problems)
+    known = set(comps["id"].dropna())
+    backups = tables["backups"]
+    extra_ids = [b for b in dict.fromkeys(backups["id"].dropna()) if b not in known]
+    if extra_ids:
+        add = _empty_table("components").reindex(range(len(extra_ids)))
+        for col in add.columns:
+            add[col] = add[col].astype(comps[col].dtype) if col in comps else add[col]
+        add["id"] = pd.Series(extra_ids, dtype=object)
+        add["name"] = pd.Series(extra_ids, dtype=object)
+        add["kind"] = "backup"
+        comps = pd.concat([comps, add.reindex(columns=comps.columns)], ignore_index=True)
+        for col in TABLES["components"]:
+            comps[col.name] = comps[col.name].astype(tables["components"][col.name].dtype)
+        tables["components"] = comps
+    deps = tables["dependencies"]
+    grouped = deps["group"].notna()
+    deps["needs"] = deps["needs"].fillna(1).where(grouped, pd.NA).astype("Int64")
+    meta = _check_meta(read.meta, read.meta_file, set(comps["id"].dropna()), problems)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or meta is None:
+        raise InventoryError(sorted(problems, key=_problem_key))
+    warnings = tuple(sorted((p for p in problems if p.severity == "warning"), key=_problem_key))
+    return Inventory(meta, tables["components"], deps, tables["backups"], tables["backup_runs"], tables["restore_tests"], source, warnings)
+
+
+def _problem_key(p: Problem) -> tuple:
+    return (p.file, p.sheet or "", p.row if p.row is not None else -1, p.column or "", p.expected)
+
+
+# --------------------------------------------------------------------------------------
+# Writing
+
+
+def _text_value(value: Any, col_type: str) -> Any:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if col_type == "bool":
+        return "true" if bool(value) else "false"
+    if col_type == "int":
+        return str(int(value))
+    if col_type == "float":
+        return repr(float(value))
+    if col_type == "datetime":
+        return pd.Timestamp(value).isoformat()
+    if col_type == "date":
+        return pd.Timestamp(value).date().isoformat()
+    return str(value)
+
+
+def _records(inv: Inventory, name: str) -> tuple[list[str], list[list[Any]]]:
+    frame = inv.table(name)
+    types = {c.name: c.type for c in TABLES[name]}
+    columns = list(frame.columns)
+    rows = [
+        [_text_value(v, types.get(c, "text")) for c, v in zip(columns, row)]
+        for row in frame.itertuples(index=False, name=None)
+    ]
+    return columns, rows
+
+
+def _meta_dict(meta: Metadata) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": meta.name, "as_of": meta.as_of.isoformat()}
+    if meta.organisation is not None:
+        out["organisation"] = meta.organisation
+    if meta.description is not None:
+        out["description"] = meta.description
+    if meta.scenarios:
+        out["scenarios"] = [
+            {"name": s.name, "fail": list(s.fail), **({"mode": s.mode} if s.mode else {})}
+            for s in meta.scenarios
+        ]
+    return out
+
+
+def save(inv: Inventory, path: str | os.PathLike) -> Path:
+    """Write ``inv`` to a folder, ``.xlsx`` or ``.yaml`` (chosen by the path), loadable by :func:`load`.
+
+    Components that were added only because a backup named them are written too
+    (as kind ``backup``), which loads to an equal inventory.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        doc: dict[str, Any] = _meta_dict(inv.meta)
+        for name in TABLES:
+            columns, rows = _records(inv, name)
+            doc[name] = [{c: v for c, v in zip(columns, row) if v != ""} for row in rows]
+        p.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    elif suffix == ".xlsx":
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        ws = book.active
+        ws.title = "inventory"
+        ws.append(["key", "value"])
+        for key, value in _meta_dict(inv.meta).items():
+            if key == "scenarios":
+                value = yaml.safe_dump(value, sort_keys=False, allow_unicode=True)
+            ws.append([key, value])
+        for name in TABLES:
+            sheet = book.create_sheet(name)
+            columns, rows = _records(inv, name)
+            sheet.append(columns)
+            for row in rows:
+                sheet.append([None if v == "" else v for v in row])
+        book.save(p)
+    else:
+        import csv
+
+        p.mkdir(parents=True, exist_ok=True)
+        (p / "inventory.yaml").write_text(yaml.safe_dump(_meta_dict(inv.meta), sort_keys=False, allow_unicode=True), encoding="utf-8")
+        for name in TABLES:
+            columns, rows = _records(inv, name)
+            with open(p / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh, lineterminator="\n")
+                writer.writerow(columns)
+                writer.writerows(rows)
+    return p
