@@ -272,6 +272,11 @@ class _LineLoader(yaml.SafeLoader):
         return mapping
 
 
+# Dates stay text, so a bad date is a located problem rather than a YAML error,
+# and every container parses dates through the same code.
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
 def _parse_yaml(text: str, display: str, problems: list[Problem]) -> tuple[dict, dict]:
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass

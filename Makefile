@@ -1,0 +1,49 @@
+# hiddenspof: `make help` lists the targets. Every target bootstraps .venv itself.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLES := data/teaching.yaml data/hybrid-enterprise data/saas-single-cloud.xlsx
+JOBS ?= 2
+
+.PHONY: help venv test report lab lint bench system-deps strip clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create or refresh .venv from the pinned requirements (done by every target)
+
+system-deps: ## install Debian's chromium (browser tests) and scram (fault-tree cross-check) when missing
+	@bash .ci/system-deps
+
+test: $(STAMP) system-deps ## run the whole test suite (unit, property, notebook, browser)
+	$(BIN)/python -m pytest
+
+report: $(STAMP) ## render every sample estate into reports/ (open reports/index.html)
+	$(BIN)/hiddenspof report $(SAMPLES) --out reports --jobs $(JOBS)
+	@echo "Open reports/index.html"
+
+lab: $(STAMP) ## open JupyterLab on the notebooks (widgets work)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+lint: $(STAMP) ## ruff over the library and tests
+	$(BIN)/ruff check lib tests benchmarks
+
+bench: $(STAMP) ## benchmarks: load, analyze and capacity figures into reports/bench.md
+	$(BIN)/python benchmarks/bench.py
+
+strip: $(STAMP) ## remove outputs from every notebook (they are stored without outputs)
+	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb notebooks/workshop/*.ipynb
+
+clean: ## remove generated reports and caches (keeps .venv)
+	find reports -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf .pytest_cache .ruff_cache .hypothesis
