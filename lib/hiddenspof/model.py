@@ -1,0 +1,458 @@
+"""The failure model of an inventory: down-propagation, recovery paths and the restore-order fixpoint.
+
+Semantics (``contracts/inventory-format.md``, implemented exactly):
+
+* A component's *requirements are met* when every ungrouped dependency row
+  points at an up component and every group of its rows has at least
+  ``needs`` members up. The same target may appear ungrouped and in a group:
+  each row counts.
+* ``down(failed)`` is the **least** fixpoint: the smallest set containing
+  ``failed`` and every component whose requirements are not met by the
+  components outside it. It is computed by propagation from the failed set
+  along reverse dependency rows, so a cycle that nothing forces down stays
+  up, and the cost is proportional to the part of the graph the failures
+  reach, not to the size of the estate.
+* A recovery path via backup ``B`` of asset ``A`` is up when ``B`` is up and
+  either ``B.restore_to`` is up or, with no ``restore_to``, ``A``'s own
+  requirements are met.
+* ``recover(failed)`` runs restore rounds: in each round every down asset
+  with an up path is restored (simultaneously). A restored asset with a
+  ``restore_to`` ``T`` is up exactly while ``T`` is up (its own rows stop
+  applying); with no ``restore_to`` it is no longer failed and is up while its
+  own requirements are met. Failed components that are not restored stay
+  failed. Rounds repeat until no restore is possible. Each round only shrinks
+  the down set (a restore replaces a down component's requirements by ones
+  that are met), so the up paths of a round stay up and the final state does
+  not depend on which path is chosen.
+
+**Choice of backup.** When several paths are up for an asset in a round, the
+model records every alternative and chooses the one with the shortest *solo
+restore time* (``size_gb`` / ``restore_mb_s``, unknown counts as infinitely
+slow), ties broken by backup id (Unicode code points). The choice only changes
+where the asset runs (what the capacity simulation charges), never what ends
+up, because every alternative's target stays up.
+
+**Default failure probabilities** (chance of failing within a year, used when
+``failure_probability`` is empty) are in ``DEFAULT_PROBABILITY``: order-of-
+magnitude figures of the kind reliability engineers use for screening
+(single services and jobs fail often; shared platforms rarely; whole regions
+and providers very rarely). They are deliberately coarse: an analyst who
+knows better fills the column.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+import pandas as pd
+
+from .errors import HiddenspofError
+
+__all__ = [
+    "DEFAULT_PROBABILITY",
+    "BackupInfo",
+    "Model",
+    "Recovery",
+    "Restore",
+    "UnknownComponentError",
+    "build",
+]
+
+#: Yearly failure probability by kind, used when ``failure_probability`` is empty.
+DEFAULT_PROBABILITY: dict[str, float] = {
+    "service": 0.05,
+    "datastore": 0.03,
+    "backup": 0.05,
+    "backup_store": 0.02,
+    "recovery_tool": 0.05,
+    "identity": 0.01,
+    "credentials": 0.02,
+    "network": 0.02,
+    "dns": 0.01,
+    "control_plane": 0.01,
+    "kms": 0.005,
+    "monitoring": 0.05,
+    "alerting": 0.05,
+    "site": 0.01,
+    "region": 0.002,
+    "account": 0.005,
+    "provider": 0.001,
+    "team": 0.02,
+    "other": 0.02,
+}
+_FALLBACK_PROBABILITY = 0.02
+
+
+class UnknownComponentError(HiddenspofError, KeyError):
+    """Raised when a failure set names an id that is not a component of the inventory."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """What the model knows about one backup (``size_gb`` falls back to the asset's ``data_gb``)."""
+
+    id: str
+    protects: str
+    method: str | None
+    restore_to: str | None
+    immutable: bool
+    offline: bool
+    size_gb: float | None
+    restore_mb_s: float | None
+    verification: str | None
+    alert_channel: str | None
+    schedule_hours: float | None = None
+    retention_days: float | None = None
+
+    @property
+    def solo_restore_hours(self) -> float:
+        """Hours to restore from this backup alone (``inf`` when size or rate is unknown); 1 GB = 1024 MB."""
+        if self.size_gb is None or self.restore_mb_s is None or self.restore_mb_s <= 0:
+            return math.inf
+        return self.size_gb * 1024.0 / self.restore_mb_s / 3600.0
+
+
+@dataclass(frozen=True)
+class Restore:
+    """One restore made in a round: ``backup`` chosen among ``alternatives`` (every backup whose path was up)."""
+
+    asset: str
+    backup: str
+    wave: int
+    alternatives: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """The outcome of ``Model.recover``: what went down, the restore waves, and what stayed down."""
+
+    failed: frozenset[str]
+    initially_down: frozenset[str]
+    final_down: frozenset[str]
+    waves: tuple[tuple[Restore, ...], ...]
+    unrecoverable: tuple[str, ...]
+
+    @property
+    def restores(self) -> tuple[Restore, ...]:
+        """Every restore, wave by wave, sorted by asset within a wave."""
+        return tuple(r for wave in self.waves for r in wave)
+
+
+def _text(value) -> str | None:
+    """A clean text cell or None for missing."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _number(value) -> float | None:
+    """A float cell or None for missing."""
+    if value is None or value is pd.NA:
+        return None
+    x = float(value)
+    return None if math.isnan(x) else x
+
+
+class Model:
+    """The failure model of one inventory; build it with ``build(inventory)``.
+
+    Attributes
+    ----------
+    inventory : Inventory
+    graph : networkx.DiGraph
+        Node = component id (attr ``kind``); edge ``u -> v``: u depends on v
+        (attrs ``kind``, ``group``, ``needs`` of the first row between them).
+    kind : dict[str, str]
+    assets : tuple[str, ...]
+        Sorted ids of the components some backup protects.
+    backups_of : dict[str, tuple[str, ...]]
+        Asset -> sorted backup ids.
+    backup : dict[str, BackupInfo]
+    probability : dict[str, float]
+        ``failure_probability`` or ``DEFAULT_PROBABILITY`` by kind.
+    """
+
+    def __init__(self, inventory) -> None:
+        self.inventory = inventory
+        comps = inventory.components
+        ids = [str(i) for i in comps["id"]]
+        self.ids: tuple[str, ...] = tuple(sorted(ids))
+        self.kind: dict[str, str] = {str(i): str(k) for i, k in zip(comps["id"], comps["kind"])}
+        self.data_gb: dict[str, float | None] = {
+            str(i): _number(v) for i, v in zip(comps["id"], comps["data_gb"])
+        }
+        self.probability: dict[str, float] = {}
+        for i, k, p in zip(comps["id"], comps["kind"], comps["failure_probability"]):
+            q = _number(p)
+            self.probability[str(i)] = (
+                q if q is not None else DEFAULT_PROBABILITY.get(str(k), _FALLBACK_PROBABILITY)
+            )
+
+        # requirements: ungrouped targets and groups (needs, members) per component
+        self.requires: dict[str, list[str]] = {c: [] for c in self.ids}
+        groups: dict[str, dict[str, list]] = {c: {} for c in self.ids}
+        self.graph = nx.DiGraph()
+        for c in self.ids:
+            self.graph.add_node(c, kind=self.kind[c])
+        deps = inventory.dependencies
+        for comp, target, dkind, group, needs in zip(
+            deps["component"], deps["depends_on"], deps["kind"], deps["group"], deps["needs"]
+        ):
+            comp, target, group = str(comp), str(target), _text(group)
+            if group is None:
+                self.requires[comp].append(target)
+            else:
+                entry = groups[comp].setdefault(group, [1, []])
+                if needs is not None and needs is not pd.NA:
+                    entry[0] = int(needs)
+                entry[1].append(target)
+            if not self.graph.has_edge(comp, target):
+                self.graph.add_edge(
+                    comp,
+                    target,
+                    kind=_text(dkind),
+                    group=group,
+                    needs=None if group is None else int(needs) if needs is not pd.NA and needs is not None else 1,
+                )
+        for c in self.ids:
+            self.requires[c].sort()
+        #: component -> sorted tuple of (group label, needs, sorted members)
+        self.groups: dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]] = {
+            c: tuple((g, n, tuple(sorted(m))) for g, (n, m) in sorted(groups[c].items()))
+            for c in self.ids
+        }
+        # reverse rows: target -> [(component, group index or -1)]
+        self._rdeps: dict[str, list[tuple[str, int]]] = {c: [] for c in self.ids}
+        for c in self.ids:
+            for t in self.requires[c]:
+                self._rdeps[t].append((c, -1))
+            for gi, (_, _, members) in enumerate(self.groups[c]):
+                for t in members:
+                    self._rdeps[t].append((c, gi))
+
+        # backups
+        self.backup: dict[str, BackupInfo] = {}
+        bk = inventory.backups
+        for row in bk.itertuples(index=False):
+            asset = str(row.protects)
+            size = _number(row.size_gb)
+            if size is None:
+                size = self.data_gb.get(asset)
+            self.backup[str(row.id)] = BackupInfo(
+                id=str(row.id),
+                protects=asset,
+                method=_text(row.method),
+                restore_to=_text(row.restore_to),
+                immutable=bool(row.immutable),
+                offline=bool(row.offline),
+                size_gb=size,
+                restore_mb_s=_number(row.restore_mb_s),
+                verification=_text(row.verification),
+                alert_channel=_text(row.alert_channel),
+                schedule_hours=_number(row.schedule_hours),
+                retention_days=_number(row.retention_days),
+            )
+        by_asset: dict[str, list[str]] = {}
+        for b, info in self.backup.items():
+            by_asset.setdefault(info.protects, []).append(b)
+        self.backups_of: dict[str, tuple[str, ...]] = {a: tuple(sorted(bs)) for a, bs in by_asset.items()}
+        self.assets: tuple[str, ...] = tuple(sorted(by_asset))
+        self._asset_set = frozenset(self.assets)
+        self._backup_order: dict[str, tuple[str, ...]] = {
+            a: tuple(sorted(bs, key=lambda b: (self.backup[b].solo_restore_hours, b)))
+            for a, bs in self.backups_of.items()
+        }
+
+    # -- down-propagation ------------------------------------------------------------
+
+    def _check(self, failed: Iterable[str]) -> frozenset[str]:
+        failed = frozenset(failed)
+        unknown = sorted(f for f in failed if f not in self.kind)
+        if unknown:
+            raise UnknownComponentError(
+                f"unknown component id(s) in failure set: {', '.join(repr(u) for u in unknown)}; "
+                "expected ids listed in components or backups"
+            )
+        return failed
+
+    def _down(self, forced: Iterable[str], moved: dict[str, str | None]) -> set[str]:
+        """Least fixpoint of down-propagation from ``forced``.
+
+        ``moved`` maps restored assets to their restore target (their own rows no
+        longer apply, they are up exactly while the target is up) or to None
+        (restored in place: own rows apply).
+        """
+        on_target: dict[str, list[str]] = {}
+        for a, t in moved.items():
+            if t is not None:
+                on_target.setdefault(t, []).append(a)
+        down: set[str] = set(forced)
+        stack = list(down)
+        lost: dict[tuple[str, int], int] = {}
+        rdeps, groups = self._rdeps, self.groups
+        while stack:
+            v = stack.pop()
+            for u in on_target.get(v, ()):
+                if u not in down:
+                    down.add(u)
+                    stack.append(u)
+            for u, gi in rdeps[v]:
+                if u in down or (u in moved and moved[u] is not None):
+                    continue  # already down, or restored onto a target: own rows no longer apply
+                if gi < 0:
+                    down.add(u)
+                    stack.append(u)
+                else:
+                    _, needs, members = groups[u][gi]
+                    n = lost.get((u, gi), 0) + 1
+                    lost[(u, gi)] = n
+                    if len(members) - n < needs:
+                        down.add(u)
+                        stack.append(u)
+        return down
+
+    def requirements_met(self, component: str, down: Iterable[str] | set[str]) -> bool:
+        """Whether ``component``'s own dependency rows are satisfied when ``down`` are down."""
+        down = down if isinstance(down, (set, frozenset)) else set(down)
+        if any(t in down for t in self.requires[component]):
+            return False
+        for _, needs, members in self.groups[component]:
+            if sum(1 for m in members if m not in down) < needs:
+                return False
+        return True
+
+    def down(self, failed: Iterable[str]) -> frozenset[str]:
+        """The down set after ``failed`` fail, with no restores (least fixpoint).
+
+        Raises
+        ------
+        UnknownComponentError
+            When ``failed`` names an id that is not a component.
+        """
+        return frozenset(self._down(self._check(failed), {}))
+
+    # -- recovery ----------------------------------------------------------------------
+
+    def path_up(self, backup: str, down: set[str] | frozenset[str]) -> bool:
+        """Whether the recovery path via ``backup`` is up when ``down`` are down."""
+        info = self.backup[backup]
+        if backup in down:
+            return False
+        if info.restore_to is not None:
+            return info.restore_to not in down
+        return self.requirements_met(info.protects, down)
+
+    def recover(self, failed: Iterable[str]) -> Recovery:
+        """Fail ``failed``, then restore in rounds until no restore is possible.
+
+        Parameters
+        ----------
+        failed : iterable of str
+            Component ids that fail (any kind).
+
+        Returns
+        -------
+        Recovery
+            ``initially_down`` (= ``down(failed)``), the restore ``waves``
+            (wave numbers start at 1), ``final_down`` and the sorted
+            ``unrecoverable`` assets.
+
+        Raises
+        ------
+        UnknownComponentError
+            When ``failed`` names an id that is not a component.
+        """
+        failed = self._check(failed)
+        moved: dict[str, str | None] = {}
+        forced = set(failed)
+        down = self._down(forced, moved)
+        initially = frozenset(down)
+        waves: list[tuple[Restore, ...]] = []
+        while True:
+            wave: list[Restore] = []
+            for a in sorted(x for x in down if x in self._asset_set):
+                alts = [b for b in self._backup_order[a] if self.path_up(b, down)]
+                if alts:
+                    wave.append(Restore(a, alts[0], len(waves) + 1, tuple(sorted(alts))))
+            if not wave:
+                break
+            for r in wave:
+                moved[r.asset] = self.backup[r.backup].restore_to
+                forced.discard(r.asset)
+            waves.append(tuple(wave))
+            down = self._down(forced, moved)
+        final = frozenset(down)
+        return Recovery(
+            failed=failed,
+            initially_down=initially,
+            final_down=final,
+            waves=tuple(waves),
+            unrecoverable=tuple(sorted(a for a in final if a in self._asset_set)),
+        )
+
+    # -- structure -----------------------------------------------------------------------
+
+    def dependencies_of(self, component: str) -> tuple[str, ...]:
+        """Every component ``component`` has a row on (ungrouped or in a group), sorted."""
+        deps = set(self.requires[component])
+        for _, _, members in self.groups[component]:
+            deps.update(members)
+        return tuple(sorted(deps))
+
+    def recovery_targets(self, asset: str) -> tuple[str, ...]:
+        """What the recovery paths of ``asset`` rest on: its backups and their targets (or the asset's own rows)."""
+        out: set[str] = set()
+        for b in self.backups_of.get(asset, ()):
+            out.add(b)
+            t = self.backup[b].restore_to
+            if t is not None:
+                out.add(t)
+            else:
+                out.update(self.dependencies_of(asset))
+        return tuple(sorted(out))
+
+    def closure(self, asset: str) -> frozenset[str]:
+        """The relevant closure of ``asset``: every component whose failure can change its final state.
+
+        The asset, its dependencies transitively, its backups with their
+        dependencies and restore targets, and recursively the same for every
+        asset inside (a restore target or dependency may itself be restored).
+        """
+        seen: set[str] = set()
+        stack = [asset]
+        while stack:
+            v = stack.pop()
+            if v in seen:
+                continue
+            seen.add(v)
+            stack.extend(self.dependencies_of(v))
+            for b in self.backups_of.get(v, ()):
+                stack.append(b)
+                t = self.backup[b].restore_to
+                if t is not None:
+                    stack.append(t)
+        return frozenset(seen)
+
+
+def build(inventory) -> Model:
+    """Build the failure model of a loaded ``Inventory``.
+
+    Parameters
+    ----------
+    inventory : Inventory
+        As returned by ``inventory.load``; it is assumed valid.
+
+    Returns
+    -------
+    Model
+    """
+    return Model(inventory)
