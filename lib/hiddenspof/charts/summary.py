@@ -1,0 +1,73 @@
+"""Charts of the executive summary: the asset x threat heat map and findings by severity."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from ..findings import CATEGORIES, SEVERITIES
+from ..summary import VERDICTS
+
+__all__ = ["threat_heatmap", "findings_by_severity"]
+
+VERDICT_COLOURS = {"unrecoverable": "#c0392b", "recoverable": "#27ae60", "not_applicable": "#d5d8dc"}
+
+
+def threat_heatmap(matrix: pd.DataFrame) -> alt.Chart:
+    """Asset x threat heat map: red where the threat leaves the asset unrecoverable.
+
+    Parameters
+    ----------
+    matrix : pandas.DataFrame
+        ``summary.threat_matrix(...)``: columns asset, label, tier, threat, verdict.
+
+    Returns
+    -------
+    altair.Chart
+        Rows keep the matrix's asset order, columns its threat order.
+    """
+    missing = {"asset", "label", "threat", "verdict"} - set(matrix.columns)
+    if missing:
+        raise ValueError(f"threat matrix lacks columns {sorted(missing)}: build it with summary.threat_matrix")
+    data = matrix.assign(tier=matrix["tier"].astype("object").where(matrix["tier"].notna(), None))
+    threats = list(dict.fromkeys(data["threat"]))
+    labels = list(dict.fromkeys(data["label"]))
+    return (
+        alt.Chart(data, title="Which threat leaves which asset unrecoverable")
+        .mark_rect(stroke="white", strokeWidth=1)
+        .encode(
+            x=alt.X("threat:N", sort=threats, title="threat mode", axis=alt.Axis(labelAngle=-30)),
+            y=alt.Y("label:N", sort=labels, title="asset"),
+            color=alt.Color(
+                "verdict:N",
+                scale=alt.Scale(domain=list(VERDICTS), range=[VERDICT_COLOURS[v] for v in VERDICTS]),
+                title="verdict",
+            ),
+            tooltip=["label:N", "tier:O", "threat:N", "verdict:N"],
+        )
+    )
+
+
+def findings_by_severity(findings: pd.DataFrame) -> alt.Chart:
+    """Stacked bars: how many findings of each severity, split by category.
+
+    Parameters
+    ----------
+    findings : pandas.DataFrame
+        One row per finding with columns ``severity`` and ``category``.
+    """
+    counts = (
+        findings.groupby(["severity", "category"], sort=True).size().rename("findings").reset_index()
+        if len(findings)
+        else pd.DataFrame({"severity": [], "category": [], "findings": []})
+    )
+    return (
+        alt.Chart(counts, title="Findings by severity")
+        .mark_bar()
+        .encode(
+            x=alt.X("findings:Q", title="findings"),
+            y=alt.Y("severity:N", sort=list(SEVERITIES), scale=alt.Scale(domain=list(SEVERITIES))),
+            color=alt.Color("category:N", scale=alt.Scale(domain=list(CATEGORIES))),
+            tooltip=["severity:N", "category:N", "findings:Q"],
+        )
+    )

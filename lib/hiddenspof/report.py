@@ -1,0 +1,877 @@
+"""Batch rendering of assessment reports: papermill per environment, self-contained HTML, index, manifest.
+
+``render`` reads as a straight line: plan (load each inventory for its name
+and slug), run every environment (serially, in ``jobs`` processes, or as
+tasks on a Dask cluster), write the index. One environment is rendered by
+``render_environment``: analyse, execute the notebooks with papermill,
+export one HTML document, write the manifest, then swap the finished folder
+into place.
+
+Output of one run, for ``--out DIR``::
+
+    DIR/index.html                  one row per environment, failures with their reason
+    DIR/<slug>/report.html          every notebook, code hidden, table of contents,
+                                    charts drawn offline (see hiddenspof.charts)
+    DIR/<slug>/analysis.json        analysis.dumps(analysis.analyze(inventory))
+    DIR/<slug>/findings.csv         findings.findings_csv (spreadsheet-safe)
+    DIR/<slug>/manifest.json        inputs' sha256, as_of, parameters, versions, notebooks, duration
+    DIR/<slug>/0N_name.ipynb        the executed notebooks
+
+Decisions
+---------
+* Repeatable: the executed notebooks lose their timing metadata (papermill
+  and nbclient timestamps, widget state), cells of the merged report get ids
+  ``n<notebook>-c<cell>``, headings get unique ids in document order. Only
+  ``manifest.json`` holds volatile fields (``duration_seconds``).
+* Atomic: an environment renders into ``DIR/.<slug>.tmp-*``; when complete, the
+  previous ``DIR/<slug>`` is renamed aside, the new one renamed in, the old one
+  deleted. A failed or interrupted environment leaves the previous report
+  untouched (the index then names the failure, not the stale report).
+* Slugs: from the inventory's ``name`` (ASCII-folded, lower case, ``-``
+  separated, at most 60 characters; ``environment`` when nothing is left);
+  an inventory that cannot be loaded takes the slug of its file name. Equal
+  slugs are told apart with ``-2``, ``-3``, ... in order of the inputs'
+  absolute paths, so the same inputs always give the same slugs. The same
+  path given twice is rendered once.
+* Notebooks: ``notebooks/0*_*.ipynb`` in name order; ``06_*`` (compare) only
+  with a baseline. Parameters: ``inventory_path`` (absolute), ``interactive``
+  (False) and, for 06 only, ``baseline_path``. ``baseline`` may be a file
+  (used for every environment) or an earlier report folder (each environment
+  uses ``BASELINE/<slug>/analysis.json``; without one, 06 is skipped for it).
+* In the HTML: code cells, stderr streams and widget views are left out;
+  cells tagged ``remove-cell`` are dropped, ``remove-output`` keep only their
+  input (hidden anyway), ``remove-input`` keep only their output. The
+  document is checked to hold no script or event handler besides the chart
+  machinery; a notebook that emits one fails its environment (client text
+  must never become markup).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import hashlib
+import html
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+from .errors import HiddenspofError, InventoryError, UsageError
+
+__all__ = [
+    "NOTEBOOK_DIR",
+    "TEMPLATE_DIR",
+    "Job",
+    "Outcome",
+    "render",
+    "render_environment",
+    "notebook_list",
+    "slugify",
+    "assign_slugs",
+    "write_index",
+    "index_html",
+    "strip_volatile",
+]
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "hiddenspof_report"
+COMPARE_PREFIX = "06_"
+CELL_TIMEOUT_SECONDS = 1800
+PACKAGES = (
+    "hiddenspof", "altair", "pandas", "numpy", "networkx", "papermill", "nbconvert",
+    "nbclient", "nbformat", "ipykernel", "vl-convert-python", "pyyaml", "openpyxl",
+)
+REMOVE_CELL_TAGS = ("remove-cell", "remove_cell", "hide-cell")
+REMOVE_OUTPUT_TAGS = ("remove-output", "remove_output")
+REMOVE_INPUT_TAGS = ("remove-input", "remove_input")
+WIDGET_MIMETYPES = ("application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One environment to render: everything a worker process needs (picklable)."""
+
+    slug: str
+    name: str
+    inventory_path: str  # absolute
+    given_path: str  # as the user wrote it (for the index)
+    out_dir: str  # absolute
+    notebooks: tuple[str, ...]  # absolute paths, in order
+    baseline_path: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What became of one environment: rendered (with headline figures) or failed (with the reason)."""
+
+    slug: str
+    given_path: str
+    name: str | None
+    ok: bool
+    reason: str = ""
+    problems: list[str] = field(default_factory=list)
+    as_of: str | None = None
+    headline: dict | None = None
+    notebooks: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------- planning
+
+
+def slugify(text: str, max_length: int = 60) -> str:
+    """A file-name-safe slug: ASCII letters and digits joined by ``-``; ``environment`` if none.
+
+    >>> slugify("Acme Retail – Production (EU)")
+    'acme-retail-production-eu'
+    """
+    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    slug = slug[:max_length].strip("-")
+    return slug or "environment"
+
+
+def assign_slugs(bases: Sequence[tuple[str, str]]) -> list[str]:
+    """Unique slugs for ``(base slug, absolute path)`` pairs, in the input order.
+
+    Equal bases get ``-2``, ``-3``, ... in order of path, so the result does
+    not depend on the order in which the inputs were given.
+    """
+    taken = {base for base, _ in bases}
+    used: set[str] = set()
+    result: dict[int, str] = {}
+    for i in sorted(range(len(bases)), key=lambda i: (bases[i][0], bases[i][1])):
+        base = bases[i][0]
+        slug, n = base, 2
+        while slug in used or (slug != base and slug in taken):
+            slug, n = f"{base}-{n}", n + 1
+        used.add(slug)
+        result[i] = slug
+    return [result[i] for i in range(len(bases))]
+
+
+def notebook_list(notebooks_dir: str | os.PathLike | None = None, with_compare: bool = False) -> list[Path]:
+    """The report's notebooks ``0*_*.ipynb`` in name order (``06_*`` only with a baseline)."""
+    folder = Path(notebooks_dir) if notebooks_dir is not None else NOTEBOOK_DIR
+    found = sorted(folder.glob("0*_*.ipynb"), key=lambda p: p.name)
+    return [p.resolve() for p in found if with_compare or not p.name.startswith(COMPARE_PREFIX)]
+
+
+def _problem_lines(exc: BaseException) -> list[str]:
+    """Every problem of an InventoryError as one line each (errors first)."""
+    problems = getattr(exc, "problems", None) or []
+    errors = [str(p) for p in problems if getattr(p, "severity", "error") == "error"]
+    return errors or [str(exc)]
+
+
+def _failure(exc: BaseException) -> tuple[str, list[str]]:
+    """A one-line reason and detail lines for an exception, meant for the index."""
+    try:
+        from papermill.exceptions import PapermillExecutionError
+    except ImportError:  # pragma: no cover - papermill is a dependency
+        PapermillExecutionError = ()  # noqa: N806
+    if isinstance(exc, InventoryError):
+        lines = _problem_lines(exc)
+        return f"invalid inventory: {len(lines)} problem{'s' if len(lines) != 1 else ''}", lines
+    if isinstance(exc, _NotebookFailed):
+        return str(exc), exc.details
+    if PapermillExecutionError and isinstance(exc, PapermillExecutionError):
+        return f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}", []
+    if isinstance(exc, HiddenspofError):
+        return str(exc), []
+    return f"{type(exc).__name__}: {exc}", []
+
+
+class _NotebookFailed(HiddenspofError):
+    """Raised when a notebook of the report fails to execute; names the notebook and cell."""
+
+    def __init__(self, notebook: str, exc: BaseException):
+        ename = getattr(exc, "ename", type(exc).__name__)
+        evalue = getattr(exc, "evalue", str(exc))
+        count = getattr(exc, "exec_count", None)
+        where = f" at cell [{count}]" if count is not None else ""
+        super().__init__(f"notebook {notebook} failed{where}: {ename}: {evalue}")
+        self.details = [line for line in str(evalue).splitlines() if line.strip()][:50]
+
+
+def _resolve_baseline(baseline: str | os.PathLike | None, slug: str) -> str | None:
+    """The baseline for one environment: a file as given, or DIR/<slug>/analysis.json of a report folder."""
+    if baseline is None:
+        return None
+    base = Path(baseline).resolve()
+    if base.is_dir() and ((base / "index.html").exists() or any(base.glob("*/analysis.json"))):
+        candidate = base / slug / "analysis.json"
+        return str(candidate) if candidate.exists() else None
+    return str(base)
+
+
+def _plan(
+    paths: Sequence[str | os.PathLike],
+    out: Path,
+    notebooks: Sequence[Path],
+    baseline: str | os.PathLike | None,
+) -> tuple[list[Job], list[Outcome]]:
+    """Load each inventory once for its name; give every input a unique slug; split runnable from failed."""
+    from . import inventory
+
+    seen: set[str] = set()
+    entries = []  # (given, absolute, name or None, error or None)
+    for given in paths:
+        absolute = str(Path(given).resolve())
+        if absolute in seen:
+            continue
+        seen.add(absolute)
+        try:
+            inv = inventory.load(absolute)
+            entries.append((str(given), absolute, inv.meta.name, None))
+        except Exception as exc:  # one bad input never stops the others
+            entries.append((str(given), absolute, None, exc))
+    bases = []
+    for _given, absolute, name, _ in entries:
+        stem = Path(absolute).name
+        for suffix in (".yaml", ".yml", ".xlsx"):
+            if stem.lower().endswith(suffix):
+                stem = stem[: -len(suffix)]
+        bases.append((slugify(name if name is not None else stem), absolute))
+    slugs = assign_slugs(bases)
+    jobs, failed = [], []
+    for (given, absolute, name, error), slug in zip(entries, slugs):
+        if error is not None:
+            reason, problems = _failure(error)
+            failed.append(Outcome(slug=slug, given_path=given, name=None, ok=False, reason=reason, problems=problems))
+            continue
+        chosen = tuple(str(p) for p in notebooks)
+        base_path = _resolve_baseline(baseline, slug)
+        if base_path is None:
+            chosen = tuple(p for p in chosen if not Path(p).name.startswith(COMPARE_PREFIX))
+        jobs.append(Job(slug, name, absolute, given, str(out), chosen, base_path))
+    return jobs, failed
+
+
+# --------------------------------------------------------- one environment
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _input_hashes(path: Path) -> list[dict]:
+    """sha256 of the inventory file, or of every file in an inventory folder (sorted)."""
+    if path.is_dir():
+        files = sorted((p for p in path.rglob("*") if p.is_file()), key=lambda p: p.relative_to(path).as_posix())
+        return [{"file": p.relative_to(path).as_posix(), "sha256": _sha256_file(p)} for p in files]
+    return [{"file": path.name, "sha256": _sha256_file(path)}]
+
+
+def _versions() -> dict[str, str]:
+    """Versions of the packages that shape a report (``not installed`` when absent)."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8", newline="\n")
+
+
+_VOLATILE_PAPERMILL = ("start_time", "end_time", "duration")
+
+
+def strip_volatile(nb, source_ids: Iterable[str] = (), output_path: str | None = None):
+    """Remove what changes from run to run in an executed notebook (in place; returns it).
+
+    Drops papermill and nbclient timestamps and durations, widget state, and
+    gives cells whose id is not from the source notebook (papermill's
+    injected parameters cell) a deterministic id.
+    """
+    meta = nb.metadata
+    meta.pop("widgets", None)
+    pm = meta.get("papermill")
+    if pm is not None:
+        for key in _VOLATILE_PAPERMILL:
+            pm.pop(key, None)
+        if output_path is not None:
+            pm["output_path"] = output_path
+    known = set(source_ids)
+    used: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        cell.metadata.pop("execution", None)
+        cpm = cell.metadata.get("papermill")
+        if cpm is not None:
+            for key in _VOLATILE_PAPERMILL:
+                cpm.pop(key, None)
+        if "id" in cell and (cell.id not in known or cell.id in used):
+            tags = cell.metadata.get("tags", [])
+            cell.id = "injected-parameters" if "injected-parameters" in tags else f"cell-{index}"
+        if "id" in cell:
+            used.add(cell.id)
+    return nb
+
+
+def _report_notebook(executed: Sequence, title: str):
+    """One notebook holding every executed notebook's cells, cleaned for the client."""
+    import nbformat
+
+    merged = nbformat.v4.new_notebook()
+    first = executed[0] if executed else None
+    if first is not None:
+        for key in ("kernelspec", "language_info"):
+            if key in first.metadata:
+                merged.metadata[key] = copy.deepcopy(first.metadata[key])
+    merged.metadata["title"] = title
+    for i, nb in enumerate(executed, start=1):
+        for j, cell in enumerate(nb.cells, start=1):
+            cell = copy.deepcopy(cell)
+            cell.id = f"n{i}-c{j}"
+            cell.metadata = {"tags": list(cell.metadata.get("tags", []))}
+            if cell.cell_type == "code":
+                outputs = []
+                for out in cell.outputs:
+                    if out.output_type == "stream" and out.get("name") == "stderr":
+                        continue
+                    if out.output_type in ("display_data", "execute_result"):
+                        data = out.get("data", {})
+                        if any(m in data for m in WIDGET_MIMETYPES):
+                            continue
+                    outputs.append(out)
+                cell.outputs = outputs
+                cell.execution_count = None
+            merged.cells.append(cell)
+    return merged
+
+
+_HEADING = re.compile(r'<h([1-3]) id="([^"]*)">(.*?)</h\1>', re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_TOC_MARK = "<!--hs-toc-->"
+
+
+def _add_toc(document: str) -> str:
+    """Give each h1-h3 heading a unique id (document order) and fill the table of contents (h1, h2)."""
+    used: set[str] = set()
+    entries = []
+
+    def rename(match: re.Match) -> str:
+        level, old, inner = match.group(1), match.group(2), match.group(3)
+        base = re.sub(r"[^A-Za-z0-9_-]+", "-", html.unescape(old)).strip("-") or "section"
+        new, n = base, 2
+        while new in used:
+            new, n = f"{base}-{n}", n + 1
+        used.add(new)
+        inner = inner.replace(f'href="#{old}"', f'href="#{new}"')
+        text = html.unescape(_TAG.sub("", inner)).replace("\u00b6", "").strip()
+        if level in ("1", "2") and text:
+            entries.append((int(level), new, text))
+        return f'<h{level} id="{new}">{inner}</h{level}>'
+
+    head, mark, body = document.partition(_TOC_MARK)
+    if not mark:
+        return document
+    body = _HEADING.sub(rename, body)
+    items = []
+    for level, anchor, text in entries:
+        items.append(
+            f'<li class="hs-toc-h{level}"><a href="#{html.escape(anchor, quote=True)}">{html.escape(text)}</a></li>'
+        )
+    nav = (
+        '<nav class="hs-toc" aria-label="Contents"><h2 class="hs-toc-title">Contents</h2><ol>'
+        + "".join(items)
+        + "</ol></nav>"
+    )
+    return head + nav + body
+
+
+_SCRIPT_OPEN = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
+_EVENT_ATTR = re.compile(r"<[a-zA-Z][^>]*\s(on[a-zA-Z]+)\s*=", re.IGNORECASE)
+
+
+def _check_inert(document: str, allowed_scripts: int) -> None:
+    """Refuse a document whose outputs carry a script or an event handler beyond the chart machinery."""
+    unexpected = []
+    for m in _SCRIPT_OPEN.finditer(document):
+        attrs = m.group(1)
+        if 'type="application/json"' in attrs and 'class="hs-chart-spec"' in attrs:
+            continue
+        unexpected.append(m.group(0))
+    if len(unexpected) > allowed_scripts:
+        raise HiddenspofError(
+            f"the report holds {len(unexpected) - allowed_scripts} unexpected <script> element(s) "
+            f"(first: {unexpected[allowed_scripts][:80]!r}): a notebook output emits markup; "
+            "show client text through a DataFrame or html.escape"
+        )
+    bad = _EVENT_ATTR.search(document)
+    if bad:
+        raise HiddenspofError(
+            f"the report holds an event-handler attribute {bad.group(1)!r}: a notebook output emits markup; "
+            "show client text through a DataFrame or html.escape"
+        )
+
+
+def _export_html(executed: Sequence, title: str, subtitle: Sequence[str]) -> str:
+    """The self-contained report: one HTML document of every executed notebook, code hidden."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    from .charts import vega_bundle
+
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(
+            remove_cell_tags=set(REMOVE_CELL_TAGS),
+            remove_all_outputs_tags=set(REMOVE_OUTPUT_TAGS),
+            remove_input_tags=set(REMOVE_INPUT_TAGS),
+            enabled=True,
+        ),
+        enabled=True,
+    )
+    resources = {
+        "metadata": {"name": title},
+        "hs_title": title,
+        "hs_subtitle": list(subtitle),
+        "hs_vega_bundle": vega_bundle(),
+    }
+    document, _ = exporter.from_notebook_node(_report_notebook(executed, title), resources=resources)
+    _check_inert(document, allowed_scripts=2)  # the Vega bundle and the chart loader
+    return _add_toc(document)
+
+
+def _execute(job: Job, notebook: Path, tmp: Path):
+    """Run one notebook with papermill into the temporary folder; return the cleaned notebook."""
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    parameters = {"inventory_path": job.inventory_path, "interactive": False}
+    if job.baseline_path is not None and notebook.name.startswith(COMPARE_PREFIX):
+        parameters["baseline_path"] = job.baseline_path
+    target = tmp / notebook.name
+    try:
+        nb = pm.execute_notebook(
+            str(notebook),
+            str(target),
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            cwd=str(notebook.parent),
+            execution_timeout=CELL_TIMEOUT_SECONDS,
+        )
+    except PapermillExecutionError as exc:
+        raise _NotebookFailed(notebook.name, exc) from None
+    source_ids = [c.get("id") for c in nbformat.read(str(notebook), as_version=4).cells]
+    final_path = str(Path(job.out_dir) / job.slug / notebook.name)
+    strip_volatile(nb, source_ids, output_path=final_path)
+    _write_text(target, nbformat.writes(nb))
+    return nb
+
+
+def _swap_into_place(tmp: Path, final: Path) -> None:
+    """Replace ``final`` by the finished ``tmp`` folder: rename aside, rename in, delete the old one."""
+    old = None
+    if final.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+        os.rmdir(old)
+        os.rename(final, old)
+    os.rename(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def render_environment(job: Job, progress: Callable[[str, str], None] | None = None) -> Outcome:
+    """Render one environment into ``OUT/<slug>/``; never raises for a failure of the environment.
+
+    Parameters
+    ----------
+    job : Job
+        What to render (see :func:`render`).
+    progress : callable, optional
+        Called as ``progress(slug, notebook_name)`` after each notebook.
+
+    Returns
+    -------
+    Outcome
+        ``ok`` with the headline figures, or the failure's reason (an invalid
+        inventory lists every problem). The previous report of the slug, if
+        any, is replaced only when everything was written.
+    """
+    from . import inventory
+    from .findings import Finding, findings_csv
+    from .summary import headline
+
+    started = time.monotonic()
+    out = Path(job.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{job.slug}.tmp-", dir=out))
+    done: list[str] = []
+    try:
+        inv = inventory.load(job.inventory_path)
+        from . import analysis
+
+        result = analysis.analyze(inv)
+        _write_text(tmp / "analysis.json", analysis.dumps(result))
+        fields = set(Finding.__dataclass_fields__)
+        found = [
+            Finding(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in f.items() if k in fields})
+            for f in result["findings"]
+        ]
+        _write_text(tmp / "findings.csv", findings_csv(found))
+        executed = []
+        for path in map(Path, job.notebooks):
+            executed.append(_execute(job, path, tmp))
+            done.append(path.name)
+            if progress is not None:
+                progress(job.slug, path.name)
+        meta = inv.meta
+        subtitle = [f"Assessment as of {meta.as_of.isoformat()}"]
+        if getattr(meta, "organisation", None):
+            subtitle.insert(0, str(meta.organisation))
+        _write_text(tmp / "report.html", _export_html(executed, f"{meta.name}: resilience assessment", subtitle))
+        manifest = {
+            "environment": {
+                "name": meta.name,
+                "slug": job.slug,
+                "as_of": meta.as_of.isoformat(),
+                "organisation": getattr(meta, "organisation", None),
+            },
+            "inputs": {"path": job.inventory_path, "files": _input_hashes(Path(job.inventory_path))},
+            "parameters": {
+                "inventory_path": job.inventory_path,
+                "interactive": False,
+                "baseline_path": job.baseline_path,
+            },
+            "notebooks": [
+                {"name": Path(p).name, "sha256": _sha256_file(Path(p))} for p in job.notebooks
+            ],
+            "outputs": sorted(["analysis.json", "findings.csv", "report.html", "manifest.json", *done]),
+            "versions": _versions(),
+            "duration_seconds": round(time.monotonic() - started, 3),
+        }
+        _write_text(tmp / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        _swap_into_place(tmp, out / job.slug)
+        return Outcome(
+            slug=job.slug, given_path=job.given_path, name=meta.name, ok=True,
+            as_of=meta.as_of.isoformat(), headline=headline(result), notebooks=done,
+        )
+    except Exception as exc:  # one failing environment never stops the others
+        reason, problems = _failure(exc)
+        return Outcome(slug=job.slug, given_path=job.given_path, name=job.name, ok=False,
+                       reason=reason, problems=problems, notebooks=done)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ------------------------------------------------------------------- index
+
+
+def _fmt_hours(h: float) -> str:
+    return f"{h:.1f} h"
+
+
+def index_html(outcomes: Sequence[Outcome]) -> str:
+    """The index page: one row per environment, sorted by slug; every client string escaped.
+
+    Columns: environment (linked to its report), as of, assets,
+    unrecoverable under some threat, worst silent-failure score (asset),
+    worst capacity miss (hours past RTO, asset, scenario), critical/high
+    findings and the data files. Failed environments follow, each with its
+    reason and problem lines.
+    """
+    e = functools.partial(html.escape, quote=True)
+    ok = sorted((o for o in outcomes if o.ok), key=lambda o: o.slug)
+    bad = sorted((o for o in outcomes if not o.ok), key=lambda o: o.slug)
+    rows = []
+    for o in ok:
+        h = o.headline or {}
+        silent = h.get("worst_silent")
+        miss = h.get("worst_capacity_miss")
+        findings = h.get("findings", {})
+        slug = e(o.slug)
+        rows.append(
+            "<tr>"
+            f'<td><a href="{slug}/report.html">{e(o.name or o.slug)}</a></td>'
+            f"<td>{e(o.as_of or '')}</td>"
+            f'<td class="num">{h.get("assets", "")}</td>'
+            f'<td class="num">{h.get("unrecoverable_assets", "")}</td>'
+            + (f'<td class="num">{silent["score"]:.0f} <span class="sub">{e(silent["asset"])}</span></td>' if silent else '<td class="num">n/a</td>')
+            + (
+                f'<td class="num">+{_fmt_hours(miss["hours_late"])} <span class="sub">{e(miss["asset"])}, {e(miss["scenario"])}</span></td>'
+                if miss else '<td class="num">none</td>'
+            )
+            + f'<td class="num">{findings.get("critical", 0)} / {findings.get("high", 0)}</td>'
+            f'<td><a href="{slug}/analysis.json">analysis.json</a> · <a href="{slug}/findings.csv">findings.csv</a> · '
+            f'<a href="{slug}/manifest.json">manifest.json</a></td>'
+            "</tr>"
+        )
+    failures = []
+    for o in bad:
+        details = "".join(f"<li>{e(p)}</li>" for p in o.problems)
+        failures.append(
+            "<tr>"
+            f"<td>{e(o.name or o.slug)}<br><span class=\"sub\">{e(o.given_path)}</span></td>"
+            f"<td>{e(o.reason)}" + (f"<ul>{details}</ul>" if details else "") + "</td>"
+            "</tr>"
+        )
+    failed_section = (
+        '<h2 id="failed">Failed environments</h2>'
+        '<table class="failed"><thead><tr><th>environment</th><th>why it failed</th></tr></thead><tbody>'
+        + "".join(failures)
+        + "</tbody></table>"
+        if failures else ""
+    )
+    summary = f"{len(ok)} rendered, {len(bad)} failed"
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1.0\">\n"
+        "<title>Resilience assessments</title>\n<style>\n"
+        "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1200px;color:#222}\n"
+        "table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border-bottom:1px solid #ddd;padding:.4em .6em;text-align:left;vertical-align:top}\n"
+        "th{background:#f4f6f7}td.num{text-align:right;white-space:nowrap}.sub{color:#666;font-size:.85em}\n"
+        "table.failed td{background:#fdf2f2}\n</style>\n</head>\n<body>\n"
+        "<h1>Resilience assessments</h1>\n"
+        f"<p>{e(summary)}.</p>\n"
+        '<table class="environments"><thead><tr><th>environment</th><th>as of</th><th>assets</th>'
+        "<th>unrecoverable under some threat</th><th>worst silent-failure score</th>"
+        "<th>worst capacity miss</th><th>critical / high findings</th><th>data</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>\n"
+        + failed_section
+        + "\n</body>\n</html>\n"
+    )
+
+
+def write_index(out_dir: str | os.PathLike, outcomes: Sequence[Outcome]) -> Path:
+    """Write ``OUT/index.html`` atomically (temporary file, then rename); return its path."""
+    out = Path(out_dir)
+    target = out / "index.html"
+    fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".html.tmp", dir=out)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(index_html(outcomes))
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return target
+
+
+# ------------------------------------------------------------------ running
+
+
+def _queue_progress(queue, slug: str, notebook: str) -> None:
+    """Progress callback for worker processes: report through a manager queue."""
+    queue.put((slug, notebook))
+
+
+class _Progress:
+    """The tqdm bar (stderr) of notebooks done, with environments done in its postfix."""
+
+    def __init__(self, jobs: Sequence[Job], failed: int, enabled: bool):
+        from tqdm import tqdm
+
+        self.expected = {j.slug: len(j.notebooks) for j in jobs}
+        self.seen = dict.fromkeys(self.expected, 0)
+        self.envs_total = len(jobs) + failed
+        self.envs_done = failed
+        self.lock = threading.Lock()
+        self.bar = tqdm(total=sum(self.expected.values()), unit="notebook", desc="report",
+                        file=sys.stderr, disable=not enabled, dynamic_ncols=True)
+        self._postfix()
+
+    def _postfix(self) -> None:
+        self.bar.set_postfix_str(f"{self.envs_done}/{self.envs_total} environments")
+
+    def notebook(self, slug: str, name: str) -> None:
+        with self.lock:
+            if self.seen.get(slug, 0) < self.expected.get(slug, 0):
+                self.seen[slug] += 1
+                self.bar.update(1)
+
+    def environment(self, slug: str) -> None:
+        with self.lock:
+            rest = self.expected.get(slug, 0) - self.seen.get(slug, 0)
+            self.seen[slug] = self.expected.get(slug, 0)
+            self.envs_done += 1
+            self._postfix()
+            self.bar.update(rest)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _crashed(job: Job, exc: BaseException) -> Outcome:
+    reason, problems = _failure(exc)
+    return Outcome(slug=job.slug, given_path=job.given_path, name=job.name, ok=False,
+                   reason=f"worker failed: {reason}", problems=problems)
+
+
+def _run_serial(jobs: Sequence[Job], bar: _Progress) -> list[Outcome]:
+    outcomes = []
+    for job in jobs:
+        outcomes.append(render_environment(job, bar.notebook))
+        bar.environment(job.slug)
+    return outcomes
+
+
+def _run_processes(jobs: Sequence[Job], workers: int, bar: _Progress) -> list[Outcome]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    outcomes = []
+    with ctx.Manager() as manager:
+        queue = manager.Queue()
+
+        def drain():
+            while True:
+                item = queue.get()
+                if item is None:
+                    return
+                bar.notebook(*item)
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        callback = functools.partial(_queue_progress, queue)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {pool.submit(render_environment, job, callback): job for job in jobs}
+            for fut in as_completed(futures):
+                job = futures[fut]
+                try:
+                    outcomes.append(fut.result())
+                except Exception as exc:  # a worker that died (killed, out of memory)
+                    outcomes.append(_crashed(job, exc))
+                bar.environment(job.slug)
+        queue.put(None)
+        reader.join(timeout=10)
+    return outcomes
+
+
+def _run_dask(jobs: Sequence[Job], scheduler, bar: _Progress) -> list[Outcome]:
+    from distributed import Client, as_completed
+
+    own = not isinstance(scheduler, Client)
+    try:
+        client = Client(scheduler) if own else scheduler
+    except Exception as exc:
+        raise UsageError(f"cannot connect to the Dask scheduler {scheduler!r}: {exc}") from None
+    outcomes = []
+    try:
+        token = hashlib.sha256(repr((time.time_ns(), os.getpid())).encode()).hexdigest()[:8]
+        futures = {
+            client.submit(render_environment, job, key=f"hiddenspof-report-{job.slug}-{token}", pure=False): job
+            for job in jobs
+        }
+        for fut in as_completed(list(futures)):
+            job = futures[fut]
+            try:
+                outcomes.append(fut.result())
+            except Exception as exc:
+                outcomes.append(_crashed(job, exc))
+            bar.environment(job.slug)
+    finally:
+        if own:
+            client.close()
+    return outcomes
+
+
+def render(
+    paths: Sequence[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    jobs: int = 1,
+    scheduler=None,
+    baseline: str | os.PathLike | None = None,
+    *,
+    notebooks_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> int:
+    """Render an assessment report per environment and the index of them all.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Inventories (CSV folder, ``.xlsx`` or ``.yaml``), one per environment.
+    out_dir : path
+        Where ``index.html`` and one folder per environment slug go (created).
+    jobs : int
+        Environments rendered at once, each in its own process (1: in this process).
+    scheduler : str or distributed.Client, optional
+        Address of an existing Dask distributed scheduler (or a client):
+        each environment becomes one task; ``jobs`` is then ignored. The
+        workers must see ``out_dir`` and the inputs at the same paths.
+    baseline : path, optional
+        An earlier assessment to compare with (adds the ``06_*`` notebook):
+        a file for every environment, or an earlier report folder.
+    notebooks_dir : path, optional
+        Where the ``0*_*.ipynb`` notebooks are (default: the repository's ``notebooks/``).
+    progress : bool
+        Show the progress bar on stderr.
+
+    Returns
+    -------
+    int
+        0 when every environment rendered, 1 when one or more failed (the
+        others are still rendered; the index says which failed and why).
+
+    Raises
+    ------
+    UsageError
+        No inputs, ``jobs`` < 1, no notebook found, or an unreachable scheduler.
+    """
+    if not paths:
+        raise UsageError("no inventory given: name at least one CSV folder, .xlsx or .yaml file")
+    if not isinstance(jobs, int) or jobs < 1:
+        raise UsageError(f"--jobs must be an integer >= 1 (got {jobs!r})")
+    notebooks = notebook_list(notebooks_dir, with_compare=baseline is not None)
+    if not notebooks:
+        where = notebooks_dir if notebooks_dir is not None else NOTEBOOK_DIR
+        raise UsageError(f"no notebooks 0*_*.ipynb found in {where}")
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+
+    planned, failed = _plan(paths, out, notebooks, baseline)
+    bar = _Progress(planned, len(failed), enabled=progress)
+    try:
+        if not planned:
+            outcomes = []
+        elif scheduler is not None:
+            outcomes = _run_dask(planned, scheduler, bar)
+        elif jobs > 1 and len(planned) > 1:
+            outcomes = _run_processes(planned, min(jobs, len(planned)), bar)
+        else:
+            outcomes = _run_serial(planned, bar)
+    finally:
+        bar.close()
+    outcomes = sorted([*outcomes, *failed], key=lambda o: o.slug)
+    index = write_index(out, outcomes)
+    for o in outcomes:
+        if not o.ok:
+            print(f"hiddenspof report: {o.slug} ({o.given_path}) failed: {o.reason}", file=sys.stderr)
+    print(f"hiddenspof report: index at {index}", file=sys.stderr)
+    return 0 if all(o.ok for o in outcomes) else 1
+
