@@ -1,0 +1,193 @@
+"""Importers: compose, Kubernetes (+ Velero), Backstage and CMDB sources -> a CSV-folder inventory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from .backstage import import_backstage
+from .cmdb import import_cmdb
+from .compose import import_compose
+from .draft import BACKUP_COLUMNS, COMPONENT_COLUMNS, DEPENDENCY_COLUMNS, PROVENANCE, Draft
+from .kubernetes import import_kubernetes
+from .merge import MergeOutcome, merge_table
+from .report import render_report
+from .sources import ImportSourceError
+from .writer import STATE_FILE, read_state, read_table, write_state, write_table, write_text
+
+__all__ = [
+    "AS_OF_PLACEHOLDER",
+    "FORMATS",
+    "ImportResult",
+    "ImportSourceError",
+    "build_draft",
+    "run",
+]
+
+#: format name -> importer (paths -> Draft).
+FORMATS: dict[str, Callable[[list[str]], Draft]] = {
+    "compose": import_compose,
+    "kubernetes": import_kubernetes,
+    "backstage": import_backstage,
+    "cmdb": import_cmdb,
+}
+#: ``as_of`` of a fresh import when none is given: a valid date no one could take for a real
+#: assessment date (ages measured from it are absurd), flagged in the report and the YAML.
+AS_OF_PLACEHOLDER = "1970-01-01"
+_EXTRA = {
+    "components": ("namespace", "system", "source_type", "sys_id", PROVENANCE),
+    "dependencies": (PROVENANCE,),
+    "backups": (PROVENANCE,),
+}
+_COLUMNS = {
+    "components": list(COMPONENT_COLUMNS) + list(_EXTRA["components"]),
+    "dependencies": list(DEPENDENCY_COLUMNS) + list(_EXTRA["dependencies"]),
+    "backups": list(BACKUP_COLUMNS) + list(_EXTRA["backups"]),
+}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote: the folder, the report and the changes (by table)."""
+
+    out_dir: str
+    report_path: str
+    merged_into: str | None
+    added: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    removed: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+
+
+def build_draft(fmt: str, sources: list[str]) -> Draft:
+    """Run one importer on its sources (no files written); raises ImportSourceError."""
+    if fmt not in FORMATS:
+        raise ImportSourceError(f"unknown import format '{fmt}' - expected one of {', '.join(FORMATS)}")
+    if not sources:
+        raise ImportSourceError(f"import {fmt}: no source file given")
+    return FORMATS[fmt]([os.fspath(s) for s in sources])
+
+
+def _yaml_text(name: str, as_of: str | None, draft: Draft) -> str:
+    quoted = name.replace("'", "''")
+    lines = [f"name: '{quoted}'"]
+    if as_of is None:
+        lines.append("# as_of is a placeholder written by `hiddenspof import`: set the assessment date.")
+        lines.append(f"as_of: {AS_OF_PLACEHOLDER}")
+    else:
+        lines.append(f"as_of: {as_of}")
+    desc = f"Imported from {draft.fmt}: " + ", ".join(s.split(":", 1)[1] for s in draft.sources)
+    lines.append(f"description: '{desc.replace(chr(39), chr(39) * 2)}'")
+    return "\n".join(lines) + "\n"
+
+
+def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
+        as_of: str | dt.date | None = None, stderr: TextIO | None = None) -> ImportResult:
+    """Import ``sources`` of format ``fmt`` into the CSV-folder inventory ``out_dir``.
+
+    Writes ``inventory.yaml``, ``components.csv``, ``dependencies.csv``, ``backups.csv``
+    (rows sorted by key, columns in contract order then extras), ``import-report.md`` and
+    ``import-state.json`` (the cells this import wrote: the base for the next merge).
+
+    ``as_of``: with ``into`` (or when ``out_dir`` already holds an inventory) the existing
+    ``inventory.yaml`` is kept byte for byte, its ``as_of`` included; otherwise ``as_of``
+    if given, else :data:`AS_OF_PLACEHOLDER` with a comment asking the analyst to set it
+    (no clock is read). When ``out_dir`` already holds an inventory and ``into`` is not
+    given, the import merges into it rather than overwrite hand edits.
+
+    Parameters
+    ----------
+    fmt : {"compose", "kubernetes", "backstage", "cmdb"}
+    sources : list of str
+        Source files.
+    out_dir : str
+        Folder to write (created if needed).
+    into : str, optional
+        Existing CSV-folder inventory to merge into (may be ``out_dir``). Its other files
+        (``backup_runs.csv``, ``restore_tests.csv``...) are copied unchanged.
+    as_of : str or date, optional
+        Assessment date for a fresh import.
+    stderr : file, optional
+        Where removals and the change summary are printed (default ``sys.stderr``).
+
+    Returns
+    -------
+    ImportResult
+
+    Raises
+    ------
+    ImportSourceError
+        Unreadable or malformed source, or an EXISTING that is not a CSV-folder inventory.
+    """
+    err = sys.stderr if stderr is None else stderr
+    draft = build_draft(fmt, list(sources))
+    out_dir = os.fspath(out_dir)
+    if into is None and os.path.exists(os.path.join(out_dir, "components.csv")):
+        into = out_dir
+        print(f"{out_dir} already holds an inventory: merging into it (hand edits are kept)", file=err)
+    if into is not None:
+        into = os.fspath(into)
+        if not os.path.isdir(into) or not os.path.exists(os.path.join(into, "components.csv")):
+            raise ImportSourceError(f"{into}: not a CSV-folder inventory (expected a folder with components.csv and inventory.yaml)")
+        if not os.path.exists(os.path.join(into, "inventory.yaml")):
+            raise ImportSourceError(f"{into}: inventory.yaml is missing (expected the inventory's metadata)")
+    if as_of is not None and into is None:
+        try:
+            as_of = dt.date.fromisoformat(str(as_of)).isoformat()
+        except ValueError:
+            raise ImportSourceError(f"as_of '{as_of}' - expected an ISO date (YYYY-MM-DD)") from None
+    os.makedirs(out_dir, exist_ok=True)
+    state = read_state(into)
+    run_sources = set(draft.sources)
+    imported = {
+        "components": {(k,): v for k, v in draft.components.items()},
+        "dependencies": {k: v for k, v in draft.dependencies.items()},
+        "backups": {(k,): v for k, v in draft.backups.items()},
+    }
+    outcomes: dict[str, MergeOutcome] = {}
+    for table in ("components", "dependencies", "backups"):
+        existing = read_table(into, table) if into else None
+        outcomes[table] = merge_table(existing, imported[table], state[table], run_sources,
+                                       _COLUMNS[table], len(_COLUMNS[table]) - len(_EXTRA[table]))
+    if into is not None and os.path.abspath(into) != os.path.abspath(out_dir):
+        for entry in sorted(os.listdir(into)):
+            src = os.path.join(into, entry)
+            if os.path.isfile(src) and entry not in ("components.csv", "dependencies.csv", "backups.csv",
+                                                     "import-report.md", STATE_FILE):
+                shutil.copyfile(src, os.path.join(out_dir, entry))
+    if into is None:
+        write_text(os.path.join(out_dir, "inventory.yaml"), _yaml_text(draft.name or fmt, as_of, draft))
+    for table, outcome in outcomes.items():
+        write_table(out_dir, table, outcome.table)
+    write_state(out_dir, {t: o.state for t, o in outcomes.items()})
+    if into is None and as_of is None:
+        note = (f"**as_of is a placeholder ({AS_OF_PLACEHOLDER})**: sources carry no assessment date and"
+                " the importer never reads the clock. Set `as_of` in `inventory.yaml` before analysing.")
+    else:
+        note = "`as_of` is taken from `inventory.yaml` as it stands." if into else f"`as_of` is {as_of}, as given."
+    report_path = os.path.join(out_dir, "import-report.md")
+    write_text(report_path, render_report(draft, outcomes, note))
+    removed = tuple(f"{t}: {' -> '.join(x for x in k if x)}" for t, o in outcomes.items() for k in o.removed)
+    kept = tuple(f"{t}: {'/'.join(x for x in k if x)} {c}: kept '{cur}' over '{new}'"
+                 for t, o in outcomes.items() for k, c, cur, new in o.kept)
+    for line in removed:
+        print(f"no longer in the source, kept (delete by hand if gone): {line}", file=err)
+    for line in kept:
+        print(f"hand edit kept: {line}", file=err)
+    result = ImportResult(
+        out_dir=out_dir, report_path=report_path, merged_into=into,
+        added={t: len(o.added) for t, o in outcomes.items()},
+        updated={t: len(o.updated) for t, o in outcomes.items()},
+        removed=removed, kept=kept,
+    )
+    print(
+        f"imported {fmt}: " + ", ".join(f"{t} {result.added[t]} added, {result.updated[t]} updated" for t in outcomes)
+        + f"; report: {report_path}",
+        file=err,
+    )
+    return result
