@@ -386,3 +386,11 @@ def test_random_corruption_loads_or_raises_inventory_error(tmp_path_factory, edi
         assert set(inv.components.columns) >= {c.name for c in TABLES["components"]}
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
     shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("container", [".xlsx", ".yaml", "-folder"])
+def test_sample_estates_are_equal_in_every_container(sample_path, tmp_path, container):
+    """Each sample estate written into another container loads to an equal inventory."""
+    inv = load(sample_path)
+    target = save(inv, tmp_path / f"copy{container}")
+    assert load(target) == inv
