@@ -265,7 +265,9 @@ def saas() -> Estate:
       ``snapshots-bucket`` live in ``acct-prod`` and are encrypted with
       ``kms-prod``; so ``kms-prod`` and ``acct-prod`` are common causes of
       ``billing-db``, ``events-store``, ``docs-store``, ``search-index``;
-      ``eu-west-1`` is a common cause of those too except ``billing-db``.
+      ``eu-west-1`` is a common cause of those too except ``billing-db`` (its
+      replica in eu-central-1 survives; ``kms-prod`` is a multi-region key).
+      Exact common causes: orders-db [aws]; billing-db [acct-prod, aws, kms-prod].
     * backups share the identity provider: every restore from the prod account
       needs ``iam-prod-admin`` (Okta-federated), and ``sso-okta`` has no backup;
       ``orders-api``/``web-frontend`` need ``sso-okta`` too.
@@ -518,12 +520,19 @@ def hybrid() -> Estate:
       restores need through ``vcenter-lon`` (vCenter SSO uses AD) and service
       accounts; cycle ``ad-northwind`` <-> ``dns-northwind`` (AD-integrated DNS).
     * restore order: ``ad-systemstate`` restores AD to ``esx-dr`` without AD
-      (workgroup Veeam server, ESXi root credentials); in the scenario
-      "Ransomware on the domain" AD is restored in the first wave and the other
-      failed assets only afterwards.
+      (workgroup Veeam server in Manchester, ESXi root credentials); in the
+      scenario "Ransomware on the domain" AD (and the file server, from tape) is
+      restored in the first wave and claims-db, erp-db, mailbox-db only afterwards.
     * tape with an offline vault: ``tape-weekly`` (offline) stored in
-      ``tape-vault`` at ``ironmountain-vault``; its restore needs the tape keys
-      in ``hsm-lon`` at ``dc-london`` (hidden coupling of the offline copy).
+      ``tape-vault`` at ``ironmountain-vault``, restores to ``esx-dr``, but needs
+      the tape keys in ``hsm-lon`` at ``dc-london``: so ``file-server``'s common
+      causes are exactly ``dc-london`` and ``net-london`` (hidden coupling of the
+      offline copy; without it London loss would be survivable).
+    * restore in place: ``claims-db``, ``erp-db``, ``mailbox-db`` have
+      ``dc-london``, ``esx-lon``, ``san-lon``, ``net-london`` as common causes
+      (the DR replica of claims-db fails over through ``vcenter-lon`` in London).
+      ``ad-northwind`` and ``policy-db`` (AG replica in Manchester) have none.
+      ``dns-northwind`` has no backup of its own.
     * backup server with limited parallelism: ``veeam-br`` (2 restores at once).
     * DR site ``dr-reading``; cloud region ``azure-uksouth`` (``sub-prod``).
     * job history: ``erp-db-dump`` runs all succeed with a few MB (< 1% of
