@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+import yaml
+
 from .backstage import import_backstage
 from .cmdb import import_cmdb
 from .compose import import_compose
@@ -63,6 +65,11 @@ class ImportResult:
     removed: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()
 
+    def summary(self) -> str:
+        """One line for the command line: rows added and updated per table, the report."""
+        counts = ", ".join(f"{t} {self.added[t]} added, {self.updated[t]} updated" for t in self.added)
+        return f"wrote {self.out_dir}: {counts}; see {self.report_path}"
+
 
 def build_draft(fmt: str, sources: list[str]) -> Draft:
     """Run one importer on its sources (no files written); raises ImportSourceError."""
@@ -84,6 +91,20 @@ def _yaml_text(name: str, as_of: str | None, draft: Draft) -> str:
     desc = f"Imported from {draft.fmt}: " + ", ".join(s.split(":", 1)[1] for s in draft.sources)
     lines.append(f"description: '{desc.replace(chr(39), chr(39) * 2)}'")
     return "\n".join(lines) + "\n"
+
+
+def _as_of_note(path: str) -> str:
+    """The report's line on ``as_of``, from the written ``inventory.yaml`` (not from the run)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            meta = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError):
+        meta = {}
+    value = str(meta.get("as_of", "")) if isinstance(meta, dict) else ""
+    if value in ("", AS_OF_PLACEHOLDER):
+        return (f"**as_of is a placeholder ({AS_OF_PLACEHOLDER})**: sources carry no assessment date and"
+                " the importer never reads the clock. Set `as_of` in `inventory.yaml` before analysing.")
+    return f"`as_of` is {value} (from `inventory.yaml`)."
 
 
 def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
@@ -165,11 +186,7 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
     for table, outcome in outcomes.items():
         write_table(out_dir, table, outcome.table)
     write_state(out_dir, {t: o.state for t, o in outcomes.items()})
-    if into is None and as_of is None:
-        note = (f"**as_of is a placeholder ({AS_OF_PLACEHOLDER})**: sources carry no assessment date and"
-                " the importer never reads the clock. Set `as_of` in `inventory.yaml` before analysing.")
-    else:
-        note = "`as_of` is taken from `inventory.yaml` as it stands." if into else f"`as_of` is {as_of}, as given."
+    note = _as_of_note(os.path.join(out_dir, "inventory.yaml"))
     report_path = os.path.join(out_dir, "import-report.md")
     write_text(report_path, render_report(draft, outcomes, note))
     removed = tuple(f"{t}: {' -> '.join(x for x in k if x)}" for t, o in outcomes.items() for k in o.removed)
@@ -184,10 +201,5 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         added={t: len(o.added) for t, o in outcomes.items()},
         updated={t: len(o.updated) for t, o in outcomes.items()},
         removed=removed, kept=kept,
-    )
-    print(
-        f"imported {fmt}: " + ", ".join(f"{t} {result.added[t]} added, {result.updated[t]} updated" for t in outcomes)
-        + f"; report: {report_path}",
-        file=err,
     )
     return result
