@@ -97,6 +97,10 @@ PACKAGES = (
 REMOVE_CELL_TAGS = ("remove-cell", "remove_cell", "hide-cell")
 REMOVE_OUTPUT_TAGS = ("remove-output", "remove_output")
 REMOVE_INPUT_TAGS = ("remove-input", "remove_input")
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once at import: os.umask is process-wide, not thread-safe
+DIR_MODE = 0o777 & ~_UMASK  # mkdtemp/mkstemp create 0700/0600; reports are shared, so use the umask
+FILE_MODE = 0o666 & ~_UMASK
 WIDGET_MIMETYPES = ("application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json")
 
 
@@ -528,6 +532,7 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
     out = Path(job.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{job.slug}.tmp-", dir=out))
+    os.chmod(tmp, DIR_MODE)
     done: list[str] = []
     try:
         inv = inventory.load(job.inventory_path)
@@ -674,6 +679,7 @@ def write_index(out_dir: str | os.PathLike, outcomes: Sequence[Outcome]) -> Path
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(index_html(outcomes))
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
