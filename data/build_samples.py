@@ -538,7 +538,7 @@ def hybrid() -> Estate:
     * job history: ``erp-db-dump`` runs all succeed with a few MB (< 1% of
       ``erp-db``'s 900 GB); ``mailbox-backup`` stopped on 2026-09-02 (no run
       since); ``claims-db-rman`` size collapses from ~1450 GB to ~95 GB on
-      2026-09-18 while still reporting success; ``file-server-veeam`` has a 4-day
+      2026-09-25 (last 5 runs) while still reporting success; ``file-server-veeam`` has a 4-day
       failure streak in August.
     * restore tests: old (``ad-systemstate`` 2025-11-14), failed
       (``claims-db-rman`` 2026-08-22), partial (``file-server-veeam``
@@ -777,7 +777,7 @@ def hybrid() -> Estate:
 
     e.runs(rng, "ad-systemstate", 24, 21, 58, 0.7, growth=0.01, p_fail=0.02)
     e.runs(rng, "policy-db-backup", 24, 23, 2150, 3.0, growth=0.04, p_fail=0.01, p_warn=0.02)
-    collapse = dt.datetime(2026, 9, 18)
+    collapse = dt.datetime(2026, 9, 25)
 
     def claims(i, start, row):
         if start >= collapse and row["status"] == "success":

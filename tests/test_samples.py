@@ -279,7 +279,7 @@ def test_hybrid_size_collapse(hybrid):
     """claims-db-rman keeps reporting success after its size collapses below 10% of the earlier median."""
     runs = _runs(hybrid, "claims-db-rman")
     ok = runs[runs["status"] == "success"]
-    cut = pd.Timestamp("2026-09-18")
+    cut = pd.Timestamp("2026-09-25")
     before, after = ok[ok["started_at"] < cut], ok[ok["started_at"] >= cut]
     assert len(after) >= 5 and (runs.loc[runs["started_at"] >= cut, "status"] == "success").all()
     assert after["size_gb"].max() < 0.1 * before["size_gb"].median()
