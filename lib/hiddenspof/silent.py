@@ -1,0 +1,990 @@
+"""Silent backup failure: evidence factors, scores 0..100 per backup, and the 3-2-1-1-0 check per asset.
+
+Organisations monitor backup *completion*, not *restoration*. For every backup
+this module collects the evidence that it would restore (restore tests,
+verification, job history, alerting, method) and turns it into named factors
+with points; the score is their capped sum, so it is explainable and
+**monotone in the evidence**: every factor's points are a non-decreasing
+function of its own measure, taken in the direction "worse", and
+``min(100, sum)`` of non-negative non-decreasing terms never decreases when
+one term grows. Weights and their justification are in
+``docs/silent-failure-scoring.md``.
+
+Everything is a pure function of the inventory and its ``as_of`` date: the
+assessment instant ``now`` is the end of the ``as_of`` day (midnight that
+follows it); runs starting at or after it and restore tests dated after
+``as_of`` are ignored (they had not happened when the estate was assessed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .findings import Finding, sort_findings
+
+__all__ = [
+    "BASELINE_RUNS",
+    "FACTOR_NAMES",
+    "RESTORE_TEST_MAX_AGE_DAYS",
+    "RULE_PARTS",
+    "BackupScore",
+    "Evidence",
+    "Factor",
+    "RulePart",
+    "Rule32110",
+    "SilentResult",
+    "assessment_time",
+    "factors_from_evidence",
+    "run_anomalies",
+    "score",
+    "summarise_restore_tests",
+    "summarise_runs",
+]
+
+# -- thresholds (see docs/silent-failure-scoring.md) ------------------------------------
+
+#: CIS Control 11.5: test data recovery at least quarterly.
+RESTORE_TEST_MAX_AGE_DAYS = 90
+#: a stale restore test earns its full points at this age (a year without a passing test)
+RESTORE_TEST_FULL_AGE_DAYS = 360
+#: how many completed runs before the latest form its robust baseline
+BASELINE_RUNS = 14
+#: fewest baseline values with a size (or duration) before a collapse can be judged
+MIN_BASELINE = 5
+#: completed runs whose gaps are checked against the schedule
+GAP_RUNS = 30
+#: a completed run smaller than this fraction of the asset's data is "tiny"
+TINY_FRACTION = 0.01
+#: a collapse is a size below this fraction of the recent median ...
+COLLAPSE_RATIO = 0.5
+#: ... and more than this many robust standard deviations below it
+ROBUST_Z = 3.5
+#: MAD -> standard deviation for normal data
+MAD_SCALE = 1.4826
+#: the MAD is floored at this fraction of the median (constant sizes give MAD 0)
+MAD_FLOOR = 0.05
+#: a duration anomaly is also this many times longer (or shorter) than the median
+DURATION_RATIO = 3.0
+
+STATUS_WEIGHT = {"success": 0.0, "warning": 0.5, "failed": 1.0}
+COMPLETED = ("success", "warning")
+RESULT_RANK = {"pass": 0, "partial": 1, "fail": 2}
+FULL_SCOPES = ("full", "dr_drill")
+VERIFICATION_POINTS = {"dr_drill": 0.0, "restore_test": 0.0, "checksum": 8.0, "job_status": 15.0, "none": 20.0}
+
+FACTOR_NAMES = (
+    "restore_test_recency",
+    "restore_test_result",
+    "restore_test_scope",
+    "verification_strength",
+    "job_history",
+    "last_success_age",
+    "missed_runs",
+    "failure_streak",
+    "tiny_success",
+    "size_collapse",
+    "duration_anomaly",
+    "alerting",
+    "method_replica",
+)
+
+RULE_PARTS = ("three_copies", "two_media", "one_offsite", "one_offline_or_immutable", "zero_errors")
+
+
+# -- result types -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One named piece of evidence: its points (>= 0) and one sentence saying why."""
+
+    name: str
+    points: float
+    evidence: str
+
+    def to_json(self) -> dict:
+        """The contract's ``{"name", "points", "evidence"}``."""
+        return {"name": self.name, "points": self.points, "evidence": self.evidence}
+
+
+@dataclass(frozen=True)
+class BackupScore:
+    """A backup's score 0..100 (higher = more likely silently broken) and its factors."""
+
+    id: str
+    protects: str
+    score: float
+    factors: tuple[Factor, ...]
+
+    def to_json(self) -> dict:
+        """The contract's ``backups[]`` entry."""
+        return {
+            "id": self.id,
+            "protects": self.protects,
+            "silent_failure_score": self.score,
+            "factors": [f.to_json() for f in self.factors],
+        }
+
+
+@dataclass(frozen=True)
+class RulePart:
+    """One part of the 3-2-1-1-0 rule: met or not, and why."""
+
+    name: str
+    met: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rule32110:
+    """The 3-2-1-1-0 check of one asset: its five parts in the rule's order."""
+
+    asset: str
+    parts: tuple[RulePart, ...]
+
+    @property
+    def met(self) -> bool:
+        """Whether every part is met."""
+        return all(p.met for p in self.parts)
+
+    def part(self, name: str) -> RulePart:
+        """The part called ``name`` (one of ``RULE_PARTS``)."""
+        for p in self.parts:
+            if p.name == name:
+                return p
+        raise KeyError(f"unknown 3-2-1-1-0 part {name!r}: expected one of {', '.join(RULE_PARTS)}")
+
+
+@dataclass(frozen=True)
+class SilentResult:
+    """Everything ``score`` finds: per-backup scores, asset scores, 3-2-1-1-0 checks, findings."""
+
+    backups: list[BackupScore]
+    asset_scores: dict[str, float | None]
+    rule_32110: dict[str, Rule32110]
+    findings: list[Finding]
+    runs: pd.DataFrame = field(repr=False, compare=False, default=None)
+
+    def to_json(self) -> list[dict]:
+        """The contract's ``backups`` list (sorted by backup id)."""
+        return [b.to_json() for b in self.backups]
+
+    def factor_frame(self) -> pd.DataFrame:
+        """One row per (backup, factor) with points > 0: for stacked-bar charts."""
+        rows = [
+            {"backup": b.id, "protects": b.protects, "score": b.score, "factor": f.name,
+             "points": f.points, "evidence": f.evidence}
+            for b in self.backups for f in b.factors if f.points > 0
+        ]
+        return pd.DataFrame(rows, columns=["backup", "protects", "score", "factor", "points", "evidence"])
+
+    def rule_frame(self) -> pd.DataFrame:
+        """The 3-2-1-1-0 table: one row per asset, a met flag and a reason per part."""
+        rows = []
+        for asset in sorted(self.rule_32110):
+            rule = self.rule_32110[asset]
+            row: dict = {"asset": asset, "all_met": rule.met}
+            for p in rule.parts:
+                row[p.name] = p.met
+                row[p.name + "_reason"] = p.reason
+            rows.append(row)
+        cols = ["asset", "all_met"] + [c for p in RULE_PARTS for c in (p, p + "_reason")]
+        return pd.DataFrame(rows, columns=cols)
+
+
+# -- time -------------------------------------------------------------------------------
+
+
+def assessment_time(as_of: dt.date) -> pd.Timestamp:
+    """The instant every age is measured from: the end of the ``as_of`` day (naive UTC)."""
+    return pd.Timestamp(as_of) + pd.Timedelta(days=1)
+
+
+# -- vectorised job history -------------------------------------------------------------
+
+
+def _rolling_baseline(values: np.ndarray, codes: np.ndarray, window: int = BASELINE_RUNS):
+    """Median, MAD and count of the ``window`` values before each one in the same group.
+
+    ``values`` and ``codes`` (group numbers) must be sorted by group then time.
+    Fully vectorised (sliding windows masked at group boundaries); NaN values
+    are left out of the statistics.
+    """
+    n = len(values)
+    if n == 0:
+        empty = np.array([], dtype=float)
+        return empty, empty, np.array([], dtype=int)
+    padded = np.concatenate([np.full(window, np.nan), values.astype(float)])
+    pcodes = np.concatenate([np.full(window, -1), codes])
+    win = np.lib.stride_tricks.sliding_window_view(padded, window)[:n]
+    wcodes = np.lib.stride_tricks.sliding_window_view(pcodes, window)[:n]
+    win = np.where(wcodes == codes[:, None], win, np.nan)
+    count = (~np.isnan(win)).sum(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, as wanted
+        median = np.nanmedian(win, axis=1)
+        mad = np.nanmedian(np.abs(win - median[:, None]), axis=1)
+    return median, mad, count
+
+
+def _collapse_flags(size, median, mad, count) -> np.ndarray:
+    """A size below COLLAPSE_RATIO x median and ROBUST_Z robust deviations under it."""
+    size, median, mad = (np.asarray(x, dtype=float) for x in (size, median, mad))
+    spread = MAD_SCALE * np.fmax(mad, MAD_FLOOR * median)
+    with np.errstate(invalid="ignore"):
+        flag = (np.asarray(count) >= MIN_BASELINE) & (size < COLLAPSE_RATIO * median) & (median - size > ROBUST_Z * spread)
+    return np.where(np.isnan(size) | np.isnan(median), False, flag)
+
+
+def _duration_flags(dur, median, mad, count) -> np.ndarray:
+    """A duration DURATION_RATIO times off the median and ROBUST_Z robust deviations away."""
+    dur, median, mad = (np.asarray(x, dtype=float) for x in (dur, median, mad))
+    spread = MAD_SCALE * np.fmax(mad, MAD_FLOOR * median)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        off = (dur > DURATION_RATIO * median) | (dur * DURATION_RATIO < median)
+        flag = (np.asarray(count) >= MIN_BASELINE) & off & (np.abs(dur - median) > ROBUST_Z * spread) & (median > 0)
+    return np.where(np.isnan(dur) | np.isnan(median), False, flag)
+
+
+def _prepare_runs(runs: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+    """Runs started before ``now``, sorted by backup (code points), start, then file order."""
+    r = runs.loc[runs["started_at"].notna() & (runs["started_at"] < now),
+                 ["backup", "started_at", "finished_at", "status", "size_gb"]].copy()
+    r["backup"] = r["backup"].astype(object)
+    r["_file_order"] = np.arange(len(r))
+    r = r.sort_values(["backup", "started_at", "_file_order"], kind="mergesort").reset_index(drop=True)
+    r["duration_hours"] = (r["finished_at"] - r["started_at"]).dt.total_seconds() / 3600.0
+    r["completed"] = r["status"].isin(COMPLETED)
+    return r
+
+
+def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Every run with its anomaly flags, for timelines (vectorised, no loop over rows).
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        ``Inventory.backup_runs``.
+    as_of : datetime.date
+        The assessment date; runs starting after its end are dropped.
+    reference_gb : mapping, optional
+        Backup id -> the data a full copy should hold (the asset's ``data_gb``);
+        runs below ``TINY_FRACTION`` of it are flagged ``tiny``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``backup, started_at, finished_at, status, size_gb,
+        duration_hours, completed, baseline_median_gb, tiny, collapse,
+        duration_anomaly``; sorted by backup then start. Flags apply to
+        completed runs only (a failed run is loud, not silent); the baseline
+        of a run is the ``BASELINE_RUNS`` completed runs before it.
+    """
+    r = _prepare_runs(runs, assessment_time(as_of))
+    r["baseline_median_gb"] = np.nan
+    r["tiny"] = False
+    r["collapse"] = False
+    r["duration_anomaly"] = False
+    c = r[r["completed"]]
+    if len(c):
+        codes = pd.factorize(c["backup"])[0]
+        med, mad, cnt = _rolling_baseline(c["size_gb"].to_numpy(float), codes)
+        dmed, dmad, dcnt = _rolling_baseline(c["duration_hours"].to_numpy(float), codes)
+        r.loc[c.index, "baseline_median_gb"] = med
+        r.loc[c.index, "collapse"] = _collapse_flags(c["size_gb"], med, mad, cnt)
+        r.loc[c.index, "duration_anomaly"] = _duration_flags(c["duration_hours"], dmed, dmad, dcnt)
+        if reference_gb:
+            ref = c["backup"].map(dict(reference_gb)).astype(float)
+            r.loc[c.index, "tiny"] = (c["size_gb"] < TINY_FRACTION * ref).fillna(False).to_numpy(bool)
+    return r.drop(columns=["_file_order"])
+
+
+def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """One row per backup summarising its job history, vectorised (pandas groupby, no row loops).
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        ``Inventory.backup_runs`` (any number of backups and runs).
+    as_of : datetime.date
+        The assessment date; ages are measured from the end of that day.
+    schedule_hours : mapping, optional
+        Backup id -> expected hours between runs. Where absent, the median
+        interval between the backup's own run starts is used (3+ runs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by backup id (sorted), columns: ``runs``, ``completed``,
+        ``failed``, ``last_run_at``, ``last_completed_at`` (finish, else
+        start), ``last_completed_age_hours``, ``last_size_gb``,
+        ``size_median_gb``, ``size_mad_gb``, ``size_baseline_n`` (the
+        ``BASELINE_RUNS`` completed runs before the latest), ``collapse``,
+        ``last_duration_hours``, ``duration_median_hours``,
+        ``duration_anomaly``, ``streak_runs`` and ``streak_weight`` (runs
+        since the last ``success``; failed counts 1, warning 0.5),
+        ``interval_hours`` (schedule used), ``interval_inferred``,
+        ``missed_runs`` (restore points missing between the last ``GAP_RUNS``
+        completed runs and up to ``now``).
+
+    Notes
+    -----
+    Only the last ``BASELINE_RUNS + 1`` and ``GAP_RUNS + 1`` completed runs
+    of each backup enter the statistics, so a year of daily runs for
+    thousands of backups summarises in well under a second or two.
+    """
+    now = assessment_time(as_of)
+    r = _prepare_runs(runs, now)
+    g = r.groupby("backup", sort=True)
+    out = pd.DataFrame({
+        "runs": g.size(),
+        "completed": g["completed"].sum().astype(int),
+        "failed": (r["status"] == "failed").groupby(r["backup"]).sum().astype(int),
+        "last_run_at": g["started_at"].max(),
+    })
+    out.index.name = "backup"
+
+    # inferred interval: median gap between run starts (any status), 3+ runs
+    gaps = g["started_at"].diff().dt.total_seconds() / 3600.0
+    gap_stats = gaps.groupby(r["backup"]).agg(["median", "count"])
+    inferred = gap_stats["median"].where(gap_stats["count"] >= 2)
+    sched = pd.Series(dict(schedule_hours or {}), dtype=float).reindex(out.index)
+    out["interval_inferred"] = sched.isna() & inferred.reindex(out.index).notna()
+    out["interval_hours"] = sched.fillna(inferred.reindex(out.index))
+
+    # failure streak: runs after the last plain success
+    pos = g.cumcount()
+    last_ok = pos.where(r["status"] == "success").groupby(r["backup"]).max()
+    after = pos > r["backup"].map(last_ok).fillna(-1).to_numpy()
+    out["streak_runs"] = after.groupby(r["backup"]).sum().astype(int)
+    weight = r["status"].map(STATUS_WEIGHT).fillna(1.0)
+    out["streak_weight"] = (weight * after).groupby(r["backup"]).sum()
+
+    # completed runs: latest, its baseline, and gaps
+    c = r[r["completed"]].copy()
+    c["_rank"] = c.groupby("backup").cumcount(ascending=False)  # 0 = latest
+    tail = c[c["_rank"] <= BASELINE_RUNS]
+    codes = pd.factorize(tail["backup"])[0]
+    med, mad, cnt = _rolling_baseline(tail["size_gb"].to_numpy(float), codes)
+    dmed, dmad, dcnt = _rolling_baseline(tail["duration_hours"].to_numpy(float), codes)
+    latest_mask = (tail["_rank"] == 0).to_numpy()
+    latest = tail[latest_mask].set_index("backup")
+    when = latest["finished_at"].fillna(latest["started_at"])
+    out["last_completed_at"] = when.reindex(out.index)
+    out["last_completed_age_hours"] = ((now - out["last_completed_at"]).dt.total_seconds() / 3600.0)
+    out["last_size_gb"] = latest["size_gb"].reindex(out.index)
+    out["size_median_gb"] = pd.Series(med[latest_mask], index=latest.index).reindex(out.index)
+    out["size_mad_gb"] = pd.Series(mad[latest_mask], index=latest.index).reindex(out.index)
+    out["size_baseline_n"] = pd.Series(cnt[latest_mask], index=latest.index).reindex(out.index).fillna(0).astype(int)
+    out["collapse"] = pd.Series(
+        _collapse_flags(latest["size_gb"], med[latest_mask], mad[latest_mask], cnt[latest_mask]), index=latest.index
+    ).reindex(out.index).fillna(False).astype(bool)
+    out["last_duration_hours"] = latest["duration_hours"].reindex(out.index)
+    out["duration_median_hours"] = pd.Series(dmed[latest_mask], index=latest.index).reindex(out.index)
+    out["duration_anomaly"] = pd.Series(
+        _duration_flags(latest["duration_hours"], dmed[latest_mask], dmad[latest_mask], dcnt[latest_mask]),
+        index=latest.index,
+    ).reindex(out.index).fillna(False).astype(bool)
+
+    # missed restore points: gaps between the last GAP_RUNS+1 completed starts, and to now
+    w = c[c["_rank"] <= GAP_RUNS]
+    gap_h = w.groupby("backup")["started_at"].diff().dt.total_seconds() / 3600.0
+    trailing = (now - w.loc[w["_rank"] == 0].set_index("backup")["started_at"]).dt.total_seconds() / 3600.0
+    interval = out["interval_hours"]
+    inner = np.floor(gap_h / w["backup"].map(interval).to_numpy() - 0.5).clip(lower=0)
+    missed = inner.groupby(w["backup"]).sum()
+    missed = missed.add(np.floor(trailing / interval.reindex(trailing.index) - 0.5).clip(lower=0), fill_value=0)
+    out["missed_runs"] = missed.reindex(out.index).fillna(0).astype(int)
+    out.loc[out["interval_hours"].isna(), "missed_runs"] = 0
+    return out.sort_index()
+
+
+def summarise_restore_tests(tests: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """One row per backup summarising its restore tests up to ``as_of`` (vectorised).
+
+    Columns: ``tests``, ``last_tested_at``, ``last_result`` (of the latest
+    test; several on one day: the worst), ``last_scope``, ``last_pass_at``,
+    ``last_pass_age_days``, ``fresh_full_pass`` (a passing full-scope test
+    within ``RESTORE_TEST_MAX_AGE_DAYS``). A test counts as full scope when
+    ``scope`` is ``full`` or ``dr_drill``, or when ``scope`` is empty and
+    ``restored_gb`` is unknown or at least 90% of ``reference_gb``.
+    """
+    t = tests.loc[tests["tested_at"].notna() & (tests["tested_at"] <= pd.Timestamp(as_of)),
+                  ["backup", "tested_at", "result", "scope", "restored_gb"]].copy()
+    t["backup"] = t["backup"].astype(object)
+    t["_rank"] = t["result"].map(RESULT_RANK).fillna(2)
+    t = t.sort_values(["backup", "tested_at", "_rank"], kind="mergesort")
+    ref = t["backup"].map(dict(reference_gb or {})).astype(float)
+    scope_full = t["scope"].isin(FULL_SCOPES)
+    unknown_scope_full = t["scope"].isna() & (t["restored_gb"].isna() | ref.isna() | (t["restored_gb"] >= 0.9 * ref))
+    t["_full"] = scope_full | unknown_scope_full
+    g = t.groupby("backup", sort=True)
+    out = pd.DataFrame({"tests": g.size()})
+    last = g.tail(1).set_index("backup")
+    out["last_tested_at"] = last["tested_at"]
+    out["last_result"] = last["result"]
+    out["last_scope"] = last["scope"]
+    passes = t[t["result"] == "pass"]
+    out["last_pass_at"] = passes.groupby("backup")["tested_at"].max().reindex(out.index)
+    out["last_pass_age_days"] = (pd.Timestamp(as_of) - out["last_pass_at"]).dt.days.astype(float)
+    fresh = passes[(pd.Timestamp(as_of) - passes["tested_at"]).dt.days <= RESTORE_TEST_MAX_AGE_DAYS]
+    out["fresh_pass"] = fresh.groupby("backup").size().reindex(out.index).fillna(0) > 0
+    out["fresh_full_pass"] = fresh[fresh["_full"]].groupby("backup").size().reindex(out.index).fillna(0) > 0
+    out.index.name = "backup"
+    return out
+
+
+# -- evidence and points ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The measures behind one backup's factors; each has a documented "worse" direction.
+
+    ``history`` is ``"some"`` (runs recorded), ``"unknown"`` (the inventory
+    holds no job history at all) or ``"none"`` (others have runs, this one
+    none); worse in that order for the ``job_history`` factor.
+    """
+
+    backup: str
+    asset: str
+    restore_tests: int = 0
+    last_pass_age_days: float | None = None  # None = never passed (worst); larger = worse
+    fresh_pass: bool = False  # a pass within 90 days
+    fresh_full_pass: bool = False  # False is worse
+    last_result: str | None = None  # pass < partial < fail
+    last_tested_at: str | None = None
+    verification: str | None = None  # dr_drill/restore_test < checksum < job_status < none/unknown
+    history: str = "some"
+    runs: int = 0
+    completed: int = 0
+    last_success_age_hours: float | None = None  # None (with runs) = never completed; larger = worse
+    success_threshold_hours: float | None = None
+    threshold_basis: str = ""
+    missed_runs: int = 0
+    interval_hours: float | None = None
+    interval_inferred: bool = False
+    streak_runs: int = 0
+    streak_weight: float = 0.0
+    tiny: bool = False
+    last_size_gb: float | None = None
+    reference_gb: float | None = None
+    collapse: bool = False
+    size_median_gb: float | None = None
+    duration_anomaly: bool = False
+    last_duration_hours: float | None = None
+    duration_median_hours: float | None = None
+    alert: str = "ok"  # ok < coupled < none
+    alert_channel: str | None = None
+    alert_detail: str = ""
+    replica: bool = False
+
+
+def _fmt(x: float | None, unit: str = "") -> str:
+    """A short human number (no trailing zeros)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "unknown"
+    if abs(x) >= 100 or float(x).is_integer():
+        s = f"{x:,.0f}"
+    elif abs(x) >= 1:
+        s = f"{x:.1f}"
+    else:
+        s = f"{x:.3g}"
+    return s + unit
+
+
+def _hours(h: float | None) -> str:
+    """Hours as hours or days, whichever reads better."""
+    if h is None or math.isnan(h):
+        return "unknown"
+    return _fmt(h, " h") if h < 72 else _fmt(h / 24.0, " days")
+
+
+def _stale_points(ratio_over: float, base: float, extra: float, full_at: float) -> float:
+    """``base`` points once over the limit, growing linearly by up to ``extra`` (monotone)."""
+    return round(base + extra * min(1.0, max(0.0, ratio_over) / full_at), 1)
+
+
+def factors_from_evidence(ev: Evidence) -> tuple[Factor, ...]:
+    """The factors of one backup, in ``FACTOR_NAMES`` order; each points a non-decreasing function of its measure.
+
+    Points (maximum): restore_test_recency 30 (never) / 10-25 (stale),
+    restore_test_result 20, restore_test_scope 10 (no full-scope pass within
+    90 days, whether files only or nothing), verification_strength 20,
+    job_history 40 (no run) / 20 (no history in the inventory),
+    last_success_age 35 (never) / 15-30 (stale), missed_runs 15,
+    failure_streak 20, tiny_success 40, size_collapse 25, duration_anomaly 10,
+    alerting 15 (none) / 10 (coupled), method_replica 25.
+    """
+    b, a = ev.backup, ev.asset
+    out: list[Factor] = []
+
+    # restore verification
+    if ev.last_pass_age_days is None:
+        text = (f"{b} has never been restore-tested" if ev.restore_tests == 0
+                else f"none of the {ev.restore_tests} restore tests of {b} passed")
+        out.append(Factor("restore_test_recency", 30.0, text + ", so nobody has shown it can restore " + a + "."))
+    elif ev.last_pass_age_days > RESTORE_TEST_MAX_AGE_DAYS:
+        over = ev.last_pass_age_days - RESTORE_TEST_MAX_AGE_DAYS
+        pts = _stale_points(over, 10.0, 15.0, RESTORE_TEST_FULL_AGE_DAYS - RESTORE_TEST_MAX_AGE_DAYS)
+        out.append(Factor("restore_test_recency", pts,
+                          f"the last passing restore test of {b} is {_fmt(ev.last_pass_age_days)} days old, "
+                          f"{_fmt(over)} days past the {RESTORE_TEST_MAX_AGE_DAYS}-day limit."))
+    else:
+        out.append(Factor("restore_test_recency", 0.0,
+                          f"{b} passed a restore test {_fmt(ev.last_pass_age_days)} days ago."))
+    if ev.last_result == "fail":
+        out.append(Factor("restore_test_result", 20.0, f"the latest restore test of {b} ({ev.last_tested_at}) failed."))
+    elif ev.last_result == "partial":
+        out.append(Factor("restore_test_result", 10.0, f"the latest restore test of {b} ({ev.last_tested_at}) only partly restored."))
+    else:
+        text = (f"the latest restore test of {b} ({ev.last_tested_at}) passed." if ev.last_result == "pass"
+                else f"{b} has no restore test result to contradict it.")
+        out.append(Factor("restore_test_result", 0.0, text))
+    if ev.fresh_full_pass:
+        out.append(Factor("restore_test_scope", 0.0,
+                          f"{b} passed a full-scope restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days."))
+    elif ev.fresh_pass:
+        out.append(Factor("restore_test_scope", 10.0,
+                          f"the passing restore tests of {b} in the last {RESTORE_TEST_MAX_AGE_DAYS} days restored files only, not all of {a}."))
+    else:
+        out.append(Factor("restore_test_scope", 10.0,
+                          f"no full restore of {a} from {b} has passed in the last {RESTORE_TEST_MAX_AGE_DAYS} days."))
+
+    # verification strength
+    v = ev.verification
+    pts = VERIFICATION_POINTS.get(v, 20.0) if v else 20.0
+    vtext = {
+        None: f"no routine verification is recorded for {b}, so it is treated as none.",
+        "none": f"nothing routinely checks that {b} is usable.",
+        "job_status": f"{b} is checked only by its job status: completion, not restorability.",
+        "checksum": f"{b} is checked by checksums, which prove integrity but not that a restore works.",
+        "restore_test": f"{b} is routinely verified by restore tests.",
+        "dr_drill": f"{b} is routinely verified by disaster-recovery drills.",
+    }.get(v, f"{b} has unknown verification {v!r}, treated as none.")
+    out.append(Factor("verification_strength", pts, vtext))
+
+    # job history
+    if ev.history == "none":
+        out.append(Factor("job_history", 40.0, f"no run of {b} is recorded in the job history: it may never have run."))
+    elif ev.history == "unknown":
+        out.append(Factor("job_history", 20.0, "the inventory holds no job history, so completion of " + b + " cannot be checked."))
+    else:
+        out.append(Factor("job_history", 0.0, f"{ev.runs} runs of {b} are recorded, {ev.completed} completed."))
+    some = ev.history == "some"
+    if some and ev.last_success_age_hours is None:
+        out.append(Factor("last_success_age", 35.0, f"none of the {ev.runs} recorded runs of {b} completed."))
+    elif some and ev.success_threshold_hours and ev.last_success_age_hours > ev.success_threshold_hours:
+        ratio = ev.last_success_age_hours / ev.success_threshold_hours
+        out.append(Factor("last_success_age", _stale_points(ratio - 1.0, 15.0, 15.0, 3.0),
+                          f"the last completed run of {b} finished {_hours(ev.last_success_age_hours)} before the assessment, "
+                          f"over {ev.threshold_basis} ({_hours(ev.success_threshold_hours)})."))
+    elif some and ev.last_success_age_hours is not None:
+        text = (f"the last completed run of {b} finished {_hours(ev.last_success_age_hours)} before the assessment"
+                + (f", within {ev.threshold_basis}." if ev.success_threshold_hours else "; no schedule or RPO to judge it by."))
+        out.append(Factor("last_success_age", 0.0, text))
+    else:
+        out.append(Factor("last_success_age", 0.0, "no job history to judge."))
+    if some and ev.missed_runs > 0:
+        basis = "inferred interval" if ev.interval_inferred else "schedule"
+        out.append(Factor("missed_runs", float(min(15, 3 * ev.missed_runs)),
+                          f"{ev.missed_runs} expected restore points of {b} are missing against its {basis} "
+                          f"of {_hours(ev.interval_hours)} (gaps between completed runs)."))
+    else:
+        text = ("no schedule known and too few runs to infer one." if some and ev.interval_hours is None
+                else "no missed runs." if some else "no job history to judge.")
+        out.append(Factor("missed_runs", 0.0, text))
+    if ev.streak_weight >= 2.0:
+        out.append(Factor("failure_streak", float(min(20.0, 6.0 * ev.streak_weight)),
+                          f"the last {ev.streak_runs} runs of {b} failed or warned with no success since."))
+    else:
+        out.append(Factor("failure_streak", 0.0, "no failure streak." if some else "no job history to judge."))
+    if ev.tiny:
+        out.append(Factor("tiny_success", 40.0,
+                          f"the latest completed run of {b} reported {_fmt(ev.last_size_gb, ' GB')}, under "
+                          f"{TINY_FRACTION:.0%} of the {_fmt(ev.reference_gb, ' GB')} it should hold."))
+    else:
+        out.append(Factor("tiny_success", 0.0, "the latest completed size is not tiny against the asset's data (or unknown)."))
+    if ev.collapse:
+        out.append(Factor("size_collapse", 25.0,
+                          f"the latest completed run of {b} reported {_fmt(ev.last_size_gb, ' GB')} against a median of "
+                          f"{_fmt(ev.size_median_gb, ' GB')} over its previous runs (a robust outlier)."))
+    else:
+        out.append(Factor("size_collapse", 0.0, "no size collapse against the backup's own recent runs (or too few to judge)."))
+    if ev.duration_anomaly:
+        out.append(Factor("duration_anomaly", 10.0,
+                          f"the latest completed run of {b} took {_hours(ev.last_duration_hours)} against a median of "
+                          f"{_hours(ev.duration_median_hours)} (a robust outlier)."))
+    else:
+        out.append(Factor("duration_anomaly", 0.0, "no duration anomaly (or too few runs to judge)."))
+
+    # alerting
+    if ev.alert == "none":
+        out.append(Factor("alerting", 15.0, f"{b} has no alert channel: a failed run reaches nobody."))
+    elif ev.alert == "coupled":
+        out.append(Factor("alerting", 10.0, ev.alert_detail))
+    else:
+        out.append(Factor("alerting", 0.0, f"failed runs of {b} are reported to {ev.alert_channel}, which shares no single cause with it or {a}."))
+
+    # method
+    if ev.replica:
+        out.append(Factor("method_replica", 25.0,
+                          f"{b} is a replica: it copies deletion and corruption of {a} at once, so it is not an independent backup."))
+    else:
+        out.append(Factor("method_replica", 0.0, f"{b} is not a replica."))
+    return tuple(out)
+
+
+def _total(factors: tuple[Factor, ...]) -> float:
+    """The capped sum of the factors' points (monotone by construction)."""
+    return round(min(100.0, sum(f.points for f in factors)), 1)
+
+
+# -- the model-based parts --------------------------------------------------------------
+
+
+def _path(graph: nx.DiGraph, source: str, target: str) -> str:
+    """A dependency path ``a -> b -> c`` (shortest, ties by networkx's deterministic order)."""
+    if source == target:
+        return source
+    try:
+        return " -> ".join(nx.shortest_path(graph, source, target))
+    except nx.NetworkXNoPath:
+        return f"{source} -> ... -> {target}"
+
+
+class _DownCache:
+    """``model.down({x})`` memoised: many backups share alert channels and sites."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self._cache: dict[str, frozenset[str]] = {}
+
+    def __call__(self, x: str) -> frozenset[str]:
+        if x not in self._cache:
+            self._cache[x] = self.model.down({x})
+        return self._cache[x]
+
+
+def _alert_coupling(model, down: _DownCache, backup: str, asset: str, channel: str) -> tuple[list[str], str]:
+    """Components X whose single failure takes down the alert channel and the backup or the asset.
+
+    Candidates are the channel and everything it depends on (only those can
+    take it down); returned sorted, with an evidence sentence for the first.
+    """
+    graph = model.graph
+    if channel not in graph:
+        return [], ""
+    candidates = sorted({channel} | nx.descendants(graph, channel))
+    causes = []
+    for x in candidates:
+        d = down(x)
+        if channel in d and (backup in d or asset in d):
+            causes.append(x)
+    if not causes:
+        return [], ""
+    x = causes[0]
+    d = down(x)
+    victim = backup if backup in d else asset
+    more = f" ({len(causes) - 1} more such components)" if len(causes) > 1 else ""
+    text = (f"the alert channel of {backup} goes silent together with "
+            f"{'the backup' if victim == backup else 'the asset ' + asset}: {x} fails both "
+            f"({_path(graph, channel, x)}; {_path(graph, victim, x)}){more}.")
+    return causes, text
+
+
+# -- 3-2-1-1-0 ---------------------------------------------------------------------------
+
+
+def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rule32110:
+    """The five parts of the 3-2-1-1-0 rule for one asset, derived from the graph and methods."""
+    inv = model.inventory
+    backups = list(model.backups_of.get(asset, ()))
+    info = {b: model.backup[b] for b in backups}
+    graph = model.graph
+    parts = []
+
+    copies = 1 + len(backups)
+    parts.append(RulePart("three_copies", copies >= 3,
+                          f"{copies} copies: {asset} and {len(backups)} backup(s)" + (f" ({', '.join(backups)})" if backups else "") + "."))
+
+    # media: production storage, a backup store (by id), tape; unknown media do not count
+    media: dict[str, str] = {}
+    unknown = []
+    for b in backups:
+        method = info[b].method
+        stores = sorted(t for t in graph.successors(b) if model.kind.get(t) == "backup_store")
+        if method == "tape":
+            media[b] = "tape"
+        elif stores:
+            media[b] = "backup store " + "+".join(stores)
+        elif method in ("snapshot", "replica"):
+            media[b] = "the production storage"
+        else:
+            unknown.append(b)
+    distinct = {"the production storage"} | set(media.values())
+    desc = "; ".join(f"{b} on {m}" for b, m in sorted(media.items()))
+    reason = f"{len(distinct)} distinct media: {asset} on the production storage" + (f"; {desc}" if desc else "")
+    if unknown:
+        reason += f"; medium unknown for {', '.join(unknown)} (no backup_store dependency, method not tape)"
+    parts.append(RulePart("two_media", len(distinct) >= 2, reason + "."))
+
+    # offsite: no site or region takes down both the asset and the backup
+    places = sorted(c for c, k in model.kind.items() if k in ("site", "region"))
+    asset_places = [p for p in places if asset in down(p)]
+    offsite, why = [], []
+    if asset_places:
+        for b in backups:
+            shared = [p for p in asset_places if b in down(p)]
+            own = [p for p in places if b in down(p)]
+            if own and not shared:
+                offsite.append(b)
+            elif shared:
+                why.append(f"{b} shares {shared[0]}")
+            else:
+                why.append(f"{b} is in no known site or region")
+        if offsite:
+            reason = f"{', '.join(offsite)} survive(s) the loss of {', '.join(asset_places)}, where {asset} runs."
+        else:
+            reason = f"no backup survives the loss of {', '.join(asset_places)}: {'; '.join(why)}." if why else f"{asset} has no backup."
+    else:
+        loc = {str(i): (None if pd.isna(v) else str(v)) for i, v in zip(inv.components["id"], inv.components["location"])}
+        a_loc = loc.get(asset)
+        for b in backups:
+            b_locs = {loc.get(b)} | {loc.get(t) for t in graph.successors(b) if model.kind.get(t) == "backup_store"}
+            b_locs.discard(None)
+            if a_loc and b_locs and a_loc not in b_locs:
+                offsite.append(b)
+        if offsite:
+            reason = f"{', '.join(offsite)} is/are kept away from {asset}'s location {a_loc!r} (by the location column)."
+        elif a_loc is None:
+            reason = f"cannot show a copy offsite: no site or region takes {asset} down and its location is unknown."
+        else:
+            reason = f"no backup of {asset} is recorded outside its location {a_loc!r}."
+    parts.append(RulePart("one_offsite", bool(offsite), reason))
+
+    safe = [b for b in backups if info[b].immutable or info[b].offline]
+    labels = [f"{b} ({'/'.join(x for x in ('immutable', 'offline') if getattr(info[b], x))})" for b in safe]
+    parts.append(RulePart("one_offline_or_immutable", bool(safe),
+                          (", ".join(labels) + "." if safe
+                           else f"no backup of {asset} is immutable or offline: one compromised credential can erase them all.")))
+
+    clean = [b for b in backups if b in tests.index and bool(tests.at[b, "fresh_full_pass"]) and tests.at[b, "last_result"] == "pass"]
+    parts.append(RulePart("zero_errors", bool(clean),
+                          (f"{', '.join(clean)} passed a full restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days with no later error."
+                           if clean else f"no backup of {asset} passed a full restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days as its latest test.")))
+    return Rule32110(asset, tuple(parts))
+
+
+# -- findings ----------------------------------------------------------------------------
+
+_RULES = {
+    # factor: (rule id, title template, recommendation template); points > 0 and >= 10 make a finding
+    "restore_test_recency": ("restore-test-missing", "{b} has no recent passing restore test",
+                             "Schedule a quarterly full restore test of {a} from {b} (CIS Control 11.5) and record the result in the inventory."),
+    "restore_test_result": ("restore-test-failed", "The latest restore test of {b} did not pass",
+                            "Find why the restore of {a} from {b} failed, fix it and repeat the full restore test until it passes."),
+    "restore_test_scope": ("restore-test-files-only", "Restore tests of {b} cover files only",
+                           "Extend the restore test of {b} to a full restore of {a} (the whole dataset, started as the service would be)."),
+    "job_history": ("no-job-history", "No runs of {b} on record",
+                    "Export the job history of {b} from the backup tool and confirm the job is scheduled and running."),
+    "last_success_age": ("stale-last-success", "{b} has not completed recently",
+                         "Investigate why {b} has not completed within its schedule or the RPO of {a}, and alert on a missed run, not only a failed one."),
+    "missed_runs": ("missed-runs", "{b} misses scheduled runs",
+                    "Alert on missing restore points of {b} (a run that never started raises no failure), and fix the scheduler."),
+    "failure_streak": ("failure-streak", "{b} has been failing with no success since",
+                       "Fix the failing job of {b} and make sure its failures reach someone who acts on them."),
+    "tiny_success": ("tiny-success", "{b} reports success with almost no data",
+                     "Check the selection and credentials of {b}: a run that 'succeeds' with almost nothing is a silent failure; alert on size as well as status."),
+    "size_collapse": ("size-collapse", "The size of {b} collapsed",
+                      "Compare the latest run of {b} with the previous ones (excluded paths, a changed mount, lost credentials) and restore-test it."),
+    "duration_anomaly": ("duration-anomaly", "The duration of {b} changed sharply",
+                         "Check the latest run of {b}: a sudden change of duration often means it backed up something else."),
+    "alerting": ("alert-channel", "Failures of {b} may reach nobody",
+                 "Send failures of {b} to an alert channel that does not share a single point of failure with {b} or {a}, and test it."),
+    "method_replica": ("replica-as-backup", "{b} is a replica counted as a backup",
+                       "Keep a point-in-time, preferably immutable backup of {a} besides the replica {b}; a replica copies deletion and corruption."),
+}
+
+_LEVELS = ("critical", "high", "medium", "low")
+
+
+def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], rules: dict[str, Rule32110],
+              model) -> list[Finding]:
+    """Findings for factors worth acting on and for failed 3-2-1-1-0 parts.
+
+    Severity: a factor of 25+ points is high, 15+ medium, else low; one level
+    lower when the asset has another backup scoring under 30 (a healthier
+    alternative); high becomes critical for a tier-1 asset whose best backup
+    scores 50 or more.
+    """
+    tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(model.inventory.components["id"], model.inventory.components["tier"])}
+    out = []
+    healthy: dict[str, list[str]] = {}
+    for s in scores:
+        if s.score < 30:
+            healthy.setdefault(s.protects, []).append(s.id)
+    for s in scores:
+        others = [o for o in healthy.get(s.protects, ()) if o != s.id]
+        for f in s.factors:
+            if f.points < 10 or f.name not in _RULES:
+                continue
+            rule, title, rec = _RULES[f.name]
+            level = 1 if f.points >= 25 else 2 if f.points >= 15 else 3
+            if others:
+                level = min(3, level + 1)
+            elif level == 1 and tier.get(s.protects) == 1 and (asset_scores.get(s.protects) or 0) >= 50:
+                level = 0
+            comps = [s.id]
+            if f.name == "alerting" and model.backup[s.id].alert_channel:
+                comps.append(model.backup[s.id].alert_channel)
+            out.append(Finding(
+                id=f"silent_failure:{rule}:{s.id}", category="silent_failure", severity=_LEVELS[level],
+                title=title.format(b=s.id, a=s.protects), assets=(s.protects,), components=tuple(comps),
+                evidence=f.evidence[0].upper() + f.evidence[1:] + f" (score {s.score:g}/100.)",
+                recommendation=rec.format(b=s.id, a=s.protects),
+            ))
+    for asset in sorted(rules):
+        rule = rules[asset]
+        missing = [p for p in rule.parts if not p.met]
+        if not missing:
+            continue
+        names = {p.name for p in missing}
+        severity = "medium" if names & {"one_offsite", "one_offline_or_immutable"} else "low"
+        recs = {
+            "three_copies": "keep at least two backups besides the data itself",
+            "two_media": "keep one copy on a different storage system or medium",
+            "one_offsite": "keep one copy in another site or region",
+            "one_offline_or_immutable": "make one copy immutable (object lock) or offline",
+            "zero_errors": "pass a full restore test at least quarterly",
+        }
+        out.append(Finding(
+            id=f"silent_failure:3-2-1-1-0:{asset}", category="silent_failure", severity=severity,
+            title=f"{asset} does not meet the 3-2-1-1-0 rule ({len(missing)} of 5 parts missing)",
+            assets=(asset,), components=tuple(model.backups_of.get(asset, ())),
+            evidence=" ".join(f"{p.name.replace('_', ' ')}: {p.reason}" for p in missing),
+            recommendation=f"For {asset}: " + "; ".join(recs[p.name] for p in missing) + ".",
+        ))
+    return sort_findings(out)
+
+
+# -- the entry point ---------------------------------------------------------------------
+
+
+def _num(x) -> float | None:
+    """A float or None for NaN/NA."""
+    if x is None or x is pd.NA or x is pd.NaT:
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def score(inventory, model) -> SilentResult:
+    """Score every backup for silent failure and check 3-2-1-1-0 for every protected asset.
+
+    Parameters
+    ----------
+    inventory : Inventory
+        The loaded inventory (its ``as_of`` is the reference date of every age).
+    model : Model
+        ``model.build(inventory)``: used for the assets, the backups' settings
+        and ``down({X})`` to find alert channels and backups sharing a cause.
+
+    Returns
+    -------
+    SilentResult
+        ``backups`` sorted by id, ``asset_scores`` (an asset's best, i.e.
+        lowest, backup score), ``rule_32110`` per asset, ``findings``
+        (category ``silent_failure``), and ``runs`` (every run with its
+        anomaly flags, for timelines).
+
+    Notes
+    -----
+    The score is ``min(100, sum of factor points)``; see
+    ``factors_from_evidence`` for the factors and
+    ``docs/silent-failure-scoring.md`` for the weights.
+    """
+    as_of = inventory.meta.as_of
+    comps = inventory.components
+    data_gb = {str(i): _num(v) for i, v in zip(comps["id"], comps["data_gb"])}
+    rpo = {str(i): _num(v) for i, v in zip(comps["id"], comps["rpo_hours"])}
+    backups = sorted(model.backup)
+    # what a full copy should hold: the asset's data, else the backup's own declared size
+    reference = {}
+    for b in backups:
+        info = model.backup[b]
+        ref = data_gb.get(info.protects)
+        reference[b] = ref if ref is not None else info.size_gb
+    sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
+    runs = inventory.backup_runs
+    summary = summarise_runs(runs, as_of, sched)
+    tests = summarise_restore_tests(inventory.restore_tests, as_of, reference)
+    have_history = len(runs) > 0
+    down = _DownCache(model)
+
+    scores: list[BackupScore] = []
+    for b in backups:
+        info = model.backup[b]
+        a = info.protects
+        kw: dict = {"backup": b, "asset": a, "verification": info.verification,
+                    "replica": info.method == "replica", "alert_channel": info.alert_channel,
+                    "reference_gb": reference[b]}
+        if b in tests.index:
+            t = tests.loc[b]
+            kw.update(restore_tests=int(t["tests"]), last_pass_age_days=_num(t["last_pass_age_days"]),
+                      fresh_pass=bool(t["fresh_pass"]), fresh_full_pass=bool(t["fresh_full_pass"]),
+                      last_result=t["last_result"], last_tested_at=t["last_tested_at"].date().isoformat())
+        if b in summary.index:
+            s = summary.loc[b]
+            interval = _num(s["interval_hours"])
+            limits = []
+            if interval:
+                limits.append((2 * interval, "twice the " + ("inferred interval" if s["interval_inferred"] else "schedule")))
+            if rpo.get(a) is not None:
+                limits.append((rpo[a], f"the RPO of {a}"))
+            limit = min(limits, key=lambda x: x[0]) if limits else (None, "")
+            size = _num(s["last_size_gb"])
+            kw.update(history="some", runs=int(s["runs"]), completed=int(s["completed"]),
+                      last_success_age_hours=_num(s["last_completed_age_hours"]),
+                      success_threshold_hours=limit[0], threshold_basis=limit[1],
+                      missed_runs=int(s["missed_runs"]), interval_hours=interval,
+                      interval_inferred=bool(s["interval_inferred"]),
+                      streak_runs=int(s["streak_runs"]), streak_weight=float(s["streak_weight"]),
+                      last_size_gb=size,
+                      tiny=bool(size is not None and reference[b] is not None and size < TINY_FRACTION * reference[b]),
+                      collapse=bool(s["collapse"]), size_median_gb=_num(s["size_median_gb"]),
+                      duration_anomaly=bool(s["duration_anomaly"]),
+                      last_duration_hours=_num(s["last_duration_hours"]),
+                      duration_median_hours=_num(s["duration_median_hours"]))
+        else:
+            kw["history"] = "none" if have_history else "unknown"
+        if not info.alert_channel:
+            kw["alert"] = "none"
+        else:
+            causes, text = _alert_coupling(model, down, b, a, info.alert_channel)
+            if causes:
+                kw.update(alert="coupled", alert_detail=text)
+        factors = factors_from_evidence(Evidence(**kw))
+        scores.append(BackupScore(b, a, _total(factors), factors))
+
+    by_asset: dict[str, list[float]] = {}
+    for s in scores:
+        by_asset.setdefault(s.protects, []).append(s.score)
+    asset_scores: dict[str, float | None] = {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
+    rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
+    ref_by_backup = {b: r for b, r in reference.items() if r is not None}
+    return SilentResult(
+        backups=scores,
+        asset_scores=asset_scores,
+        rule_32110=rules,
+        findings=_findings(scores, asset_scores, rules, model),
+        runs=run_anomalies(runs, as_of, ref_by_backup),
+    )
