@@ -339,8 +339,8 @@ def test_usage_errors():
 
 
 def test_notebook_list_leaves_compare_out_without_baseline(tmp_path):
-    """06_* runs only with a baseline; the rest run in name order."""
-    for name in ("05_summary.ipynb", "01_intake.ipynb", "06_compare.ipynb", "notes.ipynb"):
+    """06_* runs only with a baseline, 00_* (importers) never; the rest run in name order."""
+    for name in ("05_summary.ipynb", "01_intake.ipynb", "06_compare.ipynb", "notes.ipynb", "00_import.ipynb"):
         (tmp_path / name).write_text("{}")
     assert [p.name for p in report.notebook_list(tmp_path)] == ["01_intake.ipynb", "05_summary.ipynb"]
     assert [p.name for p in report.notebook_list(tmp_path, with_compare=True)][-1] == "06_compare.ipynb"

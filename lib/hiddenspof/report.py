@@ -33,15 +33,18 @@ Decisions
   slugs are told apart with ``-2``, ``-3``, ... in order of the inputs'
   absolute paths, so the same inputs always give the same slugs. The same
   path given twice is rendered once.
-* Notebooks: ``notebooks/0*_*.ipynb`` in name order; ``06_*`` (compare) only
-  with a baseline. Parameters: ``inventory_path`` (absolute), ``interactive``
+* Notebooks: ``notebooks/0[1-9]_*.ipynb`` in name order (``00_*`` prepare
+  inventories, they are no part of a report); ``06_*`` (compare) only with a
+  baseline. Parameters: ``inventory_path`` (absolute), ``interactive``
   (False) and, for 06 only, ``baseline_path``. ``baseline`` may be a file
   (used for every environment) or an earlier report folder (each environment
   uses ``BASELINE/<slug>/analysis.json``; without one, 06 is skipped for it).
 * In the HTML: code cells, stderr streams and widget views are left out;
   cells tagged ``remove-cell`` are dropped, ``remove-output`` keep only their
-  input (hidden anyway), ``remove-input`` keep only their output. The
-  document is checked to hold no script or event handler besides the chart
+  input (hidden anyway), ``remove-input`` keep only their output. Markdown
+  *outputs* (``display(Markdown(...))``, computed at run time and possibly
+  holding client text) are rendered with raw HTML escaped; markdown cells
+  keep theirs. The document is checked to hold no script or event handler besides the chart
   machinery; a notebook that emits one fails its environment (client text
   must never become markup).
 """
@@ -167,9 +170,12 @@ def assign_slugs(bases: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def notebook_list(notebooks_dir: str | os.PathLike | None = None, with_compare: bool = False) -> list[Path]:
-    """The report's notebooks ``0*_*.ipynb`` in name order (``06_*`` only with a baseline)."""
+    """The report's notebooks ``0[1-9]_*.ipynb`` in name order (``06_*`` only with a baseline).
+
+    ``00_*`` notebooks prepare an inventory (importers) and are not part of an assessment.
+    """
     folder = Path(notebooks_dir) if notebooks_dir is not None else NOTEBOOK_DIR
-    found = sorted(folder.glob("0*_*.ipynb"), key=lambda p: p.name)
+    found = sorted(folder.glob("0[1-9]_*.ipynb"), key=lambda p: p.name)
     return [p.resolve() for p in found if with_compare or not p.name.startswith(COMPARE_PREFIX)]
 
 
@@ -430,6 +436,17 @@ def _check_inert(document: str, allowed_scripts: int) -> None:
         )
 
 
+def _markdown_text(source: str) -> str:
+    """Markdown to HTML with raw HTML escaped and harmful link protocols dropped (for computed outputs)."""
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+    renderer = IPythonRenderer(escape=True, allow_harmful_protocols=False)
+    return MarkdownWithMath(renderer=renderer).render(source)
+
+
+_BUNDLE_MARK = "/*hs-vega-bundle*/"
+
+
 def _export_html(executed: Sequence, title: str, subtitle: Sequence[str]) -> str:
     """The self-contained report: one HTML document of every executed notebook, code hidden."""
     from nbconvert import HTMLExporter
@@ -444,6 +461,7 @@ def _export_html(executed: Sequence, title: str, subtitle: Sequence[str]) -> str
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
+    exporter.register_filter("markdown2html_text", _markdown_text)
     exporter.register_preprocessor(
         TagRemovePreprocessor(
             remove_cell_tags=set(REMOVE_CELL_TAGS),
@@ -457,11 +475,14 @@ def _export_html(executed: Sequence, title: str, subtitle: Sequence[str]) -> str
         "metadata": {"name": title},
         "hs_title": title,
         "hs_subtitle": list(subtitle),
-        "hs_vega_bundle": vega_bundle(),
+        "hs_vega_bundle": _BUNDLE_MARK,  # inlined after the check, which it would only slow down
     }
     document, _ = exporter.from_notebook_node(_report_notebook(executed, title), resources=resources)
     _check_inert(document, allowed_scripts=2)  # the Vega bundle and the chart loader
-    return _add_toc(document)
+    head, mark, tail = _add_toc(document).partition(_BUNDLE_MARK)
+    if not mark:
+        raise HiddenspofError(f"the report template {TEMPLATE_NAME} lost the Vega bundle placeholder")
+    return head + vega_bundle() + tail
 
 
 def _execute(job: Job, notebook: Path, tmp: Path):
@@ -856,7 +877,7 @@ def render(
     notebooks = notebook_list(notebooks_dir, with_compare=baseline is not None)
     if not notebooks:
         where = notebooks_dir if notebooks_dir is not None else NOTEBOOK_DIR
-        raise UsageError(f"no notebooks 0*_*.ipynb found in {where}")
+        raise UsageError(f"no notebooks 0[1-9]_*.ipynb found in {where}")
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
 
