@@ -418,3 +418,32 @@ def test_fixture_copies_match_shared_originals():
                          (SOCIAL, "compose/deathstarbench-socialNetwork.yml"),
                          (BOUTIQUE, "kubernetes/online-boutique.yaml")):
         assert mine.read_bytes() == (shared / theirs).read_bytes()
+
+
+NOTEBOOK = Path(__file__).parent.parent / "notebooks" / "00_import.ipynb"
+
+
+def test_import_notebook_parameters_and_no_outputs():
+    """00_import has one parameters cell with typed, documented parameters and is stored without outputs."""
+    import nbformat
+    import papermill
+
+    params = papermill.inspect_notebook(str(NOTEBOOK))
+    assert {"fmt", "sources", "out_dir", "into", "as_of"} <= set(params)
+    assert all(p["inferred_type_name"] == "str" and p["help"] for p in params.values())
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    assert sum("parameters" in c.metadata.get("tags", []) for c in nb.cells) == 1
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.slow
+def test_import_notebook_runs_on_a_compose_fixture(tmp_path):
+    """00_import executes on the hotel-reservation compose file and writes a valid inventory."""
+    import papermill
+
+    out = tmp_path / "inv"
+    papermill.execute_notebook(
+        str(NOTEBOOK), str(tmp_path / "out.ipynb"), cwd=str(NOTEBOOK.parent), progress_bar=False,
+        parameters={"fmt": "compose", "sources": str(HOTEL), "out_dir": str(out)},
+    )
+    assert "consul" in {r["id"] for r in read_csv(out / "components.csv")}
