@@ -386,7 +386,9 @@ def _rename(formula: tuple, old: str, new: str) -> tuple:
     return formula
 
 
-def fault_trees(model, asset: str | None = None, limit: int = MAX_GATES) -> tuple[list[FaultTree], list[Skipped]]:
+def fault_trees(
+    model, asset: str | None = None, limit: int = MAX_GATES, restores: bool = True
+) -> tuple[list[FaultTree], list[Skipped]]:
     """One fault tree per asset, top event "asset unrecoverable", exactly the model's semantics.
 
     Parameters
@@ -395,6 +397,12 @@ def fault_trees(model, asset: str | None = None, limit: int = MAX_GATES) -> tupl
         From ``model.build(inventory)``.
     asset : str, optional
         Only this asset (raises :class:`HiddenspofError` if it is not one).
+    limit : int
+        Skip an asset whose tree would need more gates than this.
+    restores : bool
+        False gives instead the tree of "the asset is down before any
+        restore" (``Model.down``): with the main tree it relates the top-event
+        probability to survivability (``docs/exchange.md``).
 
     Returns
     -------
@@ -426,7 +434,7 @@ def fault_trees(model, asset: str | None = None, limit: int = MAX_GATES) -> tupl
             continue
         b = _TreeBuilder(model, reqs, names, i, limit)
         try:
-            formula = b.down(a, b.rounds(a))
+            formula = b.down(a, b.rounds(a) if restores else 0)
         except (_TooLarge, RecursionError):
             skipped.append(Skipped(a, f"its fault tree would need more than {limit} gates (or nest too deep); analyse it with hiddenspof itself"))
             continue
@@ -436,7 +444,8 @@ def fault_trees(model, asset: str | None = None, limit: int = MAX_GATES) -> tupl
             root = gates.pop(formula[1])
             gates = {n: Gate(g.name, g.label, _rename(g.formula, root.name, top)) for n, g in gates.items()}
             formula = root.formula
-        ordered = [Gate(top, f"{a} unrecoverable (still down once every possible restore is made)", formula)]
+        what = "unrecoverable (still down once every possible restore is made)" if restores else "down before any restore"
+        ordered = [Gate(top, f"{a} {what}", formula)]
         ordered += [gates[n] for n in sorted(gates)]
         trees.append(FaultTree(a, f"ft{i}-{names[a]}", top, tuple(ordered), tuple(sorted(b.events))))
     return trees, skipped
@@ -501,21 +510,23 @@ def _formula_xml(f: tuple, names: dict[str, str], indent: str) -> list[str]:
     return lines
 
 
-def mef_document(model, asset: str | None = None) -> tuple[str, list[Skipped]]:
+def mef_document(model, asset: str | None = None, restores: bool = True) -> tuple[str, list[Skipped]]:
     """The Open-PSA MEF XML text of every asset's fault tree (or one asset's), and the skipped assets.
 
     Basic events are named ``e-<component>`` (see :func:`mef_names`), carry
     the component id as attribute ``component`` and the model's failure
     probability as a ``float``; they are defined once in ``model-data`` and
-    shared by the trees.
+    shared by the trees. ``restores=False`` exports the "down before any
+    restore" trees instead (see :func:`fault_trees`).
     """
-    trees, skipped = fault_trees(model, asset)
+    trees, skipped = fault_trees(model, asset, restores=restores)
     names = mef_names(model.kind)
     inv = model.inventory
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f"<!-- hiddenspof fault trees for {_comment(inv.meta.name)} as of {inv.meta.as_of.isoformat()}:",
-        "     one tree per asset, top event: the asset is still down once every possible restore is made;",
+        "     one tree per asset, top event: the asset is "
+        + ("still down once every possible restore is made;" if restores else "down before any restore;"),
         "     basic events: single component failures (probabilities: failure_probability or the kind's default) -->",
         "<opsa-mef>",
     ]
@@ -525,7 +536,7 @@ def mef_document(model, asset: str | None = None) -> tuple[str, list[Skipped]]:
     for t in trees:
         events.update(t.events)
         lines.append(f'  <define-fault-tree name="{t.name}">')
-        lines.append(f"    <label>{_text(t.asset + ' unrecoverable')}</label>")
+        lines.append(f"    <label>{_text(t.gates[0].label)}</label>")
         for g in t.gates:
             lines.append(f'    <define-gate name="{g.name}">')
             lines.append(f"      <label>{_text(g.label)}</label>")
