@@ -129,6 +129,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
 }
 REQUIRED_TABLES = ("components", "dependencies", "backups")
+# Optional columns that hiddenspof's own importers write (provenance of a row):
+# kept as text like any extra column, but without an "unknown column" warning.
+EXTENSION_COLUMNS = frozenset({"imported_from", "source_type", "namespace", "system", "sys_id"})
 OPTIONAL_TABLES = ("backup_runs", "restore_tests")
 
 
@@ -585,7 +588,7 @@ def _normalise(name: str, raw: _Raw, problems: list[Problem]) -> pd.DataFrame:
         if col.required and col.name not in seen:
             problems.append(Problem(raw.file, 1, col.name, None, f"the required column '{col.name}' ({col.help})", raw.sheet))
     for col in present:
-        if col not in known and col != "":
+        if col not in known and col != "" and col not in EXTENSION_COLUMNS:
             hint = difflib.get_close_matches(col, sorted(known), n=1, cutoff=0.7)
             problems.append(Problem(
                 raw.file, 1, col, None,
