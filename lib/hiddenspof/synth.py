@@ -480,7 +480,8 @@ def _applications(b: _Builder, inf: _Infra, rnd: random.Random, n: int) -> None:
     """Apps in three layers until the estate reaches about ``n`` components."""
     layers: list[list[list[str]]] = [[], [], []]   # layer -> apps -> service ids
     cycle_every = max(40, n // 40)                  # a handful of cycles at any size
-    i = 0
+    home: dict[str, _Asset] = {}                   # service -> where it runs
+    i = cycles = 0
     while len(b.components) < n:
         i += 1
         name = f"{rnd.choice(_WORDS)}-{i:05d}"
@@ -532,16 +533,18 @@ def _applications(b: _Builder, inf: _Infra, rnd: random.Random, n: int) -> None:
                 for app in rnd.sample(lower, min(len(lower), rnd.randint(1, 2))):
                     b.dep(s, rnd.choice(app), "runtime")
             svcs.append(s)
+            home[s] = _Asset(s, "service", p, rk, acct, tier)
             if rnd.random() < 0.2:
                 _protect(b, inf, rnd, _Asset(s, "service", p, rk, acct, tier))
-        if i % cycle_every == 0 and layers[layer]:
+        if (i % cycle_every == 0 or not cycles) and layers[layer]:
+            cycles += 1
             # a deliberate cycle: two apps of one layer call each other (both protected)
             other = rnd.choice(layers[layer])[0]
             b.dep(svcs[0], other, "runtime")
             b.dep(other, svcs[0], "runtime")
             for sid in (svcs[0], other):
                 if sid not in b.protected:
-                    _protect(b, inf, rnd, _Asset(sid, "service", p, rk, acct, tier))
+                    _protect(b, inf, rnd, home[sid])
         layers[layer].append(svcs)
 
 
@@ -564,7 +567,11 @@ def _history(rng: np.random.Generator, backups: pd.DataFrame, base_gb: np.ndarra
     nb = len(backups)
     interval = np.where(backups["schedule_hours"].to_numpy() >= 168, 7, 1)
     n_runs = days // interval
-    n_runs[rng.random(nb) < 0.02] = 0                                 # never ran / not monitored
+    silent = rng.random(nb) < 0.02
+    silent[rng.integers(0, nb)] = nb > 1                               # at least one, even when small
+    n_runs[silent] = 0                                                  # never ran / not monitored
+    # one backup per anomaly kind carries it alone, so even a small estate shows every kind
+    forced = rng.permutation(np.flatnonzero(n_runs >= 60))[:5]
     total = int(n_runs.sum())
     bi = np.repeat(np.arange(nb), n_runs)
     first = np.cumsum(n_runs) - n_runs
@@ -573,16 +580,22 @@ def _history(rng: np.random.Generator, backups: pd.DataFrame, base_gb: np.ndarra
     end = np.datetime64(as_of, "s") - np.timedelta64(1, "D")
     day = end - ((last - k) * interval[bi]).astype("timedelta64[D]")
     start_min = rng.integers(18 * 60, 27 * 60, nb) % (24 * 60)         # nightly window 18:00-03:00
-    started = day + (start_min[bi] * 60 + rng.integers(0, 600, total)).astype("timedelta64[s]")
+    start_s = np.minimum(start_min[bi] * 60 + rng.integers(0, 600, total), 86_399)  # same calendar day
+    started = day + start_s.astype("timedelta64[s]")
 
-    def choose(p: float) -> np.ndarray:
-        return rng.random(nb) < p
+    def choose(p: float, j: int) -> np.ndarray:
+        mask = rng.random(nb) < p
+        mask[forced] = False
+        if j < len(forced):
+            mask[forced[j]] = True
+        return mask
 
     def window(mask: np.ndarray, lo: int, hi: int, at_end: float) -> tuple[np.ndarray, np.ndarray]:
         """Per backup: [begin, stop) run indices of an anomaly window (empty where not chosen)."""
         length = rng.integers(lo, hi + 1, nb)
         ends = rng.random(nb) < at_end
-        begin = np.where(ends, n_runs - length, (rng.random(nb) * np.maximum(n_runs - length, 0)).astype(int))
+        inner = 1 + (rng.random(nb) * np.maximum(n_runs - length - 1, 0)).astype(int)  # not at the start
+        begin = np.where(ends, n_runs - length, inner)
         begin = np.where(mask, np.maximum(begin, 0), n_runs)
         return begin, np.where(mask, begin + length, n_runs)
 
@@ -596,22 +609,24 @@ def _history(rng: np.random.Generator, backups: pd.DataFrame, base_gb: np.ndarra
     u = rng.random(total)
     status = np.where(u < p_fail[bi], 2, np.where(u < p_fail[bi] + 0.02, 1, 0))  # 0 ok, 1 warn, 2 failed
 
-    s0, s1 = window(choose(0.03), 3, 30, 0.5)                          # failure streaks
+    s0, s1 = window(choose(0.03, 0), 3, 30, 0.5)                          # failure streaks
     status[(k >= s0[bi]) & (k < s1[bi])] = 2
-    t0, _ = window(choose(0.02), 3, 20, 1.0)                           # tiny "successful" runs
+    t0, _ = window(choose(0.02, 1), 3, 20, 1.0)                           # tiny "successful" runs
     tiny = k >= t0[bi]
     size[tiny] = rng.uniform(0.0001, 0.01, int(tiny.sum()))
     duration[tiny] = rng.uniform(5.0, 40.0, int(tiny.sum()))
     status[tiny & (status == 2)] = 0
-    c0, _ = window(choose(0.02), 10, 120, 1.0)                         # size collapse
+    c0, _ = window(choose(0.02, 2), 10, 120, 1.0)                         # size collapse
     collapsed = k >= c0[bi]
     size[collapsed] *= rng.uniform(0.05, 0.2, nb)[bi[collapsed]]
-    spike = rng.random(total) < np.where(choose(0.03), 5.0 / np.maximum(n_runs, 1), 0.0)[bi]
+    spiky = choose(0.03, 3)
+    spike = rng.random(total) < np.where(spiky, 5.0 / np.maximum(n_runs, 1), 0.0)[bi]
+    spike |= spiky[bi] & (k == n_runs[bi] // 2)                          # at least one per spiky backup
     duration[spike] *= rng.uniform(8.0, 20.0, int(spike.sum()))         # duration spikes
     duration = np.minimum(duration, 20 * 3600.0)
     failed = status == 2
     duration[failed] = rng.uniform(30.0, 1800.0, int(failed.sum()))
-    g0, g1 = window(choose(0.03), 7, 60, 0.35)                          # gaps: no runs at all
+    g0, g1 = window(choose(0.03, 4), 7, 60, 0.35)                          # gaps: no runs at all
     keep = ~((k >= g0[bi]) & (k < g1[bi]))
 
     msg = np.full(total, -1)
@@ -651,6 +666,11 @@ def _restore_tests(rng: np.random.Generator, backups: pd.DataFrame, base_gb: np.
     result = rng.choice(3, total, p=[0.8, 0.12, 0.08])
     scope = rng.choice(3, total, p=[0.55, 0.35, 0.10])
     scope = np.where(verification[bi] == "dr_drill", np.maximum(scope, 1 + (rng.random(total) < 0.5)), scope)
+    if total >= 3:  # every result, scope and a stale test occur even in a small estate
+        result[rng.permutation(total)[:3]] = [0, 1, 2]
+        scope[rng.permutation(total)[:3]] = [0, 1, 2]
+        stale_row = rng.integers(0, total)
+        tested[stale_row] = np.datetime64(as_of, "D") - np.timedelta64(int(rng.integers(366, 1100)), "D")
     frac = np.where(scope == 0, rng.uniform(0.001, 0.05, total), rng.uniform(0.8, 1.0, total))
     restored = base_gb[bi] * frac * np.where(result == 2, rng.uniform(0.0, 0.5, total), 1.0)
     hours = restored * 1024.0 / rng.uniform(100.0, 600.0, total) / 3600.0 + rng.uniform(0.1, 1.0, total)
