@@ -10,10 +10,14 @@ function of its own measure, taken in the direction "worse", and
 one term grows. Weights and their justification are in
 ``docs/silent-failure-scoring.md``.
 
-Everything is a pure function of the inventory and its ``as_of`` date: the
-assessment instant ``now`` is the end of the ``as_of`` day (midnight that
-follows it); runs starting at or after it and restore tests dated after
-``as_of`` are ignored (they had not happened when the estate was assessed).
+Everything is a pure function of the inventory and its ``as_of`` date. As
+``as_of`` is a date without a time, ages are measured from the start of that
+day (``now`` = midnight at its beginning, the same instant restore-test dates
+denote), and runs recorded *on* the ``as_of`` day still count, with age 0:
+the most favourable reading of a date-only assessment, so a job that ran
+late on the day before is not called stale. Runs starting after the
+``as_of`` day and restore tests dated after it are ignored (they had not
+happened when the estate was assessed).
 """
 
 from __future__ import annotations
@@ -172,6 +176,7 @@ class SilentResult:
     rule_32110: dict[str, Rule32110]
     findings: list[Finding]
     runs: pd.DataFrame = field(repr=False, compare=False, default=None)
+    restore_tests: pd.DataFrame = field(repr=False, compare=False, default=None)
 
     def to_json(self) -> list[dict]:
         """The contract's ``backups`` list (sorted by backup id)."""
@@ -185,6 +190,20 @@ class SilentResult:
             for b in self.backups for f in b.factors if f.points > 0
         ]
         return pd.DataFrame(rows, columns=["backup", "protects", "score", "factor", "points", "evidence"])
+
+    def restore_recency_frame(self) -> pd.DataFrame:
+        """One row per backup: days since its last passing restore test (NaN = never) and a status.
+
+        ``status`` is ``within 90 days``, ``overdue`` or ``never passed``.
+        """
+        tests = self.restore_tests if self.restore_tests is not None else pd.DataFrame()
+        rows = []
+        for b in self.backups:
+            age = tests.at[b.id, "last_pass_age_days"] if b.id in tests.index else float("nan")
+            status = ("never passed" if pd.isna(age) else
+                      "within 90 days" if age <= RESTORE_TEST_MAX_AGE_DAYS else "overdue")
+            rows.append({"backup": b.id, "protects": b.protects, "days_since_pass": age, "status": status})
+        return pd.DataFrame(rows, columns=["backup", "protects", "days_since_pass", "status"])
 
     def rule_frame(self) -> pd.DataFrame:
         """The 3-2-1-1-0 table: one row per asset, a met flag and a reason per part."""
@@ -204,7 +223,12 @@ class SilentResult:
 
 
 def assessment_time(as_of: dt.date) -> pd.Timestamp:
-    """The instant every age is measured from: the end of the ``as_of`` day (naive UTC)."""
+    """The instant every age is measured from: the start of the ``as_of`` day (naive UTC)."""
+    return pd.Timestamp(as_of)
+
+
+def _cutoff(as_of: dt.date) -> pd.Timestamp:
+    """Runs starting at or after this instant (the end of the ``as_of`` day) are ignored."""
     return pd.Timestamp(as_of) + pd.Timedelta(days=1)
 
 
@@ -254,9 +278,9 @@ def _duration_flags(dur, median, mad, count) -> np.ndarray:
     return np.where(np.isnan(dur) | np.isnan(median), False, flag)
 
 
-def _prepare_runs(runs: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
-    """Runs started before ``now``, sorted by backup (code points), start, then file order."""
-    r = runs.loc[runs["started_at"].notna() & (runs["started_at"] < now),
+def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """Runs started before ``cutoff``, sorted by backup (code points), start, then file order."""
+    r = runs.loc[runs["started_at"].notna() & (runs["started_at"] < cutoff),
                  ["backup", "started_at", "finished_at", "status", "size_gb"]].copy()
     r["backup"] = r["backup"].astype(object)
     r["_file_order"] = np.arange(len(r))
@@ -288,7 +312,7 @@ def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str,
         completed runs only (a failed run is loud, not silent); the baseline
         of a run is the ``BASELINE_RUNS`` completed runs before it.
     """
-    r = _prepare_runs(runs, assessment_time(as_of))
+    r = _prepare_runs(runs, _cutoff(as_of))
     r["baseline_median_gb"] = np.nan
     r["tiny"] = False
     r["collapse"] = False
@@ -315,7 +339,8 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     runs : pandas.DataFrame
         ``Inventory.backup_runs`` (any number of backups and runs).
     as_of : datetime.date
-        The assessment date; ages are measured from the end of that day.
+        The assessment date; ages are measured from the start of that day,
+        runs on it count (age 0), later runs are ignored.
     schedule_hours : mapping, optional
         Backup id -> expected hours between runs. Where absent, the median
         interval between the backup's own run starts is used (3+ runs).
@@ -342,7 +367,7 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     thousands of backups summarises in well under a second or two.
     """
     now = assessment_time(as_of)
-    r = _prepare_runs(runs, now)
+    r = _prepare_runs(runs, _cutoff(as_of))
     g = r.groupby("backup", sort=True)
     out = pd.DataFrame({
         "runs": g.size(),
@@ -379,7 +404,7 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     latest = tail[latest_mask].set_index("backup")
     when = latest["finished_at"].fillna(latest["started_at"])
     out["last_completed_at"] = when.reindex(out.index)
-    out["last_completed_age_hours"] = ((now - out["last_completed_at"]).dt.total_seconds() / 3600.0)
+    out["last_completed_age_hours"] = ((now - out["last_completed_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
     out["last_size_gb"] = latest["size_gb"].reindex(out.index)
     out["size_median_gb"] = pd.Series(med[latest_mask], index=latest.index).reindex(out.index)
     out["size_mad_gb"] = pd.Series(mad[latest_mask], index=latest.index).reindex(out.index)
@@ -397,7 +422,7 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     # missed restore points: gaps between the last GAP_RUNS+1 completed starts, and to now
     w = c[c["_rank"] <= GAP_RUNS]
     gap_h = w.groupby("backup")["started_at"].diff().dt.total_seconds() / 3600.0
-    trailing = (now - w.loc[w["_rank"] == 0].set_index("backup")["started_at"]).dt.total_seconds() / 3600.0
+    trailing = ((now - w.loc[w["_rank"] == 0].set_index("backup")["started_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
     interval = out["interval_hours"]
     inner = np.floor(gap_h / w["backup"].map(interval).to_numpy() - 0.5).clip(lower=0)
     missed = inner.groupby(w["backup"]).sum()
@@ -948,7 +973,9 @@ def score(inventory, model) -> SilentResult:
             limits = []
             if interval:
                 limits.append((2 * interval, "twice the " + ("inferred interval" if s["interval_inferred"] else "schedule")))
-            if rpo.get(a) is not None:
+            if rpo.get(a) is not None and (interval is None or interval <= rpo[a]):
+                # the RPO judges backups scheduled to meet it; a weekly copy of an asset with a
+                # 24 h RPO is judged by its own schedule (the mismatch is a design gap, not silence)
                 limits.append((rpo[a], f"the RPO of {a}"))
             limit = min(limits, key=lambda x: x[0]) if limits else (None, "")
             size = _num(s["last_size_gb"])
@@ -987,4 +1014,5 @@ def score(inventory, model) -> SilentResult:
         rule_32110=rules,
         findings=_findings(scores, asset_scores, rules, model),
         runs=run_anomalies(runs, as_of, ref_by_backup),
+        restore_tests=tests,
     )
