@@ -1,0 +1,284 @@
+"""Tests of hiddenspof.capacity: the fluid restore simulator, scenarios, headroom and the JSON."""
+
+from __future__ import annotations
+
+import pytest
+from hiddenspof.capacity import (
+    CapacityError,
+    Job,
+    Limit,
+    fair_rates,
+    simulate,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+# --------------------------------------------------------------------------
+# known answers for the simulator
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 17])
+def test_equal_restores_on_one_store(n):
+    """n equal restores sharing one store finish together at n x size / throughput."""
+    jobs = [Job(f"a{i:02d}", 36.0, ("store",)) for i in range(n)]
+    s = simulate(jobs, {"store": Limit(throughput_mb_s=100.0)})
+    expected = n * 36.0 * 1000 / 100.0 / 3600.0
+    assert s.makespan_hours == pytest.approx(expected, rel=1e-12)
+    assert all(r.start_hours == 0.0 for r in s.restores)
+    assert all(r.finish_hours == pytest.approx(expected, rel=1e-12) for r in s.restores)
+    (load,) = s.loads
+    assert load.utilisation == pytest.approx(1.0)
+    assert load.carried_gb == pytest.approx(n * 36.0)
+
+
+def test_per_restore_cap_below_fair_share():
+    """A restore capped below its fair share runs at its cap; the other takes the rest of the store."""
+    jobs = [Job("slow", 36.0, ("store",), cap_mb_s=20.0), Job("fast", 36.0, ("store",))]
+    limits = {"store": Limit(throughput_mb_s=100.0)}
+    assert fair_rates(jobs, limits) == {"fast": pytest.approx(80.0), "slow": pytest.approx(20.0)}
+    s = simulate(jobs, limits).by_id()
+    assert s["fast"].finish_hours == pytest.approx(36000 / 80 / 3600)
+    # after 'fast' is done, 'slow' stays at its cap: 36000 MB at 20 MB/s
+    assert s["slow"].finish_hours == pytest.approx(36000 / 20 / 3600)
+
+
+def test_concurrency_limit_makes_batches():
+    """max_parallel_restores = 2 on a team runs six equal restores in three batches."""
+    jobs = [Job(f"a{i}", 3.6, ("team", "store"), cap_mb_s=1.0) for i in range(6)]
+    limits = {"team": Limit(max_parallel=2), "store": Limit(throughput_mb_s=1000.0)}
+    s = simulate(jobs, limits)
+    starts = sorted(r.start_hours for r in s.restores)
+    assert starts == pytest.approx([0, 0, 1, 1, 2, 2])
+    assert s.makespan_hours == pytest.approx(3.0)
+    team = {c.component: c for c in s.loads}["team"]
+    assert team.utilisation == pytest.approx(1.0)
+    assert team.saturated_hours == pytest.approx(3.0)
+
+
+def test_textbook_max_min_fair_on_two_links():
+    """Two links (capacity 1 and 2), flows A over both, B over link 1, C over link 2: rates 1/2, 1/2, 3/2."""
+    jobs = [Job("A", 1.0, ("L1", "L2")), Job("B", 1.0, ("L1",)), Job("C", 1.0, ("L2",))]
+    limits = {"L1": Limit(throughput_mb_s=1.0), "L2": Limit(throughput_mb_s=2.0)}
+    assert fair_rates(jobs, limits) == {"A": pytest.approx(0.5), "B": pytest.approx(0.5), "C": pytest.approx(1.5)}
+
+
+def test_max_min_fair_on_a_line_of_three_links():
+    """A long flow over three unit links shares the first with two others: 1/3 each; the short flows take 2/3."""
+    jobs = [Job("s0", 1.0, ("ab", "bc", "cd")), Job("s1", 1.0, ("ab",)), Job("s2", 1.0, ("ab",)),
+            Job("s3", 1.0, ("bc",)), Job("s4", 1.0, ("cd",))]
+    limits = {"ab": Limit(1.0), "bc": Limit(1.0), "cd": Limit(1.0)}
+    rates = fair_rates(jobs, limits)
+    assert rates == {
+        "s0": pytest.approx(1 / 3), "s1": pytest.approx(1 / 3), "s2": pytest.approx(1 / 3),
+        "s3": pytest.approx(2 / 3), "s4": pytest.approx(2 / 3),
+    }
+
+
+def test_priority_order_respected():
+    """With one slot, restores run in tier order, then RTO, then id; a missing tier goes last."""
+    jobs = [
+        Job("z-tier1", 3.6, ("tool",), cap_mb_s=1.0, tier=1, rto_hours=8),
+        Job("a-notier", 3.6, ("tool",), cap_mb_s=1.0, tier=None, rto_hours=1),
+        Job("b-tier2", 3.6, ("tool",), cap_mb_s=1.0, tier=2, rto_hours=1),
+        Job("c-tier1", 3.6, ("tool",), cap_mb_s=1.0, tier=1, rto_hours=2),
+        Job("d-tier1", 3.6, ("tool",), cap_mb_s=1.0, tier=1, rto_hours=2),
+        Job("e-tier1-nort", 3.6, ("tool",), cap_mb_s=1.0, tier=1),
+    ]
+    s = simulate(jobs, {"tool": Limit(max_parallel=1)})
+    order = [r.id for r in s.restores]
+    assert order == ["c-tier1", "d-tier1", "z-tier1", "e-tier1-nort", "b-tier2", "a-notier"]
+    assert [r.start_hours for r in s.restores] == pytest.approx([0, 1, 2, 3, 4, 5])
+
+
+def test_lower_rank_not_held_back_by_blocked_higher_rank():
+    """A restore waiting for a busy slot does not stop a lower-ranked one that needs other components."""
+    jobs = [
+        Job("first", 3.6, ("tool",), cap_mb_s=1.0, tier=1),
+        Job("second", 3.6, ("tool",), cap_mb_s=1.0, tier=1),
+        Job("third", 3.6, ("other",), cap_mb_s=1.0, tier=3),
+    ]
+    s = simulate(jobs, {"tool": Limit(max_parallel=1), "other": Limit(max_parallel=1)}).by_id()
+    assert s["second"].start_hours == pytest.approx(1.0)
+    assert s["third"].start_hours == 0.0
+
+
+def test_restore_waves_wait_for_dependencies():
+    """Nothing starts before the restores it waits for have finished."""
+    jobs = [
+        Job("idp", 7.2, ("store",)),
+        Job("db", 3.6, ("store",), after=("idp",)),
+        Job("app", 3.6, ("store",), after=("db", "idp")),
+        Job("other", 36.0, ("store",)),
+    ]
+    s = simulate(jobs, {"store": Limit(throughput_mb_s=2.0)}).by_id()
+    # idp and other share the store at 1 MB/s each: idp (7200 MB) is done after 2 h
+    assert s["idp"].finish_hours == pytest.approx(2.0)
+    assert s["db"].start_hours == pytest.approx(s["idp"].finish_hours)
+    assert s["app"].start_hours == pytest.approx(s["db"].finish_hours)
+    for j in jobs:
+        for a in j.after:
+            assert s[j.id].start_hours >= s[a].finish_hours
+
+
+def test_unconstrained_or_empty_restore_takes_no_time():
+    """A restore that crosses no limit and has no cap, or moves nothing, finishes when it starts."""
+    s = simulate([Job("free", 100.0), Job("empty", 0.0, ("store",)), Job("next", 0.0, after=("free",))],
+                 {"store": Limit(1.0)})
+    assert s.makespan_hours == 0.0
+    assert {r.id: r.finish_hours for r in s.restores} == {"empty": 0.0, "free": 0.0, "next": 0.0}
+
+
+def test_no_restores_gives_empty_schedule():
+    """An empty job list is a zero makespan, not an error."""
+    s = simulate([], {"store": Limit(1.0)})
+    assert s.makespan_hours == 0.0 and s.restores == () and s.loads == ()
+
+
+def test_scale_mapping_only_scales_named_components():
+    """scale={'a': 2} doubles component a's throughput and leaves b alone."""
+    jobs = [Job("x", 3.6, ("a",)), Job("y", 3.6, ("b",))]
+    limits = {"a": Limit(1.0), "b": Limit(1.0)}
+    s = simulate(jobs, limits, scale={"a": 2.0}).by_id()
+    assert s["x"].finish_hours == pytest.approx(0.5)
+    assert s["y"].finish_hours == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("jobs", "limits", "match"),
+    [
+        ([Job("a", 1.0), Job("a", 2.0)], {}, "duplicate restore ids: a"),
+        ([Job("a", 1.0, after=("ghost",))], {}, "'a' waits for unknown restores: ghost"),
+        ([Job("a", 1.0, after=("b",)), Job("b", 1.0, after=("a",))], {}, "cycle: a, b"),
+        ([Job("a", -1.0)], {}, r"size_gb must be a finite number >= 0 \(got -1.0\)"),
+        ([Job("a", 1.0, ("s",))], {"s": Limit(0.0)}, r"component 's': throughput_mb_s must be > 0 \(got 0.0\)"),
+        ([Job("a", 1.0, ("s",))], {"s": Limit(max_parallel=0)}, r"max_parallel must be >= 1 \(got 0\)"),
+    ],
+)
+def test_bad_input_is_named(jobs, limits, match):
+    """Inconsistent simulator input raises CapacityError naming the restore or component and the value."""
+    with pytest.raises(CapacityError, match=match):
+        simulate(jobs, limits)
+
+
+# --------------------------------------------------------------------------
+# properties of the simulator
+# --------------------------------------------------------------------------
+
+COMPONENTS = ("c0", "c1", "c2", "c3")
+
+
+@st.composite
+def limits_st(draw):
+    """Limits on a few components: throughput, parallelism, both, or neither."""
+    limits = {}
+    for c in COMPONENTS:
+        thr = draw(st.one_of(st.none(), st.integers(1, 200).map(float)))
+        par = draw(st.one_of(st.none(), st.integers(1, 3)))
+        limits[c] = Limit(thr, par)
+    return limits
+
+
+@st.composite
+def jobs_st(draw, with_after=True):
+    """A handful of restores over those components, with optional caps, tiers and waits on earlier ones."""
+    n = draw(st.integers(1, 7))
+    jobs = []
+    for i in range(n):
+        comps = tuple(draw(st.sets(st.sampled_from(COMPONENTS), max_size=3)))
+        after = ()
+        if with_after and i:
+            after = tuple(sorted(draw(st.sets(st.sampled_from([f"j{k}" for k in range(i)]), max_size=2))))
+        jobs.append(
+            Job(
+                f"j{i}",
+                float(draw(st.integers(0, 500))),
+                comps,
+                cap_mb_s=draw(st.one_of(st.none(), st.integers(1, 100).map(float))),
+                tier=draw(st.one_of(st.none(), st.integers(1, 4))),
+                rto_hours=draw(st.one_of(st.none(), st.integers(0, 10).map(float))),
+                after=after,
+            )
+        )
+    return jobs
+
+
+def solo_hours(job, limits):
+    """Hours the job takes alone: its size over the tightest of its cap and its throughput limits."""
+    rates = [limits[c].throughput_mb_s for c in job.components if limits[c].throughput_mb_s is not None]
+    if job.cap_mb_s is not None:
+        rates.append(job.cap_mb_s)
+    if not rates or job.size_gb == 0:
+        return 0.0
+    return job.size_gb * 1000 / min(rates) / 3600
+
+
+PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPS
+@given(jobs_st(), limits_st())
+def test_makespan_at_least_bytes_over_tightest_bottleneck(jobs, limits):
+    """No schedule beats the busiest component (bytes / throughput) or any single restore alone."""
+    s = simulate(jobs, limits)
+    bound = 0.0
+    for c, lim in limits.items():
+        if lim.throughput_mb_s is not None:
+            gb = sum(j.size_gb for j in jobs if c in j.components)
+            bound = max(bound, gb * 1000 / lim.throughput_mb_s / 3600)
+    bound = max([bound] + [solo_hours(j, limits) for j in jobs])
+    assert s.makespan_hours >= bound * (1 - 1e-9)
+
+
+@PROPS
+@given(jobs_st(), limits_st())
+def test_makespan_at_most_serial_sum_of_routine_times(jobs, limits):
+    """Sharing never does worse than running every restore alone, one after the other."""
+    s = simulate(jobs, limits)
+    assert s.makespan_hours <= sum(solo_hours(j, limits) for j in jobs) * (1 + 1e-9) + 1e-12
+
+
+@PROPS
+@given(jobs_st(), limits_st())
+def test_schedule_is_consistent(jobs, limits):
+    """Every restore starts after what it waits for, finishes after it starts, and respects slot limits."""
+    s = simulate(jobs, limits)
+    by = s.by_id()
+    assert set(by) == {j.id for j in jobs}
+    for j in jobs:
+        assert by[j.id].finish_hours >= by[j.id].start_hours
+        assert by[j.id].finish_hours >= by[j.id].start_hours + solo_hours(j, limits) * (1 - 1e-9)
+        for a in j.after:
+            assert by[j.id].start_hours >= by[a].finish_hours
+    for c, lim in limits.items():
+        if lim.max_parallel is None:
+            continue
+        spans = [(by[j.id].start_hours, by[j.id].finish_hours) for j in jobs
+                 if c in j.components and by[j.id].finish_hours > by[j.id].start_hours]
+        for t, _ in spans:
+            assert sum(1 for a, b in spans if a <= t < b) <= lim.max_parallel
+
+
+@PROPS
+@given(jobs_st(with_after=False), limits_st(), st.sampled_from([1.01, 1.5, 2.0, 3.0]))
+def test_more_capacity_never_lengthens_independent_restores(jobs, limits, factor):
+    """Multiplying every limit by the same factor never lengthens the makespan of restores that wait for nothing."""
+    before = simulate(jobs, limits).makespan_hours
+    after = simulate(jobs, limits, scale=factor).makespan_hours
+    assert after <= before * (1 + 1e-9)
+
+
+def test_documented_anomaly_more_capacity_can_delay_a_wave():
+    """The anomaly in docs/capacity-model.md: 1.5x capacity lengthens a two-wave schedule from 2000 s to 2333 s."""
+    jobs = [
+        Job("j0", 1.0, ("link",)),
+        Job("j4", 1.0, ("link",)),
+        Job("j2", 1.0, cap_mb_s=1.0, after=("j0",)),
+    ]
+    limits = {"link": Limit(throughput_mb_s=1.0, max_parallel=1)}
+    before = simulate(jobs, limits)
+    after = simulate(jobs, limits, scale=1.5)
+    assert before.makespan_hours == pytest.approx(2000 / 3600)
+    assert after.makespan_hours == pytest.approx(7000 / 3 / 3600)
+    # with two slots j4 shares the link with j0, so j0 (which j2 waits for) finishes later
+    assert after.by_id()["j0"].finish_hours > before.by_id()["j0"].finish_hours
