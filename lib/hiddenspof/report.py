@@ -21,7 +21,8 @@ Decisions
 ---------
 * Repeatable: the executed notebooks lose their timing metadata (papermill
   and nbclient timestamps, widget state), cells of the merged report get ids
-  ``n<notebook>-c<cell>``, headings get unique ids in document order. Only
+  ``n<notebook>-c<cell>``, headings get unique ids in document order; the
+  papermill ``output_path`` is stored relative to ``DIR``. Only
   ``manifest.json`` holds volatile fields (``duration_seconds``).
 * Atomic: an environment renders into ``DIR/.<slug>.tmp-*``; when complete, the
   previous ``DIR/<slug>`` is renamed aside, the new one renamed in, the old one
@@ -510,8 +511,8 @@ def _execute(job: Job, notebook: Path, tmp: Path):
     except PapermillExecutionError as exc:
         raise _NotebookFailed(notebook.name, exc) from None
     source_ids = [c.get("id") for c in nbformat.read(str(notebook), as_version=4).cells]
-    final_path = str(Path(job.out_dir) / job.slug / notebook.name)
-    strip_volatile(nb, source_ids, output_path=final_path)
+    # relative to the output folder: the notebook stays identical wherever the report is written or moved
+    strip_volatile(nb, source_ids, output_path=f"{job.slug}/{notebook.name}")
     _write_text(target, nbformat.writes(nb))
     return nb
 
