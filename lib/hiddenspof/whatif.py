@@ -1,0 +1,1025 @@
+"""What-if analysis: apply a change to an inventory, re-run the real analyses, compare, and rank remediations.
+
+Every what-if here is *the same analysis as the report* run on a changed
+inventory: a change (:class:`Repoint`, :class:`SetProtection`,
+:class:`SetVerification`, :class:`AddOfflineCopy`, :class:`ScaleCapacity`)
+returns a new, validated-in-spirit ``Inventory`` (the input is never
+modified), and the answers come from ``model.build``, ``Model.recover``,
+``coupling`` and ``silent`` exactly as the notebooks and the analysis JSON
+use them. The widgets in ``widgets.py`` only call these functions.
+
+Risk measure (used by :func:`roadmap`)
+--------------------------------------
+The *risk points* of an estate are the sum over its protected assets of::
+
+    tier_weight(tier) * (unrecoverable threat modes + common causes + silent score / 100)
+
+* one point per threat mode (``contracts/analysis-output.md``) that can leave
+  the asset unrecoverable,
+* one point per hidden single point of failure (common cause),
+* up to one point for the asset's silent-failure score (the best backup's
+  score / 100: the chance-like risk that no backup would restore),
+
+weighted by tier (``TIER_WEIGHT``: tier 1 counts 4, tier 2 3, tier 3 2,
+tier 4 1, unknown 2). A remediation's *risk removed* is risk before minus risk
+after. The measure is deliberately simple and additive so that an analyst can
+recompute any line of the roadmap by hand from the analysis JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from . import coupling, silent
+from . import model as model_mod
+from .errors import HiddenspofError
+from .inventory import Inventory
+from .model import Model
+
+__all__ = [
+    "TIER_WEIGHT",
+    "WhatIfError",
+    "Change",
+    "Repoint",
+    "SetProtection",
+    "SetVerification",
+    "AddOfflineCopy",
+    "ScaleCapacity",
+    "apply",
+    "AssetView",
+    "asset_view",
+    "ExplorerResult",
+    "failure_explorer",
+    "SeparationResult",
+    "separation_whatif",
+    "CapacityWhatIf",
+    "capacity_whatif",
+    "constrained_components",
+    "EstateRisk",
+    "estate_risk",
+    "Remediation",
+    "candidates",
+    "roadmap",
+    "roadmap_frame",
+]
+
+#: Weight of an asset's risk points by tier (unknown tier counts like tier 3).
+TIER_WEIGHT: dict[int | None, float] = {1: 4.0, 2: 3.0, 3: 2.0, 4: 1.0, None: 2.0}
+
+_VERIFICATIONS = ("none", "job_status", "checksum", "restore_test", "dr_drill")
+
+
+class WhatIfError(HiddenspofError, ValueError):
+    """Raised when a change cannot apply to the inventory (unknown id, nothing to re-point, bad factor)."""
+
+
+# -- table helpers -----------------------------------------------------------------------------------------
+
+
+def _missing(dtype) -> object:
+    """The missing value of a normalised column type."""
+    if pd.api.types.is_bool_dtype(dtype):
+        return False
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return pd.NaT
+    if pd.api.types.is_float_dtype(dtype):
+        return math.nan
+    if pd.api.types.is_extension_array_dtype(dtype):
+        return pd.NA
+    return None
+
+
+def _append(frame: pd.DataFrame, rows: Sequence[Mapping]) -> pd.DataFrame:
+    """``frame`` with ``rows`` appended, every column keeping its normalised dtype."""
+    if not rows:
+        return frame
+    data = {c: [r.get(c, _missing(frame[c].dtype)) for r in rows] for c in frame.columns}
+    add = pd.DataFrame({c: pd.Series(v, dtype=frame[c].dtype) for c, v in data.items()})
+    if frame.empty:
+        return add.reset_index(drop=True)
+    return pd.concat([frame, add], ignore_index=True)
+
+
+def _set(frame: pd.DataFrame, mask, column: str, value) -> pd.DataFrame:
+    """A copy of ``frame`` with ``column`` set to ``value`` where ``mask``, dtype kept."""
+    out = frame.copy()
+    col = out[column].copy()
+    col[mask] = value
+    out[column] = col.astype(frame[column].dtype)
+    return out
+
+
+def _ids(inv: Inventory) -> set[str]:
+    return set(inv.components["id"])
+
+
+def _kind_of(inv: Inventory, cid: str) -> str:
+    comps = inv.components
+    return str(comps.loc[comps["id"] == cid, "kind"].iloc[0])
+
+
+def _require_backup(inv: Inventory, backup: str) -> pd.Series:
+    bk = inv.backups
+    hit = bk.loc[bk["id"] == backup]
+    if hit.empty:
+        raise WhatIfError(f"backup {backup!r} is not in the inventory: expected one of the backups' ids")
+    return hit.iloc[0]
+
+
+def _require_component(inv: Inventory, cid: str, what: str = "component") -> None:
+    if cid not in _ids(inv):
+        raise WhatIfError(f"{what} {cid!r} is not in the inventory: expected a component id")
+
+
+def _fresh_id(inv: Inventory, base: str) -> str:
+    """``base`` or ``base-2``, ``base-3``... whichever is not yet an id."""
+    ids = _ids(inv) | set(inv.backups["id"])
+    if base not in ids:
+        return base
+    n = 2
+    while f"{base}-{n}" in ids:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _add_component(inv: Inventory, cid: str, kind: str, name: str, notes: str) -> Inventory:
+    comps = _append(inv.components, [{"id": cid, "name": name, "kind": kind, "notes": notes}])
+    return dataclasses.replace(inv, components=comps)
+
+
+# -- changes ----------------------------------------------------------------------------------------------
+
+
+class Change:
+    """A change to an inventory: ``apply(inv)`` returns a new inventory; ``describe()`` says it in words."""
+
+    #: the backup (if any) the change is about; separation what-ifs report on its asset
+    backup: str | None = None
+
+    def apply(self, inv: Inventory) -> Inventory:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def asset(self, inv: Inventory) -> str | None:
+        """The asset the change protects (the changed backup's asset), or None."""
+        if self.backup is None:
+            return None
+        return str(_require_backup(inv, self.backup)["protects"])
+
+
+@dataclass(frozen=True)
+class Repoint(Change):
+    """Re-point one dependency of ``component`` from ``old`` to ``new``.
+
+    For a backup, ``old`` may name its ``restore_to`` (``None`` meaning "restores
+    in place"): then the restore target moves to ``new``. Otherwise every row
+    ``component -> old`` (ungrouped or in a group) now points at ``new``.
+    With ``new_kind`` set and ``new`` not yet a component, ``new`` is created
+    with that kind and **no dependencies** (a separate account, identity or
+    key store that shares nothing with the estate): the what-if of buying the
+    separation, not of an existing component.
+    """
+
+    component: str
+    old: str | None
+    new: str
+    new_kind: str | None = None
+
+    @property
+    def backup(self) -> str | None:  # type: ignore[override]
+        return self.component
+
+    def asset(self, inv: Inventory) -> str | None:
+        """The protected asset when ``component`` is a backup, else None."""
+        bk = inv.backups
+        hit = bk.loc[bk["id"] == self.component, "protects"]
+        return None if hit.empty else str(hit.iloc[0])
+
+    def apply(self, inv: Inventory) -> Inventory:
+        """The inventory with the dependency re-pointed (the new component created if asked)."""
+        _require_component(inv, self.component)
+        if self.new not in _ids(inv):
+            if self.new_kind is None:
+                raise WhatIfError(
+                    f"cannot re-point {self.component!r} to {self.new!r}: it is not a component "
+                    "(give new_kind to create it)"
+                )
+            inv = _add_component(inv, self.new, self.new_kind, f"{self.new} (proposed)",
+                                 "Added by a what-if: shares no dependency with the estate")
+        if self.new == self.component:
+            raise WhatIfError(f"{self.component!r} cannot depend on itself")
+        bk = inv.backups
+        is_backup = bool((bk["id"] == self.component).any())
+        if is_backup:
+            row = _require_backup(inv, self.component)
+            target = row["restore_to"]
+            if (self.old is None and target is None) or (self.old is not None and self.old == target):
+                if self.new == row["protects"]:
+                    raise WhatIfError(
+                        f"restore_to of {self.component!r} cannot be its own asset {self.new!r}: "
+                        "such a path never restores it"
+                    )
+                return dataclasses.replace(inv, backups=_set(bk, bk["id"] == self.component, "restore_to", self.new))
+        deps = inv.dependencies
+        mask = (deps["component"] == self.component) & (deps["depends_on"] == self.old)
+        if not mask.any():
+            where = " or its restore target" if is_backup else ""
+            raise WhatIfError(
+                f"{self.component!r} has no dependency row on {self.old!r}{where}: expected one of "
+                f"{', '.join(sorted(set(deps.loc[deps['component'] == self.component, 'depends_on']))) or 'none'}"
+            )
+        new = _set(deps, mask, "depends_on", self.new)
+        keys = list(zip(new["component"], new["depends_on"], new["group"].fillna("\0")))
+        seen: set = set()
+        keep = []
+        for k in keys:  # the component may already have had a row on ``new``: no duplicate rows
+            keep.append(k not in seen)
+            seen.add(k)
+        new = new.loc[keep].reset_index(drop=True)
+        return dataclasses.replace(inv, dependencies=new)
+
+    def describe(self) -> str:
+        """One sentence."""
+        made = f" (a new, separate {self.new_kind.replace('_', ' ')})" if self.new_kind else ""
+        if self.old is None:
+            return f"restore {self.component} to {self.new}{made} instead of in place"
+        return f"re-point {self.component} from {self.old} to {self.new}{made}"
+
+
+@dataclass(frozen=True)
+class SetProtection(Change):
+    """Mark a backup immutable and/or offline (``None`` leaves a flag as it is)."""
+
+    backup: str
+    immutable: bool | None = None
+    offline: bool | None = None
+
+    def apply(self, inv: Inventory) -> Inventory:
+        """The inventory with the backup's flags set."""
+        _require_backup(inv, self.backup)
+        bk = inv.backups
+        mask = bk["id"] == self.backup
+        if self.immutable is not None:
+            bk = _set(bk, mask, "immutable", bool(self.immutable))
+        if self.offline is not None:
+            bk = _set(bk, mask, "offline", bool(self.offline))
+        return dataclasses.replace(inv, backups=bk)
+
+    def describe(self) -> str:
+        """One sentence."""
+        flags = [n for n, v in (("immutable", self.immutable), ("offline", self.offline)) if v]
+        unset = [n for n, v in (("immutable", self.immutable), ("offline", self.offline)) if v is False]
+        text = f"make {self.backup} " + " and ".join(flags) if flags else f"leave {self.backup} as it is"
+        return text + (f" (no longer {' or '.join(unset)})" if unset else "")
+
+
+@dataclass(frozen=True)
+class SetVerification(Change):
+    """Set a backup's ``verification``; with ``tested`` also record a passing full restore test on ``as_of``.
+
+    ``tested=True`` is the what-if "verify this backup now": the evidence a
+    successful full restore test would add, dated the assessment day.
+    """
+
+    backup: str
+    verification: str = "restore_test"
+    tested: bool = False
+
+    def apply(self, inv: Inventory) -> Inventory:
+        """The inventory with the verification set (and the restore test added when ``tested``)."""
+        row = _require_backup(inv, self.backup)
+        if self.verification not in _VERIFICATIONS:
+            raise WhatIfError(
+                f"verification {self.verification!r} is not allowed: expected one of {', '.join(_VERIFICATIONS)}"
+            )
+        bk = _set(inv.backups, inv.backups["id"] == self.backup, "verification", self.verification)
+        inv = dataclasses.replace(inv, backups=bk)
+        if self.tested:
+            size = row["size_gb"]
+            if pd.isna(size):
+                comps = inv.components
+                size = comps.loc[comps["id"] == row["protects"], "data_gb"].iloc[0]
+            test = {"backup": self.backup, "tested_at": pd.Timestamp(inv.meta.as_of), "result": "pass",
+                    "scope": "dr_drill" if self.verification == "dr_drill" else "full",
+                    "restored_gb": float(size) if not pd.isna(size) else math.nan,
+                    "notes": "What-if: a passing full restore test on the assessment day"}
+            inv = dataclasses.replace(inv, restore_tests=_append(inv.restore_tests, [test]))
+        return inv
+
+    def describe(self) -> str:
+        """One sentence."""
+        if self.tested:
+            return f"verify {self.backup} with a full restore test (verification {self.verification})"
+        return f"set the verification of {self.backup} to {self.verification}"
+
+
+@dataclass(frozen=True)
+class AddOfflineCopy(Change):
+    """Add an independent offline, immutable copy of ``asset``.
+
+    A new backup ``<asset>-offline-copy`` (method ``tape``, offline,
+    immutable, verification ``restore_test``) stored on a new backup store
+    ``<asset>-offline-vault`` that depends on nothing in the estate. It
+    restores to ``restore_to`` (``None``: in place, so it needs the asset's own
+    dependencies, as a tape does). ``store`` names an existing store instead
+    of creating one. Its size is the asset's ``data_gb``; ``restore_mb_s`` its
+    rate (unknown when None).
+    """
+
+    asset_id: str
+    restore_to: str | None = None
+    store: str | None = None
+    restore_mb_s: float | None = None
+
+    def asset(self, inv: Inventory) -> str | None:
+        """The asset copied."""
+        return self.asset_id
+
+    def apply(self, inv: Inventory) -> Inventory:
+        """The inventory with the copy (and its vault) added."""
+        _require_component(inv, self.asset_id, "asset")
+        if _kind_of(inv, self.asset_id) == "backup" and not (inv.backups["id"] == self.asset_id).any():
+            pass  # a backup may protect another backup: allowed
+        if self.restore_to is not None:
+            _require_component(inv, self.restore_to, "restore target")
+        if self.restore_mb_s is not None and not self.restore_mb_s > 0:
+            raise WhatIfError(f"restore_mb_s must be > 0 (got {self.restore_mb_s!r})")
+        bid = _fresh_id(inv, f"{self.asset_id}-offline-copy")
+        store = self.store
+        if store is None:
+            store = _fresh_id(inv, f"{self.asset_id}-offline-vault")
+            inv = _add_component(inv, store, "backup_store", f"Offline vault for {self.asset_id} (proposed)",
+                                 "Added by a what-if: air-gapped, shares no dependency with the estate")
+        else:
+            _require_component(inv, store, "store")
+        inv = _add_component(inv, bid, "backup", f"Offline copy of {self.asset_id} (proposed)",
+                             "Added by a what-if")
+        bk = inv.backups
+        sched = pd.to_numeric(bk.loc[bk["protects"] == self.asset_id, "schedule_hours"]).min()
+        backup = {"id": bid, "protects": self.asset_id, "method": "tape",
+                  "schedule_hours": float(sched) if not pd.isna(sched) else 24.0, "retention_days": 90.0,
+                  "immutable": True, "offline": True, "verification": "restore_test",
+                  "restore_to": self.restore_to,
+                  "restore_mb_s": math.nan if self.restore_mb_s is None else float(self.restore_mb_s),
+                  "notes": "What-if: independent offline copy"}
+        dep = {"component": bid, "depends_on": store, "kind": "storage"}
+        return dataclasses.replace(inv, backups=_append(bk, [backup]),
+                                   dependencies=_append(inv.dependencies, [dep]))
+
+    def describe(self) -> str:
+        """One sentence."""
+        where = f", restored to {self.restore_to}" if self.restore_to else ""
+        return f"add an independent offline, immutable copy of {self.asset_id}{where}"
+
+
+@dataclass(frozen=True)
+class ScaleCapacity(Change):
+    """Multiply a component's ``throughput_mb_s`` and ``max_parallel_restores`` by ``factor`` (parallelism rounded up)."""
+
+    component: str
+    factor: float
+
+    def apply(self, inv: Inventory) -> Inventory:
+        """The inventory with the component's limits scaled."""
+        _require_component(inv, self.component)
+        if not (isinstance(self.factor, (int, float)) and self.factor > 0 and math.isfinite(self.factor)):
+            raise WhatIfError(f"scale factor for {self.component!r} must be a number > 0 (got {self.factor!r})")
+        comps = inv.components
+        mask = comps["id"] == self.component
+        thr = comps.loc[mask, "throughput_mb_s"].iloc[0]
+        par = comps.loc[mask, "max_parallel_restores"].iloc[0]
+        if pd.isna(thr) and pd.isna(par):
+            raise WhatIfError(
+                f"{self.component!r} has no throughput_mb_s or max_parallel_restores to scale: "
+                "expected a constrained component"
+            )
+        if not pd.isna(thr):
+            comps = _set(comps, mask, "throughput_mb_s", float(thr) * self.factor)
+        if not pd.isna(par):
+            comps = _set(comps, mask, "max_parallel_restores", max(1, math.ceil(int(par) * self.factor - 1e-12)))
+        return dataclasses.replace(inv, components=comps)
+
+    def describe(self) -> str:
+        """One sentence."""
+        return f"scale the restore capacity of {self.component} by {self.factor:g}"
+
+
+def apply(inventory: Inventory, changes: Change | Iterable[Change]) -> Inventory:
+    """Apply one change or several in order; the input inventory is not modified.
+
+    Parameters
+    ----------
+    inventory : Inventory
+    changes : Change or iterable of Change
+
+    Returns
+    -------
+    Inventory
+        A new inventory (same ``meta``, ``source`` and ``warnings``).
+
+    Raises
+    ------
+    WhatIfError
+        When a change names an unknown id or has nothing to change.
+    """
+    if isinstance(changes, Change):
+        changes = [changes]
+    for ch in changes:
+        inventory = ch.apply(inventory)
+    return inventory
+
+
+# -- per-asset verdicts ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssetView:
+    """One asset's coupling and silent-failure verdicts (as in the analysis JSON)."""
+
+    asset: str
+    common_cause: tuple[str, ...]
+    threats: dict[str, str]
+    survivability: float | None
+    silent_score: float | None
+
+
+def _unrecoverable_by(m: Model) -> dict[str, tuple[str, ...]]:
+    """component -> assets its single failure leaves unrecoverable (the input of the threat verdicts)."""
+    return {x: m.recover((x,)).unrecoverable for x in m.ids}
+
+
+def asset_view(inventory: Inventory, asset: str, m: Model | None = None) -> AssetView:
+    """Common causes, threat verdicts, survivability and silent score of ``asset``.
+
+    Uses the coupling module's own functions (single-failure recovery,
+    ``coupling._threats`` for the eight threat modes, ``coupling.survivability``)
+    and ``silent.score``, computed for this asset only so a what-if answers
+    quickly.
+    """
+    m = m or model_mod.build(inventory)
+    if asset not in m.backups_of:
+        raise WhatIfError(f"{asset!r} is not a protected asset: expected one of {', '.join(m.assets)}")
+    ub = _unrecoverable_by(m)
+    verdicts, _ = coupling._threats(m, ub)
+    surv, _, _ = coupling.survivability(m, asset)
+    scores = silent.score(inventory, m).asset_scores
+    return AssetView(
+        asset=asset,
+        common_cause=tuple(x for x in m.ids if asset in ub[x]),
+        threats=dict(verdicts[asset]),
+        survivability=surv,
+        silent_score=scores.get(asset),
+    )
+
+
+# -- failure explorer --------------------------------------------------------------------------------------
+
+
+def _bfs_path(m: Model, start: str, goals: frozenset[str], allowed: frozenset[str]) -> list[str] | None:
+    """Shortest dependency path start -> ... -> a goal through ``allowed`` nodes (neighbours in id order)."""
+    if start in goals:
+        return [start]
+    prev: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        v = queue.popleft()
+        for w in sorted(m.graph.successors(v)):
+            if w in prev or w not in allowed:
+                continue
+            prev[w] = v
+            if w in goals:
+                path = [w]
+                while prev[path[-1]] is not None:
+                    path.append(prev[path[-1]])
+                return path[::-1]
+            queue.append(w)
+    return None
+
+
+def _why_down(m: Model, comp: str, failed: frozenset[str], down: frozenset[str]) -> str:
+    path = _bfs_path(m, comp, failed, down)
+    if path is None:
+        return f"{comp} is down"
+    if len(path) == 1:
+        return f"{comp} failed"
+    return " -> ".join(path)
+
+
+@dataclass(frozen=True)
+class ExplorerResult:
+    """What a set of failures does: assets down, restores by wave, what stays unrecoverable and why.
+
+    ``explanations`` maps each asset that went down to dependency paths: why it
+    went down and, when unrecoverable, why each backup's path is down.
+    ``schedule`` is the capacity what-if of the same failures (None when the
+    failures need no restore).
+    """
+
+    failed: tuple[str, ...]
+    down_assets: tuple[str, ...]
+    restored: tuple[tuple[str, str, int], ...]  # (asset, backup, wave)
+    unrecoverable: tuple[str, ...]
+    explanations: dict[str, tuple[str, ...]]
+    schedule: CapacityWhatIf | None = None
+
+    def frame(self) -> pd.DataFrame:
+        """One row per asset that went down: status, backup, wave and the explaining paths."""
+        restored = {a: (b, w) for a, b, w in self.restored}
+        rows = []
+        for a in self.down_assets:
+            if a in restored:
+                b, w = restored[a]
+                rows.append({"asset": a, "status": "restored", "backup": b, "wave": w,
+                             "why": "; ".join(self.explanations[a])})
+            else:
+                rows.append({"asset": a, "status": "unrecoverable", "backup": None, "wave": None,
+                             "why": "; ".join(self.explanations[a])})
+        frame = pd.DataFrame(rows, columns=["asset", "status", "backup", "wave", "why"])
+        frame["wave"] = frame["wave"].astype("Int64")
+        return frame
+
+
+def failure_explorer(model: Model, failed: Iterable[str], *, schedule: bool = True) -> ExplorerResult:
+    """Fail ``failed`` together and explain the outcome asset by asset.
+
+    Parameters
+    ----------
+    model : Model
+    failed : iterable of str
+        Component ids that fail at once.
+    schedule : bool
+        Also simulate the restores of this scenario (:func:`capacity_whatif`).
+
+    Returns
+    -------
+    ExplorerResult
+
+    Raises
+    ------
+    UnknownComponentError
+        When ``failed`` names an id that is not a component.
+    """
+    m = model
+    rec = m.recover(failed)
+    fset = rec.failed
+    down = rec.initially_down
+    final = rec.final_down
+    down_assets = tuple(sorted(a for a in down if a in m.backups_of))
+    restored = tuple((r.asset, r.backup, r.wave) for r in rec.restores)
+    expl: dict[str, tuple[str, ...]] = {}
+    for a in down_assets:
+        parts = [_why_down(m, a, fset, down)]
+        if a in rec.unrecoverable:
+            for b in m.backups_of[a]:
+                info = m.backup[b]
+                if b in final:
+                    parts.append(f"backup {b}: " + _why_down(m, b, fset, final))
+                elif info.restore_to is not None:
+                    parts.append(f"backup {b} restores to {info.restore_to}: "
+                                 + _why_down(m, info.restore_to, fset, final))
+                else:
+                    parts.append(f"backup {b} restores in place, which needs {a}'s own dependencies: "
+                                 + _why_down(m, a, fset, final))
+        expl[a] = tuple(parts)
+    sched = None
+    if schedule and restored:
+        sched = capacity_whatif(m, fset, {})
+    return ExplorerResult(tuple(sorted(fset)), down_assets, restored, rec.unrecoverable, expl, sched)
+
+
+# -- separation what-if ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeparationResult:
+    """Before and after one change, for the asset the change protects."""
+
+    change: Change
+    asset: str
+    before: AssetView
+    after: AssetView
+
+    @property
+    def removed_causes(self) -> tuple[str, ...]:
+        """Common causes the change removes."""
+        return tuple(c for c in self.before.common_cause if c not in self.after.common_cause)
+
+    @property
+    def added_causes(self) -> tuple[str, ...]:
+        """Common causes the change introduces."""
+        return tuple(c for c in self.after.common_cause if c not in self.before.common_cause)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per measure with its value before and after (text, for display)."""
+
+        def fmt(x) -> str:
+            if x is None:
+                return "n/a"
+            return f"{x:.3f}" if isinstance(x, float) else str(x)
+
+        rows = [{"measure": "common causes", "before": ", ".join(self.before.common_cause) or "none",
+                 "after": ", ".join(self.after.common_cause) or "none"},
+                {"measure": "survivability", "before": fmt(self.before.survivability),
+                 "after": fmt(self.after.survivability)},
+                {"measure": "silent-failure score", "before": fmt(self.before.silent_score),
+                 "after": fmt(self.after.silent_score)}]
+        for mode in sorted(self.before.threats):
+            rows.append({"measure": f"threat: {mode}", "before": self.before.threats[mode],
+                         "after": self.after.threats.get(mode, "n/a")})
+        return pd.DataFrame(rows, columns=["measure", "before", "after"])
+
+
+def separation_whatif(inventory: Inventory, change: Change, asset: str | None = None) -> SeparationResult:
+    """The asset's common causes, threat verdicts, survivability and silent score before and after ``change``.
+
+    Parameters
+    ----------
+    inventory : Inventory
+    change : Change
+        Usually a :class:`Repoint` of one of the asset's backups, a
+        :class:`SetProtection` or an :class:`AddOfflineCopy`.
+    asset : str, optional
+        The asset to report on; defaults to the asset the change protects.
+
+    Returns
+    -------
+    SeparationResult
+
+    Raises
+    ------
+    WhatIfError
+        When the change cannot apply or no asset is known.
+    """
+    asset = asset or change.asset(inventory)
+    if asset is None:
+        raise WhatIfError(f"say which asset to report on: {change.describe()} protects no asset itself")
+    before = asset_view(inventory, asset)
+    after = asset_view(apply(inventory, change), asset)
+    return SeparationResult(change, asset, before, after)
+
+
+# -- capacity what-if --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CapacityWhatIf:
+    """A scenario's restore schedule under scaled limits: one row per restore with its RTO verdict."""
+
+    failed: tuple[str, ...]
+    scale: dict[str, float]
+    restores: pd.DataFrame  # asset, backup, wave, start_hours, finish_hours, rto_hours, meets_rto
+    makespan_hours: float
+    bottlenecks: tuple[str, ...]
+
+    @property
+    def misses(self) -> tuple[str, ...]:
+        """Assets whose restore finishes after their RTO."""
+        r = self.restores
+        return tuple(r.loc[r["meets_rto"] == False, "asset"])  # noqa: E712 - nullable booleans
+
+
+def constrained_components(model: Model) -> tuple[str, ...]:
+    """Components with a ``throughput_mb_s`` or ``max_parallel_restores`` (what a slider can scale), sorted."""
+    comps = model.inventory.components
+    mask = comps["throughput_mb_s"].notna() | comps["max_parallel_restores"].notna()
+    return tuple(sorted(str(c) for c in comps.loc[mask, "id"]))
+
+
+def capacity_whatif(model: Model, scenario, scale: Mapping[str, float] | float | None = None) -> CapacityWhatIf:
+    """Simulate a scenario's mass restore with some components' limits multiplied.
+
+    Parameters
+    ----------
+    model : Model
+    scenario : Scenario or iterable of str
+        An inventory ``Scenario`` (its ``fail`` list) or the failed ids.
+    scale : mapping of component id to factor, or one factor for all
+        Multipliers of throughput and parallelism (1 = as inventoried).
+
+    Returns
+    -------
+    CapacityWhatIf
+    """
+    failed = tuple(sorted(getattr(scenario, "fail", scenario)))
+    if isinstance(scale, Mapping):
+        bad = sorted(c for c in scale if c not in model.kind)
+        if bad:
+            raise WhatIfError(f"cannot scale unknown component(s): {', '.join(bad)}")
+        for c, f in scale.items():
+            if not (f > 0 and math.isfinite(f)):
+                raise WhatIfError(f"scale factor for {c!r} must be a number > 0 (got {f!r})")
+        scale_map = dict(sorted(scale.items()))
+    elif scale is None:
+        scale_map = {}
+    else:
+        scale_map = dict.fromkeys(constrained_components(model), float(scale))
+    return _capacity_result(model, failed, scale_map, _scenario_schedule(model, failed, scale_map))
+
+
+def _path_components(model: Model, backup: str) -> frozenset[str]:
+    """Everything a restore from ``backup`` runs through: the backup, its target (or the asset's rows), transitively."""
+    info = model.backup[backup]
+    starts = [backup]
+    starts += [info.restore_to] if info.restore_to is not None else list(model.dependencies_of(info.protects))
+    seen: set[str] = set()
+    stack = list(starts)
+    while stack:
+        v = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        stack.extend(model.dependencies_of(v))
+    return frozenset(seen)
+
+
+def _limits(model: Model) -> dict:
+    from . import capacity
+
+    comps = model.inventory.components
+    out = {}
+    for cid, thr, par in zip(comps["id"], comps["throughput_mb_s"], comps["max_parallel_restores"]):
+        t = None if pd.isna(thr) else float(thr)
+        p = None if pd.isna(par) else int(par)
+        if t is not None or p is not None:
+            out[str(cid)] = capacity.Limit(t, p)
+    return out
+
+
+def _scenario_schedule(model: Model, failed: tuple[str, ...], scale_map: dict[str, float]):
+    """Restore jobs of the scenario (one per restore of the recovery fixpoint) and their simulated schedule."""
+    from . import capacity
+
+    rec = model.recover(failed)
+    comps = model.inventory.components
+    tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
+    rto = {str(i): (None if pd.isna(r) else float(r)) for i, r in zip(comps["id"], comps["rto_hours"])}
+    restored_in = {r.asset: r.wave for r in rec.restores}
+    jobs = []
+    for r in rec.restores:
+        info = model.backup[r.backup]
+        path = _path_components(model, r.backup)
+        after = tuple(sorted(a for a in path if restored_in.get(a, r.wave) < r.wave))
+        jobs.append(capacity.Job(r.asset, info.size_gb or 0.0, tuple(sorted(path)), info.restore_mb_s,
+                                 tier.get(r.asset), rto.get(r.asset), after))
+    sched = capacity.simulate(jobs, _limits(model), scale=scale_map or None)
+    return rec, sched, rto
+
+
+def _capacity_result(model: Model, failed, scale_map, result) -> CapacityWhatIf:
+    rec, sched, rto = result
+    by_id = sched.by_id()
+    rows = []
+    for r in rec.restores:
+        s = by_id[r.asset]
+        target = rto.get(r.asset)
+        rows.append({"asset": r.asset, "backup": r.backup, "wave": r.wave, "start_hours": s.start_hours,
+                     "finish_hours": s.finish_hours, "rto_hours": target,
+                     "meets_rto": None if target is None else bool(s.finish_hours <= target + 1e-9)})
+    frame = pd.DataFrame(rows, columns=["asset", "backup", "wave", "start_hours", "finish_hours",
+                                        "rto_hours", "meets_rto"])
+    frame = frame.sort_values(["start_hours", "asset"], kind="stable").reset_index(drop=True)
+    frame["meets_rto"] = frame["meets_rto"].astype("boolean")
+    return CapacityWhatIf(tuple(failed), scale_map, frame, sched.makespan_hours,
+                          tuple(c.component for c in sched.bottlenecks()))
+
+
+# -- estate risk and the remediation roadmap ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EstateRisk:
+    """The risk points of an estate (see the module docstring) with their parts per asset."""
+
+    total: float
+    by_asset: dict[str, float]
+    common_cause: dict[str, tuple[str, ...]]
+    unrecoverable_threats: dict[str, tuple[str, ...]]
+    silent_score: dict[str, float | None]
+
+
+def estate_risk(inventory: Inventory, m: Model | None = None) -> EstateRisk:
+    """Risk points of the estate: tier weight x (unrecoverable threat modes + common causes + silent score / 100).
+
+    Uses the same single-failure recovery, threat verdicts and silent scores
+    as the analysis JSON (survivability is left out: it is an estimate and the
+    slowest part, and the common causes already carry the single failures).
+    """
+    m = m or model_mod.build(inventory)
+    ub = _unrecoverable_by(m)
+    verdicts, _ = coupling._threats(m, ub)
+    scores = silent.score(inventory, m).asset_scores
+    comps = inventory.components
+    tiers = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
+    common: dict[str, list[str]] = {a: [] for a in m.assets}
+    for x in m.ids:
+        for a in ub[x]:
+            common[a].append(x)
+    by_asset, threats = {}, {}
+    for a in m.assets:
+        lost = tuple(mode for mode, v in sorted(verdicts[a].items()) if v == "unrecoverable")
+        s = scores.get(a)
+        w = TIER_WEIGHT.get(tiers.get(a), TIER_WEIGHT[None])
+        by_asset[a] = w * (len(lost) + len(common[a]) + (s or 0.0) / 100.0)
+        threats[a] = lost
+    return EstateRisk(
+        total=sum(by_asset[a] for a in m.assets),
+        by_asset=by_asset,
+        common_cause={a: tuple(v) for a, v in common.items()},
+        unrecoverable_threats=threats,
+        silent_score=dict(scores),
+    )
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """One ranked candidate: the change, why it was proposed, and what re-running the analysis says it removes."""
+
+    change: Change
+    description: str
+    findings: tuple[str, ...]
+    assets: tuple[str, ...]
+    risk_before: float
+    risk_after: float
+    removed_causes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    fixed_threats: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    silent_delta: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def risk_removed(self) -> float:
+        """Risk points removed (before minus after)."""
+        return self.risk_before - self.risk_after
+
+
+_SEPARATE_KINDS = ("account", "identity", "credentials", "kms", "site", "region", "provider", "control_plane")
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text)
+
+
+def candidates(inventory: Inventory, m: Model | None = None, findings=None) -> list[tuple[Change, tuple[str, ...]]]:
+    """Candidate remediations derived from the coupling and silent-failure findings.
+
+    * a common cause X of asset A reached by a backup B through a row ``U -> X``
+      of a separable kind (account, identity, credentials, kms, site, region,
+      provider, control plane): re-point ``U`` to a new, separate component of
+      X's kind; if B restores in place and X takes A down, restore B to an
+      existing restore target that X does not take down (the first by id), or
+      else to a new separate target;
+    * a common cause, an unrecoverable credential-compromise or
+      logical-corruption verdict, a replica used as backup, or a 3-2-1-1-0 gap:
+      add an independent offline copy of A; for credential compromise also
+      make each non-immutable backup of A immutable;
+    * a missing, stale, failed or file-only restore test, or weak
+      verification: verify the backup with a full restore test.
+
+    Returns ``(change, finding ids)`` pairs, one per distinct change, in a
+    stable order.
+    """
+    m = m or model_mod.build(inventory)
+    if findings is None:
+        cres = coupling.analyze(m, pairs=False)
+        findings = list(cres.findings) + list(silent.score(inventory, m).findings)
+    out: dict[Change, list[str]] = {}
+    # existing restore targets (a standby VM, a DR host) are preferred to inventing a new one
+    targets = sorted({i.restore_to for i in m.backup.values() if i.restore_to is not None and i.restore_to not in m.backup})
+
+    def add(ch: Change, fid: str) -> None:
+        out.setdefault(ch, [])
+        if fid not in out[ch]:
+            out[ch].append(fid)
+
+    for f in sorted(findings, key=lambda f: f.id):
+        parts = f.id.split(":")
+        rule = parts[1] if len(parts) > 1 else ""
+        if f.category == "coupling" and rule == "common-cause" and len(parts) >= 4:
+            asset, cause = parts[2], parts[3]
+            if asset not in m.backups_of or cause not in m.kind:
+                continue
+            kind = m.kind[cause]
+            if kind in _SEPARATE_KINDS:
+                a_down = m.down((cause,))
+                for b in m.backups_of[asset]:
+                    info = m.backup[b]
+                    path = _bfs_path(m, b, frozenset({cause}), frozenset(m.ids))
+                    if path is not None and len(path) >= 2:
+                        holder = path[-2]
+                        add(Repoint(holder, cause, _slug(f"{holder}-own-{kind}"), new_kind=kind), f.id)
+                    if info.restore_to is None and asset in a_down:
+                        spare = [t for t in targets if t not in a_down and t != asset]
+                        if spare:
+                            add(Repoint(b, None, spare[0]), f.id)
+                        else:
+                            add(Repoint(b, None, _slug(f"{asset}-restore-target"), new_kind="other"), f.id)
+                    elif info.restore_to is not None and info.restore_to in a_down:
+                        tpath = _bfs_path(m, info.restore_to, frozenset({cause}), frozenset(m.ids))
+                        if tpath is not None and len(tpath) >= 2:
+                            holder = tpath[-2]
+                            add(Repoint(holder, cause, _slug(f"{holder}-own-{kind}"), new_kind=kind), f.id)
+            add(AddOfflineCopy(asset), f.id)
+        elif f.category == "coupling" and f.assets:
+            text = f.id + " " + f.title
+            if "credential_compromise" in text or "logical_corruption" in text:
+                for asset in f.assets:
+                    if asset not in m.backups_of:
+                        continue
+                    add(AddOfflineCopy(asset), f.id)
+                    if "credential_compromise" in text:
+                        for b in m.backups_of[asset]:
+                            if not m.backup[b].immutable and m.backup[b].method != "replica":
+                                add(SetProtection(b, immutable=True), f.id)
+        elif f.category == "silent_failure":
+            if rule in ("replica-as-backup", "3-2-1-1-0"):
+                for asset in f.assets:
+                    if asset in m.backups_of:
+                        add(AddOfflineCopy(asset), f.id)
+            elif "restore-test" in rule or "verification" in rule:
+                for b in f.components:
+                    if b in m.backup:
+                        add(SetVerification(b, "restore_test", tested=True), f.id)
+    order = sorted(out, key=lambda ch: (type(ch).__name__, repr(ch)))
+    return [(ch, tuple(out[ch])) for ch in order]
+
+
+def roadmap(inventory: Inventory, limit: int = 10) -> list[Remediation]:
+    """Remediations ranked by how much risk each removes, each measured by re-running the analysis.
+
+    Parameters
+    ----------
+    inventory : Inventory
+    limit : int
+        How many to return (the best first).
+
+    Returns
+    -------
+    list of Remediation
+        Only changes that remove risk, sorted by risk removed (largest
+        first), then by description. Each is applied alone to the inventory
+        as it is (the gains of two changes need not add up).
+
+    Notes
+    -----
+    Risk points are defined in the module docstring; the candidates come
+    from :func:`candidates`.
+    """
+    if limit < 0:
+        raise WhatIfError(f"limit must be >= 0 (got {limit!r})")
+    m = model_mod.build(inventory)
+    before = estate_risk(inventory, m)
+    out = []
+    for ch, fids in candidates(inventory, m):
+        try:
+            changed = apply(inventory, ch)
+        except WhatIfError:
+            continue
+        after = estate_risk(changed)
+        removed = before.total - after.total
+        if removed <= 1e-9:
+            continue
+        assets = tuple(a for a in sorted(before.by_asset) if abs(before.by_asset[a] - after.by_asset.get(a, 0.0)) > 1e-9)
+        out.append(Remediation(
+            change=ch,
+            description=ch.describe(),
+            findings=fids,
+            assets=assets,
+            risk_before=before.total,
+            risk_after=after.total,
+            removed_causes={a: tuple(c for c in before.common_cause[a] if c not in after.common_cause.get(a, ()))
+                            for a in assets},
+            fixed_threats={a: tuple(t for t in before.unrecoverable_threats[a]
+                                    if t not in after.unrecoverable_threats.get(a, ())) for a in assets},
+            silent_delta={a: (after.silent_score.get(a) or 0.0) - (before.silent_score.get(a) or 0.0)
+                          for a in assets},
+        ))
+    out.sort(key=lambda r: (-round(r.risk_removed, 9), r.description))
+    return out[:limit]
+
+
+def roadmap_frame(items: Sequence[Remediation]) -> pd.DataFrame:
+    """The roadmap as a table: rank, change, risk removed, assets, what it fixes, and the findings behind it."""
+    rows = []
+    for i, r in enumerate(items, 1):
+        fixes = []
+        for a in r.assets:
+            bits = []
+            if r.removed_causes.get(a):
+                bits.append("no longer fails with " + ", ".join(r.removed_causes[a]))
+            if r.fixed_threats.get(a):
+                bits.append("survives " + ", ".join(t.replace("_", " ") for t in r.fixed_threats[a]))
+            d = r.silent_delta.get(a, 0.0)
+            if d < -1e-9:
+                bits.append(f"silent score {d:+.0f}")
+            if bits:
+                fixes.append(f"{a}: " + "; ".join(bits))
+        rows.append({"rank": i, "change": r.description, "risk_removed": round(r.risk_removed, 2),
+                     "assets": ", ".join(r.assets), "fixes": " | ".join(fixes),
+                     "findings": ", ".join(r.findings)})
+    return pd.DataFrame(rows, columns=["rank", "change", "risk_removed", "assets", "fixes", "findings"])
