@@ -386,3 +386,637 @@ def simulate(
         key=lambda r: (r.start_hours, r.id),
     )
     return Schedule(tuple(entries), makespan / 3600.0, tuple(loads))
+
+
+# --------------------------------------------------------------------------------------------------
+# scenarios from the model
+# --------------------------------------------------------------------------------------------------
+
+_EPS_HOURS = 1e-9  # a finish this close to the RTO meets it (floating-point noise, not time)
+
+
+@dataclass(frozen=True)
+class StressScenario:
+    """One mass-restore scenario: the failures, the recovery fixpoint and the restore jobs it needs.
+
+    ``jobs`` has one :class:`Job` per restore of the fixpoint (id = asset);
+    ``backup`` and ``wave`` say which backup and round each uses;
+    ``size_known`` is False where neither the backup's ``size_gb`` nor the
+    asset's ``data_gb`` is known (the job then moves 0 GB: a lower bound).
+    """
+
+    name: str
+    kind: str  # "declared", "site" or "region"
+    failed: tuple[str, ...]
+    recovery: object  # model.Recovery
+    jobs: tuple[Job, ...]
+    backup: dict[str, str]
+    wave: dict[str, int]
+    size_known: dict[str, bool]
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """One restore of a scenario with its RTO verdict (``meets_rto`` None: no RTO, or size unknown and not late)."""
+
+    asset: str
+    backup: str
+    wave: int
+    tier: int | None
+    start_hours: float
+    finish_hours: float
+    rto_hours: float | None
+    meets_rto: bool | None
+    waits_for: tuple[str, ...]
+    components: tuple[str, ...]
+    size_known: bool
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """The simulated mass restore of one scenario.
+
+    ``bottlenecks`` are the constrained components that were full at some
+    moment, most utilised first. ``headroom_factor`` is the factor all
+    component limits need for every tier-1 restore to meet its RTO (see
+    :func:`headroom`); when it is None, ``headroom_reason`` says why.
+    """
+
+    name: str
+    kind: str
+    failed: tuple[str, ...]
+    makespan_hours: float
+    restores: tuple[RestoreResult, ...]
+    bottlenecks: tuple[ComponentLoad, ...]
+    loads: tuple[ComponentLoad, ...]
+    headroom_factor: float | None
+    headroom_reason: str
+    unrecoverable: tuple[str, ...]
+
+    @property
+    def misses(self) -> tuple[RestoreResult, ...]:
+        """The restores that finish after their RTO."""
+        return tuple(r for r in self.restores if r.meets_rto is False)
+
+    def to_json(self) -> dict:
+        """The contract's scenario object, with extra fields (kind, waves, bottlenecks, reasons)."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "failed": list(self.failed),
+            "makespan_hours": _r(self.makespan_hours),
+            "restores": [
+                {
+                    "asset": r.asset,
+                    "backup": r.backup,
+                    "wave": r.wave,
+                    "tier": r.tier,
+                    "start_hours": _r(r.start_hours),
+                    "finish_hours": _r(r.finish_hours),
+                    "rto_hours": r.rto_hours,
+                    "meets_rto": r.meets_rto,
+                    "waits_for": list(r.waits_for),
+                    "size_known": r.size_known,
+                }
+                for r in self.restores
+            ],
+            "bottlenecks": [
+                {"component": b.component, "utilisation": _r(b.utilisation), "saturated_hours": _r(b.saturated_hours)}
+                for b in self.bottlenecks
+            ],
+            "utilisation": [
+                {"component": c.component, "utilisation": _r(c.utilisation), "carried_gb": _r(c.carried_gb),
+                 "saturated_hours": _r(c.saturated_hours)}
+                for c in sorted(self.loads, key=lambda c: (-c.utilisation, c.component))
+            ],
+            "headroom_factor": self.headroom_factor,
+            "headroom_reason": self.headroom_reason,
+            "unrecoverable": list(self.unrecoverable),
+        }
+
+
+def _r(x: float) -> float:
+    """Round hours and ratios to 6 decimals for the JSON (far below any meaningful precision)."""
+    return round(float(x), 6)
+
+
+def limits(model) -> dict[str, Limit]:
+    """Every component with ``throughput_mb_s`` and/or ``max_parallel_restores``, as :class:`Limit`."""
+    comps = model.inventory.components
+    out: dict[str, Limit] = {}
+    for cid, thr, par in zip(comps["id"], comps["throughput_mb_s"], comps["max_parallel_restores"]):
+        t = None if _missing(thr) else float(thr)
+        p = None if _missing(par) else int(par)
+        if t is not None or p is not None:
+            out[str(cid)] = Limit(t, p)
+    return dict(sorted(out.items()))
+
+
+def _missing(value) -> bool:
+    """True for None, NaN and pandas' NA."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value) or str(value) == "<NA>"
+    except TypeError:
+        return True
+
+
+def _objectives(model) -> tuple[dict[str, int | None], dict[str, float | None]]:
+    """tier and rto_hours per component id."""
+    comps = model.inventory.components
+    tier = {str(i): (None if _missing(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
+    rto = {str(i): (None if _missing(r) else float(r)) for i, r in zip(comps["id"], comps["rto_hours"])}
+    return tier, rto
+
+
+def path_components(model, backup: str, down: Iterable[str] = (), lim: Mapping[str, Limit] | None = None) -> tuple[str, ...]:
+    """The constrained components a restore from ``backup`` crosses, sorted.
+
+    Starting points: the backup and the restore target (``restore_to``, or the
+    asset itself in place when it is empty). From them every dependency row
+    is followed transitively, except through components in ``down`` (traffic
+    cannot cross what is still down; in a redundancy group it takes the
+    members that are up). Of what is reached, those with a limit count.
+    """
+    lim = limits(model) if lim is None else lim
+    down = set(down)
+    info = model.backup[backup]
+    target = info.restore_to if info.restore_to is not None else info.protects
+    seen: set[str] = set()
+    stack = [backup, target]
+    while stack:
+        v = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        stack.extend(d for d in model.dependencies_of(v) if d not in down and d not in seen)
+    return tuple(sorted(c for c in seen if c in lim))
+
+
+def _down_after(model, failed: frozenset[str], restores: Iterable) -> set[str]:
+    """The down set once ``restores`` (model Restore objects) are made after ``failed`` fail."""
+    moved = {r.asset: model.backup[r.backup].restore_to for r in restores}
+    forced = set(failed) - set(moved)
+    return model._down(forced, moved)  # the model's own least fixpoint with restores applied
+
+
+def _waits_for(model, rec, restore, earlier: list) -> tuple[str, ...]:
+    """A smallest set of earlier restores that, once done, make ``restore``'s path up (see module docs).
+
+    Only earlier restores of assets reachable from the path can matter. Starting
+    from all of them, each is dropped in turn (latest wave first, then id
+    descending) when the path stays up without it, so what remains is
+    subset-minimal and favours the earliest waves.
+    """
+    if not earlier:
+        return ()
+    reach: set[str] = set()
+    info = model.backup[restore.backup]
+    targets = {r.asset: model.backup[r.backup].restore_to for r in earlier}
+    stack = [restore.backup, info.restore_to if info.restore_to is not None else info.protects]
+    while stack:
+        v = stack.pop()
+        if v in reach:
+            continue
+        reach.add(v)
+        stack.extend(model.dependencies_of(v))
+        if targets.get(v) is not None:
+            stack.append(targets[v])
+    keep = [r for r in earlier if r.asset in reach]
+    for r in sorted(keep, key=lambda x: (-x.wave, _desc(x.asset))):
+        trial = [k for k in keep if k is not r]
+        if model.path_up(restore.backup, _down_after(model, rec.failed, trial)):
+            keep = trial
+    return tuple(sorted(r.asset for r in keep))
+
+
+def _desc(s: str) -> tuple[int, ...]:
+    """A key that sorts strings in descending code-point order."""
+    return tuple(-ord(ch) for ch in s) + (1,)
+
+
+def scenario_failures(model) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, kind, failed) of every scenario: the declared ones in file order, then each site and region.
+
+    A site or region scenario is kept only when it takes at least one asset
+    down. Its name is ``site:<id>`` or ``region:<id>``.
+    """
+    out = [(s.name, "declared", tuple(sorted(s.fail))) for s in model.inventory.meta.scenarios]
+    assets = set(model.assets)
+    for kind in ("site", "region"):
+        for cid in sorted(c for c, k in model.kind.items() if k == kind):
+            if model.down({cid}) & assets:
+                out.append((f"{kind}:{cid}", kind, (cid,)))
+    return out
+
+
+def build_scenario(model, name: str, kind: str, failed: Iterable[str], lim: Mapping[str, Limit] | None = None) -> StressScenario:
+    """The restore jobs of one scenario: the fixpoint's restores with their sizes, caps, paths and waits."""
+    lim = limits(model) if lim is None else lim
+    tier, rto = _objectives(model)
+    failed = tuple(sorted(set(failed)))
+    rec = model.recover(failed)
+    jobs, backup, wave, known = [], {}, {}, {}
+    done: list = []
+    for w in rec.waves:
+        for r in w:
+            info = model.backup[r.backup]
+            size = info.size_gb
+            known[r.asset] = size is not None
+            jobs.append(
+                Job(
+                    r.asset,
+                    float(size) if size is not None else 0.0,
+                    path_components(model, r.backup, rec.final_down - {r.asset}, lim),
+                    info.restore_mb_s,
+                    tier.get(r.asset),
+                    rto.get(r.asset),
+                    _waits_for(model, rec, r, done),
+                )
+            )
+            backup[r.asset] = r.backup
+            wave[r.asset] = r.wave
+        done.extend(w)
+    return StressScenario(name, kind, failed, rec, tuple(jobs), backup, wave, known)
+
+
+def scenarios(model) -> tuple[StressScenario, ...]:
+    """Every capacity scenario of the model, built (see :func:`scenario_failures`)."""
+    lim = limits(model)
+    return tuple(build_scenario(model, n, k, f, lim) for n, k, f in scenario_failures(model))
+
+
+# --------------------------------------------------------------------------------------------------
+# headroom, routine restores, the whole analysis
+# --------------------------------------------------------------------------------------------------
+
+#: Bisection stops when the bracket [lo, hi] satisfies hi <= lo * (1 + HEADROOM_TOLERANCE);
+#: the factor reported is hi rounded up to 4 decimals (so it is never below a factor that was seen to work).
+HEADROOM_TOLERANCE = 1e-3
+_HEADROOM_MAX = 2.0**30
+_HEADROOM_MIN = 2.0**-20
+
+
+def _tier1_met(sched: Schedule, targets: Mapping[str, float]) -> bool:
+    by = sched.by_id()
+    return all(by[i].finish_hours <= rto + _EPS_HOURS for i, rto in targets.items())
+
+
+def headroom(jobs: Iterable[Job], lim: Mapping[str, Limit]) -> tuple[float | None, str]:
+    """The smallest factor on every component limit for all tier-1 restores to meet their RTO.
+
+    Every throughput is multiplied by the factor and every parallelism limit
+    by the factor rounded up; per-restore caps (``restore_mb_s``) are not
+    scaled, since they belong to one restore, not to shared capacity.
+    Tier-1 restores of unknown size take part with their 0 GB lower bound.
+
+    Returns
+    -------
+    (factor, reason)
+        ``factor`` above 1 is the capacity multiple needed; 1.0 or below means
+        the RTOs are already met (a factor below 1 says how much capacity is
+        spare); 0.0 means they are met whatever the limits (tier-1 restores
+        cross no limited component, or only ones they never wait for).
+        ``factor`` is None when there is no tier-1 restore with an RTO, or
+        when even unlimited component capacity cannot do it (a cap, or the
+        waves alone, are too slow); ``reason`` then says which.
+
+    Notes
+    -----
+    Bisection in the factor (geometric midpoints) to a relative tolerance
+    of ``HEADROOM_TOLERANCE``. It assumes that more capacity never delays a
+    tier-1 restore; docs/capacity-model.md shows a case where, with restores
+    in waves, that fails, so the factor is the threshold the bisection
+    brackets, not necessarily the smallest factor that would work.
+    """
+    jobs = list(jobs)
+    targets = {j.id: j.rto_hours for j in jobs if j.tier == 1 and j.rto_hours is not None}
+    if not targets:
+        return None, "no tier-1 restore with an RTO in this scenario"
+    unlimited = simulate(jobs, {})
+    if not _tier1_met(unlimited, targets):
+        by = unlimited.by_id()
+        late = sorted(i for i, rto in targets.items() if by[i].finish_hours > rto + _EPS_HOURS)
+        detail = ", ".join(f"{i} ({by[i].finish_hours:.3g} h > RTO {targets[i]:g} h)" for i in late)
+        return None, (
+            "no capacity factor is enough: even with unlimited shared capacity "
+            f"{detail}, limited by its backup's own restore rate or by the restores it waits for"
+        )
+
+    def ok(f: float) -> bool:
+        return _tier1_met(simulate(jobs, lim, scale=f), targets)
+
+    if ok(1.0):
+        hi, lo = 1.0, 0.5
+        while ok(lo):
+            hi, lo = lo, lo / 2
+            if lo < _HEADROOM_MIN:
+                return 0.0, "tier-1 restores meet their RTO whatever the component limits"
+    else:
+        lo, hi = 1.0, 2.0
+        while not ok(hi):
+            lo, hi = hi, hi * 2
+            if hi > _HEADROOM_MAX:
+                return None, "tier-1 RTOs are met only in the limit of unlimited capacity"
+    while hi > lo * (1 + HEADROOM_TOLERANCE):
+        mid = math.sqrt(lo * hi)
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    factor = math.ceil(hi * 1e4) / 1e4
+    if factor <= 1.0:
+        return factor, "tier-1 RTOs are met with the current capacity"
+    return factor, f"every throughput and parallelism limit must be {factor:g}x for tier-1 RTOs"
+
+
+def run_scenario(
+    model,
+    scenario: StressScenario,
+    scale: Mapping[str, float] | float | None = None,
+    lim: Mapping[str, Limit] | None = None,
+    with_headroom: bool = True,
+) -> ScenarioResult:
+    """Simulate one scenario (limits optionally scaled per component) and judge each restore against its RTO.
+
+    ``with_headroom=False`` skips the bisection, for quick what-if re-runs.
+    """
+    lim = limits(model) if lim is None else dict(lim)
+    if scale is not None:
+        if isinstance(scale, Mapping):
+            unknown = sorted(set(scale) - set(lim))
+            if unknown:
+                raise CapacityError(f"cannot scale components without a limit: {', '.join(unknown)}")
+            lim = {c: (v.scaled(scale[c]) if c in scale else v) for c, v in lim.items()}
+        else:
+            lim = {c: v.scaled(float(scale)) for c, v in lim.items()}
+    sched = simulate(scenario.jobs, lim)
+    by = sched.by_id()
+    rows = []
+    for j in scenario.jobs:
+        s = by[j.id]
+        known = scenario.size_known[j.id]
+        if j.rto_hours is None:
+            verdict = None
+        elif s.finish_hours <= j.rto_hours + _EPS_HOURS:
+            verdict = True if known else None
+        else:
+            verdict = False
+        rows.append(
+            RestoreResult(j.id, scenario.backup[j.id], scenario.wave[j.id], j.tier, s.start_hours, s.finish_hours,
+                          j.rto_hours, verdict, j.after, j.components, known)
+        )
+    rows.sort(key=lambda r: (r.start_hours, r.wave, r.asset))
+    factor, reason = headroom(scenario.jobs, lim) if with_headroom else (None, "not computed")
+    return ScenarioResult(
+        scenario.name, scenario.kind, scenario.failed, sched.makespan_hours, tuple(rows),
+        sched.bottlenecks(), sched.loads, factor, reason, tuple(scenario.recovery.unrecoverable),
+    )
+
+
+def routine_hours(model, asset: str, lim: Mapping[str, Limit] | None = None) -> tuple[float | None, str | None]:
+    """Hours to restore ``asset`` alone (only it failed, nothing else restoring), by its fastest backup.
+
+    Returns ``(hours, backup)``; ``(None, None)`` when it cannot be restored
+    on its own failure or when the size of every usable backup is unknown.
+    """
+    lim = limits(model) if lim is None else lim
+    rec = model.recover({asset})
+    mine = [r for r in rec.restores if r.asset == asset]
+    if not mine:
+        return None, None
+    best: tuple[float, str] | None = None
+    for b in mine[0].alternatives:
+        info = model.backup[b]
+        if info.size_gb is None:
+            continue
+        job = Job(asset, float(info.size_gb), path_components(model, b, rec.final_down - {asset}, lim), info.restore_mb_s)
+        hours = simulate([job], lim).makespan_hours
+        if best is None or (hours, b) < best:
+            best = (hours, b)
+    return (best[0], best[1]) if best else (None, None)
+
+
+def _back_up_times(model, scenario: StressScenario, result: ScenarioResult) -> dict[str, float]:
+    """When each initially-down asset is up again: its restore's finish, or the moment what it needs is back."""
+    rec = scenario.recovery
+    finish = {r.asset: r.finish_hours for r in result.restores}
+    out = dict(finish)
+    pending = sorted(a for a in model.assets if a in rec.initially_down and a not in finish and a not in rec.final_down)
+    if not pending:
+        return out
+    by_asset = {r.asset: r for r in rec.restores}
+    made: list = []
+    for t in sorted(set(finish.values())):
+        made.extend(by_asset[a] for a, f in sorted(finish.items()) if f == t)
+        down = _down_after(model, rec.failed, made)
+        for a in list(pending):
+            if a not in down:
+                out[a] = t
+                pending.remove(a)
+        if not pending:
+            break
+    return out
+
+
+@dataclass(frozen=True)
+class CapacityResult:
+    """Everything the capacity analysis produces (see :func:`analyze`)."""
+
+    scenarios: tuple[ScenarioResult, ...]
+    restore_hours: dict[str, dict[str, float | None]]
+    routine_backup: dict[str, str | None]
+    findings: tuple  # of findings.Finding
+
+    def worst(self) -> ScenarioResult | None:
+        """The scenario with the most tier-1 misses, then most misses, then longest makespan (then name)."""
+        if not self.scenarios:
+            return None
+        return min(
+            self.scenarios,
+            key=lambda s: (
+                -sum(1 for r in s.misses if r.tier == 1),
+                -len(s.misses),
+                -s.makespan_hours,
+                s.name,
+            ),
+        )
+
+    def scenario(self, name: str) -> ScenarioResult:
+        """The scenario called ``name`` (CapacityError naming the known ones otherwise)."""
+        for s in self.scenarios:
+            if s.name == name:
+                return s
+        known = ", ".join(repr(s.name) for s in self.scenarios) or "none"
+        raise CapacityError(f"no capacity scenario named {name!r}; expected one of: {known}")
+
+    def to_json(self) -> dict:
+        """The contract's ``capacity`` object."""
+        return {"scenarios": [s.to_json() for s in self.scenarios]}
+
+
+def analyze(model) -> CapacityResult:
+    """Run every capacity scenario, the routine restores and the findings.
+
+    Parameters
+    ----------
+    model : Model
+        The failure model (``model.build(inventory)``).
+
+    Returns
+    -------
+    CapacityResult
+        ``scenarios`` (declared, then per site and region, see
+        :func:`scenario_failures`), ``restore_hours`` for every asset
+        (``routine``: alone, fastest backup; ``disaster``: latest moment it is
+        back over the scenarios that take it down, None when one of them
+        leaves it unrecoverable, when none takes it down, or when its size is
+        unknown), and ``findings``.
+    """
+    from .findings import sort_findings
+
+    lim = limits(model)
+    tier, rto = _objectives(model)
+    built = scenarios(model)
+    results = []
+    for sc in built:
+        results.append(run_scenario(model, sc, lim=lim))
+
+    routine: dict[str, float | None] = {}
+    routine_backup: dict[str, str | None] = {}
+    for a in model.assets:
+        routine[a], routine_backup[a] = routine_hours(model, a, lim)
+
+    disaster: dict[str, float | None] = {}
+    spoiled: set[str] = set()
+    for sc, res in zip(built, results):
+        back = _back_up_times(model, sc, res)
+        for a in model.assets:
+            if a not in sc.recovery.initially_down:
+                continue
+            if a in sc.recovery.final_down or (a in sc.size_known and not sc.size_known[a]):
+                spoiled.add(a)
+                continue
+            disaster[a] = max(disaster.get(a, 0.0), back[a])
+    hours = {
+        a: {"routine": routine[a], "disaster": None if a in spoiled or a not in disaster else disaster[a]}
+        for a in model.assets
+    }
+    found = _findings(model, built, results, routine, routine_backup, tier, rto, lim)
+    return CapacityResult(tuple(results), hours, routine_backup, tuple(sort_findings(found)))
+
+
+def _fmt_h(x: float | None) -> str:
+    return "unknown" if x is None else f"{x:.3g} h"
+
+
+def _limiting(job: Job, lim: Mapping[str, Limit]) -> str:
+    """What limits a restore on its own: the slowest throughput component or its own cap."""
+    cands = [(lim[c].throughput_mb_s, c) for c in job.components if c in lim and lim[c].throughput_mb_s is not None]
+    if job.cap_mb_s is not None:
+        cands.append((job.cap_mb_s, "its backup's restore rate"))
+    if not cands:
+        return "nothing recorded (no throughput on its path)"
+    rate, what = min(cands)
+    return f"{what} ({rate:g} MB/s)"
+
+
+def _findings(model, built, results, routine, routine_backup, tier, rto, lim) -> list:
+    """Findings: scenarios whose restores miss RTO, routine restores missing RTO, restores of unknown size."""
+    from .findings import Finding
+
+    out = []
+    for res in results:
+        misses = res.misses
+        if not misses:
+            continue
+        t1 = [r for r in misses if r.tier == 1]
+        severity = "high" if t1 else "medium"
+        worst = max(misses, key=lambda r: (r.finish_hours - (r.rto_hours or 0.0), r.asset))
+        parts = []
+        for r in sorted(misses, key=lambda r: (r.tier is None, r.tier or 0, r.asset)):
+            waits = f", after {', '.join(r.waits_for)}" if r.waits_for else ""
+            parts.append(
+                f"{r.asset} (tier {r.tier if r.tier is not None else '?'}, RTO {r.rto_hours:g} h) back at "
+                f"{r.finish_hours:.3g} h via {r.backup}{waits}"
+            )
+        if res.bottlenecks:
+            neck = "; bottleneck: " + ", ".join(
+                f"{b.component} ({b.utilisation:.0%} used, full for {b.saturated_hours:.3g} h)" for b in res.bottlenecks[:3]
+            )
+        else:
+            neck = "; no shared component was full: each restore ran at its own cap"
+        if res.headroom_factor is not None and res.headroom_factor > 1:
+            head = f"; tier-1 RTOs need {res.headroom_factor:g}x the throughput and parallelism of every limited component"
+            rec = (
+                f"Raise the restore capacity of {', '.join(b.component for b in res.bottlenecks[:3]) or 'the restore path'} "
+                f"(about {res.headroom_factor:g}x), restore tier 1 on separate capacity, or agree RTOs that this capacity can meet."
+            )
+        elif res.headroom_factor is not None:
+            head = "; tier-1 RTOs are met, the misses are below tier 1"
+            rec = "Add restore capacity for the lower tiers on the bottleneck, or agree RTOs that a mass restore can meet."
+        else:
+            head = f"; headroom: {res.headroom_reason}"
+            rec = (
+                "Capacity alone cannot fix this: speed up the backups' own restore rate (faster media, "
+                "parallel streams, smaller restore units) or break the wait for earlier restores."
+            )
+        out.append(
+            Finding(
+                id=f"capacity:rto-miss:{res.name}",
+                category="capacity",
+                severity=severity,
+                title=f"{len(misses)} restore(s) miss their RTO in scenario '{res.name}' (worst: {worst.asset})",
+                assets=tuple(r.asset for r in misses),
+                components=tuple(b.component for b in res.bottlenecks),
+                evidence=(
+                    f"Failed: {', '.join(res.failed)}; {len(res.restores)} restores, all done after "
+                    f"{res.makespan_hours:.3g} h. Late: " + "; ".join(parts) + neck + head + "."
+                ),
+                recommendation=rec,
+            )
+        )
+    for a in model.assets:
+        hours, b = routine[a], routine_backup[a]
+        target = rto.get(a)
+        if hours is None or target is None or hours <= target + _EPS_HOURS:
+            continue
+        info = model.backup[b]
+        job = Job(a, float(info.size_gb), path_components(model, b, (), lim), info.restore_mb_s)
+        t = tier.get(a)
+        out.append(
+            Finding(
+                id=f"capacity:routine-rto-miss:{a}",
+                category="capacity",
+                severity={1: "critical", 2: "high"}.get(t, "medium"),
+                title=f"Restoring {a} alone already misses its RTO ({hours:.3g} h > {target:g} h)",
+                assets=(a,),
+                components=tuple(c for c in job.components),
+                evidence=(
+                    f"Fastest backup {b}: {info.size_gb:g} GB limited by {_limiting(job, lim)} takes "
+                    f"{hours:.3g} h with nothing else restoring; RTO {target:g} h."
+                ),
+                recommendation=(
+                    f"Make one restore of {a} faster (a faster copy such as a snapshot or replica, more restore "
+                    "throughput on that path, smaller restore units) or agree an RTO it can meet."
+                ),
+            )
+        )
+    unknown = sorted({a for sc in built for a, k in sc.size_known.items() if not k})
+    for a in unknown:
+        out.append(
+            Finding(
+                id=f"data_quality:restore-size-unknown:{a}",
+                category="data_quality",
+                severity="low",
+                title=f"Restore size of {a} is unknown",
+                assets=(a,),
+                evidence=(
+                    f"Neither the backups of {a} give size_gb nor {a} gives data_gb: its restores are simulated as "
+                    "moving nothing, so their times are lower bounds and their RTO verdicts unknown unless already late."
+                ),
+                recommendation=f"Record data_gb for {a} (or size_gb on its backups).",
+            )
+        )
+    return out
