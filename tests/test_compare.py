@@ -257,3 +257,40 @@ def test_cli_compare_text_and_json(tmp_path):
     r = subprocess.run([sys.executable, "-m", "hiddenspof", "compare", str(bad), str(new)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode != 0 and "not valid JSON" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_measure_change_chart():
+    """The dumbbell chart plots old and new survivability of assets known on both sides, coloured by direction."""
+    from hiddenspof.charts import compare as charts
+
+    old = result([asset("db", survivability=0.5), asset("web", survivability=0.9), asset("x", survivability=None)], [])
+    new = result([asset("db", survivability=0.8), asset("web", survivability=0.7), asset("x", survivability=0.3)], [])
+    spec = charts.measure_change(compare.asset_changes_frame(compare.compare_results(old, new))).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert [(r["asset"], r["old"], r["new"], r["change"]) for r in rows] == [("db", 0.5, 0.8, "better"), ("web", 0.9, 0.7, "worse")]
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks == ["rule", "point", "point"]
+    assert spec["layer"][2]["encoding"]["color"]["scale"]["domain"] == ["better", "same", "worse"]
+    with pytest.raises(ValueError, match="unknown measure 'speed'"):
+        charts.measure_change(compare.asset_changes_frame(compare.compare_results(old, new)), "speed")
+
+
+@pytest.mark.slow
+def test_compare_notebook_runs_on_a_before_after_pair(tmp_path):
+    """papermill runs 06_compare (interactive off) on two analysis JSON files and shows headline, tables and charts."""
+    import papermill as pm
+    from conftest import NOTEBOOKS
+
+    old = write(tmp_path, "old.json", result([asset("db", common_cause=["site-a"], survivability=0.4), asset("gone")],
+                                             [finding("coupling:common-cause:db:site-a", "critical")]))
+    new = write(tmp_path, "new.json", result([asset("db", survivability=0.9), asset("fresh")], [], as_of="2026-09-30"))
+    out = tmp_path / "06.ipynb"
+    pm.execute_notebook(
+        str(NOTEBOOKS / "06_compare.ipynb"), str(out),
+        parameters={"inventory_path": str(new), "baseline_path": str(old), "interactive": False},
+        cwd=str(NOTEBOOKS), progress_bar=False, kernel_name="python3",
+    )
+    text = json.dumps([c.get("outputs") for c in json.loads(out.read_text())["cells"]])
+    assert "Improved: 3 improvements, 0 regressions" in text
+    assert "coupling:common-cause:db:site-a" in text and "fresh" in text and "gone" in text
+    assert "svg" in text
