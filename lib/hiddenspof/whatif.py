@@ -671,13 +671,18 @@ def separation_whatif(inventory: Inventory, change: Change, asset: str | None = 
 
 @dataclass(frozen=True)
 class CapacityWhatIf:
-    """A scenario's restore schedule under scaled limits: one row per restore with its RTO verdict."""
+    """A scenario's restore schedule under scaled limits: one row per restore with its RTO verdict.
+
+    ``scenario`` is the capacity module's own ``ScenarioResult`` (the same
+    object the analysis JSON is written from); ``restores`` is it as a table.
+    """
 
     failed: tuple[str, ...]
     scale: dict[str, float]
     restores: pd.DataFrame  # asset, backup, wave, start_hours, finish_hours, rto_hours, meets_rto
     makespan_hours: float
     bottlenecks: tuple[str, ...]
+    scenario: object = field(default=None, repr=False, compare=False)
 
     @property
     def misses(self) -> tuple[str, ...]:
@@ -688,13 +693,17 @@ class CapacityWhatIf:
 
 def constrained_components(model: Model) -> tuple[str, ...]:
     """Components with a ``throughput_mb_s`` or ``max_parallel_restores`` (what a slider can scale), sorted."""
-    comps = model.inventory.components
-    mask = comps["throughput_mb_s"].notna() | comps["max_parallel_restores"].notna()
-    return tuple(sorted(str(c) for c in comps.loc[mask, "id"]))
+    from . import capacity
+
+    return tuple(sorted(capacity.limits(model)))
 
 
 def capacity_whatif(model: Model, scenario, scale: Mapping[str, float] | float | None = None) -> CapacityWhatIf:
     """Simulate a scenario's mass restore with some components' limits multiplied.
+
+    The jobs and the simulation are the capacity module's
+    (``capacity.build_scenario`` and ``capacity.run_scenario``, without the
+    headroom bisection so that a slider answers at once).
 
     Parameters
     ----------
@@ -707,88 +716,44 @@ def capacity_whatif(model: Model, scenario, scale: Mapping[str, float] | float |
     Returns
     -------
     CapacityWhatIf
+
+    Raises
+    ------
+    WhatIfError
+        For an unknown or unconstrained component, or a factor that is not > 0.
     """
-    failed = tuple(sorted(getattr(scenario, "fail", scenario)))
+    from . import capacity
+
+    failed = tuple(sorted(set(getattr(scenario, "fail", scenario))))
+    name = getattr(scenario, "name", "what-if")
+    lim = capacity.limits(model)
     if isinstance(scale, Mapping):
-        bad = sorted(c for c in scale if c not in model.kind)
+        bad = sorted(c for c in scale if c not in lim)
         if bad:
-            raise WhatIfError(f"cannot scale unknown component(s): {', '.join(bad)}")
+            raise WhatIfError(f"cannot scale unknown component(s) or ones without a limit: {', '.join(bad)}; "
+                              f"expected one of {', '.join(sorted(lim)) or 'none'}")
         for c, f in scale.items():
-            if not (f > 0 and math.isfinite(f)):
+            if not (isinstance(f, (int, float)) and f > 0 and math.isfinite(f)):
                 raise WhatIfError(f"scale factor for {c!r} must be a number > 0 (got {f!r})")
-        scale_map = dict(sorted(scale.items()))
+        scale_map = {c: float(f) for c, f in sorted(scale.items())}
     elif scale is None:
         scale_map = {}
     else:
-        scale_map = dict.fromkeys(constrained_components(model), float(scale))
-    return _capacity_result(model, failed, scale_map, _scenario_schedule(model, failed, scale_map))
-
-
-def _path_components(model: Model, backup: str) -> frozenset[str]:
-    """Everything a restore from ``backup`` runs through: the backup, its target (or the asset's rows), transitively."""
-    info = model.backup[backup]
-    starts = [backup]
-    starts += [info.restore_to] if info.restore_to is not None else list(model.dependencies_of(info.protects))
-    seen: set[str] = set()
-    stack = list(starts)
-    while stack:
-        v = stack.pop()
-        if v in seen:
-            continue
-        seen.add(v)
-        stack.extend(model.dependencies_of(v))
-    return frozenset(seen)
-
-
-def _limits(model: Model) -> dict:
-    from . import capacity
-
-    comps = model.inventory.components
-    out = {}
-    for cid, thr, par in zip(comps["id"], comps["throughput_mb_s"], comps["max_parallel_restores"]):
-        t = None if pd.isna(thr) else float(thr)
-        p = None if pd.isna(par) else int(par)
-        if t is not None or p is not None:
-            out[str(cid)] = capacity.Limit(t, p)
-    return out
-
-
-def _scenario_schedule(model: Model, failed: tuple[str, ...], scale_map: dict[str, float]):
-    """Restore jobs of the scenario (one per restore of the recovery fixpoint) and their simulated schedule."""
-    from . import capacity
-
-    rec = model.recover(failed)
-    comps = model.inventory.components
-    tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
-    rto = {str(i): (None if pd.isna(r) else float(r)) for i, r in zip(comps["id"], comps["rto_hours"])}
-    restored_in = {r.asset: r.wave for r in rec.restores}
-    jobs = []
-    for r in rec.restores:
-        info = model.backup[r.backup]
-        path = _path_components(model, r.backup)
-        after = tuple(sorted(a for a in path if restored_in.get(a, r.wave) < r.wave))
-        jobs.append(capacity.Job(r.asset, info.size_gb or 0.0, tuple(sorted(path)), info.restore_mb_s,
-                                 tier.get(r.asset), rto.get(r.asset), after))
-    sched = capacity.simulate(jobs, _limits(model), scale=scale_map or None)
-    return rec, sched, rto
-
-
-def _capacity_result(model: Model, failed, scale_map, result) -> CapacityWhatIf:
-    rec, sched, rto = result
-    by_id = sched.by_id()
-    rows = []
-    for r in rec.restores:
-        s = by_id[r.asset]
-        target = rto.get(r.asset)
-        rows.append({"asset": r.asset, "backup": r.backup, "wave": r.wave, "start_hours": s.start_hours,
-                     "finish_hours": s.finish_hours, "rto_hours": target,
-                     "meets_rto": None if target is None else bool(s.finish_hours <= target + 1e-9)})
-    frame = pd.DataFrame(rows, columns=["asset", "backup", "wave", "start_hours", "finish_hours",
-                                        "rto_hours", "meets_rto"])
-    frame = frame.sort_values(["start_hours", "asset"], kind="stable").reset_index(drop=True)
+        if not (float(scale) > 0 and math.isfinite(float(scale))):
+            raise WhatIfError(f"scale factor must be a number > 0 (got {scale!r})")
+        scale_map = dict.fromkeys(sorted(lim), float(scale))
+    built = capacity.build_scenario(model, name, "what-if", failed, lim)
+    res = capacity.run_scenario(model, built, scale_map or None, lim, with_headroom=False)
+    frame = pd.DataFrame(
+        [{"asset": r.asset, "backup": r.backup, "wave": r.wave, "start_hours": r.start_hours,
+          "finish_hours": r.finish_hours, "rto_hours": r.rto_hours, "meets_rto": r.meets_rto}
+         for r in res.restores],
+        columns=["asset", "backup", "wave", "start_hours", "finish_hours", "rto_hours", "meets_rto"],
+    )
     frame["meets_rto"] = frame["meets_rto"].astype("boolean")
-    return CapacityWhatIf(tuple(failed), scale_map, frame, sched.makespan_hours,
-                          tuple(c.component for c in sched.bottlenecks()))
+    frame["rto_hours"] = frame["rto_hours"].astype(float)
+    return CapacityWhatIf(failed, scale_map, frame, res.makespan_hours,
+                          tuple(c.component for c in res.bottlenecks), res)
 
 
 # -- estate risk and the remediation roadmap ---------------------------------------------------------------
