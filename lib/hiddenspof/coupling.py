@@ -1,0 +1,697 @@
+"""Coupling analysis: what fails together with the backups meant to survive it.
+
+Everything here is a question put to ``Model.recover``:
+
+* **common cause** of asset A: every component X (any kind, A and its
+  backups included) such that after X alone fails and every possible
+  restore is made, A is still down. X that does not take A down is not one.
+* **order-2 cut sets**: pairs {X, Y}, neither a common cause of A, whose joint
+  failure leaves A unrecoverable; ranked by ``p(X) * p(Y)``, top ten.
+* **survivability**: P(A not in ``recover(F).final_down`` | A in ``down(F)``)
+  over random failure sets F with independent failures of probability
+  ``Model.probability``.
+* **threats**: the eight threat modes of ``contracts/analysis-output.md``.
+* **cycles** a recovery path runs through, **blast radius**, the
+  **Fussell-Vesely importance**, **unprotected keystones** and **RTO
+  inversions**, and the coupling ``Finding`` objects with their severities.
+
+Speed: a failure only touches what depends on it, so ``recover({X})`` costs
+the part of the estate X reaches. Single failures are computed once per
+component for every asset at once; pair and probability questions about A
+are restricted to A's relevant closure (``Model.closure``): components
+outside it cannot change A's final state, because nothing in the closure
+depends on them nor restores through them.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from .findings import Finding
+from .model import Model
+
+__all__ = [
+    "DESTROYABLE_KINDS",
+    "EXACT_LIMIT",
+    "MAX_CYCLES",
+    "MC_MAX_SAMPLES",
+    "MC_MIN_DOWN",
+    "PAIR_BUDGET",
+    "THREAT_MODES",
+    "AssetCoupling",
+    "CouplingResult",
+    "analyze",
+    "credential_compromise_destroys",
+    "common_cause_evidence",
+    "cut_pairs",
+    "recovery_cycles",
+    "recovery_reach",
+    "severity_for_tier",
+    "survivability",
+    "survivability_monte_carlo",
+]
+
+#: Threat mode -> component kinds struck one at a time (``logical_corruption`` strikes each asset).
+THREAT_MODES: dict[str, tuple[str, ...]] = {
+    "site_loss": ("site",),
+    "region_loss": ("region",),
+    "provider_loss": ("provider",),
+    "account_loss": ("account",),
+    "identity_outage": ("identity", "credentials"),
+    "control_plane_outage": ("control_plane",),
+    "credential_compromise": ("credentials", "identity", "account"),
+    "logical_corruption": (),
+}
+#: Kinds an attacker holding a credential destroys when they have a row on it.
+DESTROYABLE_KINDS = frozenset({"service", "datastore", "backup", "backup_store", "recovery_tool", "kms"})
+
+#: Survivability is exact (enumeration) when at most this many closure components may fail.
+EXACT_LIMIT = 12
+#: Monte Carlo stops once this many sampled failure sets took the asset down ...
+MC_MIN_DOWN = 2000
+#: ... or after this many samples.
+MC_MAX_SAMPLES = 40000
+#: Pairs examined per asset, in decreasing probability order, for the order-2 cut sets.
+PAIR_BUDGET = 2000
+#: Top cut pairs kept per asset.
+TOP_PAIRS = 10
+#: Cycles listed at most (enumeration is exponential in the worst case).
+MAX_CYCLES = 1000
+#: A keystone is needed by at least this many assets.
+KEYSTONE_MIN_ASSETS = 2
+
+_TIER_SEVERITY = {1: "critical", 2: "high", 3: "medium", 4: "low"}
+_SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def severity_for_tier(tier: int | None, raise_by: int = 0) -> str:
+    """The severity rule: tier 1 critical, 2 high, 3 medium, 4 low, unknown medium; ``raise_by`` steps more severe."""
+    base = _TIER_SEVERITY.get(tier, "medium") if tier is not None else "medium"
+    return _SEVERITIES[max(0, _SEVERITIES.index(base) - raise_by)]
+
+
+@dataclass(frozen=True)
+class AssetCoupling:
+    """The coupling verdicts of one asset."""
+
+    asset: str
+    common_cause: tuple[str, ...]
+    cut_pairs: tuple[tuple[str, str, float], ...]  # (x, y, p(x) p(y)), most likely first
+    cut_pairs_exhaustive: bool  # False when PAIR_BUDGET stopped the search before every pair was seen
+    survivability: float | None
+    survivability_method: str  # "exact", "monte_carlo" or "none" (the asset never goes down)
+    survivability_error: float  # 0 when exact; the 95 % half-width of the Monte Carlo estimate
+    threats: dict[str, str]
+    threat_causes: dict[str, tuple[str, ...]]  # mode -> strikes that leave the asset unrecoverable
+    importance: dict[str, float]  # component -> Fussell-Vesely importance for this asset
+
+
+@dataclass(frozen=True)
+class CouplingResult:
+    """Everything ``analyze`` found; ``findings`` are the coupling findings."""
+
+    assets: dict[str, AssetCoupling]
+    unrecoverable_by: dict[str, tuple[str, ...]]  # component -> assets it alone leaves unrecoverable
+    blast_radius: dict[str, int]
+    importance: dict[str, float]  # component -> max Fussell-Vesely importance over the assets
+    cycles: tuple[tuple[str, ...], ...]
+    keystones: dict[str, tuple[str, ...]]  # unprotected component -> assets it is a common cause of
+    rto_inversions: tuple[tuple[str, str], ...]  # (asset, dependency with a longer RTO)
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+
+# -- probability ----------------------------------------------------------------------------------
+
+
+def _seed(asset: str) -> int:
+    return zlib.crc32(asset.encode("utf-8"))
+
+
+def survivability_monte_carlo(
+    model: Model, asset: str, samples: int = MC_MAX_SAMPLES, seed: int | None = None, min_down: int | None = None
+) -> tuple[float | None, float, int]:
+    """Seeded Monte Carlo estimate of survivability.
+
+    Samples independent failures of every component of the asset's closure,
+    keeps the samples where the asset is down and counts those where it is
+    recovered. Stops after ``samples`` samples or, when ``min_down`` is given,
+    once that many samples took the asset down.
+
+    Returns
+    -------
+    (estimate or None, 95 % half-width, number of samples with the asset down)
+    """
+    closure = sorted(model.closure(asset))
+    p = np.array([model.probability[c] for c in closure])
+    rng = np.random.default_rng(_seed(asset) if seed is None else seed)
+    n_down = n_saved = 0
+    batch = 1000
+    drawn = 0
+    while drawn < samples and (min_down is None or n_down < min_down):
+        k = min(batch, samples - drawn)
+        draws = rng.random((k, len(closure))) < p
+        drawn += k
+        for row in draws:
+            failed = [closure[i] for i in np.flatnonzero(row)]
+            if not failed:
+                continue
+            if asset not in model.down(failed):
+                continue
+            n_down += 1
+            n_saved += asset not in model.recover(failed).final_down
+    if n_down == 0:
+        return None, 1.0, 0
+    s = n_saved / n_down
+    half = 1.96 * math.sqrt(max(s * (1 - s), 0.25 / n_down) / n_down)
+    return s, half, n_down
+
+
+def survivability(model: Model, asset: str, exact_limit: int = EXACT_LIMIT) -> tuple[float | None, str, float]:
+    """P(some recovery path is up | the asset is down), with independent failures.
+
+    Precisely: over random failure sets F (each component fails independently
+    with ``model.probability``), P(asset not in ``recover(F).final_down`` |
+    asset in ``down(F)``). Only the asset's closure matters. When at most
+    ``exact_limit`` closure components have a probability strictly between 0
+    and 1 the value is exact (every failure set enumerated); otherwise it is a
+    seeded Monte Carlo estimate (seed = CRC-32 of the asset id; at least
+    ``MC_MIN_DOWN`` samples with the asset down or ``MC_MAX_SAMPLES`` samples)
+    whose stated error is the 95 % half-width (about 0.02 at 2000 samples).
+
+    Returns
+    -------
+    (value or None when the asset can never go down, method, error)
+    """
+    closure = sorted(model.closure(asset))
+    always = [c for c in closure if model.probability[c] >= 1.0]
+    uncertain = [c for c in closure if 0.0 < model.probability[c] < 1.0]
+    if len(uncertain) > exact_limit:
+        value, half, n_down = survivability_monte_carlo(model, asset, MC_MAX_SAMPLES, min_down=MC_MIN_DOWN)
+        return (value, "monte_carlo", half) if value is not None else (None, "none", 0.0)
+    p_down = p_lost = 0.0
+    probs = [model.probability[c] for c in uncertain]
+    for bits in itertools.product((False, True), repeat=len(uncertain)):
+        failed = always + [c for c, b in zip(uncertain, bits) if b]
+        if not failed:
+            continue
+        if asset not in model.down(failed):
+            continue
+        w = 1.0
+        for q, b in zip(probs, bits):
+            w *= q if b else 1.0 - q
+        p_down += w
+        if asset in model.recover(failed).final_down:
+            p_lost += w
+    if p_down <= 0.0:
+        return None, "none", 0.0
+    return min(1.0, max(0.0, 1.0 - p_lost / p_down)), "exact", 0.0
+
+
+# -- cut sets ---------------------------------------------------------------------------------------
+
+
+def _pairs_by_probability(cands: list[str], prob: dict[str, float]) -> Iterable[tuple[float, str, str]]:
+    """Every pair of ``cands`` in decreasing p(x) p(y), ties by ids; lazily (best-first)."""
+    order = sorted(cands, key=lambda c: (-prob[c], c))
+    n = len(order)
+    if n < 2:
+        return
+    heap = [(-prob[order[0]] * prob[order[1]], 0, 1)]
+    seen = {(0, 1)}
+    while heap:
+        negp, i, j = heapq.heappop(heap)
+        x, y = sorted((order[i], order[j]))
+        yield -negp, x, y
+        for a, b in ((i + 1, j), (i, j + 1)):
+            if a < b < n and (a, b) not in seen:
+                seen.add((a, b))
+                heapq.heappush(heap, (-prob[order[a]] * prob[order[b]], a, b))
+
+
+def cut_pairs(
+    model: Model, asset: str, common: Iterable[str], budget: int = PAIR_BUDGET, top: int = TOP_PAIRS,
+    cache: dict | None = None,
+) -> tuple[tuple[tuple[str, str, float], ...], bool]:
+    """The most likely order-2 cut sets of ``asset``: pairs that leave it unrecoverable where neither alone does.
+
+    Pairs of closure components (common causes excluded) are examined in
+    decreasing ``p(x) p(y)`` order, at most ``budget`` of them. Because the
+    order is by probability, the pairs returned are exactly the most likely
+    ones whenever ``top`` were found; the boolean says whether every pair was
+    examined.
+    """
+    common = set(common)
+    cands = [c for c in model.closure(asset) if c not in common]
+    cache = {} if cache is None else cache
+    found: list[tuple[str, str, float]] = []
+    examined = 0
+    total = len(cands) * (len(cands) - 1) // 2
+    prob = model.probability
+    for p, x, y in _pairs_by_probability(cands, prob):
+        if len(found) >= top and p < found[top - 1][2]:
+            break  # every remaining pair is less likely than the top ones found
+        if examined >= budget:
+            break
+        examined += 1
+        key = (x, y)
+        if key not in cache:
+            cache[key] = model.recover((x, y)).final_down
+        if asset in cache[key]:
+            found.append((x, y, p))
+    found.sort(key=lambda t: (-t[2], t[0], t[1]))
+    exhaustive = examined >= total or len(found) >= top
+    return tuple(found[:top]), exhaustive
+
+
+# -- threats ------------------------------------------------------------------------------------------
+
+
+def credential_compromise_destroys(model: Model, holder: str) -> frozenset[str]:
+    """What an attacker holding ``holder`` (credentials, identity or account) destroys.
+
+    Every component of a ``DESTROYABLE_KINDS`` kind with a dependency row on
+    ``holder`` (ungrouped or in a group, whatever ``needs`` says), except
+    backups that are immutable or offline and backup stores that *any*
+    immutable or offline backup has a row on (our reading of "such a
+    backup": the store keeps what a protected backup keeps, whether or not
+    that backup itself has a row on the stolen credential). Nothing is
+    destroyed through chains; the holder itself is not failed.
+    """
+    protected = {b for b, info in model.backup.items() if info.immutable or info.offline}
+    spared_stores = {
+        t for b in protected for t in model.dependencies_of(b) if model.kind.get(t) == "backup_store"
+    }
+    out = set()
+    for c in model.graph.predecessors(holder):
+        if model.kind[c] not in DESTROYABLE_KINDS or c in protected or c in spared_stores:
+            continue
+        out.add(c)
+    return frozenset(out)
+
+
+def _threats(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
+    """asset -> mode -> (verdict, striking components)."""
+    present = {k for k in model.kind.values()}
+    verdict: dict[str, dict[str, str]] = {a: {} for a in model.assets}
+    causes: dict[str, dict[str, tuple[str, ...]]] = {a: {} for a in model.assets}
+    for mode, kinds in THREAT_MODES.items():
+        if mode == "logical_corruption":
+            for a in model.assets:
+                failed = {a} | {b for b in model.backups_of[a] if model.backup[b].method == "replica"}
+                lost = a in model.recover(failed).final_down
+                verdict[a][mode] = "unrecoverable" if lost else "recoverable"
+                causes[a][mode] = (a,) if lost else ()
+            continue
+        if not present.intersection(kinds):
+            for a in model.assets:
+                verdict[a][mode] = "not_applicable"
+                causes[a][mode] = ()
+            continue
+        strikes = sorted(c for c in model.ids if model.kind[c] in kinds)
+        hit: dict[str, list[str]] = {a: [] for a in model.assets}
+        for k in strikes:
+            if mode == "credential_compromise":
+                destroyed = credential_compromise_destroys(model, k)
+                lost = model.recover(destroyed).unrecoverable if destroyed else ()
+            else:
+                lost = unrecoverable_by[k]
+            for a in lost:
+                hit[a].append(k)
+        for a in model.assets:
+            verdict[a][mode] = "unrecoverable" if hit[a] else "recoverable"
+            causes[a][mode] = tuple(hit[a])
+    return verdict, causes
+
+
+# -- structure ------------------------------------------------------------------------------------------
+
+
+def _recovery_nodes(model: Model) -> set[str]:
+    """Every component some recovery path runs through (backups, targets and their dependencies)."""
+    starts: set[str] = set()
+    for a in model.assets:
+        for b in model.backups_of[a]:
+            starts.add(b)
+            t = model.backup[b].restore_to
+            starts.update([t] if t is not None else model.dependencies_of(a))
+    seen: set[str] = set()
+    stack = sorted(starts)
+    while stack:
+        v = stack.pop()
+        if v not in seen:
+            seen.add(v)
+            stack.extend(model.dependencies_of(v))
+    return seen
+
+
+def recovery_reach(model: Model, asset: str) -> frozenset[str]:
+    """Every component a recovery path of ``asset`` runs through (through dependency rows)."""
+    seen: set[str] = set()
+    stack = list(model.recovery_targets(asset))
+    while stack:
+        v = stack.pop()
+        if v not in seen:
+            seen.add(v)
+            stack.extend(model.dependencies_of(v))
+    return frozenset(seen)
+
+
+def recovery_cycles(model: Model, limit: int = MAX_CYCLES) -> tuple[tuple[str, ...], ...]:
+    """Dependency cycles that a recovery path runs through.
+
+    A cycle counts when a recovery path (the backup, its restore target, or
+    the asset's own dependencies for a restore in place) reaches it through
+    dependency rows. Each cycle is rotated to start at its smallest id; the
+    list is sorted. At most ``limit`` cycles are enumerated.
+    """
+    nodes = _recovery_nodes(model)
+    sub = nx.DiGraph()
+    sub.add_nodes_from(sorted(nodes))
+    sub.add_edges_from(sorted((u, v) for u, v in model.graph.subgraph(nodes).edges))
+    out = set()
+    for cyc in itertools.islice(nx.simple_cycles(sub), limit):
+        i = cyc.index(min(cyc))
+        out.add(tuple(cyc[i:] + cyc[:i]))
+    return tuple(sorted(out))
+
+
+def _rto_inversions(model: Model) -> tuple[tuple[str, str], ...]:
+    """(asset, dependency) where the dependency (transitively) has a longer declared RTO."""
+    comps = model.inventory.components
+    rto = {str(i): float(r) for i, r in zip(comps["id"], comps["rto_hours"]) if r == r and r is not None}
+    out = []
+    for a in model.assets:
+        if a not in rto:
+            continue
+        for d in sorted(nx.descendants(model.graph, a)):
+            if d in rto and rto[d] > rto[a]:
+                out.append((a, d))
+    return tuple(out)
+
+
+# -- evidence and findings ------------------------------------------------------------------------------
+
+
+def _path(model: Model, src: str, dst: str) -> list[str] | None:
+    """A shortest dependency path src -> ... -> dst (lexicographically smallest among the shortest)."""
+    if src == dst:
+        return [src]
+    try:
+        paths = nx.all_shortest_paths(model.graph, src, dst)
+        return min(paths)
+    except (nx.NetworkXNoPath, nx.NodeNotFound):
+        return None
+
+
+def _arrow(path: list[str]) -> str:
+    return " -> ".join(path)
+
+
+def common_cause_evidence(model: Model, asset: str, cause: str) -> str:
+    """How ``cause`` reaches production and every recovery path of ``asset``, as dependency paths."""
+    parts = []
+    prod = _path(model, asset, cause)
+    parts.append(f"production: {_arrow(prod)}" if prod else f"production: {asset} goes down with {cause}")
+    for b in model.backups_of[asset]:
+        info = model.backup[b]
+        via = _path(model, b, cause)
+        if info.restore_to is not None:
+            tgt = _path(model, info.restore_to, cause)
+            shown = via or tgt
+            where = f"restore to {info.restore_to}"
+        else:
+            tgt = prod
+            shown = via or prod
+            where = "restore in place (needs the asset's own dependencies)"
+        text = _arrow(shown) if shown else "down (through a component that cannot be restored)"
+        parts.append(f"recovery via {b}, {where}: {text}")
+    return "; ".join(parts)
+
+
+def _tier(model: Model, asset: str) -> int | None:
+    comps = model.inventory.components
+    row = comps.loc[comps["id"] == asset, "tier"]
+    if row.empty or row.isna().iloc[0]:
+        return None
+    return int(row.iloc[0])
+
+
+def _common_cause_findings(model: Model, assets: dict[str, AssetCoupling]) -> list[Finding]:
+    out = []
+    for a, ac in assets.items():
+        tier = _tier(model, a)
+        for x in ac.common_cause:
+            if x == a:
+                title = f"Recovering {a} needs {a} itself"
+                rec = (
+                    f"Give {a} a recovery path that does not need {a}: a backup with its own storage, "
+                    f"credentials and a restore target that runs without {a}."
+                )
+            else:
+                title = f"{x} takes down {a} and every way of recovering it"
+                rec = (
+                    f"Separate the recovery of {a} from {x}: keep a copy of {a}'s backup whose storage, "
+                    f"credentials and keys do not depend on {x}, and a restore target outside {x}."
+                )
+            out.append(
+                Finding(
+                    id=f"coupling:common-cause:{a}:{x}",
+                    category="coupling",
+                    severity=severity_for_tier(tier),
+                    title=title,
+                    assets=(a,),
+                    components=(x,),
+                    evidence=common_cause_evidence(model, a, x),
+                    recommendation=rec,
+                )
+            )
+    return out
+
+
+def _threat_findings(model: Model, assets: dict[str, AssetCoupling]) -> list[Finding]:
+    """Findings for the two modes that are not single failures (they raise severity one step)."""
+    out = []
+    for a, ac in assets.items():
+        tier = _tier(model, a)
+        holders = ac.threat_causes.get("credential_compromise", ())
+        if holders:
+            lines = []
+            for k in holders:
+                gone = sorted(credential_compromise_destroys(model, k))
+                lines.append(f"holding {k} destroys {', '.join(gone)}")
+            out.append(
+                Finding(
+                    id=f"coupling:threat:credential_compromise:{a}",
+                    category="coupling",
+                    severity=severity_for_tier(tier, raise_by=1),
+                    title=f"A stolen credential destroys {a} and every backup able to restore it",
+                    assets=(a,),
+                    components=holders,
+                    evidence="; ".join(lines),
+                    recommendation=(
+                        f"Keep at least one backup of {a} immutable or offline, in a store that "
+                        f"{', '.join(holders)} cannot administer."
+                    ),
+                )
+            )
+        if ac.threats.get("logical_corruption") == "unrecoverable":
+            reps = [b for b in model.backups_of[a] if model.backup[b].method == "replica"]
+            others = [b for b in model.backups_of[a] if b not in reps]
+            ev = f"{a} corrupted; replica backups copy the damage: {', '.join(reps) or 'none'}"
+            ev += f"; other backups: {', '.join(others) or 'none'}"
+            out.append(
+                Finding(
+                    id=f"coupling:threat:logical_corruption:{a}",
+                    category="coupling",
+                    severity=severity_for_tier(tier, raise_by=1),
+                    title=f"Corrupting {a} leaves no clean copy to restore",
+                    assets=(a,),
+                    components=(a, *reps),
+                    evidence=ev,
+                    recommendation=(
+                        f"Add a point-in-time backup of {a} (snapshot, dump or object copy with retention) "
+                        "that does not replicate changes as they happen."
+                    ),
+                )
+            )
+    return out
+
+
+def _keystone_findings(model: Model, keystones: dict[str, tuple[str, ...]]) -> list[Finding]:
+    out = []
+    for x, assets in keystones.items():
+        tiers = [t for t in (_tier(model, a) for a in assets) if t is not None]
+        top = min(tiers) if tiers else None
+        paths = []
+        for a in assets[:5]:
+            for b in model.backups_of[a]:
+                p = _path(model, b, x) or _path(model, a, x)
+                if p:
+                    paths.append(_arrow(p))
+                    break
+        more = f" (and {len(assets) - 5} more assets)" if len(assets) > 5 else ""
+        out.append(
+            Finding(
+                id=f"coupling:keystone:{x}",
+                category="coupling",
+                severity=severity_for_tier(top),
+                title=f"{x} has no backup yet {len(assets)} assets cannot be recovered without it",
+                assets=assets,
+                components=(x,),
+                evidence="; ".join(paths) + more,
+                recommendation=(
+                    f"Make {x} recoverable on its own (a backup restored first, or a redundant peer in a "
+                    f"separate failure domain), or give the recovery paths of {', '.join(assets[:3])}"
+                    f"{'...' if len(assets) > 3 else ''} a way around it (break-glass access)."
+                ),
+            )
+        )
+    return out
+
+
+def _cycle_findings(model: Model, cycles) -> list[Finding]:
+    out = []
+    reach = {a: recovery_reach(model, a) for a in model.assets} if cycles else {}
+    for cyc in cycles:
+        users = tuple(a for a in model.assets if cyc[0] in reach[a])
+        out.append(
+            Finding(
+                id="coupling:cycle:" + ">".join(cyc),
+                category="coupling",
+                severity="medium",
+                title=f"Recovery of {len(users)} asset(s) runs through a dependency cycle of {len(cyc)} components",
+                assets=users,
+                components=cyc,
+                evidence=_arrow([*cyc, cyc[0]]),
+                recommendation=(
+                    "Break the cycle for recovery: a bootstrap path (break-glass credentials, static DNS, "
+                    "a local key) that lets one member start without the others."
+                ),
+            )
+        )
+    return out
+
+
+def _rto_findings(model: Model, inversions) -> list[Finding]:
+    comps = model.inventory.components
+    rto = dict(zip(comps["id"], comps["rto_hours"]))
+    out = []
+    for a, d in inversions:
+        tier = _tier(model, a)
+        out.append(
+            Finding(
+                id=f"coupling:rto-inversion:{a}:{d}",
+                category="coupling",
+                severity="medium" if tier in (1, 2) else "low",
+                title=f"{a} (RTO {rto[a]:g} h) depends on {d} (RTO {rto[d]:g} h)",
+                assets=(a,),
+                components=(d,),
+                evidence=_arrow(_path(model, a, d) or [a, d]),
+                recommendation=f"Bring {d}'s RTO down to at most {rto[a]:g} h, or remove {a}'s need for it.",
+            )
+        )
+    return out
+
+
+# -- the whole analysis ----------------------------------------------------------------------------------
+
+
+def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
+    """Run every coupling analysis on ``model``.
+
+    Parameters
+    ----------
+    model : Model
+    pairs : bool
+        Compute order-2 cut sets (and the importance that uses them).
+
+    Returns
+    -------
+    CouplingResult
+        Per-asset verdicts, per-component blast radius and importance, cycles,
+        keystones, RTO inversions and the coupling findings.
+
+    Notes
+    -----
+    Importance is **Fussell-Vesely**: for asset A and component X, the share of
+    A's unrecoverability risk carried by the minimal cut sets containing X,
+    over the cut sets of order 1 and 2 found, with the rare-event
+    approximation (P(cut set) = product of its probabilities). A component's
+    ``importance`` is its largest value over the assets.
+
+    Severity rule: common causes by the asset's tier (1 critical, 2 high,
+    3 medium, 4 low, unknown medium); credential compromise and logical
+    corruption one step more severe (they are how backups are lost in
+    practice: ransomware); keystones by the most critical tier they affect;
+    recovery cycles medium; RTO inversions medium for tier 1-2, low otherwise.
+    """
+    unrecoverable_by = {x: model.recover((x,)).unrecoverable for x in model.ids}
+    common: dict[str, list[str]] = {a: [] for a in model.assets}
+    for x in model.ids:
+        for a in unrecoverable_by[x]:
+            common[a].append(x)
+    verdicts, causes = _threats(model, unrecoverable_by)
+    cache: dict = {}
+    prob = model.probability
+    assets: dict[str, AssetCoupling] = {}
+    importance: dict[str, float] = {c: 0.0 for c in model.ids}
+    for a in model.assets:
+        cc = tuple(common[a])
+        cps, exhaustive = cut_pairs(model, a, cc, cache=cache) if pairs else ((), False)
+        surv, method, err = survivability(model, a)
+        risk: dict[str, float] = {}
+        total = sum(prob[x] for x in cc) + sum(p for _, _, p in cps)
+        if total > 0:
+            for x in cc:
+                risk[x] = risk.get(x, 0.0) + prob[x] / total
+            for x, y, p in cps:
+                risk[x] = risk.get(x, 0.0) + p / total
+                risk[y] = risk.get(y, 0.0) + p / total
+        for x, v in risk.items():
+            importance[x] = max(importance[x], v)
+        assets[a] = AssetCoupling(
+            asset=a,
+            common_cause=cc,
+            cut_pairs=cps,
+            cut_pairs_exhaustive=exhaustive,
+            survivability=surv,
+            survivability_method=method,
+            survivability_error=err,
+            threats=verdicts[a],
+            threat_causes=causes[a],
+            importance=dict(sorted(risk.items())),
+        )
+    keystones = {}
+    for x in model.ids:
+        if x in model.backups_of or model.kind[x] == "backup":
+            continue
+        hit = tuple(a for a in unrecoverable_by[x] if a != x)
+        if len(hit) >= KEYSTONE_MIN_ASSETS:
+            keystones[x] = hit
+    cycles = recovery_cycles(model)
+    inversions = _rto_inversions(model)
+    findings = (
+        _common_cause_findings(model, assets)
+        + _threat_findings(model, assets)
+        + _keystone_findings(model, keystones)
+        + _cycle_findings(model, cycles)
+        + _rto_findings(model, inversions)
+    )
+    return CouplingResult(
+        assets=assets,
+        unrecoverable_by=unrecoverable_by,
+        blast_radius={x: len(v) for x, v in unrecoverable_by.items()},
+        importance=importance,
+        cycles=cycles,
+        keystones=keystones,
+        rto_inversions=inversions,
+        findings=tuple(findings),
+    )

@@ -1,0 +1,310 @@
+"""Coupling analysis: known answers per rule, the reference oracle, and Monte Carlo cross-checks."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hiddenspof import coupling, model
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reference import Reference
+from test_model import B, C, D, build, inventory_of
+
+
+def threats(m, asset):
+    """The threat verdicts of one asset."""
+    return coupling.analyze(m, pairs=False).assets[asset].threats
+
+
+# -- common cause -------------------------------------------------------------------------------------
+
+
+def test_common_cause_shared_site_and_self():
+    """A site under both production and the backup store is a common cause; an independent site is not."""
+    m = build(
+        [C("db", "datastore", tier=1), C("s1", "site"), C("s2", "site"), C("st", "backup_store")],
+        [D("db", "s1"), D("bk", "st"), D("st", "s1")],
+        [B("bk", "db", restore_to="s2")],
+    )
+    r = coupling.analyze(m)
+    # bk and st do not take db down: they are not common causes
+    assert r.assets["db"].common_cause == ("s1",)
+    assert r.blast_radius == {"bk": 0, "db": 0, "s1": 1, "s2": 0, "st": 0}
+    (f,) = [f for f in r.findings if f.id == "coupling:common-cause:db:s1"]
+    assert f.severity == "critical"
+    assert "production: db -> s1" in f.evidence and "bk -> st -> s1" in f.evidence
+
+
+def test_common_cause_includes_asset_when_recovery_needs_it():
+    """A backup whose restore needs the asset makes the asset its own common cause."""
+    m = build([C("db", "datastore")], [D("bk", "db")], [B("bk", "db")])
+    assert coupling.analyze(m).assets["db"].common_cause == ("db",)
+
+
+def test_restore_in_place_makes_own_dependencies_common_causes():
+    """With an empty restore_to the asset's own dependencies are on the recovery path."""
+    m = build([C("db", "datastore"), C("net", "network")], [D("db", "net")], [B("bk", "db")])
+    assert coupling.analyze(m).assets["db"].common_cause == ("net",)
+
+
+def test_redundant_group_is_not_a_common_cause_but_a_cut_pair():
+    """A 1-of-2 group member alone is no common cause; the two together form an order-2 cut set."""
+    m = build(
+        [C("db", "datastore"), C("n1", "network"), C("n2", "network")],
+        [D("db", "n1", "g"), D("db", "n2", "g")],
+        [B("bk", "db")],
+    )
+    a = coupling.analyze(m).assets["db"]
+    assert a.common_cause == ()
+    assert {(x, y) for x, y, _ in a.cut_pairs} == {("bk", "db"), ("n1", "n2")}
+    assert a.cut_pairs == tuple(sorted(a.cut_pairs, key=lambda t: (-t[2], t[0], t[1])))
+
+
+def test_cut_pairs_ranked_by_probability_and_capped():
+    """Cut pairs are sorted by p(x) p(y), most likely first, and at most ten are kept."""
+    comps = [C("db", "datastore", failure_probability=0.1)]
+    deps = []
+    for i in range(6):
+        comps.append(C(f"n{i}", "network", failure_probability=0.01 * (i + 1)))
+        deps.append(D("db", f"n{i}", "g", 5))  # 5 of 6: any two lost take db down
+    m = build(comps, deps, [B("bk", "db")])
+    a = coupling.analyze(m).assets["db"]
+    ps = [p for _, _, p in a.cut_pairs]
+    assert len(a.cut_pairs) == 10 and ps == sorted(ps, reverse=True)
+    assert a.cut_pairs[0][:2] == ("bk", "db") and a.cut_pairs[1][:2] == ("n4", "n5")
+
+
+# -- threat modes ---------------------------------------------------------------------------------------
+
+
+def _estate():
+    """Two sites, a region, provider, account, identity and control plane; db backed up to site b."""
+    comps = [
+        C("db", "datastore", tier=2),
+        C("site-a", "site"),
+        C("site-b", "site"),
+        C("reg", "region"),
+        C("cloud", "provider"),
+        C("acct", "account"),
+        C("idp", "identity"),
+        C("cp", "control_plane"),
+        C("store", "backup_store"),
+    ]
+    deps = [
+        D("db", "site-a"),
+        D("site-a", "reg"),
+        D("site-b", "reg"),
+        D("reg", "cloud"),
+        D("db", "acct"),
+        D("bk", "store"),
+        D("store", "site-b"),
+        D("bk", "idp"),
+        D("db", "cp"),
+    ]
+    return comps, deps
+
+
+def test_single_failure_threat_modes():
+    """Site loss is survived via the other site; region, provider and identity outage are not; account loss is survived."""
+    comps, deps = _estate()
+    m = build(comps, deps, [B("bk", "db", restore_to="site-b")])
+    t = threats(m, "db")
+    assert t["site_loss"] == "recoverable"
+    assert t["region_loss"] == "unrecoverable"
+    assert t["provider_loss"] == "unrecoverable"
+    assert t["account_loss"] == "recoverable"
+    assert t["control_plane_outage"] == "recoverable"
+    assert t["identity_outage"] == "recoverable"  # idp down does not take db down
+
+
+def test_not_applicable_when_class_absent():
+    """Modes whose class has no component are not_applicable; logical corruption always applies."""
+    m = build([C("db", "datastore")], [], [B("bk", "db")])
+    t = threats(m, "db")
+    assert t["site_loss"] == "not_applicable" and t["credential_compromise"] == "not_applicable"
+    assert t["logical_corruption"] == "recoverable"
+
+
+def test_credential_compromise_destroys_holders_and_spares_immutable():
+    """Stolen credentials destroy db and a mutable backup with rows on them; an immutable backup survives."""
+    comps = [C("db", "datastore", tier=1), C("cred", "credentials"), C("st1", "backup_store"), C("st2", "backup_store")]
+    deps = [D("db", "cred"), D("bk1", "cred"), D("bk1", "st1"), D("st2", "cred")]
+    mutable = build(comps, deps, [B("bk1", "db")])
+    assert coupling.credential_compromise_destroys(mutable, "cred") == {"db", "bk1", "st2"}
+    assert threats(mutable, "db")["credential_compromise"] == "unrecoverable"
+    both = build(comps, [*deps, D("bk2", "st2")], [B("bk1", "db"), B("bk2", "db", immutable=True)])
+    # st2 has a row on cred but an immutable backup is stored on it: spared
+    assert coupling.credential_compromise_destroys(both, "cred") == {"db", "bk1"}
+    assert threats(both, "db")["credential_compromise"] == "recoverable"
+    r = coupling.analyze(mutable)
+    (f,) = [f for f in r.findings if f.id == "coupling:threat:credential_compromise:db"]
+    assert f.severity == "critical" and "cred" in f.components
+
+
+def test_credential_compromise_offline_backup_and_no_chain():
+    """An offline backup survives; a service depending on a destroyed one is merely down, not destroyed."""
+    comps = [C("db", "datastore"), C("cred", "credentials"), C("app", "service")]
+    deps = [D("db", "cred"), D("tape", "cred"), D("app", "db")]
+    m = build(comps, deps, [B("tape", "db", offline=True)])
+    assert coupling.credential_compromise_destroys(m, "cred") == {"db"}
+    assert threats(m, "db")["credential_compromise"] == "recoverable"
+
+
+def test_logical_corruption_fails_replicas_only():
+    """A replica copies the corruption; a snapshot beside it survives."""
+    comps = [C("db", "datastore")]
+    only_replica = build(comps, [], [B("rep", "db", method="replica")])
+    assert threats(only_replica, "db")["logical_corruption"] == "unrecoverable"
+    with_snapshot = build(comps, [], [B("rep", "db", method="replica"), B("snap", "db", method="snapshot")])
+    assert threats(with_snapshot, "db")["logical_corruption"] == "recoverable"
+
+
+# -- structure -----------------------------------------------------------------------------------------------
+
+
+def test_cycles_on_recovery_paths_rotated_and_sorted():
+    """A cycle reached by a recovery path is listed from its smallest id; a cycle off every path is not."""
+    m = build(
+        [C("db", "datastore"), C("idp", "identity"), C("dns", "dns"), C("x"), C("y")],
+        [D("bk", "idp"), D("idp", "dns"), D("dns", "idp"), D("x", "y"), D("y", "x")],
+        [B("bk", "db")],
+    )
+    assert coupling.recovery_cycles(m) == (("dns", "idp"),)
+
+
+def test_keystone_and_rto_inversion():
+    """An unprotected identity needed by two assets' recovery is a keystone; a longer-RTO dependency is an inversion."""
+    m = build(
+        [C("a", "datastore", rto_hours=4, tier=1), C("b", "datastore"), C("idp", "identity", rto_hours=24)],
+        [D("a", "idp"), D("b", "idp")],
+        [B("ba", "a"), B("bb", "b")],
+    )
+    r = coupling.analyze(m)
+    assert r.keystones == {"idp": ("a", "b")}
+    assert r.rto_inversions == (("a", "idp"),)
+    ids = {f.id for f in r.findings}
+    assert {"coupling:keystone:idp", "coupling:rto-inversion:a:idp"} <= ids
+
+
+def test_importance_fussell_vesely_single_cause_is_one():
+    """An asset whose only cut set is one component gives that component importance 1."""
+    m = build([C("db", "datastore", failure_probability=0.5), C("s", "site")], [D("db", "s")], [B("bk", "db")])
+    r = coupling.analyze(m)
+    assert r.assets["db"].common_cause == ("s",)
+    assert r.importance["s"] == pytest.approx(r.assets["db"].importance["s"])
+    assert 0 < r.importance["s"] <= 1
+
+
+# -- survivability -------------------------------------------------------------------------------------------
+
+
+def _surv_estate():
+    comps = [
+        C("db", "datastore", failure_probability=0.2),
+        C("s1", "site", failure_probability=0.1),
+        C("s2", "site", failure_probability=0.15),
+        C("st", "backup_store", failure_probability=0.1),
+    ]
+    deps = [D("db", "s1"), D("bk", "st"), D("st", "s2")]
+    return build(comps, deps, [B("bk", "db", restore_to="s2")])
+
+
+def test_survivability_exact_known_answer():
+    """P(recovered | down) = P(bk, st, s2 all up | db down) for a path independent of production."""
+    m = _surv_estate()
+    value, method, err = coupling.survivability(m, "db")
+    p_bk = model.DEFAULT_PROBABILITY["backup"]
+    assert method == "exact" and err == 0
+    assert value == pytest.approx((1 - p_bk) * 0.9 * 0.85)
+
+
+def test_survivability_matches_seeded_monte_carlo():
+    """Exact enumeration and a seeded Monte Carlo agree within 4 standard errors (about 0.02 here)."""
+    m = _surv_estate()
+    exact, _, _ = coupling.survivability(m, "db")
+    est, half, n_down = coupling.survivability_monte_carlo(m, "db", samples=20000, seed=7)
+    assert n_down > 3000
+    assert abs(est - exact) < 2 * half  # half is 1.96 sigma: this is a ~4 sigma tolerance
+
+
+def test_survivability_uses_monte_carlo_beyond_exact_limit():
+    """With the exact limit forced low, the Monte Carlo branch answers within its stated error."""
+    m = _surv_estate()
+    exact, _, _ = coupling.survivability(m, "db")
+    value, method, err = coupling.survivability(m, "db", exact_limit=1)
+    assert method == "monte_carlo" and 0 < err < 0.05
+    assert abs(value - exact) < 2 * err
+
+
+# -- the reference oracle ------------------------------------------------------------------------------------------
+
+KINDS = ["service", "datastore", "site", "identity", "network", "backup_store"]
+
+
+@st.composite
+def small_estates(draw):
+    """Random small inventories with groups, quorums, cycles, restore targets and backups of backups."""
+    n = draw(st.integers(2, 5))
+    ids = [f"c{i}" for i in range(n)]
+    comps = [
+        C(i, draw(st.sampled_from(KINDS)), failure_probability=draw(st.sampled_from([0.05, 0.1, 0.3])))
+        for i in ids
+    ]
+    nb = draw(st.integers(1, 3))
+    bids = [f"b{i}" for i in range(nb)]
+    backups = []
+    for j, b in enumerate(bids):
+        protects = draw(st.sampled_from(ids + bids[:j]))
+        row = B(b, protects)
+        if draw(st.booleans()):
+            row["restore_to"] = draw(st.sampled_from(ids))
+        if draw(st.booleans()):
+            row["method"] = "replica"
+        backups.append(row)
+    everyone = ids + bids
+    deps = []
+    seen = set()
+    for c in everyone:
+        targets = draw(st.lists(st.sampled_from(everyone), max_size=3, unique=True))
+        targets = [t for t in targets if t != c]
+        if len(targets) >= 2 and draw(st.booleans()):
+            needs = draw(st.integers(1, len(targets)))
+            for t in targets:
+                deps.append(D(c, t, "g", needs))
+        else:
+            for t in targets:
+                if (c, t) not in seen:
+                    seen.add((c, t))
+                    deps.append(D(c, t))
+    return comps, deps, backups
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_estates(), st.data())
+def test_fast_equals_reference(estate, data):
+    """Common causes, order-2 cut sets, recoveries and exact survivability all equal the slow oracle."""
+    comps, deps, backups = estate
+    inv = inventory_of(comps, deps, backups)
+    m = model.build(inv)
+    ref = Reference(inv)
+    r = coupling.analyze(m)
+    cc = ref.common_cause()
+    assert {a: r.assets[a].common_cause for a in m.assets} == {a: tuple(v) for a, v in cc.items()}
+    pairs = ref.cut_pairs()
+    for a in m.assets:
+        got = {(x, y) for x, y, _ in r.assets[a].cut_pairs}
+        if len(pairs[a]) <= coupling.TOP_PAIRS:
+            assert got == pairs[a]
+        else:
+            assert got <= pairs[a] and len(got) == coupling.TOP_PAIRS
+    failed = data.draw(st.sets(st.sampled_from(sorted(m.ids)), max_size=3))
+    assert set(m.recover(failed).final_down) == ref.recover(failed)
+    assert set(m.down(failed)) == ref.down(set(failed))
+    surv = ref.survivability()
+    for a in m.assets:
+        value, method, _ = coupling.survivability(m, a, exact_limit=20)
+        if surv[a] is None:
+            assert value is None
+        else:
+            assert method == "exact" and math.isclose(value, surv[a], abs_tol=1e-9)
