@@ -112,3 +112,12 @@ def test_findings_by_severity_spec():
     assert spec["encoding"]["y"]["sort"][0] == "critical"
     empty = summary_charts.findings_by_severity(pd.DataFrame(columns=["severity", "category"])).to_dict()
     assert next(iter(empty["datasets"].values())) == []
+
+
+def test_styled_table_escapes_and_is_repeatable():
+    """Summary tables escape client text, hide the index and render the same HTML twice."""
+    frame = pd.DataFrame({"title": ["<script>alert(1)</script>", None], "n": [1, 2]})
+    first = summary.styled(frame, "t").to_html()
+    assert first == summary.styled(frame, "t").to_html()
+    assert "<script>" not in first and "&lt;script&gt;alert(1)&lt;/script&gt;" in first
+    assert "row_heading" not in first

@@ -40,7 +40,8 @@ Decisions
   (False) and, for 06 only, ``baseline_path``. ``baseline`` may be a file
   (used for every environment) or an earlier report folder (each environment
   uses ``BASELINE/<slug>/analysis.json``; without one, 06 is skipped for it).
-* In the HTML: code cells, stderr streams and widget views are left out;
+* In the HTML the executive summary (``05_*``) comes first, then the other
+  notebooks in order (they run in name order). Code cells, stderr streams and widget views are left out;
   cells tagged ``remove-cell`` are dropped, ``remove-output`` keep only their
   input (hidden anyway), ``remove-input`` keep only their output. Markdown
   *outputs* (``display(Markdown(...))``, computed at run time and possibly
@@ -93,6 +94,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "hiddenspof_report"
 COMPARE_PREFIX = "06_"
+LEAD_PREFIX = "05_"  # the executive summary opens the report
 CELL_TIMEOUT_SECONDS = 1800
 PACKAGES = (
     "hiddenspof", "altair", "pandas", "numpy", "networkx", "papermill", "nbconvert",
@@ -398,15 +400,29 @@ def _add_toc(document: str) -> str:
     if not mark:
         return document
     body = _HEADING.sub(rename, body)
-    items = []
+    parts, open_sub = [], False
     for level, anchor, text in entries:
-        items.append(
-            f'<li class="hs-toc-h{level}"><a href="#{html.escape(anchor, quote=True)}">{html.escape(text)}</a></li>'
-        )
+        link = f'<a href="#{html.escape(anchor, quote=True)}">{html.escape(text)}</a>'
+        if level == 1:
+            if open_sub:
+                parts.append("</ul>")
+                open_sub = False
+            if parts:
+                parts.append("</li>")
+            parts.append(f'<li class="hs-toc-h1">{link}')
+        else:
+            if not open_sub:
+                parts.append("<ul>")
+                open_sub = True
+            parts.append(f'<li class="hs-toc-h2">{link}</li>')
+    if open_sub:
+        parts.append("</ul>")
+    if parts:
+        parts.append("</li>")
     nav = (
-        '<nav class="hs-toc" aria-label="Contents"><h2 class="hs-toc-title">Contents</h2><ol>'
-        + "".join(items)
-        + "</ol></nav>"
+        '<nav class="hs-toc" aria-label="Contents"><h2 class="hs-toc-title">Contents</h2><ul>'
+        + "".join(parts)
+        + "</ul></nav>"
     )
     return head + nav + body
 
@@ -435,6 +451,11 @@ def _check_inert(document: str, allowed_scripts: int) -> None:
             f"the report holds an event-handler attribute {bad.group(1)!r}: a notebook output emits markup; "
             "show client text through a DataFrame or html.escape"
         )
+
+
+def _notebook_name(nb) -> str:
+    """The file name papermill recorded for an executed notebook."""
+    return Path(nb.metadata.get("papermill", {}).get("input_path") or "").name
 
 
 def _markdown_text(source: str) -> str:
@@ -478,7 +499,9 @@ def _export_html(executed: Sequence, title: str, subtitle: Sequence[str]) -> str
         "hs_subtitle": list(subtitle),
         "hs_vega_bundle": _BUNDLE_MARK,  # inlined after the check, which it would only slow down
     }
-    document, _ = exporter.from_notebook_node(_report_notebook(executed, title), resources=resources)
+    # lead with what matters: the executive summary first, then the notebooks in order
+    ordered = sorted(executed, key=lambda nb: not _notebook_name(nb).startswith(LEAD_PREFIX))
+    document, _ = exporter.from_notebook_node(_report_notebook(ordered, title), resources=resources)
     _check_inert(document, allowed_scripts=2)  # the Vega bundle and the chart loader
     head, mark, tail = _add_toc(document).partition(_BUNDLE_MARK)
     if not mark:

@@ -22,6 +22,7 @@ __all__ = [
     "top_findings",
     "threat_matrix",
     "severity_counts",
+    "styled",
 ]
 
 THREAT_ORDER = (
@@ -227,3 +228,17 @@ def threat_matrix(result: Mapping, names: Mapping[str, str] | None = None) -> pd
     frame = pd.DataFrame(rows, columns=["asset", "label", "tier", "threat", "verdict"])
     frame["tier"] = frame["tier"].astype("Int64")
     return frame
+
+
+def styled(frame: pd.DataFrame, key: str):
+    """A summary table for display: no index, text left-aligned, every cell HTML-escaped.
+
+    ``key`` names the table's CSS scope, so the HTML is the same on every run
+    (pandas would otherwise pick a random id).
+    """
+    return (
+        frame.style.hide(axis="index")
+        .format(escape="html", na_rep="")
+        .set_uuid(key)
+        .set_table_styles([{"selector": "th, td", "props": [("text-align", "left")]}])
+    )

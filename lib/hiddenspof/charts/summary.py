@@ -45,6 +45,7 @@ def threat_heatmap(matrix: pd.DataFrame) -> alt.Chart:
             ),
             tooltip=["label:N", "tier:O", "threat:N", "verdict:N"],
         )
+        .properties(width=alt.Step(44), height=alt.Step(22))
     )
 
 
