@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import heapq
+import bisect
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -284,9 +284,8 @@ def simulate(
         for a in sorted(set(j.after)):
             dependents[a].append(j.id)
 
-    # ready restores that need a slot wait in a heap by rank; the others start at once
-    ready: list[tuple] = [(rank[i], i) for i, n in waiting_on.items() if n == 0 and slots[i]]
-    heapq.heapify(ready)
+    # ready restores that need a slot queue in rank order; the others start at once
+    ready: list[tuple] = sorted((rank[i], i) for i, n in waiting_on.items() if n == 0 and slots[i])
     free: list[str] = [i for i, n in waiting_on.items() if n == 0 and not slots[i]]
     remaining = {j.id: j.size_gb * MB_PER_GB for j in jobs}
     running: dict[str, None] = {}  # insertion-ordered set
@@ -300,27 +299,34 @@ def simulate(
     t = 0.0
 
     def admit() -> None:
-        skipped = []
+        nonlocal ready
         while free:
             i = free.pop()
             running[i] = None
             classes[ckey[i]] += 1
             start[i] = t
-        while ready:
-            item = heapq.heappop(ready)
+        if not ready:
+            return
+        full = {c for c in par if used[c] >= par[c]}
+        if len(full) == len(par):
+            return  # every queued restore needs a slot and none is free
+        kept = []
+        for n, item in enumerate(ready):
             i = item[1]
-            if all(used[c] < par[c] for c in slots[i]):
+            if full.isdisjoint(slots[i]):
                 for c in slots[i]:
                     used[c] += 1
+                    if used[c] >= par[c]:
+                        full.add(c)
                 running[i] = None
                 classes[ckey[i]] += 1
                 start[i] = t
-            else:
-                skipped.append(item)
-                if par and all(used[c] >= par[c] for c in par):
+                if len(full) == len(par):
+                    kept.extend(ready[n + 1 :])
                     break
-        for item in skipped:
-            heapq.heappush(ready, item)
+            else:
+                kept.append(item)
+        ready = kept
 
     def complete(done: list[str]) -> None:
         for i in sorted(done):
@@ -336,7 +342,7 @@ def simulate(
                 waiting_on[d] -= 1
                 if waiting_on[d] == 0:
                     if slots[d]:
-                        heapq.heappush(ready, (rank[d], d))
+                        bisect.insort(ready, (rank[d], d))
                     else:
                         free.append(d)
 
