@@ -520,3 +520,154 @@ def test_summary_scales_to_a_year_of_daily_runs():
     elapsed = time.perf_counter() - t0
     assert len(s) == nb and (s["missed_runs"] >= 0).all()
     assert elapsed < 10, f"summarise_runs took {elapsed:.1f} s"
+
+
+# -- charts --------------------------------------------------------------------------------
+
+
+def test_run_timeline_chart(known):
+    """The timeline facets by backup, plots size over start time, and colours runs by MARKERS."""
+    from hiddenspof.charts import silent as charts
+
+    spec = charts.run_timeline(known.runs, ["b-collapse", "b-tiny"]).to_dict()
+    assert spec["facet"]["row"]["field"] == "backup"
+    layers = spec["spec"]["layer"]
+    points = layers[2]["encoding"]
+    assert points["x"]["field"] == "started_at" and points["y"]["field"] == "size_shown_gb"
+    assert points["color"]["scale"]["domain"] == list(charts.MARKERS)
+    rows = next(iter(spec["datasets"].values()))
+    markers = {(r["backup"], r["marker"]) for r in rows}
+    assert markers == {("b-collapse", "success"), ("b-collapse", "size collapse"), ("b-tiny", "tiny")}
+    with pytest.raises(ValueError, match="silent.run_anomalies"):
+        charts.run_timeline(known.runs.drop(columns=["tiny"]))
+
+
+def test_score_breakdown_chart(known):
+    """Stacked bars sum factor points per backup, sorted by score, with empty rows for 0-point backups."""
+    from hiddenspof.charts import silent as charts
+
+    scores = known.score_frame()
+    spec = charts.score_breakdown(known.factor_frame(), scores[["backup", "score"]]).to_dict()
+    bars = spec["layer"][0]["encoding"]
+    assert bars["x"]["aggregate"] == "sum" and bars["x"]["field"] == "points"
+    assert bars["y"]["sort"][0] == scores["backup"].iloc[0] and bars["y"]["sort"][-1] == "b-ok"
+    rows = next(iter(spec["datasets"].values()))
+    assert {"backup": "b-ok", "score": 0.0, "factor": charts.NO_POINTS, "points": 0.0,
+            "evidence": "no factor carries points"} in rows
+    assert spec["layer"][1]["mark"]["type"] == "rule"
+
+
+def test_restore_recency_chart():
+    """Recency bars mark never-passed backups and draw the 90-day rule."""
+    from hiddenspof.charts import silent as charts
+
+    frame = pd.DataFrame({"backup": ["a", "b", "c"], "protects": ["x", "x", "y"],
+                          "days_since_pass": [10.0, 200.0, float("nan")],
+                          "status": ["within 90 days", "overdue", "never passed"]})
+    spec = charts.restore_recency(frame).to_dict()
+    data = {d["backup"]: d for d in next(iter(spec["datasets"].values())) if "backup" in d}
+    assert data["c"]["days_shown"] == 365.0 and data["b"]["days_shown"] == 200.0
+    rule = [v for k, v in spec["datasets"].items() if v and "days" in v[0]]
+    assert rule == [[{"days": 90.0}]]
+    assert spec["layer"][0]["encoding"]["y"]["sort"] == ["c", "b", "a"]
+
+
+def test_rule_grid_chart():
+    """The 3-2-1-1-0 grid has one cell per asset and part, coloured met / not met, reason in the tooltip."""
+    from hiddenspof.charts import silent as charts
+
+    res = rule_estate_result()
+    spec = charts.rule_32110_grid(res.rule_frame()).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert len(rows) == 2 * len(silent.RULE_PARTS)
+    assert {r["met"] for r in rows if r["asset"] == "db"} == {"met"}
+    assert spec["encoding"]["x"]["sort"] == list(silent.RULE_PARTS)
+    assert {"field": "reason", "type": "nominal"} in spec["encoding"]["tooltip"]
+
+
+def rule_estate_result():
+    """A small 3-2-1-1-0 estate scored: db meets the rule (snapshot, offsite immutable copy, offline tape), web does not."""
+    inv = make_inventory(
+        {"as_of": AS_OF},
+        components=[{"id": "db", "kind": "datastore", "data_gb": 10}, {"id": "web", "kind": "service"},
+                    {"id": "site-a", "kind": "site"}, {"id": "site-b", "kind": "site"},
+                    {"id": "store-b", "kind": "backup_store"}],
+        dependencies=[{"component": "db", "depends_on": "site-a"}, {"component": "web", "depends_on": "site-a"},
+                      {"component": "store-b", "depends_on": "site-b"}, {"component": "vault", "depends_on": "store-b"},
+                      {"component": "tape", "depends_on": "store-b"}, {"component": "snap", "depends_on": "site-a"}],
+        backups=[{"id": "snap", "protects": "db", "method": "snapshot"},
+                 {"id": "vault", "protects": "db", "method": "object_copy", "immutable": True},
+                 {"id": "tape", "protects": "db", "method": "tape", "offline": True},
+                 {"id": "websnap", "protects": "web", "method": "snapshot"}],
+        restore_tests=[{"backup": "vault", "tested_at": "2026-09-01", "result": "pass", "scope": "full"}],
+    )
+    return silent.score(inv, model.build(inv))
+
+
+def test_score_frame_and_factor_table(known):
+    """score_frame ranks highest first with the main factor; factor_table lists one backup's factors or names the unknown one."""
+    frame = known.score_frame()
+    assert frame["score"].is_monotonic_decreasing
+    row = frame.set_index("backup").loc["b-tiny"]
+    assert row["main_factor"] == "tiny_success"
+    assert known.factor_table("b-ok")["name"].tolist() == list(silent.FACTOR_NAMES)
+    with pytest.raises(KeyError, match="'nope' is not in this result"):
+        known.factor_table("nope")
+
+
+# -- notebook ------------------------------------------------------------------------------
+
+NOTEBOOK = "03_silent_failures.ipynb"
+
+
+def _execute(tmp_path, inventory_path):
+    """Run notebook 03 under papermill with interactive off; return the executed notebook."""
+    import papermill as pm
+    from conftest import NOTEBOOKS
+
+    out = tmp_path / "out.ipynb"
+    return pm.execute_notebook(str(NOTEBOOKS / NOTEBOOK), str(out), cwd=str(NOTEBOOKS), progress_bar=False,
+                               parameters={"inventory_path": str(inventory_path), "interactive": False})
+
+
+def test_notebook_parameters_cell():
+    """The notebook has exactly one parameters cell with typed, documented inventory_path and interactive."""
+    import papermill as pm
+    from conftest import NOTEBOOKS
+
+    params = pm.inspect_notebook(str(NOTEBOOKS / NOTEBOOK))
+    assert {"inventory_path", "interactive", "timeline_backups"} <= set(params)
+    assert params["interactive"]["inferred_type_name"] == "bool" and params["interactive"]["help"]
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOKS / NOTEBOOK, as_version=4)
+    assert sum("parameters" in c.metadata.get("tags", []) for c in nb.cells) == 1
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # stored without outputs
+
+
+@pytest.mark.slow
+def test_notebook_runs_on_built_inventory(tmp_path):
+    """Notebook 03 executes on a YAML inventory written by the test and shows the collapsed backup."""
+    import yaml
+
+    inv_path = tmp_path / "estate.yaml"
+    data = {"name": "notebook test", "as_of": AS_OF,
+            "components": [{"id": "db", "kind": "datastore", "data_gb": 120}, {"id": "site-a", "kind": "site"}],
+            "dependencies": [{"component": "db", "depends_on": "site-a"}],
+            "backups": [{"id": b, "protects": "db", "schedule_hours": 24} for b in ("b-ok", "b-collapse")],
+            "backup_runs": [r for r in known_runs() if r["backup"] in ("b-ok", "b-collapse")]}
+    inv_path.write_text(yaml.safe_dump(data))
+    nb = _execute(tmp_path, inv_path)
+    text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                     for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "2 backups assessed as of 2026-09-30" in text
+    assert "size_collapse" in text
+    charts = [o for c in nb.cells for o in c.get("outputs", []) if 'class="hs-chart"' in o.get("data", {}).get("text/html", "")]
+    assert len(charts) == 4  # ranking, timeline, restore recency, 3-2-1-1-0 grid, each rendered offline
+
+
+@pytest.mark.slow
+def test_notebook_runs_on_sample_estates(tmp_path, sample_path):
+    """Notebook 03 executes under papermill on every sample estate."""
+    nb = _execute(tmp_path, sample_path)
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]

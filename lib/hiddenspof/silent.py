@@ -182,6 +182,24 @@ class SilentResult:
         """The contract's ``backups`` list (sorted by backup id)."""
         return [b.to_json() for b in self.backups]
 
+    def score_frame(self) -> pd.DataFrame:
+        """One row per backup, highest score first: score and its largest factor (ties by name order)."""
+        rows = []
+        for b in self.backups:
+            top = max(b.factors, key=lambda f: f.points, default=None)
+            rows.append({"backup": b.id, "protects": b.protects, "score": b.score,
+                         "main_factor": top.name if top is not None and top.points > 0 else "",
+                         "main_evidence": top.evidence if top is not None and top.points > 0 else ""})
+        frame = pd.DataFrame(rows, columns=["backup", "protects", "score", "main_factor", "main_evidence"])
+        return frame.sort_values(["score", "backup"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+
+    def factor_table(self, backup: str) -> pd.DataFrame:
+        """Every factor of one backup (name, points, evidence); KeyError naming the backup if unknown."""
+        for b in self.backups:
+            if b.id == backup:
+                return pd.DataFrame([f.to_json() for f in b.factors], columns=["name", "points", "evidence"])
+        raise KeyError(f"backup {backup!r} is not in this result: expected one of {', '.join(b.id for b in self.backups)}")
+
     def factor_frame(self) -> pd.DataFrame:
         """One row per (backup, factor) with points > 0: for stacked-bar charts."""
         rows = [
