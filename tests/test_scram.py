@@ -176,3 +176,12 @@ def test_scram_finds_a_shared_site_as_single_point_of_failure(scram, tmp_path):
     # exact: P(site or (db and (bk or other))) with independent failures
     p_expected = 1 - (1 - 0.01) * (1 - 0.1 * (1 - (1 - 0.05) * (1 - 0.02)))
     assert res["db"]["probability"] == pytest.approx(p_expected, rel=SCRAM_DIGITS)
+
+
+def test_scram_agrees_on_a_synthetic_estate(scram, tmp_path):
+    """The same agreement on a 200-component synthetic estate (layered apps, shared infrastructure, a cycle)."""
+    from hiddenspof import synth
+
+    synth.write_estate(tmp_path / "estate", components=200, seed=7, history_days=30)
+    m = model.build(inventory.load(tmp_path / "estate"))
+    assert cross_check(scram, m, tmp_path) == len(m.assets) >= 10

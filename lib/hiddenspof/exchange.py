@@ -179,7 +179,7 @@ class Skipped:
     @property
     def reason(self) -> str:
         """A sentence for the user."""
-        return f"asset {self.asset!r} skipped: {self.why}"
+        return f"asset {self.asset!r}: {self.why}"
 
     def __str__(self) -> str:
         return self.reason
@@ -271,17 +271,22 @@ class _Requirements:
 class _TreeBuilder:
     """Builds the fault tree of one asset by the round-unrolled recursion of ``docs/exchange.md``."""
 
-    def __init__(self, model, reqs: _Requirements, names: dict[str, str], index: int, limit: int):
+    def __init__(self, model, reqs: _Requirements, names: dict[str, str], index: int, limit: int,
+                 shared: dict | None = None):
         self.model, self.reqs, self.names = model, reqs, names
         self.prefix, self.limit = f"g{index}", limit
         self.gates: dict[str, Gate] = {}
         self.memo: dict[tuple, tuple] = {}
         self.contexts: dict[frozenset, int] = {frozenset(): 0}
         self.events: set[str] = set()
-        self.recovery = _recovery_graph(model, reqs)
-        self.dependency = _dependency_graph(model, reqs)
-        self._rounds: dict[str, int] = {}
-        self._dep_reach: dict[str, frozenset] = {}
+        # graphs and reachability do not depend on the asset: shared by the builders of one model
+        shared = {} if shared is None else shared
+        if not shared:
+            shared.update(recovery=_recovery_graph(model, reqs), dependency=_dependency_graph(model, reqs),
+                          rounds={}, dep_reach={})
+        self.recovery, self.dependency = shared["recovery"], shared["dependency"]
+        self._rounds: dict[str, int] = shared["rounds"]
+        self._dep_reach: dict[str, frozenset] = shared["dep_reach"]
 
     def rounds(self, comp: str) -> int:
         """How many restore rounds can change ``comp``'s state: the assets its state depends on."""
@@ -428,11 +433,11 @@ def fault_trees(
         raise HiddenspofError(f"--asset {asset!r} is not an asset (a component some backup protects); assets: {known}")
     reqs = _Requirements(model.inventory.dependencies)
     names = mef_names(model.kind)
-    trees, skipped = [], []
+    trees, skipped, shared = [], [], {}
     for i, a in enumerate(assets):
         if asset is not None and a != asset:
             continue
-        b = _TreeBuilder(model, reqs, names, i, limit)
+        b = _TreeBuilder(model, reqs, names, i, limit, shared)
         try:
             formula = b.down(a, b.rounds(a) if restores else 0)
         except (_TooLarge, RecursionError):
