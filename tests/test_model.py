@@ -33,7 +33,7 @@ def B(id_, protects, **kw):
 _TMP = ("zz-tmp-a", "zz-tmp-b", "zz-tmp-bk")
 
 
-def inventory_of(components, dependencies=(), backups=()):
+def inventory_of(components, dependencies=(), backups=(), **tables):
     """An Inventory from rows; empty tables are allowed.
 
     The loader currently rejects an empty YAML list (no columns), so a
@@ -43,6 +43,7 @@ def inventory_of(components, dependencies=(), backups=()):
         components=[*components, C(_TMP[0]), C(_TMP[1])],
         dependencies=[*dependencies, D(_TMP[0], _TMP[1])],
         backups=[*backups, B(_TMP[2], _TMP[0])],
+        **tables,
     )
     comps = inv.components[~inv.components["id"].isin(_TMP)].reset_index(drop=True)
     deps = inv.dependencies[~inv.dependencies["component"].isin(_TMP)].reset_index(drop=True)

@@ -1,0 +1,137 @@
+"""Run every analysis on an inventory and assemble the contract's JSON (``schema_version`` 1)."""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from typing import Any
+
+from . import coupling, model
+from .findings import sort_findings
+
+__all__ = ["FLOAT_DIGITS", "SCHEMA_VERSION", "analyze", "dumps"]
+
+SCHEMA_VERSION = 1
+#: Floats in the JSON are rounded to this many decimals so that results are
+#: byte-identical across containers, machines and runs (sums of probabilities
+#: may differ in the last bits with the order of floating-point operations).
+FLOAT_DIGITS = 6
+
+
+def _num(value) -> float | None:
+    """A float or None for a missing cell."""
+    if value is None:
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def _int(value) -> int | None:
+    x = _num(value)
+    return None if x is None else int(x)
+
+
+def analyze(inventory) -> dict:
+    """Every analysis of ``inventory``, as the analysis JSON of ``contracts/analysis-output.md``.
+
+    Parameters
+    ----------
+    inventory : Inventory
+        A loaded, valid inventory.
+
+    Returns
+    -------
+    dict
+        ``schema_version``, ``environment``, ``assets`` (sorted by id),
+        ``backups``, ``components`` (sorted by id), ``cycles``, ``capacity``
+        and ``findings`` (sorted with ``findings.sort_findings``). Every key is
+        always present. Beyond the contract, each asset also carries
+        ``cut_sets`` (order-2, most likely first), ``survivability_method`` and
+        ``survivability_error``, and each component its ``importance``
+        (Fussell-Vesely, see ``coupling.analyze``).
+    """
+    m = model.build(inventory)
+    cr = coupling.analyze(m)
+    comps = inventory.components.set_index("id", drop=False)
+
+    assets = []
+    for a in m.assets:
+        ac = cr.assets[a]
+        row = comps.loc[a]
+        assets.append(
+            {
+                "id": a,
+                "tier": _int(row["tier"]),
+                "rto_hours": _num(row["rto_hours"]),
+                "rpo_hours": _num(row["rpo_hours"]),
+                "backups": list(m.backups_of[a]),
+                "common_cause": list(ac.common_cause),
+                "cut_sets": [[x, y] for x, y, _ in ac.cut_pairs],
+                "survivability": ac.survivability,
+                "survivability_method": ac.survivability_method,
+                "survivability_error": ac.survivability_error,
+                "threats": dict(ac.threats),
+                "silent_failure_score": None,
+                "restore_hours": {"routine": None, "disaster": None},
+            }
+        )
+
+    # -- silent-failure analysis plugs in here (silent.score(inventory, m)): fill
+    #    each asset's "silent_failure_score", the "backups" list and its findings.
+    from . import silent  # imported here so this block stays self-contained
+
+    sr = silent.score(inventory, m)
+    backups: list[dict] = sr.to_json()
+    silent_findings: list = list(sr.findings)
+    for entry in assets:
+        entry["silent_failure_score"] = sr.asset_scores.get(entry["id"])
+
+    # -- capacity analysis plugs in here (capacity.analyze(m)): fill "capacity",
+    #    each asset's "restore_hours" and the capacity findings.
+    capacity: dict[str, Any] = {"scenarios": []}
+    capacity_findings: list = []
+
+    components = [
+        {"id": c, "kind": m.kind[c], "blast_radius": cr.blast_radius[c], "importance": cr.importance[c]}
+        for c in m.ids
+    ]
+    findings = sort_findings([*cr.findings, *silent_findings, *capacity_findings])
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "environment": {"name": inventory.meta.name, "as_of": inventory.meta.as_of.isoformat()},
+        "assets": assets,
+        "backups": backups,
+        "components": components,
+        "cycles": [list(c) for c in cr.cycles],
+        "capacity": capacity,
+        "findings": [f.to_json() for f in findings],
+    }
+
+
+def _clean(value):
+    """Plain JSON values: floats rounded to FLOAT_DIGITS (-0.0 as 0.0, non-finite as null), tuples as lists."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(x):
+        return None
+    x = round(x, FLOAT_DIGITS)
+    return 0.0 if x == 0 else x
+
+
+def dumps(result: dict) -> str:
+    """The analysis JSON as text: sorted keys, two-space indent, floats rounded; byte-identical for equal results."""
+    return json.dumps(_clean(result), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
