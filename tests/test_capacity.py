@@ -282,3 +282,285 @@ def test_documented_anomaly_more_capacity_can_delay_a_wave():
     assert after.makespan_hours == pytest.approx(7000 / 3 / 3600)
     # with two slots j4 shares the link with j0, so j0 (which j2 waits for) finishes later
     assert after.by_id()["j0"].finish_hours > before.by_id()["j0"].finish_hours
+
+
+# --------------------------------------------------------------------------
+# scenarios, headroom and the analysis on inventories
+# --------------------------------------------------------------------------
+
+
+def test_limit_scaling_rounds_parallelism_up():
+    """Scaling multiplies throughput and rounds parallelism up, never below one slot."""
+    assert Limit(100.0, 3).scaled(1.5) == Limit(150.0, 5)
+    assert Limit(None, 2).scaled(0.1) == Limit(None, 1)
+    assert Limit(None, 2).scaled(2.0) == Limit(None, 4)
+
+
+def _estate(**extra):
+    """A small estate: a site with identity, a database needing identity, an app, backups offsite."""
+    mapping = {
+        "components": [
+            {"id": "site-a", "kind": "site"},
+            {"id": "site-b", "kind": "site"},
+            {"id": "idp", "kind": "identity", "tier": 1, "rto_hours": 1, "data_gb": 36},
+            {"id": "db", "kind": "datastore", "tier": 1, "rto_hours": 2, "data_gb": 72},
+            {"id": "files", "kind": "datastore", "tier": 3, "rto_hours": 48, "data_gb": 360},
+            {"id": "store-b", "kind": "backup_store", "throughput_mb_s": 100},
+            {"id": "wan", "kind": "network", "throughput_mb_s": 1000},
+            {"id": "ops", "kind": "team", "max_parallel_restores": 2},
+            {"id": "vm-b", "kind": "service"},
+        ],
+        "dependencies": [
+            {"component": "idp", "depends_on": "site-a"},
+            {"component": "db", "depends_on": "site-a"},
+            {"component": "db", "depends_on": "idp"},
+            {"component": "files", "depends_on": "site-a"},
+            {"component": "store-b", "depends_on": "site-b"},
+            {"component": "store-b", "depends_on": "wan"},
+            {"component": "vm-b", "depends_on": "site-b"},
+            {"component": "idp-bk", "depends_on": "store-b"},
+            {"component": "db-bk", "depends_on": "store-b"},
+            {"component": "db-bk", "depends_on": "ops"},
+            {"component": "db-bk", "depends_on": "idp"},
+            {"component": "files-bk", "depends_on": "store-b"},
+        ],
+        "backups": [
+            {"id": "idp-bk", "protects": "idp", "restore_to": "vm-b", "restore_mb_s": 500},
+            {"id": "db-bk", "protects": "db", "restore_to": "vm-b", "restore_mb_s": 500},
+            {"id": "files-bk", "protects": "files", "restore_to": "vm-b"},
+        ],
+    }
+    for k, v in extra.items():
+        mapping[k] = mapping.get(k, []) + v if isinstance(v, list) and k in mapping else v
+    return mapping
+
+
+def _model(mapping):
+    from conftest import make_inventory
+    from hiddenspof import model
+
+    return model.build(make_inventory(mapping))
+
+
+def test_scenarios_declared_then_sites_that_take_assets_down():
+    """Declared scenarios come first in file order, then one per site/region that takes an asset down."""
+    from hiddenspof import capacity
+
+    m = _model(_estate(scenarios=[{"name": "idp lost", "fail": ["idp"]}]))
+    names = [(n, k, f) for n, k, f in capacity.scenario_failures(m)]
+    # site-b holds only backups and a spare VM: it takes no asset down
+    assert names == [("idp lost", "declared", ("idp",)), ("site:site-a", "site", ("site-a",))]
+
+
+def test_site_loss_restores_in_waves_and_waits_for_identity():
+    """Losing the site restores idp first; db waits for idp's restore; throughput shared on the store."""
+    from hiddenspof import capacity
+
+    m = _model(_estate())
+    (sc,) = [s for s in capacity.scenarios(m) if s.name == "site:site-a"]
+    assert sc.wave == {"idp": 1, "files": 1, "db": 2}
+    jobs = {j.id: j for j in sc.jobs}
+    assert jobs["db"].after == ("idp",)
+    assert jobs["idp"].after == () and jobs["files"].after == ()
+    assert jobs["db"].components == ("ops", "store-b", "wan")
+    res = capacity.run_scenario(m, sc)
+    r = {x.asset: x for x in res.restores}
+    # idp (36 GB) and files (360 GB) share store-b (100 MB/s): 50 MB/s each, idp done at 720 s
+    assert r["idp"].finish_hours == pytest.approx(720 / 3600)
+    assert r["db"].start_hours == pytest.approx(r["idp"].finish_hours)
+    # then db and files share 50/50 until db's 72 GB are done: 1440 s later
+    assert r["db"].finish_hours == pytest.approx((720 + 1440) / 3600)
+    assert r["idp"].meets_rto is True and r["db"].meets_rto is True
+    assert res.makespan_hours == pytest.approx((36 + 72 + 360) * 1000 / 100 / 3600)
+    assert [b.component for b in res.bottlenecks][0] == "store-b"
+
+
+def test_waits_for_only_one_of_redundant_earlier_restores():
+    """When either of two restored identity providers opens the path, the restore waits for just one."""
+    from hiddenspof import capacity
+
+    mapping = _estate()
+    mapping["components"].append({"id": "idp2", "kind": "identity", "data_gb": 1})
+    mapping["dependencies"] = [d for d in mapping["dependencies"] if d != {"component": "db-bk", "depends_on": "idp"}]
+    mapping["dependencies"] += [
+        {"component": "idp2", "depends_on": "site-a"},
+        {"component": "db-bk", "depends_on": "idp", "group": "id", "needs": 1},
+        {"component": "db-bk", "depends_on": "idp2", "group": "id", "needs": 1},
+    ]
+    mapping["backups"].append({"id": "idp2-bk", "protects": "idp2", "restore_to": "vm-b"})
+    sc = capacity.build_scenario(_model(mapping), "site", "site", ["site-a"])
+    assert sc.wave == {"db": 2, "files": 1, "idp": 1, "idp2": 1}
+    # both identity restores are in wave 1; one is enough, the first by id is kept
+    assert {j.id: j.after for j in sc.jobs}["db"] == ("idp",)
+    # with a quorum of both, db waits for both
+    for d in mapping["dependencies"]:
+        if d.get("group") == "id":
+            d["needs"] = 2
+    sc = capacity.build_scenario(_model(mapping), "site", "site", ["site-a"])
+    assert {j.id: j.after for j in sc.jobs}["db"] == ("idp", "idp2")
+
+
+def test_path_skips_components_that_stay_down():
+    """A restore crosses the up member of a redundancy group, not the failed one."""
+    from hiddenspof import capacity
+
+    mapping = _estate()
+    mapping["components"] += [{"id": "link-1", "kind": "network", "throughput_mb_s": 10},
+                              {"id": "link-2", "kind": "network", "throughput_mb_s": 20}]
+    mapping["dependencies"] += [
+        {"component": "link-1", "depends_on": "site-a"},
+        {"component": "vm-b", "depends_on": "link-1", "group": "uplink", "needs": 1},
+        {"component": "vm-b", "depends_on": "link-2", "group": "uplink", "needs": 1},
+    ]
+    m = _model(mapping)
+    assert capacity.path_components(m, "files-bk") == ("link-1", "link-2", "store-b", "wan")
+    sc = capacity.build_scenario(m, "site", "site", ["site-a"])
+    assert {j.id: j.components for j in sc.jobs}["files"] == ("link-2", "store-b", "wan")
+
+
+def test_headroom_known_answer():
+    """Two tier-1 restores of 36 GB on a 100 MB/s store with a 0.1 h RTO need twice the throughput."""
+    from hiddenspof.capacity import HEADROOM_TOLERANCE, headroom
+
+    jobs = [Job(i, 36.0, ("store",), tier=1, rto_hours=0.1) for i in ("a", "b")]
+    factor, reason = headroom(jobs, {"store": Limit(100.0)})
+    assert 2.0 <= factor <= 2.0 * (1 + HEADROOM_TOLERANCE) + 1e-4
+    assert "2" in reason and "tier-1" in reason
+
+
+def test_headroom_below_one_when_already_met():
+    """With a 0.4 h RTO the same restores already fit: the factor (0.5) says half the capacity would do."""
+    from hiddenspof.capacity import HEADROOM_TOLERANCE, headroom
+
+    jobs = [Job(i, 36.0, ("store",), tier=1, rto_hours=0.4) for i in ("a", "b")]
+    factor, reason = headroom(jobs, {"store": Limit(100.0)})
+    assert 0.5 <= factor <= 0.5 * (1 + HEADROOM_TOLERANCE) + 1e-4
+    assert "met with the current capacity" in reason
+
+
+def test_headroom_none_when_the_cap_alone_is_too_slow():
+    """A backup whose own restore rate is too slow for the RTO cannot be fixed by shared capacity."""
+    from hiddenspof.capacity import headroom
+
+    jobs = [Job("a", 36.0, ("store",), cap_mb_s=10.0, tier=1, rto_hours=0.5)]
+    factor, reason = headroom(jobs, {"store": Limit(100.0)})
+    assert factor is None
+    assert "a (1 h > RTO 0.5 h)" in reason and "restore rate" in reason
+
+
+def test_headroom_counts_parallelism_and_skips_lower_tiers():
+    """Slots scale too (rounded up), and only tier-1 RTOs decide the factor."""
+    from hiddenspof.capacity import headroom
+
+    jobs = [Job(f"t1-{i}", 3.6, ("team",), cap_mb_s=1.0, tier=1, rto_hours=1.0) for i in range(3)]
+    jobs.append(Job("t3", 3600.0, ("team",), cap_mb_s=1.0, tier=3, rto_hours=1.0))
+    factor, _ = headroom(jobs, {"team": Limit(max_parallel=1)})
+    # three tier-1 restores of 1 h each need three slots at once: factor 3 (ceil(1 x f) >= 3 from f > 2)
+    assert 2.0 < factor <= 2.01
+    assert headroom([Job("x", 1.0, tier=2, rto_hours=0.0)], {}) == (None, "no tier-1 restore with an RTO in this scenario")
+
+
+def test_analyze_routine_disaster_and_findings():
+    """Routine and disaster hours per asset; findings for a scenario miss and a routine miss, stable ids."""
+    from hiddenspof import capacity
+
+    mapping = _estate()
+    for c in mapping["components"]:
+        if c["id"] == "files":
+            c["rto_hours"] = 0.5  # 360 GB at 100 MB/s is 1 h even alone
+            c["tier"] = 2
+        if c["id"] == "db":
+            c["rto_hours"] = 0.5  # alone 720 s; in the site loss it ends at 2160 s
+    m = _model(mapping)
+    res = capacity.analyze(m)
+    h = res.restore_hours
+    assert h["files"]["routine"] == pytest.approx(1.0)
+    assert h["db"]["routine"] == pytest.approx(0.2)
+    assert h["db"]["disaster"] == pytest.approx(2160 / 3600)
+    assert h["idp"]["disaster"] == pytest.approx(0.2)
+    ids = [f.id for f in res.findings]
+    assert ids == ["capacity:routine-rto-miss:files", "capacity:rto-miss:site:site-a"]
+    miss = res.findings[1]
+    assert miss.severity == "high" and miss.assets == ("db", "files")
+    assert "store-b" in miss.evidence and "bottleneck" in miss.evidence and "after idp" in miss.evidence
+    assert "x" in miss.evidence.split("tier-1 RTOs need ")[1]
+    routine = res.findings[0]
+    assert routine.severity == "high" and "store-b (100 MB/s)" in routine.evidence
+    assert res.worst().name == "site:site-a"
+
+
+def test_unknown_size_is_a_lower_bound_with_a_note():
+    """A restore of unknown size moves nothing, gets no RTO verdict and a data-quality finding."""
+    from hiddenspof import capacity
+
+    mapping = _estate()
+    for c in mapping["components"]:
+        if c["id"] == "files":
+            del c["data_gb"]
+    m = _model(mapping)
+    res = capacity.analyze(m)
+    (sc,) = res.scenarios
+    r = {x.asset: x for x in sc.restores}["files"]
+    assert r.finish_hours == r.start_hours == 0.0 and r.meets_rto is None and r.size_known is False
+    assert res.restore_hours["files"] == {"routine": None, "disaster": None}
+    assert "data_quality:restore-size-unknown:files" in [f.id for f in res.findings]
+
+
+def test_unrecoverable_asset_has_no_disaster_time():
+    """An asset left unrecoverable by some scenario has disaster None and is listed, not scheduled."""
+    from hiddenspof import capacity
+
+    mapping = _estate(scenarios=[{"name": "both sites", "fail": ["site-a", "site-b"]}])
+    m = _model(mapping)
+    res = capacity.analyze(m)
+    both = res.scenario("both sites")
+    assert both.restores == () and both.unrecoverable == ("db", "files", "idp")
+    assert both.headroom_factor is None
+    assert all(v["disaster"] is None for v in res.restore_hours.values())
+    with pytest.raises(CapacityError, match="no capacity scenario named 'nope'; expected one of: 'both sites'"):
+        res.scenario("nope")
+
+
+def test_json_matches_the_contract_and_is_repeatable():
+    """to_json has the contract's keys and types, and two runs give identical JSON."""
+    import json
+
+    from hiddenspof import capacity
+
+    m = _model(_estate())
+    a = json.dumps(capacity.analyze(m).to_json(), sort_keys=True)
+    b = json.dumps(capacity.analyze(_model(_estate())).to_json(), sort_keys=True)
+    assert a == b
+    data = json.loads(a)
+    (sc,) = data["scenarios"]
+    assert {"name", "failed", "makespan_hours", "restores", "headroom_factor"} <= set(sc)
+    for r in sc["restores"]:
+        assert {"asset", "backup", "start_hours", "finish_hours", "rto_hours", "meets_rto"} <= set(r)
+        assert isinstance(r["start_hours"], float) and isinstance(r["meets_rto"], bool)
+
+
+def test_scaled_rerun_for_what_if():
+    """run_scenario with a per-component scale shortens the bottleneck and rejects unknown components."""
+    from hiddenspof import capacity
+
+    m = _model(_estate())
+    (sc,) = capacity.scenarios(m)
+    base = capacity.run_scenario(m, sc, with_headroom=False)
+    fast = capacity.run_scenario(m, sc, scale={"store-b": 2.0}, with_headroom=False)
+    assert fast.makespan_hours == pytest.approx(base.makespan_hours / 2)
+    with pytest.raises(CapacityError, match="cannot scale components without a limit: db"):
+        capacity.run_scenario(m, sc, scale={"db": 2.0})
+
+
+def test_samples_have_a_scenario_with_schedule_and_headroom(sample_path):
+    """Every sample estate has a scenario with restores, RTO verdicts and a headroom figure or reason."""
+    import json
+
+    from hiddenspof import capacity, inventory, model
+
+    res = capacity.analyze(model.build(inventory.load(sample_path)))
+    scheduled = [s for s in res.scenarios if s.restores]
+    assert scheduled
+    assert any(r.meets_rto is not None for s in scheduled for r in s.restores)
+    assert all(s.headroom_factor is not None or s.headroom_reason for s in res.scenarios)
+    json.dumps(res.to_json())
