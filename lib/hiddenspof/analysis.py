@@ -92,8 +92,13 @@ def analyze(inventory) -> dict:
 
     # -- capacity analysis plugs in here (capacity.analyze(m)): fill "capacity",
     #    each asset's "restore_hours" and the capacity findings.
-    capacity: dict[str, Any] = {"scenarios": []}
-    capacity_findings: list = []
+    from . import capacity as capacity_mod  # imported here so this block stays self-contained
+
+    cap = capacity_mod.analyze(m)
+    capacity: dict[str, Any] = cap.to_json()
+    capacity_findings: list = list(cap.findings)
+    for entry in assets:
+        entry["restore_hours"] = dict(cap.restore_hours[entry["id"]])
 
     components = [
         {"id": c, "kind": m.kind[c], "blast_radius": cr.blast_radius[c], "importance": cr.importance[c]}
