@@ -341,7 +341,7 @@ class _TreeBuilder:
                 raise _TooLarge
             ctx = self.contexts.setdefault(context, len(self.contexts))
             name = f"{self.prefix}r{k}" + (f"x{ctx}" if ctx else "") + f"-{self.names[comp]}"
-            label = f"{comp} is down after {k} restore round{'s' if k != 1 else ''}"
+            label = f"{comp} is down " + (f"after {k} restore round{'s' if k != 1 else ''}" if k else "before any restore")
             if ctx:
                 label += " (given " + ", ".join(sorted(context)) + " not already down)"
             self.gates[name] = Gate(name, label, formula)
