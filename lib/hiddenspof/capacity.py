@@ -617,10 +617,12 @@ def scenario_failures(model) -> list[tuple[str, str, tuple[str, ...]]]:
     return out
 
 
-def build_scenario(model, name: str, kind: str, failed: Iterable[str], lim: Mapping[str, Limit] | None = None) -> StressScenario:
+def build_scenario(
+    model, name: str, kind: str, failed: Iterable[str], lim: Mapping[str, Limit] | None = None, objectives=None
+) -> StressScenario:
     """The restore jobs of one scenario: the fixpoint's restores with their sizes, caps, paths and waits."""
     lim = limits(model) if lim is None else lim
-    tier, rto = _objectives(model)
+    tier, rto = _objectives(model) if objectives is None else objectives
     failed = tuple(sorted(set(failed)))
     rec = model.recover(failed)
     jobs, backup, wave, known = [], {}, {}, {}
@@ -649,8 +651,8 @@ def build_scenario(model, name: str, kind: str, failed: Iterable[str], lim: Mapp
 
 def scenarios(model) -> tuple[StressScenario, ...]:
     """Every capacity scenario of the model, built (see :func:`scenario_failures`)."""
-    lim = limits(model)
-    return tuple(build_scenario(model, n, k, f, lim) for n, k, f in scenario_failures(model))
+    lim, obj = limits(model), _objectives(model)
+    return tuple(build_scenario(model, n, k, f, lim, obj) for n, k, f in scenario_failures(model))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -810,19 +812,28 @@ def _back_up_times(model, scenario: StressScenario, result: ScenarioResult) -> d
     finish = {r.asset: r.finish_hours for r in result.restores}
     out = dict(finish)
     pending = sorted(a for a in model.assets if a in rec.initially_down and a not in finish and a not in rec.final_down)
-    if not pending:
+    if not pending or not finish:
         return out
     by_asset = {r.asset: r for r in rec.restores}
-    made: list = []
-    for t in sorted(set(finish.values())):
-        made.extend(by_asset[a] for a, f in sorted(finish.items()) if f == t)
-        down = _down_after(model, rec.failed, made)
-        for a in list(pending):
-            if a not in down:
-                out[a] = t
-                pending.remove(a)
-        if not pending:
-            break
+    times = sorted(set(finish.values()))
+    cache: dict[int, set[str]] = {}
+
+    def down_at(k: int) -> set[str]:  # down set once every restore finished by times[k] is made
+        if k not in cache:
+            made = [by_asset[a] for a, f in sorted(finish.items()) if f <= times[k]]
+            cache[k] = _down_after(model, rec.failed, made)
+        return cache[k]
+
+    # the down set only shrinks as restores finish: binary search for the first moment each is up
+    for a in pending:
+        lo, hi = 0, len(times) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if a in down_at(mid):
+                lo = mid + 1
+            else:
+                hi = mid
+        out[a] = times[lo]
     return out
 
 
