@@ -104,7 +104,10 @@ def analyze(inventory) -> dict:
         {"id": c, "kind": m.kind[c], "blast_radius": cr.blast_radius[c], "importance": cr.importance[c]}
         for c in m.ids
     ]
-    findings = sort_findings([*cr.findings, *silent_findings, *capacity_findings])
+    # Data-quality gaps of the inventory itself (what it leaves unknown).
+    from .quality import quality_findings
+
+    findings = sort_findings([*cr.findings, *silent_findings, *capacity_findings, *quality_findings(inventory)])
     return {
         "schema_version": SCHEMA_VERSION,
         "environment": {"name": inventory.meta.name, "as_of": inventory.meta.as_of.isoformat()},
