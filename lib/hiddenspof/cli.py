@@ -234,6 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HiddenspofError as err:
         print(f"hiddenspof {args.command}: {err}", file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
