@@ -308,3 +308,76 @@ def test_fast_equals_reference(estate, data):
             assert value is None
         else:
             assert method == "exact" and math.isclose(value, surv[a], abs_tol=1e-9)
+
+
+# -- views, charts and the notebook ------------------------------------------------------------------------------
+
+
+def _chart_estate():
+    """A site shared by production and the only backup, plus an independent one."""
+    return build(
+        [C("db", "datastore", tier=1), C("web", "service"), C("s1", "site"), C("s2", "site"), C("st", "backup_store")],
+        [D("db", "s1"), D("st", "s1"), D("bk", "st"), D("web", "s2"), D("wb", "s2")],
+        [B("bk", "db"), B("wb", "web", restore_to="s2", method="replica")],
+    )
+
+
+def test_most_exposed_and_common_cause_table():
+    """web (site loss and, through its replica, logical corruption) is most exposed; db's table shows the path."""
+    m = _chart_estate()
+    r = coupling.analyze(m)
+    assert coupling.most_exposed(r) == "web"
+    table = coupling.common_cause_table(m, r, "db")
+    assert list(table["cause"]) == ["s1"] and "bk -> st -> s1" in table["evidence"].iloc[0]
+    with pytest.raises(ValueError, match="'s2' is not a protected asset"):
+        coupling.common_cause_table(m, r, "s2")
+
+
+def test_graph_frames_mark_shared_components():
+    """The site under both db and its backup's store is 'shared', the store is recovery only, sites in a lower layer than assets."""
+    from hiddenspof.charts import coupling as charts
+
+    nodes, edges = charts.graph_frames(_chart_estate())
+    role = dict(zip(nodes["id"], nodes["role"]))
+    assert role["s1"] == "shared" and role["db"] == "asset" and role["st"] == "recovery"
+    assert set(edges.columns) >= {"source", "target", "x", "y", "x2", "y2", "shared"}
+    assert nodes.loc[nodes["id"] == "s1", "layer"].item() < nodes.loc[nodes["id"] == "db", "layer"].item()
+
+
+def test_chart_specs():
+    """Each chart encodes the fields it promises, with the verdict and role colour scales."""
+    from hiddenspof.charts import coupling as charts
+
+    m = _chart_estate()
+    r = coupling.analyze(m)
+    heat = charts.threat_heatmap(r).to_dict()
+    assert heat["encoding"]["x"]["field"] == "mode" and heat["encoding"]["color"]["field"] == "verdict"
+    assert heat["encoding"]["color"]["scale"]["domain"] == list(charts.VERDICT_COLOURS)
+    graph = charts.dependency_graph(m).to_dict()
+    assert [layer["mark"]["type"] for layer in graph["layer"]] == ["rule", "rule", "circle", "text"]
+    blast = charts.blast_radius_ranking(r, m).to_dict()
+    assert blast["encoding"]["x"]["field"] == "blast_radius"
+    data = blast["datasets"][blast["data"]["name"]]
+    assert [(d["component"], d["blast_radius"]) for d in data] == [("s1", 1), ("s2", 1)]
+    waves = charts.restore_waves(m.recover(["db"])).to_dict()
+    wdata = waves["datasets"][waves["layer"][0]["data"]["name"]] if "data" in waves["layer"][0] else waves["datasets"][waves["data"]["name"]]
+    assert [(d["asset"], d["wave"], d["backup"]) for d in wdata] == [("db", 1, "bk")]
+
+
+@pytest.mark.slow
+def test_notebook_runs_under_papermill(tmp_path):
+    """02_coupling executes on the teaching estate with a chosen asset, interactivity off."""
+    import papermill as pm
+    from conftest import NOTEBOOKS, SAMPLES
+
+    nb = NOTEBOOKS / "02_coupling.ipynb"
+    params = pm.inspect_notebook(str(nb))
+    assert set(params) == {"inventory_path", "asset", "interactive"}
+    path = SAMPLES["teaching"]
+    if not path.exists():
+        pytest.skip("teaching estate not present")
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(nb), str(out), cwd=str(NOTEBOOKS), progress_bar=False,
+                        parameters={"inventory_path": str(path), "asset": "orders-db", "interactive": False})
+    text = out.read_text()
+    assert "explaining orders-db" in text

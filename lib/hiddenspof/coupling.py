@@ -51,7 +51,9 @@ __all__ = [
     "analyze",
     "credential_compromise_destroys",
     "common_cause_evidence",
+    "common_cause_table",
     "cut_pairs",
+    "most_exposed",
     "recovery_cycles",
     "recovery_reach",
     "severity_for_tier",
@@ -695,3 +697,36 @@ def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
         rto_inversions=inversions,
         findings=tuple(findings),
     )
+
+
+# -- views for the notebook ---------------------------------------------------------------------------------
+
+
+def most_exposed(result: CouplingResult) -> str | None:
+    """The asset to explain first: most threat modes unrecoverable, then most common causes, lowest survivability, id."""
+    def key(a: str):
+        ac = result.assets[a]
+        lost = sum(v == "unrecoverable" for v in ac.threats.values())
+        surv = ac.survivability if ac.survivability is not None else 1.0
+        return (-lost, -len(ac.common_cause), surv, a)
+
+    return min(result.assets, key=key) if result.assets else None
+
+
+def common_cause_table(model: Model, result: CouplingResult, asset: str):
+    """One row per common cause of ``asset``: kind, probability, blast radius and the evidence paths."""
+    import pandas as pd
+
+    if asset not in result.assets:
+        raise ValueError(f"{asset!r} is not a protected asset: expected one of {', '.join(result.assets)}")
+    rows = [
+        {
+            "cause": x,
+            "kind": model.kind[x],
+            "probability": model.probability[x],
+            "blast_radius": result.blast_radius[x],
+            "evidence": common_cause_evidence(model, asset, x),
+        }
+        for x in result.assets[asset].common_cause
+    ]
+    return pd.DataFrame(rows, columns=["cause", "kind", "probability", "blast_radius", "evidence"])
