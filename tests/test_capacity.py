@@ -564,3 +564,80 @@ def test_samples_have_a_scenario_with_schedule_and_headroom(sample_path):
     assert any(r.meets_rto is not None for s in scheduled for r in s.restores)
     assert all(s.headroom_factor is not None or s.headroom_reason for s in res.scenarios)
     json.dumps(res.to_json())
+
+
+# --------------------------------------------------------------------------
+# charts
+# --------------------------------------------------------------------------
+
+
+def _analysed():
+    """The test estate with tight RTOs, analysed (one scenario with misses)."""
+    from hiddenspof import capacity
+
+    mapping = _estate()
+    for c in mapping["components"]:
+        if c["id"] in ("files", "db"):
+            c["rto_hours"] = 0.5
+    m = _model(mapping)
+    return m, capacity.analyze(m)
+
+
+def test_gantt_chart_bars_verdicts_and_rto_ticks():
+    """The Gantt has start-to-finish bars coloured by verdict, in start order, and an RTO tick layer."""
+    from hiddenspof import capacity
+    from hiddenspof.charts import capacity as cc
+
+    _, res = _analysed()
+    frame = capacity.restores_frame(res.worst())
+    spec = cc.restore_gantt(frame, "site").to_dict()
+    bars, starts, ticks = spec["layer"]
+    assert bars["mark"]["type"] == "bar"
+    assert bars["encoding"]["x"]["field"] == "start_hours" and bars["encoding"]["x2"]["field"] == "finish_hours"
+    assert bars["encoding"]["y"]["sort"] == ["files", "idp", "db"]
+    assert bars["encoding"]["color"]["scale"]["domain"] == ["meets RTO", "misses RTO", "no verdict"]
+    assert ticks["mark"]["type"] == "tick" and ticks["encoding"]["x"]["field"] == "rto_hours"
+    rows = spec["datasets"][next(iter(spec["datasets"]))]
+    assert {r["asset"]: r["verdict"] for r in rows} == {"files": "misses RTO", "idp": "meets RTO", "db": "misses RTO"}
+
+
+def test_routine_vs_disaster_chart_points_and_rto():
+    """Routine and worst-scenario points per asset, a rule between them and the RTO tick."""
+    from hiddenspof import capacity
+    from hiddenspof.charts import capacity as cc
+
+    m, res = _analysed()
+    spec = cc.routine_vs_disaster(capacity.hours_frame(res, m)).to_dict()
+    span, points, rto = spec["layer"]
+    assert span["mark"]["type"] == "rule" and points["mark"]["type"] == "point" and rto["mark"]["type"] == "tick"
+    data = spec["datasets"][points["data"]["name"]]
+    got = {(r["asset"], r["when"]): round(r["hours"], 4) for r in data}
+    assert got[("files", "alone (routine)")] == 1.0
+    assert got[("db", "worst scenario")] == round(2160 / 3600, 4)
+
+
+def test_utilisation_and_headroom_charts():
+    """Utilisation bars flag bottlenecks in red; headroom bars show the factor and a rule at 1x."""
+    from hiddenspof import capacity
+    from hiddenspof.charts import capacity as cc
+
+    _, res = _analysed()
+    util = cc.utilisation_bars(capacity.loads_frame(res.worst())).to_dict()
+    assert util["encoding"]["x"]["field"] == "utilisation"
+    rows = util["datasets"][util["data"]["name"]]
+    assert {r["component"]: r["role"] for r in rows}["store-b"] == "bottleneck (full at times)"
+    head = cc.headroom_bars(capacity.scenarios_frame(res)).to_dict()
+    bars, labels, one = head["layer"]
+    assert one["mark"]["type"] == "rule"
+    data = head["datasets"][bars.get("data", head.get("data"))["name"]]
+    (row,) = data
+    assert row["status"] == "needs more" and row["shown"] > 1 and row["label"].endswith("x")
+
+
+def test_charts_reject_frames_of_the_wrong_shape():
+    """A chart given the wrong table names the missing columns and the builder to use."""
+    import pandas as pd
+    from hiddenspof.charts import capacity as cc
+
+    with pytest.raises(ValueError, match=r"restores lacks columns .*capacity.restores_frame"):
+        cc.restore_gantt(pd.DataFrame({"asset": []}))

@@ -21,6 +21,24 @@ __all__ = [
     "fair_rates",
     "simulate",
     "priority_key",
+    "StressScenario",
+    "RestoreResult",
+    "ScenarioResult",
+    "CapacityResult",
+    "HEADROOM_TOLERANCE",
+    "limits",
+    "path_components",
+    "scenario_failures",
+    "build_scenario",
+    "scenarios",
+    "headroom",
+    "run_scenario",
+    "routine_hours",
+    "analyze",
+    "restores_frame",
+    "loads_frame",
+    "hours_frame",
+    "scenarios_frame",
 ]
 
 #: Decimal units throughout: 1 GB = 1000 MB, rates in MB per second (SI, as storage vendors quote them).
@@ -777,6 +795,11 @@ def run_scenario(
         )
     rows.sort(key=lambda r: (r.start_hours, r.wave, r.asset))
     factor, reason = headroom(scenario.jobs, lim) if with_headroom else (None, "not computed")
+    tier, rto = _objectives(model)
+    lost = [a for a in scenario.recovery.unrecoverable if tier.get(a) == 1]
+    if factor is None and lost:
+        reason = (f"tier-1 asset(s) {', '.join(lost)} cannot be restored at all in this scenario: "
+                  "no capacity brings them back; " + reason)
     return ScenarioResult(
         scenario.name, scenario.kind, scenario.failed, sched.makespan_hours, tuple(rows),
         sched.bottlenecks(), sched.loads, factor, reason, tuple(scenario.recovery.unrecoverable),
@@ -1037,3 +1060,82 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
             )
         )
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# tables for notebooks and charts
+# --------------------------------------------------------------------------------------------------
+
+
+def restores_frame(result: ScenarioResult):
+    """One row per restore of a scenario: asset, backup, wave, tier, start/finish/RTO hours, verdict, lateness."""
+    import pandas as pd
+
+    verdict = {True: "meets RTO", False: "misses RTO", None: "no verdict"}
+    rows = [
+        {
+            "asset": r.asset, "backup": r.backup, "wave": r.wave, "tier": r.tier,
+            "start_hours": r.start_hours, "finish_hours": r.finish_hours, "rto_hours": r.rto_hours,
+            "meets_rto": r.meets_rto, "verdict": verdict[r.meets_rto],
+            "late_hours": None if r.rto_hours is None else max(0.0, r.finish_hours - r.rto_hours),
+            "waits_for": "; ".join(r.waits_for), "size_known": r.size_known,
+        }
+        for r in result.restores
+    ]
+    cols = ["asset", "backup", "wave", "tier", "start_hours", "finish_hours", "rto_hours", "meets_rto",
+            "verdict", "late_hours", "waits_for", "size_known"]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["tier"] = frame["tier"].astype("Int64")
+    frame["meets_rto"] = frame["meets_rto"].astype("boolean")
+    for c in ("rto_hours", "late_hours"):
+        frame[c] = frame[c].astype("float64")
+    return frame
+
+
+def loads_frame(result: ScenarioResult):
+    """One row per constrained component a scenario's restores cross: utilisation, GB carried, hours full."""
+    import pandas as pd
+
+    names = {b.component for b in result.bottlenecks}
+    rows = [
+        {"component": c.component, "utilisation": c.utilisation, "carried_gb": c.carried_gb,
+         "saturated_hours": c.saturated_hours, "bottleneck": c.component in names}
+        for c in sorted(result.loads, key=lambda c: (-c.utilisation, c.component))
+    ]
+    return pd.DataFrame(rows, columns=["component", "utilisation", "carried_gb", "saturated_hours", "bottleneck"])
+
+
+def hours_frame(result: CapacityResult, model):
+    """One row per asset: tier, RTO, routine and disaster restore hours (NaN when unknown), sorted by id."""
+    import pandas as pd
+
+    tier, rto = _objectives(model)
+    rows = [
+        {"asset": a, "tier": tier.get(a), "rto_hours": rto.get(a),
+         "routine_hours": h["routine"], "disaster_hours": h["disaster"], "routine_backup": result.routine_backup.get(a)}
+        for a, h in sorted(result.restore_hours.items())
+    ]
+    frame = pd.DataFrame(rows, columns=["asset", "tier", "rto_hours", "routine_hours", "disaster_hours", "routine_backup"])
+    frame["tier"] = frame["tier"].astype("Int64")
+    for c in ("rto_hours", "routine_hours", "disaster_hours"):
+        frame[c] = frame[c].astype("float64")
+    return frame
+
+
+def scenarios_frame(result: CapacityResult):
+    """One row per scenario: failed ids, restores, misses, makespan, top bottleneck, headroom and its reason."""
+    import pandas as pd
+
+    rows = [
+        {"scenario": s.name, "kind": s.kind, "failed": "; ".join(s.failed), "restores": len(s.restores),
+         "misses": len(s.misses), "tier1_misses": sum(1 for r in s.misses if r.tier == 1),
+         "unrecoverable": len(s.unrecoverable), "makespan_hours": s.makespan_hours,
+         "bottleneck": s.bottlenecks[0].component if s.bottlenecks else None,
+         "headroom_factor": s.headroom_factor, "headroom_reason": s.headroom_reason}
+        for s in result.scenarios
+    ]
+    cols = ["scenario", "kind", "failed", "restores", "misses", "tier1_misses", "unrecoverable", "makespan_hours",
+            "bottleneck", "headroom_factor", "headroom_reason"]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["headroom_factor"] = frame["headroom_factor"].astype("float64")
+    return frame
