@@ -23,6 +23,7 @@ happened when the estate was assessed).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import warnings
 from collections.abc import Mapping
@@ -175,8 +176,16 @@ class SilentResult:
     asset_scores: dict[str, float | None]
     rule_32110: dict[str, Rule32110]
     findings: list[Finding]
-    runs: pd.DataFrame = field(repr=False, compare=False, default=None)
     restore_tests: pd.DataFrame = field(repr=False, compare=False, default=None)
+    #: (runs, as_of, reference_gb): the arguments of ``run_anomalies`` behind ``runs``
+    run_source: tuple = field(repr=False, compare=False, default=None)
+
+    @functools.cached_property
+    def runs(self) -> pd.DataFrame:
+        """Every run with its anomaly flags (``run_anomalies``), computed on first use: only timelines need it."""
+        if self.run_source is None:
+            raise ValueError("this SilentResult was built without job history: score it with silent.score")
+        return run_anomalies(*self.run_source)
 
     def to_json(self) -> list[dict]:
         """The contract's ``backups`` list (sorted by backup id)."""
@@ -253,7 +262,7 @@ def _cutoff(as_of: dt.date) -> pd.Timestamp:
 # -- vectorised job history -------------------------------------------------------------
 
 
-def _rolling_baseline(values: np.ndarray, codes: np.ndarray, window: int = BASELINE_RUNS):
+def _rolling_baseline(values: np.ndarray, codes: np.ndarray, window: int = BASELINE_RUNS, chunk: int = 100_000):
     """Median, MAD and count of the ``window`` values before each one in the same group.
 
     ``values`` and ``codes`` (group numbers) must be sorted by group then time.
@@ -261,19 +270,20 @@ def _rolling_baseline(values: np.ndarray, codes: np.ndarray, window: int = BASEL
     are left out of the statistics.
     """
     n = len(values)
-    if n == 0:
-        empty = np.array([], dtype=float)
-        return empty, empty, np.array([], dtype=int)
-    padded = np.concatenate([np.full(window, np.nan), values.astype(float)])
-    pcodes = np.concatenate([np.full(window, -1), codes])
-    win = np.lib.stride_tricks.sliding_window_view(padded, window)[:n]
-    wcodes = np.lib.stride_tricks.sliding_window_view(pcodes, window)[:n]
-    win = np.where(wcodes == codes[:, None], win, np.nan)
-    count = (~np.isnan(win)).sum(axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, as wanted
-        median = np.nanmedian(win, axis=1)
-        mad = np.nanmedian(np.abs(win - median[:, None]), axis=1)
+    padded = np.concatenate([np.full(window, np.nan), np.asarray(values, dtype=float)])
+    pcodes = np.concatenate([np.full(window, -1), np.asarray(codes)])
+    median, mad = np.full(n, np.nan), np.full(n, np.nan)
+    count = np.zeros(n, dtype=int)
+    for lo in range(0, n, chunk):  # blocks of rows bound the memory of the window matrix
+        hi = min(n, lo + chunk)
+        win = np.lib.stride_tricks.sliding_window_view(padded[lo:hi + window], window)[: hi - lo]
+        wcodes = np.lib.stride_tricks.sliding_window_view(pcodes[lo:hi + window], window)[: hi - lo]
+        win = np.where(wcodes == pcodes[lo + window:hi + window, None], win, np.nan)
+        count[lo:hi] = (~np.isnan(win)).sum(axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN, as wanted
+            median[lo:hi] = np.nanmedian(win, axis=1)
+            mad[lo:hi] = np.nanmedian(np.abs(win - median[lo:hi, None]), axis=1)
     return median, mad, count
 
 
@@ -386,40 +396,41 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     """
     now = assessment_time(as_of)
     r = _prepare_runs(runs, _cutoff(as_of))
-    g = r.groupby("backup", sort=True)
+    codes_all, ids = pd.factorize(r["backup"])  # r is sorted by backup, so ids come sorted
+    r["_g"] = codes_all  # group on integers: factorising the text ids once is the costly part
+    g = r.groupby("_g", sort=True)
     out = pd.DataFrame({
         "runs": g.size(),
         "completed": g["completed"].sum().astype(int),
-        "failed": (r["status"] == "failed").groupby(r["backup"]).sum().astype(int),
+        "failed": (r["status"] == "failed").groupby(r["_g"]).sum().astype(int),
         "last_run_at": g["started_at"].max(),
     })
-    out.index.name = "backup"
 
     # inferred interval: median gap between run starts (any status), 3+ runs
     gaps = g["started_at"].diff().dt.total_seconds() / 3600.0
-    gap_stats = gaps.groupby(r["backup"]).agg(["median", "count"])
+    gap_stats = gaps.groupby(r["_g"]).agg(["median", "count"])
     inferred = gap_stats["median"].where(gap_stats["count"] >= 2)
-    sched = pd.Series(dict(schedule_hours or {}), dtype=float).reindex(out.index)
+    sched = pd.Series(pd.Series(dict(schedule_hours or {}), dtype=float).reindex(ids).to_numpy(), index=out.index)
     out["interval_inferred"] = sched.isna() & inferred.reindex(out.index).notna()
     out["interval_hours"] = sched.fillna(inferred.reindex(out.index))
 
     # failure streak: runs after the last plain success
     pos = g.cumcount()
-    last_ok = pos.where(r["status"] == "success").groupby(r["backup"]).max()
-    after = pos > r["backup"].map(last_ok).fillna(-1).to_numpy()
-    out["streak_runs"] = after.groupby(r["backup"]).sum().astype(int)
+    last_ok = pos.where(r["status"] == "success").groupby(r["_g"]).max()
+    after = pos > r["_g"].map(last_ok).fillna(-1).to_numpy()
+    out["streak_runs"] = after.groupby(r["_g"]).sum().astype(int)
     weight = r["status"].map(STATUS_WEIGHT).fillna(1.0)
-    out["streak_weight"] = (weight * after).groupby(r["backup"]).sum()
+    out["streak_weight"] = (weight * after).groupby(r["_g"]).sum()
 
     # completed runs: latest, its baseline, and gaps
     c = r[r["completed"]].copy()
-    c["_rank"] = c.groupby("backup").cumcount(ascending=False)  # 0 = latest
+    c["_rank"] = c.groupby("_g").cumcount(ascending=False)  # 0 = latest
     tail = c[c["_rank"] <= BASELINE_RUNS]
-    codes = pd.factorize(tail["backup"])[0]
+    codes = tail["_g"].to_numpy()
     med, mad, cnt = _rolling_baseline(tail["size_gb"].to_numpy(float), codes)
     dmed, dmad, dcnt = _rolling_baseline(tail["duration_hours"].to_numpy(float), codes)
     latest_mask = (tail["_rank"] == 0).to_numpy()
-    latest = tail[latest_mask].set_index("backup")
+    latest = tail[latest_mask].set_index("_g")
     when = latest["finished_at"].fillna(latest["started_at"])
     out["last_completed_at"] = when.reindex(out.index)
     out["last_completed_age_hours"] = ((now - out["last_completed_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
@@ -439,15 +450,16 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
 
     # missed restore points: gaps between the last GAP_RUNS+1 completed starts, and to now
     w = c[c["_rank"] <= GAP_RUNS]
-    gap_h = w.groupby("backup")["started_at"].diff().dt.total_seconds() / 3600.0
-    trailing = ((now - w.loc[w["_rank"] == 0].set_index("backup")["started_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
+    gap_h = w.groupby("_g")["started_at"].diff().dt.total_seconds() / 3600.0
+    trailing = ((now - w.loc[w["_rank"] == 0].set_index("_g")["started_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
     interval = out["interval_hours"]
-    inner = np.floor(gap_h / w["backup"].map(interval).to_numpy() - 0.5).clip(lower=0)
-    missed = inner.groupby(w["backup"]).sum()
+    inner = np.floor(gap_h / w["_g"].map(interval).to_numpy() - 0.5).clip(lower=0)
+    missed = inner.groupby(w["_g"]).sum()
     missed = missed.add(np.floor(trailing / interval.reindex(trailing.index) - 0.5).clip(lower=0), fill_value=0)
     out["missed_runs"] = missed.reindex(out.index).fillna(0).astype(int)
     out.loc[out["interval_hours"].isna(), "missed_runs"] = 0
-    return out.sort_index()
+    out.index = pd.Index(ids[out.index.to_numpy()], name="backup", dtype=object)
+    return out
 
 
 def summarise_restore_tests(tests: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str, float] | None = None) -> pd.DataFrame:
@@ -946,8 +958,9 @@ def score(inventory, model) -> SilentResult:
     SilentResult
         ``backups`` sorted by id, ``asset_scores`` (an asset's best, i.e.
         lowest, backup score), ``rule_32110`` per asset, ``findings``
-        (category ``silent_failure``), and ``runs`` (every run with its
-        anomaly flags, for timelines).
+        (category ``silent_failure``), ``restore_tests`` (the per-backup
+        summary) and ``runs`` (every run with its anomaly flags, for
+        timelines; computed when first read).
 
     Notes
     -----
@@ -1031,6 +1044,6 @@ def score(inventory, model) -> SilentResult:
         asset_scores=asset_scores,
         rule_32110=rules,
         findings=_findings(scores, asset_scores, rules, model),
-        runs=run_anomalies(runs, as_of, ref_by_backup),
+        run_source=(runs, as_of, ref_by_backup),
         restore_tests=tests,
     )
