@@ -1,0 +1,135 @@
+"""JupyterLab in a real browser: run 02_coupling, operate the failure explorer, see the right assets."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import DATA, NOTEBOOKS, ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+JUPYTER = ROOT / ".venv" / "bin" / "jupyter"
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
+    """Poll /api/status until the server answers (or fail with its log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"JupyterLab not ready after {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1 with a token, serving a temporary copy of the notebooks, isolated settings; stopped by PID."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium missing: apt-get install -y chromium (make test does it)")
+    if not JUPYTER.exists():
+        pytest.skip(f"{JUPYTER} missing: run make (the venv provides JupyterLab)")
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "root"
+    shutil.copytree(NOTEBOOKS, root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    (root / "data").mkdir()
+    shutil.copy(DATA / "teaching.yaml", root / "data" / "teaching.yaml")
+    env = dict(os.environ)
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR"):
+        (base / var.lower()).mkdir()
+        env[var] = str(base / var.lower())
+    news = base / "jupyterlab_settings_dir" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    token = secrets.token_hex(16)
+    port = _free_port()
+    log = base / "lab.log"
+    cmd = [str(JUPYTER), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           f"--ServerApp.token={token}", f"--ServerApp.root_dir={root / 'notebooks'}",
+           "--ServerApp.password=", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root,
+                                start_new_session=True)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/api/status?token={token}", proc, log)
+        yield {"url": f"http://127.0.0.1:{port}", "token": token, "root": root, "log": log, "path": env["PATH"]}
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+
+
+def test_failure_explorer_in_lab(lab):
+    """Run All Cells on 02_coupling in Lab, choose dc-harbour in the explorer: files-share unrecoverable, orders-db restored."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{lab['url']}/lab/tree/02_coupling.ipynb?token={lab['token']}&reset")
+            status = page.locator("#jp-main-statusbar")
+            expect(status).to_contain_text("Idle", timeout=90_000)
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            explorer = page.locator(".widget-select-multiple select")
+            expect(explorer).to_be_visible(timeout=120_000)
+            result = page.locator(".widget-html-content", has_text="Choose one or more components")
+            expect(result).to_be_visible()
+            explorer.select_option(label="dc-harbour (site: Harbour Street server room)")
+            answer = page.locator(".widget-html-content", has_text="Failing dc-harbour")
+            expect(answer).to_contain_text("Unrecoverable: files-share", timeout=30_000)
+            text = answer.inner_text()
+            assert "orders-db-offsite" in text and "restored" in text
+            assert "takes down 2 protected asset(s); 1 restored, 1 unrecoverable" in text
+            # a second choice replaces the answer: the cloud account alone takes nothing down
+            explorer.select_option(label="acct-cloud (account: Cloud storage account harbour-offsite)")
+            expect(page.locator(".widget-html-content", has_text="Failing acct-cloud")).to_contain_text(
+                "takes no protected asset down", timeout=30_000)
+        finally:
+            browser.close()
+
+
+def test_lab_kernel_is_the_project_venv(lab):
+    """The python3 kernel Lab starts is the project's .venv interpreter (where hiddenspof is installed)."""
+    with urllib.request.urlopen(f"{lab['url']}/api/kernelspecs?token={lab['token']}", timeout=10) as r:
+        specs = json.load(r)
+    argv0 = specs["kernelspecs"]["python3"]["spec"]["argv"][0]
+    # a bare "python" is found on the server's PATH, which starts with the venv's bin
+    found = Path(argv0) if os.path.isabs(argv0) else Path(shutil.which(argv0, path=lab["path"]))
+    assert found.parent == ROOT / ".venv" / "bin", found
+    assert Path(found).resolve() == Path(sys.executable).resolve()
