@@ -679,7 +679,7 @@ class CapacityWhatIf:
 
     failed: tuple[str, ...]
     scale: dict[str, float]
-    restores: pd.DataFrame  # asset, backup, wave, start_hours, finish_hours, rto_hours, meets_rto
+    restores: pd.DataFrame  # capacity.restores_frame: asset, backup, wave, start/finish/rto hours, meets_rto, verdict...
     makespan_hours: float
     bottlenecks: tuple[str, ...]
     scenario: object = field(default=None, repr=False, compare=False)
@@ -744,15 +744,7 @@ def capacity_whatif(model: Model, scenario, scale: Mapping[str, float] | float |
         scale_map = dict.fromkeys(sorted(lim), float(scale))
     built = capacity.build_scenario(model, name, "what-if", failed, lim)
     res = capacity.run_scenario(model, built, scale_map or None, lim, with_headroom=False)
-    frame = pd.DataFrame(
-        [{"asset": r.asset, "backup": r.backup, "wave": r.wave, "start_hours": r.start_hours,
-          "finish_hours": r.finish_hours, "rto_hours": r.rto_hours, "meets_rto": r.meets_rto}
-         for r in res.restores],
-        columns=["asset", "backup", "wave", "start_hours", "finish_hours", "rto_hours", "meets_rto"],
-    )
-    frame["meets_rto"] = frame["meets_rto"].astype("boolean")
-    frame["rto_hours"] = frame["rto_hours"].astype(float)
-    return CapacityWhatIf(failed, scale_map, frame, res.makespan_hours,
+    return CapacityWhatIf(failed, scale_map, capacity.restores_frame(res), res.makespan_hours,
                           tuple(c.component for c in res.bottlenecks), res)
 
 

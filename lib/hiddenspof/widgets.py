@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import whatif
 from .charts import chart_html
-from .charts.whatif import restore_gantt
+from .charts.capacity import restore_gantt
 from .inventory import Inventory
 from .model import Model
 
@@ -35,6 +35,12 @@ __all__ = [
 def _table(frame: pd.DataFrame, css: str) -> str:
     """An escaped HTML table (client text is data, never markup)."""
     return frame.to_html(index=False, escape=True, na_rep="", classes=css, border=0)
+
+
+def _schedule_columns(restores: pd.DataFrame) -> pd.DataFrame:
+    """The schedule columns an analyst reads, hours rounded to 0.01."""
+    cols = ["asset", "backup", "wave", "start_hours", "finish_hours", "rto_hours", "verdict"]
+    return restores.loc[:, cols].round({"start_hours": 2, "finish_hours": 2, "rto_hours": 2})
 
 
 def filter_options(options: list[tuple[str, str]], query: str) -> list[tuple[str, str]]:
@@ -61,7 +67,7 @@ def explorer_html(result: whatif.ExplorerResult) -> str:
     ]
     if result.schedule is not None:
         parts.append("<p>Restore schedule when these restores run at once:</p>")
-        parts.append(_table(result.schedule.restores.round(2), "hs-schedule-table"))
+        parts.append(_table(_schedule_columns(result.schedule.restores), "hs-schedule-table"))
     parts.append("</div>")
     return "".join(parts)
 
@@ -81,7 +87,7 @@ def capacity_html(result: whatif.CapacityWhatIf, chart: bool = True) -> str:
              f"<p>Makespan {result.makespan_hours:.2f} h; RTO missed by: {misses}; "
              f"bottlenecks: {html.escape(', '.join(result.bottlenecks) or 'none')}</p>"]
     if chart:
-        parts.append(chart_html(restore_gantt(result.restores).to_dict()))
+        parts.append(chart_html(restore_gantt(result.restores, title="Restore schedule").to_dict()))
     parts.append(_table(result.restores.round(2), "hs-capacity-table"))
     parts.append("</div>")
     return "".join(parts)
@@ -226,11 +232,10 @@ class CapacityWhatIf:
     def __init__(self, model: Model, scenarios: dict[str, tuple[str, ...]] | None = None, chart: bool = True) -> None:
         self.model = model
         self.chart = chart
-        if scenarios is None:
-            scenarios = {s.name: tuple(s.fail) for s in model.inventory.meta.scenarios}
-            for c in model.ids:
-                if model.kind[c] in ("site", "region"):
-                    scenarios.setdefault(f"loss of {c}", (c,))
+        if scenarios is None:  # the capacity analysis's own scenarios: declared, then each site and region
+            from . import capacity
+
+            scenarios = {name: tuple(failed) for name, _, failed in capacity.scenario_failures(model)}
         if not scenarios:
             scenarios = {"every asset at once": tuple(model.assets)}
         self.scenarios = scenarios
