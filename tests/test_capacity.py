@@ -641,3 +641,27 @@ def test_charts_reject_frames_of_the_wrong_shape():
 
     with pytest.raises(ValueError, match=r"restores lacks columns .*capacity.restores_frame"):
         cc.restore_gantt(pd.DataFrame({"asset": []}))
+
+
+# --------------------------------------------------------------------------
+# notebook
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_capacity_notebook_runs_on_every_sample(sample_path, tmp_path):
+    """papermill executes 04_capacity_stress on each sample: scenario table, Gantt or no-restore note, charts."""
+    import json
+
+    import papermill as pm
+    from conftest import NOTEBOOKS
+
+    out = tmp_path / "04.ipynb"
+    pm.execute_notebook(
+        str(NOTEBOOKS / "04_capacity_stress.ipynb"), str(out),
+        parameters={"inventory_path": str(sample_path), "interactive": False},
+        cwd=str(NOTEBOOKS), progress_bar=False, kernel_name="python3",
+    )
+    text = json.dumps([c.get("outputs") for c in json.loads(out.read_text())["cells"]])
+    assert "charted scenario:" in text and "headroom_factor" in text
+    assert text.count("image/svg+xml") >= 3  # Gantt, routine vs disaster, headroom at least
