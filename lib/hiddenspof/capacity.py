@@ -586,7 +586,7 @@ def _down_after(model, failed: frozenset[str], restores: Iterable) -> set[str]:
 
 
 def _waits_for(model, rec, restore, earlier: list) -> tuple[str, ...]:
-    """A smallest set of earlier restores that, once done, make ``restore``'s path up (see module docs).
+    """A smallest set of earlier restores that, once done, make ``restore``'s path up (docs/capacity-model.md).
 
     Only earlier restores of assets reachable from the path can matter. Starting
     from all of them, each is dropped in turn (latest wave first, then id
