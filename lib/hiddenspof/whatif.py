@@ -931,8 +931,10 @@ def roadmap(inventory: Inventory, limit: int = 10) -> list[Remediation]:
         raise WhatIfError(f"limit must be >= 0 (got {limit!r})")
     m = model_mod.build(inventory)
     before = estate_risk(inventory, m)
+    findings = list(coupling.analyze(m, pairs=False).findings) + list(silent.score(inventory, m).findings)
+    known = {f.id for f in findings}
     out = []
-    for ch, fids in candidates(inventory, m):
+    for ch, fids in candidates(inventory, m, findings):
         try:
             changed = apply(inventory, ch)
         except WhatIfError:
@@ -942,10 +944,13 @@ def roadmap(inventory: Inventory, limit: int = 10) -> list[Remediation]:
         if removed <= 1e-9:
             continue
         assets = tuple(a for a in sorted(before.by_asset) if abs(before.by_asset[a] - after.by_asset.get(a, 0.0)) > 1e-9)
+        # the common-cause findings the change resolves, besides those it was proposed for
+        resolved = {f"coupling:common-cause:{a}:{c}" for a in assets for c in before.common_cause[a]
+                    if c not in after.common_cause.get(a, ())}
         out.append(Remediation(
             change=ch,
             description=ch.describe(),
-            findings=fids,
+            findings=tuple(sorted(set(fids) | (resolved & known))),
             assets=assets,
             risk_before=before.total,
             risk_after=after.total,
