@@ -665,3 +665,25 @@ def test_capacity_notebook_runs_on_every_sample(sample_path, tmp_path):
     text = json.dumps([c.get("outputs") for c in json.loads(out.read_text())["cells"]])
     assert "charted scenario:" in text and "headroom_factor" in text
     assert text.count("image/svg+xml") >= 3  # Gantt, routine vs disaster, headroom at least
+
+
+def test_schedule_does_not_depend_on_hash_seed():
+    """The same restores give bit-identical schedules under different PYTHONHASHSEED values."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    script = (
+        "import sys; sys.path.insert(0, 'benchmarks');"
+        "from bench_capacity import workload; from hiddenspof.capacity import simulate;"
+        "j, l = workload(300, 12, seed=7); s = simulate(j, l);"
+        "print(repr([(r.id, r.start_hours, r.finish_hours) for r in s.restores]), repr(s.loads))"
+    )
+    outs = {
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outs) == 1

@@ -159,6 +159,11 @@ def _check(jobs: list[Job], limits: Mapping[str, Limit]) -> None:
             raise CapacityError(f"component {c!r}: max_parallel must be >= 1 (got {lim.max_parallel!r})")
 
 
+def _class_order(key: tuple) -> tuple:
+    """A total order on class keys ``(links, cap)`` (cap None first)."""
+    return (key[0], key[1] is not None, key[1] or 0.0)
+
+
 def _allocate(classes: dict[tuple, int], thr: Mapping[str, float]) -> dict[tuple, float]:
     """Max-min fair rates (MB/s) by progressive filling, per class of identical restores.
 
@@ -192,11 +197,14 @@ def _allocate(classes: dict[tuple, int], thr: Mapping[str, float]) -> dict[tuple
             for c, n in crossing.items()
             if n > 0 and max(0.0, thr[c] - frozen_load[c]) / n <= level * (1 + _REL)
         }
-        done = [
-            key
-            for key in unfrozen
-            if (key[1] is not None and key[1] <= level * (1 + _REL)) or any(c in full for c in key[0])
-        ]
+        done = sorted(
+            (
+                key
+                for key in unfrozen
+                if (key[1] is not None and key[1] <= level * (1 + _REL)) or any(c in full for c in key[0])
+            ),
+            key=_class_order,
+        )  # sorted: the sums below must not depend on set order (string hashes vary between runs)
         for key in done:
             unfrozen.discard(key)
             rate[key] = level
