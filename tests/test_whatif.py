@@ -71,6 +71,8 @@ def test_repoint_errors_name_the_problem(teaching):
         whatif.apply(teaching, whatif.Repoint("orders-db-nightly", "acct-cloud", "dr-vm"))
     with pytest.raises(whatif.WhatIfError, match="give new_kind"):
         whatif.apply(teaching, whatif.Repoint("orders-db-nightly", "nas-01", "elsewhere"))
+    with pytest.raises(whatif.WhatIfError, match="'vault' is not a component kind"):
+        whatif.apply(teaching, whatif.Repoint("orders-db-nightly", "nas-01", "elsewhere", new_kind="vault"))
     with pytest.raises(whatif.WhatIfError, match="own asset"):
         whatif.apply(teaching, whatif.Repoint("orders-db-offsite", "dr-vm", "orders-db"))
     with pytest.raises(whatif.WhatIfError, match="no throughput_mb_s"):

@@ -3,8 +3,10 @@
 Every what-if here is *the same analysis as the report* run on a changed
 inventory: a change (:class:`Repoint`, :class:`SetProtection`,
 :class:`SetVerification`, :class:`AddOfflineCopy`, :class:`ScaleCapacity`)
-returns a new, validated-in-spirit ``Inventory`` (the input is never
-modified), and the answers come from ``model.build``, ``Model.recover``,
+returns a new ``Inventory`` (the input is never modified; a change checks
+the ids it names and keeps the contract's invariants: no duplicate or
+self-referencing dependency rows, known kinds and verifications, no
+``restore_to`` equal to the asset), and the answers come from ``model.build``, ``Model.recover``,
 ``coupling`` and ``silent`` exactly as the notebooks and the analysis JSON
 use them. The widgets in ``widgets.py`` only call these functions.
 
@@ -39,7 +41,7 @@ import pandas as pd
 from . import coupling, silent
 from . import model as model_mod
 from .errors import HiddenspofError
-from .inventory import Inventory
+from .inventory import KINDS, Inventory
 from .model import Model
 
 __all__ = [
@@ -206,6 +208,8 @@ class Repoint(Change):
     def apply(self, inv: Inventory) -> Inventory:
         """The inventory with the dependency re-pointed (the new component created if asked)."""
         _require_component(inv, self.component)
+        if self.new_kind is not None and self.new_kind not in KINDS:
+            raise WhatIfError(f"new_kind {self.new_kind!r} is not a component kind: expected one of {', '.join(KINDS)}")
         if self.new not in _ids(inv):
             if self.new_kind is None:
                 raise WhatIfError(
@@ -345,9 +349,7 @@ class AddOfflineCopy(Change):
 
     def apply(self, inv: Inventory) -> Inventory:
         """The inventory with the copy (and its vault) added."""
-        _require_component(inv, self.asset_id, "asset")
-        if _kind_of(inv, self.asset_id) == "backup" and not (inv.backups["id"] == self.asset_id).any():
-            pass  # a backup may protect another backup: allowed
+        _require_component(inv, self.asset_id, "asset")  # any component, a backup included, may be protected
         if self.restore_to is not None:
             _require_component(inv, self.restore_to, "restore target")
         if self.restore_mb_s is not None and not self.restore_mb_s > 0:
