@@ -281,3 +281,18 @@ def test_risk_inputs_agree_with_the_analysis_json(teaching):
         lost = tuple(sorted(mode for mode, v in a["threats"].items() if v == "unrecoverable"))
         assert risk.unrecoverable_threats[a["id"]] == lost
         assert risk.silent_score[a["id"]] == a["silent_failure_score"]
+
+
+@pytest.mark.parametrize("change", [
+    whatif.Repoint("nas-01", "ad-harbour", "nas-local", new_kind="identity"),
+    whatif.Repoint("files-nightly", None, "dr-vm"),
+    whatif.SetProtection("orders-db-nightly", immutable=True, offline=True),
+    whatif.SetVerification("files-nightly", "restore_test", tested=True),
+    whatif.AddOfflineCopy("files-share", restore_to="dr-vm", restore_mb_s=50.0),
+    whatif.ScaleCapacity("bucket-offsite", 1.5),
+], ids=lambda c: type(c).__name__)
+def test_changed_inventory_is_valid_for_the_loader(teaching, change, tmp_path):
+    """A changed inventory written to YAML loads back without problems and equal to itself."""
+    changed = whatif.apply(teaching, change)
+    path = inventory.save(changed, tmp_path / "changed.yaml")
+    assert inventory.load(path) == changed
