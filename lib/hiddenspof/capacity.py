@@ -771,6 +771,7 @@ def run_scenario(
     scale: Mapping[str, float] | float | None = None,
     lim: Mapping[str, Limit] | None = None,
     with_headroom: bool = True,
+    objectives=None,
 ) -> ScenarioResult:
     """Simulate one scenario (limits optionally scaled per component) and judge each restore against its RTO.
 
@@ -803,7 +804,7 @@ def run_scenario(
         )
     rows.sort(key=lambda r: (r.start_hours, r.wave, r.asset))
     factor, reason = headroom(scenario.jobs, lim) if with_headroom else (None, "not computed")
-    tier, rto = _objectives(model)
+    tier, _ = _objectives(model) if objectives is None else objectives
     lost = [a for a in scenario.recovery.unrecoverable if tier.get(a) == 1]
     if factor is None and lost:
         reason = (f"tier-1 asset(s) {', '.join(lost)} cannot be restored at all in this scenario: "
@@ -925,11 +926,9 @@ def analyze(model) -> CapacityResult:
     from .findings import sort_findings
 
     lim = limits(model)
-    tier, rto = _objectives(model)
-    built = scenarios(model)
-    results = []
-    for sc in built:
-        results.append(run_scenario(model, sc, lim=lim))
+    tier, rto = obj = _objectives(model)
+    built = tuple(build_scenario(model, n, k, f, lim, obj) for n, k, f in scenario_failures(model))
+    results = [run_scenario(model, sc, lim=lim, objectives=obj) for sc in built]
 
     routine: dict[str, float | None] = {}
     routine_backup: dict[str, str | None] = {}
