@@ -394,3 +394,15 @@ def test_sample_estates_are_equal_in_every_container(sample_path, tmp_path, cont
     inv = load(sample_path)
     target = save(inv, tmp_path / f"copy{container}")
     assert load(target) == inv
+
+
+def test_yaml_tables_may_be_empty_lists(tmp_path):
+    """Empty lists for the tables load as empty tables; a missing required key is reported on its line."""
+    path = tmp_path / "inv.yaml"
+    path.write_text("name: t\nas_of: 2026-09-30\ncomponents:\n  - id: a\n    kind: service\n"
+                    "dependencies: []\nbackups: []\nbackup_runs: []\nrestore_tests: []\n", encoding="utf-8")
+    inv = load(path)
+    assert len(inv.dependencies) == 0 and len(inv.backups) == 0 and list(inv.backups.columns)[:2] == ["id", "protects"]
+    path.write_text("name: t\nas_of: 2026-09-30\ncomponents:\n  - id: a\n    kind: service\n  - name: nameless\n    kind: site\n"
+                    "dependencies: []\nbackups: []\n", encoding="utf-8")
+    find(problems_of(path), row=6, column="id", expected="required")

@@ -320,7 +320,9 @@ def _records_to_raw(records: Any, display: str, sheet: str, problems: list[Probl
     if not isinstance(records, list):
         problems.append(Problem(display, None, sheet, None, f"a list of mappings under '{sheet}'"))
         return None
-    columns: list[str] = []
+    # A YAML entry has no header: every contract column is present, and a
+    # missing required key is reported on the entry's own line.
+    columns: list[str] = [c.name for c in TABLES.get(sheet, ())]
     rows: list[int] = []
     cells: list[dict[str, str]] = []
     for index, record in enumerate(records):
