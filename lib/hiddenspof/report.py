@@ -702,7 +702,7 @@ def index_html(outcomes: Sequence[Outcome]) -> str:
         "<title>Resilience assessments</title>\n<style>\n"
         "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1200px;color:#222}\n"
         "table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border-bottom:1px solid #ddd;padding:.4em .6em;text-align:left;vertical-align:top}\n"
-        "th{background:#f4f6f7}td.num{text-align:right;white-space:nowrap}.sub{color:#666;font-size:.85em}\n"
+        "th{background:#f4f6f7}td{white-space:nowrap}td:first-child,td:last-child{white-space:normal}td.num{text-align:right}.sub{color:#666;font-size:.85em}\n"
         "table.failed td{background:#fdf2f2}\n</style>\n</head>\n<body>\n"
         "<h1>Resilience assessments</h1>\n"
         f"<p>{e(summary)}.</p>\n"
@@ -711,6 +711,11 @@ def index_html(outcomes: Sequence[Outcome]) -> str:
         "<th>worst capacity miss</th><th>critical / high findings</th><th>data</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table>\n"
+        + '<p class="sub"><b>unrecoverable under some threat</b>: protected assets that at least one threat mode '
+        "(site, region, provider or account loss, identity or control-plane outage, credential compromise, "
+        "logical corruption) leaves with no working recovery path. <b>worst silent-failure score</b>: the asset "
+        "whose best backup is the most likely to be broken unnoticed (0-100). <b>worst capacity miss</b>: the "
+        "restore finishing furthest past its RTO in any capacity scenario.</p>\n"
         + failed_section
         + "\n</body>\n</html>\n"
     )

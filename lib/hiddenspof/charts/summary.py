@@ -37,7 +37,7 @@ def threat_heatmap(matrix: pd.DataFrame) -> alt.Chart:
         .mark_rect(stroke="white", strokeWidth=1)
         .encode(
             x=alt.X("threat:N", sort=threats, title="threat mode", axis=alt.Axis(labelAngle=-30)),
-            y=alt.Y("label:N", sort=labels, title="asset"),
+            y=alt.Y("label:N", sort=labels, title="asset", axis=alt.Axis(labelLimit=360)),
             color=alt.Color(
                 "verdict:N",
                 scale=alt.Scale(domain=list(VERDICTS), range=[VERDICT_COLOURS[v] for v in VERDICTS]),
