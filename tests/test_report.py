@@ -393,3 +393,33 @@ def test_toc_ids_are_unique_and_linked():
     assert tree.xpath("//nav/ul/li/ul/li/a/@href") == ["#Gaps", "#Gaps-2"]
     assert tree.xpath("//h2[not(@class)]/@id") == ["Gaps", "Gaps-2"]
     assert tree.xpath("//h2[@id='Gaps-2']/a/@href") == ["#Gaps-2"]
+
+
+@pytest.mark.slow
+def test_baseline_report_folder_adds_the_comparison(rendered, tmp_path):
+    """With an earlier report folder as baseline, 06_compare runs against that environment's analysis.json."""
+    if not (NOTEBOOKS / "06_compare.ipynb").exists():
+        pytest.skip("06_compare.ipynb not written yet")
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    shutil.copy(NOTEBOOKS / "06_compare.ipynb", notebooks / "06_compare.ipynb")
+    out = tmp_path / "out"
+    status = report.render([str(rendered["good"])], out, baseline=rendered["out"], notebooks_dir=notebooks,
+                           progress=False)
+    assert status == 0
+    slug = "acme-script-alert-1-script-production"
+    manifest = json.loads((out / slug / "manifest.json").read_text())
+    assert manifest["parameters"]["baseline_path"] == str(rendered["out"] / slug / "analysis.json")
+    nb = nbformat.read(str(out / slug / "06_compare.ipynb"), as_version=4)
+    assert nb.metadata.papermill["parameters"]["baseline_path"] == manifest["parameters"]["baseline_path"]
+
+
+def test_resolve_baseline(tmp_path):
+    """A baseline file serves every environment; a report folder gives DIR/<slug>/analysis.json or nothing."""
+    (tmp_path / "old" / "prod").mkdir(parents=True)
+    (tmp_path / "old" / "prod" / "analysis.json").write_text("{}")
+    (tmp_path / "old" / "index.html").write_text("")
+    assert report._resolve_baseline(tmp_path / "old", "prod") == str(tmp_path / "old" / "prod" / "analysis.json")
+    assert report._resolve_baseline(tmp_path / "old", "test") is None
+    assert report._resolve_baseline(tmp_path / "a.json", "prod") == str(tmp_path / "a.json")
+    assert report._resolve_baseline(None, "prod") is None
