@@ -423,3 +423,22 @@ def test_resolve_baseline(tmp_path):
     assert report._resolve_baseline(tmp_path / "old", "test") is None
     assert report._resolve_baseline(tmp_path / "a.json", "prod") == str(tmp_path / "a.json")
     assert report._resolve_baseline(None, "prod") is None
+
+
+def test_strip_volatile_removes_timestamps_addresses_and_random_ids():
+    """Timing metadata, widget state and memory addresses go; the injected cell gets a fixed id."""
+    nb = nbformat.v4.new_notebook(metadata={"widgets": {"x": 1}, "papermill": {
+        "start_time": "t", "end_time": "t", "duration": 1.0, "parameters": {"a": 1}, "output_path": "/tmp/x"}})
+    nb.cells = [
+        nbformat.v4.new_code_cell("a = 1", id="kept", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("a = 2", id="3f2a9c1e", metadata={
+            "tags": ["injected-parameters"], "execution": {"iopub.status.idle": "t"},
+            "papermill": {"start_time": "t", "duration": 0.1, "status": "completed"}}),
+    ]
+    nb.cells[0].outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "<Styler at 0x7f54f42a3390>"})]
+    report.strip_volatile(nb, source_ids=["kept"], output_path="env/01.ipynb")
+    assert "widgets" not in nb.metadata
+    assert nb.metadata.papermill == {"parameters": {"a": 1}, "output_path": "env/01.ipynb"}
+    assert [c.id for c in nb.cells] == ["kept", "injected-parameters"]
+    assert nb.cells[1].metadata == {"tags": ["injected-parameters"], "papermill": {"status": "completed"}}
+    assert nb.cells[0].outputs[0]["data"]["text/plain"] == "<Styler>"

@@ -308,13 +308,14 @@ def _write_text(path: Path, text: str) -> None:
 
 
 _VOLATILE_PAPERMILL = ("start_time", "end_time", "duration")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")  # default reprs: <Styler at 0x7f...> changes every run
 
 
 def strip_volatile(nb, source_ids: Iterable[str] = (), output_path: str | None = None):
     """Remove what changes from run to run in an executed notebook (in place; returns it).
 
-    Drops papermill and nbclient timestamps and durations, widget state, and
-    gives cells whose id is not from the source notebook (papermill's
+    Drops papermill and nbclient timestamps and durations, widget state and
+    memory addresses in plain-text reprs (``<Styler at 0x7f...>``), and gives cells whose id is not from the source notebook (papermill's
     injected parameters cell) a deterministic id.
     """
     meta = nb.metadata
@@ -329,6 +330,12 @@ def strip_volatile(nb, source_ids: Iterable[str] = (), output_path: str | None =
     used: set[str] = set()
     for index, cell in enumerate(nb.cells):
         cell.metadata.pop("execution", None)
+        for out in cell.get("outputs", []):
+            plain = out.get("data", {}).get("text/plain")
+            if isinstance(plain, str):
+                out["data"]["text/plain"] = _ADDRESS.sub(">", plain)
+            elif isinstance(plain, list):
+                out["data"]["text/plain"] = [_ADDRESS.sub(">", line) for line in plain]
         cpm = cell.metadata.get("papermill")
         if cpm is not None:
             for key in _VOLATILE_PAPERMILL:
