@@ -10,7 +10,7 @@ For each size, in one run: the estate is written by ``hiddenspof.synth`` in a
 child process, then a fresh child process measures ``inventory.load``
 (load + validate), ``analysis.analyze`` (the whole contract JSON) and, one
 after the other, the separable parts (``model.build``, ``coupling.analyze``,
-``silent.score``), and its peak resident memory (``ru_maxrss``; one process
+``silent.score``, ``capacity.analyze``), and its peak resident memory (``ru_maxrss``; one process
 per size so peaks never mix). A third child times the fast single-failure
 common-cause computation against the slow reference oracle
 (``tests/reference.py``) candidate by candidate, time-boxed: when the
@@ -69,41 +69,44 @@ def child_generate(out: str, size: int, seed: int, history_days: int) -> dict:
 
 
 def child_measure(path: str, breakdown: bool) -> dict:
-    """Load, analyze and (optionally) the separable parts, with peak memory after each stage."""
+    """Load, the separable parts (optionally) and analyze, printing the figures so far after each stage.
+
+    The parts come first and the whole ``analysis.analyze`` last, so a size
+    that runs out of its time box still reports load, silent and capacity.
+    """
     from hiddenspof import inventory
 
     res: dict = {}
-    t = time.perf_counter()
-    inv = inventory.load(path)
-    res["load_s"] = time.perf_counter() - t
-    res["peak_load_mb"] = _peak_mb()
+
+    def stage(name: str, fn):
+        t = time.perf_counter()
+        out = fn()
+        res[name + "_s"] = time.perf_counter() - t
+        res["peak_mb"] = _peak_mb()
+        print(json.dumps(res), flush=True)
+        return out
+
+    inv = stage("load", lambda: inventory.load(path))
     res["warnings"] = len(inv.warnings)
     try:
         from hiddenspof import analysis
     except ImportError:
         analysis = None
-    if analysis is not None and hasattr(analysis, "analyze"):
-        t = time.perf_counter()
-        out = analysis.analyze(inv)
-        res["analyze_s"] = time.perf_counter() - t
+    has_analyze = analysis is not None and hasattr(analysis, "analyze")
+    if breakdown or not has_analyze:
+        from hiddenspof import capacity, coupling, model, silent
+
+        m = stage("model", lambda: model.build(inv))
+        res["assets"] = len(m.assets)
+        stage("silent", lambda: silent.score(inv, m))
+        if hasattr(capacity, "analyze"):
+            stage("capacity", lambda: capacity.analyze(m))
+        stage("coupling", lambda: coupling.analyze(m))
+        del m
+    if has_analyze:
+        out = stage("analyze", lambda: analysis.analyze(inv))
         res["assets"] = len(out.get("assets", ()))
         res["findings"] = len(out.get("findings", ()))
-        res["peak_analyze_mb"] = _peak_mb()
-        del out
-    if breakdown or "analyze_s" not in res:
-        from hiddenspof import coupling, model, silent
-
-        t = time.perf_counter()
-        m = model.build(inv)
-        res["model_s"] = time.perf_counter() - t
-        res.setdefault("assets", len(m.assets))
-        t = time.perf_counter()
-        coupling.analyze(m)
-        res["coupling_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        silent.score(inv, m)
-        res["silent_s"] = time.perf_counter() - t
-    res["peak_mb"] = _peak_mb()
     return res
 
 
@@ -135,9 +138,15 @@ def child_reference(path: str, timeout: float, seed: int) -> dict:
 
 
 def _run_child(args: list[str], timeout: float | None = None) -> dict:
+    """Run this script in a child mode; its last JSON line, plus ``timed_out`` when the time box ran out."""
     cmd = [sys.executable, str(Path(__file__).resolve()), *args]
     env = dict(os.environ, PYTHONHASHSEED="0")
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        lines = [ln for ln in out.strip().splitlines() if ln.startswith("{")]
+        return {**(json.loads(lines[-1]) if lines else {}), "timed_out": timeout}
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
         return {"error": "\n".join(tail)}
@@ -161,7 +170,8 @@ def _ratio(a, b) -> float | None:
 
 
 def run(sizes: list[int], seed: int, history_days: int, reference_sizes: list[int],
-        reference_timeout: float, breakdown: bool, workdir: Path, keep: bool) -> str:
+        reference_timeout: float, breakdown: bool, workdir: Path, keep: bool,
+        measure_timeout: float | None = None) -> str:
     """Measure every size and return the markdown report."""
     results: dict[int, dict] = {}
     refs: dict[int, dict] = {}
@@ -174,7 +184,8 @@ def run(sizes: list[int], seed: int, history_days: int, reference_sizes: list[in
             continue
         if size in sizes:
             print(f"[bench] {size:,}: load + analyze", file=sys.stderr, flush=True)
-            meas = _run_child(["--child-measure", str(folder)] + (["--breakdown"] if breakdown else []))
+            meas = _run_child(["--child-measure", str(folder)] + (["--breakdown"] if breakdown else []),
+                              timeout=measure_timeout)
             results[size] = {**meas, "generate_s": gen["generate_s"], "rows": gen["rows"]}
         if size in reference_sizes:
             print(f"[bench] {size:,}: reference (time box {reference_timeout:.0f} s)", file=sys.stderr, flush=True)
@@ -210,8 +221,8 @@ def _report(results: dict[int, dict], refs: dict[int, dict], capacity: str | Non
         "all figures from one run.",
         "",
         "| components | assets | backups | runs | load+validate s | analyze s | model s | coupling s | silent s "
-        "| analyze/load | growth vs smallest | peak MB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| capacity s | analyze/load | growth vs smallest | peak MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     measured = {s: r for s, r in results.items() if "error" not in r}
     base = None
@@ -220,11 +231,12 @@ def _report(results: dict[int, dict], refs: dict[int, dict], capacity: str | Non
         total = r.get("analyze_s", r.get("coupling_s"))
         if base is None and total:
             base = total
+        t = _stage_cells(r)
         lines.append("| " + " | ".join([
             _fmt(size), _fmt(r.get("assets")), _fmt(r["rows"]["backups"]), _fmt(r["rows"]["backup_runs"]),
-            _fmt(r["load_s"]), _fmt(r.get("analyze_s")), _fmt(r.get("model_s")), _fmt(r.get("coupling_s")),
-            _fmt(r.get("silent_s")), _fmt(_ratio(r.get("analyze_s"), r["load_s"]), 2),
-            _fmt(_ratio(total, base), 2), _fmt(r["peak_mb"], 0),
+            t["load"], t["analyze"], t["model"], t["coupling"], t["silent"], t["capacity"],
+            _fmt(_ratio(r.get("analyze_s"), r.get("load_s")), 2),
+            _fmt(_ratio(total, base), 2), _fmt(r.get("peak_mb"), 0),
         ]) + " |")
     for size, r in sorted(results.items()):
         if "error" in r:
@@ -245,7 +257,7 @@ def _report(results: dict[int, dict], refs: dict[int, dict], capacity: str | Non
         mark = "" if full else "~"
         lines.append("| " + " | ".join([
             _fmt(size), _fmt(r["candidates"]), _fmt(r["done"]), mark + _fmt(est),
-            _fmt(r["fast_s"], 2), mark + _fmt(_ratio(est, r["fast_s"]), 0), _fmt(r["disagree"]),
+            _fmt(r["fast_s"], 3), mark + _fmt(_ratio(est, r["fast_s"]), 0), _fmt(r["disagree"]),
         ]) + " |")
     lines += ["", "## Targets (issue 8)", ""] + _targets(measured)
     if capacity is not None:
@@ -253,11 +265,30 @@ def _report(results: dict[int, dict], refs: dict[int, dict], capacity: str | Non
     return "\n".join(lines) + "\n"
 
 
+_STAGES = ("load", "model", "silent", "capacity", "coupling", "analyze")  # the order child_measure runs them
+
+
+def _stage_cells(r: dict) -> dict[str, str]:
+    """Each stage's time; after a time box ran out, '> T' for the stage it was in and 'not reached' after."""
+    cells, missing = {}, 0
+    for name in _STAGES:
+        if name + "_s" in r:
+            cells[name] = _fmt(r[name + "_s"])
+        elif "timed_out" in r:
+            cells[name] = f"> {r['timed_out']:,.0f}" if missing == 0 else "not reached"
+            missing += 1
+        else:
+            cells[name] = "n/a"
+    return cells
+
+
 def _targets(measured: dict[int, dict]) -> list[str]:
     out = []
 
-    def check(label: str, value, limit: float) -> None:
-        if value is None:
+    def check(label: str, value, limit: float, timed_out: float | None = None) -> None:
+        if value is None and timed_out:
+            out.append(f"- {label}: did not finish within the {timed_out:,.0f} s time box: **missed**")
+        elif value is None:
             out.append(f"- {label}: not measured")
         else:
             verdict = "met" if value <= limit else "**missed**"
@@ -266,16 +297,21 @@ def _targets(measured: dict[int, dict]) -> list[str]:
     r20 = measured.get(20_000, {})
     r2 = measured.get(2_000, {})
     r100 = measured.get(100_000, {})
-    check("analyze of 20,000 components, seconds", r20.get("analyze_s"), TARGETS["analyze_s_at_20000"])
+    check("analyze of 20,000 components, seconds", r20.get("analyze_s"), TARGETS["analyze_s_at_20000"],
+          r20.get("timed_out"))
     check("analyze / load+validate at 20,000", _ratio(r20.get("analyze_s"), r20.get("load_s")),
-          TARGETS["analyze_over_load_at_20000"])
-    peaks = [r["peak_mb"] for s, r in measured.items() if s <= 20_000]
+          TARGETS["analyze_over_load_at_20000"], r20.get("timed_out"))
+    peaks = [r["peak_mb"] for s, r in measured.items() if s <= 20_000 and "peak_mb" in r]
     check("peak memory up to 20,000 components, MB", max(peaks) if peaks else None, TARGETS["peak_mb"])
     check("analyze growth from 2,000 to 20,000", _ratio(r20.get("analyze_s"), r2.get("analyze_s")),
-          TARGETS["growth_2000_to_20000"])
-    check("analyze of 100,000 components, seconds", r100.get("analyze_s"), TARGETS["analyze_s_at_100000"])
+          TARGETS["growth_2000_to_20000"], r20.get("timed_out"))
+    check("analyze of 100,000 components, seconds", r100.get("analyze_s"), TARGETS["analyze_s_at_100000"],
+          r100.get("timed_out"))
     if r100:
         check("peak memory at 100,000 components, MB", r100.get("peak_mb"), TARGETS["peak_mb"])
+    timed = [s for s, r in sorted(measured.items()) if "timed_out" in r]
+    if timed:
+        out.append("- peak memory of a size that ran out of its time box is the peak up to that moment")
     return out
 
 
@@ -311,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="sizes for the reference comparison (default 200,2000)")
     p.add_argument("--reference-timeout", type=float, default=120.0,
                    help="time box of the reference per size, seconds (default 120)")
+    p.add_argument("--measure-timeout", type=float, default=3600.0,
+                   help="time box of load + analyze per size, seconds (default 3600); "
+                        "stages not finished are reported as '> T'")
     p.add_argument("--no-breakdown", action="store_true",
                    help="time only load and analyze, not model/coupling/silent separately")
     p.add_argument("--out", type=Path, default=ROOT / "reports" / "bench.md", help="markdown report path")
@@ -324,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         text = run(sizes, a.seed, a.history_days, [s for s in a.reference_sizes if s <= max(sizes)],
-                   a.reference_timeout, not a.no_breakdown, workdir, a.keep)
+                   a.reference_timeout, not a.no_breakdown, workdir, a.keep, a.measure_timeout)
     finally:
         if a.workdir is None and not a.keep:
             shutil.rmtree(workdir, ignore_errors=True)
