@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -52,6 +55,15 @@ def test_same_seed_gives_identical_bytes(tmp_path, estate_dir):
     """Writing again with the same seed reproduces every file byte for byte."""
     synth.write_estate(tmp_path, N, seed=7)
     assert _files(tmp_path) == _files(estate_dir)
+
+
+def test_identical_across_interpreter_hash_seeds(tmp_path):
+    """Output does not depend on set or hash order: two interpreters with different PYTHONHASHSEED agree."""
+    code = "import sys; from hiddenspof import synth; synth.write_estate(sys.argv[1], 300, 4, history_days=20)"
+    for h in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=h)
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / h)], check=True, env=env)
+    assert _files(tmp_path / "1") == _files(tmp_path / "2")
 
 
 def test_other_seed_gives_other_estate(tmp_path, estate_dir):
