@@ -76,13 +76,17 @@ THREAT_MODES: dict[str, tuple[str, ...]] = {
 DESTROYABLE_KINDS = frozenset({"service", "datastore", "backup", "backup_store", "recovery_tool", "kms"})
 
 #: Survivability is exact (enumeration) when at most this many closure components may fail.
-EXACT_LIMIT = 12
+EXACT_LIMIT = 14
 #: Monte Carlo stops once this many sampled failure sets took the asset down ...
-MC_MIN_DOWN = 2000
-#: ... or after this many samples.
-MC_MAX_SAMPLES = 40000
+MC_MIN_DOWN = 1000
+#: ... or after this many samples,
+MC_MAX_SAMPLES = 200000
+#: drawn in batches of this many.
+MC_BATCH = 2000
 #: Pairs examined per asset, in decreasing probability order, for the order-2 cut sets.
 PAIR_BUDGET = 2000
+#: Pairs evaluated together on the closure simulator.
+PAIR_BATCH = 256
 #: Top cut pairs kept per asset.
 TOP_PAIRS = 10
 #: Cycles listed at most (enumeration is exponential in the worst case).
@@ -107,7 +111,7 @@ class AssetCoupling:
     asset: str
     common_cause: tuple[str, ...]
     cut_pairs: tuple[tuple[str, str, float], ...]  # (x, y, p(x) p(y)), most likely first
-    cut_pairs_exhaustive: bool  # False when PAIR_BUDGET stopped the search before every pair was seen
+    cut_pairs_exhaustive: bool  # True when the list is known to be the exact top (False: PAIR_BUDGET ran out first)
     survivability: float | None
     survivability_method: str  # "exact", "monte_carlo" or "none" (the asset never goes down)
     survivability_error: float  # 0 when exact; the 95 % half-width of the Monte Carlo estimate
@@ -176,6 +180,132 @@ def survivability_monte_carlo(
     return s, half, n_down
 
 
+class _ClosureSimulator:
+    """Many failure sets of one closure at once: the model's semantics on boolean matrices.
+
+    Rows are failure sets, columns the closure's components (sorted). Down sets
+    are computed by Kleene iteration from the failed set (the least fixpoint),
+    restores in simultaneous rounds exactly as ``Model.recover`` makes them.
+    The closure is self-contained (nothing in it depends on or restores through
+    anything outside), so its columns evolve as they would in the whole estate.
+    """
+
+    def __init__(self, model: Model, nodes: list[str]) -> None:
+        self.nodes = nodes
+        idx = {c: i for i, c in enumerate(nodes)}
+        n = self.n = len(nodes)
+        self.ung = [[idx[t] for t in model.requires[c]] for c in nodes]
+        self.groups = [[(needs, [idx[t] for t in members]) for _, needs, members in model.groups[c]] for c in nodes]
+        # matrices: ungrouped rows (target x component), group members (target x group),
+        # group owner (group x component), so one Kleene step is three products
+        self.U = np.zeros((n, n), dtype=np.float32)
+        members, owners, needs = [], [], []
+        for c in range(n):
+            for t in self.ung[c]:
+                self.U[t, c] += 1
+            for k, mem in self.groups[c]:
+                members.append(mem)
+                owners.append(c)
+                needs.append(k)
+        self.G = np.zeros((n, len(members)), dtype=np.float32)
+        self.O = np.zeros((len(members), n), dtype=np.float32)
+        for g, (mem, c) in enumerate(zip(members, owners)):
+            self.G[mem, g] = 1
+            self.O[g, c] = 1
+        self.needs = np.array(needs, dtype=np.float32)
+        self.assets = [idx[a] for a in nodes if a in model.backups_of]
+        self.paths = {}  # asset column -> [(backup column, target column or -2 for in place)] in choice order
+        for a in nodes:
+            if a in model.backups_of:
+                order = sorted(model.backups_of[a], key=lambda b: (model.backup[b].solo_restore_hours, b))
+                self.paths[idx[a]] = [
+                    (idx[b], idx[model.backup[b].restore_to] if model.backup[b].restore_to is not None else -2)
+                    for b in order
+                ]
+
+    def _met(self, c: int, up: np.ndarray) -> np.ndarray:
+        met = np.ones(up.shape[0], dtype=bool)
+        for t in self.ung[c]:
+            met &= up[:, t]
+        for needs, members in self.groups[c]:
+            met &= up[:, members].sum(axis=1) >= needs
+        return met
+
+    def _met_all(self, up: np.ndarray) -> np.ndarray:
+        """Whether each component's own rows are met, for every row at once."""
+        met = (~up).astype(np.float32) @ self.U == 0
+        if self.G.shape[1]:
+            short = (up.astype(np.float32) @ self.G) < self.needs
+            met &= short.astype(np.float32) @ self.O == 0
+        return met
+
+    def _down(self, forced: np.ndarray, target: np.ndarray) -> np.ndarray:
+        rows = np.arange(forced.shape[0])
+        moved_cols = [c for c in self.paths if (target[:, c] >= 0).any()]
+        d = forced.copy()
+        while True:
+            up = ~d
+            met = self._met_all(up)
+            for c in moved_cols:
+                col = target[:, c]
+                moved = col >= 0
+                met[:, c] = np.where(moved, up[rows, np.maximum(col, 0)], met[:, c])
+            new = forced | ~met
+            if np.array_equal(new, d):
+                return d
+            d = new
+
+    def run(self, failed: np.ndarray, only_down: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(down before restores, down after every restore) for each row of ``failed``.
+
+        With ``only_down`` = a column, restores are only simulated for the rows
+        where that column is down before restores (the other rows of the
+        second matrix are copies of the first).
+        """
+        target = np.full(failed.shape, -1, dtype=np.int64)
+        d0 = self._down(failed, target)
+        if only_down is None:
+            return d0, self._restore(failed, d0)
+        rows = d0[:, only_down]
+        final = d0.copy()
+        if rows.any():
+            final[rows] = self._restore(failed[rows], d0[rows])
+        return d0, final
+
+    def _restore(self, failed: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """The restore rounds from down set ``d`` of failure sets ``failed``; the final down sets."""
+        forced = failed.copy()
+        # -1 not restored, -2 restored in place, >= 0 restored onto that column
+        target = np.full(failed.shape, -1, dtype=np.int64)
+        while True:
+            up = ~d
+            changes = []
+            for a, paths in self.paths.items():
+                cand = d[:, a] & (target[:, a] == -1)
+                if not cand.any():
+                    continue
+                own = None
+                chosen = np.full(failed.shape[0], -1, dtype=np.int64)
+                done = np.zeros(failed.shape[0], dtype=bool)
+                for b, t in paths:
+                    if t >= 0:
+                        ok = up[:, b] & up[:, t]
+                    else:
+                        own = self._met(a, up) if own is None else own
+                        ok = up[:, b] & own
+                    new = ok & cand & ~done
+                    chosen[new] = t
+                    done |= new
+                if done.any():
+                    changes.append((a, done, chosen))
+            if not changes:
+                return d
+            for a, done, chosen in changes:
+                target[done, a] = chosen[done]
+                forced[done, a] = False
+            d = self._down(forced, target)
+
+
 def survivability(model: Model, asset: str, exact_limit: int = EXACT_LIMIT) -> tuple[float | None, str, float]:
     """P(some recovery path is up | the asset is down), with independent failures.
 
@@ -186,32 +316,62 @@ def survivability(model: Model, asset: str, exact_limit: int = EXACT_LIMIT) -> t
     and 1 the value is exact (every failure set enumerated); otherwise it is a
     seeded Monte Carlo estimate (seed = CRC-32 of the asset id; at least
     ``MC_MIN_DOWN`` samples with the asset down or ``MC_MAX_SAMPLES`` samples)
-    whose stated error is the 95 % half-width (about 0.02 at 2000 samples).
+    whose stated error is the 95 % half-width (at most 0.031 at 1000 samples, about 0.02 when survivability is near 0.9).
+    The samples are drawn conditionally on at least one failure among the
+    asset and its dependencies (the only failures that can take it down),
+    which leaves the conditional probability unchanged.
+    Both evaluate many failure sets at once on boolean matrices.
 
     Returns
     -------
     (value or None when the asset can never go down, method, error)
     """
-    closure = sorted(model.closure(asset))
-    always = [c for c in closure if model.probability[c] >= 1.0]
-    uncertain = [c for c in closure if 0.0 < model.probability[c] < 1.0]
+    nodes = sorted(model.closure(asset))
+    sim = _ClosureSimulator(model, nodes)
+    col = nodes.index(asset)
+    p = np.array([model.probability[c] for c in nodes])
+    uncertain = np.flatnonzero((p > 0.0) & (p < 1.0))
     if len(uncertain) > exact_limit:
-        value, half, n_down = survivability_monte_carlo(model, asset, MC_MAX_SAMPLES, min_down=MC_MIN_DOWN)
-        return (value, "monte_carlo", half) if value is not None else (None, "none", 0.0)
-    p_down = p_lost = 0.0
-    probs = [model.probability[c] for c in uncertain]
-    for bits in itertools.product((False, True), repeat=len(uncertain)):
-        failed = always + [c for c, b in zip(uncertain, bits) if b]
-        if not failed:
-            continue
-        if asset not in model.down(failed):
-            continue
-        w = 1.0
-        for q, b in zip(probs, bits):
-            w *= q if b else 1.0 - q
-        p_down += w
-        if asset in model.recover(failed).final_down:
-            p_lost += w
+        # Only failures among the asset and what it depends on can take it down,
+        # so sample conditionally on at least one of those failing (first
+        # failure drawn exactly, the rest independently): the conditional
+        # probability of "recovered | down" is unchanged, far fewer samples wasted.
+        below = np.array([i for i, c in enumerate(nodes) if c == asset or c in nx.descendants(model.graph, asset)])
+        pb = p[below]
+        first = pb * np.concatenate(([1.0], np.cumprod(1.0 - pb)[:-1]))
+        q = first.sum()
+        if q <= 0.0:
+            return None, "none", 0.0
+        cum = np.cumsum(first) / q
+        rng = np.random.default_rng(_seed(asset))
+        n_down = n_saved = drawn = 0
+        while drawn < MC_MAX_SAMPLES and n_down < MC_MIN_DOWN:
+            k = min(MC_BATCH, MC_MAX_SAMPLES - drawn)
+            failed = rng.random((k, len(nodes))) < p
+            j = np.minimum(np.searchsorted(cum, rng.random(k), side="right"), len(below) - 1)
+            pos = np.arange(len(below))[None, :]
+            block = failed[:, below]
+            block[pos < j[:, None]] = False
+            block[pos == j[:, None]] = True
+            failed[:, below] = block
+            drawn += k
+            d0, d = sim.run(failed, only_down=col)
+            n_down += int(d0[:, col].sum())
+            n_saved += int((d0[:, col] & ~d[:, col]).sum())
+        if n_down == 0:
+            return None, "none", 0.0
+        s = n_saved / n_down
+        half = 1.96 * math.sqrt(max(s * (1 - s), 0.25 / n_down) / n_down)
+        return s, "monte_carlo", half
+    u = len(uncertain)
+    bits = ((np.arange(2**u)[:, None] >> np.arange(u)[None, :]) & 1).astype(bool)
+    failed = np.repeat((p >= 1.0)[None, :], 2**u, axis=0)
+    failed[:, uncertain] = bits
+    pu = p[uncertain]
+    weight = np.prod(np.where(bits, pu, 1.0 - pu), axis=1)
+    d0, d = sim.run(failed, only_down=col)
+    p_down = float(weight[d0[:, col]].sum())
+    p_lost = float(weight[d0[:, col] & d[:, col]].sum())
     if p_down <= 0.0:
         return None, "none", 0.0
     return min(1.0, max(0.0, 1.0 - p_lost / p_down)), "exact", 0.0
@@ -240,37 +400,44 @@ def _pairs_by_probability(cands: list[str], prob: dict[str, float]) -> Iterable[
 
 def cut_pairs(
     model: Model, asset: str, common: Iterable[str], budget: int = PAIR_BUDGET, top: int = TOP_PAIRS,
-    cache: dict | None = None,
 ) -> tuple[tuple[tuple[str, str, float], ...], bool]:
     """The most likely order-2 cut sets of ``asset``: pairs that leave it unrecoverable where neither alone does.
 
     Pairs of closure components (common causes excluded) are examined in
-    decreasing ``p(x) p(y)`` order, at most ``budget`` of them. Because the
-    order is by probability, the pairs returned are exactly the most likely
-    ones whenever ``top`` were found; the boolean says whether every pair was
-    examined.
+    decreasing ``p(x) p(y)`` order, at most ``budget`` of them, in batches on
+    the closure simulator. Because the order is by probability, the pairs
+    returned are exactly the most likely ones whenever ``top`` were found;
+    the boolean says whether the list is known to be exact.
     """
     common = set(common)
-    cands = [c for c in model.closure(asset) if c not in common]
-    cache = {} if cache is None else cache
+    nodes = sorted(model.closure(asset))
+    idx = {c: i for i, c in enumerate(nodes)}
+    col = idx[asset]
+    cands = [c for c in nodes if c not in common]
+    total = len(cands) * (len(cands) - 1) // 2
+    if total == 0:
+        return (), True
+    sim = _ClosureSimulator(model, nodes)
+    pairs = _pairs_by_probability(cands, model.probability)
     found: list[tuple[str, str, float]] = []
     examined = 0
-    total = len(cands) * (len(cands) - 1) // 2
-    prob = model.probability
-    for p, x, y in _pairs_by_probability(cands, prob):
-        if len(found) >= top and p < found[top - 1][2]:
-            break  # every remaining pair is less likely than the top ones found
-        if examined >= budget:
+    exact = False
+    while examined < budget:
+        chunk = list(itertools.islice(pairs, min(PAIR_BATCH, budget - examined)))
+        if not chunk:
+            exact = True
             break
-        examined += 1
-        key = (x, y)
-        if key not in cache:
-            cache[key] = model.recover((x, y)).final_down
-        if asset in cache[key]:
-            found.append((x, y, p))
-    found.sort(key=lambda t: (-t[2], t[0], t[1]))
-    exhaustive = examined >= total or len(found) >= top
-    return tuple(found[:top]), exhaustive
+        failed = np.zeros((len(chunk), len(nodes)), dtype=bool)
+        for row, (_, x, y) in enumerate(chunk):
+            failed[row, idx[x]] = failed[row, idx[y]] = True
+        _, down = sim.run(failed, only_down=col)
+        found.extend((x, y, p) for row, (p, x, y) in enumerate(chunk) if down[row, col])
+        found.sort(key=lambda t: (-t[2], t[0], t[1]))
+        examined += len(chunk)
+        if len(found) >= top and chunk[-1][0] < found[top - 1][2]:
+            exact = True  # every pair not examined is less likely than the top ones found
+            break
+    return tuple(found[:top]), exact or examined >= total
 
 
 # -- threats ------------------------------------------------------------------------------------------
@@ -439,11 +606,7 @@ def common_cause_evidence(model: Model, asset: str, cause: str) -> str:
 
 
 def _tier(model: Model, asset: str) -> int | None:
-    comps = model.inventory.components
-    row = comps.loc[comps["id"] == asset, "tier"]
-    if row.empty or row.isna().iloc[0]:
-        return None
-    return int(row.iloc[0])
+    return model.tier.get(asset)
 
 
 def _common_cause_findings(model: Model, assets: dict[str, AssetCoupling]) -> list[Finding]:
@@ -641,13 +804,12 @@ def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
         for a in unrecoverable_by[x]:
             common[a].append(x)
     verdicts, causes = _threats(model, unrecoverable_by)
-    cache: dict = {}
     prob = model.probability
     assets: dict[str, AssetCoupling] = {}
     importance: dict[str, float] = {c: 0.0 for c in model.ids}
     for a in model.assets:
         cc = tuple(common[a])
-        cps, exhaustive = cut_pairs(model, a, cc, cache=cache) if pairs else ((), False)
+        cps, exhaustive = cut_pairs(model, a, cc) if pairs else ((), False)
         surv, method, err = survivability(model, a)
         risk: dict[str, float] = {}
         total = sum(prob[x] for x in cc) + sum(p for _, _, p in cps)

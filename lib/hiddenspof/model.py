@@ -172,6 +172,7 @@ class Model:
         Node = component id (attr ``kind``); edge ``u -> v``: u depends on v
         (attrs ``kind``, ``group``, ``needs`` of the first row between them).
     kind : dict[str, str]
+    tier : dict[str, int | None]
     assets : tuple[str, ...]
         Sorted ids of the components some backup protects.
     backups_of : dict[str, tuple[str, ...]]
@@ -189,6 +190,9 @@ class Model:
         self.kind: dict[str, str] = {str(i): str(k) for i, k in zip(comps["id"], comps["kind"])}
         self.data_gb: dict[str, float | None] = {
             str(i): _number(v) for i, v in zip(comps["id"], comps["data_gb"])
+        }
+        self.tier: dict[str, int | None] = {
+            str(i): (None if _number(t) is None else int(t)) for i, t in zip(comps["id"], comps["tier"])
         }
         self.probability: dict[str, float] = {}
         for i, k, p in zip(comps["id"], comps["kind"], comps["failure_probability"]):
