@@ -380,3 +380,12 @@ def test_notebook_runs_under_papermill(tmp_path):
                         parameters={"inventory_path": str(path), "asset": "orders-db", "interactive": False})
     text = out.read_text()
     assert "explaining orders-db" in text
+
+
+def test_scenario_failures_read_through_mode():
+    """A credential-compromise scenario fails what the credential destroys; corruption adds replicas."""
+    comps = [C("db", "datastore"), C("cred", "credentials")]
+    m = build(comps, [D("db", "cred"), D("rep", "cred")], [B("rep", "db", method="replica"), B("snap", "db", offline=True)])
+    assert coupling.scenario_failures(m, ["cred"], "credential_compromise") == {"db", "rep"}
+    assert coupling.scenario_failures(m, ["db"], "logical_corruption") == {"db", "rep"}
+    assert coupling.scenario_failures(m, ["cred"], None) == {"cred"}

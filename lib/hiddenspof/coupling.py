@@ -55,6 +55,7 @@ __all__ = [
     "cut_pairs",
     "most_exposed",
     "recovery_cycles",
+    "scenario_failures",
     "recovery_reach",
     "severity_for_tier",
     "survivability",
@@ -464,6 +465,27 @@ def credential_compromise_destroys(model: Model, holder: str) -> frozenset[str]:
             continue
         out.add(c)
     return frozenset(out)
+
+
+def scenario_failures(model: Model, fail: Iterable[str], mode: str | None = None) -> frozenset[str]:
+    """The failed set of a declared scenario, read through its threat ``mode``.
+
+    ``credential_compromise``: the listed components are the stolen
+    credentials, identities or accounts; what fails is everything each one
+    destroys (``credential_compromise_destroys``). ``logical_corruption``: the
+    listed components fail and so do the replica backups of each of them.
+    Any other mode (or none): the listed components fail.
+    """
+    fail = sorted(set(fail))
+    if mode == "credential_compromise":
+        out: set[str] = set()
+        for k in fail:
+            out |= credential_compromise_destroys(model, k)
+        return frozenset(out)
+    if mode == "logical_corruption":
+        extra = {b for a in fail for b in model.backups_of.get(a, ()) if model.backup[b].method == "replica"}
+        return frozenset(fail) | extra
+    return frozenset(fail)
 
 
 def _threats(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
