@@ -184,37 +184,23 @@ def survivability_monte_carlo(
 class _ClosureSimulator:
     """Many failure sets of one closure at once: the model's semantics on boolean matrices.
 
-    Rows are failure sets, columns the closure's components (sorted). Down sets
-    are computed by Kleene iteration from the failed set (the least fixpoint),
-    restores in simultaneous rounds exactly as ``Model.recover`` makes them.
-    The closure is self-contained (nothing in it depends on or restores through
-    anything outside), so its columns evolve as they would in the whole estate.
+    Rows are failure sets, columns the closure's components (sorted). The
+    closure is self-contained (nothing in it depends on or restores through
+    anything outside), so its columns evolve as they would in the whole
+    estate. Down sets are the least fixpoint, computed component by component
+    in dependency order (what is needed first); inside a strongly connected
+    part (a cycle, including one that a restore target could close) by
+    iteration from the forced failures upwards, so a cycle nothing forces
+    down stays up. Restores happen in simultaneous rounds exactly as
+    ``Model.recover`` makes them.
     """
 
     def __init__(self, model: Model, nodes: list[str]) -> None:
         self.nodes = nodes
         idx = {c: i for i, c in enumerate(nodes)}
-        n = self.n = len(nodes)
+        self.n = len(nodes)
         self.ung = [[idx[t] for t in model.requires[c]] for c in nodes]
         self.groups = [[(needs, [idx[t] for t in members]) for _, needs, members in model.groups[c]] for c in nodes]
-        # matrices: ungrouped rows (target x component), group members (target x group),
-        # group owner (group x component), so one Kleene step is three products
-        self.U = np.zeros((n, n), dtype=np.float32)
-        members, owners, needs = [], [], []
-        for c in range(n):
-            for t in self.ung[c]:
-                self.U[t, c] += 1
-            for k, mem in self.groups[c]:
-                members.append(mem)
-                owners.append(c)
-                needs.append(k)
-        self.G = np.zeros((n, len(members)), dtype=np.float32)
-        self.O = np.zeros((len(members), n), dtype=np.float32)
-        for g, (mem, c) in enumerate(zip(members, owners)):
-            self.G[mem, g] = 1
-            self.O[g, c] = 1
-        self.needs = np.array(needs, dtype=np.float32)
-        self.assets = [idx[a] for a in nodes if a in model.backups_of]
         self.paths = {}  # asset column -> [(backup column, target column or -2 for in place)] in choice order
         for a in nodes:
             if a in model.backups_of:
@@ -223,6 +209,19 @@ class _ClosureSimulator:
                     (idx[b], idx[model.backup[b].restore_to] if model.backup[b].restore_to is not None else -2)
                     for b in order
                 ]
+        # evaluation order: strongly connected parts, what is needed first; a restore
+        # target counts as needed by its asset (a restore may close a new cycle)
+        h = nx.DiGraph()
+        h.add_nodes_from(range(self.n))
+        for c in range(self.n):
+            h.add_edges_from((c, t) for t in self.ung[c])
+            for _, members in self.groups[c]:
+                h.add_edges_from((c, t) for t in members)
+        for a, paths in self.paths.items():
+            h.add_edges_from((a, t) for _, t in paths if t >= 0)
+        cond = nx.condensation(h)
+        self.parts = [sorted(cond.nodes[p]["members"]) for p in reversed(list(nx.topological_sort(cond)))]
+        self.cyclic = [len(p) > 1 for p in self.parts]
 
     def _met(self, c: int, up: np.ndarray) -> np.ndarray:
         met = np.ones(up.shape[0], dtype=bool)
@@ -232,29 +231,36 @@ class _ClosureSimulator:
             met &= up[:, members].sum(axis=1) >= needs
         return met
 
-    def _met_all(self, up: np.ndarray) -> np.ndarray:
-        """Whether each component's own rows are met, for every row at once."""
-        met = (~up).astype(np.float32) @ self.U == 0
-        if self.G.shape[1]:
-            short = (up.astype(np.float32) @ self.G) < self.needs
-            met &= short.astype(np.float32) @ self.O == 0
-        return met
-
     def _down(self, forced: np.ndarray, target: np.ndarray) -> np.ndarray:
         rows = np.arange(forced.shape[0])
-        moved_cols = [c for c in self.paths if (target[:, c] >= 0).any()]
+        moved = {c: target[:, c] >= 0 for c in self.paths if (target[:, c] >= 0).any()}
+
+        def met(c: int, up: np.ndarray) -> np.ndarray:
+            m = self._met(c, up)
+            if c in moved:
+                on = moved[c]
+                m = np.where(on, up[rows, np.maximum(target[:, c], 0)], m)
+            return m
+
         d = forced.copy()
-        while True:
-            up = ~d
-            met = self._met_all(up)
-            for c in moved_cols:
-                col = target[:, c]
-                moved = col >= 0
-                met[:, c] = np.where(moved, up[rows, np.maximum(col, 0)], met[:, c])
-            new = forced | ~met
-            if np.array_equal(new, d):
-                return d
-            d = new
+        up = ~d
+        for part, cyclic in zip(self.parts, self.cyclic):
+            if not cyclic:
+                c = part[0]
+                d[:, c] = forced[:, c] | ~met(c, up)
+                up[:, c] = ~d[:, c]
+                continue
+            while True:  # least fixpoint inside the cycle, from the forced failures up
+                changed = False
+                for c in part:
+                    col = forced[:, c] | ~met(c, up)
+                    if not np.array_equal(col, d[:, c]):
+                        d[:, c] = col
+                        up[:, c] = ~col
+                        changed = True
+                if not changed:
+                    break
+        return d
 
     def run(self, failed: np.ndarray, only_down: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(down before restores, down after every restore) for each row of ``failed``.
