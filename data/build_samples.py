@@ -16,6 +16,14 @@ It writes
 Every estate has ``as_of`` 2026-09-30 and job history from 2026-06-22 to
 2026-09-29 (100 days). The planted conditions (what an analyst should find) are
 listed in each builder's docstring and checked by ``tests/test_samples.py``.
+
+Capacity plants: every estate has a declared scenario in which two or more
+restores share a constrained component, so ``capacity.scenarios`` shows a
+schedule, RTO verdicts, a bottleneck with its utilisation and a headroom factor
+(teaching: "Ransomware on the office network"; SaaS: "Mass deletion by a
+maintenance script"; hybrid: "Ransomware on the domain", where a tier-1 restore
+that meets its RTO alone misses it when everything comes back at once).
+Rates are plausible: 1 Gbit/s is 125 MB/s.
 """
 
 from __future__ import annotations
@@ -162,6 +170,18 @@ def teaching() -> Estate:
     * untested backup: ``files-nightly`` (no restore test ever).
     * old restore test: ``orders-db-nightly`` last tested 2026-03-16 (file scope).
     * alert channel coupled to production: ``alerts-mail`` runs in ``dc-harbour``.
+    * capacity: scenario "Ransomware on the office network" encrypts ``orders-db``,
+      ``files-share`` and the domain-joined ``nas-01`` (so ``orders-db-nightly``
+      and ``files-replica`` are gone with it). Both datastores then come back
+      from the cloud at once: ``orders-db-offsite`` (120 GB, own cap 60 MB/s) to
+      ``dr-vm`` and ``files-nightly`` (800 GB, rclone at 80 MB/s) in place, both
+      through ``bucket-offsite`` (100 MB/s, the office's ~1 Gbit/s line). Max-min
+      fair sharing gives each 50 MB/s: the bucket is full (bottleneck) for the
+      first 40 minutes, orders-db is back at 0.67 h instead of 0.56 h alone, the
+      makespan is about 3 h; tier-1 RTO (8 h) still met, headroom far below 1.
+      The other scenarios restore one asset only (no bottleneck), and failing
+      both datastores alone (the workshop question) restores both through
+      ``nas-01`` (200 MB/s): unchanged.
     """
     rng = random.Random(SEED + 1)
     e = Estate("Harbour Books online shop (teaching estate)", "Harbour Books Ltd",
@@ -233,7 +253,7 @@ def teaching() -> Estate:
         notes="NAS share replication; deletions replicate too")
     e.b("files-nightly", "files-share", method="file_copy", schedule_hours=24,
         retention_days=30, verification="none", alert_channel="alerts-mail", size_gb=800,
-        restore_mb_s=40)
+        restore_mb_s=80, notes="rclone sync from the bucket (8 parallel transfers)")
 
     e.runs(rng, "orders-db-nightly", 24, 1, 28, 0.3, growth=0.08, p_fail=0.02)
     e.runs(rng, "orders-db-offsite", 24, 3, 28, 0.6, growth=0.08, p_fail=0.01)
@@ -250,6 +270,7 @@ def teaching() -> Estate:
 
     e.scenario("Server room fire", ["dc-harbour"])
     e.scenario("Domain admin compromise", ["ad-harbour"], "credential_compromise")
+    e.scenario("Ransomware on the office network", ["orders-db", "files-share", "nas-01"])
     return e
 
 
@@ -290,7 +311,18 @@ def saas() -> Estate:
       ``events-backup`` partial; ``docs-backup`` fail; ``search-snap``,
       ``billing-db-replica`` and ``eks-velero`` never tested.
     * capacity: ``pg-restore-runner`` (2 at once, 300 MB/s), ``aws-backup-euw1``
-      (4 at once), ``sre-oncall`` (3 at once).
+      (4 at once), ``sre-oncall`` (3 at once); ``backup-vault-prod`` serves
+      restores at 600 MB/s in total (about 5 Gbit/s), ``snapshots-bucket`` 800,
+      ``vault-store`` 600. Scenario "Mass deletion by a maintenance script" (the
+      Atlassian April 2022 pattern: a script with production rights deletes the
+      datastores) restores orders-db (1.8 TB, cap 250), events-store (4.2 TB,
+      cap 300) and docs-store (2.5 TB, cap 300) from ``backup-vault-prod`` at
+      once: 200 MB/s each, the vault is the bottleneck (full for about 3.1 h),
+      orders-db is back at 2.5 h instead of 2.0 h alone; tier-1 RTOs are still
+      met (headroom about 0.63: 37% of the shared capacity is spare for tier 1).
+      billing-db comes back by promoting its cross-region replica (not deleted),
+      search-index from ``snapshots-bucket``. The region, account and key
+      scenarios restore orders-db alone from the vault copy (no bottleneck).
     """
     rng = random.Random(SEED + 2)
     e = Estate("Fernleaf invoicing platform (production)", "Fernleaf Analytics Ltd",
@@ -346,7 +378,8 @@ def saas() -> Estate:
     e.c("sessions-cache", "datastore", "Redis sessions (ElastiCache)", tier=2,
         notes="Ephemeral; not backed up on purpose")
     e.c("backup-vault-prod", "backup_store", "AWS Backup vault prod-euw1",
-        throughput_mb_s=1200, notes="Same account and key as production")
+        throughput_mb_s=600, notes="Same account and key as production; restore jobs from it "
+        "share about 600 MB/s")
     e.c("snapshots-bucket", "backup_store", "S3 bucket fernleaf-prod-snapshots",
         throughput_mb_s=800)
     e.c("vault-store", "backup_store", "AWS Backup vault fernleaf-vault-euc1 (vault lock)",
@@ -506,6 +539,8 @@ def saas() -> Estate:
     e.scenario("Account compromise (prod)", ["acct-prod"], "credential_compromise")
     e.scenario("Region outage eu-west-1", ["eu-west-1"])
     e.scenario("Production KMS key deleted", ["kms-prod"])
+    e.scenario("Mass deletion by a maintenance script",
+               ["orders-db", "billing-db", "events-store", "docs-store", "search-index"])
     return e
 
 
@@ -522,7 +557,8 @@ def hybrid() -> Estate:
     * restore order: ``ad-systemstate`` restores AD to ``esx-dr`` without AD
       (workgroup Veeam server in Manchester, ESXi root credentials); in the
       scenario "Ransomware on the domain" AD (and the file server, from tape) is
-      restored in the first wave and claims-db, erp-db, mailbox-db only afterwards.
+      restored in the first wave and claims-db, erp-db, mailbox-db, policy-db
+      only afterwards.
     * tape with an offline vault: ``tape-weekly`` (offline) stored in
       ``tape-vault`` at ``ironmountain-vault``, restores to ``esx-dr``, but needs
       the tape keys in ``hsm-lon`` at ``dc-london``: so ``file-server``'s common
@@ -533,7 +569,22 @@ def hybrid() -> Estate:
       (the DR replica of claims-db fails over through ``vcenter-lon`` in London).
       ``ad-northwind`` and ``policy-db`` (AG replica in Manchester) have none.
       ``dns-northwind`` has no backup of its own.
-    * backup server with limited parallelism: ``veeam-br`` (2 restores at once).
+    * backup server with limited parallelism: ``veeam-br`` (2 restores at once,
+      250 MB/s in total: the workgroup B&R server is the only proxy and restores
+      to vSphere in network mode, about 2 Gbit/s).
+    * capacity (tier-1 RTO miss): "Ransomware on the domain" encrypts every
+      domain-joined server: AD, the file server, claims-db, erp-db, mailbox-db
+      and both SQL AG replicas (so ``policy-db`` itself fails); the Veeam
+      replica of claims-db has copied the encryption (``claims-db-replica`` is
+      in the fail list), so claims-db comes back by RMAN. Restores: AD and the
+      file server from tape start at once (neither needs AD) and take both
+      Veeam sessions; after AD (0.13 h) policy-db (tier 1, RTO 4 h, 2.2 TB,
+      cap 350) gets the freed session but shares the 250 MB/s with the 6 TB
+      tape restore: 125 MB/s, back at about 5.0 h, missing its RTO, whereas
+      alone it takes 2.44 h. mailbox-db queues for a session until then.
+      ``veeam-br`` and ``tape-courier`` are full all along; headroom about
+      1.89 (every limit x1.89 brings tier 1 within RTO). Finding
+      ``capacity:rto-miss:Ransomware on the domain`` (high).
     * DR site ``dr-reading``; cloud region ``azure-uksouth`` (``sub-prod``).
     * job history: ``erp-db-dump`` runs all succeed with a few MB (< 1% of
       ``erp-db``'s 900 GB); ``mailbox-backup`` stopped on 2026-09-02 (no run
@@ -628,9 +679,10 @@ def hybrid() -> Estate:
     e.c("payroll-db", "datastore", "Payroll (Azure SQL)", tier=2, rto_hours=24, rpo_hours=24,
         data_gb=120, owner="HR systems")
     # backup estate
-    e.c("veeam-br", "recovery_tool", "Veeam Backup & Replication server", throughput_mb_s=500,
+    e.c("veeam-br", "recovery_tool", "Veeam Backup & Replication server", throughput_mb_s=250,
         max_parallel_restores=2, owner=infra, location="Manchester",
-        notes="Workgroup server; licence allows 2 concurrent restore sessions")
+        notes="Workgroup server; licence allows 2 concurrent restore sessions; the only "
+        "proxy, restores to vSphere in network mode (about 250 MB/s in total)")
     e.c("rman-catalog", "recovery_tool", "RMAN recovery catalog", max_parallel_restores=1,
         owner=dba, location="Manchester")
     e.c("repo-lon", "backup_store", "Veeam repository DataDomain London", throughput_mb_s=800,
@@ -831,7 +883,8 @@ def hybrid() -> Estate:
         "Tape recalled from Iron Mountain; 26 h including courier")
 
     e.scenario("Ransomware on the domain",
-               ["ad-northwind", "file-server", "claims-db", "erp-db", "mailbox-db"])
+               ["ad-northwind", "file-server", "claims-db", "claims-db-replica", "erp-db",
+                "mailbox-db", "policy-db"])
     e.scenario("Loss of London data centre", ["dc-london"])
     e.scenario("Domain admin compromise", ["ad-northwind"], "credential_compromise")
     return e

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import filecmp
 import importlib.util
@@ -10,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import DATA, SAMPLES
-from hiddenspof import inventory, model
+from hiddenspof import capacity, inventory, model
 
 # the one backup planted to have stopped running weeks before as_of
 STOPPED = {"mailbox-backup"}
@@ -134,6 +135,28 @@ def test_builder_reproduces_the_committed_files(tmp_path: Path):
     assert mismatch == [] and errors == []
 
 
+def test_sample_shows_a_shared_capacity_scenario(sample_path: Path):
+    """Some scenario has 2+ restores, RTO verdicts, a bottleneck with utilisation and a headroom factor."""
+    res = capacity.analyze(model.build(inventory.load(sample_path)))
+    shown = [s for s in res.scenarios
+             if len(s.restores) >= 2 and s.bottlenecks and s.headroom_factor is not None
+             and all(r.meets_rto is not None for r in s.restores if r.rto_hours is not None)]
+    assert shown, [s.name for s in res.scenarios]
+    for s in shown:
+        assert all(0 < b.utilisation <= 1 and b.saturated_hours > 0 for b in s.bottlenecks)
+        # a bottleneck is crossed by at least two of the scenario's restores
+        crossed = {b.component: sum(b.component in r.components for r in s.restores)
+                   for b in s.bottlenecks}
+        assert max(crossed.values()) >= 2, crossed
+
+
+def _solo_finish(m, scenario_name: str, asset: str) -> float:
+    """Hours the scenario's restore of ``asset`` takes alone (same backup and path, nothing else running)."""
+    sc = next(s for s in capacity.scenarios(m) if s.name == scenario_name)
+    job = next(j for j in sc.jobs if j.id == asset)
+    return capacity.simulate([dataclasses.replace(job, after=())], capacity.limits(m)).makespan_hours
+
+
 # --------------------------------------------------------------------------- teaching
 
 def test_teaching_is_small_and_shows_every_concept(teaching):
@@ -169,6 +192,25 @@ def test_teaching_common_causes(teaching):
     m = model.build(teaching)
     assert _common_cause(m, "files-share") == ["ad-harbour", "dc-harbour", "dns-internal"]
     assert _common_cause(m, "orders-db") == []
+
+
+def test_teaching_ransomware_shares_the_offsite_bucket(teaching):
+    """With the NAS encrypted both datastores restore through bucket-offsite, which saturates and slows orders-db."""
+    m = model.build(teaching)
+    res = capacity.analyze(m)
+    name = "Ransomware on the office network"
+    sc = res.scenario(name)
+    by = {r.asset: r for r in sc.restores}
+    assert {a: r.backup for a, r in by.items()} == {"files-share": "files-nightly",
+                                                     "orders-db": "orders-db-offsite"}
+    assert all("bucket-offsite" in r.components for r in sc.restores)
+    assert [b.component for b in sc.bottlenecks] == ["bucket-offsite"]
+    assert 0.5 < sc.bottlenecks[0].utilisation < 1
+    assert by["orders-db"].finish_hours > _solo_finish(m, name, "orders-db") + 0.05
+    assert by["orders-db"].meets_rto and sc.headroom_factor < 1
+    # the other teaching scenarios restore one asset only: no bottleneck there
+    others = [s for s in res.scenarios if s.name != name]
+    assert others and all(len(s.restores) == 1 and not s.bottlenecks for s in others)
 
 
 # --------------------------------------------------------------------------- saas
@@ -240,6 +282,19 @@ def test_saas_history_and_tests(saas):
     assert last["docs-backup"]["result"] == "fail"
     for bid in ("search-snap", "billing-db-replica", "eks-velero"):
         assert len(_tests(inv, bid)) == 0
+
+
+def test_saas_mass_deletion_saturates_the_prod_vault(saas):
+    """Mass deletion restores three datastores from backup-vault-prod at once: it is the bottleneck, tier 1 still meets RTO."""
+    m = model.build(saas)
+    name = "Mass deletion by a maintenance script"
+    sc = capacity.analyze(m).scenario(name)
+    assert sc.bottlenecks[0].component == "backup-vault-prod"
+    on_vault = [r.asset for r in sc.restores if "backup-vault-prod" in r.components]
+    assert len(on_vault) >= 3
+    orders = next(r for r in sc.restores if r.asset == "orders-db")
+    assert orders.finish_hours > _solo_finish(m, name, "orders-db") + 0.1
+    assert sc.misses == () and 0 < sc.headroom_factor < 1
 
 
 # --------------------------------------------------------------------------- hybrid
@@ -338,3 +393,27 @@ def test_hybrid_restore_order_ad_first(hybrid):
     assert "ad-northwind" in waves[0]
     later = set().union(*waves[1:])
     assert {"claims-db", "erp-db", "mailbox-db"} <= later
+
+
+def test_hybrid_ransomware_misses_tier1_rto_only_when_restores_share(hybrid):
+    """In the ransomware scenario a tier-1 restore that meets its RTO alone misses it on the shared Veeam server."""
+    m = model.build(hybrid)
+    res = capacity.analyze(m)
+    name = "Ransomware on the domain"
+    sc = res.scenario(name)
+    late = [r for r in sc.misses if r.tier == 1]
+    assert late, [(r.asset, r.finish_hours) for r in sc.restores]
+    for r in late:
+        assert _solo_finish(m, name, r.asset) <= r.rto_hours, r.asset
+        assert res.restore_hours[r.asset]["routine"] <= r.rto_hours, r.asset
+        assert "veeam-br" in r.components
+    assert "veeam-br" in {b.component for b in sc.bottlenecks}
+    assert sc.headroom_factor is not None and sc.headroom_factor > 1
+    # more shared capacity (the headroom factor) brings every tier-1 restore within its RTO
+    scaled = capacity.run_scenario(m, next(s for s in capacity.scenarios(m) if s.name == name),
+                                   scale=sc.headroom_factor, with_headroom=False)
+    assert all(r.meets_rto for r in scaled.restores if r.tier == 1)
+    found = {f.id: f for f in res.findings}
+    miss = found[f"capacity:rto-miss:{name}"]
+    assert miss.severity == "high" and {r.asset for r in late} <= set(miss.assets)
+    assert not [i for i in found if i.startswith("capacity:routine-rto-miss:")]

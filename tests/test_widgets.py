@@ -101,5 +101,6 @@ def test_capacity_widget_default_scenarios_and_chart(teaching):
     """By default the inventory's scenarios and one per site are offered; the Gantt chart is drawn."""
     _, m = teaching
     cap = widgets.CapacityWhatIf(m)
-    assert list(cap.scenarios) == ["Server room fire", "Domain admin compromise", "site:dc-harbour"]
+    assert list(cap.scenarios) == ["Server room fire", "Domain admin compromise",
+                                   "Ransomware on the office network", "site:dc-harbour"]
     assert 'class="hs-chart"' in cap.output.value
