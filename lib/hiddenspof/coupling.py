@@ -28,6 +28,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import weakref
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -313,7 +314,9 @@ class _ClosureSimulator:
             d = self._down(forced, target)
 
 
-def survivability(model: Model, asset: str, exact_limit: int = EXACT_LIMIT) -> tuple[float | None, str, float]:
+def survivability(
+    model: Model, asset: str, exact_limit: int = EXACT_LIMIT, sim: _ClosureSimulator | None = None
+) -> tuple[float | None, str, float]:
     """P(some recovery path is up | the asset is down), with independent failures.
 
     Precisely: over random failure sets F (each component fails independently
@@ -333,8 +336,8 @@ def survivability(model: Model, asset: str, exact_limit: int = EXACT_LIMIT) -> t
     -------
     (value or None when the asset can never go down, method, error)
     """
-    nodes = sorted(model.closure(asset))
-    sim = _ClosureSimulator(model, nodes)
+    sim = sim or _ClosureSimulator(model, sorted(model.closure(asset)))
+    nodes = sim.nodes
     col = nodes.index(asset)
     p = np.array([model.probability[c] for c in nodes])
     uncertain = np.flatnonzero((p > 0.0) & (p < 1.0))
@@ -343,7 +346,8 @@ def survivability(model: Model, asset: str, exact_limit: int = EXACT_LIMIT) -> t
         # so sample conditionally on at least one of those failing (first
         # failure drawn exactly, the rest independently): the conditional
         # probability of "recovered | down" is unchanged, far fewer samples wasted.
-        below = np.array([i for i, c in enumerate(nodes) if c == asset or c in nx.descendants(model.graph, asset)])
+        needed = nx.descendants(model.graph, asset) | {asset}
+        below = np.array([i for i, c in enumerate(nodes) if c in needed])
         pb = p[below]
         first = pb * np.concatenate(([1.0], np.cumprod(1.0 - pb)[:-1]))
         q = first.sum()
@@ -407,6 +411,7 @@ def _pairs_by_probability(cands: list[str], prob: dict[str, float]) -> Iterable[
 
 def cut_pairs(
     model: Model, asset: str, common: Iterable[str], budget: int = PAIR_BUDGET, top: int = TOP_PAIRS,
+    sim: _ClosureSimulator | None = None,
 ) -> tuple[tuple[tuple[str, str, float], ...], bool]:
     """The most likely order-2 cut sets of ``asset``: pairs that leave it unrecoverable where neither alone does.
 
@@ -417,14 +422,14 @@ def cut_pairs(
     the boolean says whether the list is known to be exact.
     """
     common = set(common)
-    nodes = sorted(model.closure(asset))
+    sim = sim or _ClosureSimulator(model, sorted(model.closure(asset)))
+    nodes = sim.nodes
     idx = {c: i for i, c in enumerate(nodes)}
     col = idx[asset]
     cands = [c for c in nodes if c not in common]
     total = len(cands) * (len(cands) - 1) // 2
     if total == 0:
         return (), True
-    sim = _ClosureSimulator(model, nodes)
     pairs = _pairs_by_probability(cands, model.probability)
     found: list[tuple[str, str, float]] = []
     examined = 0
@@ -450,6 +455,9 @@ def cut_pairs(
 # -- threats ------------------------------------------------------------------------------------------
 
 
+_SPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> what credential theft spares
+
+
 def credential_compromise_destroys(model: Model, holder: str) -> frozenset[str]:
     """What an attacker holding ``holder`` (credentials, identity or account) destroys.
 
@@ -461,13 +469,14 @@ def credential_compromise_destroys(model: Model, holder: str) -> frozenset[str]:
     that backup itself has a row on the stolen credential). Nothing is
     destroyed through chains; the holder itself is not failed.
     """
-    protected = {b for b, info in model.backup.items() if info.immutable or info.offline}
-    spared_stores = {
-        t for b in protected for t in model.dependencies_of(b) if model.kind.get(t) == "backup_store"
-    }
+    spared = _SPARED.get(model)
+    if spared is None:
+        protected = {b for b, info in model.backup.items() if info.immutable or info.offline}
+        stores = {t for b in protected for t in model.dependencies_of(b) if model.kind.get(t) == "backup_store"}
+        spared = _SPARED[model] = frozenset(protected | stores)
     out = set()
     for c in model.graph.predecessors(holder):
-        if model.kind[c] not in DESTROYABLE_KINDS or c in protected or c in spared_stores:
+        if model.kind[c] not in DESTROYABLE_KINDS or c in spared:
             continue
         out.add(c)
     return frozenset(out)
@@ -672,13 +681,16 @@ def _common_cause_findings(model: Model, assets: dict[str, AssetCoupling]) -> li
 def _threat_findings(model: Model, assets: dict[str, AssetCoupling]) -> list[Finding]:
     """Findings for the two modes that are not single failures (they raise severity one step)."""
     out = []
+    destroyed: dict[str, list[str]] = {}
     for a, ac in assets.items():
         tier = _tier(model, a)
         holders = ac.threat_causes.get("credential_compromise", ())
         if holders:
             lines = []
             for k in holders:
-                gone = sorted(credential_compromise_destroys(model, k))
+                if k not in destroyed:
+                    destroyed[k] = sorted(credential_compromise_destroys(model, k))
+                gone = destroyed[k]
                 lines.append(f"holding {k} destroys {', '.join(gone)}")
             out.append(
                 Finding(
@@ -837,8 +849,9 @@ def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
     importance: dict[str, float] = {c: 0.0 for c in model.ids}
     for a in model.assets:
         cc = tuple(common[a])
-        cps, exhaustive = cut_pairs(model, a, cc) if pairs else ((), False)
-        surv, method, err = survivability(model, a)
+        sim = _ClosureSimulator(model, sorted(model.closure(a)))
+        cps, exhaustive = cut_pairs(model, a, cc, sim=sim) if pairs else ((), False)
+        surv, method, err = survivability(model, a, sim=sim)
         risk: dict[str, float] = {}
         total = sum(prob[x] for x in cc) + sum(p for _, _, p in cps)
         if total > 0:
