@@ -208,8 +208,11 @@ def test_teaching_ransomware_shares_the_offsite_bucket(teaching):
     assert 0.5 < sc.bottlenecks[0].utilisation < 1
     assert by["orders-db"].finish_hours > _solo_finish(m, name, "orders-db") + 0.05
     assert by["orders-db"].meets_rto and sc.headroom_factor < 1
-    # the other teaching scenarios restore one asset only: no bottleneck there
-    others = [s for s in res.scenarios if s.name != name]
+    # the domain admin compromise (read through its credential_compromise mode)
+    # destroys the same three components; the site scenarios restore one asset only
+    same = res.scenario("Domain admin compromise")
+    assert same.failed == sc.failed and [b.component for b in same.bottlenecks] == ["bucket-offsite"]
+    others = [s for s in res.scenarios if s.name not in (name, "Domain admin compromise")]
     assert others and all(len(s.restores) == 1 and not s.bottlenecks for s in others)
 
 

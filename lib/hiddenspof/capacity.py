@@ -631,10 +631,15 @@ def _desc(s: str) -> tuple[int, ...]:
 def scenario_failures(model) -> list[tuple[str, str, tuple[str, ...]]]:
     """(name, kind, failed) of every scenario: the declared ones in file order, then each site and region.
 
-    A site or region scenario is kept only when it takes at least one asset
-    down. Its name is ``site:<id>`` or ``region:<id>``.
+    A declared scenario is read through its threat ``mode`` exactly as the
+    coupling analysis reads it (a ``credential_compromise`` fails what the
+    stolen credential destroys). A site or region scenario is kept only when
+    it takes at least one asset down. Its name is ``site:<id>`` or ``region:<id>``.
     """
-    out = [(s.name, "declared", tuple(sorted(s.fail))) for s in model.inventory.meta.scenarios]
+    from .coupling import scenario_failures as declared_failures
+
+    out = [(s.name, "declared", tuple(sorted(declared_failures(model, s.fail, s.mode))))
+           for s in model.inventory.meta.scenarios]
     assets = set(model.assets)
     for kind in ("site", "region"):
         for cid in sorted(c for c, k in model.kind.items() if k == kind):
