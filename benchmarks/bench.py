@@ -79,9 +79,10 @@ def child_measure(path: str, breakdown: bool) -> dict:
     res: dict = {}
 
     def stage(name: str, fn):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
         res[name + "_s"] = time.perf_counter() - t
+        res[name + "_cpu_s"] = time.process_time() - c
         res["peak_mb"] = _peak_mb()
         print(json.dumps(res), flush=True)
         return out
@@ -238,6 +239,14 @@ def _report(results: dict[int, dict], refs: dict[int, dict], capacity: str | Non
             _fmt(_ratio(r.get("analyze_s"), r.get("load_s")), 2),
             _fmt(_ratio(total, base), 2), _fmt(r.get("peak_mb"), 0),
         ]) + " |")
+    lines += ["", "CPU seconds of the measuring process per stage (robust against other load on a shared "
+              "machine; numpy may use more than one core, so CPU can exceed wall time):", "",
+              "| components | " + " | ".join(f"{n} CPU s" for n in _STAGES) + " | analyze/load (CPU) |",
+              "|---:|" + "---:|" * (len(_STAGES) + 1)]
+    for size in sorted(measured):
+        r = measured[size]
+        lines.append("| " + " | ".join([_fmt(size)] + [_fmt(r.get(n + "_cpu_s")) for n in _STAGES]
+                                       + [_fmt(_ratio(r.get("analyze_cpu_s"), r.get("load_cpu_s")), 2)]) + " |")
     for size, r in sorted(results.items()):
         if "error" in r:
             lines += ["", f"**{size:,} components failed:**", "", "```", r["error"], "```"]
