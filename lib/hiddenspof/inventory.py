@@ -382,13 +382,21 @@ def _read_folder(path: Path) -> _Read:
 
 
 def _read_yaml_file(path: Path) -> _Read:
-    problems: list[Problem] = []
     display = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(display, None, None, None, f"a readable UTF-8 YAML file ({_short(exc)})"))
-        return _Read({}, display, {}, {}, problems)
+        return _Read({}, display, {}, {}, [Problem(display, None, None, None, f"a readable UTF-8 YAML file ({_short(exc)})")])
+    return _read_yaml_text(text, display)
+
+
+def _read_yaml_text(text: str, display: str, *, tables_required: bool = True, sheets: bool = False) -> _Read:
+    """The YAML container: metadata keys plus one list of mappings per table.
+
+    ``tables_required`` off gives absent required tables as empty ones (for
+    :func:`from_mapping`); ``sheets`` names each table in its problems.
+    """
+    problems: list[Problem] = []
     data, _ = _parse_yaml(text, display, problems)
     tables: dict[str, _Raw] = {}
     meta: dict = {}
@@ -396,13 +404,17 @@ def _read_yaml_file(path: Path) -> _Read:
         if key in TABLES:
             raw = _records_to_raw(value, display, key, problems)
             if raw is not None:
-                raw.sheet = None
+                raw.sheet = key if sheets else None
                 tables[key] = raw
         else:
             meta[key] = value
     for name in REQUIRED_TABLES:
-        if name not in data:
+        if name in data:
+            continue
+        if tables_required:
             problems.append(Problem(display, None, None, None, f"the required table '{name}' (a top-level key with a list of mappings; it may be an empty list [])"))
+        else:
+            tables[name] = _records_to_raw([], display, name, problems)
     return _Read(meta, display, {}, tables, problems)
 
 
@@ -867,21 +879,7 @@ def from_mapping(data: Mapping[str, Any], source: str = "<inventory>") -> Invent
     The same code path as the YAML container; handy in tests and notebooks.
     """
     text = yaml.safe_dump(_plain(dict(data)), sort_keys=False, allow_unicode=True)
-    problems: list[Problem] = []
-    parsed, _ = _parse_yaml(text, source, problems)
-    tables: dict[str, _Raw] = {}
-    meta: dict = {}
-    for key, value in parsed.items():
-        if key in TABLES:
-            raw = _records_to_raw(value, source, key, problems)
-            if raw is not None:
-                raw.sheet = key
-                tables[key] = raw
-        else:
-            meta[key] = value
-    for name in REQUIRED_TABLES:
-        tables.setdefault(name, _Raw(pd.DataFrame({c.name: pd.Series([], dtype=object) for c in TABLES[name] if c.required}), np.array([], dtype=int), source, name))
-    return _build(_Read(meta, source, {}, tables, problems), source)
+    return _build(_read_yaml_text(text, source, tables_required=False, sheets=True), source)
 
 
 def _plain(value: Any) -> Any:
