@@ -26,11 +26,12 @@ An estate of about ``N`` components is built in three layers:
   successful runs, size collapses, gaps, duration spikes, no history at all)
   and restore tests (pass/partial/fail, file/full/dr_drill).
 
-Sizes: about 22% of the components are assets and 27% are backups (1.3
-backups per asset), so 20,000 components give about 4,400 assets and 5,500
-backups; with the default 365 days of history 100,000 components give about
-10 million run rows. The structure is drawn with ``random.Random(seed)`` and
-the history with ``numpy.random.default_rng(seed)``; ``as_of`` is fixed
+Sizes: about 21% of the components are assets and 27% are backups (1.3
+backups per asset), so 20,000 components give about 4,200 assets and 5,500
+backups; with the default 365 days of history they have about 1.8 million
+run rows, and 100,000 components about 9.4 million. The structure is drawn
+with ``random.Random(seed)`` and the history with
+``numpy.random.default_rng(seed)``; ``as_of`` is fixed
 (:data:`AS_OF`), never the clock, so the same arguments write byte-identical
 files.
 """
