@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Repeatable runs: hypothesis draws the same examples every time (seeds are
+# fixed); explore with HYPOTHESIS_PROFILE=explore to search afresh.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 from hiddenspof.inventory import Inventory, from_mapping
 
 ROOT = Path(__file__).resolve().parents[1]

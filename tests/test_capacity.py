@@ -262,10 +262,27 @@ def test_schedule_is_consistent(jobs, limits):
 @PROPS
 @given(jobs_st(with_after=False), limits_st(), st.sampled_from([1.01, 1.5, 2.0, 3.0]))
 def test_more_capacity_never_lengthens_independent_restores(jobs, limits, factor):
-    """Multiplying every limit by the same factor never lengthens the makespan of restores that wait for nothing."""
+    """Multiplying every throughput by the same factor never lengthens the makespan of restores that wait for nothing and queue for no slot."""
+    limits = {c: Limit(lim.throughput_mb_s, None) for c, lim in limits.items()}
     before = simulate(jobs, limits).makespan_hours
     after = simulate(jobs, limits, scale=factor).makespan_hours
     assert after <= before * (1 + 1e-9)
+
+
+def test_documented_anomaly_an_extra_slot_can_delay_a_capped_restore():
+    """The second anomaly in docs/capacity-model.md: a second slot lengthens 1333 s to 1500 s without any wait."""
+    jobs = [
+        Job("j0", 1.0, ("slot", "store")),
+        Job("j1", 2.0, ("store",), cap_mb_s=2.0),
+        Job("j3", 1.0, ("slot", "store")),
+    ]
+    limits = {"store": Limit(throughput_mb_s=3.0, max_parallel=None), "slot": Limit(throughput_mb_s=None, max_parallel=1)}
+    before = simulate(jobs, limits)
+    after = simulate(jobs, limits, scale={"slot": 2.0})
+    assert before.makespan_hours == pytest.approx(4000 / 3 / 3600)
+    assert after.makespan_hours == pytest.approx(1500 / 3600)
+    # both slot restores now share the store with the capped one, which cannot catch up later
+    assert after.by_id()["j1"].finish_hours > before.by_id()["j1"].finish_hours
 
 
 def test_documented_anomaly_more_capacity_can_delay_a_wave():
