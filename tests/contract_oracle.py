@@ -1,0 +1,106 @@
+"""A second, independent reading of the failure contract, written from the contract text alone.
+
+Deliberately naive (whole-graph fixpoints, no shared code with
+``hiddenspof.model`` or ``tests/reference.py``) so that a misreading shared by
+the library and its first oracle still shows up as a disagreement.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+DESTROYABLE = {"service", "datastore", "backup", "backup_store", "recovery_tool", "kms"}
+STRUCK = {
+    "site_loss": ("site",), "region_loss": ("region",), "provider_loss": ("provider",),
+    "account_loss": ("account",), "identity_outage": ("identity", "credentials"),
+    "control_plane_outage": ("control_plane",),
+    "credential_compromise": ("credentials", "identity", "account"),
+}
+
+
+class Contract:
+    """Down-propagation, restore rounds and threat strikes exactly as the contract words them."""
+
+    def __init__(self, inv):
+        self.comps = list(inv.components["id"])
+        self.kind = dict(zip(inv.components["id"], inv.components["kind"]))
+        self.rows = defaultdict(list)
+        for c, d, g, n in zip(inv.dependencies["component"], inv.dependencies["depends_on"],
+                              inv.dependencies["group"], inv.dependencies["needs"]):
+            self.rows[c].append((d, g, None if g is None else int(n)))
+        self.backups = defaultdict(list)
+        self.method, safe = {}, set()
+        for b, a, t, m, im, off in zip(inv.backups["id"], inv.backups["protects"], inv.backups["restore_to"],
+                                       inv.backups["method"], inv.backups["immutable"], inv.backups["offline"]):
+            self.backups[a].append((b, t))
+            self.method[b] = m
+            if im or off:
+                safe.add(b)
+        self.safe = safe | {d for b in safe for d, _, _ in self.rows[b] if self.kind.get(d) == "backup_store"}
+
+    def met(self, c, down, moved):
+        """Requirements of c met by the components outside ``down`` (a moved asset needs only its target)."""
+        if c in moved:
+            return moved[c] not in down
+        groups, needs = defaultdict(list), {}
+        for d, g, n in self.rows[c]:
+            if g is None and d in down:
+                return False
+            if g is not None:
+                groups[g].append(d)
+                needs[g] = n
+        return all(sum(d not in down for d in ms) >= needs[g] for g, ms in groups.items())
+
+    def down(self, failed, moved):
+        """The smallest set holding ``failed`` and everything whose requirements it breaks."""
+        down, changed = set(failed), True
+        while changed:
+            changed = False
+            for c in self.comps:
+                if c not in down and not self.met(c, down, moved):
+                    down.add(c)
+                    changed = True
+        return down
+
+    def after_restores(self, failed):
+        """The down set once no further restore is possible."""
+        failed, moved, restored = set(failed), {}, set()
+        while True:
+            down = self.down(failed, moved)
+            now = {}
+            for a, paths in self.backups.items():
+                if a not in down or a in restored:
+                    continue
+                for b, t in paths:
+                    if b not in down and ((t is not None and t not in down) or (t is None and self.met(a, down, moved))):
+                        now[a] = t
+                        break
+            if not now:
+                return down
+            for a, t in now.items():
+                restored.add(a)
+                failed.discard(a)
+                if t is not None:
+                    moved[a] = t
+
+    def common_cause(self, asset):
+        """Every component whose failure alone leaves ``asset`` down after all restores."""
+        return sorted(x for x in self.comps if asset in self.after_restores({x}))
+
+    def threat(self, asset, mode):
+        """The contract's verdict of one threat mode for one asset."""
+        if mode == "logical_corruption":
+            failed = {asset} | {b for b, _ in self.backups[asset] if self.method[b] == "replica"}
+            return "unrecoverable" if asset in self.after_restores(failed) else "recoverable"
+        strikes = sorted(c for c in self.comps if self.kind[c] in STRUCK[mode])
+        if not strikes:
+            return "not_applicable"
+        for k in strikes:
+            if mode == "credential_compromise":
+                failed = {c for c in self.comps if self.kind[c] in DESTROYABLE and c not in self.safe
+                          and any(d == k for d, _, _ in self.rows[c])}
+            else:
+                failed = {k}
+            if asset in self.after_restores(failed):
+                return "unrecoverable"
+        return "recoverable"
