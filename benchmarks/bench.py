@@ -83,7 +83,7 @@ def child_measure(path: str, breakdown: bool) -> dict:
         out = fn()
         res[name + "_s"] = time.perf_counter() - t
         res[name + "_cpu_s"] = time.process_time() - c
-        res["peak_mb"] = _peak_mb()
+        res["peak_mb"] = res[name + "_peak_mb"] = _peak_mb()  # peak so far, after this stage
         print(json.dumps(res), flush=True)
         return out
 
@@ -250,7 +250,16 @@ def _report(results: dict[int, dict], refs: dict[int, dict], capacity: str | Non
     for size, r in sorted(results.items()):
         if "error" in r:
             lines += ["", f"**{size:,} components failed:**", "", "```", r["error"], "```"]
-    lines += ["", "## Fast common causes vs the slow reference (`tests/reference.py`)", "",
+    if refs:
+        lines += _reference_lines(refs, reference_timeout)
+    lines += ["", "## Targets (issue 8)", ""] + _targets(measured)
+    if capacity is not None:
+        lines += ["", "## Capacity (`benchmarks/bench_capacity.py`)", "", "```", capacity, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def _reference_lines(refs: dict[int, dict], reference_timeout: float) -> list[str]:
+    lines = ["", "## Fast common causes vs the slow reference (`tests/reference.py`)", "",
               f"Single-failure common causes of every asset: the fast model (`Model.recover` per component) "
               f"against the reference oracle, candidate by candidate in a seeded random order, time box "
               f"{reference_timeout:.0f} s. Where the reference did not finish, its time is extrapolated "
@@ -268,10 +277,7 @@ def _report(results: dict[int, dict], refs: dict[int, dict], capacity: str | Non
             _fmt(size), _fmt(r["candidates"]), _fmt(r["done"]), mark + _fmt(est),
             _fmt(r["fast_s"], 3), mark + _fmt(_ratio(est, r["fast_s"]), 0), _fmt(r["disagree"]),
         ]) + " |")
-    lines += ["", "## Targets (issue 8)", ""] + _targets(measured)
-    if capacity is not None:
-        lines += ["", "## Capacity (`benchmarks/bench_capacity.py`)", "", "```", capacity, "```"]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 _STAGES = ("load", "model", "silent", "capacity", "coupling", "analyze")  # the order child_measure runs them
@@ -316,8 +322,10 @@ def _targets(measured: dict[int, dict]) -> list[str]:
           TARGETS["growth_2000_to_20000"], r20.get("timed_out"))
     check("analyze of 100,000 components, seconds", r100.get("analyze_s"), TARGETS["analyze_s_at_100000"],
           r100.get("timed_out"))
-    if r100:
-        check("peak memory at 100,000 components, MB", r100.get("peak_mb"), TARGETS["peak_mb"])
+    if r100.get("peak_mb"):
+        out.append(f"- peak memory at 100,000 components: {r100['peak_mb']:,.0f} MB, of which "
+                   f"{r100.get('load_peak_mb', 0):,.0f} MB by the end of load (for information: the "
+                   "4 GB target is stated for 20,000 components)")
     timed = [s for s, r in sorted(measured.items()) if "timed_out" in r]
     if timed:
         out.append("- peak memory of a size that ran out of its time box is the peak up to that moment")
