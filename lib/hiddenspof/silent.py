@@ -722,6 +722,8 @@ class _DownCache:
     def __init__(self, model) -> None:
         self.model = model
         self._cache: dict[str, frozenset[str]] = {}
+        #: every site and region, sorted: computed once, not once per asset (that was O(N) per asset)
+        self.places: tuple[str, ...] = tuple(sorted(c for c, k in model.kind.items() if k in ("site", "region")))
 
     def __call__(self, x: str) -> frozenset[str]:
         if x not in self._cache:
@@ -793,7 +795,7 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
     parts.append(RulePart("two_media", len(distinct) >= 2, reason + "."))
 
     # offsite: no site or region takes down both the asset and the backup
-    places = sorted(c for c, k in model.kind.items() if k in ("site", "region"))
+    places = down.places
     asset_places = [p for p in places if asset in down(p)]
     offsite, why = [], []
     if asset_places:
