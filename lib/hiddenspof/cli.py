@@ -104,8 +104,6 @@ def cmd_synth(args: argparse.Namespace) -> int:
     """Write a synthetic estate as a CSV folder."""
     from . import synth
 
-    if args.components < 10:
-        raise UsageError(f"--components must be at least 10 (got {args.components})")
     synth.write_estate(args.out, args.components, seed=args.seed)
     print(f"wrote {args.out}")
     return EXIT_OK
