@@ -38,8 +38,8 @@ lab: $(STAMP) ## open JupyterLab on the notebooks (widgets work)
 lint: $(STAMP) ## ruff over the library and tests
 	$(BIN)/ruff check lib tests benchmarks
 
-bench: $(STAMP) ## benchmarks: load, analyze and capacity figures into reports/bench.md
-	$(BIN)/python benchmarks/bench.py
+bench: $(STAMP) ## benchmarks at 2k/20k/100k components into reports/bench.md (BENCH_FLAGS=--skip-largest: ~5 min)
+	$(BIN)/python benchmarks/bench.py $(BENCH_FLAGS)
 
 strip: $(STAMP) ## remove outputs from every notebook (they are stored without outputs)
 	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb notebooks/workshop/*.ipynb
