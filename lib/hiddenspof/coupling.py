@@ -182,85 +182,203 @@ def survivability_monte_carlo(
     return s, half, n_down
 
 
+_LEVELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (level, cyclic) per component
+
+
+def _levels(model: Model) -> tuple[dict[str, int], frozenset[str]]:
+    """Evaluation levels of the whole estate, computed once per model.
+
+    The graph has an edge from each component to everything it has a row on
+    and from each asset to the restore targets of its backups (a restore may
+    close a new cycle). A component's level is one more than the highest level
+    of its strongly connected part's successors, so every component depends
+    only on lower levels or on its own cycle; the second value is the set of
+    components on a cycle (a strongly connected part of two or more).
+    Because a closure contains every successor of its members, the levels and
+    cycles of the whole estate are those of any closure.
+    """
+    cached = _LEVELS.get(model)
+    if cached is not None:
+        return cached
+    h = nx.DiGraph()
+    h.add_nodes_from(model.ids)
+    for c in model.ids:
+        h.add_edges_from((c, t) for t in model.dependencies_of(c))
+    for a, bs in model.backups_of.items():
+        h.add_edges_from((a, model.backup[b].restore_to) for b in bs if model.backup[b].restore_to is not None)
+    cond = nx.condensation(h)
+    part_level: dict[int, int] = {}
+    for p in reversed(list(nx.topological_sort(cond))):
+        part_level[p] = 1 + max((part_level[q] for q in cond.successors(p)), default=-1)
+    level = {c: part_level[p] for c, p in cond.graph["mapping"].items()}
+    cyclic = frozenset(c for p in cond.nodes for c in cond.nodes[p]["members"] if len(cond.nodes[p]["members"]) > 1)
+    _LEVELS[model] = (level, cyclic)
+    return level, cyclic
+
+
+class _MetPlan:
+    """Whether the own dependency rows of a list of columns are met, for every failure set at once.
+
+    Works on matrices of components x failure sets with two extra rows at
+    the end: ``n`` always up and ``n + 1`` always down. Each component's
+    ungrouped targets are padded to a rectangle with the always-up row and
+    reduced with one ``all``; group members are padded with the always-down
+    row and counted with one ``sum`` (or ``any`` when every group needs one);
+    a handful of numpy calls whatever the number of components.
+    """
+
+    def __init__(self, cols: list[int], ung: list[list[int]], groups: list[list[tuple[int, list[int]]]], n: int) -> None:
+        self.k = len(cols)
+        def rect(lists: list[list[int]], pad: int) -> np.ndarray:
+            width = max((len(x) for x in lists), default=0)
+            return np.array([x + [pad] * (width - len(x)) for x in lists], dtype=np.intp).reshape(len(lists), width)
+
+        with_ung = [p for p, c in enumerate(cols) if ung[c]]
+        self.u_all = len(with_ung) == self.k
+        self.u_pos = np.array(with_ung, dtype=np.intp)
+        self.u_idx = rect([ung[cols[p]] for p in with_ung], n)
+        with_groups = [p for p, c in enumerate(cols) if groups[c]]
+        self.g_pos = np.array(with_groups, dtype=np.intp)
+        members, needs, per_comp = [], [], []
+        for p in with_groups:
+            mine = []
+            for nd, mem in groups[cols[p]]:
+                mine.append(len(needs))
+                members.append(mem)
+                needs.append(nd)
+            per_comp.append(mine)
+        self.g_idx = rect(members, n + 1)
+        self.g_needs = np.array(needs, dtype=np.int64)[:, None]
+        self.g_any = all(nd == 1 for nd in needs)
+        self.g_single = all(len(m) == 1 for m in per_comp)
+        self.g_comp = rect(per_comp, len(needs))  # padded with a group that is always met
+
+    def met(self, up: np.ndarray) -> np.ndarray:
+        """len(cols) x failure sets: whether each column's own rows are met when ``up`` are up."""
+        if self.u_all:
+            met = up[self.u_idx].all(axis=1)
+        else:
+            met = np.ones((self.k, up.shape[1]), dtype=bool)
+            if len(self.u_pos):
+                met[self.u_pos] = up[self.u_idx].all(axis=1)
+        if len(self.g_pos):
+            if self.g_any:
+                ok = up[self.g_idx].any(axis=1)
+            else:
+                ok = up[self.g_idx].sum(axis=1, dtype=np.int32) >= self.g_needs
+            if self.g_single:
+                met[self.g_pos] &= ok
+            else:
+                ok = np.concatenate([ok, np.ones((1, up.shape[1]), dtype=bool)])
+                met[self.g_pos] &= ok[self.g_comp].all(axis=1)
+        return met
+
+
 class _ClosureSimulator:
     """Many failure sets of one closure at once: the model's semantics on boolean matrices.
 
     Rows are failure sets, columns the closure's components (sorted). The
     closure is self-contained (nothing in it depends on or restores through
     anything outside), so its columns evolve as they would in the whole
-    estate. Down sets are the least fixpoint, computed component by component
-    in dependency order (what is needed first); inside a strongly connected
-    part (a cycle, including one that a restore target could close) by
-    iteration from the forced failures upwards, so a cycle nothing forces
-    down stays up. Restores happen in simultaneous rounds exactly as
-    ``Model.recover`` makes them.
+    estate. Down sets are the least fixpoint, computed level by level in
+    dependency order (what is needed first; ``_levels``), all the components
+    of a level at once; a level holding a cycle (including one that a
+    restore target could close) is iterated from the forced failures
+    upwards until nothing changes, so a cycle nothing forces down stays up
+    (iterating from below reaches the least fixpoint whatever the order of
+    evaluation inside the level). Restores happen in simultaneous rounds
+    exactly as ``Model.recover`` makes them, every asset of a round at once.
     """
 
     def __init__(self, model: Model, nodes: list[str]) -> None:
         self.nodes = nodes
         idx = {c: i for i, c in enumerate(nodes)}
         self.n = len(nodes)
-        self.ung = [[idx[t] for t in model.requires[c]] for c in nodes]
-        self.groups = [[(needs, [idx[t] for t in members]) for _, needs, members in model.groups[c]] for c in nodes]
-        self.paths = {}  # asset column -> [(backup column, target column or -2 for in place)] in choice order
+        ung = [[idx[t] for t in model.requires[c]] for c in nodes]
+        groups = [[(needs, [idx[t] for t in members]) for _, needs, members in model.groups[c]] for c in nodes]
+        self.ung, self.groups = ung, groups
+        # paths of each asset column in choice order: (backup column, target column or -2 for in place)
+        paths: dict[int, list[tuple[int, int]]] = {}
         for a in nodes:
             if a in model.backups_of:
-                order = sorted(model.backups_of[a], key=lambda b: (model.backup[b].solo_restore_hours, b))
-                self.paths[idx[a]] = [
+                paths[idx[a]] = [
                     (idx[b], idx[model.backup[b].restore_to] if model.backup[b].restore_to is not None else -2)
-                    for b in order
+                    for b in model._backup_order[a]
                 ]
-        # evaluation order: strongly connected parts, what is needed first; a restore
-        # target counts as needed by its asset (a restore may close a new cycle)
-        h = nx.DiGraph()
-        h.add_nodes_from(range(self.n))
-        for c in range(self.n):
-            h.add_edges_from((c, t) for t in self.ung[c])
-            for _, members in self.groups[c]:
-                h.add_edges_from((c, t) for t in members)
-        for a, paths in self.paths.items():
-            h.add_edges_from((a, t) for _, t in paths if t >= 0)
-        cond = nx.condensation(h)
-        self.parts = [sorted(cond.nodes[p]["members"]) for p in reversed(list(nx.topological_sort(cond)))]
-        self.cyclic = [len(p) > 1 for p in self.parts]
+        self.paths = paths
+        level, cyclic = _levels(model)
+        by_level: dict[int, list[int]] = {}
+        for i, c in enumerate(nodes):
+            by_level.setdefault(level[c], []).append(i)
+        self.levels = []  # (columns, met plan, iterate?, asset positions, asset columns)
+        for lv in sorted(by_level):
+            cols = by_level[lv]
+            apos = [p for p, c in enumerate(cols) if c in paths]
+            self.levels.append(
+                (
+                    np.array(cols, dtype=np.intp),
+                    _MetPlan(cols, ung, groups, self.n),
+                    any(nodes[c] in cyclic for c in cols),
+                    np.array(apos, dtype=np.intp),
+                    np.array([cols[p] for p in apos], dtype=np.intp),
+                )
+            )
+        # restore plan: assets, their paths flattened in choice order
+        self.p_assets = np.array(sorted(paths), dtype=np.intp)
+        pa, pb, pt, rank, starts = [], [], [], [], []
+        inplace = sorted(a for a, ps in paths.items() if any(t < 0 for _, t in ps))
+        ipos = {a: i for i, a in enumerate(inplace)}
+        p_own = []
+        for k, a in enumerate(self.p_assets.tolist()):
+            starts.append(len(pb))
+            for r, (b, t) in enumerate(paths[a]):
+                pa.append(k)
+                pb.append(b)
+                pt.append(t)
+                rank.append(r)
+                p_own.append(ipos.get(a, 0))
+        self.p_pos = np.array(pa, dtype=np.intp)
+        self.p_b = np.array(pb, dtype=np.intp)
+        self.p_t = np.array(pt, dtype=np.int64)
+        self.p_tcol = np.maximum(self.p_t, 0).astype(np.intp)
+        self.p_inplace = self.p_t < 0
+        self.p_own = np.array(p_own, dtype=np.intp)
+        width = max((len(ps) for ps in paths.values()), default=0)
+        flat = [list(range(st, st + len(paths[a]))) for st, a in zip(starts, self.p_assets.tolist())]
+        # asset x choice rank: index of the path (len(pb) = a path that is never up) and its target
+        self.p_rect = np.array([f + [len(pb)] * (width - len(f)) for f in flat], dtype=np.intp).reshape(-1, width)
+        self.p_rect_t = np.append(self.p_t, -1)[self.p_rect]
+        self.own_plan = _MetPlan(inplace, ung, groups, self.n) if inplace else None
 
-    def _met(self, c: int, up: np.ndarray) -> np.ndarray:
-        met = np.ones(up.shape[0], dtype=bool)
-        for t in self.ung[c]:
-            met &= up[:, t]
-        for needs, members in self.groups[c]:
-            met &= up[:, members].sum(axis=1) >= needs
-        return met
+    def _down(self, forced: np.ndarray, target: np.ndarray | None) -> np.ndarray:
+        """The least fixpoint down sets (components x failure sets); ``target`` as in ``_restore`` (None: no restore).
 
-    def _down(self, forced: np.ndarray, target: np.ndarray) -> np.ndarray:
-        rows = np.arange(forced.shape[0])
-        moved = {c: target[:, c] >= 0 for c in self.paths if (target[:, c] >= 0).any()}
-
-        def met(c: int, up: np.ndarray) -> np.ndarray:
-            m = self._met(c, up)
-            if c in moved:
-                on = moved[c]
-                m = np.where(on, up[rows, np.maximum(target[:, c], 0)], m)
-            return m
-
+        ``forced`` has the two extra rows of ``_MetPlan`` (always up, always down).
+        """
+        rows = np.arange(forced.shape[1])[None, :]
         d = forced.copy()
         up = ~d
-        for part, cyclic in zip(self.parts, self.cyclic):
-            if not cyclic:
-                c = part[0]
-                d[:, c] = forced[:, c] | ~met(c, up)
-                up[:, c] = ~d[:, c]
-                continue
-            while True:  # least fixpoint inside the cycle, from the forced failures up
-                changed = False
-                for c in part:
-                    col = forced[:, c] | ~met(c, up)
-                    if not np.array_equal(col, d[:, c]):
-                        d[:, c] = col
-                        up[:, c] = ~col
-                        changed = True
-                if not changed:
+        for cols, plan, iterate, apos, acols in self.levels:
+            fc = forced[cols]
+            mv = None
+            if target is not None and len(acols):
+                t = target[acols]
+                on = t >= 0
+                if on.any():
+                    mv = (on, np.maximum(t, 0))
+            while True:
+                met = plan.met(up)
+                if mv is not None:
+                    met[apos] = np.where(mv[0], up[mv[1], rows], met[apos])
+                col = fc | ~met
+                if not iterate:
+                    d[cols] = col
+                    up[cols] = ~col
                     break
+                if np.array_equal(col, d[cols]):
+                    break
+                d[cols] = col
+                up[cols] = ~col
         return d
 
     def run(self, failed: np.ndarray, only_down: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -268,49 +386,49 @@ class _ClosureSimulator:
 
         With ``only_down`` = a column, restores are only simulated for the rows
         where that column is down before restores (the other rows of the
-        second matrix are copies of the first).
+        second matrix are copies of the first). Inside, matrices are
+        components x failure sets, so that every numpy call works on
+        contiguous rows.
         """
-        target = np.full(failed.shape, -1, dtype=np.int64)
-        d0 = self._down(failed, target)
+        n = self.n
+        f = np.zeros((n + 2, failed.shape[0]), dtype=bool)
+        f[:n] = failed.T
+        f[n + 1] = True  # the always-down row
+        d0 = self._down(f, None)
         if only_down is None:
-            return d0, self._restore(failed, d0)
-        rows = d0[:, only_down]
+            return d0[:n].T, self._restore(f, d0)[:n].T
+        rows = d0[only_down]
         final = d0.copy()
         if rows.any():
-            final[rows] = self._restore(failed[rows], d0[rows])
-        return d0, final
+            final[:, rows] = self._restore(f[:, rows], d0[:, rows])
+        return d0[:n].T, final[:n].T
 
     def _restore(self, failed: np.ndarray, d: np.ndarray) -> np.ndarray:
-        """The restore rounds from down set ``d`` of failure sets ``failed``; the final down sets."""
+        """The restore rounds from down sets ``d`` of failure sets ``failed`` (as in ``_down``); the final down sets."""
+        if not len(self.p_assets):
+            return d
         forced = failed.copy()
         # -1 not restored, -2 restored in place, >= 0 restored onto that column
         target = np.full(failed.shape, -1, dtype=np.int64)
+        pa = self.p_assets
+        pick = np.arange(len(pa))[:, None]
         while True:
-            up = ~d
-            changes = []
-            for a, paths in self.paths.items():
-                cand = d[:, a] & (target[:, a] == -1)
-                if not cand.any():
-                    continue
-                own = None
-                chosen = np.full(failed.shape[0], -1, dtype=np.int64)
-                done = np.zeros(failed.shape[0], dtype=bool)
-                for b, t in paths:
-                    if t >= 0:
-                        ok = up[:, b] & up[:, t]
-                    else:
-                        own = self._met(a, up) if own is None else own
-                        ok = up[:, b] & own
-                    new = ok & cand & ~done
-                    chosen[new] = t
-                    done |= new
-                if done.any():
-                    changes.append((a, done, chosen))
-            if not changes:
+            cand = d[pa] & (target[pa] == -1)
+            if not cand.any():
                 return d
-            for a, done, chosen in changes:
-                target[done, a] = chosen[done]
-                forced[done, a] = False
+            up = ~d
+            ok = up[self.p_b] & up[self.p_tcol]
+            if self.own_plan is not None:
+                own = self.own_plan.met(up)[self.p_own]
+                ok = np.where(self.p_inplace[:, None], up[self.p_b] & own, ok)
+            ok &= cand[self.p_pos]
+            if not ok.any():
+                return d
+            ok = np.concatenate([ok, np.zeros((1, ok.shape[1]), dtype=bool)])[self.p_rect]
+            done = ok.any(axis=1)
+            chosen = self.p_rect_t[pick, ok.argmax(axis=1)]  # the first path up, in choice order
+            target[pa] = np.where(done, chosen, target[pa])
+            forced[pa] &= ~done
             d = self._down(forced, target)
 
 
