@@ -30,6 +30,7 @@ import itertools
 import math
 import weakref
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -464,7 +465,7 @@ def survivability(
         # so sample conditionally on at least one of those failing (first
         # failure drawn exactly, the rest independently): the conditional
         # probability of "recovered | down" is unchanged, far fewer samples wasted.
-        needed = nx.descendants(model.graph, asset) | {asset}
+        needed = _needed(model, asset)
         below = np.array([i for i, c in enumerate(nodes) if c in needed])
         pb = p[below]
         first = pb * np.concatenate(([1.0], np.cumprod(1.0 - pb)[:-1]))
@@ -527,6 +528,27 @@ def _pairs_by_probability(cands: list[str], prob: dict[str, float]) -> Iterable[
                 heapq.heappush(heap, (-prob[order[a]] * prob[order[b]], a, b))
 
 
+def _first_pairs(p: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first ``k`` pairs (i < j) of ``p`` (sorted decreasing) in the order of ``_pairs_by_probability``.
+
+    That order is by ``(-p[i] * p[j], i, j)``. At least ``(i + 1) j - i (i + 1) / 2``
+    pairs (i' <= i, j' <= j) come no later than (i, j), so only that
+    staircase of pairs needs sorting: about ``k log k`` of them, not ``n^2 / 2``.
+    Returns (i, j, p[i] * p[j]) as arrays.
+    """
+    n = len(p)
+    i = np.arange(n - 1)
+    jmax = np.minimum(n - 1, (k + i * (i + 1) // 2) // (i + 1))
+    keep = jmax > i
+    i, jmax = i[keep], jmax[keep]
+    counts = jmax - i
+    ii = np.repeat(i, counts)
+    jj = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + ii + 1
+    prod = p[ii] * p[jj]
+    keep = np.lexsort((jj, ii, -prod))[:k]
+    return ii[keep], jj[keep], prod[keep]
+
+
 def cut_pairs(
     model: Model, asset: str, common: Iterable[str], budget: int = PAIR_BUDGET, top: int = TOP_PAIRS,
     sim: _ClosureSimulator | None = None,
@@ -534,10 +556,13 @@ def cut_pairs(
     """The most likely order-2 cut sets of ``asset``: pairs that leave it unrecoverable where neither alone does.
 
     Pairs of closure components (common causes excluded) are examined in
-    decreasing ``p(x) p(y)`` order, at most ``budget`` of them, in batches on
-    the closure simulator. Because the order is by probability, the pairs
-    returned are exactly the most likely ones whenever ``top`` were found;
-    the boolean says whether the list is known to be exact.
+    decreasing ``p(x) p(y)`` order (ties by ids, as ``_pairs_by_probability``),
+    at most ``budget`` of them, in batches of ``PAIR_BATCH`` on the closure
+    simulator. Because the order is by probability, the pairs returned are
+    exactly the most likely ones whenever ``top`` were found; the boolean
+    says whether the list is known to be exact. A pair with neither member
+    among the asset and what it depends on cannot take the asset down, so
+    it is not simulated (it is not a cut set).
     """
     common = set(common)
     sim = sim or _ClosureSimulator(model, sorted(model.closure(asset)))
@@ -548,26 +573,57 @@ def cut_pairs(
     total = len(cands) * (len(cands) - 1) // 2
     if total == 0:
         return (), True
-    pairs = _pairs_by_probability(cands, model.probability)
+    prob = model.probability
+    order = sorted(cands, key=lambda c: (-prob[c], c))
+    p = np.array([prob[c] for c in order], dtype=float)
+    ocol = np.array([idx[c] for c in order], dtype=np.intp)
+    needed = _needed(model, asset)
+    oneed = np.array([c in needed for c in order], dtype=bool)
+    limit = min(budget, total)
+    have = 0
+    pi = pj = pp = np.zeros(0)
     found: list[tuple[str, str, float]] = []
     examined = 0
     exact = False
     while examined < budget:
-        chunk = list(itertools.islice(pairs, min(PAIR_BATCH, budget - examined)))
-        if not chunk:
+        size = min(PAIR_BATCH, budget - examined, total - examined)
+        if size <= 0:
             exact = True
             break
-        failed = np.zeros((len(chunk), len(nodes)), dtype=bool)
-        for row, (_, x, y) in enumerate(chunk):
-            failed[row, idx[x]] = failed[row, idx[y]] = True
-        _, down = sim.run(failed, only_down=col)
-        found.extend((x, y, p) for row, (p, x, y) in enumerate(chunk) if down[row, col])
-        found.sort(key=lambda t: (-t[2], t[0], t[1]))
-        examined += len(chunk)
-        if len(found) >= top and chunk[-1][0] < found[top - 1][2]:
+        if examined + size > have:
+            have = min(limit, max(4 * PAIR_BATCH, 2 * have, examined + size))
+            pi, pj, pp = _first_pairs(p, have)
+        ci, cj, cp = pi[examined:examined + size], pj[examined:examined + size], pp[examined:examined + size]
+        live = np.flatnonzero(oneed[ci] | oneed[cj])
+        if len(live):
+            failed = np.zeros((len(live), len(nodes)), dtype=bool)
+            rows = np.arange(len(live))
+            failed[rows, ocol[ci[live]]] = True
+            failed[rows, ocol[cj[live]]] = True
+            _, down = sim.run(failed, only_down=col)
+            for r in np.flatnonzero(down[:, col]).tolist():
+                t = live[r]
+                x, y = sorted((order[ci[t]], order[cj[t]]))
+                found.append((x, y, float(cp[t])))
+            found.sort(key=lambda t: (-t[2], t[0], t[1]))
+        examined += size
+        if len(found) >= top and float(cp[-1]) < found[top - 1][2]:
             exact = True  # every pair not examined is less likely than the top ones found
             break
     return tuple(found[:top]), exact or examined >= total
+
+
+def _needed(model: Model, asset: str) -> set[str]:
+    """The asset and everything it depends on, transitively: the only failures that can take it down."""
+    seen = {asset}
+    stack = [asset]
+    while stack:
+        v = stack.pop()
+        for t in model.dependencies_of(v):
+            if t not in seen:
+                seen.add(t)
+                stack.append(t)
+    return seen
 
 
 # -- threats ------------------------------------------------------------------------------------------
@@ -724,15 +780,69 @@ def _rto_inversions(model: Model) -> tuple[tuple[str, str], ...]:
 # -- evidence and findings ------------------------------------------------------------------------------
 
 
+_BFS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> recent breadth-first searches
+_BFS_KEEP = 512  # sources kept per model (evidence is written asset by asset, so recent ones repeat)
+
+
+def _bfs(model: Model, src: str) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Distances from ``src`` along dependency rows and, per node, its predecessors on shortest paths."""
+    cache = _BFS.get(model)
+    if cache is None:
+        cache = _BFS[model] = OrderedDict()
+    hit = cache.get(src)
+    if hit is not None:
+        cache.move_to_end(src)
+        return hit
+    succ = model.graph.succ
+    dist = {src: 0}
+    preds: dict[str, list[str]] = {src: []}
+    frontier = [src]
+    while frontier:
+        nxt = []
+        for u in frontier:
+            du = dist[u] + 1
+            for w in succ[u]:
+                dw = dist.get(w)
+                if dw is None:
+                    dist[w] = du
+                    preds[w] = [u]
+                    nxt.append(w)
+                elif dw == du:
+                    preds[w].append(u)
+        frontier = nxt
+    cache[src] = (dist, preds)
+    if len(cache) > _BFS_KEEP:
+        cache.popitem(last=False)
+    return dist, preds
+
+
 def _path(model: Model, src: str, dst: str) -> list[str] | None:
-    """A shortest dependency path src -> ... -> dst (lexicographically smallest among the shortest)."""
+    """A shortest dependency path src -> ... -> dst (lexicographically smallest among the shortest).
+
+    One breadth-first search from ``src`` (kept for the next questions about
+    the same source), then the smallest next id at every step among the
+    nodes that lie on some shortest path to ``dst``: the same answer as the
+    smallest of ``networkx.all_shortest_paths`` without enumerating them.
+    """
     if src == dst:
         return [src]
-    try:
-        paths = nx.all_shortest_paths(model.graph, src, dst)
-        return min(paths)
-    except (nx.NetworkXNoPath, nx.NodeNotFound):
+    if src not in model.kind:
         return None
+    dist, preds = _bfs(model, src)
+    if dst not in dist:
+        return None
+    on = {dst}
+    stack = [dst]
+    while stack:
+        for u in preds[stack.pop()]:
+            if u not in on:
+                on.add(u)
+                stack.append(u)
+    succ = model.graph.succ
+    path = [src]
+    for step in range(1, dist[dst] + 1):
+        path.append(min(w for w in succ[path[-1]] if w in on and dist[w] == step))
+    return path
 
 
 def _arrow(path: list[str]) -> str:
