@@ -310,7 +310,9 @@ class _ClosureSimulator:
         level, cyclic = _levels(model)
         by_level: dict[int, list[int]] = {}
         for i, c in enumerate(nodes):
-            by_level.setdefault(level[c], []).append(i)
+            if ung[i] or groups[i] or any(t >= 0 for _, t in paths.get(i, ())):
+                by_level.setdefault(level[c], []).append(i)
+            # else: no row and no restore target, so it is down exactly when it failed (already so in ``_down``)
         self.levels = []  # (columns, met plan, iterate?, asset positions, asset columns)
         for lv in sorted(by_level):
             cols = by_level[lv]
