@@ -387,11 +387,13 @@ class _ClosureSimulator:
     def run(self, failed: np.ndarray, only_down: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(down before restores, down after every restore) for each row of ``failed``.
 
-        With ``only_down`` = a column, restores are only simulated for the rows
-        where that column is down before restores (the other rows of the
-        second matrix are copies of the first). Inside, matrices are
-        components x failure sets, so that every numpy call works on
-        contiguous rows.
+        With ``only_down`` = a column, only that column of the second matrix
+        is computed to the end: restores are only simulated for the rows
+        where the column is down before restores, and a row is no longer
+        followed once the column is up (the down set only shrinks from round
+        to round, so it stays up); the other columns of such rows are left
+        as they were at that point. Inside, matrices are components x failure
+        sets, so that every numpy call works on contiguous rows.
         """
         n = self.n
         f = np.zeros((n + 2, failed.shape[0]), dtype=bool)
@@ -403,13 +405,20 @@ class _ClosureSimulator:
         rows = d0[only_down]
         final = d0.copy()
         if rows.any():
-            final[:, rows] = self._restore(f[:, rows], d0[:, rows])
+            final[:, rows] = self._restore(f[:, rows], d0[:, rows], watch=only_down)
         return d0[:n].T, final[:n].T
 
-    def _restore(self, failed: np.ndarray, d: np.ndarray) -> np.ndarray:
-        """The restore rounds from down sets ``d`` of failure sets ``failed`` (as in ``_down``); the final down sets."""
+    def _restore(self, failed: np.ndarray, d: np.ndarray, watch: int | None = None) -> np.ndarray:
+        """The restore rounds from down sets ``d`` of failure sets ``failed`` (as in ``_down``); the final down sets.
+
+        A failure set where a round restores nothing is final and is no
+        longer followed; with ``watch`` (a column), neither is one where that
+        column is up (see ``run``).
+        """
         if not len(self.p_assets):
             return d
+        out = d.copy()
+        live = np.arange(d.shape[1])
         forced = failed.copy()
         # -1 not restored, -2 restored in place, >= 0 restored onto that column
         target = np.full(failed.shape, -1, dtype=np.int64)
@@ -418,7 +427,7 @@ class _ClosureSimulator:
         while True:
             cand = d[pa] & (target[pa] == -1)
             if not cand.any():
-                return d
+                break
             up = ~d
             ok = up[self.p_b] & up[self.p_tcol]
             if self.own_plan is not None:
@@ -426,13 +435,26 @@ class _ClosureSimulator:
                 ok = np.where(self.p_inplace[:, None], up[self.p_b] & own, ok)
             ok &= cand[self.p_pos]
             if not ok.any():
-                return d
+                break
             ok = np.concatenate([ok, np.zeros((1, ok.shape[1]), dtype=bool)])[self.p_rect]
             done = ok.any(axis=1)
             chosen = self.p_rect_t[pick, ok.argmax(axis=1)]  # the first path up, in choice order
             target[pa] = np.where(done, chosen, target[pa])
             forced[pa] &= ~done
+            keep = done.any(axis=0)  # a failure set where nothing was restored is final
+            if not keep.all():
+                out[:, live[~keep]] = d[:, ~keep]
+                live, forced, target = live[keep], forced[:, keep], target[:, keep]
             d = self._down(forced, target)
+            if watch is not None:
+                keep = d[watch]
+                if not keep.all():
+                    out[:, live[~keep]] = d[:, ~keep]
+                    live, forced, target, d = live[keep], forced[:, keep], target[:, keep], d[:, keep]
+            if not len(live):
+                return out
+        out[:, live] = d
+        return out
 
 
 def survivability(
