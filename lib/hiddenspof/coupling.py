@@ -88,8 +88,10 @@ MC_MAX_SAMPLES = 200000
 MC_BATCH = 2000
 #: Pairs examined per asset, in decreasing probability order, for the order-2 cut sets.
 PAIR_BUDGET = 2000
-#: Pairs evaluated together on the closure simulator.
+#: Pairs examined per step of the search (the stopping rule is checked after each) ...
 PAIR_BATCH = 256
+#: ... and steps simulated together on the closure simulator.
+PAIR_AHEAD = 4
 #: Top cut pairs kept per asset.
 TOP_PAIRS = 10
 #: Cycles listed at most (enumeration is exponential in the worst case).
@@ -604,8 +606,8 @@ def cut_pairs(
     needed = _needed(model, asset)
     oneed = np.array([c in needed for c in order], dtype=bool)
     limit = min(budget, total)
-    have = 0
-    pi = pj = pp = np.zeros(0)
+    pi, pj, pp = _first_pairs(p, min(limit, PAIR_BATCH * PAIR_AHEAD))
+    cut = np.zeros(0, dtype=bool)  # whether each pair of the order, as far as simulated, is a cut set
     found: list[tuple[str, str, float]] = []
     examined = 0
     exact = False
@@ -614,24 +616,32 @@ def cut_pairs(
         if size <= 0:
             exact = True
             break
-        if examined + size > have:
-            have = min(limit, max(4 * PAIR_BATCH, 2 * have, examined + size))
-            pi, pj, pp = _first_pairs(p, have)
-        ci, cj, cp = pi[examined:examined + size], pj[examined:examined + size], pp[examined:examined + size]
-        live = np.flatnonzero(oneed[ci] | oneed[cj])
-        if len(live):
-            failed = np.zeros((len(live), len(nodes)), dtype=bool)
-            rows = np.arange(len(live))
-            failed[rows, ocol[ci[live]]] = True
-            failed[rows, ocol[cj[live]]] = True
-            _, down = sim.run(failed, only_down=col)
-            for r in np.flatnonzero(down[:, col]).tolist():
-                t = live[r]
-                x, y = sorted((order[ci[t]], order[cj[t]]))
-                found.append((x, y, float(cp[t])))
+        if examined + size > len(cut):
+            # simulate the next few batches at once (fewer, larger numpy calls); the
+            # stopping rule below still reads them batch by batch
+            hi = min(limit, examined + PAIR_BATCH * PAIR_AHEAD)
+            if hi > len(pi):
+                pi, pj, pp = _first_pairs(p, min(limit, max(hi, 2 * len(pi))))
+            ci, cj = pi[len(cut):hi], pj[len(cut):hi]
+            more = np.zeros(len(ci), dtype=bool)
+            live = np.flatnonzero(oneed[ci] | oneed[cj])
+            if len(live):
+                failed = np.zeros((len(live), len(nodes)), dtype=bool)
+                rows = np.arange(len(live))
+                failed[rows, ocol[ci[live]]] = True
+                failed[rows, ocol[cj[live]]] = True
+                _, down = sim.run(failed, only_down=col)
+                more[live] = down[:, col]
+            cut = np.concatenate([cut, more])
+        hits = np.flatnonzero(cut[examined:examined + size])
+        if len(hits):
+            for t in (hits + examined).tolist():
+                x, y = sorted((order[pi[t]], order[pj[t]]))
+                found.append((x, y, float(pp[t])))
             found.sort(key=lambda t: (-t[2], t[0], t[1]))
+        last = float(pp[examined + size - 1])
         examined += size
-        if len(found) >= top and float(cp[-1]) < found[top - 1][2]:
+        if len(found) >= top and last < found[top - 1][2]:
             exact = True  # every pair not examined is less likely than the top ones found
             break
     return tuple(found[:top]), exact or examined >= total
