@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 __all__ = [
     "CATEGORIES",
@@ -58,10 +58,11 @@ class Finding:
 
     def to_json(self) -> dict:
         """The contract's JSON form (lists, not tuples)."""
-        d = asdict(self)
-        d["assets"] = list(self.assets)
-        d["components"] = list(self.components)
-        return d
+        return {
+            "id": self.id, "category": self.category, "severity": self.severity, "title": self.title,
+            "assets": list(self.assets), "components": list(self.components),
+            "evidence": self.evidence, "recommendation": self.recommendation,
+        }
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
