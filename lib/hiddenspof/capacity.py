@@ -586,11 +586,11 @@ def path_components(model, backup: str, down: Iterable[str] = (), lim: Mapping[s
     return tuple(sorted(c for c in seen if c in lim))
 
 
-def _down_after(model, failed: frozenset[str], restores: Iterable) -> set[str]:
+def _down_after(model, failed: frozenset[str], restores: Iterable) -> frozenset[str]:
     """The down set once ``restores`` (model Restore objects) are made after ``failed`` fail."""
     moved = {r.asset: model.backup[r.backup].restore_to for r in restores}
     forced = set(failed) - set(moved)
-    return model._down(forced, moved)  # the model's own least fixpoint with restores applied
+    return model.down_after(forced, moved)  # the model's own least fixpoint with restores applied
 
 
 def _waits_for(model, rec, restore, earlier: list) -> tuple[str, ...]:

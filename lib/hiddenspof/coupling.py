@@ -69,6 +69,7 @@ __all__ = [
     "severity_for_tier",
     "survivability",
     "survivability_monte_carlo",
+    "threat_verdicts",
 ]
 
 #: Threat mode -> component kinds struck one at a time (``logical_corruption`` strikes each asset).
@@ -715,8 +716,12 @@ def scenario_failures(model: Model, fail: Iterable[str], mode: str | None = None
     return frozenset(fail)
 
 
-def _threats(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
-    """asset -> mode -> (verdict, striking components)."""
+def threat_verdicts(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
+    """Verdicts of the eight threat modes: (asset -> mode -> verdict, asset -> mode -> striking components).
+
+    ``unrecoverable_by`` maps each asset to its common causes (the single
+    failures that leave it unrecoverable), which settle the plain strikes.
+    """
     present = {k for k in model.kind.values()}
     verdict: dict[str, dict[str, str]] = {a: {} for a in model.assets}
     causes: dict[str, dict[str, tuple[str, ...]]] = {a: {} for a in model.assets}
@@ -1109,7 +1114,7 @@ def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
     for x in model.ids:
         for a in unrecoverable_by[x]:
             common[a].append(x)
-    verdicts, causes = _threats(model, unrecoverable_by)
+    verdicts, causes = threat_verdicts(model, unrecoverable_by)
     prob = model.probability
     assets: dict[str, AssetCoupling] = {}
     importance: dict[str, float] = {c: 0.0 for c in model.ids}

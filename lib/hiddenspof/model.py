@@ -288,6 +288,11 @@ class Model:
             )
         return failed
 
+    def down_after(self, forced: Iterable[str], moved: dict[str, str | None]) -> frozenset[str]:
+        """The down set once some restores are made: ``forced`` stay failed, ``moved`` maps
+        each restored asset to its restore target (None: restored in place)."""
+        return frozenset(self._down(forced, moved))
+
     def _down(self, forced: Iterable[str], moved: dict[str, str | None]) -> set[str]:
         """Least fixpoint of down-propagation from ``forced``.
 

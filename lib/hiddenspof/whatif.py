@@ -462,7 +462,7 @@ def asset_view(inventory: Inventory, asset: str, m: Model | None = None) -> Asse
     """Common causes, threat verdicts, survivability and silent score of ``asset``.
 
     Uses the coupling module's own functions (single-failure recovery,
-    ``coupling._threats`` for the eight threat modes, ``coupling.survivability``)
+    ``coupling.threat_verdicts`` for the eight threat modes, ``coupling.survivability``)
     and ``silent.score``, computed for this asset only so a what-if answers
     quickly.
     """
@@ -470,7 +470,7 @@ def asset_view(inventory: Inventory, asset: str, m: Model | None = None) -> Asse
     if asset not in m.backups_of:
         raise WhatIfError(f"{asset!r} is not a protected asset: expected one of {', '.join(m.assets)}")
     ub = _unrecoverable_by(m)
-    verdicts, _ = coupling._threats(m, ub)
+    verdicts, _ = coupling.threat_verdicts(m, ub)
     surv, _, _ = coupling.survivability(m, asset)
     scores = silent.score(inventory, m).asset_scores
     return AssetView(
@@ -773,7 +773,7 @@ def estate_risk(inventory: Inventory, m: Model | None = None) -> EstateRisk:
     """
     m = m or model_mod.build(inventory)
     ub = _unrecoverable_by(m)
-    verdicts, _ = coupling._threats(m, ub)
+    verdicts, _ = coupling.threat_verdicts(m, ub)
     scores = silent.score(inventory, m).asset_scores
     comps = inventory.components
     tiers = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
