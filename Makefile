@@ -36,7 +36,7 @@ lab: $(STAMP) ## open JupyterLab on the notebooks (widgets work)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 lint: $(STAMP) ## ruff over the library and tests
-	$(BIN)/ruff check lib tests benchmarks
+	$(BIN)/ruff check .
 
 bench: $(STAMP) ## benchmarks at 2k/20k/100k components into reports/bench.md (BENCH_FLAGS=--skip-largest: ~5 min)
 	$(BIN)/python benchmarks/bench.py $(BENCH_FLAGS)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hiddenspof.inventory import Inventory, from_mapping
 from hypothesis import settings
 
 # Repeatable runs: hypothesis draws the same examples every time (seeds are
@@ -13,7 +14,6 @@ from hypothesis import settings
 settings.register_profile("repeatable", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
-from hiddenspof.inventory import Inventory, from_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
