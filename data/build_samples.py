@@ -38,6 +38,7 @@ import zipfile
 from pathlib import Path
 
 import yaml
+from hiddenspof.inventory import TABLES
 
 __all__ = ["AS_OF", "HISTORY_START", "saas", "hybrid", "teaching", "write_all"]
 
@@ -46,18 +47,8 @@ HISTORY_START = dt.datetime(2026, 6, 22)
 HISTORY_END = dt.datetime(2026, 9, 30)  # exclusive: the last runs are on 2026-09-29
 SEED = 20260930
 
-COLUMNS = {
-    "components": ["id", "name", "kind", "tier", "rto_hours", "rpo_hours", "data_gb",
-                   "failure_probability", "throughput_mb_s", "max_parallel_restores",
-                   "owner", "location", "notes"],
-    "dependencies": ["component", "depends_on", "kind", "group", "needs", "notes"],
-    "backups": ["id", "protects", "method", "schedule_hours", "retention_days", "immutable",
-                "offline", "verification", "alert_channel", "restore_to", "size_gb",
-                "restore_mb_s", "notes"],
-    "backup_runs": ["backup", "started_at", "finished_at", "status", "size_gb", "message"],
-    "restore_tests": ["backup", "tested_at", "result", "scope", "restored_gb",
-                      "duration_hours", "notes"],
-}
+# Contract column order, from the loader's own table definitions.
+COLUMNS = {table: [c.name for c in columns] for table, columns in TABLES.items()}
 
 
 class Estate:

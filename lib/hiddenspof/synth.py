@@ -50,6 +50,7 @@ import pandas as pd
 import yaml
 
 from .errors import UsageError
+from .inventory import TABLES
 
 __all__ = [
     "AS_OF",
@@ -73,17 +74,8 @@ MIN_COMPONENTS = 200
 COUPLING_STYLES = ("same_account", "other_account", "other_provider", "offline", "immutable", "replica")
 """How a backup is coupled to what it protects (recorded in the backup's ``notes``)."""
 
-_COLUMNS = {
-    "components": ["id", "name", "kind", "tier", "rto_hours", "rpo_hours", "data_gb",
-                   "failure_probability", "throughput_mb_s", "max_parallel_restores",
-                   "owner", "location", "notes"],
-    "dependencies": ["component", "depends_on", "kind", "group", "needs", "notes"],
-    "backups": ["id", "protects", "method", "schedule_hours", "retention_days", "immutable",
-                "offline", "verification", "alert_channel", "restore_to", "size_gb",
-                "restore_mb_s", "notes"],
-    "backup_runs": ["backup", "started_at", "finished_at", "status", "size_gb", "message"],
-    "restore_tests": ["backup", "tested_at", "result", "scope", "restored_gb", "duration_hours", "notes"],
-}
+# Contract column order, from the loader's own table definitions.
+_COLUMNS = {table: [c.name for c in columns] for table, columns in TABLES.items()}
 
 _REGIONS = {
     "aws": ["eu-west-1", "eu-central-1", "us-east-1", "us-west-2"],
