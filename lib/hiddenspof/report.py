@@ -516,8 +516,140 @@ def _export_html(executed: Sequence, title: str, subtitle: Sequence[str]) -> str
     return head + vega_bundle() + tail
 
 
-def _execute(job: Job, notebook: Path, tmp: Path):
-    """Run one notebook with papermill into the temporary folder; return the cleaned notebook."""
+# ------------------------------------------------------- the shared kernel
+
+_SHARED_ENGINE = "hiddenspof-shared-kernel"
+_KERNEL_RESET = "import hiddenspof.report as _hs_report\n_hs_report.reset_kernel_namespace()"
+_BASE_WARNING_FILTERS: list | None = None
+
+
+def reset_kernel_namespace() -> None:
+    """Run inside a reused report kernel before each notebook: make it behave like a fresh kernel.
+
+    Empties the user namespace and restarts the execution counter (IPython's
+    ``reset(new_session=True)``), and restores the warning filters with their
+    "already shown" memory cleared, so a notebook's outputs never depend on
+    what ran before it in the same kernel. Imported modules stay imported:
+    that is the saving.
+    """
+    import warnings
+
+    from IPython import get_ipython
+
+    global _BASE_WARNING_FILTERS
+    if _BASE_WARNING_FILTERS is None:
+        _BASE_WARNING_FILTERS = list(warnings.filters)
+    warnings.resetwarnings()  # also invalidates every module's record of warnings already shown
+    warnings.filters[:] = _BASE_WARNING_FILTERS
+    warnings.onceregistry.clear()
+    shell = get_ipython()
+    if shell is not None:
+        shell.reset(new_session=True)
+
+
+class _SharedKernel:
+    """One Python kernel per worker process, reused by every notebook and environment the worker renders.
+
+    Starting a kernel and importing pandas, altair and hiddenspof in it cost
+    more than the notebooks' own work on a 300-component estate; a worker
+    pays them once. Before each notebook the namespace is reset
+    (:func:`reset_kernel_namespace`); after a failed notebook the kernel is
+    shut down and the next notebook starts a new one.
+    """
+
+    def __init__(self, cwd: str):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self.cwd = cwd
+        self.km = AsyncKernelManager(kernel_name="python3")
+        run_sync(self.km.start_kernel)(cwd=cwd)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        try:
+            run_sync(self.kc.wait_for_ready)(timeout=120)
+        except Exception:
+            self.shutdown()
+            raise
+
+    def alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        return bool(run_sync(self.km.is_alive)())
+
+    def run(self, code: str) -> None:
+        """Execute code that is no part of any notebook (not counted in the execution history)."""
+        import nbformat
+        from nbclient import NotebookClient
+
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        client = NotebookClient(nb, km=self.km, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3")
+        client.kc = self.kc
+        with client.setup_kernel():
+            client.execute_cell(nb.cells[0], 0, store_history=False)
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        with contextlib.suppress(Exception):
+            self.kc.stop_channels()
+        with contextlib.suppress(Exception):
+            run_sync(self.km.shutdown_kernel)(now=True)
+
+
+_KERNEL: _SharedKernel | None = None
+_KERNEL_LOCK = threading.Lock()
+
+
+def _shared_kernel(cwd: str) -> _SharedKernel:
+    """This process's report kernel (started on first use, or again after a failure or in another folder)."""
+    global _KERNEL
+    if _KERNEL is not None and (_KERNEL.cwd != cwd or not _KERNEL.alive()):
+        _shutdown_shared_kernel()
+    if _KERNEL is None:
+        import atexit
+        import multiprocessing.util
+
+        from papermill.clientwrap import PapermillNotebookClient
+        from papermill.engines import NBClientEngine, papermill_engines
+        from papermill.log import logger
+
+        class SharedKernelEngine(NBClientEngine):
+            """papermill's nbclient engine, executing in the worker's shared kernel instead of a new one."""
+
+            @classmethod
+            def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                         stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+                kernel = kwargs.pop("shared_kernel")
+                for unused in ("input_path", "timeout", "startup_timeout"):
+                    kwargs.pop(unused, None)
+                client = PapermillNotebookClient(
+                    nb_man, km=kernel.km, timeout=execution_timeout, startup_timeout=start_timeout,
+                    kernel_name=kernel_name, log=logger, log_output=log_output,
+                    stdout_file=stdout_file, stderr_file=stderr_file, **kwargs,
+                )
+                client.kc = kernel.kc  # an existing client: nbclient neither starts nor stops the kernel
+                return client.execute()
+
+        papermill_engines.register(_SHARED_ENGINE, SharedKernelEngine)
+        _KERNEL = _SharedKernel(cwd)
+        atexit.register(_shutdown_shared_kernel)
+        multiprocessing.util.Finalize(None, _shutdown_shared_kernel, exitpriority=100)  # pool workers skip atexit
+    return _KERNEL
+
+
+def _shutdown_shared_kernel() -> None:
+    global _KERNEL
+    kernel, _KERNEL = _KERNEL, None
+    if kernel is not None:
+        kernel.shutdown()
+
+
+def _execute(job: Job, notebook: Path, tmp: Path, kernel: _SharedKernel | None = None):
+    """Run one notebook with papermill into the temporary folder; return the cleaned notebook.
+
+    With ``kernel`` the notebook runs in that (reset) kernel, else in a new one.
+    """
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -526,6 +658,10 @@ def _execute(job: Job, notebook: Path, tmp: Path):
     if job.baseline_path is not None and notebook.name.startswith(COMPARE_PREFIX):
         parameters["baseline_path"] = job.baseline_path
     target = tmp / notebook.name
+    engine = {}
+    if kernel is not None:
+        kernel.run(_KERNEL_RESET)
+        engine = {"engine_name": _SHARED_ENGINE, "shared_kernel": kernel}
     try:
         nb = pm.execute_notebook(
             str(notebook),
@@ -537,6 +673,7 @@ def _execute(job: Job, notebook: Path, tmp: Path):
             request_save_on_cell_execute=False,
             cwd=str(notebook.parent),
             execution_timeout=CELL_TIMEOUT_SECONDS,
+            **engine,
         )
     except PapermillExecutionError as exc:
         raise _NotebookFailed(notebook.name, exc) from None
@@ -576,7 +713,7 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
         inventory lists every problem). The previous report of the slug, if
         any, is replaced only when everything was written.
     """
-    from . import inventory
+    from . import analysis, assessment, inventory
     from .findings import Finding, findings_csv
     from .summary import headline
 
@@ -588,9 +725,8 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
     done: list[str] = []
     try:
         inv = inventory.load(job.inventory_path)
-        from . import analysis
-
-        result = analysis.analyze(inv)
+        assessed = assessment.assess(inv, job.inventory_path)  # the only analysis of this environment
+        result = assessed.result
         _write_text(tmp / "analysis.json", analysis.dumps(result))
         fields = set(Finding.__dataclass_fields__)
         found = [
@@ -599,11 +735,25 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
         ]
         _write_text(tmp / "findings.csv", findings_csv(found))
         executed = []
-        for path in map(Path, job.notebooks):
-            executed.append(_execute(job, path, tmp))
-            done.append(path.name)
-            if progress is not None:
-                progress(job.slug, path.name)
+        kernel = None
+        if job.notebooks:
+            # the notebooks read this analysis (assessment.open) instead of running it again
+            cache = tmp / ".assessment.pickle"
+            assessment.save(assessed, cache)
+            kernel = _shared_kernel(str(Path(job.notebooks[0]).parent))
+            kernel.run(f"import hiddenspof.assessment as _hs_assessment\n_hs_assessment.preload({str(cache)!r})")
+        try:
+            for path in map(Path, job.notebooks):
+                executed.append(_execute(job, path, tmp, kernel))
+                done.append(path.name)
+                if progress is not None:
+                    progress(job.slug, path.name)
+        except BaseException:
+            _shutdown_shared_kernel()  # a failed or timed-out notebook may leave it busy: start afresh
+            raise
+        if kernel is not None:
+            kernel.run("import hiddenspof.assessment as _hs_assessment\n_hs_assessment.forget()")
+            (tmp / ".assessment.pickle").unlink()
         meta = inv.meta
         subtitle = [f"Assessment as of {meta.as_of.isoformat()}"]
         if getattr(meta, "organisation", None):
@@ -796,9 +946,12 @@ def _crashed(job: Job, exc: BaseException) -> Outcome:
 
 def _run_serial(jobs: Sequence[Job], bar: _Progress) -> list[Outcome]:
     outcomes = []
-    for job in jobs:
-        outcomes.append(render_environment(job, bar.notebook))
-        bar.environment(job.slug)
+    try:
+        for job in jobs:
+            outcomes.append(render_environment(job, bar.notebook))
+            bar.environment(job.slug)
+    finally:
+        _shutdown_shared_kernel()  # in this process: no kernel outlives the call
     return outcomes
 
 
