@@ -3,13 +3,16 @@
 ``render`` reads as a straight line: plan (load each inventory for its name
 and slug), run every environment (serially, in ``jobs`` processes, or as
 tasks on a Dask cluster), write the index. One environment is rendered by
-``render_environment``: analyse, execute the notebooks with papermill,
-export one HTML document, write the manifest, then swap the finished folder
-into place.
+``render_environment``: analyse (once: the notebooks read this analysis
+through ``hiddenspof.assessment``), execute the notebooks with papermill in
+the worker's shared kernel, export one HTML document, write the manifest,
+then swap the finished folder into place.
 
 Output of one run, for ``--out DIR``::
 
-    DIR/index.html                  one row per environment, failures with their reason
+    DIR/index.html                  environments ranked by fleet risk, sortable and filterable offline,
+                                    changes since --baseline, fleet roll-up, failures with their reason
+    DIR/index.csv, DIR/index.json   the same rows for spreadsheets and BI tools (see hiddenspof.fleet)
     DIR/<slug>/report.html          every notebook, code hidden, table of contents,
                                     charts drawn offline (see hiddenspof.charts)
     DIR/<slug>/analysis.json        analysis.dumps(analysis.analyze(inventory))
@@ -40,6 +43,12 @@ Decisions
   (False) and, for 06 only, ``baseline_path``. ``baseline`` may be a file
   (used for every environment) or an earlier report folder (each environment
   uses ``BASELINE/<slug>/analysis.json``; without one, 06 is skipped for it).
+* Cost: a worker process starts one kernel and reuses it for every notebook
+  of every environment it renders (namespace, execution counter and warning
+  memory reset before each notebook, so outputs are those of a fresh
+  kernel; after a failed notebook the kernel is replaced). The kernel exits
+  with its worker (ipykernel polls its parent). Measured by
+  ``make bench-report`` (``benchmarks/bench_report.py``).
 * In the HTML the executive summary (``05_*``) comes first, then the other
   notebooks in order (they run in name order). Code cells, stderr streams and widget views are left out;
   cells tagged ``remove-cell`` are dropped, ``remove-output`` keep only their
@@ -86,6 +95,7 @@ __all__ = [
     "slugify",
     "assign_slugs",
     "write_index",
+    "index_document",
     "index_html",
     "strip_volatile",
 ]
@@ -121,6 +131,7 @@ class Job:
     out_dir: str  # absolute
     notebooks: tuple[str, ...]  # absolute paths, in order
     baseline_path: str | None = None
+    baseline_given: bool = False  # --baseline was given (no baseline_path then means a new environment)
 
 
 @dataclass
@@ -136,6 +147,7 @@ class Outcome:
     as_of: str | None = None
     headline: dict | None = None
     notebooks: list[str] = field(default_factory=list)
+    fleet: dict | None = None  # the environment's line of the fleet index (fleet.environment_entry)
 
 
 # --------------------------------------------------------------------- planning
@@ -269,7 +281,7 @@ def _plan(
         base_path = _resolve_baseline(baseline, slug)
         if base_path is None:
             chosen = tuple(p for p in chosen if not Path(p).name.startswith(COMPARE_PREFIX))
-        jobs.append(Job(slug, name, absolute, given, str(out), chosen, base_path))
+        jobs.append(Job(slug, name, absolute, given, str(out), chosen, base_path, baseline is not None))
     return jobs, failed
 
 
@@ -727,7 +739,8 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
         inv = inventory.load(job.inventory_path)
         assessed = assessment.assess(inv, job.inventory_path)  # the only analysis of this environment
         result = assessed.result
-        _write_text(tmp / "analysis.json", analysis.dumps(result))
+        analysis_text = analysis.dumps(result)
+        _write_text(tmp / "analysis.json", analysis_text)
         fields = set(Finding.__dataclass_fields__)
         found = [
             Finding(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in f.items() if k in fields})
@@ -784,6 +797,7 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
         return Outcome(
             slug=job.slug, given_path=job.given_path, name=meta.name, ok=True,
             as_of=meta.as_of.isoformat(), headline=headline(result), notebooks=done,
+            fleet=_fleet_entry(job, analysis_text),
         )
     except Exception as exc:  # one failing environment never stops the others
         reason, problems = _failure(exc)
@@ -797,100 +811,57 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
 # ------------------------------------------------------------------- index
 
 
-def _fmt_hours(h: float) -> str:
-    return f"{h:.1f} h"
+def _fleet_entry(job: Job, analysis_text: str) -> dict:
+    """The environment's line of the fleet index, with the change since its baseline when there is one."""
+    from . import compare, fleet
+
+    baseline = compare.load_assessment(job.baseline_path) if job.baseline_path is not None else None
+    entry = fleet.environment_entry(json.loads(analysis_text), baseline, baseline_expected=job.baseline_given)
+    return dict(entry, slug=job.slug)
 
 
-def index_html(outcomes: Sequence[Outcome]) -> str:
-    """The index page: one row per environment, sorted by slug; every client string escaped.
+def index_document(outcomes: Sequence[Outcome], baseline: str | os.PathLike | None = None) -> dict:
+    """The fleet index (``index.json``) of a run's outcomes: see :mod:`hiddenspof.fleet`."""
+    from . import fleet
 
-    Columns: environment (linked to its report), as of, assets,
-    unrecoverable under some threat, worst silent-failure score (asset),
-    worst capacity miss (hours past RTO, asset, scenario), critical/high
-    findings and the data files. Failed environments follow, each with its
-    reason and problem lines.
-    """
-    e = functools.partial(html.escape, quote=True)
-    ok = sorted((o for o in outcomes if o.ok), key=lambda o: o.slug)
-    bad = sorted((o for o in outcomes if not o.ok), key=lambda o: o.slug)
-    rows = []
-    for o in ok:
-        h = o.headline or {}
-        silent = h.get("worst_silent")
-        miss = h.get("worst_capacity_miss")
-        findings = h.get("findings", {})
-        slug = e(o.slug)
-        rows.append(
-            "<tr>"
-            f'<td><a href="{slug}/report.html">{e(o.name or o.slug)}</a></td>'
-            f"<td>{e(o.as_of or '')}</td>"
-            f'<td class="num">{h.get("assets", "")}</td>'
-            f'<td class="num">{h.get("unrecoverable_assets", "")}</td>'
-            + (f'<td class="num">{silent["score"]:.0f} <span class="sub">{e(silent["asset"])}</span></td>' if silent else '<td class="num">n/a</td>')
-            + (
-                f'<td class="num">+{_fmt_hours(miss["hours_late"])} <span class="sub">{e(miss["asset"])}, {e(miss["scenario"])}</span></td>'
-                if miss else '<td class="num">none</td>'
-            )
-            + f'<td class="num">{findings.get("critical", 0)} / {findings.get("high", 0)}</td>'
-            f'<td><a href="{slug}/analysis.json">analysis.json</a> · <a href="{slug}/findings.csv">findings.csv</a> · '
-            f'<a href="{slug}/manifest.json">manifest.json</a></td>'
-            "</tr>"
-        )
-    failures = []
-    for o in bad:
-        details = "".join(f"<li>{e(p)}</li>" for p in o.problems)
-        failures.append(
-            "<tr>"
-            f"<td>{e(o.name or o.slug)}<br><span class=\"sub\">{e(o.given_path)}</span></td>"
-            f"<td>{e(o.reason)}" + (f"<ul>{details}</ul>" if details else "") + "</td>"
-            "</tr>"
-        )
-    failed_section = (
-        '<h2 id="failed">Failed environments</h2>'
-        '<table class="failed"><thead><tr><th>environment</th><th>why it failed</th></tr></thead><tbody>'
-        + "".join(failures)
-        + "</tbody></table>"
-        if failures else ""
-    )
-    summary = f"{len(ok)} rendered, {len(bad)} failed"
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1.0\">\n"
-        "<title>Resilience assessments</title>\n<style>\n"
-        "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1200px;color:#222}\n"
-        "table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border-bottom:1px solid #ddd;padding:.4em .6em;text-align:left;vertical-align:top}\n"
-        "th{background:#f4f6f7}td{white-space:nowrap}td:first-child,td:last-child{white-space:normal}td.num{text-align:right}.sub{color:#666;font-size:.85em}\n"
-        "table.failed td{background:#fdf2f2}\n</style>\n</head>\n<body>\n"
-        "<h1>Resilience assessments</h1>\n"
-        f"<p>{e(summary)}.</p>\n"
-        '<table class="environments"><thead><tr><th>environment</th><th>as of</th><th>assets</th>'
-        "<th>unrecoverable under some threat</th><th>worst silent-failure score</th>"
-        "<th>worst capacity miss</th><th>critical / high findings</th><th>data</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>\n"
-        + '<p class="sub"><b>unrecoverable under some threat</b>: protected assets that at least one threat mode '
-        "(site, region, provider or account loss, identity or control-plane outage, credential compromise, "
-        "logical corruption) leaves with no working recovery path. <b>worst silent-failure score</b>: the asset "
-        "whose best backup is the most likely to be broken unnoticed (0-100). <b>worst capacity miss</b>: the "
-        "restore finishing furthest past its RTO in any capacity scenario.</p>\n"
-        + failed_section
-        + "\n</body>\n</html>\n"
-    )
+    entries = [o.fleet for o in outcomes if o.ok and o.fleet is not None]
+    failed = [
+        {"slug": o.slug, "name": o.name, "given_path": o.given_path, "reason": o.reason, "problems": list(o.problems)}
+        for o in outcomes if not o.ok
+    ]
+    return fleet.index_document(entries, failed, None if baseline is None else str(baseline))
 
 
-def write_index(out_dir: str | os.PathLike, outcomes: Sequence[Outcome]) -> Path:
-    """Write ``OUT/index.html`` atomically (temporary file, then rename); return its path."""
-    out = Path(out_dir)
-    target = out / "index.html"
-    fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".html.tmp", dir=out)
+def index_html(outcomes: Sequence[Outcome], baseline: str | os.PathLike | None = None) -> str:
+    """The index page: environments ranked by fleet risk, sortable and filterable offline (``hiddenspof.fleet``)."""
+    from . import fleet
+
+    return fleet.index_html(index_document(outcomes, baseline))
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(index_html(outcomes))
+            f.write(text)
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def write_index(out_dir: str | os.PathLike, outcomes: Sequence[Outcome],
+                baseline: str | os.PathLike | None = None) -> Path:
+    """Write ``OUT/index.html``, ``index.csv`` and ``index.json`` (each atomically); return the HTML's path."""
+    from . import fleet
+
+    out = Path(out_dir)
+    document = index_document(outcomes, baseline)
+    _write_atomic(out / "index.json", fleet.to_json(document))
+    _write_atomic(out / "index.csv", fleet.index_csv(document))
+    target = out / "index.html"
+    _write_atomic(target, fleet.index_html(document))
     return target
 
 
@@ -1084,7 +1055,7 @@ def render(
     finally:
         bar.close()
     outcomes = sorted([*outcomes, *failed], key=lambda o: o.slug)
-    index = write_index(out, outcomes)
+    index = write_index(out, outcomes, baseline)
     for o in outcomes:
         if not o.ok:
             print(f"hiddenspof report: {o.slug} ({o.given_path}) failed: {o.reason}", file=sys.stderr)
