@@ -45,6 +45,8 @@ KINDS = (
 METHODS = ("snapshot", "replica", "dump", "file_copy", "image", "tape", "object_copy", "other")
 VERIFICATIONS = ("none", "job_status", "checksum", "restore_test", "dr_drill")
 RUN_STATUSES = ("success", "warning", "failed")
+#: what a run copied: the whole data set, or only changes since an earlier run
+RUN_TYPES = ("full", "incremental", "differential", "log")
 TEST_RESULTS = ("pass", "partial", "fail")
 TEST_SCOPES = ("file", "full", "dr_drill")
 THREAT_MODES = (
@@ -124,6 +126,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("finished_at", "datetime", help="ISO date-time the run finished"),
         _c("status", "enum", True, "outcome the job reported", RUN_STATUSES),
         _c("size_gb", "float", help="size the run reported (GB)", minimum=0),
+        _c("type", "enum", help="what the run copied: full = the whole data set; incremental, differential, log = "
+           "only changes, so a small size is expected (empty = unknown)", choices=RUN_TYPES),
         _c("message", "text", help="free text"),
     ),
     "restore_tests": (
