@@ -43,12 +43,12 @@ def wobble(i):
     return 100.0 + i % 3
 
 
-def estate(runs=None, backups=None, tests=None, components=(), dependencies=(), as_of=AS_OF, **overrides):
+def estate(runs=None, backups=None, tests=None, components=(), dependencies=(), as_of=AS_OF, asset=None, **overrides):
     """A small estate: asset db (120 GB, RPO 24 h) at site-a, a backup store at site-b, pager at site-c.
 
     Every backup in ``backups`` (ids) depends on the store, runs daily, is
     verified by restore tests, alerts to pager; ``overrides`` maps a backup id
-    to column changes.
+    to column changes; ``asset`` changes columns of db.
     """
     backups = list(backups or BACKUP_IDS)
     rows = []
@@ -58,7 +58,7 @@ def estate(runs=None, backups=None, tests=None, components=(), dependencies=(), 
         row.update(overrides.get(b, {}))
         rows.append({k: v for k, v in row.items() if v is not None})
     comps = [
-        {"id": "db", "kind": "datastore", "data_gb": 120, "tier": 1, "rpo_hours": 24},
+        {"id": "db", "kind": "datastore", "data_gb": 120, "tier": 1, "rpo_hours": 24, **(asset or {})},
         {"id": "site-a", "kind": "site"}, {"id": "site-b", "kind": "site"}, {"id": "site-c", "kind": "site"},
         {"id": "pager", "kind": "alerting"}, {"id": "store", "kind": "backup_store"},
         *components,
@@ -274,6 +274,119 @@ def test_untyped_empty_runs_are_not_a_chain():
     """A history whose typical run moved nothing (0 GB) is an empty job, not an incremental chain."""
     runs = daily("empty", "2026-08-02T01:00:00", 60, size=0.0)
     assert nonzero(score_runs(runs, ("empty",)), "empty") == {"tiny_success": 40.0}
+
+
+# -- RPO compliance -----------------------------------------------------------------------
+
+
+def rpo_result(runs, backups, rpo, tier=1, **overrides):
+    """Score the small estate with db's RPO set to ``rpo`` hours; return (result, db's RPO findings)."""
+    inv = estate(runs, backups=backups, asset={"rpo_hours": rpo, "tier": tier}, **overrides)
+    res = silent.score(inv, model.build(inv))
+    return res, [f for f in res.findings if f.id.startswith("silent_failure:rpo:")]
+
+
+def test_daily_backups_against_one_hour_rpo_raise_an_rpo_finding():
+    """Two daily backups of a tier-1 asset with a 1 h RPO: one critical finding naming both backups and the numbers."""
+    runs = daily("b-ok", "2026-08-02T01:00:00", 60, size=wobble) + daily("b-copy", "2026-08-02T03:00:00", 60, size=wobble)
+    res, found = rpo_result(runs, ("b-copy", "b-ok"), rpo=1)
+    assert [f.id for f in found] == ["silent_failure:rpo:db"]
+    f = found[0]
+    assert f.severity == "critical" and f.category == "silent_failure" and f.assets == ("db",)
+    assert f.components == ("b-copy", "b-ok")
+    assert f.title == "db cannot meet its RPO of 1 h: its most frequent backup runs every 24 h"
+    assert "b-copy every 24 h; b-ok every 24 h" in f.evidence and "23 h more than agreed" in f.evidence
+    assert "at least every 1 h" in f.recommendation and "agree an RPO of 24 h" in f.recommendation
+    check = res.rpo["db"]
+    assert check.schedule_meets is False and check.schedule_gap
+    assert check.worst_gap_hours == 22.0  # the two backups interleave: 03:00 -> 01:00 next day
+    # the same estate at tier 2 is high, not critical; one finding per asset whatever the number of backups
+    _, found = rpo_result(runs, ("b-copy", "b-ok"), rpo=1, tier=2)
+    assert [f.severity for f in found] == ["high"]
+
+
+def test_rpo_met_by_one_frequent_backup():
+    """An hourly backup next to a daily one meets a 1 h RPO: no RPO finding."""
+    hourly = []
+    t0 = dt.datetime(2026, 9, 20, 0, 30)
+    for i in range(24 * 10 + 2):  # up to 01:30 on the as_of day, past the daily run at 01:00
+        s = t0 + dt.timedelta(hours=i)
+        hourly.append({"backup": "b-hourly", "started_at": s.isoformat(), "status": "success", "size_gb": 1.0, "type": "log"})
+    runs = daily("b-ok", "2026-08-02T01:00:00", 60, size=wobble) + hourly
+    res, found = rpo_result(runs, ("b-hourly", "b-ok"), rpo=1, **{"b-hourly": {"schedule_hours": 1}})
+    assert found == [] and res.rpo["db"].met and res.rpo["db"].schedule_meets is True
+    assert res.rpo_frame().set_index("asset").loc["db", "fastest_backup"] == "b-hourly"
+
+
+def test_stale_recovery_point_raises_an_rpo_finding():
+    """A daily backup whose last completed run is 3 days old against a 24 h RPO: the newest point is 71 h old."""
+    runs = daily("b-ok", "2026-07-30T01:00:00", 60, size=wobble)  # the last run starts 2026-09-27 01:00
+    _, found = rpo_result(runs, ("b-ok",), rpo=24)
+    assert len(found) == 1 and found[0].severity == "high"
+    assert found[0].title == "The newest recovery point of db is 71 h old, over its RPO of 24 h"
+    assert "b-ok, started 2026-09-27T01:00" in found[0].evidence
+    assert "longest stretch" not in found[0].evidence  # the worst gap is this trailing one: said once
+
+
+def test_worst_gap_in_history_raises_an_rpo_finding():
+    """One missed night in a daily history is a 48 h stretch against a 24 h RPO: a medium finding with its dates."""
+    runs = [r for r in daily("b-ok", "2026-08-02T01:00:00", 60, size=wobble) if r["started_at"][:10] != "2026-09-10"]
+    res, found = rpo_result(runs, ("b-ok",), rpo=24)
+    assert len(found) == 1 and found[0].severity == "medium"
+    assert found[0].title == "db went 48 h without a new recovery point, over its RPO of 24 h"
+    assert "(2026-09-09T01:00 to 2026-09-11T01:00)" in found[0].evidence
+    assert "alert when no backup of db has completed within 24 h" in found[0].recommendation
+    assert not res.rpo["db"].stale and res.rpo["db"].schedule_meets is True
+
+
+def test_rpo_unknown_schedule_and_no_history_raise_nothing():
+    """Without a schedule or runs nothing shows the RPO missed: no finding; an inferred daily interval does."""
+    _, found = rpo_result([], ("b-ok",), rpo=1, **{"b-ok": {"schedule_hours": None}})
+    assert found == []
+    runs = daily("b-ok", "2026-08-02T01:00:00", 60, size=wobble)
+    _, found = rpo_result(runs, ("b-ok",), rpo=4, **{"b-ok": {"schedule_hours": None}})
+    assert len(found) == 1 and "b-ok every 24 h (inferred from its runs)" in found[0].evidence
+
+
+def _points_oracle(runs, as_of, protects):
+    """Per asset: newest completed start and the longest gap (including to as_of) since every backup's
+    first recorded run, by a plain loop."""
+    now = pd.Timestamp(as_of)
+    out = {}
+    for asset in sorted(set(protects.values())):
+        rows = [(b, t, st_) for b, t, st_ in zip(runs["backup"], runs["started_at"], runs["status"])
+                if protects.get(b) == asset and t < now + pd.Timedelta(days=1)]
+        starts = sorted(t for _, t, st_ in rows if st_ in silent.COMPLETED)
+        if not starts:
+            continue
+        since = max(min(t for b2, t, _ in rows if b2 == b) for b in {b for b, _, _ in rows})
+        seen = [t for t in starts if t >= since]
+        gaps = [(b - a).total_seconds() / 3600 for a, b in zip(seen, seen[1:])]
+        trailing = max(0.0, (now - starts[-1]).total_seconds() / 3600)
+        out[asset] = (starts[-1], trailing, max(gaps + [trailing]))
+    return out
+
+
+def test_recovery_points_agree_with_a_loop():
+    """recovery_points matches a per-asset loop on a random history of 40 backups over 8 assets (some starting late)."""
+    rng = np.random.default_rng(11)
+    n = 2000
+    runs = pd.DataFrame({
+        "backup": rng.choice([f"b{i:02d}" for i in range(40)], n).astype(object),
+        "started_at": pd.Timestamp("2026-06-01") + pd.to_timedelta(rng.integers(0, 130 * 24 * 60, n), unit="min"),
+        "status": rng.choice(["success", "warning", "failed"], n).astype(object),
+    })
+    runs = runs[~((runs["backup"] < "b05") & (runs["started_at"] < pd.Timestamp("2026-08-15")))]  # added later
+    runs["finished_at"] = runs["started_at"] + pd.Timedelta(hours=1)
+    runs["size_gb"] = 1.0
+    protects = {f"b{i:02d}": f"a{i % 8}" for i in range(40)}
+    got = silent.recovery_points(runs, dt.date(2026, 9, 30), protects)
+    want = _points_oracle(runs, dt.date(2026, 9, 30), protects)
+    assert sorted(got.index) == sorted(want)
+    for asset, (last, age, worst) in want.items():
+        assert got.at[asset, "last_point_at"] == last
+        assert got.at[asset, "last_point_age_hours"] == pytest.approx(age)
+        assert got.at[asset, "worst_gap_hours"] == pytest.approx(worst)
 
 
 def test_restore_test_factors():

@@ -44,11 +44,13 @@ __all__ = [
     "BackupScore",
     "Evidence",
     "Factor",
+    "RpoCheck",
     "RulePart",
     "Rule32110",
     "SilentResult",
     "assessment_time",
     "factors_from_evidence",
+    "recovery_points",
     "run_anomalies",
     "score",
     "summarise_restore_tests",
@@ -182,6 +184,8 @@ class SilentResult:
     restore_tests: pd.DataFrame = field(repr=False, compare=False, default=None)
     #: (runs, as_of, reference_gb): the arguments of ``run_anomalies`` behind ``runs``
     run_source: tuple = field(repr=False, compare=False, default=None)
+    #: asset -> its RPO check (assets with an RPO and backups)
+    rpo: dict = field(default_factory=dict)
 
     @functools.cached_property
     def runs(self) -> pd.DataFrame:
@@ -234,6 +238,21 @@ class SilentResult:
                       "within 90 days" if age <= RESTORE_TEST_MAX_AGE_DAYS else "overdue")
             rows.append({"backup": b.id, "protects": b.protects, "days_since_pass": age, "status": status})
         return pd.DataFrame(rows, columns=["backup", "protects", "days_since_pass", "status"])
+
+    def rpo_frame(self) -> pd.DataFrame:
+        """The RPO table: one row per asset with an RPO: objective, most frequent backup, recovery points achieved."""
+        rows = []
+        for asset in sorted(self.rpo):
+            c = self.rpo[asset]
+            known = [(h, b) for b, h, _ in c.intervals if h is not None]
+            fastest = min(known) if known else (None, None)
+            rows.append({"asset": asset, "rpo_hours": c.rpo_hours, "fastest_backup": fastest[1],
+                         "fastest_interval_hours": fastest[0], "schedule_meets": c.schedule_meets,
+                         "last_point_age_hours": c.last_point_age_hours, "worst_gap_hours": c.worst_gap_hours,
+                         "met": c.met})
+        cols = ["asset", "rpo_hours", "fastest_backup", "fastest_interval_hours", "schedule_meets",
+                "last_point_age_hours", "worst_gap_hours", "met"]
+        return pd.DataFrame(rows, columns=cols)
 
     def rule_frame(self) -> pd.DataFrame:
         """The 3-2-1-1-0 table: one row per asset, a met flag and a reason per part."""
@@ -1043,6 +1062,183 @@ def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], 
     return sort_findings(out)
 
 
+# -- RPO compliance -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RpoCheck:
+    """Whether an asset's backups can meet, and did meet, its recovery point objective.
+
+    ``intervals`` holds ``(backup, hours, basis)`` for every backup of the
+    asset (basis ``schedule``, ``inferred`` from the run starts, or
+    ``unknown`` with hours None). ``schedule_meets`` is False when every
+    backup's interval is known and longer than the RPO, None when some is
+    unknown and none is within it. The achieved recovery point comes from
+    the completed runs of all the asset's backups together: the age of the
+    newest at ``as_of`` (``last_point_*``) and the longest time between two
+    successive ones since ``history_from``, or from the newest to ``as_of``
+    (``worst_gap_*``; see ``recovery_points``).
+    """
+
+    asset: str
+    rpo_hours: float
+    intervals: tuple[tuple[str, float | None, str], ...]
+    schedule_meets: bool | None
+    last_point_age_hours: float | None = None
+    last_point_backup: str | None = None
+    last_point_at: str | None = None
+    history_from: str | None = None
+    worst_gap_hours: float | None = None
+    worst_gap_from: str | None = None
+    worst_gap_to: str | None = None
+
+    @property
+    def schedule_gap(self) -> bool:
+        """No backup is scheduled often enough for the RPO."""
+        return self.schedule_meets is False
+
+    @property
+    def stale(self) -> bool:
+        """The newest recovery point is older than the RPO at ``as_of``."""
+        return self.last_point_age_hours is not None and self.last_point_age_hours > self.rpo_hours
+
+    @property
+    def gap(self) -> bool:
+        """Some stretch of the history went longer than the RPO without a new recovery point."""
+        return self.worst_gap_hours is not None and self.worst_gap_hours > self.rpo_hours
+
+    @property
+    def met(self) -> bool:
+        """Nothing shows the RPO missed (unknown schedules and no history count as not shown)."""
+        return not (self.schedule_gap or self.stale or self.gap)
+
+
+def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, str]) -> pd.DataFrame:
+    """Per asset, the newest completed run of any of its backups and the worst gap between them (vectorised).
+
+    A completed run's recovery point is its start (the data it copied is as
+    of then). Returns columns ``last_point_at``, ``last_point_backup``,
+    ``last_point_age_hours`` (from the start of the ``as_of`` day, at least
+    0), ``history_from``, ``worst_gap_hours``, ``worst_gap_from``,
+    ``worst_gap_to`` (``NaT`` for the trailing gap's end: it runs to
+    ``as_of``), indexed by asset. Gaps are measured from ``history_from``,
+    the latest first recorded run among the asset's backups: before it some
+    backup's history is missing (exports reach back different distances, a
+    backup added later), so an older gap may be an artefact of the export.
+    """
+    now = assessment_time(as_of)
+    every = _prepare_runs(runs, _cutoff(as_of))
+    every["asset"] = every["backup"].map(dict(protects))
+    every = every[every["asset"].notna()]
+    # gaps count only where every backup of the asset with a job history has records (exports differ in depth)
+    window = every.groupby("backup")["started_at"].min().groupby(every.groupby("backup")["asset"].first()).max()
+    r = every[every["completed"]].copy()
+    r = r.sort_values(["asset", "started_at", "backup"], kind="mergesort").reset_index(drop=True)
+    cols = ["last_point_at", "last_point_backup", "last_point_age_hours", "history_from", "worst_gap_hours",
+            "worst_gap_from", "worst_gap_to"]
+    if r.empty:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="asset", dtype=object))
+    last = r.groupby("asset", sort=True).tail(1).set_index("asset")
+    out = pd.DataFrame({"last_point_at": last["started_at"], "last_point_backup": last["backup"]})
+    out["last_point_age_hours"] = ((now - out["last_point_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
+    out["history_from"] = window.reindex(out.index)
+    r = r[r["started_at"] >= r["asset"].map(window)].reset_index(drop=True)
+    g = r.groupby("asset", sort=True)
+    gaps = pd.DataFrame({"asset": r["asset"], "hours": g["started_at"].diff().dt.total_seconds() / 3600.0,
+                         "from": g["started_at"].shift(), "to": r["started_at"]}).dropna(subset=["hours"])
+    trailing = pd.DataFrame({"asset": out.index, "hours": out["last_point_age_hours"].to_numpy(),
+                             "from": out["last_point_at"].to_numpy(), "to": pd.NaT})
+    both = pd.concat([gaps, trailing], ignore_index=True)
+    # the longest gap; ties: the earliest (a repeatable choice)
+    worst = both.sort_values(["asset", "hours", "from"], ascending=[True, False, True], kind="mergesort").groupby("asset").head(1)
+    worst = worst.set_index("asset")
+    out["worst_gap_hours"] = worst["hours"]
+    out["worst_gap_from"] = worst["from"]
+    out["worst_gap_to"] = worst["to"]
+    out.index.name = "asset"
+    return out[cols]
+
+
+def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, points: pd.DataFrame) -> dict[str, RpoCheck]:
+    """One RpoCheck per protected asset that has an RPO and backups."""
+    out = {}
+    for asset in sorted(model.assets):
+        objective = rpo.get(asset)
+        backups = sorted(model.backups_of.get(asset, ()))
+        if objective is None or not backups:
+            continue
+        intervals = []
+        for b in backups:
+            declared = model.backup[b].schedule_hours
+            if declared:
+                intervals.append((b, float(declared), "schedule"))
+            elif b in summary.index and _num(summary.at[b, "interval_hours"]) is not None:
+                intervals.append((b, float(summary.at[b, "interval_hours"]), "inferred"))
+            else:
+                intervals.append((b, None, "unknown"))
+        if any(h is not None and h <= objective for _, h, _ in intervals):
+            meets = True
+        elif any(h is None for _, h, _ in intervals):
+            meets = None
+        else:
+            meets = False
+        kw: dict = {}
+        if asset in points.index:
+            p = points.loc[asset]
+            kw = {"last_point_age_hours": _num(p["last_point_age_hours"]), "last_point_backup": p["last_point_backup"],
+                  "last_point_at": pd.Timestamp(p["last_point_at"]).isoformat(timespec="minutes"),
+                  "history_from": pd.Timestamp(p["history_from"]).isoformat(timespec="minutes"),
+                  "worst_gap_hours": _num(p["worst_gap_hours"]),
+                  "worst_gap_from": pd.Timestamp(p["worst_gap_from"]).isoformat(timespec="minutes"),
+                  "worst_gap_to": None if pd.isna(p["worst_gap_to"]) else pd.Timestamp(p["worst_gap_to"]).isoformat(timespec="minutes")}
+        out[asset] = RpoCheck(asset, float(objective), tuple(intervals), meets, **kw)
+    return out
+
+
+def _rpo_finding(check: RpoCheck, tier: int | None, as_of: dt.date) -> Finding | None:
+    """The one RPO finding of an asset: the schedule that cannot meet it and the recovery point achieved."""
+    if check.met:
+        return None
+    a, rpo = check.asset, _hours(check.rpo_hours)
+    known = [(b, h, basis) for b, h, basis in check.intervals if h is not None]
+    fastest = min(known, key=lambda x: (x[1], x[0])) if known else None
+    evidence, remedies = [], []
+    if check.schedule_gap:
+        listing = "; ".join(f"{b} every {_hours(h)}" + (" (inferred from its runs)" if basis == "inferred" else "")
+                            for b, h, basis in check.intervals)
+        evidence.append(f"No backup of {a} runs often enough for its RPO of {rpo}: {listing}. Up to "
+                        f"{_hours(fastest[1])} of changes can be lost, {_hours(fastest[1] - check.rpo_hours)} more than agreed.")
+        remedies.append(f"take a recovery point of {a} at least every {rpo} (more frequent runs of {fastest[0]}, or "
+                        f"incremental, log or snapshot copies between them), or agree an RPO of {_hours(fastest[1])} "
+                        f"with the owner of {a}")
+    if check.stale:
+        evidence.append(f"The newest completed copy of {a} ({check.last_point_backup}, started {check.last_point_at}) "
+                        f"was {_hours(check.last_point_age_hours)} old at the start of {as_of.isoformat()}, over the RPO of {rpo}.")
+        remedies.append(f"find why no backup of {a} has completed since and get one to complete now")
+    if check.gap and not (check.stale and check.worst_gap_to is None):  # a trailing worst gap is the stale point
+        end = check.worst_gap_to or as_of.isoformat()
+        evidence.append(f"The longest stretch without a new completed copy of {a} since {check.history_from} (the job "
+                        f"history of every backup of {a} is recorded from then) was {_hours(check.worst_gap_hours)} "
+                        f"({check.worst_gap_from} to {end}): a failure then would have lost more than the RPO of {rpo}.")
+        if not check.schedule_gap and not check.stale:
+            remedies.append(f"alert when no backup of {a} has completed within {rpo}, so a missed or failed run is "
+                            f"caught before the RPO is exceeded")
+    if check.schedule_gap:
+        title = f"{a} cannot meet its RPO of {rpo}: its most frequent backup runs every {_hours(fastest[1])}"
+        severity = "critical" if tier == 1 else "high"
+    elif check.stale:
+        title = f"The newest recovery point of {a} is {_hours(check.last_point_age_hours)} old, over its RPO of {rpo}"
+        severity = "high"
+    else:
+        title = f"{a} went {_hours(check.worst_gap_hours)} without a new recovery point, over its RPO of {rpo}"
+        severity = "high" if check.worst_gap_hours > 2 * check.rpo_hours and tier == 1 else "medium"
+    return Finding(
+        id=f"silent_failure:rpo:{a}", category="silent_failure", severity=severity, title=title, assets=(a,),
+        components=tuple(b for b, _, _ in check.intervals), evidence=" ".join(evidence),
+        recommendation=f"For {a}: " + "; ".join(remedies) + ".",
+    )
+
+
 # -- the entry point ---------------------------------------------------------------------
 
 
@@ -1156,11 +1352,16 @@ def score(inventory, model) -> SilentResult:
     asset_scores: dict[str, float | None] = {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
     rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
     ref_by_backup = {b: r for b, r in reference.items() if r is not None}
+    points = recovery_points(runs, as_of, {b: model.backup[b].protects for b in backups})
+    rpo_checks = _rpo_checks(model, rpo, summary, points)
+    tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
+    rpo_findings = [f for a, c in rpo_checks.items() if (f := _rpo_finding(c, tier.get(a), as_of)) is not None]
     return SilentResult(
         backups=scores,
         asset_scores=asset_scores,
         rule_32110=rules,
-        findings=_findings(scores, asset_scores, rules, model),
+        findings=sort_findings(_findings(scores, asset_scores, rules, model) + rpo_findings),
         run_source=(runs, as_of, ref_by_backup),
         restore_tests=tests,
+        rpo=rpo_checks,
     )
