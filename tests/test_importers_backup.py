@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -346,3 +347,169 @@ def test_veeam_reimport_is_byte_identical_and_keeps_hand_edits(tmp_path):
     assert any(r["started_at"] == "2024-02-01T22:00:00" for r in runs)
     assert "kept `datastore`, the source says `service`" in (merged / "import-report.md").read_text(encoding="utf-8")
     inventory.load(str(merged))
+
+
+# --- AWS Backup ------------------------------------------------------------------------
+
+SRC_ACCT, DR_ACCT = "111111111111", "222222222222"
+PROD_VAULT = f"arn:aws:backup:eu-west-1:{SRC_ACCT}:backup-vault:prod"
+BUNKER = f"arn:aws:backup:eu-central-1:{DR_ACCT}:backup-vault:bunker"
+DB_ARN = f"arn:aws:rds:eu-west-1:{SRC_ACCT}:db:orders"
+ROLE = f"arn:aws:iam::{SRC_ACCT}:role/service-role/AWSBackupDefaultServiceRole"
+
+
+def backup_job(n, when, state="COMPLETED", size=20e9, category=None, resource=DB_ARN, rtype="RDS"):
+    job = {"BackupJobId": f"job-{n}", "BackupVaultName": "prod", "BackupVaultArn": PROD_VAULT,
+           "RecoveryPointArn": f"arn:aws:backup:eu-west-1:{SRC_ACCT}:recovery-point:rp-{n}",
+           "ResourceArn": resource, "CreationDate": when, "CompletionDate": when, "State": state,
+           "BackupSizeInBytes": size, "IamRoleArn": ROLE, "ResourceType": rtype}
+    if category:
+        job["MessageCategory"] = category
+    return job
+
+
+def copy_job(n, when, state="COMPLETED"):
+    return {"CopyJobId": f"copy-{n}", "SourceBackupVaultArn": PROD_VAULT,
+            "SourceRecoveryPointArn": f"arn:aws:backup:eu-west-1:{SRC_ACCT}:recovery-point:rp-{n}",
+            "DestinationBackupVaultArn": BUNKER,
+            "DestinationRecoveryPointArn": f"arn:aws:backup:eu-central-1:{DR_ACCT}:recovery-point:cp-{n}",
+            "ResourceArn": DB_ARN, "CreationDate": when, "CompletionDate": when, "State": state,
+            "BackupSizeInBytes": 20e9, "IamRoleArn": ROLE, "ResourceType": "RDS"}
+
+
+def vault_doc(arn, locked, lock_date=None, key=None):
+    name = arn.rsplit(":", 1)[1]
+    doc = {"BackupVaultName": name, "BackupVaultArn": arn, "VaultType": "BACKUP_VAULT", "Locked": locked,
+           "NumberOfRecoveryPoints": 3, "CreationDate": "2024-01-01T00:00:00+00:00"}
+    if lock_date:
+        doc.update({"LockDate": lock_date, "MinRetentionDays": 35})
+    if key:
+        doc["EncryptionKeyArn"] = key
+    return doc
+
+
+def write_json(path: Path, *docs) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(d, indent=2) + "\n" for d in docs), encoding="utf-8")
+    return path
+
+
+def aws_sources(tmp_path: Path, copies=True, bunker_locked=True) -> list[Path]:
+    jobs = write_json(tmp_path / "aws" / "list-backup-jobs.json",
+                      {"BackupJobs": [backup_job(1, 1709251200.5), backup_job(2, "2024-03-02T00:00:00.000000+01:00")],
+                       "NextToken": "abc"},
+                      {"BackupJobs": [backup_job(3, "2024-03-03T00:00:00+00:00", state="FAILED", size=0),
+                                      backup_job(4, "2024-03-04T00:00:00Z", category="AGGREGATE_ALL"),
+                                      backup_job(5, "2024-03-05T00:00:00Z", state="RUNNING")]})
+    out = [jobs]
+    if copies:
+        out.append(write_json(tmp_path / "aws" / "list-copy-jobs.json",
+                              {"CopyJobs": [copy_job(1, "2024-03-01T02:00:00Z"), copy_job(2, "2024-03-02T02:00:00Z")]}))
+        out.append(write_json(tmp_path / "aws" / "bunker.json",
+                              vault_doc(BUNKER, bunker_locked, "2024-01-04T00:00:00Z" if bunker_locked else None,
+                                        key=f"arn:aws:kms:eu-central-1:{DR_ACCT}:key/k-dr")))
+    out.append(write_json(tmp_path / "aws" / "prod.json", vault_doc(PROD_VAULT, False)))
+    out.append(write_json(tmp_path / "aws" / "list-restore-jobs.json", {"RestoreJobs": [
+        {"RestoreJobId": "r1", "RecoveryPointArn": f"arn:aws:backup:eu-west-1:{SRC_ACCT}:recovery-point:rp-2",
+         "CreationDate": "2024-03-02T10:00:00Z", "CompletionDate": "2024-03-02T11:30:00Z", "Status": "COMPLETED",
+         "BackupSizeInBytes": 20e9, "ValidationStatus": "SUCCESSFUL", "ResourceType": "RDS",
+         "RestoreTestingPlanArn": f"arn:aws:backup:eu-west-1:{SRC_ACCT}:restore-testing-plan:weekly"},
+        {"RestoreJobId": "r2", "RecoveryPointArn": f"arn:aws:backup:eu-central-1:{DR_ACCT}:recovery-point:cp-1",
+         "CreationDate": 1709290800, "CompletionDate": 1709294400, "Status": "COMPLETED", "ValidationStatus": "FAILED",
+         "ResourceType": "RDS"},
+    ]}))
+    return out
+
+
+def test_aws_backup_jobs_copies_vaults_and_restores(tmp_path):
+    """Jobs give runs (epoch and ISO dates, pages concatenated); copies a backup per vault; restores give tests refined by validation."""
+    d = build_draft("aws-backup", [str(p) for p in aws_sources(tmp_path)])
+    primary, copy = f"orders@{SRC_ACCT}.eu-west-1.prod", f"orders@{DR_ACCT}.eu-central-1.bunker"
+    assert d.components["orders"]["kind"] == "datastore" and d.components[f"aws-account.{SRC_ACCT}"]["kind"] == "account"
+    assert ("orders", f"aws-account.{SRC_ACCT}") in deps(d) and ("orders", "aws-region.eu-west-1") in deps(d)
+    assert d.backups[primary]["method"] == "snapshot" and d.backups[primary].get("immutable", "") == ""
+    assert d.backups[copy]["immutable"] == "true"
+    assert d.backups[copy]["restore_to"] == f"aws-restore-target.{DR_ACCT}.eu-central-1"
+    assert (copy, f"kms.{DR_ACCT}.eu-central-1.k-dr") in deps(d)
+    runs = {k[1]: v for k, v in d.runs.items() if k[0] == primary}
+    assert runs["2024-03-01T00:00:00Z"]["status"] == "success"                       # epoch seconds (CLI v1)
+    assert runs["2024-03-01T23:00:00Z"]["status"] == "success"                       # ISO with offset (CLI v2)
+    assert runs["2024-03-03T00:00:00Z"]["status"] == "failed"
+    assert runs["2024-03-04T00:00:00Z"]["status"] == "warning"                       # COMPLETED, message category
+    assert runs["2024-03-01T00:00:00Z"]["type"] == "incremental" and runs["2024-03-01T00:00:00Z"]["size_gb"] == "20"
+    assert len(runs) == 4 and any("RUNNING" in i for i in d.ignored)
+    assert {k[1] for k in d.runs if k[0] == copy} == {"2024-03-01T02:00:00Z", "2024-03-02T02:00:00Z"}
+    tests = {k[0]: v for k, v in d.tests.items()}
+    assert tests[primary]["result"] == "pass" and tests[primary]["duration_hours"] == "1.5"
+    assert tests[primary]["restored_gb"] == "20" and d.backups[primary]["verification"] == "restore_test"
+    assert tests[copy]["result"] == "fail"                                            # validation failed
+    assert any(f"vault `vault.{SRC_ACCT}.eu-west-1.prod` is not locked" in s for s in d.seen)
+
+
+def test_aws_copy_in_locked_vault_of_another_account_survives_account_loss_and_stolen_credential(tmp_path):
+    """The analysis: with the copy, losing or compromising the source account leaves the database recoverable; without it, not."""
+    _, _, with_copy = imported(tmp_path, "aws-backup", aws_sources(tmp_path / "a"), as_of="2024-03-06", name="with")
+    threats = {a["id"]: a["threats"] for a in with_copy["assets"]}["orders"]
+    assert threats["account_loss"] == "recoverable" and threats["credential_compromise"] == "recoverable"
+    assert threats["region_loss"] == "recoverable"
+    _, _, without = imported(tmp_path, "aws-backup", aws_sources(tmp_path / "b", copies=False), as_of="2024-03-06", name="without")
+    threats = {a["id"]: a["threats"] for a in without["assets"]}["orders"]
+    assert threats["account_loss"] == "unrecoverable" and threats["credential_compromise"] == "unrecoverable"
+
+
+def test_aws_governance_lock_is_not_immutable(tmp_path):
+    """A vault locked without a LockDate (governance mode) does not make its copies immutable, and the report says why."""
+    d = build_draft("aws-backup", [str(p) for p in aws_sources(tmp_path, bunker_locked=False)])
+    copy = f"orders@{DR_ACCT}.eu-central-1.bunker"
+    assert d.backups[copy].get("immutable", "") == ""
+    (tmp_path / "aws" / "bunker.json").write_text(json.dumps(vault_doc(BUNKER, True)), encoding="utf-8")
+    d = build_draft("aws-backup", [str(p) for p in sorted((tmp_path / "aws").iterdir())])
+    assert d.backups[copy].get("immutable", "") == "" and any("governance-mode lock" in s for s in d.seen)
+
+
+def test_aws_published_example_imports(tmp_path):
+    """The AWS CLI documentation's list-backup-jobs example: two resources, one finished run, the CREATED job ignored."""
+    out, inv, _ = imported(tmp_path, "aws-backup", [AWS_JOBS], as_of="2020-09-22")
+    assert set(inv.backups["protects"]) == {"i-12345678901234567", "fs-12345678"}
+    runs = read_csv(out / "backup_runs.csv")
+    assert [(r["started_at"], r["status"]) for r in runs] == [("2020-09-21T20:55:24Z", "success")]
+    assert "1 jobs in state CREATED" in (out / "import-report.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"BackupJobs": [', r"bad\.json: document 1: line 1, column 17: invalid JSON"),
+    ('{"Jobs": []}', r"bad\.json: keys Jobs - expected the output of aws backup list-backup-jobs"),
+    ('{"BackupJobs": [{"BackupVaultArn": "x"}]}', r"bad\.json: BackupJobs\[0\]: missing required field 'ResourceArn'"),
+    ('{"BackupJobs": [{"ResourceArn": "i-1", "BackupVaultArn": "v"}]}',
+     r"BackupJobs\[0\]: field 'ResourceArn': value 'i-1' - expected an ARN"),
+    ('{"BackupJobs": []}{"BackupJobs": [{"ResourceArn": "arn:aws:ec2:r:1:instance/i", "BackupVaultArn": '
+     '"arn:aws:backup:r:1:backup-vault:v", "State": "COMPLETED", "CreationDate": "soon"}]}',
+     r"bad\.json: document 2: BackupJobs\[0\]: field 'CreationDate': value 'soon' - expected a date-time"),
+    ('{"BackupJobs": [{"ResourceArn": "arn:aws:ec2:r:1:instance/i", "BackupVaultArn": '
+     '"arn:aws:backup:r:1:backup-vault:v", "State": "DONE", "CreationDate": 1}]}',
+     r"field 'State': value 'DONE' - expected one of"),
+    ('[1, 2]', r"bad\.json: is a list, expected the JSON object"),
+])
+def test_aws_malformed_input_names_file_and_record(tmp_path, text, message):
+    """Malformed JSON, an unknown document, a record without a field or with a bad value: file and record named, nothing written."""
+    bad = tmp_path / "bad.json"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ImportSourceError, match=message):
+        run("aws-backup", [str(bad)], str(tmp_path / "out"), stderr=io.StringIO())
+    assert not (tmp_path / "out").exists()
+
+
+def test_aws_reimport_is_idempotent_and_merges_new_pages(tmp_path):
+    """The same files twice give the same bytes; a later export adds its runs and keeps the earlier ones."""
+    sources = aws_sources(tmp_path)
+    out = tmp_path / "inv"
+    run("aws-backup", [str(p) for p in sources], str(out), as_of="2024-03-06", stderr=io.StringIO())
+    first = files(out)
+    run("aws-backup", [str(p) for p in sources], str(out), stderr=io.StringIO())
+    assert files(out) == first
+    write_json(sources[0], {"BackupJobs": [backup_job(9, "2024-03-09T00:00:00Z")]})
+    run("aws-backup", [str(p) for p in sources], str(out), stderr=io.StringIO())
+    starts = {r["started_at"] for r in read_csv(out / "backup_runs.csv")}
+    assert {"2024-03-09T00:00:00Z", "2024-03-01T00:00:00Z"} <= starts
+    assert "also keeps 4 rows that earlier imports" in (out / "import-report.md").read_text(encoding="utf-8")
+    inventory.load(str(out))

@@ -12,6 +12,7 @@ from typing import TextIO
 
 import yaml
 
+from .aws_backup import import_aws_backup
 from .backstage import import_backstage
 from .cmdb import import_cmdb
 from .compose import import_compose
@@ -56,6 +57,7 @@ FORMATS: dict[str, Callable[[list[str]], Draft]] = {
     "backstage": import_backstage,
     "cmdb": import_cmdb,
     "veeam": import_veeam,
+    "aws-backup": import_aws_backup,
 }
 #: ``as_of`` of a fresh import when none is given: a valid date no one could take for a real
 #: assessment date (ages measured from it are absurd), flagged in the report and the YAML.
