@@ -546,7 +546,7 @@ class Exercise:
 
     @staticmethod
     def _placeholder(kind: str) -> str:
-        return {"ids": "component ids, e.g. web-1, web-2", "id": "one id",
+        return {"ids": "component ids, separated by commas", "id": "one component id",
                 "number": "a number, e.g. 2.5 or 2,5 h", "yesno": "yes or no"}.get(kind, "your answer")
 
     def _read_back(self, q: str) -> None:
