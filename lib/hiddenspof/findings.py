@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "CATEGORIES",
+    "Fix",
     "SEVERITIES",
     "Finding",
     "severity_rank",
@@ -33,6 +34,22 @@ def severity_rank(severity: str) -> int:
 
 
 @dataclass(frozen=True)
+class Fix:
+    """A change that was applied to a copy of the inventory and re-analysed.
+
+    ``verified`` is true only when the re-analysis shows the finding resolved;
+    ``effect`` says what changed (or, unverified, what was tried).
+    """
+
+    change: str
+    verified: bool
+    effect: str
+
+    def to_json(self) -> dict:
+        return {"change": self.change, "verified": bool(self.verified), "effect": self.effect}
+
+
+@dataclass(frozen=True)
 class Finding:
     """One thing the analyst should act on, explained by its evidence.
 
@@ -48,6 +65,10 @@ class Finding:
     components: tuple[str, ...] = field(default_factory=tuple)
     evidence: str = ""
     recommendation: str = ""
+    #: What stands between the asset and recovery (coupling/capacity); empty otherwise.
+    blockers: tuple[str, ...] = field(default_factory=tuple)
+    #: The verified (or tried) change behind the recommendation; None when not applicable.
+    fix: Fix | None = None
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -55,6 +76,15 @@ class Finding:
         severity_rank(self.severity)
         object.__setattr__(self, "assets", tuple(sorted(set(self.assets))))
         object.__setattr__(self, "components", tuple(sorted(set(self.components))))
+        object.__setattr__(self, "blockers", tuple(sorted(set(self.blockers))))
+        if isinstance(self.fix, dict):  # read back from the JSON
+            object.__setattr__(self, "fix", Fix(**self.fix))
+
+    @classmethod
+    def from_json(cls, data: dict) -> Finding:
+        """The Finding of one entry of the JSON's ``findings`` (unknown keys ignored)."""
+        fields = set(cls.__dataclass_fields__)
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in fields})
 
     def to_json(self) -> dict:
         """The contract's JSON form (lists, not tuples)."""
@@ -62,6 +92,7 @@ class Finding:
             "id": self.id, "category": self.category, "severity": self.severity, "title": self.title,
             "assets": list(self.assets), "components": list(self.components),
             "evidence": self.evidence, "recommendation": self.recommendation,
+            "blockers": list(self.blockers), "fix": None if self.fix is None else self.fix.to_json(),
         }
 
 
@@ -79,8 +110,13 @@ def findings_frame(findings: Iterable[Finding]):
         d = f.to_json()
         d["assets"] = "; ".join(f.assets)
         d["components"] = "; ".join(f.components)
+        d["blockers"] = "; ".join(f.blockers)
+        d["fix_verified"] = None if f.fix is None else f.fix.verified
+        d["fix_effect"] = "" if f.fix is None else f.fix.effect
+        del d["fix"]
         rows.append(d)
-    columns = ["id", "category", "severity", "title", "assets", "components", "evidence", "recommendation"]
+    columns = ["id", "category", "severity", "title", "assets", "components", "evidence", "recommendation",
+               "blockers", "fix_verified", "fix_effect"]
     return pd.DataFrame(rows, columns=columns)
 
 
