@@ -156,13 +156,17 @@ def test_answers_are_computed_not_stored():
 
 
 def test_silent_totals_explain_the_cap(ws):
-    """A backup whose factors add up past 100 is explained: 'N points, capped at 100'."""
-    totals = workshop.silent_totals(silent.score(ws.inventory, ws.model))
-    capped = totals[totals["points"] > 100]
-    assert len(capped) and (capped["score"] == 100).all()
-    for _, row in capped.iterrows():
-        assert row["note"] == f"{row['points']:g} points, capped at 100"
-    assert (totals.loc[totals["points"] <= 100, "score"] == totals.loc[totals["points"] <= 100, "points"]).all()
+    """A backup whose factors add up past 100 is explained: 'N points, capped at 100'; others show their sum."""
+    from types import SimpleNamespace as NS
+
+    capped = NS(id="b1", protects="a", score=100.0, factors=(NS(points=60.0), NS(points=50.0)))
+    plain = NS(id="b2", protects="a", score=30.0, factors=(NS(points=30.0), NS(points=0.0)))
+    totals = workshop.silent_totals(NS(backups=(plain, capped)))
+    assert list(totals["backup"]) == ["b1", "b2"]
+    assert list(totals["note"]) == ["110 points, capped at 100", "30 points"]
+    real = workshop.silent_totals(silent.score(ws.inventory, ws.model))
+    assert (real["score"] == real["points"].clip(upper=100)).all()
+    assert real["score"].iloc[0] == real["score"].max()
 
 
 def test_solution_notebooks_are_generated_from_the_learner_notebooks():
