@@ -1154,10 +1154,10 @@ def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
             keystones[x] = hit
     cycles = recovery_cycles(model)
     inversions = _rto_inversions(model)
+    from .advice import coupling_findings  # the advice layer builds on this module
+
     findings = (
-        _common_cause_findings(model, assets)
-        + _threat_findings(model, assets)
-        + _keystone_findings(model, keystones)
+        coupling_findings(model, assets, unrecoverable_by)
         + _cycle_findings(model, cycles)
         + _rto_findings(model, inversions)
     )
