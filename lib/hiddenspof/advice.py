@@ -39,13 +39,14 @@ from dataclasses import dataclass
 
 from . import coupling
 from . import model as model_mod
-from .findings import Finding, Fix
+from .findings import Finding, Fix, severity_rank
 from .model import Model
 
 __all__ = [
     "CREDENTIAL_KINDS",
     "FIX_BUDGET",
     "FIX_SEVERITIES",
+    "FIX_WORK_BUDGET",
     "Domain",
     "Problem",
     "attach_fixes",
@@ -59,6 +60,11 @@ __all__ = [
 
 #: Candidate change sets re-analysed per finding at most (the stated search budget).
 FIX_BUDGET = 40
+#: Component re-analyses (the size of each re-analysed inventory, summed) one assessment spends on
+#: fixes at most, most severe findings first; later findings say they were not searched.
+FIX_WORK_BUDGET = 200_000
+#: Above this many assets a finding skips the asset-by-asset search (singles, then the composite).
+_PER_ASSET_LIMIT = 6
 #: Findings of these severities get a fix searched for (the others keep ``fix`` null).
 FIX_SEVERITIES = ("critical", "high")
 #: Kinds a stolen credential is made of (struck by ``credential_compromise``).
@@ -454,32 +460,44 @@ def _describe(model: Model, changes: Sequence) -> str:
     return "; ".join(texts)
 
 
-def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET) -> tuple[Fix, tuple]:
+def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
+             work: list[int] | None = None) -> tuple[Fix, tuple]:
     """The smallest change set found that resolves ``problem``, verified by re-analysis: (fix, changes).
 
     Tries, within ``budget`` re-analyses: each single candidate against the
     whole problem; per asset the single or pair that brings it back, all of
     them together; and the composite recovery site for every asset.
     Unverified when none does; ``effect`` then says what was tried.
+    ``work`` (a one-item list) is the component re-analyses left for the
+    whole assessment; each re-analysis spends the size of its inventory.
     """
     from . import whatif
 
+    if work is not None and work[0] <= 0:
+        return Fix(_fallback(problem), False,
+                   f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
+                   "went to more severe findings first"), ()
     inv = model.inventory
     sub = _restrict(inv, _relevant(model, problem))
     base = model_mod.build(sub)
+    if work is not None:
+        work[0] -= len(base.ids)
     if resolved(base, problem) or not all(a in base.kind for a in problem.assets):
         sub = inv  # the cut-down view disagrees with the whole: re-analyse the whole inventory
         base = model
     before = frozenset(base.ids)
+    size = len(base.ids)
     tried: list[str] = []
     spent = 0
 
     def works(changes: tuple, prob: Problem, reserve: int = 1) -> bool | None:
         """Re-analyse with ``changes``; None once the budget (less ``reserve`` kept for the composite) is spent."""
         nonlocal spent
-        if spent >= budget - reserve:
+        if spent >= budget - reserve or (work is not None and work[0] <= 0):
             return None
         spent += 1
+        if work is not None:
+            work[0] -= size
         try:
             changed = whatif.apply(sub, list(changes))
         except whatif.WhatIfError:
@@ -495,9 +513,9 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET) -> tuple[
         for c in per_asset[a]:
             if c not in singles:
                 singles.append(c)
-    # shared changes first: those proposed for the most assets
+    # for several assets only a change proposed for every one of them can resolve it alone
     count = {c: sum(c in per_asset[a] for a in problem.assets) for c in singles}
-    singles.sort(key=lambda c: -count[c])
+    singles = [c for c in singles if count[c] == len(problem.assets)]
     answer: tuple | None = None
     for c in singles:
         ok = works(c, problem)
@@ -506,7 +524,7 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET) -> tuple[
         if ok:
             answer = c
             break
-    if answer is None:
+    if answer is None and len(problem.assets) <= _PER_ASSET_LIMIT:
         answer = _per_asset_search(problem, per_asset, works)
     if answer is None:
         site = whatif.AddRecoverySite(problem.assets, name=f"recovery-site-{_slug(problem.assets[0])}")
@@ -516,9 +534,13 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET) -> tuple[
         change = _describe(base, answer)
         return Fix(change, True, _effect(problem)), answer
     shown = "; ".join(tried[:6]) + (f" and {len(tried) - 6} more" if len(tried) > 6 else "")
-    effect = (f"no change set found within the search budget of {budget} re-analyses: "
-              f"{spent} tried ({shown or 'no candidate applied'}), none left "
-              f"{_names(problem.assets)} recoverable")
+    if not spent:
+        effect = (f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
+                  "went to more severe findings first")
+    else:
+        effect = (f"no change set found within the search budget of {budget} re-analyses: "
+                  f"{spent} tried ({shown or 'no candidate applied'}), none left "
+                  f"{_names(problem.assets)} recoverable")
     return Fix(_fallback(problem), False, effect), ()
 
 
@@ -581,25 +603,34 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
     The recommendation becomes the fix in words; an unverified fix keeps
     the finding's own recommendation and says what was tried.
     """
-    out = []
+    findings = list(findings)
+    out: dict[int, Finding] = {}
     cache: dict[Problem, tuple[Fix, tuple]] = {}
-    for f in findings:
+    work = [FIX_WORK_BUDGET]
+
+    def rank(i: int) -> tuple:
+        f = findings[i]
+        tier = _best_tier(model, [a for a in f.assets if a in model.kind])
+        return (severity_rank(f.severity), 99 if tier is None else tier, -len(f.assets), f.id)
+
+    for i in sorted(range(len(findings)), key=rank):
+        f = findings[i]
         if f.fix is not None or f.severity not in FIX_SEVERITIES:
-            out.append(f)
+            out[i] = f
             continue
         problem = problem_of(model, f)
         if problem is None:
-            out.append(f)
+            out[i] = f
             continue
         if problem not in cache:
-            cache[problem] = find_fix(model, problem, budget)
+            cache[problem] = find_fix(model, problem, budget, work)
         fix, changes = cache[problem]
         fix = dataclasses.replace(fix, changes=tuple(changes))
         rec = f.recommendation
         if fix.verified:
             rec = _sentence(fix.change) + " Re-analysed on a copy of the inventory, this resolves the finding."
-        out.append(dataclasses.replace(f, fix=fix, recommendation=rec))
-    return out
+        out[i] = dataclasses.replace(f, fix=fix, recommendation=rec)
+    return [out[i] for i in range(len(findings))]
 
 
 # -- the findings ---------------------------------------------------------------------------------------
@@ -670,10 +701,10 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
         destroyed = {k: coupling.scenario_failures(model, (k,), "credential_compromise") for k in holders}
         stop: set[str] = set()
         per_asset = {}
+        recs = {k: model.recover(destroyed[k]) for k in holders}
         for a in lost:
-            k = next(k for k in holders if a in model.recover(destroyed[k]).unrecoverable)
-            down = model.recover(destroyed[k]).final_down
-            per_asset[a] = blockers_of(model, a, down, destroyed[k])
+            k = next(k for k in holders if a in recs[k].unrecoverable)
+            per_asset[a] = blockers_of(model, a, recs[k].final_down, destroyed[k])
             stop |= destroyed[k]
         blockers = sorted({x for per in per_asset.values() for bl in per.values() for x in bl})
         survivors = {a: [b for b in model.backups_of[a] if b not in stop] for a in lost}

@@ -407,11 +407,32 @@ class AddRecoverySite(Change):
         for a in self.assets:
             _require_component(inv, a, "asset")
         site = _fresh_id(inv, self.name)
-        inv = _add_component(inv, site, "other", f"Recovery site {site} (proposed)",
-                             "Added by a what-if: its own backup server, credentials and keys; shares nothing")
+        ids = _ids(inv) | set(inv.backups["id"]) | {site}
+        comps = [{"id": site, "name": f"Recovery site {site} (proposed)", "kind": "other",
+                  "notes": "Added by a what-if: its own backup server, credentials and keys; shares nothing"}]
+        backups, deps = [], []
+        bk = inv.backups
         for a in self.assets:
-            inv = AddOfflineCopy(a, restore_to=site).apply(inv)
-        return inv
+            vault, bid = f"{a}-offline-vault", f"{a}-offline-copy"
+            for base in (vault, bid):
+                n = 2
+                name = base
+                while name in ids:
+                    name = f"{base}-{n}"
+                    n += 1
+                ids.add(name)
+                vault, bid = (name, bid) if base == vault else (vault, name)
+            comps += [{"id": vault, "name": f"Offline vault for {a} (proposed)", "kind": "backup_store",
+                       "notes": "Added by a what-if: air-gapped, shares no dependency with the estate"},
+                      {"id": bid, "name": f"Offline copy of {a} (proposed)", "kind": "backup", "notes": "Added by a what-if"}]
+            sched = pd.to_numeric(bk.loc[bk["protects"] == a, "schedule_hours"]).min()
+            backups.append({"id": bid, "protects": a, "method": "tape",
+                            "schedule_hours": float(sched) if not pd.isna(sched) else 24.0, "retention_days": 90.0,
+                            "immutable": True, "offline": True, "verification": "restore_test", "restore_to": site,
+                            "restore_mb_s": math.nan, "notes": "What-if: independent offline copy at the recovery site"})
+            deps.append({"component": bid, "depends_on": vault, "kind": "storage"})
+        return dataclasses.replace(inv, components=_append(inv.components, comps), backups=_append(bk, backups),
+                                   dependencies=_append(inv.dependencies, deps))
 
     def describe(self) -> str:
         """One sentence."""
