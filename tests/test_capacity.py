@@ -360,13 +360,14 @@ def _model(mapping):
 
 
 def test_scenarios_declared_then_sites_that_take_assets_down():
-    """Declared scenarios come first in file order, then one per site/region that takes an asset down."""
+    """Declared scenarios come first in file order, then one per site/region that takes an asset down, then restore_all."""
     from hiddenspof import capacity
 
     m = _model(_estate(scenarios=[{"name": "idp lost", "fail": ["idp"]}]))
     names = [(n, k, f) for n, k, f in capacity.scenario_failures(m)]
     # site-b holds only backups and a spare VM: it takes no asset down
-    assert names == [("idp lost", "declared", ("idp",)), ("site:site-a", "site", ("site-a",))]
+    assert names == [("idp lost", "declared", ("idp",)), ("site:site-a", "site", ("site-a",)),
+                     ("restore_all", "restore_all", ("db", "files", "idp"))]
 
 
 def test_site_loss_restores_in_waves_and_waits_for_identity():
@@ -496,14 +497,17 @@ def test_analyze_routine_disaster_and_findings():
     assert h["db"]["disaster"] == pytest.approx(2160 / 3600)
     assert h["idp"]["disaster"] == pytest.approx(0.2)
     ids = [f.id for f in res.findings]
-    assert ids == ["capacity:routine-rto-miss:files", "capacity:rto-miss:site:site-a"]
-    miss = res.findings[1]
+    # restoring every asset at once (site-a up) takes the same restores through store-b as the site loss
+    assert ids == ["capacity:routine-rto-miss:files", "capacity:rto-miss:restore_all", "capacity:rto-miss:site:site-a"]
+    miss = res.findings[2]
     assert miss.severity == "high" and miss.assets == ("db", "files")
     assert "store-b" in miss.evidence and "bottleneck" in miss.evidence and "after idp" in miss.evidence
     assert "x" in miss.evidence.split("tier-1 RTOs need ")[1]
     routine = res.findings[0]
     assert routine.severity == "high" and "store-b (100 MB/s)" in routine.evidence
-    assert res.worst().name == "site:site-a"
+    # equal misses and makespan in both scenarios: the tie goes to the name
+    assert res.worst().name == "restore_all"
+    assert res.scenario("restore_all").makespan_hours == pytest.approx(res.scenario("site:site-a").makespan_hours)
 
 
 def test_unknown_size_is_a_lower_bound_with_a_note():
@@ -516,7 +520,7 @@ def test_unknown_size_is_a_lower_bound_with_a_note():
             del c["data_gb"]
     m = _model(mapping)
     res = capacity.analyze(m)
-    (sc,) = res.scenarios
+    sc = res.scenario("site:site-a")
     r = {x.asset: x for x in sc.restores}["files"]
     assert r.finish_hours == r.start_hours == 0.0 and r.meets_rto is None and r.size_known is False
     assert res.restore_hours["files"] == {"routine": None, "disaster": None}
@@ -538,6 +542,101 @@ def test_unrecoverable_asset_has_no_disaster_time():
         res.scenario("nope")
 
 
+def _pacs(link_mb_s: float):
+    """A hospital: PACS (20 TB, tier 1, RTO 24 h) backed up to a store behind one link; a RIS whose only copy is local."""
+    return {
+        "components": [
+            {"id": "site-a", "kind": "site"},
+            {"id": "site-b", "kind": "site"},
+            {"id": "pacs", "kind": "datastore", "tier": 1, "rto_hours": 24, "data_gb": 20000},
+            {"id": "ris", "kind": "datastore", "tier": 2, "rto_hours": 8, "data_gb": 500},
+            {"id": "store-b", "kind": "backup_store"},
+            {"id": "link", "kind": "network", "throughput_mb_s": link_mb_s},
+        ],
+        "dependencies": [
+            {"component": "pacs", "depends_on": "site-a"},
+            {"component": "ris", "depends_on": "site-a"},
+            {"component": "store-b", "depends_on": "site-b"},
+            {"component": "pacs", "depends_on": "link"},
+            {"component": "pacs-bk", "depends_on": "store-b"},
+            {"component": "ris-snap", "depends_on": "ris"},
+        ],
+        "backups": [
+            {"id": "pacs-bk", "protects": "pacs"},
+            {"id": "ris-snap", "protects": "ris", "method": "snapshot"},
+        ],
+        "scenarios": [{"name": "both sites", "fail": ["site-a", "site-b"]}],
+    }
+
+
+def test_restore_all_answers_when_every_declared_scenario_is_unrecoverable():
+    """PACS, 20 TB over a 10 Gbit link (1250 MB/s), is back in 20e6 MB / 1250 MB/s = 4.44 h: within its 24 h RTO.
+
+    The only declared scenario loses both sites (nothing comes back), yet the
+    restore_all scenario still schedules PACS and lists the RIS, whose only
+    copy lives on the RIS itself, as unrecoverable.
+    """
+    import json
+
+    from hiddenspof import capacity
+
+    res = capacity.analyze(_model(_pacs(1250.0)))
+    assert res.scenario("both sites").restores == ()
+    everything = res.scenario("restore_all")
+    assert everything.kind == "restore_all" and everything.failed == ("pacs", "ris")
+    assert everything.unrecoverable == ("ris",)
+    (pacs,) = everything.restores
+    assert pacs.asset == "pacs" and pacs.backup == "pacs-bk" and pacs.components == ("link",)
+    assert pacs.finish_hours == pytest.approx(20000 * 1000 / 1250 / 3600)
+    assert pacs.meets_rto is True
+    assert everything.headroom_factor <= 1.0
+    data = capacity.analyze(_model(_pacs(1250.0))).to_json()["scenarios"]
+    assert [(s["name"], s["kind"], s["unrecoverable"]) for s in data] == [
+        ("both sites", "declared", ["pacs", "ris"]), ("site:site-a", "site", ["pacs", "ris"]),
+        ("restore_all", "restore_all", ["ris"])]
+    json.dumps(data)
+
+
+def test_restore_all_over_a_1_gbit_link_misses_and_names_the_headroom():
+    """Over 1 Gbit (125 MB/s) the same restore takes 44.4 h; 24 h needs 20e6 / (24 x 3600) = 231.5 MB/s, 1.85x."""
+    from hiddenspof import capacity
+    from hiddenspof.capacity import HEADROOM_TOLERANCE
+
+    res = capacity.analyze(_model(_pacs(125.0)))
+    everything = res.scenario("restore_all")
+    (pacs,) = everything.restores
+    assert pacs.finish_hours == pytest.approx(20000 * 1000 / 125 / 3600)
+    assert pacs.meets_rto is False
+    need = 20000 * 1000 / (24 * 3600) / 125
+    assert need <= everything.headroom_factor <= need * (1 + HEADROOM_TOLERANCE) + 1e-4
+    assert [b.component for b in everything.bottlenecks] == ["link"]
+    assert "capacity:rto-miss:restore_all" in [f.id for f in res.findings]
+
+
+def test_restore_all_is_not_a_disaster_scenario():
+    """disaster hours come from declared, site and region scenarios only (contract), never from restore_all."""
+    from hiddenspof import capacity
+
+    mapping = _pacs(1250.0)
+    mapping["scenarios"] = []
+    mapping["components"] = [c for c in mapping["components"] if c["id"] != "site-a"]
+    mapping["dependencies"] = [d for d in mapping["dependencies"] if d["depends_on"] != "site-a"]
+    res = capacity.analyze(_model(mapping))
+    assert [s.kind for s in res.scenarios] == ["restore_all"]
+    # nothing but restore_all takes PACS down, so it has no disaster time, only a routine one
+    assert res.restore_hours["pacs"] == {"routine": pytest.approx(20000 * 1000 / 1250 / 3600), "disaster": None}
+
+
+def test_restore_all_is_present_with_no_asset_at_all():
+    """An estate with no protected asset still has its (empty) restore_all scenario."""
+    from hiddenspof import capacity
+
+    res = capacity.analyze(_model({"components": [{"id": "site-a", "kind": "site"}]}))
+    (only,) = res.scenarios
+    assert (only.name, only.kind, only.failed, only.restores, only.unrecoverable) == (
+        "restore_all", "restore_all", (), (), ())
+
+
 def test_json_matches_the_contract_and_is_repeatable():
     """to_json has the contract's keys and types, and two runs give identical JSON."""
     import json
@@ -549,7 +648,8 @@ def test_json_matches_the_contract_and_is_repeatable():
     b = json.dumps(capacity.analyze(_model(_estate())).to_json(), sort_keys=True)
     assert a == b
     data = json.loads(a)
-    (sc,) = data["scenarios"]
+    assert [sc["kind"] for sc in data["scenarios"]] == ["site", "restore_all"]
+    sc = data["scenarios"][0]
     assert {"name", "failed", "makespan_hours", "restores", "headroom_factor"} <= set(sc)
     for r in sc["restores"]:
         assert {"asset", "backup", "start_hours", "finish_hours", "rto_hours", "meets_rto"} <= set(r)
@@ -561,7 +661,7 @@ def test_scaled_rerun_for_what_if():
     from hiddenspof import capacity
 
     m = _model(_estate())
-    (sc,) = capacity.scenarios(m)
+    (sc,) = [s for s in capacity.scenarios(m) if s.name == "site:site-a"]
     base = capacity.run_scenario(m, sc, with_headroom=False)
     fast = capacity.run_scenario(m, sc, scale={"store-b": 2.0}, with_headroom=False)
     assert fast.makespan_hours == pytest.approx(base.makespan_hours / 2)
@@ -647,8 +747,9 @@ def test_utilisation_and_headroom_charts():
     bars, labels, one = head["layer"]
     assert one["mark"]["type"] == "rule"
     data = head["datasets"][bars.get("data", head.get("data"))["name"]]
-    (row,) = data
-    assert row["status"] == "needs more" and row["shown"] > 1 and row["label"].endswith("x")
+    assert [r["scenario"] for r in data] == ["site:site-a", "restore_all"]
+    for row in data:
+        assert row["status"] == "needs more" and row["shown"] > 1 and row["label"].endswith("x")
 
 
 def test_charts_reject_frames_of_the_wrong_shape():

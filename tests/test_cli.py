@@ -61,7 +61,7 @@ def test_template_has_every_sheet_column_note_and_dropdown(tmp_path):
     formulas = {str(dv.sqref).split(":")[0][0]: dv.formula1 for dv in book["components"].data_validations.dataValidation}
     assert "datastore" in formulas["C"] and "service" in formulas["C"]
     lists = " ".join(dv.formula1 for t in ("backups", "backup_runs", "restore_tests") for dv in book[t].data_validations.dataValidation)
-    for value in ("replica", "restore_test", "failed", "partial", "dr_drill", "true"):
+    for value in ("replica", "restore_test", "failed", "incremental", "partial", "dr_drill", "true"):
         assert value in lists
 
 

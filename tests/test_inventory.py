@@ -214,6 +214,26 @@ def test_needs_without_group_is_a_warning(tmp_path):
     assert [(w.row, w.column) for w in inv.warnings] == [(4, "needs")]
 
 
+def test_admin_rows_group_and_needs_warn_and_kind_is_case_insensitive(tmp_path):
+    """group and needs on an admin row are ignored with a warning; any case of 'admin' reads as admin."""
+    deps = GOOD_FOLDER["dependencies.csv"] + "db,sso,Admin,ops,2,\napp,sso,ADMIN,,,\n"
+    inv = load(write_folder(tmp_path / "i", dependencies_csv=deps))
+    assert [(w.row, w.column) for w in inv.warnings] == [(8, "group"), (8, "needs")]
+    assert list(inv.dependencies["kind"])[-2:] == ["admin", "admin"]
+    # an admin row's group does not join a group: 'ops' has no members, so no needs check fires
+    assert pd.isna(inv.dependencies["needs"].iloc[-2])
+
+
+def test_admin_row_duplicates(tmp_path):
+    """An admin row beside a plain row on the same pair is allowed; the same admin row twice is an error."""
+    deps = GOOD_FOLDER["dependencies.csv"] + "app,sso,admin,,,\n"
+    inv = load(write_folder(tmp_path / "i", dependencies_csv=deps))
+    assert inv.warnings == ()
+    p = problems_of(write_folder(tmp_path / "j", dependencies_csv=deps + "app,sso,admin,,,\n"))
+    dup = find(p, file="dependencies.csv", row=9, column="depends_on", value="sso", expected="each dependency once")
+    assert "an admin row, as row 8" in dup.expected
+
+
 def test_bad_booleans(tmp_path):
     """A boolean cell that is not true/false, yes/no or 1/0 is an error."""
     backups = GOOD_FOLDER["backups.csv"].replace(",Yes,no,", ",Yes,perhaps,")
@@ -243,6 +263,41 @@ def test_bad_enum_values(tmp_path):
     find(p, file="backup_runs.csv", row=3, column="status", value="broken")
     find(p, file="restore_tests.csv", row=2, column="result", value="ok")
     find(p, file="restore_tests.csv", row=2, column="scope", value="everything")
+
+
+def test_run_type_is_a_case_insensitive_enum_and_empty_is_unknown(tmp_path):
+    """backup_runs.type accepts full/incremental/differential/log in any case; empty stays unknown."""
+    runs = (
+        "backup,started_at,finished_at,status,size_gb,type,message\n"
+        "db-backup,2026-09-26T01:00:00Z,,success,99,Full,\n"
+        "db-backup,2026-09-27T01:00:00Z,,success,2,INCREMENTAL,\n"
+        "db-backup,2026-09-28T01:00:00Z,,success,3,differential,\n"
+        "db-backup,2026-09-28T02:00:00Z,,success,0.1, log ,\n"
+        "db-backup,2026-09-29T01:00:00Z,,success,98,,\n"
+    )
+    inv = load(write_folder(tmp_path / "i", backup_runs_csv=runs))
+    assert list(inv.backup_runs["type"])[:4] == ["full", "incremental", "differential", "log"]
+    assert pd.isna(inv.backup_runs["type"].iloc[4])
+    for target in (tmp_path / "copy.xlsx", tmp_path / "copy.yaml"):
+        save(inv, target)
+        assert load(target) == inv, target
+
+
+def test_bad_run_type_names_file_row_column_value_and_allowed_values(tmp_path):
+    """An unknown run type is one precise error listing the allowed types (and the closest)."""
+    runs = (
+        "backup,started_at,finished_at,status,size_gb,type,message\n"
+        "db-backup,2026-09-27T01:00:00Z,,success,2,incremental,\n"
+        "db-backup,2026-09-28T01:00:00Z,,success,2,incr,\n"
+        "db-backup,2026-09-29T01:00:00Z,,success,2,synthetic,\n"
+    )
+    p = problems_of(write_folder(tmp_path / "i", backup_runs_csv=runs))
+    hit = find(p, file="backup_runs.csv", row=3, column="type", value="incr")
+    assert hit.expected.startswith("one of full, incremental, differential, log")
+    assert "did you mean 'incremental'" in hit.expected
+    hit = find(p, file="backup_runs.csv", row=4, column="type", value="synthetic")
+    assert "full, incremental, differential, log" in hit.expected and "(this column is required)" not in hit.expected
+    assert "backup_runs.csv:4: column 'type': value 'synthetic'" in str(hit)
 
 
 def test_missing_required_columns_and_tables(tmp_path):

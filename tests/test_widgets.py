@@ -98,9 +98,9 @@ def test_capacity_widget_slider_shortens_makespan(teaching):
 
 
 def test_capacity_widget_default_scenarios_and_chart(teaching):
-    """By default the inventory's scenarios and one per site are offered; the Gantt chart is drawn."""
+    """By default the inventory's scenarios, one per site and restore_all are offered; the Gantt chart is drawn."""
     _, m = teaching
     cap = widgets.CapacityWhatIf(m)
     assert list(cap.scenarios) == ["Server room fire", "Domain admin compromise",
-                                   "Ransomware on the office network", "site:dc-harbour"]
+                                   "Ransomware on the office network", "site:dc-harbour", "restore_all"]
     assert 'class="hs-chart"' in cap.output.value

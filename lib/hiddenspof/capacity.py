@@ -28,6 +28,7 @@ __all__ = [
     "HEADROOM_TOLERANCE",
     "limits",
     "path_components",
+    "RESTORE_ALL",
     "scenario_failures",
     "build_scenario",
     "scenarios",
@@ -438,7 +439,7 @@ class StressScenario:
     """
 
     name: str
-    kind: str  # "declared", "site" or "region"
+    kind: str  # "declared", "site", "region" or "restore_all"
     failed: tuple[str, ...]
     recovery: object  # model.Recovery
     jobs: tuple[Job, ...]
@@ -628,13 +629,21 @@ def _desc(s: str) -> tuple[int, ...]:
     return tuple(-ord(ch) for ch in s) + (1,)
 
 
+#: Name and kind of the scenario in which every protected asset must come back at once.
+RESTORE_ALL = "restore_all"
+
+
 def scenario_failures(model) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(name, kind, failed) of every scenario: the declared ones in file order, then each site and region.
+    """(name, kind, failed) of every scenario: the declared ones in file order, each site and region, restore_all.
 
     A declared scenario is read through its threat ``mode`` exactly as the
     coupling analysis reads it (a ``credential_compromise`` fails what the
     stolen credential destroys). A site or region scenario is kept only when
     it takes at least one asset down. Its name is ``site:<id>`` or ``region:<id>``.
+    The ``restore_all`` scenario (contract) is always there: every protected
+    asset fails at once and nothing else (as after ransomware or a rebuild),
+    so every asset is restored from its best backup. It answers "if
+    everything must come back, who misses the RTO" on any estate.
     """
     from .coupling import scenario_failures as declared_failures
 
@@ -645,6 +654,7 @@ def scenario_failures(model) -> list[tuple[str, str, tuple[str, ...]]]:
         for cid in sorted(c for c, k in model.kind.items() if k == kind):
             if model.down({cid}) & assets:
                 out.append((f"{kind}:{cid}", kind, (cid,)))
+    out.append((RESTORE_ALL, RESTORE_ALL, tuple(sorted(assets))))
     return out
 
 
@@ -921,10 +931,11 @@ def analyze(model) -> CapacityResult:
     Returns
     -------
     CapacityResult
-        ``scenarios`` (declared, then per site and region, see
-        :func:`scenario_failures`), ``restore_hours`` for every asset
-        (``routine``: alone, fastest backup; ``disaster``: latest moment it is
-        back over the scenarios that take it down, None when one of them
+        ``scenarios`` (declared, then per site and region, then
+        ``restore_all``, see :func:`scenario_failures`), ``restore_hours`` for
+        every asset (``routine``: alone, fastest backup; ``disaster``: latest
+        moment it is back over the declared, site and region scenarios that
+        take it down, ``restore_all`` excluded as the contract defines it, None when one of them
         leaves it unrecoverable, when none takes it down, or when its size is
         unknown), and ``findings``.
     """
@@ -943,6 +954,8 @@ def analyze(model) -> CapacityResult:
     disaster: dict[str, float | None] = {}
     spoiled: set[str] = set()
     for sc, res in zip(built, results):
+        if sc.kind == RESTORE_ALL:
+            continue  # the contract's `disaster` is over declared, site and region scenarios only
         back = _back_up_times(model, sc, res)
         for a in model.assets:
             if a not in sc.recovery.initially_down:

@@ -194,8 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (same seed, same estate)")
     p.set_defaults(func=cmd_synth)
 
-    p = sub.add_parser("import", help="write a CSV-folder inventory from compose, kubernetes, backstage or cmdb sources")
-    p.add_argument("format", choices=["compose", "kubernetes", "backstage", "cmdb"])
+    from .importers import FORMATS
+
+    p = sub.add_parser("import", help="write a CSV-folder inventory from what the client has: " + ", ".join(FORMATS))
+    p.add_argument("format", choices=list(FORMATS))
     p.add_argument("sources", nargs="+", metavar="SRC")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--into", metavar="EXISTING", help="merge into this existing CSV-folder inventory, keeping hand edits")
