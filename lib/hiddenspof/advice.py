@@ -702,12 +702,15 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
         stop: set[str] = set()
         per_asset = {}
         recs = {k: model.recover(destroyed[k]) for k in holders}
+        # each asset is explained by the widest attack that defeats it (the most it destroys, then id)
+        worst = {a: min((k for k in holders if a in recs[k].unrecoverable), key=lambda k: (-len(destroyed[k]), k))
+                 for a in lost}
         for a in lost:
-            k = next(k for k in holders if a in recs[k].unrecoverable)
+            k = worst[a]
             per_asset[a] = blockers_of(model, a, recs[k].final_down, destroyed[k])
             stop |= destroyed[k]
         blockers = sorted({x for per in per_asset.values() for bl in per.values() for x in bl})
-        survivors = {a: [b for b in model.backups_of[a] if b not in stop] for a in lost}
+        survivors = {a: [b for b in model.backups_of[a] if b not in recs[worst[a]].final_down] for a in lost}
         surviving = sorted({b for bs in survivors.values() for b in bs})
         if surviving:
             others = [x for x in blockers if x not in model.backup]
@@ -718,10 +721,14 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
                    f"{_names(others or blockers, 3)} out of its reach (separate credentials and keys) "
                    "or restore to a target outside it.")
         else:
-            title = f"A stolen {_names(holders, 2)} destroys {_names(lost)} and every backup able to restore them"
+            title = (f"A stolen {_names(holders, 2)} destroys {_names(lost)} and every backup able to restore "
+                     f"{'it' if len(lost) == 1 else 'them'}: recovery needs {_names(blockers, 3)}, destroyed")
             rec = (f"Keep at least one backup of {_names(lost)} immutable or offline, in a store that "
                    f"{_names(holders, 2)} cannot administer.")
         lines = [f"holding {k} destroys {_names(sorted(destroyed[k]), 8)}" for k in holders]
+        attacks = {k: coupling.credential_compromise(model, k) for k in sorted(set(worst.values()))}
+        for a in lost:
+            lines.append(f"{a}: " + coupling.compromise_evidence(model, a, attacks[worst[a]]))
         for a in lost:
             bl = _blocker_text(per_asset[a], "destroyed")
             if bl:
