@@ -513,3 +513,166 @@ def test_aws_reimport_is_idempotent_and_merges_new_pages(tmp_path):
     assert {"2024-03-09T00:00:00Z", "2024-03-01T00:00:00Z"} <= starts
     assert "also keeps 4 rows that earlier imports" in (out / "import-report.md").read_text(encoding="utf-8")
     inventory.load(str(out))
+
+
+# --- Terraform -------------------------------------------------------------------------
+
+A_KEY = f"arn:aws:kms:eu-west-1:{SRC_ACCT}:key/1111aaaa-0000-0000-0000-000000000001"
+B_KEY = f"arn:aws:kms:eu-central-1:{DR_ACCT}:key/2222bbbb-0000-0000-0000-000000000002"
+DB_TF_ARN = f"arn:aws:rds:eu-west-1:{SRC_ACCT}:db:orders"
+
+
+def tf_res(rtype, name, values, module=""):
+    address = f"{module + '.' if module else ''}{rtype}.{name}"
+    return {"address": address, "mode": "managed", "type": rtype, "name": name,
+            "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0, "values": values,
+            "sensitive_values": {}}
+
+
+def tf_state(resources, children=(), plan=False):
+    root = {"resources": list(resources)}
+    if children:
+        root["child_modules"] = list(children)
+    key = "planned_values" if plan else "values"
+    return {"format_version": "1.0", "terraform_version": "1.7.5", key: {"root_module": root}}
+
+
+def account_a(bunker_key_in_source_region=False, multi_region=False):
+    db = tf_res("aws_db_instance", "orders", {
+        "identifier": "orders", "arn": DB_TF_ARN, "engine": "postgres", "allocated_storage": 100,
+        "availability_zone": "eu-west-1a", "multi_az": False, "backup_retention_period": 7,
+        "backup_window": "03:00-04:00", "storage_encrypted": True, "kms_key_id": A_KEY}, module="module.db")
+    plan = tf_res("aws_backup_plan", "main", {
+        "id": "plan-1", "arn": f"arn:aws:backup:eu-west-1:{SRC_ACCT}:backup-plan:plan-1", "name": "daily",
+        "rule": [{"rule_name": "daily", "target_vault_name": "prod", "schedule": "cron(0 5 ? * * *)",
+                  "start_window": 60, "completion_window": 180, "enable_continuous_backup": False,
+                  "lifecycle": [{"cold_storage_after": 0, "delete_after": 35}],
+                  "copy_action": [{"destination_vault_arn": f"arn:aws:backup:eu-central-1:{DR_ACCT}:backup-vault:bunker",
+                                   "lifecycle": [{"cold_storage_after": 0, "delete_after": 90}]}]}]})
+    resources = [
+        tf_res("aws_kms_key", "backup", {"arn": A_KEY, "key_id": A_KEY.rsplit("/", 1)[1], "multi_region": multi_region,
+                                          "description": "backup vault key"}),
+        tf_res("aws_backup_vault", "prod", {"name": "prod", "arn": PROD_VAULT, "kms_key_arn": A_KEY}),
+        plan,
+        tf_res("aws_backup_selection", "db", {"name": "db", "plan_id": "plan-1", "iam_role_arn": ROLE,
+                                              "resources": [DB_TF_ARN], "selection_tag": []}),
+        tf_res("aws_s3_bucket", "assets", {"bucket": "acme-assets", "arn": "arn:aws:s3:::acme-assets"}),
+        tf_res("aws_s3_bucket_replication_configuration", "assets", {
+            "bucket": "acme-assets", "role": ROLE,
+            "rule": [{"id": "all", "status": "Enabled", "destination": [
+                {"bucket": "arn:aws:s3:::acme-assets-dr", "account": DR_ACCT, "storage_class": "STANDARD"}]}]}),
+        tf_res("aws_iam_role", "backup", {"name": "AWSBackupDefaultServiceRole"}),
+    ]
+    return tf_state(resources, children=[{"address": "module.db", "resources": [db]}])
+
+
+def account_b(key=B_KEY, locked=True):
+    res = [tf_res("aws_kms_key", "dr", {"arn": B_KEY, "key_id": B_KEY.rsplit("/", 1)[1], "multi_region": False}),
+           tf_res("aws_backup_vault", "bunker", {"name": "bunker", "arn": BUNKER, "kms_key_arn": key})]
+    if locked:
+        res.append(tf_res("aws_backup_vault_lock_configuration", "bunker", {
+            "backup_vault_name": "bunker", "changeable_for_days": 3, "min_retention_days": 30, "max_retention_days": 120}))
+    return tf_state(res)
+
+
+def tf_files(tmp_path: Path, a=None, b=None) -> list[Path]:
+    return [write_json(tmp_path / "tf" / "account-a.json", a or account_a()),
+            write_json(tmp_path / "tf" / "account-b.json", b or account_b())]
+
+
+def test_terraform_plans_rules_copies_locks_rds_and_replication(tmp_path):
+    """Plan rules give schedule and retention per vault; a compliance lock in another file makes the copy immutable; RDS and S3 are mapped."""
+    d = build_draft("terraform", [str(p) for p in tf_files(tmp_path)])
+    primary, copy = f"orders@{SRC_ACCT}.eu-west-1.prod", f"orders@{DR_ACCT}.eu-central-1.bunker"
+    assert d.backups[primary]["schedule_hours"] == "24" and d.backups[primary]["retention_days"] == "35"
+    assert d.backups[primary]["method"] == "snapshot" and d.backups[primary].get("immutable", "") == ""
+    assert d.backups[copy]["retention_days"] == "90" and d.backups[copy]["immutable"] == "true"
+    assert d.backups[copy]["restore_to"] == f"aws-restore-target.{DR_ACCT}.eu-central-1"
+    assert (primary, f"kms.{SRC_ACCT}.eu-west-1.1111aaaa-0000-0000-0000-000000000001") in deps(d)
+    assert (primary, f"iam.{SRC_ACCT}.AWSBackupDefaultServiceRole") in deps(d)
+    assert d.components["orders"]["data_gb"] == "107.374" and ("orders", "aws-az.eu-west-1a") in deps(d)
+    auto = d.backups["orders.automated-backups"]
+    assert auto["retention_days"] == "7" and auto["schedule_hours"] == "24"
+    rep = d.backups["acme-assets.replica.acme-assets-dr"]
+    assert rep["method"] == "replica" and ("s3-replica.acme-assets-dr", f"aws-account.{DR_ACCT}") in deps(d)
+    assert any("`aws_iam_role`" in i for i in d.ignored)
+    # without account B's state the lock is unknown: the copy is not immutable and the report asks
+    d1 = build_draft("terraform", [str(tf_files(tmp_path)[0])])
+    assert d1.backups[copy].get("immutable", "") == "" and any("bunker" in t for t in d1.todo)
+
+
+def test_terraform_copy_to_locked_vault_of_another_account_survives_the_source_account(tmp_path):
+    """The analysis of the merged states: the database survives the loss and the compromise of account A, and of its zone and region."""
+    _, _, result = imported(tmp_path, "terraform", tf_files(tmp_path), as_of="2024-03-06")
+    threats = {a["id"]: a["threats"] for a in result["assets"]}["orders"]
+    assert threats["account_loss"] == "recoverable" and threats["credential_compromise"] == "recoverable"
+    assert threats["site_loss"] == "recoverable" and threats["region_loss"] == "recoverable"
+
+
+def test_terraform_single_region_key_behind_cross_region_copy_is_a_finding(tmp_path):
+    """A copy in eu-central-1 whose vault key is a single-region key in eu-west-1 is reported, and dies with eu-west-1; a multi-region key is not."""
+    files_ = tf_files(tmp_path / "single", b=account_b(key=A_KEY))
+    d = build_draft("terraform", [str(p) for p in files_])
+    assert any("single-region key in eu-west-1" in s for s in d.seen)
+    _, _, result = imported(tmp_path / "single", "terraform", files_, as_of="2024-03-06")
+    assert {a["id"]: a["threats"] for a in result["assets"]}["orders"]["region_loss"] == "unrecoverable"
+    files_ = tf_files(tmp_path / "multi", a=account_a(multi_region=True), b=account_b(key=A_KEY))
+    d = build_draft("terraform", [str(p) for p in files_])
+    assert not any("single-region key" in s for s in d.seen)
+    _, _, result = imported(tmp_path / "multi", "terraform", files_, as_of="2024-03-06")
+    assert {a["id"]: a["threats"] for a in result["assets"]}["orders"]["region_loss"] == "recoverable"
+
+
+def test_terraform_plan_output_and_nested_modules(tmp_path):
+    """`terraform show -json` of a plan (planned_values) is read too, modules inside modules included."""
+    inner = {"address": "module.data.module.rds", "resources": [tf_res("aws_db_instance", "billing", {
+        "identifier": "billing", "allocated_storage": 20, "multi_az": True, "backup_retention_period": 0},
+        module="module.data.module.rds")]}
+    doc = tf_state([], children=[{"address": "module.data", "resources": [], "child_modules": [inner]}], plan=True)
+    d = build_draft("terraform", [str(write_json(tmp_path / "plan.json", doc))])
+    assert d.components["billing"]["kind"] == "datastore"
+    assert any("automated backups switched off" in s for s in d.seen)
+
+
+@pytest.mark.parametrize(("expr", "hours"), [
+    ("cron(0 5 ? * * *)", 24.0), ("cron(0 5 ? * 1 *)", 168.0), ("cron(0 */6 * * ? *)", 6.0),
+    ("cron(0 3 ? * MON-FRI *)", 33.6), ("rate(12 hours)", 12.0), ("rate(1 day)", 24.0),
+])
+def test_aws_schedule_expressions(expr, hours):
+    """AWS cron (6 fields, weekdays 1-7 from Sunday) and rate expressions give mean hours between runs."""
+    from hiddenspof.importers.terraform import aws_schedule_hours
+
+    assert aws_schedule_hours(expr) == pytest.approx(hours)
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ({"values": {}}, r"tf\.json: document 1: expected the output of `terraform show -json`"),
+    (tf_state([{"address": "aws_backup_vault.x", "type": "aws_backup_vault", "mode": "managed"}]),
+     r"tf\.json: root_module: resources\[0\] \(aws_backup_vault\.x\): field 'values': expected an object"),
+    (tf_state([tf_res("aws_backup_plan", "p", {"id": "p", "rule": [{"target_vault_name": "v", "schedule": "daily"}]}),
+               tf_res("aws_backup_selection", "s", {"plan_id": "p", "resources": [DB_TF_ARN]})]),
+     r"tf\.json: aws_backup_plan\.p: rule\[0\]: field 'schedule': value 'daily' - expected cron"),
+    (tf_state([tf_res("aws_db_instance", "d", {"identifier": "d", "allocated_storage": "big"})]),
+     r"tf\.json: aws_db_instance\.d: field 'allocated_storage': value 'big' - expected a number"),
+    (tf_state([tf_res("aws_backup_vault", "v", {"name": "v", "arn": "vault-v"})]),
+     r"aws_backup_vault\.v: field 'arn': value 'vault-v' - expected an ARN"),
+])
+def test_terraform_malformed_documents_name_file_and_resource(tmp_path, doc, message):
+    """A document that is not terraform JSON, a resource without values, a bad schedule, number or ARN: named precisely."""
+    path = write_json(tmp_path / "tf.json", doc)
+    with pytest.raises(ImportSourceError, match=message):
+        run("terraform", [str(path)], str(tmp_path / "out"), stderr=io.StringIO())
+    assert not (tmp_path / "out").exists()
+
+
+def test_terraform_merges_into_an_aws_backup_import(tmp_path):
+    """Terraform (schedules, retention, locks) merged --into an aws-backup import (runs) completes the same backup rows."""
+    out = tmp_path / "inv"
+    run("aws-backup", [str(p) for p in aws_sources(tmp_path)], str(out), as_of="2024-03-06", stderr=io.StringIO())
+    run("terraform", [str(p) for p in tf_files(tmp_path)], str(out), into=str(out), stderr=io.StringIO())
+    backups = {r["id"]: r for r in read_csv(out / "backups.csv")}
+    primary = backups[f"orders@{SRC_ACCT}.eu-west-1.prod"]
+    assert primary["schedule_hours"] == "24" and primary["retention_days"] == "35"
+    assert primary["imported_from"] == "aws-backup:list-backup-jobs.json;terraform:account-a.json"
+    assert len(read_csv(out / "backup_runs.csv")) == 6  # the aws-backup runs are kept
+    inventory.load(str(out))

@@ -29,6 +29,7 @@ from .kubernetes import import_kubernetes
 from .merge import MergeOutcome, merge_table
 from .report import render_report
 from .sources import ImportSourceError
+from .terraform import import_terraform
 from .veeam import import_veeam
 from .writer import (
     HISTORY,
@@ -58,6 +59,7 @@ FORMATS: dict[str, Callable[[list[str]], Draft]] = {
     "cmdb": import_cmdb,
     "veeam": import_veeam,
     "aws-backup": import_aws_backup,
+    "terraform": import_terraform,
 }
 #: ``as_of`` of a fresh import when none is given: a valid date no one could take for a real
 #: assessment date (ages measured from it are absurd), flagged in the report and the YAML.
