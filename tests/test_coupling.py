@@ -249,6 +249,17 @@ def test_escalation_through_a_destroyed_component_only():
     assert attack.path("db2") == ()
 
 
+def test_only_plain_or_grouped_rows_of_a_protected_backup_spare_a_store():
+    """A store an immutable backup is kept on is spared; one the backup merely has an admin row on is not."""
+    m = build(
+        [C("db", "datastore"), C("k", "credentials"), C("vault", "backup_store"), C("console", "backup_store")],
+        [D("bk", "vault"), A("bk", "console"), A("vault", "k"), A("console", "k"), D("db", "k")],
+        [B("bk", "db", immutable=True)],
+    )
+    assert coupling.credential_compromise(m, "k").destroyed == {"db", "console"}
+    assert threats(m, "db")["credential_compromise"] == "recoverable"
+
+
 def test_compromise_of_unknown_holder_is_an_error():
     """A holder that is not a component is named in the error."""
     m = build([C("db", "datastore")], [], [B("bk", "db")])
@@ -384,6 +395,9 @@ def small_estates(draw):
                 if (c, t) not in seen:
                     seen.add((c, t))
                     deps.append(D(c, t))
+        for t in draw(st.lists(st.sampled_from(everyone), max_size=2, unique=True)):
+            if t != c:
+                deps.append(A(c, t))  # admin rows: never requirements, so they change no answer
     return comps, deps, backups
 
 

@@ -41,7 +41,7 @@ import pandas as pd
 from . import coupling, silent
 from . import model as model_mod
 from .errors import HiddenspofError
-from .inventory import KINDS, Inventory
+from .inventory import KINDS, Inventory, is_admin
 from .model import Model
 
 __all__ = [
@@ -234,7 +234,8 @@ class Repoint(Change):
                     )
                 return dataclasses.replace(inv, backups=_set(bk, bk["id"] == self.component, "restore_to", self.new))
         deps = inv.dependencies
-        mask = (deps["component"] == self.component) & (deps["depends_on"] == self.old)
+        admin = deps["kind"].map(is_admin).astype(bool)  # admin rows are not requirements: never re-pointed
+        mask = (deps["component"] == self.component) & (deps["depends_on"] == self.old) & ~admin
         if not mask.any():
             where = " or its restore target" if is_backup else ""
             raise WhatIfError(
@@ -242,7 +243,7 @@ class Repoint(Change):
                 f"{', '.join(sorted(set(deps.loc[deps['component'] == self.component, 'depends_on']))) or 'none'}"
             )
         new = _set(deps, mask, "depends_on", self.new)
-        keys = list(zip(new["component"], new["depends_on"], new["group"].fillna("\0")))
+        keys = list(zip(new["component"], new["depends_on"], new["group"].fillna("\0"), admin))
         seen: set = set()
         keep = []
         for k in keys:  # the component may already have had a row on ``new``: no duplicate rows
