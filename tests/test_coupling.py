@@ -31,7 +31,7 @@ def test_common_cause_shared_site_and_self():
     # bk and st do not take db down: they are not common causes
     assert r.assets["db"].common_cause == ("s1",)
     assert r.blast_radius == {"bk": 0, "db": 0, "s1": 1, "s2": 0, "st": 0}
-    (f,) = [f for f in r.findings if f.id == "coupling:common-cause:db:s1"]
+    (f,) = [f for f in r.findings if f.id == "coupling:domain:s1"]
     assert f.severity == "critical"
     assert "production: db -> s1" in f.evidence and "bk -> st -> s1" in f.evidence
 
@@ -138,8 +138,8 @@ def test_credential_compromise_destroys_holders_and_spares_immutable():
     assert coupling.credential_compromise_destroys(both, "cred") == {"db", "bk1"}
     assert threats(both, "db")["credential_compromise"] == "recoverable"
     r = coupling.analyze(mutable)
-    (f,) = [f for f in r.findings if f.id == "coupling:threat:credential_compromise:db"]
-    assert f.severity == "critical" and "cred" in f.components
+    (f,) = [f for f in r.findings if f.id == "coupling:threat:credential_compromise:cred"]
+    assert f.severity == "critical" and "cred" in f.components and f.assets == ("db",)
 
 
 def test_credential_compromise_offline_backup_and_no_chain():
@@ -229,7 +229,8 @@ def test_domain_admin_escalates_to_the_off_site_copy_and_wipes_the_directory():
     assert threats(m, "files")["credential_compromise"] == "unrecoverable"
     # the directory itself: holding ad (an identity) destroys it
     assert "ad" in coupling.credential_compromise(m, "ad").destroyed
-    (f,) = [f for f in coupling.analyze(m).findings if f.id == "coupling:threat:credential_compromise:files"]
+    (f,) = [f for f in coupling.analyze(m).findings if f.id.startswith("coupling:threat:credential_compromise:")]
+    assert f.assets == ("files",) and "domain-admin" in f.components
     assert "reads `s3-keys` stored on `veeam-server`" in f.evidence
 
 
@@ -246,6 +247,17 @@ def test_escalation_through_a_destroyed_component_only():
     assert attack.held == {"k", "pw"} and attack.destroyed == {"srv", "db"}
     assert [s.action for s in attack.path("db")] == ["holds", "destroys", "reads", "destroys"]
     assert attack.path("db2") == ()
+
+
+def test_only_plain_or_grouped_rows_of_a_protected_backup_spare_a_store():
+    """A store an immutable backup is kept on is spared; one the backup merely has an admin row on is not."""
+    m = build(
+        [C("db", "datastore"), C("k", "credentials"), C("vault", "backup_store"), C("console", "backup_store")],
+        [D("bk", "vault"), A("bk", "console"), A("vault", "k"), A("console", "k"), D("db", "k")],
+        [B("bk", "db", immutable=True)],
+    )
+    assert coupling.credential_compromise(m, "k").destroyed == {"db", "console"}
+    assert threats(m, "db")["credential_compromise"] == "recoverable"
 
 
 def test_compromise_of_unknown_holder_is_an_error():
@@ -288,7 +300,9 @@ def test_keystone_and_rto_inversion():
     assert r.keystones == {"idp": ("a", "b")}
     assert r.rto_inversions == (("a", "idp"),)
     ids = {f.id for f in r.findings}
-    assert {"coupling:keystone:idp", "coupling:rto-inversion:a:idp"} <= ids
+    assert {"coupling:domain:idp", "coupling:rto-inversion:a:idp"} <= ids
+    (f,) = [f for f in r.findings if f.id == "coupling:domain:idp"]  # the keystone is its own failure domain
+    assert f.assets == ("a", "b") and "no backup of idp yet 2 assets" in f.evidence
 
 
 def test_importance_fussell_vesely_single_cause_is_one():
@@ -381,6 +395,9 @@ def small_estates(draw):
                 if (c, t) not in seen:
                     seen.add((c, t))
                     deps.append(D(c, t))
+        for t in draw(st.lists(st.sampled_from(everyone), max_size=2, unique=True)):
+            if t != c:
+                deps.append(A(c, t))  # admin rows: never requirements, so they change no answer
     return comps, deps, backups
 
 

@@ -1074,121 +1074,6 @@ def _tier(model: Model, asset: str) -> int | None:
     return model.tier.get(asset)
 
 
-def _common_cause_findings(model: Model, assets: dict[str, AssetCoupling]) -> list[Finding]:
-    out = []
-    for a, ac in assets.items():
-        tier = _tier(model, a)
-        for x in ac.common_cause:
-            if x == a:
-                title = f"Recovering {a} needs {a} itself"
-                rec = (
-                    f"Give {a} a recovery path that does not need {a}: a backup with its own storage, "
-                    f"credentials and a restore target that runs without {a}."
-                )
-            else:
-                title = f"{x} takes down {a} and every way of recovering it"
-                rec = (
-                    f"Separate the recovery of {a} from {x}: keep a copy of {a}'s backup whose storage, "
-                    f"credentials and keys do not depend on {x}, and a restore target outside {x}."
-                )
-            out.append(
-                Finding(
-                    id=f"coupling:common-cause:{a}:{x}",
-                    category="coupling",
-                    severity=severity_for_tier(tier),
-                    title=title,
-                    assets=(a,),
-                    components=(x,),
-                    evidence=common_cause_evidence(model, a, x),
-                    recommendation=rec,
-                )
-            )
-    return out
-
-
-def _threat_findings(model: Model, assets: dict[str, AssetCoupling]) -> list[Finding]:
-    """Findings for the two modes that are not single failures (they raise severity one step)."""
-    out = []
-    attacks: dict[str, Compromise] = {}
-    for a, ac in assets.items():
-        tier = _tier(model, a)
-        holders = ac.threat_causes.get("credential_compromise", ())
-        if holders:
-            lines = []
-            for k in holders:
-                if k not in attacks:
-                    attacks[k] = credential_compromise(model, k)
-                lines.append(compromise_evidence(model, a, attacks[k]))
-            out.append(
-                Finding(
-                    id=f"coupling:threat:credential_compromise:{a}",
-                    category="coupling",
-                    severity=severity_for_tier(tier, raise_by=1),
-                    title=f"A stolen credential destroys {a} and every backup able to restore it",
-                    assets=(a,),
-                    components=holders,
-                    evidence="; ".join(lines),
-                    recommendation=(
-                        f"Keep at least one backup of {a} immutable or offline, in a store that "
-                        f"{', '.join(holders)} cannot administer."
-                    ),
-                )
-            )
-        if ac.threats.get("logical_corruption") == "unrecoverable":
-            reps = [b for b in model.backups_of[a] if model.backup[b].method == "replica"]
-            others = [b for b in model.backups_of[a] if b not in reps]
-            ev = f"{a} corrupted; replica backups copy the damage: {', '.join(reps) or 'none'}"
-            ev += f"; other backups: {', '.join(others) or 'none'}"
-            out.append(
-                Finding(
-                    id=f"coupling:threat:logical_corruption:{a}",
-                    category="coupling",
-                    severity=severity_for_tier(tier, raise_by=1),
-                    title=f"Corrupting {a} leaves no clean copy to restore",
-                    assets=(a,),
-                    components=(a, *reps),
-                    evidence=ev,
-                    recommendation=(
-                        f"Add a point-in-time backup of {a} (snapshot, dump or object copy with retention) "
-                        "that does not replicate changes as they happen."
-                    ),
-                )
-            )
-    return out
-
-
-def _keystone_findings(model: Model, keystones: dict[str, tuple[str, ...]]) -> list[Finding]:
-    out = []
-    for x, assets in keystones.items():
-        tiers = [t for t in (_tier(model, a) for a in assets) if t is not None]
-        top = min(tiers) if tiers else None
-        paths = []
-        for a in assets[:5]:
-            for b in model.backups_of[a]:
-                p = _path(model, b, x) or _path(model, a, x)
-                if p:
-                    paths.append(_arrow(p))
-                    break
-        more = f" (and {len(assets) - 5} more assets)" if len(assets) > 5 else ""
-        out.append(
-            Finding(
-                id=f"coupling:keystone:{x}",
-                category="coupling",
-                severity=severity_for_tier(top),
-                title=f"{x} has no backup yet {len(assets)} assets cannot be recovered without it",
-                assets=assets,
-                components=(x,),
-                evidence="; ".join(paths) + more,
-                recommendation=(
-                    f"Make {x} recoverable on its own (a backup restored first, or a redundant peer in a "
-                    f"separate failure domain), or give the recovery paths of {', '.join(assets[:3])}"
-                    f"{'...' if len(assets) > 3 else ''} a way around it (break-glass access)."
-                ),
-            )
-        )
-    return out
-
-
 def _cycle_findings(model: Model, cycles) -> list[Finding]:
     out = []
     reach = {a: recovery_reach(model, a) for a in model.assets} if cycles else {}
@@ -1310,10 +1195,10 @@ def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
             keystones[x] = hit
     cycles = recovery_cycles(model)
     inversions = _rto_inversions(model)
+    from .advice import coupling_findings  # the advice layer builds on this module
+
     findings = (
-        _common_cause_findings(model, assets)
-        + _threat_findings(model, assets)
-        + _keystone_findings(model, keystones)
+        coupling_findings(model, assets, unrecoverable_by)
         + _cycle_findings(model, cycles)
         + _rto_findings(model, inversions)
     )
