@@ -128,6 +128,28 @@ def test_veeam_repository_on_backup_server_is_a_shared_dependency(tmp_path):
         assert {frozenset({asset["id"], "VBR01"}), frozenset({asset["id"], "repo.Default-Backup-Repository"})} <= pairs
 
 
+def test_veeam_stolen_backup_administrator_spares_only_immutable_backups(tmp_path):
+    """Admin rows from every repository and backup to the Backup Administrator role: its theft leaves only the hardened copy."""
+    roles = [{"Name": "CORP\\veeam-admins", "Role": "Veeam Backup Administrator"},
+             {"Name": "CORP\\ops", "Role": "Veeam Restore Operator"}]
+    root = bundle(tmp_path, jobs=[job("Nightly", "Default Backup Repository"), job("Hard", "Hardened")],
+                  sessions=[session("Nightly", "APP1", "2024-03-01T22:00:00"), session("Hard", "DB1", "2024-03-01T22:00:00")],
+                  protected=["APP1", "DB1"], extra={"VBRConfig/_UserRoles.csv": roles})
+    d = build_draft("veeam", [str(root)])
+    assert d.dependencies[("Nightly.APP1", "veeam-backup-administrator", "")]["kind"] == "admin"
+    assert ("repo.Hardened", "veeam-backup-administrator") in deps(d)
+    assert "veeam-admins" in d.components["veeam-backup-administrator"]["notes"]
+    _, inv, _ = imported(tmp_path, "veeam", [root])
+    from hiddenspof import coupling
+
+    m = model.build(inv)
+    destroyed = coupling.credential_compromise_destroys(m, "veeam-backup-administrator")
+    assert {"Nightly.APP1", "repo.Default-Backup-Repository"} <= destroyed
+    assert not {"Hard.DB1", "repo.Hardened", "VBR01"} & destroyed  # the immutable copy and its store, the server
+    # ransomware with the stolen role: the machines are encrypted too; only DB1 comes back
+    assert set(m.recover(destroyed | {"APP1", "DB1"}).unrecoverable) == {"APP1"}
+
+
 def test_veeam_hardened_repository_makes_backups_immutable_and_vms_run_on_any_host(tmp_path):
     """A hardened repository gives immutable backups; VMs run on any one ESXi host of their vCenter; restores need vCenter and a proxy."""
     root = bundle(tmp_path, jobs=[job("Hard", "Hardened")], sessions=[session("Hard", "APP1", "2024-03-01T22:00:00")],
