@@ -31,7 +31,7 @@ def test_common_cause_shared_site_and_self():
     # bk and st do not take db down: they are not common causes
     assert r.assets["db"].common_cause == ("s1",)
     assert r.blast_radius == {"bk": 0, "db": 0, "s1": 1, "s2": 0, "st": 0}
-    (f,) = [f for f in r.findings if f.id == "coupling:common-cause:db:s1"]
+    (f,) = [f for f in r.findings if f.id == "coupling:domain:s1"]
     assert f.severity == "critical"
     assert "production: db -> s1" in f.evidence and "bk -> st -> s1" in f.evidence
 
@@ -138,8 +138,8 @@ def test_credential_compromise_destroys_holders_and_spares_immutable():
     assert coupling.credential_compromise_destroys(both, "cred") == {"db", "bk1"}
     assert threats(both, "db")["credential_compromise"] == "recoverable"
     r = coupling.analyze(mutable)
-    (f,) = [f for f in r.findings if f.id == "coupling:threat:credential_compromise:db"]
-    assert f.severity == "critical" and "cred" in f.components
+    (f,) = [f for f in r.findings if f.id == "coupling:threat:credential_compromise:cred"]
+    assert f.severity == "critical" and "cred" in f.components and f.assets == ("db",)
 
 
 def test_credential_compromise_offline_backup_and_no_chain():
@@ -229,7 +229,8 @@ def test_domain_admin_escalates_to_the_off_site_copy_and_wipes_the_directory():
     assert threats(m, "files")["credential_compromise"] == "unrecoverable"
     # the directory itself: holding ad (an identity) destroys it
     assert "ad" in coupling.credential_compromise(m, "ad").destroyed
-    (f,) = [f for f in coupling.analyze(m).findings if f.id == "coupling:threat:credential_compromise:files"]
+    (f,) = [f for f in coupling.analyze(m).findings if f.id.startswith("coupling:threat:credential_compromise:")]
+    assert f.assets == ("files",) and "domain-admin" in f.components
     assert "reads `s3-keys` stored on `veeam-server`" in f.evidence
 
 
@@ -299,7 +300,9 @@ def test_keystone_and_rto_inversion():
     assert r.keystones == {"idp": ("a", "b")}
     assert r.rto_inversions == (("a", "idp"),)
     ids = {f.id for f in r.findings}
-    assert {"coupling:keystone:idp", "coupling:rto-inversion:a:idp"} <= ids
+    assert {"coupling:domain:idp", "coupling:rto-inversion:a:idp"} <= ids
+    (f,) = [f for f in r.findings if f.id == "coupling:domain:idp"]  # the keystone is its own failure domain
+    assert f.assets == ("a", "b") and "no backup of idp yet 2 assets" in f.evidence
 
 
 def test_importance_fussell_vesely_single_cause_is_one():
@@ -481,6 +484,31 @@ def test_chart_specs():
     assert [(d["asset"], d["wave"], d["backup"]) for d in wdata] == [("db", 1, "bk")]
 
 
+def test_worst_compromise_and_attack_graph():
+    """The domain admin is the worst theft for files; the attack graph follows its chain step by step."""
+    from hiddenspof.charts import coupling as charts
+
+    m = _domain_estate()
+    attack = coupling.worst_compromise(m, "files")
+    assert attack.holders == ("domain-admin",)  # unrecoverable, and it destroys more of files' closure than ad
+    chains = coupling.compromise_chains(m, "files", attack)
+    assert len(chains) == 5 and chains[1].endswith("destroys `colo-s3` (row: colo-s3 on s3-keys)")
+    assert coupling.compromise_chains(m, "files", attack, limit=2)[-1] == "and 3 more destroyed component(s) files needs"
+    nodes, edges = charts.attack_frames(m, attack, "files")
+    step = dict(zip(nodes["id"], nodes["step"]))
+    state = dict(zip(nodes["id"], nodes["state"]))
+    assert step == {"domain-admin": 0, "ad": 1, "veeam-svc": 1, "files": 2, "local-repo": 2, "veeam-server": 2,
+                    "s3-keys": 3, "colo-s3": 4}
+    assert state["ad"] == "held and destroyed" and state["veeam-svc"] == "held" and state["colo-s3"] == "destroyed"
+    assert ("s3-keys", "colo-s3", "destroys") in set(zip(edges["source"], edges["target"], edges["action"]))
+    assert ("veeam-server", "s3-keys", "reads") in set(zip(edges["source"], edges["target"], edges["action"]))
+    spec = charts.attack_graph(m, attack, "files").to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "circle", "text"]
+    assert spec["layer"][1]["encoding"]["color"]["scale"]["domain"] == list(charts.ATTACK_COLOURS)
+    # nothing to steal: None
+    assert coupling.worst_compromise(build([C("db", "datastore")], [], [B("bk", "db")]), "db") is None
+
+
 @pytest.mark.slow
 def test_notebook_runs_under_papermill(tmp_path):
     """02_coupling executes on the teaching estate with a chosen asset, interactivity off."""
@@ -498,6 +526,7 @@ def test_notebook_runs_under_papermill(tmp_path):
                         parameters={"inventory_path": str(path), "asset": "orders-db", "interactive": False})
     text = out.read_text()
     assert "explaining orders-db" in text
+    assert "Attack path: holding" in text or "destroys anything orders-db needs" in text
 
 
 def test_scenario_failures_read_through_mode():
