@@ -177,6 +177,7 @@ def test_solution_notebooks_are_generated_from_the_learner_notebooks():
         for cell in made.cells:
             cell.source = cell.source.replace('"../../data/', '"../../../data/')
         assert [(c.id, c.source) for c in stored.cells] == [(c.id, c.source) for c in made.cells], path.name
+        assert all(c.outputs == [] and c.execution_count is None for c in stored.cells if c.cell_type == "code")
         solution_cell = next(c for c in stored.cells if c.id == workshop.SOLUTION_CELL_ID)
         assert "ws.solution(" in solution_cell.source and not re.search(r'= "\w', solution_cell.source)
 
