@@ -128,6 +128,28 @@ def test_veeam_repository_on_backup_server_is_a_shared_dependency(tmp_path):
         assert {frozenset({asset["id"], "VBR01"}), frozenset({asset["id"], "repo.Default-Backup-Repository"})} <= pairs
 
 
+def test_veeam_stolen_backup_administrator_spares_only_immutable_backups(tmp_path):
+    """Admin rows from every repository and backup to the Backup Administrator role: its theft leaves only the hardened copy."""
+    roles = [{"Name": "CORP\\veeam-admins", "Role": "Veeam Backup Administrator"},
+             {"Name": "CORP\\ops", "Role": "Veeam Restore Operator"}]
+    root = bundle(tmp_path, jobs=[job("Nightly", "Default Backup Repository"), job("Hard", "Hardened")],
+                  sessions=[session("Nightly", "APP1", "2024-03-01T22:00:00"), session("Hard", "DB1", "2024-03-01T22:00:00")],
+                  protected=["APP1", "DB1"], extra={"VBRConfig/_UserRoles.csv": roles})
+    d = build_draft("veeam", [str(root)])
+    assert d.dependencies[("Nightly.APP1", "veeam-backup-administrator", "")]["kind"] == "admin"
+    assert ("repo.Hardened", "veeam-backup-administrator") in deps(d)
+    assert "veeam-admins" in d.components["veeam-backup-administrator"]["notes"]
+    _, inv, _ = imported(tmp_path, "veeam", [root])
+    from hiddenspof import coupling
+
+    m = model.build(inv)
+    destroyed = coupling.credential_compromise_destroys(m, "veeam-backup-administrator")
+    assert {"Nightly.APP1", "repo.Default-Backup-Repository"} <= destroyed
+    assert not {"Hard.DB1", "repo.Hardened", "VBR01"} & destroyed  # the immutable copy and its store, the server
+    # ransomware with the stolen role: the machines are encrypted too; only DB1 comes back
+    assert set(m.recover(destroyed | {"APP1", "DB1"}).unrecoverable) == {"APP1"}
+
+
 def test_veeam_hardened_repository_makes_backups_immutable_and_vms_run_on_any_host(tmp_path):
     """A hardened repository gives immutable backups; VMs run on any one ESXi host of their vCenter; restores need vCenter and a proxy."""
     root = bundle(tmp_path, jobs=[job("Hard", "Hardened")], sessions=[session("Hard", "APP1", "2024-03-01T22:00:00")],
@@ -171,6 +193,24 @@ def test_veeam_failed_jobs_raise_the_silent_score(tmp_path):
         _, _, result = imported(tmp_path / status, "veeam", [root], as_of="2024-03-01")
         scores[status] = {b["id"]: b["silent_failure_score"] for b in result["backups"]}["Nightly.APP1"]
     assert scores["Failed"] > scores["Success"]
+
+
+def test_veeam_incremental_sessions_raise_no_size_alarm(tmp_path):
+    """Small Increment sessions of a 500 GB VM raise no tiny-run or collapse alarm; the same sizes called full do."""
+    def history(algorithm):
+        days = [session("Nightly", "BIG", f"2024-02-{day:02d}T22:00:00", algorithm=algorithm, size="2.0")
+                for day in range(10, 29)]
+        return [session("Nightly", "BIG", "2024-02-09T22:00:00", algorithm="SynteticFull", size="480")] + days
+    factors = {}
+    for algorithm in ("Increment", "SynteticFull"):
+        root = bundle(tmp_path / algorithm, jobs=[job("Nightly", "Hardened")], sessions=history(algorithm))
+        cfg = root / "VBRConfig" / "_ViProtected.csv"
+        write_csv(cfg, [vm("BIG", used=500e9)])
+        _, _, result = imported(tmp_path / algorithm, "veeam", [root], as_of="2024-03-01")
+        backup = {b["id"]: b for b in result["backups"]}["Nightly.BIG"]
+        factors[algorithm] = {f["name"]: f["points"] for f in backup["factors"]}
+    assert factors["Increment"]["tiny_success"] == 0 and factors["Increment"]["size_collapse"] == 0
+    assert factors["SynteticFull"]["tiny_success"] > 0
 
 
 def test_veeam_tape_job_gives_offline_copies_of_the_repository_backups(tmp_path):
@@ -821,3 +861,64 @@ def test_history_imports_are_idempotent_and_keep_hand_edits(tmp_path, fmt, sourc
     assert read_csv(out / "backup_runs.csv")[0]["message"] == "checked by hand"
     assert {r["id"]: r for r in read_csv(out / "components.csv")}[target["id"]]["tier"] == "2"
     inventory.load(str(out))
+
+
+# --- every backup-platform format --------------------------------------------------------
+
+def _all_sources(tmp_path: Path) -> dict[str, list[Path]]:
+    return {"veeam": [VEEAM], "aws-backup": aws_sources(tmp_path / "aws"), "terraform": tf_files(tmp_path / "tf"),
+            "restic": [RESTIC], "borg": BORG, "velero": K8S + [VELERO_HISTORY]}
+
+
+@pytest.mark.parametrize("fmt", ["veeam", "aws-backup", "terraform", "restic", "borg", "velero"])
+def test_report_counts_match_what_was_written(tmp_path, fmt):
+    """The report's counts are the rows written; every id it lists as not protected is written without a backup."""
+    import re
+
+    out = tmp_path / "inv"
+    run(fmt, [str(s) for s in _all_sources(tmp_path)[fmt]], str(out), stderr=io.StringIO())
+    report = (out / "import-report.md").read_text(encoding="utf-8")
+    m = re.search(r"This import gives (\d+) components, (\d+) dependencies,? (?:and )?(\d+) backups"
+                  r"(?:, (\d+) backup runs and (\d+) restore tests)?", report)
+    assert m, report[:500]
+    written = [len(read_csv(out / f"{t}.csv")) if (out / f"{t}.csv").exists() else 0
+               for t in ("components", "dependencies", "backups", "backup_runs", "restore_tests")]
+    assert [int(g or 0) for g in m.groups()] == written
+    protected = {r["protects"] for r in read_csv(out / "backups.csv")}
+    ids = {r["id"] for r in read_csv(out / "components.csv")}
+    for cid in re.findall(r"`([^`]+)` \([^)]*\) is not protected", report):
+        assert cid in ids and cid not in protected
+    if fmt != "terraform":
+        assert "The latest job run in the sources started on" in report  # as_of is a placeholder here
+    inventory.load(str(out))
+
+
+def test_cli_imports_backup_formats_and_refuses_bad_input(tmp_path, capsys):
+    """`hiddenspof import veeam` writes the folder (exit 0); a malformed AWS listing exits 1 with file and record, no traceback."""
+    from hiddenspof import cli
+
+    assert cli.main(["import", "veeam", str(VEEAM), "--out", str(tmp_path / "v"), "--as-of", "2024-03-02"]) == 0
+    assert (tmp_path / "v" / "backup_runs.csv").exists()
+    bad = tmp_path / "jobs.json"
+    bad.write_text('{"BackupJobs": [{"ResourceArn": "nope", "BackupVaultArn": "x"}]}', encoding="utf-8")
+    assert cli.main(["import", "aws-backup", str(bad), "--out", str(tmp_path / "a")]) == 1
+    err = capsys.readouterr().err
+    assert "jobs.json: BackupJobs[0]: field 'ResourceArn': value 'nope'" in err and "Traceback" not in err
+    assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.slow
+def test_import_notebook_runs_on_the_veeam_baseline(tmp_path):
+    """00_import executes on the Health Check baselines and shows what the source itself says and the job history."""
+    import nbformat
+    import papermill
+
+    notebook = Path(__file__).parent.parent / "notebooks" / "00_import.ipynb"
+    out = tmp_path / "inv"
+    papermill.execute_notebook(
+        str(notebook), str(tmp_path / "out.ipynb"), cwd=str(notebook.parent), progress_bar=False,
+        parameters={"fmt": "veeam", "sources": str(VEEAM), "out_dir": str(out), "as_of": "2024-03-02"},
+    )
+    text = "".join(o.get("text", "") for c in nbformat.read(str(tmp_path / "out.ipynb"), as_version=4).cells
+                   if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "is not protected by any Veeam job" in text and "7 backup runs and 0 restore tests" in text

@@ -230,6 +230,10 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         write_table(out_dir, table, outcome.table)
     write_state(out_dir, {t: outcomes[t].state if t in outcomes else state[t] for t in KEYS})
     note = _as_of_note(os.path.join(out_dir, "inventory.yaml"))
+    if draft.runs and "placeholder" in note:
+        latest = max(k[1] for k in draft.runs)[:10]
+        note += (f" The latest job run in the sources started on {latest}: runs after `as_of` are ignored by the"
+                 " analysis, so an `as_of` on or after that date counts every run.")
     report_path = os.path.join(out_dir, "import-report.md")
     write_text(report_path, render_report(draft, outcomes, note, history_kept))
     removed = tuple(f"{t}: {' -> '.join(x for x in k if x)}" for t, o in outcomes.items() for k in o.removed)
