@@ -905,3 +905,20 @@ def test_cli_imports_backup_formats_and_refuses_bad_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "jobs.json: BackupJobs[0]: field 'ResourceArn': value 'nope'" in err and "Traceback" not in err
     assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.slow
+def test_import_notebook_runs_on_the_veeam_baseline(tmp_path):
+    """00_import executes on the Health Check baselines and shows what the source itself says and the job history."""
+    import nbformat
+    import papermill
+
+    notebook = Path(__file__).parent.parent / "notebooks" / "00_import.ipynb"
+    out = tmp_path / "inv"
+    papermill.execute_notebook(
+        str(notebook), str(tmp_path / "out.ipynb"), cwd=str(notebook.parent), progress_bar=False,
+        parameters={"fmt": "veeam", "sources": str(VEEAM), "out_dir": str(out), "as_of": "2024-03-02"},
+    )
+    text = "".join(o.get("text", "") for c in nbformat.read(str(tmp_path / "out.ipynb"), as_version=4).cells
+                   if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "is not protected by any Veeam job" in text and "7 backup runs and 0 restore tests" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -271,3 +272,23 @@ def test_static_mode_wrong_answer_gets_hint(tmp_path, ws):
     html_out = json.dumps(nb["cells"])
     assert html_out.count('class=\\"hs-reveal\\"') == 1 and "Unrecoverable: files-share" in html_out
     assert checks[-1] == "1 of 4 right (2 not answered yet)"
+
+
+def test_graph_has_arrowheads_pointing_at_what_is_needed(ws):
+    """The intake graph draws an arrowhead per edge, rotated towards its target; a cycle shows heads both ways."""
+    import pandas as pd
+    from hiddenspof.charts import intake
+
+    edges = pd.DataFrame({"source": ["a", "b", "c"], "target": ["b", "c", "a"], "relation": ["depends on"] * 3,
+                          "x": [0.5, 0.5, 0.2], "y": [0.0, 1.0, 1.0], "x2": [0.5, 0.2, 0.5], "y2": [1.0, 1.0, 0.0]})
+    heads = intake.arrowheads(edges, width=100, height=100, y_span=2.0)
+    assert list(heads["angle"]) == [180.0, 270.0, pytest.approx(math.degrees(math.atan2(30, 50)), abs=1e-3)]
+    assert heads.loc[0, "hy"] < 1.0 and heads.loc[1, "hx"] > 0.2  # just short of the target node
+    nodes, graph_edges = intake.graph_layout(ws.inventory)
+    spec = intake.dependency_graph(nodes, graph_edges).to_dict()
+    layers = [layer for layer in spec["layer"] if layer.get("mark", {}).get("shape") == "triangle-up"]
+    assert len(layers) == 1 and layers[0]["encoding"]["angle"]["field"] == "angle"
+    rows = spec["datasets"][layers[0]["data"]["name"]]
+    pairs = {(r["source"], r["target"]) for r in rows}
+    a, b = ws.solution("intake.cycle").split(", ")
+    assert (a, b) in pairs and (b, a) in pairs and len(rows) == len(graph_edges)
