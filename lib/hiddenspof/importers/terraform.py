@@ -294,8 +294,18 @@ class _Mapper:
                          notes="automated backups live in the instance's account and region and go with the instance"
                                " unless delete_automated_backups is false")
         self.place(store, arn, r.source)
+        target = ""
+        if arn and arn.account and arn.region:
+            # a point-in-time restore makes a new instance in any zone of the region: it needs the
+            # account and region, not the zone the instance ran in
+            target = f"aws-restore-target.{arn.account}.{arn.region}"
+            self.d.component(target, "other", r.source, name=f"restored resources in {arn.account}, {arn.region}",
+                             source_type="AWS restore target",
+                             notes="where a restore lands: a new resource in this account and region")
+            self.place(target, arn, r.source)
         self.d.backup(bid, cid, r.source, method="snapshot", schedule_hours=24.0, retention_days=days,
-                      verification="job_status", notes="RDS automated backups (daily snapshot and transaction logs)")
+                      verification="job_status", restore_to=target or None,
+                      notes="RDS automated backups (daily snapshot and transaction logs)")
         self.d.component(bid, "backup", r.source, source_type="AWS RDS automated backups")
         self.d.depend(bid, store, "storage", r.source)
         key = self.key(r.get("kms_key_id"), r.source, r.where) if parse_bool(r.where, "storage_encrypted", r.get("storage_encrypted")) else ""
