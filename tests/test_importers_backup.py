@@ -927,3 +927,15 @@ def test_import_notebook_runs_on_the_veeam_baseline(tmp_path):
     text = "".join(o.get("text", "") for c in nbformat.read(str(tmp_path / "out.ipynb"), as_version=4).cells
                    if c.cell_type == "code" for o in c.get("outputs", []))
     assert "is not protected by any Veeam job" in text and "7 backup runs and 0 restore tests" in text
+
+
+def test_veeam_reads_a_utf16_export(tmp_path):
+    """A bundle file saved as UTF-16 with a byte-order mark (Windows PowerShell) reads like UTF-8."""
+    root = bundle(tmp_path, jobs=[job("Nightly", "Hardened")], sessions=[session("Nightly", "APP1", "2024-03-01T22:00:00")],
+                  protected=["APP1"])
+    report = root / "SessionReports" / "VeeamSessionReport.csv"
+    report.write_bytes(report.read_text(encoding="utf-8").encode("utf-16"))
+    assert ("Nightly.APP1", "2024-03-01T22:00:00") in build_draft("veeam", [str(root)]).runs
+    report.write_bytes(b"\x81\x82 not text")
+    with pytest.raises(ImportSourceError, match="VeeamSessionReport.csv: not UTF-8 text"):
+        build_draft("veeam", [str(root)])
