@@ -100,7 +100,8 @@ PACKAGES = (
     "hiddenspof", "altair", "pandas", "numpy", "networkx", "papermill", "nbconvert",
     "nbclient", "nbformat", "ipykernel", "vl-convert-python", "pyyaml", "openpyxl",
 )
-REMOVE_CELL_TAGS = ("remove-cell", "remove_cell", "hide-cell")
+#: ``interactive`` marks cells that only work in a live session (widgets, "Try it", what-if): never in a report.
+REMOVE_CELL_TAGS = ("remove-cell", "remove_cell", "hide-cell", "interactive")
 REMOVE_OUTPUT_TAGS = ("remove-output", "remove_output")
 REMOVE_INPUT_TAGS = ("remove-input", "remove_input")
 _UMASK = os.umask(0o022)
@@ -383,12 +384,19 @@ def _report_notebook(executed: Sequence, title: str):
 _HEADING = re.compile(r'<h([1-3]) id="([^"]*)">(.*?)</h\1>', re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _TOC_MARK = "<!--hs-toc-->"
+_SECTION_NUMBER = re.compile(r"^\s*\d+(\.\d+)*\.?\s+")
 
 
 def _add_toc(document: str) -> str:
-    """Give each h1-h3 heading a unique id (document order) and fill the table of contents (h1, h2)."""
+    """Give each h1-h3 heading a unique id (document order), number h1 and h2 (1., 1.1), fill the contents.
+
+    Numbers come from the order in the merged report, so every section is
+    numbered the same way whatever notebooks it holds; a number already
+    written in a notebook's heading ("1. Intake") is replaced.
+    """
     used: set[str] = set()
     entries = []
+    counters = [0, 0]
 
     def rename(match: re.Match) -> str:
         level, old, inner = match.group(1), match.group(2), match.group(3)
@@ -400,6 +408,16 @@ def _add_toc(document: str) -> str:
         inner = inner.replace(f'href="#{old}"', f'href="#{new}"')
         text = html.unescape(_TAG.sub("", inner)).replace("\u00b6", "").strip()
         if level in ("1", "2") and text:
+            if level == "1":
+                counters[0], counters[1] = counters[0] + 1, 0
+                number = f"{counters[0]}."
+            else:
+                counters[1] += 1
+                number = f"{counters[0]}.{counters[1]}" if counters[0] else f"{counters[1]}."
+            inner = _SECTION_NUMBER.sub("", inner, count=1)
+            text = _SECTION_NUMBER.sub("", text, count=1)
+            inner = f'<span class="hs-secnum">{number}</span> {inner}'
+            text = f"{number} {text}"
             entries.append((int(level), new, text))
         return f'<h{level} id="{new}">{inner}</h{level}>'
 
