@@ -47,6 +47,7 @@ __all__ = [
     "Table",
     "table",
     "nothing_to_show",
+    "slug",
     "FINDING_COLUMNS",
     "findings_table",
 ]
@@ -266,6 +267,15 @@ class Table:
         return f"<table {self.key}: {len(self.text)} rows>"
 
 
+def slug(text: str) -> str:
+    """A string as an HTML id fragment (letters, digits, ``-``, ``_``), for table keys built from client ids."""
+    import hashlib
+
+    base = re.sub(r"[^A-Za-z0-9_-]+", "-", str(text)).strip("-")[:40] or "x"
+    # a short digest keeps ids that fold to the same text apart ("a b" and "a-b")
+    return f"{base}-{hashlib.sha256(str(text).encode()).hexdigest()[:6]}"
+
+
 def nothing_to_show(sentence: str):
     """A one-sentence Markdown output for a section with nothing to show."""
     from IPython.display import Markdown
@@ -274,7 +284,8 @@ def nothing_to_show(sentence: str):
 
 
 def table(frame: pd.DataFrame, key: str, *, empty: str, title: str = "",
-          columns: Mapping[str, str] | None = None, hide: Sequence[str] = ()):
+          columns: Mapping[str, str] | None = None, hide: Sequence[str] = (),
+          widths: Mapping[str, str] | None = None):
     """A DataFrame as a designed table, or ``empty`` (one sentence) when it has no rows.
 
     Parameters
@@ -291,6 +302,8 @@ def table(frame: pd.DataFrame, key: str, *, empty: str, title: str = "",
         Header overrides (column name -> header text).
     hide : sequence of str, optional
         Columns left out.
+    widths : mapping, optional
+        Column name -> CSS width (``"20%"``) for columns that should not share the width evenly.
     """
     from great_tables import GT
 
@@ -312,6 +325,8 @@ def table(frame: pd.DataFrame, key: str, *, empty: str, title: str = "",
         gt = gt.cols_align("right", columns=numeric)
     if labels:
         gt = gt.fmt(_label_html, columns=labels).cols_align("left", columns=labels)
+    if widths:
+        gt = gt.cols_width({text.columns[list(data.columns).index(c)]: w for c, w in widths.items() if c in data.columns})
     gt = gt.opt_css(_TABLE_CSS.format(id=key))
     return Table(gt.as_raw_html(), text, data, key, title)
 
