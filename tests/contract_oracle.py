@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+ESCALATE = {"credentials", "identity", "account"}
 DESTROYABLE = {"service", "datastore", "backup", "backup_store", "recovery_tool", "kms"}
 STRUCK = {
     "site_loss": ("site",), "region_loss": ("region",), "provider_loss": ("provider",),
@@ -24,10 +25,13 @@ class Contract:
     def __init__(self, inv):
         self.comps = list(inv.components["id"])
         self.kind = dict(zip(inv.components["id"], inv.components["kind"]))
-        self.rows = defaultdict(list)
-        for c, d, g, n in zip(inv.dependencies["component"], inv.dependencies["depends_on"],
-                              inv.dependencies["group"], inv.dependencies["needs"]):
-            self.rows[c].append((d, g, None if g is None else int(n)))
+        self.rows = defaultdict(list)  # requirements: rows that are not of kind admin
+        self.reach = defaultdict(set)  # every row, admin or not: what c has a row on
+        for c, d, k, g, n in zip(inv.dependencies["component"], inv.dependencies["depends_on"],
+                                 inv.dependencies["kind"], inv.dependencies["group"], inv.dependencies["needs"]):
+            self.reach[c].add(d)
+            if str(k).strip().lower() != "admin":
+                self.rows[c].append((d, g, None if g is None else int(n)))
         self.backups = defaultdict(list)
         self.method, safe = {}, set()
         for b, a, t, m, im, off in zip(inv.backups["id"], inv.backups["protects"], inv.backups["restore_to"],
@@ -97,10 +101,23 @@ class Contract:
             return "not_applicable"
         for k in strikes:
             if mode == "credential_compromise":
-                failed = {c for c in self.comps if self.kind[c] in DESTROYABLE and c not in self.safe
-                          and any(d == k for d, _, _ in self.rows[c])}
+                failed = self.compromise(k)[1]
             else:
                 failed = {k}
             if asset in self.after_restores(failed):
                 return "unrecoverable"
         return "recoverable"
+
+    def compromise(self, k):
+        """(held, destroyed) when an attacker starts holding ``k``: escalate and destroy until nothing changes."""
+        held, destroyed = {k}, set()
+        while True:
+            more_held = {c for c in self.comps if self.kind[c] in ESCALATE
+                         and any(d in held or d in destroyed for d in self.reach[c])}
+            more_destroyed = {c for c in held if self.kind[c] == "identity"} | {
+                c for c in self.comps if self.kind[c] in DESTROYABLE and c not in self.safe
+                and any(d in held for d in self.reach[c])}
+            if more_held <= held and more_destroyed <= destroyed:
+                return held, destroyed
+            held |= more_held
+            destroyed |= more_destroyed

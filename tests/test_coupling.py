@@ -9,7 +9,7 @@ from hiddenspof import coupling, model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import Reference
-from test_model import B, C, D, build, inventory_of
+from test_model import A, B, C, D, build, inventory_of
 
 
 def threats(m, asset):
@@ -31,7 +31,7 @@ def test_common_cause_shared_site_and_self():
     # bk and st do not take db down: they are not common causes
     assert r.assets["db"].common_cause == ("s1",)
     assert r.blast_radius == {"bk": 0, "db": 0, "s1": 1, "s2": 0, "st": 0}
-    (f,) = [f for f in r.findings if f.id == "coupling:common-cause:db:s1"]
+    (f,) = [f for f in r.findings if f.id == "coupling:domain:s1"]
     assert f.severity == "critical"
     assert "production: db -> s1" in f.evidence and "bk -> st -> s1" in f.evidence
 
@@ -138,8 +138,8 @@ def test_credential_compromise_destroys_holders_and_spares_immutable():
     assert coupling.credential_compromise_destroys(both, "cred") == {"db", "bk1"}
     assert threats(both, "db")["credential_compromise"] == "recoverable"
     r = coupling.analyze(mutable)
-    (f,) = [f for f in r.findings if f.id == "coupling:threat:credential_compromise:db"]
-    assert f.severity == "critical" and "cred" in f.components
+    (f,) = [f for f in r.findings if f.id == "coupling:threat:credential_compromise:cred"]
+    assert f.severity == "critical" and "cred" in f.components and f.assets == ("db",)
 
 
 def test_credential_compromise_offline_backup_and_no_chain():
@@ -149,6 +149,122 @@ def test_credential_compromise_offline_backup_and_no_chain():
     m = build(comps, deps, [B("tape", "db", offline=True)])
     assert coupling.credential_compromise_destroys(m, "cred") == {"db"}
     assert threats(m, "db")["credential_compromise"] == "recoverable"
+
+
+def _rmm_estate(password_on_rmm=False, immutable_cloud=False):
+    """Two servers and their local backups administered by an RMM (admin rows), and a cloud copy of srv1."""
+    comps = [
+        C("srv1", "service", tier=1), C("srv2", "service", tier=2), C("rmm", "credentials"),
+        C("local", "backup_store"), C("cloud", "backup_store"), C("cloud-key", "credentials"),
+    ]
+    deps = [
+        A("srv1", "rmm"), A("srv2", "rmm"), A("bk1", "rmm"), A("bk2", "rmm"), A("local", "rmm"),
+        D("bk1", "local"), D("bk2", "local"), D("cloud-bk1", "cloud"), D("cloud-bk1", "cloud-key"),
+        D("cloud", "cloud-key"),
+    ]
+    if password_on_rmm:
+        deps.append(D("cloud-key", "rmm"))  # the cloud copy's password is kept on the RMM
+    backups = [B("bk1", "srv1"), B("bk2", "srv2"), B("cloud-bk1", "srv1", immutable=immutable_cloud)]
+    return build(comps, deps, backups)
+
+
+def test_rmm_with_admin_rows_is_no_common_cause_but_its_compromise_destroys():
+    """Admin rows: an RMM outage leaves everything up; holding the RMM destroys the servers and local copies."""
+    m = _rmm_estate()
+    r = coupling.analyze(m)
+    assert all("rmm" not in ac.common_cause for ac in r.assets.values())
+    assert m.recover({"rmm"}).final_down == {"rmm"}
+    assert r.assets["srv1"].threats["identity_outage"] == "recoverable"
+    attack = coupling.credential_compromise(m, "rmm")
+    assert attack.held == {"rmm"}
+    assert attack.destroyed == {"srv1", "srv2", "bk1", "bk2", "local"}
+    assert r.assets["srv2"].threats["credential_compromise"] == "unrecoverable"
+    assert r.assets["srv1"].threats["credential_compromise"] == "recoverable"  # the cloud copy is out of reach
+
+
+def test_password_kept_on_the_rmm_loses_the_cloud_copy_unless_immutable():
+    """Escalation: the cloud key stored on the RMM is held too, so the cloud copy dies; an immutable one survives."""
+    m = _rmm_estate(password_on_rmm=True)
+    attack = coupling.credential_compromise(m, "rmm")
+    assert attack.held == {"rmm", "cloud-key"}
+    assert attack.destroyed == {"srv1", "srv2", "bk1", "bk2", "local", "cloud", "cloud-bk1"}
+    assert threats(m, "srv1")["credential_compromise"] == "unrecoverable"
+    assert attack.explain("cloud-bk1") == (
+        "holding `rmm` -> resets `cloud-key` (row: cloud-key on rmm) -> destroys `cloud-bk1` (row: cloud-bk1 on cloud-key)"
+    )
+    safe = _rmm_estate(password_on_rmm=True, immutable_cloud=True)
+    attack = coupling.credential_compromise(safe, "rmm")
+    assert "cloud-bk1" not in attack.destroyed and "cloud" not in attack.destroyed  # immutable copy and its store
+    assert threats(safe, "srv1")["credential_compromise"] == "recoverable"
+
+
+def _domain_estate():
+    """The issue's chain: domain admin -> backup service account -> Veeam server -> keys kept on it -> S3 copy."""
+    comps = [
+        C("files", "service", tier=1), C("ad", "identity"), C("domain-admin", "credentials"),
+        C("veeam-svc", "credentials"), C("veeam-server", "recovery_tool"), C("local-repo", "backup_store"),
+        C("s3-keys", "credentials"), C("colo-s3", "backup_store"),
+    ]
+    deps = [
+        D("files", "ad"), A("ad", "domain-admin"), D("veeam-svc", "domain-admin"),
+        A("veeam-server", "veeam-svc"), A("local-repo", "veeam-svc"), D("s3-keys", "veeam-server"),
+        D("colo-s3", "s3-keys"), D("bk-local", "local-repo"), D("bk-local", "veeam-server"),
+        D("bk-s3", "colo-s3"), D("bk-s3", "veeam-server"),
+    ]
+    return build(comps, deps, [B("bk-local", "files"), B("bk-s3", "files")])
+
+
+def test_domain_admin_escalates_to_the_off_site_copy_and_wipes_the_directory():
+    """Holding the domain admin: AD is wiped, the backup account reset, the keys read off the Veeam server."""
+    m = _domain_estate()
+    attack = coupling.credential_compromise(m, "domain-admin")
+    assert attack.held == {"domain-admin", "ad", "veeam-svc", "s3-keys"}
+    assert attack.destroyed == {"ad", "files", "veeam-server", "local-repo", "colo-s3"}  # files: a row on held ad
+    assert attack.explain("colo-s3") == (
+        "holding `domain-admin` -> resets `veeam-svc` (row: veeam-svc on domain-admin) -> destroys "
+        "`veeam-server` (admin row: veeam-server on veeam-svc) -> reads `s3-keys` stored on `veeam-server` "
+        "(row: s3-keys on veeam-server) -> destroys `colo-s3` (row: colo-s3 on s3-keys)"
+    )
+    assert attack.explain("ad").endswith("wipes `ad` (a held identity: the directory must be rebuilt)")
+    assert threats(m, "files")["credential_compromise"] == "unrecoverable"
+    # the directory itself: holding ad (an identity) destroys it
+    assert "ad" in coupling.credential_compromise(m, "ad").destroyed
+    (f,) = [f for f in coupling.analyze(m).findings if f.id.startswith("coupling:threat:credential_compromise:")]
+    assert f.assets == ("files",) and "domain-admin" in f.components
+    assert "reads `s3-keys` stored on `veeam-server`" in f.evidence
+
+
+def test_escalation_through_a_destroyed_component_only():
+    """A credential with a row on a destroyed (not held) component is held; one on a spared backup is not."""
+    m = build(
+        [C("k", "credentials"), C("srv", "service"), C("pw", "credentials"), C("db", "datastore"),
+         C("pw2", "credentials"), C("st", "backup_store"), C("db2", "datastore")],
+        [D("srv", "k"), D("pw", "srv"), D("db", "pw"), D("tape", "k"), D("pw2", "tape"), D("db2", "pw2"),
+         D("tape", "st"), D("st", "k")],
+        [B("tape", "db", offline=True)],
+    )
+    attack = coupling.credential_compromise(m, "k")
+    assert attack.held == {"k", "pw"} and attack.destroyed == {"srv", "db"}
+    assert [s.action for s in attack.path("db")] == ["holds", "destroys", "reads", "destroys"]
+    assert attack.path("db2") == ()
+
+
+def test_only_plain_or_grouped_rows_of_a_protected_backup_spare_a_store():
+    """A store an immutable backup is kept on is spared; one the backup merely has an admin row on is not."""
+    m = build(
+        [C("db", "datastore"), C("k", "credentials"), C("vault", "backup_store"), C("console", "backup_store")],
+        [D("bk", "vault"), A("bk", "console"), A("vault", "k"), A("console", "k"), D("db", "k")],
+        [B("bk", "db", immutable=True)],
+    )
+    assert coupling.credential_compromise(m, "k").destroyed == {"db", "console"}
+    assert threats(m, "db")["credential_compromise"] == "recoverable"
+
+
+def test_compromise_of_unknown_holder_is_an_error():
+    """A holder that is not a component is named in the error."""
+    m = build([C("db", "datastore")], [], [B("bk", "db")])
+    with pytest.raises(model.UnknownComponentError, match="'nope'"):
+        coupling.credential_compromise(m, "nope")
 
 
 def test_logical_corruption_fails_replicas_only():
@@ -184,7 +300,9 @@ def test_keystone_and_rto_inversion():
     assert r.keystones == {"idp": ("a", "b")}
     assert r.rto_inversions == (("a", "idp"),)
     ids = {f.id for f in r.findings}
-    assert {"coupling:keystone:idp", "coupling:rto-inversion:a:idp"} <= ids
+    assert {"coupling:domain:idp", "coupling:rto-inversion:a:idp"} <= ids
+    (f,) = [f for f in r.findings if f.id == "coupling:domain:idp"]  # the keystone is its own failure domain
+    assert f.assets == ("a", "b") and "no backup of idp yet 2 assets" in f.evidence
 
 
 def test_importance_fussell_vesely_single_cause_is_one():
@@ -277,6 +395,9 @@ def small_estates(draw):
                 if (c, t) not in seen:
                     seen.add((c, t))
                     deps.append(D(c, t))
+        for t in draw(st.lists(st.sampled_from(everyone), max_size=2, unique=True)):
+            if t != c:
+                deps.append(A(c, t))  # admin rows: never requirements, so they change no answer
     return comps, deps, backups
 
 

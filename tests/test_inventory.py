@@ -214,6 +214,26 @@ def test_needs_without_group_is_a_warning(tmp_path):
     assert [(w.row, w.column) for w in inv.warnings] == [(4, "needs")]
 
 
+def test_admin_rows_group_and_needs_warn_and_kind_is_case_insensitive(tmp_path):
+    """group and needs on an admin row are ignored with a warning; any case of 'admin' reads as admin."""
+    deps = GOOD_FOLDER["dependencies.csv"] + "db,sso,Admin,ops,2,\napp,sso,ADMIN,,,\n"
+    inv = load(write_folder(tmp_path / "i", dependencies_csv=deps))
+    assert [(w.row, w.column) for w in inv.warnings] == [(8, "group"), (8, "needs")]
+    assert list(inv.dependencies["kind"])[-2:] == ["admin", "admin"]
+    # an admin row's group does not join a group: 'ops' has no members, so no needs check fires
+    assert pd.isna(inv.dependencies["needs"].iloc[-2])
+
+
+def test_admin_row_duplicates(tmp_path):
+    """An admin row beside a plain row on the same pair is allowed; the same admin row twice is an error."""
+    deps = GOOD_FOLDER["dependencies.csv"] + "app,sso,admin,,,\n"
+    inv = load(write_folder(tmp_path / "i", dependencies_csv=deps))
+    assert inv.warnings == ()
+    p = problems_of(write_folder(tmp_path / "j", dependencies_csv=deps + "app,sso,admin,,,\n"))
+    dup = find(p, file="dependencies.csv", row=9, column="depends_on", value="sso", expected="each dependency once")
+    assert "an admin row, as row 8" in dup.expected
+
+
 def test_bad_booleans(tmp_path):
     """A boolean cell that is not true/false, yes/no or 1/0 is an error."""
     backups = GOOD_FOLDER["backups.csv"].replace(",Yes,no,", ",Yes,perhaps,")

@@ -25,6 +25,11 @@ def D(comp, on, group=None, needs=None):
     return row
 
 
+def A(comp, on):
+    """An admin row: ``on`` can administer ``comp`` (not a requirement)."""
+    return {"component": comp, "depends_on": on, "kind": "admin"}
+
+
 def B(id_, protects, **kw):
     """A backup row."""
     return {"id": id_, "protects": protects, **kw}
@@ -186,3 +191,26 @@ def test_graph_edges_and_backups_of():
     assert m.graph.edges["a", "n"]["group"] == "g"
     assert m.backups_of == {"a": ("y", "z")}
     assert m.kind["y"] == "backup"
+
+
+def test_admin_rows_are_not_requirements():
+    """An admin row plays no part in down sets, recovery paths, closures or the dependency graph."""
+    m = build(
+        [C("srv"), C("rmm", "credentials"), C("st", "backup_store")],
+        [A("srv", "rmm"), A("bk", "rmm"), D("bk", "st")],
+        [B("bk", "srv")],
+    )
+    assert m.down({"rmm"}) == {"rmm"}
+    assert m.recover({"srv", "rmm"}).unrecoverable == ()
+    assert m.dependencies_of("srv") == () and m.dependencies_of("bk") == ("st",)
+    assert "rmm" not in m.closure("srv")
+    assert not m.graph.has_edge("srv", "rmm")
+    assert m.administered_by["srv"] == ("rmm",) and m.rows_on["rmm"] == ("bk", "srv")
+    assert m.row_kinds[("bk", "st")] == ("plain",) and m.row_kinds[("srv", "rmm")] == ("admin",)
+
+
+def test_admin_row_beside_a_plain_row_keeps_the_requirement():
+    """A pair with both an admin and a plain row: the plain row still takes the component down."""
+    m = build([C("srv"), C("ad", "identity")], [A("srv", "ad"), D("srv", "ad")])
+    assert m.down({"ad"}) == {"ad", "srv"}
+    assert m.row_kinds[("srv", "ad")] == ("admin", "plain")

@@ -270,7 +270,7 @@ def test_rerender_replaces_atomically_and_keeps_good_report_on_failure(tmp_path)
     nbformat.write(broken, str(notebooks / "05_summary.ipynb"))
     assert report.render([str(good)], out, notebooks_dir=notebooks, progress=False) == 1
     assert (target / "report.html").read_bytes() == before
-    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".lock"]  # the run lock stays
     index = (out / "index.html").read_text()
     assert "05_summary.ipynb" in index and "planted failure" in index
 

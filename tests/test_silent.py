@@ -20,8 +20,8 @@ AS_OF = "2026-09-30"
 BACKUP_IDS = ("b-ok", "b-tiny", "b-never", "b-collapse", "b-gap", "b-stale", "b-streak", "b-slow")
 
 
-def daily(backup, start, n, size=100.0, status="success", hours=1.0):
-    """``n`` daily runs of ``backup`` from ``start``; ``size`` and ``hours`` may be functions of the run index."""
+def daily(backup, start, n, size=100.0, status="success", hours=1.0, type=None):
+    """``n`` daily runs of ``backup`` from ``start``; ``size``, ``hours`` and ``type`` may be functions of the run index."""
     t0 = dt.datetime.fromisoformat(start)
     out = []
     for i in range(n):
@@ -32,6 +32,9 @@ def daily(backup, start, n, size=100.0, status="success", hours=1.0):
             "finished_at": (s + dt.timedelta(hours=h)).isoformat(), "status": status,
             "size_gb": size(i) if callable(size) else size,
         })
+        kind = type(i) if callable(type) else type
+        if kind is not None:
+            out[-1]["type"] = kind
     return out
 
 
@@ -40,12 +43,12 @@ def wobble(i):
     return 100.0 + i % 3
 
 
-def estate(runs=None, backups=None, tests=None, components=(), dependencies=(), as_of=AS_OF, **overrides):
+def estate(runs=None, backups=None, tests=None, components=(), dependencies=(), as_of=AS_OF, asset=None, **overrides):
     """A small estate: asset db (120 GB, RPO 24 h) at site-a, a backup store at site-b, pager at site-c.
 
     Every backup in ``backups`` (ids) depends on the store, runs daily, is
     verified by restore tests, alerts to pager; ``overrides`` maps a backup id
-    to column changes.
+    to column changes; ``asset`` changes columns of db.
     """
     backups = list(backups or BACKUP_IDS)
     rows = []
@@ -55,7 +58,7 @@ def estate(runs=None, backups=None, tests=None, components=(), dependencies=(), 
         row.update(overrides.get(b, {}))
         rows.append({k: v for k, v in row.items() if v is not None})
     comps = [
-        {"id": "db", "kind": "datastore", "data_gb": 120, "tier": 1, "rpo_hours": 24},
+        {"id": "db", "kind": "datastore", "data_gb": 120, "tier": 1, "rpo_hours": 24, **(asset or {})},
         {"id": "site-a", "kind": "site"}, {"id": "site-b", "kind": "site"}, {"id": "site-c", "kind": "site"},
         {"id": "pager", "kind": "alerting"}, {"id": "store", "kind": "backup_store"},
         *components,
@@ -77,7 +80,7 @@ def known_runs():
     """The known-answer histories: healthy, tiny, never ran, collapse, gap, stale, failure streak, slow."""
     start = "2026-08-02T01:00:00"  # 60 daily runs end on 2026-09-30 01:00
     runs = daily("b-ok", start, 60, size=wobble)
-    runs += daily("b-tiny", start, 60, size=0.00001)  # every run "succeeded" with ~10 kB
+    runs += daily("b-tiny", start, 60, size=0.00001, type="full")  # every full run "succeeded" with ~10 kB
     runs += daily("b-collapse", start, 57, size=wobble) + daily("b-collapse", "2026-09-28T01:00:00", 3, size=2.0)
     runs += [r for r in daily("b-gap", start, 60, size=wobble) if not "2026-09-10" <= r["started_at"][:10] < "2026-09-20"]
     runs += daily("b-stale", "2026-07-23T01:00:00", 60, size=wobble)  # last run 2026-09-20
@@ -122,7 +125,7 @@ def test_every_factor_is_listed_with_evidence(known):
 
 
 def test_tiny_success_runs(known):
-    """Runs that all 'succeed' with a few kB of a 120 GB asset give tiny_success and nothing else."""
+    """Full runs that all 'succeed' with a few kB of a 120 GB asset give tiny_success and nothing else."""
     assert nonzero(known, "b-tiny") == {"tiny_success": 40.0}
     assert "1e-05 GB" in dict((f.name, f.evidence) for f in by_id(known)["b-tiny"].factors)["tiny_success"]
 
@@ -182,6 +185,208 @@ def test_run_anomalies_mark_the_timeline(known):
     assert r.loc[r["tiny"], "backup"].value_counts().to_dict() == {"b-tiny": 60}
     assert r.loc[r["duration_anomaly"], "backup"].tolist() == ["b-slow"]
     assert not r.loc[~r["completed"], ["tiny", "collapse", "duration_anomaly"]].any().any()
+
+
+# -- run types: like with like ---------------------------------------------------------
+
+
+def weekly_chain(backup, start="2026-08-02T01:00:00", n=60, full=lambda i: 118.0 + i % 3, incr=lambda i: 0.6 + 0.01 * (i % 5),
+                 typed=True):
+    """Daily runs of a 120 GB asset: a full every 7th day (10 h), incrementals in between (30 min), typed or not."""
+    def size(i):
+        return full(i) if i % 7 == 0 else incr(i)
+
+    return daily(backup, start, n, size=size, hours=lambda i: 10.0 if i % 7 == 0 else 0.5,
+                 type=(lambda i: "full" if i % 7 == 0 else "incremental") if typed else None)
+
+
+def score_runs(runs, backups):
+    """Score the small estate holding ``runs`` for ``backups``."""
+    inv = estate(runs, backups=backups)
+    return silent.score(inv, model.build(inv))
+
+
+def test_typed_incremental_chain_raises_no_size_alarm():
+    """Weekly 120 GB fulls and daily 0.6 GB incrementals (0.5% of the data), typed: no size or duration alarm,
+    whether the latest run is an incremental or a full that took 20 times as long as the incrementals."""
+    runs = weekly_chain("inc-last") + weekly_chain("full-last", start="2026-08-05T01:00:00", n=57)  # its latest is a full
+    res = score_runs(runs, ("inc-last", "full-last"))
+    assert nonzero(res, "inc-last") == {} and nonzero(res, "full-last") == {}
+    ev = dict((f.name, f.evidence) for f in by_id(res)["inc-last"].factors)["tiny_success"]
+    assert "incremental, differential and log runs copy only changes" in ev
+    flags = res.runs
+    assert not flags[["tiny", "collapse", "duration_anomaly", "chain"]].any().any()
+    # the baseline of an incremental is made of incrementals only
+    last = flags[flags["backup"] == "inc-last"].iloc[-1]
+    assert last["type"] == "incremental" and 0.6 <= last["baseline_median_gb"] <= 0.65
+
+
+def test_full_run_of_one_percent_is_tiny():
+    """The same chain whose latest full reported 1.2 GB (1% of 120 GB) is tiny, even with incrementals after it;
+    an incremental of 1% is not."""
+    runs = weekly_chain("bad-full", full=lambda i: 1.2 if i == 56 else 119.0)  # the full of day 56, then 3 incrementals
+    res = score_runs(runs, ("bad-full",))
+    p = nonzero(res, "bad-full")
+    assert p["tiny_success"] == 40.0
+    assert p["size_collapse"] == 25.0  # and it collapsed against the earlier fulls
+    assert set(p) == {"tiny_success", "size_collapse"}
+    ev = dict((f.name, f.evidence) for f in by_id(res)["bad-full"].factors)
+    assert "bad-full's full run on 2026-09-27 reported 1.2 GB" in ev["tiny_success"]
+    assert "full run on 2026-09-27" in ev["size_collapse"] and "median of 119 GB" in ev["size_collapse"]
+    flags = res.runs
+    assert flags.loc[flags["tiny"], "started_at"].dt.date.astype(str).tolist() == ["2026-09-27"]
+    # just above 1%: not tiny (but still a collapse against the fulls)
+    runs = weekly_chain("ok-full", full=lambda i: 1.21 if i == 56 else 119.0)
+    assert nonzero(score_runs(runs, ("ok-full",)), "ok-full") == {"size_collapse": 25.0}
+
+
+def test_incremental_collapse_is_judged_against_incrementals():
+    """Typed incrementals that drop from 0.6 GB to 1 MB collapse against the incrementals (not the fulls); never tiny."""
+    runs = weekly_chain("dying", incr=lambda i: 0.001 if i >= 57 else 0.6)
+    p = nonzero(score_runs(runs, ("dying",)), "dying")
+    assert p == {"size_collapse": 25.0}
+
+
+def test_untyped_small_history_is_a_chain_until_it_collapses():
+    """The same chain without types is consistently small (median 0.6 GB of 120 GB): no alarm. When its
+    latest runs collapse against that history it raises a collapse and, no longer excused, tiny_success."""
+    res = score_runs(weekly_chain("chain", typed=False), ("chain",))
+    assert nonzero(res, "chain") == {}
+    ev = dict((f.name, f.evidence) for f in by_id(res)["chain"].factors)["tiny_success"]
+    assert "read as an incremental chain" in ev and "120 GB" in ev
+    assert res.runs.loc[res.runs["backup"] == "chain", "chain"].iloc[-1]
+    # its weekly full, 200 times the usual size and 20 times as long, is a bigger run, not a duration anomaly
+    res = score_runs(weekly_chain("chain-full", typed=False, start="2026-08-05T01:00:00", n=57), ("chain-full",))
+    assert nonzero(res, "chain-full") == {}
+    collapsed = weekly_chain("gone", typed=False, incr=lambda i: 0.0001 if i >= 57 else 0.6)
+    p = nonzero(score_runs(collapsed, ("gone",)), "gone")
+    assert p == {"size_collapse": 25.0, "tiny_success": 40.0}
+
+
+def test_untyped_history_of_fulls_still_catches_a_tiny_run():
+    """Untyped runs that normally hold the data are judged like fulls: a 1 GB run after weeks of 100 GB is tiny."""
+    runs = daily("shrunk", "2026-08-02T01:00:00", 59, size=wobble) + daily("shrunk", "2026-09-30T01:00:00", 1, size=1.0)
+    p = nonzero(score_runs(runs, ("shrunk",)), "shrunk")
+    assert p == {"tiny_success": 40.0, "size_collapse": 25.0}
+
+
+def test_untyped_empty_runs_are_not_a_chain():
+    """A history whose typical run moved nothing (0 GB) is an empty job, not an incremental chain."""
+    runs = daily("empty", "2026-08-02T01:00:00", 60, size=0.0)
+    assert nonzero(score_runs(runs, ("empty",)), "empty") == {"tiny_success": 40.0}
+
+
+# -- RPO compliance -----------------------------------------------------------------------
+
+
+def rpo_result(runs, backups, rpo, tier=1, **overrides):
+    """Score the small estate with db's RPO set to ``rpo`` hours; return (result, db's RPO findings)."""
+    inv = estate(runs, backups=backups, asset={"rpo_hours": rpo, "tier": tier}, **overrides)
+    res = silent.score(inv, model.build(inv))
+    return res, [f for f in res.findings if f.id.startswith("silent_failure:rpo:")]
+
+
+def test_daily_backups_against_one_hour_rpo_raise_an_rpo_finding():
+    """Two daily backups of a tier-1 asset with a 1 h RPO: one critical finding naming both backups and the numbers."""
+    runs = daily("b-ok", "2026-08-02T01:00:00", 60, size=wobble) + daily("b-copy", "2026-08-02T03:00:00", 60, size=wobble)
+    res, found = rpo_result(runs, ("b-copy", "b-ok"), rpo=1)
+    assert [f.id for f in found] == ["silent_failure:rpo:db"]
+    f = found[0]
+    assert f.severity == "critical" and f.category == "silent_failure" and f.assets == ("db",)
+    assert f.components == ("b-copy", "b-ok")
+    assert f.title == "db cannot meet its RPO of 1 h: its most frequent backup runs every 24 h"
+    assert "b-copy every 24 h; b-ok every 24 h" in f.evidence and "23 h more than agreed" in f.evidence
+    assert "at least every 1 h" in f.recommendation and "agree an RPO of 24 h" in f.recommendation
+    check = res.rpo["db"]
+    assert check.schedule_meets is False and check.schedule_gap
+    assert check.worst_gap_hours == 22.0  # the two backups interleave: 03:00 -> 01:00 next day
+    # the same estate at tier 2 is high, not critical; one finding per asset whatever the number of backups
+    _, found = rpo_result(runs, ("b-copy", "b-ok"), rpo=1, tier=2)
+    assert [f.severity for f in found] == ["high"]
+
+
+def test_rpo_met_by_one_frequent_backup():
+    """An hourly backup next to a daily one meets a 1 h RPO: no RPO finding."""
+    hourly = []
+    t0 = dt.datetime(2026, 9, 20, 0, 30)
+    for i in range(24 * 10 + 2):  # up to 01:30 on the as_of day, past the daily run at 01:00
+        s = t0 + dt.timedelta(hours=i)
+        hourly.append({"backup": "b-hourly", "started_at": s.isoformat(), "status": "success", "size_gb": 1.0, "type": "log"})
+    runs = daily("b-ok", "2026-08-02T01:00:00", 60, size=wobble) + hourly
+    res, found = rpo_result(runs, ("b-hourly", "b-ok"), rpo=1, **{"b-hourly": {"schedule_hours": 1}})
+    assert found == [] and res.rpo["db"].met and res.rpo["db"].schedule_meets is True
+    assert res.rpo_frame().set_index("asset").loc["db", "fastest_backup"] == "b-hourly"
+
+
+def test_stale_recovery_point_raises_an_rpo_finding():
+    """A daily backup whose last completed run is 3 days old against a 24 h RPO: the newest point is 71 h old."""
+    runs = daily("b-ok", "2026-07-30T01:00:00", 60, size=wobble)  # the last run starts 2026-09-27 01:00
+    _, found = rpo_result(runs, ("b-ok",), rpo=24)
+    assert len(found) == 1 and found[0].severity == "high"
+    assert found[0].title == "The newest recovery point of db is 71 h old, over its RPO of 24 h"
+    assert "b-ok, started 2026-09-27T01:00" in found[0].evidence
+    assert "longest stretch" not in found[0].evidence  # the worst gap is this trailing one: said once
+
+
+def test_worst_gap_in_history_raises_an_rpo_finding():
+    """One missed night in a daily history is a 48 h stretch against a 24 h RPO: a medium finding with its dates."""
+    runs = [r for r in daily("b-ok", "2026-08-02T01:00:00", 60, size=wobble) if r["started_at"][:10] != "2026-09-10"]
+    res, found = rpo_result(runs, ("b-ok",), rpo=24)
+    assert len(found) == 1 and found[0].severity == "medium"
+    assert found[0].title == "db went 48 h without a new recovery point, over its RPO of 24 h"
+    assert "(2026-09-09T01:00 to 2026-09-11T01:00)" in found[0].evidence
+    assert "alert when no backup of db has completed within 24 h" in found[0].recommendation
+    assert not res.rpo["db"].stale and res.rpo["db"].schedule_meets is True
+
+
+def test_rpo_unknown_schedule_and_no_history_raise_nothing():
+    """Without a schedule or runs nothing shows the RPO missed: no finding; an inferred daily interval does."""
+    _, found = rpo_result([], ("b-ok",), rpo=1, **{"b-ok": {"schedule_hours": None}})
+    assert found == []
+    runs = daily("b-ok", "2026-08-02T01:00:00", 60, size=wobble)
+    _, found = rpo_result(runs, ("b-ok",), rpo=4, **{"b-ok": {"schedule_hours": None}})
+    assert len(found) == 1 and "b-ok every 24 h (inferred from its runs)" in found[0].evidence
+
+
+def _points_oracle(runs, as_of, protects):
+    """Per asset: newest completed start and the longest gap (including to as_of) since every backup's
+    first recorded run, by a plain loop."""
+    now = pd.Timestamp(as_of)
+    out = {}
+    for asset in sorted(set(protects.values())):
+        rows = [(b, t, st_) for b, t, st_ in zip(runs["backup"], runs["started_at"], runs["status"])
+                if protects.get(b) == asset and t < now + pd.Timedelta(days=1)]
+        starts = sorted(t for _, t, st_ in rows if st_ in silent.COMPLETED)
+        if not starts:
+            continue
+        since = max(min(t for b2, t, _ in rows if b2 == b) for b in {b for b, _, _ in rows})
+        seen = [t for t in starts if t >= since]
+        gaps = [(b - a).total_seconds() / 3600 for a, b in zip(seen, seen[1:])]
+        trailing = max(0.0, (now - starts[-1]).total_seconds() / 3600)
+        out[asset] = (starts[-1], trailing, max(gaps + [trailing]))
+    return out
+
+
+def test_recovery_points_agree_with_a_loop():
+    """recovery_points matches a per-asset loop on a random history of 40 backups over 8 assets (some starting late)."""
+    rng = np.random.default_rng(11)
+    n = 2000
+    runs = pd.DataFrame({
+        "backup": rng.choice([f"b{i:02d}" for i in range(40)], n).astype(object),
+        "started_at": pd.Timestamp("2026-06-01") + pd.to_timedelta(rng.integers(0, 130 * 24 * 60, n), unit="min"),
+        "status": rng.choice(["success", "warning", "failed"], n).astype(object),
+    })
+    runs = runs[~((runs["backup"] < "b05") & (runs["started_at"] < pd.Timestamp("2026-08-15")))]  # added later
+    runs["finished_at"] = runs["started_at"] + pd.Timedelta(hours=1)
+    runs["size_gb"] = 1.0
+    protects = {f"b{i:02d}": f"a{i % 8}" for i in range(40)}
+    got = silent.recovery_points(runs, dt.date(2026, 9, 30), protects)
+    want = _points_oracle(runs, dt.date(2026, 9, 30), protects)
+    assert sorted(got.index) == sorted(want)
+    for asset, (last, age, worst) in want.items():
+        assert got.at[asset, "last_point_at"] == last
+        assert got.at[asset, "last_point_age_hours"] == pytest.approx(age)
+        assert got.at[asset, "worst_gap_hours"] == pytest.approx(worst)
 
 
 def test_restore_test_factors():
@@ -256,8 +461,8 @@ def test_findings_are_stable_and_actionable():
     inv = estate([], backups=("b1",), tests=[], b1={"verification": "job_status"})
     res = silent.score(inv, model.build(inv))
     ids = [f.id for f in res.findings]
-    assert "silent_failure:restore-test-missing:b1" in ids
-    f = next(f for f in res.findings if f.id == "silent_failure:restore-test-missing:b1")
+    assert "silent_failure:restore-test-missing:db" in ids  # one per asset and rule, named by the asset
+    f = next(f for f in res.findings if f.id == "silent_failure:restore-test-missing:db")
     assert isinstance(f, Finding) and f.category == "silent_failure" and f.assets == ("db",)
     assert "quarterly full restore test of db" in f.recommendation
     assert all(f.category == "silent_failure" for f in res.findings)
@@ -265,6 +470,86 @@ def test_findings_are_stable_and_actionable():
     assert f.severity == "critical"
     again = silent.score(inv, model.build(inv))
     assert [x.to_json() for x in again.findings] == [x.to_json() for x in res.findings]
+
+
+def test_never_tested_backups_make_one_finding_per_asset():
+    """Three never-tested backups of db: one restore-test-missing finding listing them, and no 'files only' finding."""
+    runs = [r for b in ("b1", "b2", "b3") for r in daily(b, "2026-08-02T01:00:00", 60, size=wobble)]
+    inv = estate(runs, backups=("b1", "b2", "b3"), tests=[])
+    res = silent.score(inv, model.build(inv))
+    missing = [f for f in res.findings if ":restore-test-missing:" in f.id]
+    assert [f.id for f in missing] == ["silent_failure:restore-test-missing:db"]
+    f = missing[0]
+    assert f.title == "3 backups of db have no recent passing restore test: b1, b2 and b3"
+    assert f.components == ("b1", "b2", "b3") and f.assets == ("db",)
+    assert all(f"{b} has never been restore-tested" in f.evidence for b in ("b1", "b2", "b3"))
+    assert f.recommendation.startswith("Schedule a quarterly full restore test of db from each of b1, b2 and b3")
+    assert not [f for f in res.findings if ":restore-test-files-only:" in f.id]
+
+
+def test_files_only_finding_names_only_backups_tested_at_file_level():
+    """A backup whose recent passing tests restored files only gets 'files only'; the never-tested one does not."""
+    runs = [r for b in ("files", "never") for r in daily(b, "2026-08-02T01:00:00", 60, size=wobble)]
+    tests = [{"backup": "files", "tested_at": "2026-09-15", "result": "pass", "scope": "file"}]
+    inv = estate(runs, backups=("files", "never"), tests=tests)
+    res = silent.score(inv, model.build(inv))
+    by_rule = {f.id.split(":")[1]: f for f in res.findings}
+    assert by_rule["restore-test-files-only"].components == ("files",)
+    assert by_rule["restore-test-files-only"].title == "Restore tests of files cover files only"
+    assert by_rule["restore-test-missing"].components == ("never",)
+
+
+def test_grouped_finding_takes_the_most_severe_member():
+    """Two backups of db with no alert channel and one coupled: one alert-channel finding, both channels' evidence."""
+    runs = [r for b in ("mute", "coupled") for r in daily(b, "2026-08-02T01:00:00", 60, size=wobble)]
+    inv = estate(runs, backups=("mute", "coupled"), components=[{"id": "pager-a", "kind": "alerting"}],
+                 dependencies=[{"component": "pager-a", "depends_on": "site-a"}],
+                 mute={"alert_channel": None, "verification": "none"},
+                 coupled={"alert_channel": "pager-a", "verification": "none"})  # 35 and 30: neither is a healthy alternative
+    res = silent.score(inv, model.build(inv))
+    alerts = [f for f in res.findings if ":alert-channel:" in f.id]
+    assert len(alerts) == 1
+    f = alerts[0]
+    assert f.components == ("coupled", "mute", "pager-a")
+    assert f.severity == "medium"  # mute: 15 points -> medium; coupled: 10 -> low; the group is the worse
+    assert "mute has no alert channel" in f.evidence and "pager-a -> site-a" in f.evidence
+    assert f.title == "Failures of 2 backups of db may reach nobody: coupled and mute"
+
+
+def test_stale_asset_tells_one_story():
+    """The only backup of db stopped 10 days ago: the RPO finding tells it; no separate stale or missed-runs finding."""
+    runs = daily("b-stale", "2026-07-23T01:00:00", 60, size=wobble)
+    inv = estate(runs, backups=("b-stale",))
+    res = silent.score(inv, model.build(inv))
+    rules = sorted(f.id.split(":")[1] for f in res.findings)
+    assert "rpo" in rules and "stale-last-success" not in rules and "missed-runs" not in rules
+    f = next(f for f in res.findings if f.id == "silent_failure:rpo:db")
+    assert "Last completed run of each backup: b-stale 9.9 days before." in f.evidence
+    # the factors still carry the points: grouping changes findings, never scores
+    assert nonzero(res, "b-stale") == {"last_success_age": 30.0, "missed_runs": 15.0}
+
+
+def _no_duplicate_stories(findings):
+    """No two findings share category, assets and recommendation; no asset has two findings of one rule."""
+    keys = [(f.category, f.assets, f.recommendation) for f in findings]
+    assert len(keys) == len(set(keys)), [k for k in keys if keys.count(k) > 1]
+    rules = [(f.id.rsplit(":", 1)[0], f.assets) for f in findings]
+    assert len(rules) == len(set(rules))
+
+
+def test_no_duplicate_stories_in_known_estate(known):
+    """The known-answer estate's findings are one per (asset, rule), with distinct recommendations."""
+    _no_duplicate_stories(known.findings)
+
+
+def test_no_duplicate_stories_in_samples(sample_path):
+    """Every sample estate: no two silent findings with the same category, assets and recommendation."""
+    from hiddenspof import inventory
+
+    inv = inventory.load(sample_path)
+    res = silent.score(inv, model.build(inv))
+    _no_duplicate_stories(res.findings)
+    assert not any(":restore-test-files-only:" in f.id and "never been restore-tested" in f.evidence for f in res.findings)
 
 
 def test_to_json_matches_contract(known):
@@ -387,17 +672,20 @@ def test_points_and_score_monotone_in_evidence(pair):
 
 @st.composite
 def histories(draw):
-    """A random daily-ish history and restore tests for backup b1 (plus a healthy b0)."""
+    """A random daily-ish history (typed, untyped or mixed) and restore tests for backup b1 (plus a healthy b0)."""
     n = draw(st.integers(0, 25))
     statuses = draw(st.lists(st.sampled_from(["success", "success", "warning", "failed"]), min_size=n, max_size=n))
     sizes = draw(st.lists(st.one_of(st.none(), st.floats(0, 200)), min_size=n, max_size=n))
     gaps = draw(st.lists(st.floats(0.2, 5), min_size=n, max_size=n))
+    kinds = draw(st.lists(st.sampled_from([None, None, "full", "incremental", "log"]), min_size=n, max_size=n))
     t = dt.datetime(2026, 9, 29, 1)
     runs = []
-    for status, size, gap in zip(statuses, sizes, gaps):
+    for status, size, gap, kind in zip(statuses, sizes, gaps, kinds):
         row = {"backup": "b1", "started_at": t.isoformat(), "finished_at": (t + dt.timedelta(hours=1)).isoformat(), "status": status}
         if size is not None:
             row["size_gb"] = size
+        if kind is not None:
+            row["type"] = kind
         runs.append(row)
         t -= dt.timedelta(days=gap)
     runs += daily("b0", "2026-09-01T01:00:00", 29, size=wobble)
@@ -481,14 +769,16 @@ def _oracle(runs: pd.DataFrame, as_of: dt.date, backup: str) -> dict:
             break
         streak += silent.STATUS_WEIGHT[row.status]
     done = [row for row in rows if row.status in silent.COMPLETED]
-    base = [row.size_gb for row in done[-1 - silent.BASELINE_RUNS:-1] if not np.isnan(row.size_gb)] if done else []
+    kind = [row.type if isinstance(row.type, str) else None for row in done]
+    same = [row for row, k in zip(done, kind) if k == kind[-1]] if done else []  # like with like, untyped with untyped
+    base = [row.size_gb for row in same[-1 - silent.BASELINE_RUNS:-1] if not np.isnan(row.size_gb)]
     med = float(np.median(base)) if base else float("nan")
     return {"runs": len(rows), "streak_weight": streak, "size_median_gb": med,
             "last_size_gb": done[-1].size_gb if done else float("nan")}
 
 
 def test_summary_agrees_with_oracle():
-    """summarise_runs matches a per-backup loop on a random multi-backup history."""
+    """summarise_runs matches a per-backup loop on a random multi-backup history with mixed run types."""
     rng = np.random.default_rng(7)
     n = 3000
     runs = pd.DataFrame({
@@ -496,6 +786,7 @@ def test_summary_agrees_with_oracle():
         "started_at": pd.Timestamp("2026-06-01") + pd.to_timedelta(rng.integers(0, 130 * 24, n), unit="h"),
         "status": rng.choice(["success", "success", "success", "warning", "failed"], n).astype(object),
         "size_gb": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(5, 20, n)),
+        "type": rng.choice(np.array(["full", "incremental", None], dtype=object), n),
     })
     runs["finished_at"] = runs["started_at"] + pd.Timedelta(hours=1)
     s = silent.summarise_runs(runs, dt.date(2026, 9, 30))

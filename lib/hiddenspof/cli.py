@@ -140,6 +140,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    """Create an engagement workspace."""
+    from . import workspace
+
+    folder = workspace.create(args.dir)
+    print(f"created the workspace {folder}; next: read {folder / 'README.md'}")
+    return EXIT_OK
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    """Open JupyterLab on a folder (a workspace); replaces this process with JupyterLab."""
+    folder = Path(args.dir).absolute()
+    if not folder.is_dir():
+        raise UsageError(f"no folder {folder}: create a workspace first with `hiddenspof new {args.dir}`")
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}", *args.lab_args]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execv(sys.executable, command)  # Ctrl-C and the exit status belong to JupyterLab itself
+    import subprocess
+
+    return subprocess.call(command)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare two assessments: what improved and what regressed."""
     from . import compare
@@ -199,8 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (same seed, same estate)")
     p.set_defaults(func=cmd_synth)
 
-    p = sub.add_parser("import", help="write a CSV-folder inventory from compose, kubernetes, backstage or cmdb sources")
-    p.add_argument("format", choices=["compose", "kubernetes", "backstage", "cmdb"])
+    from .importers import FORMATS
+
+    p = sub.add_parser("import", help="write a CSV-folder inventory from what the client has: " + ", ".join(FORMATS))
+    p.add_argument("format", choices=list(FORMATS))
     p.add_argument("sources", nargs="+", metavar="SRC")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--into", metavar="EXISTING", help="merge into this existing CSV-folder inventory, keeping hand edits")
@@ -213,6 +239,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", metavar="OUT")
     p.add_argument("--asset", metavar="ID", help="mef only: just this asset's fault tree")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("new", help="create an engagement workspace: notebooks, intake template, worked example, reports/")
+    p.add_argument("dir", metavar="DIR", help="the workspace folder to create (must not exist or be empty)")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("lab", help="open JupyterLab on a workspace (default: the current folder)")
+    p.add_argument("dir", metavar="DIR", nargs="?", default=".", help="the folder to open (default: .)")
+    p.add_argument("lab_args", metavar="LAB-OPTION", nargs=argparse.REMAINDER,
+                   help="passed on to jupyter lab, e.g. --no-browser --port 8899 (name DIR first)")
+    p.set_defaults(func=cmd_lab)
 
     p = sub.add_parser("compare", help="what improved and regressed between two assessments")
     p.add_argument("old", metavar="OLD", help="analysis JSON or inventory")

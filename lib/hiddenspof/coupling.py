@@ -58,6 +58,11 @@ __all__ = [
     "AssetCoupling",
     "CouplingResult",
     "analyze",
+    "Compromise",
+    "CompromiseStep",
+    "ESCALATION_KINDS",
+    "compromise_evidence",
+    "credential_compromise",
     "credential_compromise_destroys",
     "common_cause_evidence",
     "common_cause_table",
@@ -670,29 +675,181 @@ def _needed(model: Model, asset: str) -> set[str]:
 
 _SPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> what credential theft spares
 
+#: Kinds the attacker escalates to when they have a row on something held or destroyed.
+ESCALATION_KINDS = frozenset({"credentials", "identity", "account"})
 
-def credential_compromise_destroys(model: Model, holder: str) -> frozenset[str]:
-    """What an attacker holding ``holder`` (credentials, identity or account) destroys.
 
-    Every component of a ``DESTROYABLE_KINDS`` kind with a dependency row on
-    ``holder`` (ungrouped or in a group, whatever ``needs`` says), except
-    backups that are immutable or offline and backup stores that *any*
-    immutable or offline backup has a row on (our reading of "such a
-    backup": the store keeps what a protected backup keeps, whether or not
-    that backup itself has a row on the stolen credential). Nothing is
-    destroyed through chains; the holder itself is not failed.
+@dataclass(frozen=True)
+class CompromiseStep:
+    """One step of an attack: how ``component`` came to be held or destroyed.
+
+    ``action`` is ``"holds"`` (a starting holder), ``"resets"`` (escalation
+    through a row on a held component), ``"reads"`` (escalation through a row
+    on a destroyed component: a secret kept there), ``"destroys"`` (a row on a
+    held component) or ``"wipes"`` (a held identity, destroyed itself).
+    ``via`` is what ``component`` has its rows on (itself for ``wipes``,
+    None for ``holds``) and ``rows`` the kinds of those rows
+    (``admin``, ``grouped``, ``plain``).
     """
+
+    component: str
+    action: str
+    via: str | None
+    rows: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        """This step in words: ``resets `svc` (row: svc on domain-admin)``."""
+        c = f"`{self.component}`"
+        if self.action == "holds":
+            return f"holding {c}"
+        if self.action == "wipes":
+            return f"wipes {c} (a held identity: the directory must be rebuilt)"
+        row = _row_text(self.component, self.via, self.rows)
+        if self.action == "reads":
+            return f"reads {c} stored on `{self.via}` ({row})"
+        return f"{self.action} {c} ({row})"
+
+
+def _row_text(component: str, via: str | None, kinds: tuple[str, ...]) -> str:
+    """``row: x on k``, ``admin row: x on k``, ``admin and plain rows: x on k``."""
+    named = [k for k in kinds if k != "plain"] if len(kinds) == 1 else list(kinds)
+    label = " and ".join(named)
+    plural = "rows" if len(kinds) > 1 else "row"
+    return f"{label + ' ' if label else ''}{plural}: {component} on {via}"
+
+
+@dataclass(frozen=True)
+class Compromise:
+    """What an attacker holding ``holders`` ends up holding and destroying, and how (``credential_compromise``)."""
+
+    holders: tuple[str, ...]
+    held: frozenset[str]
+    destroyed: frozenset[str]
+    steps: tuple[CompromiseStep, ...]  # in the order found (breadth-first: shortest chains)
+
+    def _by_component(self) -> dict[str, CompromiseStep]:
+        return {s.component: s for s in self.steps if s.action != "wipes"}
+
+    def path(self, component: str) -> tuple[CompromiseStep, ...]:
+        """The chain of steps from a holder to ``component`` (held or destroyed); empty when it is neither."""
+        by = self._by_component()
+        if component not in by:
+            return ()
+        chain = []
+        if component in self.destroyed and by[component].action != "destroys":
+            chain.append(CompromiseStep(component, "wipes", component))
+        v: str | None = component
+        while v is not None:
+            step = by[v]
+            chain.append(step)
+            v = step.via
+        return tuple(reversed(chain))
+
+    def explain(self, component: str) -> str:
+        """The attack path to ``component`` as one readable chain (``holding `k` -> resets ... -> destroys ...``)."""
+        return " -> ".join(step.text() for step in self.path(component))
+
+    def graph(self) -> nx.DiGraph:
+        """The attack graph: an edge ``via -> component`` per step (attrs ``action``, ``rows``); nodes carry ``state``."""
+        g = nx.DiGraph()
+        for c in sorted(self.held | self.destroyed):
+            state = "held and destroyed" if c in self.held and c in self.destroyed else (
+                "held" if c in self.held else "destroyed")
+            g.add_node(c, state=state)
+        for s in self.steps:
+            if s.via is not None and s.action != "wipes":
+                g.add_edge(s.via, s.component, action=s.action, rows=", ".join(s.rows))
+        return g
+
+
+def _spared(model: Model) -> frozenset[str]:
+    """Immutable or offline backups and every backup store one of them has a plain or grouped row on."""
     spared = _SPARED.get(model)
     if spared is None:
         protected = {b for b, info in model.backup.items() if info.immutable or info.offline}
         stores = {t for b in protected for t in model.dependencies_of(b) if model.kind.get(t) == "backup_store"}
         spared = _SPARED[model] = frozenset(protected | stores)
-    out = set()
-    for c in model.graph.predecessors(holder):
-        if model.kind[c] not in DESTROYABLE_KINDS or c in spared:
-            continue
-        out.add(c)
-    return frozenset(out)
+    return spared
+
+
+def credential_compromise(model: Model, holder: str | Iterable[str]) -> Compromise:
+    """The contract's ``credential_compromise`` closure for an attacker who starts holding ``holder``.
+
+    **Escalation**: the attacker also holds every ``credentials``,
+    ``identity`` or ``account`` component with a row (plain, grouped or
+    ``admin``) on something held or destroyed, until nothing is added.
+    **Destruction**: every held ``identity`` is destroyed, and so is every
+    component of a ``DESTROYABLE_KINDS`` kind with a row (of any kind,
+    whatever ``needs`` says) on a held component; except immutable or
+    offline backups and the backup stores *any* such backup has a plain or
+    grouped row on (our reading of "such a backup": the store keeps what a
+    protected backup keeps, whether or not that backup has a row on the
+    stolen credential). Nothing is destroyed through a chain of
+    requirements, and held credentials and accounts are not failed.
+
+    One breadth-first pass over the reverse rows (``Model.rows_on``) from the
+    holders: the held and destroyed sets grow together, each component is
+    visited once, so the cost is the part of the estate the attack reaches.
+    Several holders give the union of their closures (every rule fires on a
+    single held or destroyed component).
+
+    Raises
+    ------
+    UnknownComponentError
+        When ``holder`` names an id that is not a component.
+    """
+    holders = (holder,) if isinstance(holder, str) else tuple(sorted(set(holder)))
+    model._check(holders)
+    kind, rows_on, row_kinds = model.kind, model.rows_on, model.row_kinds
+    spared = _spared(model)
+    held: set[str] = set(holders)
+    destroyed: set[str] = set()
+    steps = [CompromiseStep(k, "holds", None) for k in holders]
+    queue = list(holders)
+    for k in holders:
+        if kind[k] == "identity":
+            destroyed.add(k)
+    i = 0
+    while i < len(queue):
+        v = queue[i]
+        i += 1
+        v_held = v in held
+        for c in rows_on[v]:
+            ck = kind[c]
+            if ck in ESCALATION_KINDS:
+                if c not in held:
+                    held.add(c)
+                    if ck == "identity":
+                        destroyed.add(c)
+                    steps.append(CompromiseStep(c, "resets" if v_held else "reads", v, row_kinds[(c, v)]))
+                    queue.append(c)
+            elif v_held and ck in DESTROYABLE_KINDS and c not in destroyed and c not in spared:
+                destroyed.add(c)
+                steps.append(CompromiseStep(c, "destroys", v, row_kinds[(c, v)]))
+                queue.append(c)
+    return Compromise(holders, frozenset(held), frozenset(destroyed), tuple(steps))
+
+
+def credential_compromise_destroys(model: Model, holder: str) -> frozenset[str]:
+    """What an attacker holding ``holder`` destroys (``credential_compromise(model, holder).destroyed``)."""
+    return credential_compromise(model, holder).destroyed
+
+
+def compromise_evidence(model: Model, asset: str, compromise: Compromise, limit: int = 6) -> str:
+    """The attack paths that matter to ``asset``: one chain per destroyed component its recovery runs through.
+
+    Components destroyed outside the asset's closure cannot change its fate
+    and are only counted; at most ``limit`` chains are written.
+    """
+    relevant = sorted(compromise.destroyed & model.closure(asset))
+    if not relevant:
+        return f"holding {', '.join(compromise.holders)} destroys nothing {asset} needs"
+    chains = [compromise.explain(c) for c in relevant[:limit]]
+    more = len(relevant) - limit
+    text = "; ".join(chains)
+    if more > 0:
+        text += f"; and {more} more destroyed component(s) {asset} needs"
+    return text
 
 
 def scenario_failures(model: Model, fail: Iterable[str], mode: str | None = None) -> frozenset[str]:
@@ -706,10 +863,7 @@ def scenario_failures(model: Model, fail: Iterable[str], mode: str | None = None
     """
     fail = sorted(set(fail))
     if mode == "credential_compromise":
-        out: set[str] = set()
-        for k in fail:
-            out |= credential_compromise_destroys(model, k)
-        return frozenset(out)
+        return credential_compromise(model, fail).destroyed if fail else frozenset()
     if mode == "logical_corruption":
         extra = {b for a in fail for b in model.backups_of.get(a, ()) if model.backup[b].method == "replica"}
         return frozenset(fail) | extra
@@ -740,10 +894,13 @@ def threat_verdicts(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
             continue
         strikes = sorted(c for c in model.ids if model.kind[c] in kinds)
         hit: dict[str, list[str]] = {a: [] for a in model.assets}
+        outcome: dict[frozenset[str], tuple[str, ...]] = {}  # holders that escalate alike destroy alike
         for k in strikes:
             if mode == "credential_compromise":
-                destroyed = credential_compromise_destroys(model, k)
-                lost = model.recover(destroyed).unrecoverable if destroyed else ()
+                destroyed = credential_compromise(model, k).destroyed
+                lost = outcome.get(destroyed)
+                if lost is None:
+                    lost = outcome[destroyed] = model.recover(destroyed).unrecoverable if destroyed else ()
             else:
                 lost = unrecoverable_by[k]
             for a in lost:
@@ -917,122 +1074,6 @@ def _tier(model: Model, asset: str) -> int | None:
     return model.tier.get(asset)
 
 
-def _common_cause_findings(model: Model, assets: dict[str, AssetCoupling]) -> list[Finding]:
-    out = []
-    for a, ac in assets.items():
-        tier = _tier(model, a)
-        for x in ac.common_cause:
-            if x == a:
-                title = f"Recovering {a} needs {a} itself"
-                rec = (
-                    f"Give {a} a recovery path that does not need {a}: a backup with its own storage, "
-                    f"credentials and a restore target that runs without {a}."
-                )
-            else:
-                title = f"{x} takes down {a} and every way of recovering it"
-                rec = (
-                    f"Separate the recovery of {a} from {x}: keep a copy of {a}'s backup whose storage, "
-                    f"credentials and keys do not depend on {x}, and a restore target outside {x}."
-                )
-            out.append(
-                Finding(
-                    id=f"coupling:common-cause:{a}:{x}",
-                    category="coupling",
-                    severity=severity_for_tier(tier),
-                    title=title,
-                    assets=(a,),
-                    components=(x,),
-                    evidence=common_cause_evidence(model, a, x),
-                    recommendation=rec,
-                )
-            )
-    return out
-
-
-def _threat_findings(model: Model, assets: dict[str, AssetCoupling]) -> list[Finding]:
-    """Findings for the two modes that are not single failures (they raise severity one step)."""
-    out = []
-    destroyed: dict[str, list[str]] = {}
-    for a, ac in assets.items():
-        tier = _tier(model, a)
-        holders = ac.threat_causes.get("credential_compromise", ())
-        if holders:
-            lines = []
-            for k in holders:
-                if k not in destroyed:
-                    destroyed[k] = sorted(credential_compromise_destroys(model, k))
-                gone = destroyed[k]
-                lines.append(f"holding {k} destroys {', '.join(gone)}")
-            out.append(
-                Finding(
-                    id=f"coupling:threat:credential_compromise:{a}",
-                    category="coupling",
-                    severity=severity_for_tier(tier, raise_by=1),
-                    title=f"A stolen credential destroys {a} and every backup able to restore it",
-                    assets=(a,),
-                    components=holders,
-                    evidence="; ".join(lines),
-                    recommendation=(
-                        f"Keep at least one backup of {a} immutable or offline, in a store that "
-                        f"{', '.join(holders)} cannot administer."
-                    ),
-                )
-            )
-        if ac.threats.get("logical_corruption") == "unrecoverable":
-            reps = [b for b in model.backups_of[a] if model.backup[b].method == "replica"]
-            others = [b for b in model.backups_of[a] if b not in reps]
-            ev = f"{a} corrupted; replica backups copy the damage: {', '.join(reps) or 'none'}"
-            ev += f"; other backups: {', '.join(others) or 'none'}"
-            out.append(
-                Finding(
-                    id=f"coupling:threat:logical_corruption:{a}",
-                    category="coupling",
-                    severity=severity_for_tier(tier, raise_by=1),
-                    title=f"Corrupting {a} leaves no clean copy to restore",
-                    assets=(a,),
-                    components=(a, *reps),
-                    evidence=ev,
-                    recommendation=(
-                        f"Add a point-in-time backup of {a} (snapshot, dump or object copy with retention) "
-                        "that does not replicate changes as they happen."
-                    ),
-                )
-            )
-    return out
-
-
-def _keystone_findings(model: Model, keystones: dict[str, tuple[str, ...]]) -> list[Finding]:
-    out = []
-    for x, assets in keystones.items():
-        tiers = [t for t in (_tier(model, a) for a in assets) if t is not None]
-        top = min(tiers) if tiers else None
-        paths = []
-        for a in assets[:5]:
-            for b in model.backups_of[a]:
-                p = _path(model, b, x) or _path(model, a, x)
-                if p:
-                    paths.append(_arrow(p))
-                    break
-        more = f" (and {len(assets) - 5} more assets)" if len(assets) > 5 else ""
-        out.append(
-            Finding(
-                id=f"coupling:keystone:{x}",
-                category="coupling",
-                severity=severity_for_tier(top),
-                title=f"{x} has no backup yet {len(assets)} assets cannot be recovered without it",
-                assets=assets,
-                components=(x,),
-                evidence="; ".join(paths) + more,
-                recommendation=(
-                    f"Make {x} recoverable on its own (a backup restored first, or a redundant peer in a "
-                    f"separate failure domain), or give the recovery paths of {', '.join(assets[:3])}"
-                    f"{'...' if len(assets) > 3 else ''} a way around it (break-glass access)."
-                ),
-            )
-        )
-    return out
-
-
 def _cycle_findings(model: Model, cycles) -> list[Finding]:
     out = []
     reach = {a: recovery_reach(model, a) for a in model.assets} if cycles else {}
@@ -1154,10 +1195,10 @@ def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
             keystones[x] = hit
     cycles = recovery_cycles(model)
     inversions = _rto_inversions(model)
+    from .advice import coupling_findings  # the advice layer builds on this module
+
     findings = (
-        _common_cause_findings(model, assets)
-        + _threat_findings(model, assets)
-        + _keystone_findings(model, keystones)
+        coupling_findings(model, assets, unrecoverable_by)
         + _cycle_findings(model, cycles)
         + _rto_findings(model, inversions)
     )

@@ -25,6 +25,7 @@ import yaml
 from .errors import InventoryError, Problem
 
 __all__ = [
+    "ADMIN",
     "KINDS",
     "TABLES",
     "THREAT_MODES",
@@ -53,6 +54,13 @@ THREAT_MODES = (
     "control_plane_outage", "credential_compromise", "logical_corruption",
 )
 META_KEYS = ("name", "as_of", "organisation", "description", "scenarios")
+#: The dependency kind of an *administrative* row (K can administer X; X does not need K).
+ADMIN = "admin"
+
+
+def is_admin(kind: Any) -> bool:
+    """Whether a dependency row's ``kind`` cell marks an administrative row (case-insensitive)."""
+    return kind is not None and kind is not pd.NA and isinstance(kind, str) and kind.strip().lower() == ADMIN
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "dependencies": (
         _c("component", "id", True, "the component that needs something"),
         _c("depends_on", "id", True, "what it needs"),
-        _c("kind", "text", help="runtime, storage, network, identity, control, location, keys, monitoring, alerting, restore, ..."),
+        _c("kind", "text", help="runtime, storage, network, identity, control, location, keys, monitoring, alerting, restore, ...; admin: depends_on can administer (delete, encrypt) component, which does not need it to run"),
         _c("group", "text", help="redundancy group label; rows of one component sharing a label form a group"),
         _c("needs", "int", help="how many members of the group must be up (default 1)", minimum=1),
         _c("notes", "text", help="free text"),
@@ -706,17 +714,26 @@ def _check_tables(tables: dict[str, pd.DataFrame], raws: dict[str, _Raw], proble
     group_needs: dict[tuple[str, str], tuple[int, int]] = {}
     group_size: dict[tuple[str, str], int] = {}
     group_first: dict[tuple[str, str], int] = {}
-    for i, (comp, target, group, needs) in enumerate(zip(deps["component"], deps["depends_on"], deps["group"], deps["needs"])):
+    for i, (comp, target, dkind, group, needs) in enumerate(zip(deps["component"], deps["depends_on"], deps["kind"], deps["group"], deps["needs"])):
         f, r, s = where(draw, i)
         if comp is None or target is None:
             continue
+        admin = is_admin(dkind)
         if comp == target:
             problems.append(Problem(f, r, "depends_on", target, "a component other than the one that depends on it (a component cannot depend on itself)", s))
-        key = (comp, target, group)
+        key = (comp, target, group, admin)
         if key in seen_rows:
-            problems.append(Problem(f, r, "depends_on", target, f"each dependency once (same component, depends_on and group as row {seen_rows[key]})", s))
+            what = "an admin row" if admin else "a row that is not admin"
+            problems.append(Problem(f, r, "depends_on", target, f"each dependency once (same component, depends_on and group, and {what}, as row {seen_rows[key]})", s))
         else:
             seen_rows[key] = r
+        if admin:
+            # an admin row is not a requirement: group and needs mean nothing on it
+            if group is not None:
+                problems.append(Problem(f, r, "group", group, "no group on an admin row (an admin row is not a requirement; the group is ignored)", s, severity="warning"))
+            if needs is not pd.NA and not pd.isna(needs):
+                problems.append(Problem(f, r, "needs", str(needs), "no needs on an admin row (an admin row is not a requirement; needs is ignored)", s, severity="warning"))
+            continue
         if group is None:
             if needs is not pd.NA and not pd.isna(needs):
                 problems.append(Problem(f, r, "needs", str(needs), "needs only on rows with a group (ignored here)", s, severity="warning"))
@@ -923,7 +940,10 @@ def _build(read: _Read, source: str) -> Inventory:
             comps[col.name] = comps[col.name].astype(tables["components"][col.name].dtype)
         tables["components"] = comps
     deps = tables["dependencies"]
-    grouped = deps["group"].notna()
+    admin = pd.Series([is_admin(k) for k in deps["kind"]], index=deps.index, dtype=bool)
+    if admin.any():
+        deps.loc[admin, "kind"] = ADMIN  # one spelling, whatever the case in the file
+    grouped = deps["group"].notna() & ~admin
     deps["needs"] = deps["needs"].fillna(1).where(grouped, pd.NA).astype("Int64")
     meta = _check_meta(read.meta, read.meta_file, set(comps["id"].dropna()), problems)
     errors = [p for p in problems if p.severity == "error"]

@@ -12,6 +12,10 @@ Semantics (``contracts/inventory-format.md``, implemented exactly):
   along reverse dependency rows, so a cycle that nothing forces down stays
   up, and the cost is proportional to the part of the graph the failures
   reach, not to the size of the estate.
+* Rows of kind ``admin`` (any case) are **not requirements**: they play no
+  part in down sets, recovery paths or anything built on them. They are kept
+  apart (``Model.administered_by``, ``Model.rows_on``) for the credential
+  compromise threat, where they give the holder of the target reach.
 * A recovery path via backup ``B`` of asset ``A`` is up when ``B`` is up and
   either ``B.restore_to`` is up or, with no ``restore_to``, ``A``'s own
   requirements are met.
@@ -50,6 +54,7 @@ import networkx as nx
 import pandas as pd
 
 from .errors import HiddenspofError
+from .inventory import is_admin
 
 __all__ = [
     "DEFAULT_PROBABILITY",
@@ -171,6 +176,9 @@ class Model:
     graph : networkx.DiGraph
         Node = component id (attr ``kind``); edge ``u -> v``: u depends on v
         (attrs ``kind``, ``group``, ``needs`` of the first row between them).
+        Only requirement rows: ``admin`` rows are not requirements and are
+        kept apart (``administered_by``, ``rows_on``, ``row_kinds``); they
+        count only for credential compromise.
     kind : dict[str, str]
     tier : dict[str, int | None]
     assets : tuple[str, ...]
@@ -208,10 +216,18 @@ class Model:
         for c in self.ids:
             self.graph.add_node(c, kind=self.kind[c])
         deps = inventory.dependencies
+        admin_of: dict[str, set[str]] = {c: set() for c in self.ids}
+        row_kinds: dict[tuple[str, str], set[str]] = {}
         for comp, target, dkind, group, needs in zip(
             deps["component"], deps["depends_on"], deps["kind"], deps["group"], deps["needs"]
         ):
             comp, target, group = str(comp), str(target), _text(group)
+            if is_admin(dkind):
+                # not a requirement: it only gives the holder of ``target`` reach over ``comp``
+                admin_of[comp].add(target)
+                row_kinds.setdefault((comp, target), set()).add("admin")
+                continue
+            row_kinds.setdefault((comp, target), set()).add("plain" if group is None else "grouped")
             if group is None:
                 self.requires[comp].append(target)
             else:
@@ -229,6 +245,15 @@ class Model:
                 )
         for c in self.ids:
             self.requires[c].sort()
+        #: component -> sorted ids it has an ``admin`` row on (what can administer it)
+        self.administered_by: dict[str, tuple[str, ...]] = {c: tuple(sorted(admin_of[c])) for c in self.ids}
+        #: (component, depends_on) -> the sorted kinds of its rows: "admin", "grouped", "plain"
+        self.row_kinds: dict[tuple[str, str], tuple[str, ...]] = {k: tuple(sorted(v)) for k, v in row_kinds.items()}
+        reach: dict[str, list[str]] = {c: [] for c in self.ids}
+        for comp, target in self.row_kinds:
+            reach[target].append(comp)
+        #: component -> sorted ids that have a row of any kind (plain, grouped or admin) on it
+        self.rows_on: dict[str, tuple[str, ...]] = {c: tuple(sorted(v)) for c, v in reach.items()}
         #: component -> sorted tuple of (group label, needs, sorted members)
         self.groups: dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]] = {
             c: tuple((g, n, tuple(sorted(m))) for g, (n, m) in sorted(groups[c].items()))

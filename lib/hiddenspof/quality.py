@@ -55,7 +55,10 @@ def asset_table(inv: Inventory) -> pd.DataFrame:
 def gaps(inv: Inventory) -> pd.DataFrame:
     """One row per data-quality gap: ``gap``, ``component``, ``detail`` (sorted, repeatable).
 
-    Gaps: a tiered service or datastore without any backup; a backup with no
+    Gaps: a tiered service or datastore without any backup, or an untiered one
+    whose ``source_type`` (the extra column importers write: "VMware VM",
+    "Hyper-V VM"...) other protected components share, as when a backup tool
+    lists some VMs as unprotected beside protected ones; a backup with no
     dependency rows (its restore needs are unknown, so it looks independent
     when it may not be); a protected asset without RTO or RPO; a component
     that nothing depends on and that is neither protected nor a backup (often
@@ -67,11 +70,17 @@ def gaps(inv: Inventory) -> pd.DataFrame:
     backup_ids = set(inv.backups["id"].dropna())
     has_deps = set(deps["component"].dropna())
     needed = set(deps["depends_on"].dropna()) | set(inv.backups["restore_to"].dropna()) | set(inv.backups["alert_channel"].dropna())
+    stype = comps["source_type"] if "source_type" in comps.columns else pd.Series([None] * len(comps), index=comps.index)
+    stype = stype.where(stype.notna() & (stype.astype(str).str.strip() != ""), None)
+    covered = {t for t, cid in zip(stype, comps["id"]) if t is not None and cid in protected}
     rows = []
-    for row in comps.itertuples(index=False):
+    for row, source_type in zip(comps.itertuples(index=False), stype):
         cid, kind = row.id, row.kind
         if kind in _PROTECTABLE and not pd.isna(row.tier) and cid not in protected:
             rows.append(("no backup", cid, f"tier {int(row.tier)} {kind} that no backup protects"))
+        elif kind in _PROTECTABLE and cid not in protected and source_type in covered:
+            rows.append(("no backup", cid, f"{kind} that no backup protects, while other components of type"
+                         f" '{source_type}' are protected"))
         if cid in protected:
             missing = [name for name, value in (("rto_hours", row.rto_hours), ("rpo_hours", row.rpo_hours)) if pd.isna(value)]
             if missing:

@@ -34,7 +34,8 @@ Decisions
   slugs are told apart with ``-2``, ``-3``, ... in order of the inputs'
   absolute paths, so the same inputs always give the same slugs. The same
   path given twice is rendered once.
-* Notebooks: ``notebooks/0[1-9]_*.ipynb`` in name order (``00_*`` prepare
+* Notebooks: ``0[1-9]_*.ipynb`` of the shipped notebooks folder
+  (``hiddenspof.resources.notebooks_dir``) in name order (``00_*`` prepare
   inventories, they are no part of a report); ``06_*`` (compare) only with a
   baseline. Parameters: ``inventory_path`` (absolute), ``interactive``
   (False) and, for 06 only, ``baseline_path``. ``baseline`` may be a file
@@ -64,7 +65,6 @@ import platform
 import re
 import shutil
 import sys
-import tempfile
 import threading
 import time
 import unicodedata
@@ -73,11 +73,12 @@ from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
+from . import outdir
 from .errors import HiddenspofError, InventoryError, UsageError
+from .resources import notebooks_dir as shipped_notebooks_dir
+from .resources import resource_dir
 
 __all__ = [
-    "NOTEBOOK_DIR",
-    "TEMPLATE_DIR",
     "Job",
     "Outcome",
     "render",
@@ -90,8 +91,6 @@ __all__ = [
     "strip_volatile",
 ]
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "hiddenspof_report"
 COMPARE_PREFIX = "06_"
 LEAD_PREFIX = "05_"  # the executive summary opens the report
@@ -180,7 +179,7 @@ def notebook_list(notebooks_dir: str | os.PathLike | None = None, with_compare: 
 
     ``00_*`` notebooks prepare an inventory (importers) and are not part of an assessment.
     """
-    folder = Path(notebooks_dir) if notebooks_dir is not None else NOTEBOOK_DIR
+    folder = Path(notebooks_dir) if notebooks_dir is not None else shipped_notebooks_dir()
     found = sorted(folder.glob("0[1-9]_*.ipynb"), key=lambda p: p.name)
     return [p.resolve() for p in found if with_compare or not p.name.startswith(COMPARE_PREFIX)]
 
@@ -508,7 +507,7 @@ def _export_html(executed: Sequence, title: str, subtitle: Sequence[str], runnin
 
     exporter = HTMLExporter(
         template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        extra_template_basedirs=[str(resource_dir("templates"))],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -574,18 +573,6 @@ def _execute(job: Job, notebook: Path, tmp: Path):
     return nb
 
 
-def _swap_into_place(tmp: Path, final: Path) -> None:
-    """Replace ``final`` by the finished ``tmp`` folder: rename aside, rename in, delete the old one."""
-    old = None
-    if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
-        os.rmdir(old)
-        os.rename(final, old)
-    os.rename(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def render_environment(job: Job, progress: Callable[[str, str], None] | None = None) -> Outcome:
     """Render one environment into ``OUT/<slug>/``; never raises for a failure of the environment.
 
@@ -610,8 +597,7 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
     started = time.monotonic()
     out = Path(job.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{job.slug}.tmp-", dir=out))
-    os.chmod(tmp, DIR_MODE)
+    tmp = outdir.staging_dir(out, job.slug)
     done: list[str] = []
     try:
         inv = inventory.load(job.inventory_path)
@@ -674,7 +660,7 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
             "duration_seconds": round(time.monotonic() - started, 3),
         }
         _write_text(tmp / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        _swap_into_place(tmp, out / job.slug)
+        outdir.swap_into_place(tmp, out / job.slug)
         return Outcome(
             slug=job.slug, given_path=job.given_path, name=meta.name, ok=True,
             as_of=meta.as_of.isoformat(), headline=headline(result), notebooks=done,
@@ -776,7 +762,7 @@ def write_index(out_dir: str | os.PathLike, outcomes: Sequence[Outcome]) -> Path
     """Write ``OUT/index.html`` atomically (temporary file, then rename); return its path."""
     out = Path(out_dir)
     target = out / "index.html"
-    fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".html.tmp", dir=out)
+    fd, tmp = outdir.staging_file(out, "index.html")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(index_html(outcomes))
@@ -937,7 +923,7 @@ def render(
         An earlier assessment to compare with (adds the ``06_*`` notebook):
         a file for every environment, or an earlier report folder.
     notebooks_dir : path, optional
-        Where the ``0*_*.ipynb`` notebooks are (default: the repository's ``notebooks/``).
+        Where the ``0*_*.ipynb`` notebooks are (default: the notebooks shipped with hiddenspof, see ``hiddenspof.resources``).
     progress : bool
         Show the progress bar on stderr.
     formats : str or sequence of str
@@ -964,7 +950,7 @@ def render(
         raise UsageError(f"--jobs must be an integer >= 1 (got {jobs!r})")
     notebooks = notebook_list(notebooks_dir, with_compare=baseline is not None)
     if not notebooks:
-        where = notebooks_dir if notebooks_dir is not None else NOTEBOOK_DIR
+        where = notebooks_dir if notebooks_dir is not None else shipped_notebooks_dir()
         raise UsageError(f"no notebooks 0[1-9]_*.ipynb found in {where}")
     from . import documents
 
@@ -984,21 +970,23 @@ def render(
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
 
-    planned, failed = _plan(paths, out, notebooks, baseline, wanted, None if template is None else str(template))
-    bar = _Progress(planned, len(failed), enabled=progress)
-    try:
-        if not planned:
-            outcomes = []
-        elif scheduler is not None:
-            outcomes = _run_dask(planned, scheduler, bar)
-        elif jobs > 1 and len(planned) > 1:
-            outcomes = _run_processes(planned, min(jobs, len(planned)), bar)
-        else:
-            outcomes = _run_serial(planned, bar)
-    finally:
-        bar.close()
-    outcomes = sorted([*outcomes, *failed], key=lambda o: o.slug)
-    index = write_index(out, outcomes)
+    with outdir.locked(out):  # one run at a time per folder; a second one is refused
+        outdir.remove_stale(out)  # what killed runs left behind
+        planned, failed = _plan(paths, out, notebooks, baseline, wanted, None if template is None else str(template))
+        bar = _Progress(planned, len(failed), enabled=progress)
+        try:
+            if not planned:
+                outcomes = []
+            elif scheduler is not None:
+                outcomes = _run_dask(planned, scheduler, bar)
+            elif jobs > 1 and len(planned) > 1:
+                outcomes = _run_processes(planned, min(jobs, len(planned)), bar)
+            else:
+                outcomes = _run_serial(planned, bar)
+        finally:
+            bar.close()
+        outcomes = sorted([*outcomes, *failed], key=lambda o: o.slug)
+        index = write_index(out, outcomes)
     for o in outcomes:
         if not o.ok:
             print(f"hiddenspof report: {o.slug} ({o.given_path}) failed: {o.reason}", file=sys.stderr)

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .findings import Finding, sort_findings
+from .inventory import RUN_TYPES
 
 __all__ = [
     "BASELINE_RUNS",
@@ -43,11 +44,13 @@ __all__ = [
     "BackupScore",
     "Evidence",
     "Factor",
+    "RpoCheck",
     "RulePart",
     "Rule32110",
     "SilentResult",
     "assessment_time",
     "factors_from_evidence",
+    "recovery_points",
     "run_anomalies",
     "score",
     "summarise_restore_tests",
@@ -66,8 +69,10 @@ BASELINE_RUNS = 14
 MIN_BASELINE = 5
 #: completed runs whose gaps are checked against the schedule
 GAP_RUNS = 30
-#: a completed run smaller than this fraction of the asset's data is "tiny"
+#: a completed full run holding at most this fraction of the asset's data is "tiny"
 TINY_FRACTION = 0.01
+#: the size class of a run without a type (RUN_TYPES are 0..3)
+UNTYPED = len(RUN_TYPES)
 #: a collapse is a size below this fraction of the recent median ...
 COLLAPSE_RATIO = 0.5
 #: ... and more than this many robust standard deviations below it
@@ -128,6 +133,8 @@ class BackupScore:
     protects: str
     score: float
     factors: tuple[Factor, ...]
+    #: the measures the factors were computed from (for findings: which story a factor tells)
+    measures: Evidence | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict:
         """The contract's ``backups[]`` entry."""
@@ -179,6 +186,8 @@ class SilentResult:
     restore_tests: pd.DataFrame = field(repr=False, compare=False, default=None)
     #: (runs, as_of, reference_gb): the arguments of ``run_anomalies`` behind ``runs``
     run_source: tuple = field(repr=False, compare=False, default=None)
+    #: asset -> its RPO check (assets with an RPO and backups)
+    rpo: dict = field(default_factory=dict)
 
     @functools.cached_property
     def runs(self) -> pd.DataFrame:
@@ -231,6 +240,21 @@ class SilentResult:
                       "within 90 days" if age <= RESTORE_TEST_MAX_AGE_DAYS else "overdue")
             rows.append({"backup": b.id, "protects": b.protects, "days_since_pass": age, "status": status})
         return pd.DataFrame(rows, columns=["backup", "protects", "days_since_pass", "status"])
+
+    def rpo_frame(self) -> pd.DataFrame:
+        """The RPO table: one row per asset with an RPO: objective, most frequent backup, recovery points achieved."""
+        rows = []
+        for asset in sorted(self.rpo):
+            c = self.rpo[asset]
+            known = [(h, b) for b, h, _ in c.intervals if h is not None]
+            fastest = min(known) if known else (None, None)
+            rows.append({"asset": asset, "rpo_hours": c.rpo_hours, "fastest_backup": fastest[1],
+                         "fastest_interval_hours": fastest[0], "schedule_meets": c.schedule_meets,
+                         "last_point_age_hours": c.last_point_age_hours, "worst_gap_hours": c.worst_gap_hours,
+                         "met": c.met})
+        cols = ["asset", "rpo_hours", "fastest_backup", "fastest_interval_hours", "schedule_meets",
+                "last_point_age_hours", "worst_gap_hours", "met"]
+        return pd.DataFrame(rows, columns=cols)
 
     def rule_frame(self) -> pd.DataFrame:
         """The 3-2-1-1-0 table: one row per asset, a met flag and a reason per part."""
@@ -307,15 +331,76 @@ def _duration_flags(dur, median, mad, count) -> np.ndarray:
 
 
 def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """Runs started before ``cutoff``, sorted by backup (code points), start, then file order."""
-    r = runs.loc[runs["started_at"].notna() & (runs["started_at"] < cutoff),
-                 ["backup", "started_at", "finished_at", "status", "size_gb"]].copy()
+    """Runs started before ``cutoff``, sorted by backup (code points), start, then file order.
+
+    Adds ``duration_hours``, ``completed`` and ``_cls`` (the run's size class:
+    its ``type``'s index in ``RUN_TYPES``, or ``UNTYPED`` when the type is
+    unknown or the table has no ``type`` column).
+    """
+    cols = ["backup", "started_at", "finished_at", "status", "size_gb"]
+    r = runs.loc[runs["started_at"].notna() & (runs["started_at"] < cutoff), cols].copy()
+    kind = runs.loc[r.index, "type"] if "type" in runs.columns else pd.Series(None, index=r.index, dtype=object)
+    r["type"] = kind.astype(object).where(kind.isin(RUN_TYPES), None)
     r["backup"] = r["backup"].astype(object)
     r["_file_order"] = np.arange(len(r))
     r = r.sort_values(["backup", "started_at", "_file_order"], kind="mergesort").reset_index(drop=True)
     r["duration_hours"] = (r["finished_at"] - r["started_at"]).dt.total_seconds() / 3600.0
     r["completed"] = r["status"].isin(COMPLETED)
+    r["_cls"] = r["type"].map({t: i for i, t in enumerate(RUN_TYPES)}).fillna(UNTYPED).astype(int)
     return r
+
+
+def _tiny_flags(size, median, count, reference, cls, collapse) -> tuple[np.ndarray, np.ndarray]:
+    """Which completed runs are "tiny", and which untyped runs are excused as an incremental chain.
+
+    A ``full`` run is tiny when it holds at most ``TINY_FRACTION`` of the
+    reference (the asset's data). ``incremental``, ``differential`` and
+    ``log`` runs copy only changes: never tiny. An untyped run is read as
+    part of an incremental chain when its own baseline (the ``BASELINE_RUNS``
+    untyped runs before it, ``MIN_BASELINE`` or more with a size) has a
+    median above zero and at most ``TINY_FRACTION`` of the reference: the
+    history is consistently small, so small is normal for it. It is then
+    judged only against that history, and tiny again once it collapses
+    against it. Otherwise an untyped run is judged like a full one. The chain
+    depends only on the runs *before* the judged one, so a smaller judged run
+    can only raise flags (monotone).
+    """
+    size, median, reference = (np.asarray(x, dtype=float) for x in (size, median, reference))
+    cls, collapse = np.asarray(cls), np.asarray(collapse, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        small = size <= TINY_FRACTION * reference
+        chain = (cls == UNTYPED) & (np.asarray(count) >= MIN_BASELINE) & (median > 0) & (median <= TINY_FRACTION * reference)
+    judged = (cls == RUN_TYPES.index("full")) | ((cls == UNTYPED) & (~chain | collapse))
+    return small & judged, chain
+
+
+def _class_baselines(c: pd.DataFrame, group: np.ndarray) -> pd.DataFrame:
+    """Size and duration baselines of completed runs, within (backup, size class) groups.
+
+    ``c`` holds completed runs sorted by backup then start, ``group`` their
+    backup codes. Returns ``c`` re-sorted by (backup, class, start) with
+    columns ``_sg`` (group code), ``baseline_median_gb``, ``_mad``, ``_n``,
+    ``_dmed``, ``_dmad``, ``_dn``.
+    """
+    c = c.assign(_grp=group).sort_values(["_grp", "_cls"], kind="mergesort")  # keeps time order within a group
+    c["_sg"] = c["_grp"].to_numpy() * (UNTYPED + 1) + c["_cls"].to_numpy()
+    codes = c["_sg"].to_numpy()
+    med, mad, cnt = _rolling_baseline(c["size_gb"].to_numpy(float), codes)
+    dmed, dmad, dcnt = _rolling_baseline(c["duration_hours"].to_numpy(float), codes)
+    return c.assign(baseline_median_gb=med, _mad=mad, _n=cnt, _dmed=dmed, _dmad=dmad, _dn=dcnt)
+
+
+def _flag(c: pd.DataFrame, reference: np.ndarray) -> pd.DataFrame:
+    """``collapse``, ``tiny``, ``chain`` and ``duration_anomaly`` of rows carrying their class baselines."""
+    collapse = _collapse_flags(c["size_gb"], c["baseline_median_gb"], c["_mad"], c["_n"])
+    tiny, chain = _tiny_flags(c["size_gb"], c["baseline_median_gb"], c["_n"], reference, c["_cls"], collapse)
+    duration = _duration_flags(c["duration_hours"], c["_dmed"], c["_dmad"], c["_dn"])
+    with np.errstate(invalid="ignore"):
+        # a run that took longer because it moved proportionally more (the weekly full of an untyped
+        # chain) is a bigger run, not a different one; only the long direction is excused (monotone)
+        bigger = (c["duration_hours"] > c["_dmed"]) & (c["size_gb"] >= DURATION_RATIO * c["baseline_median_gb"])
+    duration = duration & ~bigger.fillna(False).to_numpy(bool)
+    return c.assign(collapse=collapse, tiny=tiny, chain=chain, duration_anomaly=duration)
 
 
 def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str, float] | None = None) -> pd.DataFrame:
@@ -329,37 +414,41 @@ def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str,
         The assessment date; runs starting after its end are dropped.
     reference_gb : mapping, optional
         Backup id -> the data a full copy should hold (the asset's ``data_gb``);
-        runs below ``TINY_FRACTION`` of it are flagged ``tiny``.
+        full (or untyped, not chained) runs at most ``TINY_FRACTION`` of it
+        are flagged ``tiny``.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``backup, started_at, finished_at, status, size_gb,
-        duration_hours, completed, baseline_median_gb, tiny, collapse,
+        Columns ``backup, started_at, finished_at, status, size_gb, type,
+        duration_hours, completed, baseline_median_gb, tiny, chain, collapse,
         duration_anomaly``; sorted by backup then start. Flags apply to
         completed runs only (a failed run is loud, not silent); the baseline
-        of a run is the ``BASELINE_RUNS`` completed runs before it.
+        of a run is the ``BASELINE_RUNS`` completed runs of the same type
+        (untyped with untyped) before it; ``chain`` marks untyped runs read as
+        an incremental chain (see ``_tiny_flags``).
     """
     r = _prepare_runs(runs, _cutoff(as_of))
     r["baseline_median_gb"] = np.nan
-    r["tiny"] = False
-    r["collapse"] = False
-    r["duration_anomaly"] = False
+    for col in ("tiny", "chain", "collapse", "duration_anomaly"):
+        r[col] = False
     c = r[r["completed"]]
     if len(c):
-        codes = pd.factorize(c["backup"])[0]
-        med, mad, cnt = _rolling_baseline(c["size_gb"].to_numpy(float), codes)
-        dmed, dmad, dcnt = _rolling_baseline(c["duration_hours"].to_numpy(float), codes)
-        r.loc[c.index, "baseline_median_gb"] = med
-        r.loc[c.index, "collapse"] = _collapse_flags(c["size_gb"], med, mad, cnt)
-        r.loc[c.index, "duration_anomaly"] = _duration_flags(c["duration_hours"], dmed, dmad, dcnt)
-        if reference_gb:
-            ref = c["backup"].map(dict(reference_gb)).astype(float)
-            r.loc[c.index, "tiny"] = (c["size_gb"] < TINY_FRACTION * ref).fillna(False).to_numpy(bool)
-    return r.drop(columns=["_file_order"])
+        c = _class_baselines(c, pd.factorize(c["backup"])[0])
+        ref = c["backup"].map(dict(reference_gb or {})).astype(float).to_numpy()
+        c = _flag(c, ref)
+        for col in ("baseline_median_gb", "tiny", "chain", "collapse", "duration_anomaly"):
+            r.loc[c.index, col] = c[col].to_numpy()
+    return r.drop(columns=["_file_order", "_cls"])
 
 
-def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None = None) -> pd.DataFrame:
+def _run_label(kind, at) -> str:
+    """Which run a size factor judged, after the backup's name: ``full run on 2026-09-24``."""
+    return f"{kind if isinstance(kind, str) else 'untyped'} run on {pd.Timestamp(at).date().isoformat()}"
+
+
+def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None = None,
+                   reference_gb: Mapping[str, float] | None = None) -> pd.DataFrame:
     """One row per backup summarising its job history, vectorised (pandas groupby, no row loops).
 
     Parameters
@@ -372,27 +461,42 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     schedule_hours : mapping, optional
         Backup id -> expected hours between runs. Where absent, the median
         interval between the backup's own run starts is used (3+ runs).
+    reference_gb : mapping, optional
+        Backup id -> the data a full copy should hold, for ``tiny``.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by backup id (sorted), columns: ``runs``, ``completed``,
         ``failed``, ``last_run_at``, ``last_completed_at`` (finish, else
-        start), ``last_completed_age_hours``, ``last_size_gb``,
+        start), ``last_completed_age_hours``, ``last_size_gb``, ``last_type``,
         ``size_median_gb``, ``size_mad_gb``, ``size_baseline_n`` (the
-        ``BASELINE_RUNS`` completed runs before the latest), ``collapse``,
+        ``BASELINE_RUNS`` completed runs of the latest one's type before it),
         ``last_duration_hours``, ``duration_median_hours``,
         ``duration_anomaly``, ``streak_runs`` and ``streak_weight`` (runs
         since the last ``success``; failed counts 1, warning 0.5),
         ``interval_hours`` (schedule used), ``interval_inferred``,
         ``missed_runs`` (restore points missing between the last ``GAP_RUNS``
-        completed runs and up to ``now``).
+        completed runs and up to ``now``), ``last_point_age_hours`` (from the
+        start of the last completed run, the instant its copy was taken, to
+        ``now``) and ``worst_gap_hours`` (the longest time between the starts
+        of successive completed runs in the whole history, or from the last
+        one to ``now``).
+
+        Size checks judge the latest completed run *of each type* (untyped
+        runs form their own type) against the runs of that type before it:
+        ``collapse`` (some type's latest run collapsed), with
+        ``collapse_size_gb``, ``collapse_median_gb`` and ``collapse_run``
+        naming the latest such run; ``tiny`` (see ``_tiny_flags``) with
+        ``tiny_size_gb`` and ``tiny_run``; ``chain_median_gb`` the baseline
+        median of the latest untyped run when it is read as an incremental
+        chain (else NaN).
 
     Notes
     -----
-    Only the last ``BASELINE_RUNS + 1`` and ``GAP_RUNS + 1`` completed runs
-    of each backup enter the statistics, so a year of daily runs for
-    thousands of backups summarises in well under a second or two.
+    Only the last ``BASELINE_RUNS + 1`` runs of each type and ``GAP_RUNS + 1``
+    completed runs of each backup enter the statistics, so a year of daily
+    runs for thousands of backups summarises in well under a second or two.
     """
     now = assessment_time(as_of)
     r = _prepare_runs(runs, _cutoff(as_of))
@@ -422,31 +526,37 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     weight = r["status"].map(STATUS_WEIGHT).fillna(1.0)
     out["streak_weight"] = (weight * after).groupby(r["_g"]).sum()
 
-    # completed runs: latest, its baseline, and gaps
+    # completed runs: the latest of each type with its same-type baseline
     c = r[r["completed"]].copy()
-    c["_rank"] = c.groupby("_g").cumcount(ascending=False)  # 0 = latest
-    tail = c[c["_rank"] <= BASELINE_RUNS]
-    codes = tail["_g"].to_numpy()
-    med, mad, cnt = _rolling_baseline(tail["size_gb"].to_numpy(float), codes)
-    dmed, dmad, dcnt = _rolling_baseline(tail["duration_hours"].to_numpy(float), codes)
-    latest_mask = (tail["_rank"] == 0).to_numpy()
-    latest = tail[latest_mask].set_index("_g")
+    c["_rank"] = c.groupby("_g").cumcount(ascending=False)  # 0 = latest of the backup
+    c["_crank"] = c.groupby(["_g", "_cls"]).cumcount(ascending=False)  # 0 = latest of its type
+    tail = _class_baselines(c[c["_crank"] <= BASELINE_RUNS], c.loc[c["_crank"] <= BASELINE_RUNS, "_g"].to_numpy())
+    ref_by_code = pd.Series(dict(reference_gb or {}), dtype=float).reindex(ids).to_numpy()
+    heads = tail[tail["_crank"] == 0]
+    heads = _flag(heads, ref_by_code[heads["_g"].to_numpy()] if len(heads) else np.array([]))
+    heads = heads.sort_values(["_g", "started_at", "_file_order"], kind="mergesort")
+    latest = heads[heads["_rank"] == 0].set_index("_g")
     when = latest["finished_at"].fillna(latest["started_at"])
     out["last_completed_at"] = when.reindex(out.index)
     out["last_completed_age_hours"] = ((now - out["last_completed_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
     out["last_size_gb"] = latest["size_gb"].reindex(out.index)
-    out["size_median_gb"] = pd.Series(med[latest_mask], index=latest.index).reindex(out.index)
-    out["size_mad_gb"] = pd.Series(mad[latest_mask], index=latest.index).reindex(out.index)
-    out["size_baseline_n"] = pd.Series(cnt[latest_mask], index=latest.index).reindex(out.index).fillna(0).astype(int)
-    out["collapse"] = pd.Series(
-        _collapse_flags(latest["size_gb"], med[latest_mask], mad[latest_mask], cnt[latest_mask]), index=latest.index
-    ).reindex(out.index).fillna(False).astype(bool)
+    out["last_type"] = latest["type"].reindex(out.index)
+    out["size_median_gb"] = latest["baseline_median_gb"].reindex(out.index)
+    out["size_mad_gb"] = latest["_mad"].reindex(out.index)
+    out["size_baseline_n"] = latest["_n"].reindex(out.index).fillna(0).astype(int)
     out["last_duration_hours"] = latest["duration_hours"].reindex(out.index)
-    out["duration_median_hours"] = pd.Series(dmed[latest_mask], index=latest.index).reindex(out.index)
-    out["duration_anomaly"] = pd.Series(
-        _duration_flags(latest["duration_hours"], dmed[latest_mask], dmad[latest_mask], dcnt[latest_mask]),
-        index=latest.index,
-    ).reindex(out.index).fillna(False).astype(bool)
+    out["duration_median_hours"] = latest["_dmed"].reindex(out.index)
+    out["duration_anomaly"] = latest["duration_anomaly"].reindex(out.index).fillna(False).astype(bool)
+    for flag, cols in (("collapse", {"size_gb": "collapse_size_gb", "baseline_median_gb": "collapse_median_gb"}),
+                       ("tiny", {"size_gb": "tiny_size_gb"})):
+        hit = heads[heads[flag]].groupby("_g").tail(1).set_index("_g")  # the latest flagged run of the backup
+        out[flag] = pd.Series(True, index=hit.index, dtype=bool).reindex(out.index, fill_value=False)
+        for src, dst in cols.items():
+            out[dst] = hit[src].reindex(out.index)
+        labels = pd.Series([_run_label(k, a) for k, a in zip(hit["type"], hit["started_at"])], index=hit.index, dtype=object)
+        out[flag + "_run"] = labels.reindex(out.index)
+    chained = heads[heads["chain"]].set_index("_g")
+    out["chain_median_gb"] = chained["baseline_median_gb"].reindex(out.index)
 
     # missed restore points: gaps between the last GAP_RUNS+1 completed starts, and to now
     w = c[c["_rank"] <= GAP_RUNS]
@@ -458,6 +568,10 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     missed = missed.add(np.floor(trailing / interval.reindex(trailing.index) - 0.5).clip(lower=0), fill_value=0)
     out["missed_runs"] = missed.reindex(out.index).fillna(0).astype(int)
     out.loc[out["interval_hours"].isna(), "missed_runs"] = 0
+    # the achieved recovery point: the longest time without a new completed run, over the whole history
+    every_gap = c.groupby("_g")["started_at"].diff().dt.total_seconds() / 3600.0
+    out["last_point_age_hours"] = trailing.reindex(out.index)
+    out["worst_gap_hours"] = pd.concat([every_gap.groupby(c["_g"]).max(), trailing], axis=1).max(axis=1).reindex(out.index)
     out.index = pd.Index(ids[out.index.to_numpy()], name="backup", dtype=object)
     return out
 
@@ -532,8 +646,14 @@ class Evidence:
     tiny: bool = False
     last_size_gb: float | None = None
     reference_gb: float | None = None
+    tiny_size_gb: float | None = None  # the size of the run judged tiny
+    tiny_run: str = ""  # which run that was ("full run on 2026-09-24")
+    chain_median_gb: float | None = None  # untyped runs read as an incremental chain: their median
+    typed: bool = False  # some run of the backup carries a type
     collapse: bool = False
     size_median_gb: float | None = None
+    collapse_size_gb: float | None = None
+    collapse_run: str = ""
     duration_anomaly: bool = False
     last_duration_hours: float | None = None
     duration_median_hours: float | None = None
@@ -663,17 +783,28 @@ def factors_from_evidence(ev: Evidence) -> tuple[Factor, ...]:
     else:
         out.append(Factor("failure_streak", 0.0, "no failure streak." if some else "no job history to judge."))
     if ev.tiny:
+        run = f"{b}'s {ev.tiny_run}" if ev.tiny_run else f"the latest completed run of {b}"
+        size = ev.tiny_size_gb if ev.tiny_size_gb is not None else ev.last_size_gb
         out.append(Factor("tiny_success", 40.0,
-                          f"the latest completed run of {b} reported {_fmt(ev.last_size_gb, ' GB')}, under "
-                          f"{TINY_FRACTION:.0%} of the {_fmt(ev.reference_gb, ' GB')} it should hold."))
+                          f"{run} reported {_fmt(size, ' GB')}, at most "
+                          f"{TINY_FRACTION:.0%} of the {_fmt(ev.reference_gb, ' GB')} a full copy should hold."))
+    elif ev.chain_median_gb is not None:
+        out.append(Factor("tiny_success", 0.0,
+                          f"the runs of {b} carry no type and are consistently small (median {_fmt(ev.chain_median_gb, ' GB')} "
+                          f"of {_fmt(ev.reference_gb, ' GB')}): read as an incremental chain, judged against its own history."))
+    elif ev.typed:
+        out.append(Factor("tiny_success", 0.0, "no full run of " + b + " is tiny against the asset's data "
+                          "(incremental, differential and log runs copy only changes and are not judged by it)."))
     else:
         out.append(Factor("tiny_success", 0.0, "the latest completed size is not tiny against the asset's data (or unknown)."))
     if ev.collapse:
+        run = f"{b}'s {ev.collapse_run}" if ev.collapse_run else f"the latest completed run of {b}"
+        size = ev.collapse_size_gb if ev.collapse_size_gb is not None else ev.last_size_gb
         out.append(Factor("size_collapse", 25.0,
-                          f"the latest completed run of {b} reported {_fmt(ev.last_size_gb, ' GB')} against a median of "
-                          f"{_fmt(ev.size_median_gb, ' GB')} over its previous runs (a robust outlier)."))
+                          f"{run} reported {_fmt(size, ' GB')} against a median of "
+                          f"{_fmt(ev.size_median_gb, ' GB')} over the previous runs of its type (a robust outlier)."))
     else:
-        out.append(Factor("size_collapse", 0.0, "no size collapse against the backup's own recent runs (or too few to judge)."))
+        out.append(Factor("size_collapse", 0.0, "no size collapse against the backup's own recent runs of each type (or too few to judge)."))
     if ev.duration_anomaly:
         out.append(Factor("duration_anomaly", 10.0,
                           f"the latest completed run of {b} took {_hours(ev.last_duration_hours)} against a median of "
@@ -844,71 +975,143 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
 # -- findings ----------------------------------------------------------------------------
 
 _RULES = {
-    # factor: (rule id, title template, recommendation template); points > 0 and >= 10 make a finding
+    # factor: (rule id, title for one backup, title for several, recommendation); points >= 10 make a finding.
+    # Fields: {b} the backup(s) ("b1" or "b1 and b2"), {a} the asset, {n} how many; {s}/{its}/{them} agree with {b}.
     "restore_test_recency": ("restore-test-missing", "{b} has no recent passing restore test",
-                             "Schedule a quarterly full restore test of {a} from {b} (CIS Control 11.5) and record the result in the inventory."),
+                             "{n} backups of {a} have no recent passing restore test: {b}",
+                             "Schedule a quarterly full restore test of {a} from {each}{b} (CIS Control 11.5) and record "
+                             "the result in the inventory."),
     "restore_test_result": ("restore-test-failed", "The latest restore test of {b} did not pass",
-                            "Find why the restore of {a} from {b} failed, fix it and repeat the full restore test until it passes."),
+                            "The latest restore tests of {n} backups of {a} did not pass: {b}",
+                            "Find why the restore of {a} from {b} failed, fix it and repeat the full restore test{s} "
+                            "until {it} pass{es}."),
     "restore_test_scope": ("restore-test-files-only", "Restore tests of {b} cover files only",
-                           "Extend the restore test of {b} to a full restore of {a} (the whole dataset, started as the service would be)."),
+                           "Restore tests of {n} backups of {a} cover files only: {b}",
+                           "Extend the restore tests of {b} to a full restore of {a} (the whole dataset, started as the "
+                           "service would be)."),
     "job_history": ("no-job-history", "No runs of {b} on record",
-                    "Export the job history of {b} from the backup tool and confirm the job is scheduled and running."),
+                    "No runs of {n} backups of {a} on record: {b}",
+                    "Export the job history of {b} from the backup tool and confirm that {each_job} scheduled and running."),
     "last_success_age": ("stale-last-success", "{b} has not completed recently",
-                         "Investigate why {b} has not completed within its schedule or the RPO of {a}, and alert on a missed run, not only a failed one."),
+                         "{n} backups of {a} have not completed recently: {b}",
+                         "Investigate why {b} {has} not completed within {its} schedule or the RPO of {a}, and alert on "
+                         "a missed run, not only a failed one."),
     "missed_runs": ("missed-runs", "{b} misses scheduled runs",
-                    "Alert on missing restore points of {b} (a run that never started raises no failure), and fix the scheduler."),
+                    "{n} backups of {a} miss scheduled runs: {b}",
+                    "Alert on missing restore points of {b} (a run that never started raises no failure), and fix the "
+                    "scheduler."),
     "failure_streak": ("failure-streak", "{b} has been failing with no success since",
-                       "Fix the failing job of {b} and make sure its failures reach someone who acts on them."),
+                       "{n} backups of {a} have been failing with no success since: {b}",
+                       "Fix the failing job{s} of {b} and make sure {its} failures reach someone who acts on them."),
     "tiny_success": ("tiny-success", "{b} reports success with almost no data",
-                     "Check the selection and credentials of {b}: a run that 'succeeds' with almost nothing is a silent failure; alert on size as well as status."),
+                     "{n} backups of {a} report success with almost no data: {b}",
+                     "Check the selection and credentials of {b}: a full run that 'succeeds' with almost nothing is a "
+                     "silent failure; alert on size as well as status."),
     "size_collapse": ("size-collapse", "The size of {b} collapsed",
-                      "Compare the latest run of {b} with the previous ones (excluded paths, a changed mount, lost credentials) and restore-test it."),
+                      "The sizes of {n} backups of {a} collapsed: {b}",
+                      "Compare the latest run{s} of {b} with the previous ones of the same type (excluded paths, a "
+                      "changed mount, lost credentials) and restore-test {it}."),
     "duration_anomaly": ("duration-anomaly", "The duration of {b} changed sharply",
-                         "Check the latest run of {b}: a sudden change of duration often means it backed up something else."),
+                         "The durations of {n} backups of {a} changed sharply: {b}",
+                         "Check the latest run{s} of {b}: a sudden change of duration often means a job backed up "
+                         "something else."),
     "alerting": ("alert-channel", "Failures of {b} may reach nobody",
-                 "Send failures of {b} to an alert channel that does not share a single point of failure with {b} or {a}, and test it."),
+                 "Failures of {n} backups of {a} may reach nobody: {b}",
+                 "Send failures of {b} to an alert channel that does not share a single point of failure with {them} "
+                 "or {a}, and test it."),
     "method_replica": ("replica-as-backup", "{b} is a replica counted as a backup",
-                       "Keep a point-in-time, preferably immutable backup of {a} besides the replica {b}; a replica copies deletion and corruption."),
+                       "{n} backups of {a} are replicas counted as backups: {b}",
+                       "Keep a point-in-time, preferably immutable backup of {a} besides the replica{s} {b}; a replica "
+                       "copies deletion and corruption."),
 }
 
 _LEVELS = ("critical", "high", "medium", "low")
 
 
-def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], rules: dict[str, Rule32110],
-              model) -> list[Finding]:
-    """Findings for factors worth acting on and for failed 3-2-1-1-0 parts.
+def _and(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
-    Severity: a factor of 25+ points is high, 15+ medium, else low; one level
+
+def _words(backups: list[str], asset: str) -> dict[str, str]:
+    """The template fields for one backup or several (agreement of verbs and pronouns)."""
+    one = len(backups) == 1
+    return {"b": _and(backups), "a": asset, "n": str(len(backups)), "s": "" if one else "s",
+            "es": "es" if one else "", "it": "it" if one else "them", "its": "its" if one else "their",
+            "has": "has" if one else "have", "them": backups[0] if one else "them",
+            "each": "" if one else "each of ", "each_job": "the job is" if one else "each job is"}
+
+
+def _sentence(text: str, ids: tuple[str, ...]) -> str:
+    """``text`` with a capital first letter, unless it starts with an identifier (ids keep their case)."""
+    if not text or any(text.startswith(i) for i in ids):
+        return text
+    return text[0].upper() + text[1:]
+
+
+def _reported(s: BackupScore, f: Factor) -> bool:
+    """Whether a factor is worth a finding of its own.
+
+    10 points or more, a rule to act on, and for ``restore_test_scope`` only
+    when a test passed recently at file level: a backup never tested (or
+    tested long ago) is told by ``restore-test-missing``, whose remedy is
+    already a full restore test.
+    """
+    if f.points < 10 or f.name not in _RULES:
+        return False
+    if f.name == "restore_test_scope":
+        return s.measures is not None and s.measures.fresh_pass and not s.measures.fresh_full_pass
+    return True
+
+
+def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], rules: dict[str, Rule32110],
+              model, folded: Mapping[str, frozenset[str]] | None = None) -> list[Finding]:
+    """Findings for factors worth acting on, one per (asset, rule), and for failed 3-2-1-1-0 parts.
+
+    Backups of one asset that show the same factor tell one story: they make
+    one finding ``silent_failure:<rule>:<asset>`` listing them, with every
+    backup's evidence and the most severe member's severity. Severity of a
+    member: a factor of 25+ points is high, 15+ medium, else low; one level
     lower when the asset has another backup scoring under 30 (a healthier
     alternative); high becomes critical for a tier-1 asset whose best backup
-    scores 50 or more.
+    scores 50 or more. ``folded`` maps an asset to rules told by another
+    finding (its RPO finding) and left out here.
     """
     tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(model.inventory.components["id"], model.inventory.components["tier"])}
+    folded = folded or {}
     out = []
     healthy: dict[str, list[str]] = {}
     for s in scores:
         if s.score < 30:
             healthy.setdefault(s.protects, []).append(s.id)
-    for s in scores:
+    groups: dict[tuple[str, str], list[tuple[int, BackupScore, Factor]]] = {}
+    for s in scores:  # sorted by backup id
         others = [o for o in healthy.get(s.protects, ()) if o != s.id]
         for f in s.factors:
-            if f.points < 10 or f.name not in _RULES:
+            if not _reported(s, f) or f.name in folded.get(s.protects, ()):
                 continue
-            rule, title, rec = _RULES[f.name]
             level = 1 if f.points >= 25 else 2 if f.points >= 15 else 3
             if others:
                 level = min(3, level + 1)
             elif level == 1 and tier.get(s.protects) == 1 and (asset_scores.get(s.protects) or 0) >= 50:
                 level = 0
-            comps = [s.id]
+            groups.setdefault((s.protects, f.name), []).append((level, s, f))
+    for (asset, name), members in sorted(groups.items(), key=lambda kv: (kv[0][0], FACTOR_NAMES.index(kv[0][1]))):
+        rule, title_one, title_many, rec = _RULES[name]
+        backups = [s.id for _, s, _ in members]
+        words = _words(backups, asset)
+        comps = list(backups)
+        for _, s, f in members:
             if f.name == "alerting" and model.backup[s.id].alert_channel:
                 comps.append(model.backup[s.id].alert_channel)
-            out.append(Finding(
-                id=f"silent_failure:{rule}:{s.id}", category="silent_failure", severity=_LEVELS[level],
-                title=title.format(b=s.id, a=s.protects), assets=(s.protects,), components=tuple(comps),
-                evidence=f.evidence[0].upper() + f.evidence[1:] + f" (score {s.score:g}/100.)",
-                recommendation=rec.format(b=s.id, a=s.protects),
-            ))
+        out.append(Finding(
+            id=f"silent_failure:{rule}:{asset}", category="silent_failure", severity=_LEVELS[min(m[0] for m in members)],
+            title=(title_one if len(members) == 1 else title_many).format(**words), assets=(asset,),
+            components=tuple(comps),
+            evidence=" ".join(_sentence(f.evidence, (s.id, asset)) + f" (score of {s.id} {s.score:g}/100.)"
+                              for _, s, f in members),
+            recommendation=rec.format(**words),
+        ))
     for asset in sorted(rules):
         rule = rules[asset]
         missing = [p for p in rule.parts if not p.met]
@@ -931,6 +1134,195 @@ def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], 
             recommendation=f"For {asset}: " + "; ".join(recs[p.name] for p in missing) + ".",
         ))
     return sort_findings(out)
+
+
+# -- RPO compliance -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RpoCheck:
+    """Whether an asset's backups can meet, and did meet, its recovery point objective.
+
+    ``intervals`` holds ``(backup, hours, basis)`` for every backup of the
+    asset (basis ``schedule``, ``inferred`` from the run starts, or
+    ``unknown`` with hours None). ``schedule_meets`` is False when every
+    backup's interval is known and longer than the RPO, None when some is
+    unknown and none is within it. The achieved recovery point comes from
+    the completed runs of all the asset's backups together: the age of the
+    newest at ``as_of`` (``last_point_*``) and the longest time between two
+    successive ones since ``history_from``, or from the newest to ``as_of``
+    (``worst_gap_*``; see ``recovery_points``).
+    """
+
+    asset: str
+    rpo_hours: float
+    intervals: tuple[tuple[str, float | None, str], ...]
+    schedule_meets: bool | None
+    last_point_age_hours: float | None = None
+    last_point_backup: str | None = None
+    last_point_at: str | None = None
+    history_from: str | None = None
+    worst_gap_hours: float | None = None
+    worst_gap_from: str | None = None
+    worst_gap_to: str | None = None
+
+    @property
+    def schedule_gap(self) -> bool:
+        """No backup is scheduled often enough for the RPO."""
+        return self.schedule_meets is False
+
+    @property
+    def stale(self) -> bool:
+        """The newest recovery point is older than the RPO at ``as_of``."""
+        return self.last_point_age_hours is not None and self.last_point_age_hours > self.rpo_hours
+
+    @property
+    def gap(self) -> bool:
+        """Some stretch of the history went longer than the RPO without a new recovery point."""
+        return self.worst_gap_hours is not None and self.worst_gap_hours > self.rpo_hours
+
+    @property
+    def met(self) -> bool:
+        """Nothing shows the RPO missed (unknown schedules and no history count as not shown)."""
+        return not (self.schedule_gap or self.stale or self.gap)
+
+
+def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, str]) -> pd.DataFrame:
+    """Per asset, the newest completed run of any of its backups and the worst gap between them (vectorised).
+
+    A completed run's recovery point is its start (the data it copied is as
+    of then). Returns columns ``last_point_at``, ``last_point_backup``,
+    ``last_point_age_hours`` (from the start of the ``as_of`` day, at least
+    0), ``history_from``, ``worst_gap_hours``, ``worst_gap_from``,
+    ``worst_gap_to`` (``NaT`` for the trailing gap's end: it runs to
+    ``as_of``), indexed by asset. Gaps are measured from ``history_from``,
+    the latest first recorded run among the asset's backups: before it some
+    backup's history is missing (exports reach back different distances, a
+    backup added later), so an older gap may be an artefact of the export.
+    """
+    now = assessment_time(as_of)
+    every = _prepare_runs(runs, _cutoff(as_of))
+    every["asset"] = every["backup"].map(dict(protects))
+    every = every[every["asset"].notna()]
+    # gaps count only where every backup of the asset with a job history has records (exports differ in depth)
+    window = every.groupby("backup")["started_at"].min().groupby(every.groupby("backup")["asset"].first()).max()
+    r = every[every["completed"]].copy()
+    r = r.sort_values(["asset", "started_at", "backup"], kind="mergesort").reset_index(drop=True)
+    cols = ["last_point_at", "last_point_backup", "last_point_age_hours", "history_from", "worst_gap_hours",
+            "worst_gap_from", "worst_gap_to"]
+    if r.empty:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="asset", dtype=object))
+    last = r.groupby("asset", sort=True).tail(1).set_index("asset")
+    out = pd.DataFrame({"last_point_at": last["started_at"], "last_point_backup": last["backup"]})
+    out["last_point_age_hours"] = ((now - out["last_point_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
+    out["history_from"] = window.reindex(out.index)
+    r = r[r["started_at"] >= r["asset"].map(window)].reset_index(drop=True)
+    g = r.groupby("asset", sort=True)
+    gaps = pd.DataFrame({"asset": r["asset"], "hours": g["started_at"].diff().dt.total_seconds() / 3600.0,
+                         "from": g["started_at"].shift(), "to": r["started_at"]}).dropna(subset=["hours"])
+    trailing = pd.DataFrame({"asset": out.index, "hours": out["last_point_age_hours"].to_numpy(),
+                             "from": out["last_point_at"].to_numpy(), "to": pd.NaT})
+    both = pd.concat([gaps, trailing], ignore_index=True)
+    # the longest gap; ties: the earliest (a repeatable choice)
+    worst = both.sort_values(["asset", "hours", "from"], ascending=[True, False, True], kind="mergesort").groupby("asset").head(1)
+    worst = worst.set_index("asset")
+    out["worst_gap_hours"] = worst["hours"]
+    out["worst_gap_from"] = worst["from"]
+    out["worst_gap_to"] = worst["to"]
+    out.index.name = "asset"
+    return out[cols]
+
+
+def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, points: pd.DataFrame) -> dict[str, RpoCheck]:
+    """One RpoCheck per protected asset that has an RPO and backups."""
+    out = {}
+    for asset in sorted(model.assets):
+        objective = rpo.get(asset)
+        backups = sorted(model.backups_of.get(asset, ()))
+        if objective is None or not backups:
+            continue
+        intervals = []
+        for b in backups:
+            declared = model.backup[b].schedule_hours
+            if declared:
+                intervals.append((b, float(declared), "schedule"))
+            elif b in summary.index and _num(summary.at[b, "interval_hours"]) is not None:
+                intervals.append((b, float(summary.at[b, "interval_hours"]), "inferred"))
+            else:
+                intervals.append((b, None, "unknown"))
+        if any(h is not None and h <= objective for _, h, _ in intervals):
+            meets = True
+        elif any(h is None for _, h, _ in intervals):
+            meets = None
+        else:
+            meets = False
+        kw: dict = {}
+        if asset in points.index:
+            p = points.loc[asset]
+            kw = {"last_point_age_hours": _num(p["last_point_age_hours"]), "last_point_backup": p["last_point_backup"],
+                  "last_point_at": pd.Timestamp(p["last_point_at"]).isoformat(timespec="minutes"),
+                  "history_from": pd.Timestamp(p["history_from"]).isoformat(timespec="minutes"),
+                  "worst_gap_hours": _num(p["worst_gap_hours"]),
+                  "worst_gap_from": pd.Timestamp(p["worst_gap_from"]).isoformat(timespec="minutes"),
+                  "worst_gap_to": None if pd.isna(p["worst_gap_to"]) else pd.Timestamp(p["worst_gap_to"]).isoformat(timespec="minutes")}
+        out[asset] = RpoCheck(asset, float(objective), tuple(intervals), meets, **kw)
+    return out
+
+
+def _rpo_finding(check: RpoCheck, tier: int | None, as_of: dt.date,
+                 completed_age: Mapping[str, float | None] | None = None, asset_score: float | None = None) -> Finding | None:
+    """The one RPO finding of an asset: the schedule that cannot meet it and the recovery point achieved.
+
+    Severity: a schedule that cannot meet the RPO is high (critical for tier
+    1); a newest recovery point older than the RPO is high (critical for
+    tier 1 when the asset's best backup scores 50 or more, as for the
+    backup findings it absorbs); only a past gap is medium (high for tier 1
+    when over twice the RPO).
+    """
+    if check.met:
+        return None
+    a, rpo = check.asset, _hours(check.rpo_hours)
+    known = [(b, h, basis) for b, h, basis in check.intervals if h is not None]
+    fastest = min(known, key=lambda x: (x[1], x[0])) if known else None
+    evidence, remedies = [], []
+    if check.schedule_gap:
+        listing = "; ".join(f"{b} every {_hours(h)}" + (" (inferred from its runs)" if basis == "inferred" else "")
+                            for b, h, basis in check.intervals)
+        evidence.append(f"No backup of {a} runs often enough for its RPO of {rpo}: {listing}. Up to "
+                        f"{_hours(fastest[1])} of changes can be lost, {_hours(fastest[1] - check.rpo_hours)} more than agreed.")
+        remedies.append(f"take a recovery point of {a} at least every {rpo} (more frequent runs of {fastest[0]}, or "
+                        f"incremental, log or snapshot copies between them), or agree an RPO of {_hours(fastest[1])} "
+                        f"with the owner of {a}")
+    if check.stale:
+        evidence.append(f"The newest completed copy of {a} ({check.last_point_backup}, started {check.last_point_at}) "
+                        f"was {_hours(check.last_point_age_hours)} old at the start of {as_of.isoformat()}, over the RPO of {rpo}.")
+        ages = completed_age or {}
+        evidence.append("Last completed run of each backup: " + "; ".join(
+            f"{b} {_hours(ages.get(b)) + ' before' if ages.get(b) is not None else 'none recorded'}"
+            for b, _, _ in check.intervals) + ".")
+        remedies.append(f"find why no backup of {a} has completed since and get one to complete now")
+    if check.gap and not (check.stale and check.worst_gap_to is None):  # a trailing worst gap is the stale point
+        end = check.worst_gap_to or as_of.isoformat()
+        evidence.append(f"The longest stretch without a new completed copy of {a} since {check.history_from} (the job "
+                        f"history of every backup of {a} is recorded from then) was {_hours(check.worst_gap_hours)} "
+                        f"({check.worst_gap_from} to {end}): a failure then would have lost more than the RPO of {rpo}.")
+        if not check.schedule_gap and not check.stale:
+            remedies.append(f"alert when no backup of {a} has completed within {rpo}, so a missed or failed run is "
+                            f"caught before the RPO is exceeded")
+    if check.schedule_gap:
+        title = f"{a} cannot meet its RPO of {rpo}: its most frequent backup runs every {_hours(fastest[1])}"
+        severity = "critical" if tier == 1 else "high"
+    elif check.stale:
+        title = f"The newest recovery point of {a} is {_hours(check.last_point_age_hours)} old, over its RPO of {rpo}"
+        severity = "critical" if tier == 1 and (asset_score or 0) >= 50 else "high"
+    else:
+        title = f"{a} went {_hours(check.worst_gap_hours)} without a new recovery point, over its RPO of {rpo}"
+        severity = "high" if check.worst_gap_hours > 2 * check.rpo_hours and tier == 1 else "medium"
+    return Finding(
+        id=f"silent_failure:rpo:{a}", category="silent_failure", severity=severity, title=title, assets=(a,),
+        components=tuple(b for b, _, _ in check.intervals), evidence=" ".join(evidence),
+        recommendation=f"For {a}: " + "; ".join(remedies) + ".",
+    )
 
 
 # -- the entry point ---------------------------------------------------------------------
@@ -983,7 +1375,8 @@ def score(inventory, model) -> SilentResult:
         reference[b] = ref if ref is not None else info.size_gb
     sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
     runs = inventory.backup_runs
-    summary = summarise_runs(runs, as_of, sched)
+    summary = summarise_runs(runs, as_of, sched, {b: r for b, r in reference.items() if r is not None})
+    typed = set(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else set()
     tests = summarise_restore_tests(inventory.restore_tests, as_of, reference)
     have_history = len(runs) > 0
     down = _DownCache(model)
@@ -1011,16 +1404,20 @@ def score(inventory, model) -> SilentResult:
                 # 24 h RPO is judged by its own schedule (the mismatch is a design gap, not silence)
                 limits.append((rpo[a], f"the RPO of {a}"))
             limit = min(limits, key=lambda x: x[0]) if limits else (None, "")
-            size = _num(s["last_size_gb"])
+            collapse = bool(s["collapse"])
             kw.update(history="some", runs=int(s["runs"]), completed=int(s["completed"]),
                       last_success_age_hours=_num(s["last_completed_age_hours"]),
                       success_threshold_hours=limit[0], threshold_basis=limit[1],
                       missed_runs=int(s["missed_runs"]), interval_hours=interval,
                       interval_inferred=bool(s["interval_inferred"]),
                       streak_runs=int(s["streak_runs"]), streak_weight=float(s["streak_weight"]),
-                      last_size_gb=size,
-                      tiny=bool(size is not None and reference[b] is not None and size < TINY_FRACTION * reference[b]),
-                      collapse=bool(s["collapse"]), size_median_gb=_num(s["size_median_gb"]),
+                      last_size_gb=_num(s["last_size_gb"]),
+                      tiny=bool(s["tiny"]), tiny_size_gb=_num(s["tiny_size_gb"]),
+                      tiny_run=s["tiny_run"] if bool(s["tiny"]) else "",
+                      chain_median_gb=_num(s["chain_median_gb"]), typed=b in typed,
+                      collapse=collapse,
+                      size_median_gb=_num(s["collapse_median_gb"] if collapse else s["size_median_gb"]),
+                      collapse_size_gb=_num(s["collapse_size_gb"]), collapse_run=s["collapse_run"] if collapse else "",
                       duration_anomaly=bool(s["duration_anomaly"]),
                       last_duration_hours=_num(s["last_duration_hours"]),
                       duration_median_hours=_num(s["duration_median_hours"]))
@@ -1032,8 +1429,9 @@ def score(inventory, model) -> SilentResult:
             causes, text = _alert_coupling(model, down, b, a, info.alert_channel)
             if causes:
                 kw.update(alert="coupled", alert_detail=text)
-        factors = factors_from_evidence(Evidence(**kw))
-        scores.append(BackupScore(b, a, _total(factors), factors))
+        measures = Evidence(**kw)
+        factors = factors_from_evidence(measures)
+        scores.append(BackupScore(b, a, _total(factors), factors, measures))
 
     by_asset: dict[str, list[float]] = {}
     for s in scores:
@@ -1041,11 +1439,20 @@ def score(inventory, model) -> SilentResult:
     asset_scores: dict[str, float | None] = {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
     rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
     ref_by_backup = {b: r for b, r in reference.items() if r is not None}
+    points = recovery_points(runs, as_of, {b: model.backup[b].protects for b in backups})
+    rpo_checks = _rpo_checks(model, rpo, summary, points)
+    tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
+    completed_age = {b: _num(summary.at[b, "last_completed_age_hours"]) if b in summary.index else None for b in backups}
+    rpo_findings = [f for a, c in rpo_checks.items()
+                    if (f := _rpo_finding(c, tier.get(a), as_of, completed_age, asset_scores.get(a))) is not None]
+    # an asset whose newest copy is older than its RPO: its backups' stale and missed runs are that one story
+    folded = {a: frozenset({"last_success_age", "missed_runs"}) for a, c in rpo_checks.items() if c.stale}
     return SilentResult(
         backups=scores,
         asset_scores=asset_scores,
         rule_32110=rules,
-        findings=_findings(scores, asset_scores, rules, model),
+        findings=sort_findings(_findings(scores, asset_scores, rules, model, folded) + rpo_findings),
         run_source=(runs, as_of, ref_by_backup),
         restore_tests=tests,
+        rpo=rpo_checks,
     )

@@ -27,7 +27,7 @@ def graph_layout(inv: Inventory) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Node positions (layer by kind, evenly spaced, sorted by id) and edge segments.
 
     Returns ``nodes`` (id, name, kind, x, y) and ``edges`` (source, target,
-    relation, x, y, x2, y2) where relation is ``depends on`` or ``protects``.
+    relation, x, y, x2, y2) where relation is ``depends on``, ``administered by`` (an admin row) or ``protects``.
     Deterministic: no force layout, no random seed.
     """
     layer_of = {kind: depth for depth, kinds in enumerate(LAYERS) for kind in kinds}
@@ -46,8 +46,8 @@ def graph_layout(inv: Inventory) -> tuple[pd.DataFrame, pd.DataFrame]:
     nodes = pd.DataFrame(rows, columns=["id", "name", "kind", "x", "y"])
     pos = nodes.set_index("id")[["x", "y"]]
     edge_rows = []
-    for src, dst in zip(inv.dependencies["component"], inv.dependencies["depends_on"]):
-        edge_rows.append((src, dst, "depends on"))
+    for src, dst, kind in zip(inv.dependencies["component"], inv.dependencies["depends_on"], inv.dependencies["kind"]):
+        edge_rows.append((src, dst, "administered by" if kind == "admin" else "depends on"))
     for bid, asset in zip(inv.backups["id"], inv.backups["protects"]):
         edge_rows.append((bid, asset, "protects"))
     edges = pd.DataFrame(edge_rows, columns=["source", "target", "relation"])
@@ -73,7 +73,7 @@ def dependency_graph(nodes: pd.DataFrame, edges: pd.DataFrame, *, highlight: pd.
         y=alt.Y("y:Q", scale=y_scale, axis=None),
         x2="x2:Q",
         y2="y2:Q",
-        strokeDash=alt.StrokeDash("relation:N", scale=alt.Scale(domain=["depends on", "protects"], range=[[1, 0], [4, 3]]),
+        strokeDash=alt.StrokeDash("relation:N", scale=alt.Scale(domain=["depends on", "administered by", "protects"], range=[[1, 0], [1, 3], [4, 3]]),
                                   legend=alt.Legend(title="edge")),
         tooltip=[alt.Tooltip("source:N"), alt.Tooltip("relation:N"), alt.Tooltip("target:N")],
     )

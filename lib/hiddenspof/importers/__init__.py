@@ -12,15 +12,35 @@ from typing import TextIO
 
 import yaml
 
+from .aws_backup import import_aws_backup
 from .backstage import import_backstage
 from .cmdb import import_cmdb
 from .compose import import_compose
-from .draft import BACKUP_COLUMNS, COMPONENT_COLUMNS, DEPENDENCY_COLUMNS, PROVENANCE, Draft
+from .draft import (
+    BACKUP_COLUMNS,
+    COMPONENT_COLUMNS,
+    DEPENDENCY_COLUMNS,
+    PROVENANCE,
+    RUN_COLUMNS,
+    TEST_COLUMNS,
+    Draft,
+)
 from .kubernetes import import_kubernetes
 from .merge import MergeOutcome, merge_table
 from .report import render_report
 from .sources import ImportSourceError
-from .writer import STATE_FILE, read_state, read_table, write_state, write_table, write_text
+from .terraform import import_terraform
+from .veeam import import_veeam
+from .writer import (
+    HISTORY,
+    KEYS,
+    STATE_FILE,
+    read_state,
+    read_table,
+    write_state,
+    write_table,
+    write_text,
+)
 
 __all__ = [
     "AS_OF_PLACEHOLDER",
@@ -37,6 +57,9 @@ FORMATS: dict[str, Callable[[list[str]], Draft]] = {
     "kubernetes": import_kubernetes,
     "backstage": import_backstage,
     "cmdb": import_cmdb,
+    "veeam": import_veeam,
+    "aws-backup": import_aws_backup,
+    "terraform": import_terraform,
 }
 #: ``as_of`` of a fresh import when none is given: a valid date no one could take for a real
 #: assessment date (ages measured from it are absurd), flagged in the report and the YAML.
@@ -45,11 +68,15 @@ _EXTRA = {
     "components": ("namespace", "system", "source_type", "sys_id", PROVENANCE),
     "dependencies": (PROVENANCE,),
     "backups": (PROVENANCE,),
+    "backup_runs": (PROVENANCE,),
+    "restore_tests": (PROVENANCE,),
 }
 _COLUMNS = {
     "components": list(COMPONENT_COLUMNS) + list(_EXTRA["components"]),
     "dependencies": list(DEPENDENCY_COLUMNS) + list(_EXTRA["dependencies"]),
     "backups": list(BACKUP_COLUMNS) + list(_EXTRA["backups"]),
+    "backup_runs": list(RUN_COLUMNS) + list(_EXTRA["backup_runs"]),
+    "restore_tests": list(TEST_COLUMNS) + list(_EXTRA["restore_tests"]),
 }
 
 
@@ -162,33 +189,41 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
             as_of = dt.date.fromisoformat(str(as_of)).isoformat()
         except ValueError:
             raise ImportSourceError(f"as_of '{as_of}' - expected an ISO date (YYYY-MM-DD)") from None
-    os.makedirs(out_dir, exist_ok=True)
     state = read_state(into)
     run_sources = set(draft.sources)
     imported = {
         "components": {(k,): v for k, v in draft.components.items()},
         "dependencies": {k: v for k, v in draft.dependencies.items()},
         "backups": {(k,): v for k, v in draft.backups.items()},
+        "backup_runs": {k + ("",): v for k, v in draft.runs.items()},
+        "restore_tests": {k + ("",): v for k, v in draft.tests.items()},
     }
     outcomes: dict[str, MergeOutcome] = {}
-    for table in ("components", "dependencies", "backups"):
+    for table in KEYS:
+        if table in HISTORY and not imported[table]:
+            continue  # this format writes no job history: an existing file is kept as it is
         existing = read_table(into, table) if into else None
         outcomes[table] = merge_table(existing, imported[table], state[table], run_sources,
                                        _COLUMNS[table], len(_COLUMNS[table]) - len(_EXTRA[table]))
+    # Job history accumulates: runs an earlier bundle had and this one does not are kept
+    # and counted, not listed one by one as if they had vanished from the estate.
+    history_kept = {t: len(outcomes[t].removed) for t in HISTORY if t in outcomes}
+    for t in history_kept:
+        outcomes[t].removed = []
+    os.makedirs(out_dir, exist_ok=True)
     if into is not None and os.path.abspath(into) != os.path.abspath(out_dir):
         for entry in sorted(os.listdir(into)):
             src = os.path.join(into, entry)
-            if os.path.isfile(src) and entry not in ("components.csv", "dependencies.csv", "backups.csv",
-                                                     "import-report.md", STATE_FILE):
+            if os.path.isfile(src) and entry not in {f"{t}.csv" for t in outcomes} | {"import-report.md", STATE_FILE}:
                 shutil.copyfile(src, os.path.join(out_dir, entry))
     if into is None:
         write_text(os.path.join(out_dir, "inventory.yaml"), _yaml_text(draft.name or fmt, as_of, draft))
     for table, outcome in outcomes.items():
         write_table(out_dir, table, outcome.table)
-    write_state(out_dir, {t: o.state for t, o in outcomes.items()})
+    write_state(out_dir, {t: outcomes[t].state if t in outcomes else state[t] for t in KEYS})
     note = _as_of_note(os.path.join(out_dir, "inventory.yaml"))
     report_path = os.path.join(out_dir, "import-report.md")
-    write_text(report_path, render_report(draft, outcomes, note))
+    write_text(report_path, render_report(draft, outcomes, note, history_kept))
     removed = tuple(f"{t}: {' -> '.join(x for x in k if x)}" for t, o in outcomes.items() for k in o.removed)
     kept = tuple(f"{t}: {'/'.join(x for x in k if x)} {c}: kept '{cur}' over '{new}'"
                  for t, o in outcomes.items() for k, c, cur, new in o.kept)

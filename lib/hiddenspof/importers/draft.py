@@ -10,6 +10,8 @@ __all__ = [
     "COMPONENT_COLUMNS",
     "DEPENDENCY_COLUMNS",
     "Draft",
+    "RUN_COLUMNS",
+    "TEST_COLUMNS",
     "PROVENANCE",
     "datastore_image",
     "qualify",
@@ -24,6 +26,11 @@ BACKUP_COLUMNS = (
     "id", "protects", "method", "schedule_hours", "retention_days", "immutable", "offline",
     "verification", "alert_channel", "restore_to", "size_gb", "restore_mb_s", "notes",
 )
+RUN_COLUMNS = ("backup", "started_at", "finished_at", "status", "size_gb", "type", "message")
+TEST_COLUMNS = ("backup", "tested_at", "result", "scope", "restored_gb", "duration_hours", "notes")
+_RUN_RANK = {"success": 0, "warning": 1, "failed": 2}
+_TEST_RANK = {"pass": 0, "partial": 1, "fail": 2}
+
 #: Extra column naming the import sources (``format:file``) that produced a row; merge uses it
 #: to tell imported rows from rows the analyst added by hand.
 PROVENANCE = "imported_from"
@@ -78,9 +85,15 @@ class Draft:
     components: dict[str, dict[str, str]] = field(default_factory=dict)
     dependencies: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
     backups: dict[str, dict[str, str]] = field(default_factory=dict)
+    runs: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    tests: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     mapped: set[str] = field(default_factory=set)
     guessed: set[str] = field(default_factory=set)
     ignored: set[str] = field(default_factory=set)
+    #: what the source already shows an assessor (a weakness stated by the source itself)
+    seen: set[str] = field(default_factory=set)
+    #: what the analyst must fill in by hand after this import (format-specific)
+    todo: set[str] = field(default_factory=set)
 
     def _mark(self, row: dict[str, str], source: str) -> None:
         entries = {e for e in row.get(PROVENANCE, "").split(";") if e}
@@ -123,6 +136,43 @@ class Draft:
                 row[k] = text
         self._mark(row, source)
 
+    def run(self, backup: str, started_at: str, status: str, source: str, **values: object) -> None:
+        """Add a job run of ``backup`` (``backup_runs``); two runs at one instant keep the worse.
+
+        Runs are keyed by ``(backup, started_at)``; a second run with the same key (a job
+        retried within the same second, a file given twice) keeps the worse status and the
+        first run's other values, so a failure is never hidden by a success.
+        """
+        key = (backup, started_at)
+        row = {"backup": backup, "started_at": started_at, "status": status}
+        for k, value in values.items():
+            text = _text(value)
+            if text:
+                row[k] = text
+        old = self.runs.get(key)
+        if old is not None and _RUN_RANK[old["status"]] >= _RUN_RANK[status]:
+            self._mark(old, source)
+            return
+        if old is not None:
+            row = {**old, "status": status, "message": row.get("message", old.get("message", ""))}
+        self._mark(row, source)
+        self.runs[key] = row
+
+    def restore_test(self, backup: str, tested_at: str, result: str, source: str, **values: object) -> None:
+        """Add a restore test (``restore_tests``); two tests of one backup on one day keep the worse result."""
+        key = (backup, tested_at)
+        row = {"backup": backup, "tested_at": tested_at, "result": result}
+        for k, value in values.items():
+            text = _text(value)
+            if text:
+                row[k] = text
+        old = self.tests.get(key)
+        if old is not None and _TEST_RANK[old["result"]] >= _TEST_RANK[result]:
+            self._mark(old, source)
+            return
+        self._mark(row, source)
+        self.tests[key] = row
+
     def check_references(self) -> None:
         """Drop dependency rows whose ends are not components (noted as ignored)."""
         known = set(self.components) | set(self.backups)
@@ -132,6 +182,11 @@ class Draft:
                 missing = dep if dep not in known else comp
                 self.ignored.add(f"dependency `{comp}` -> `{dep}`: `{missing}` is not in the source")
                 del self.dependencies[key]
+        for table, what in ((self.runs, "run"), (self.tests, "restore test")):
+            for key in sorted(table):
+                if key[0] not in self.backups:
+                    self.ignored.add(f"{what} of `{key[0]}` at {key[1]}: `{key[0]}` is not a backup of the source")
+                    del table[key]
 
 
 def _text(value: object) -> str:

@@ -13,7 +13,8 @@ def _key(key: tuple[str, ...]) -> str:
     return " -> ".join(f"`{p}`" for p in parts[:2]) + (f" (group `{parts[2]}`)" if len(parts) > 2 else "")
 
 
-def render_report(draft: Draft, outcomes: dict[str, MergeOutcome], as_of_note: str) -> str:
+def render_report(draft: Draft, outcomes: dict[str, MergeOutcome], as_of_note: str,
+                  history_kept: dict[str, int] | None = None) -> str:
     """Markdown report of an import; a pure function of the draft and the merged state.
 
     It states the resulting inventory, not the change a run made, so importing the same
@@ -24,11 +25,22 @@ def render_report(draft: Draft, outcomes: dict[str, MergeOutcome], as_of_note: s
     lines.append("")
     lines.append(as_of_note)
     lines.append("")
+    history = ""
+    if draft.runs or draft.tests:
+        history = f", {len(draft.runs)} backup runs and {len(draft.tests)} restore tests"
     lines.append(
         f"This import gives {len(draft.components)} components, {len(draft.dependencies)} dependencies"
-        f" and {len(draft.backups)} backups. Rows the import wrote name their source in the column"
-        " `imported_from`; rows without it were added by hand and are never touched."
+        f"{',' if history else ' and'} {len(draft.backups)} backups{history}. Rows the import wrote name"
+        " their source in the column `imported_from`; rows without it were added by hand and are never touched."
     )
+    for table, count in sorted((history_kept or {}).items()):
+        if count:
+            lines += ["", f"`{table}.csv` also keeps {count} rows that earlier imports of these sources wrote"
+                      " and this one no longer shows: job history accumulates, nothing is deleted."]
+    if draft.seen:
+        lines += ["", "## Seen in the source", "",
+                  "Weaknesses the source itself shows; the analysis finds their consequences.", ""]
+        lines += [f"- {item}" for item in sorted(draft.seen)]
     for title, items, why in (
         ("Mapped", draft.mapped, "Read from the source by a documented rule (docs/importers.md)."),
         ("Guessed", draft.guessed, "Inferred, not stated by the source: check each one."),
@@ -49,6 +61,7 @@ def render_report(draft: Draft, outcomes: dict[str, MergeOutcome], as_of_note: s
         "",
         "## What the analyst completes",
         "",
+        *[f"- {item};" for item in sorted(draft.todo)],
         "- set `as_of` in `inventory.yaml` to the assessment date;",
         "- `tier`, `rto_hours`, `rpo_hours` and `data_gb` of the components that matter;",
         "- the backups the source does not show (database dumps, snapshots, replicas), with what a"

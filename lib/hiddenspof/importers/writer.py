@@ -10,14 +10,19 @@ import os
 from .merge import Key, Table
 from .sources import ImportSourceError, csv_rows
 
-__all__ = ["KEYS", "STATE_FILE", "read_state", "read_table", "write_state", "write_table", "write_text"]
+__all__ = ["HISTORY", "KEYS", "STATE_FILE", "read_state", "read_table", "write_state", "write_table", "write_text"]
 
 #: key columns of each table the importer writes.
 KEYS = {
     "components": ("id",),
     "dependencies": ("component", "depends_on", "group"),
     "backups": ("id",),
+    "backup_runs": ("backup", "started_at"),
+    "restore_tests": ("backup", "tested_at"),
 }
+#: job-history tables: a key may repeat in a hand-written file (two tests on one day), so
+#: their keys carry a third part, "" for the first row with that key and "#2", "#3"... after.
+HISTORY = ("backup_runs", "restore_tests")
 #: what the previous import wrote, cell by cell: the base of the three-way merge.
 STATE_FILE = "import-state.json"
 
@@ -34,6 +39,11 @@ def read_table(folder: str, table: str) -> Table | None:
     out: dict[Key, dict[str, str]] = {}
     for number, row in rows:
         key = tuple(row.get(c, "") for c in KEYS[table])
+        if table in HISTORY:
+            n = 1
+            while key + (f"#{n}" if n > 1 else "",) in out:
+                n += 1
+            key = key + (f"#{n}" if n > 1 else "",)
         if key in out:
             raise ImportSourceError(
                 f"{path}: row {number}: duplicate row {', '.join(key)} - expected each "
