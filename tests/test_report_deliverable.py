@@ -182,3 +182,62 @@ def test_docx_has_findings_table_and_asset_pages(deliverable):
         assert {"Executive summary", "Top findings", "Asset pages", "Remediation roadmap"} <= set(headings), name
         table = next(t for t in doc.tables if [c.text for c in t.rows[0].cells][:2] == ["Severity", "Title"])
         assert data["findings"][0]["title"] in [r.cells[1].text for r in table.rows[1:]], name
+
+
+@pytest.mark.browser
+def test_no_text_overflows_its_box_at_1280px(deliverable, tmp_path):
+    """In a real browser at 1280 px, no cell's text spills out of its cell, no table or chart out of the page.
+
+    Checked on the executive summary and the asset pages (the parts a client
+    reads first), every chart upgraded to its live SVG; screenshots are kept
+    in the test's folder for a human look.
+    """
+    from playwright.sync_api import sync_playwright
+    from test_report_browser import ARGS, CHROMIUM
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium missing: make system-deps installs it")
+    check = """() => {
+      const out = [];
+      const page = document.body.getBoundingClientRect();
+      const sections = [...document.querySelectorAll('h1:not(.hs-title)')]
+        .filter(h => /Executive summary|Asset pages/.test(h.textContent));
+      for (const h of sections) {
+        // the elements between this h1 and the next one
+        const until = [...document.querySelectorAll('h1:not(.hs-title)')].find(x => x.compareDocumentPosition(h) & 2 && x !== h);
+        const inSection = el => (h.compareDocumentPosition(el) & 4) && (!until || (until.compareDocumentPosition(el) & 2));
+        for (const cell of document.querySelectorAll('td, th')) {
+          if (!inSection(cell) || cell.closest('nav')) continue;
+          if (cell.scrollWidth > cell.clientWidth + 1) out.push('cell overflows: ' + cell.textContent.slice(0, 60));
+          const r = cell.getBoundingClientRect();
+          if (r.right > page.right + 1) out.push('cell past the page: ' + cell.textContent.slice(0, 60));
+        }
+        for (const box of document.querySelectorAll('table, div.hs-chart svg, div.hs-chart img')) {
+          if (!inSection(box)) continue;
+          const r = box.getBoundingClientRect();
+          if (r.right > page.right + 1 || r.left < page.left - 1) out.push('box past the page: ' + box.tagName);
+          const parent = box.closest('.jp-OutputArea-output') || box.parentElement;
+          if (parent.scrollWidth > parent.clientWidth + 1) out.push('scrolls sideways: ' + box.tagName);
+        }
+      }
+      return {problems: out, sections: sections.length};
+    }"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for name, folder in deliverable["reports"].items():
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:", "blob:"))
+                           else route.abort())
+                page.goto((folder / "report.html").resolve().as_uri())
+                page.wait_for_function("document.querySelectorAll('div.hs-chart img.hs-chart-static').length === 0",
+                                       timeout=30_000)
+                result = page.evaluate(check)
+                assert result["sections"] == 2, name
+                assert result["problems"] == [], (name, result["problems"][:10])
+                for heading in ("Executive summary", "Asset pages"):
+                    page.locator("h1", has_text=heading).first.scroll_into_view_if_needed()
+                    page.screenshot(path=str(tmp_path / f"{name}-{heading.split()[0].lower()}.png"))
+                page.close()
+        finally:
+            browser.close()
