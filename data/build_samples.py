@@ -91,12 +91,17 @@ class Estate:
         self.meta["scenarios"].append(sc)
 
     def runs(self, rng, backup, every_h, at_h, size_gb, hours, *, growth=0.0, jitter=0.02,
-             p_fail=0.0, p_warn=0.0, stop_at=None, override=None, first=None):
+             p_fail=0.0, p_warn=0.0, stop_at=None, override=None, first=None,
+             run_type=None, full_every=None, incremental=(0.01, 0.1)):
         """Add a job history: one run every ``every_h`` hours from ``first`` (default
         HISTORY_START + ``at_h``) to HISTORY_END (or ``stop_at``).
 
         ``size_gb`` grows linearly by ``growth`` (fraction over the whole history);
         ``override(i, start, row)`` may rewrite a row (or return None to drop it).
+        ``run_type`` fills the ``type`` column of every run; with ``full_every``
+        every n-th run (from the first) is a ``full`` of ``size_gb`` taking ``hours``
+        and the others ``incremental`` runs moving ``incremental`` = (size, time)
+        fractions of that.
         """
         start = first or HISTORY_START + dt.timedelta(hours=at_h)
         end = stop_at or HISTORY_END
@@ -107,6 +112,11 @@ class Estate:
             size = size_gb * (1 + growth * frac) * (1 + rng.uniform(-jitter, jitter))
             dur = hours * (1 + rng.uniform(-0.15, 0.25))
             roll = rng.random()
+            kind = run_type
+            if full_every:
+                kind = "full" if i % full_every == 0 else "incremental"
+                if kind == "incremental":
+                    size, dur = size * incremental[0], dur * incremental[1]
             if roll < p_fail:
                 status, msg = "failed", None
                 dur *= rng.uniform(0.05, 0.4)
@@ -117,7 +127,7 @@ class Estate:
                 status, msg = "success", None
             row = {"backup": backup, "started_at": start,
                    "finished_at": start + dt.timedelta(seconds=round(dur * 3600)),
-                   "status": status, "size_gb": round(size, 3), "message": msg}
+                   "status": status, "size_gb": round(size, 3), "type": kind, "message": msg}
             if override is not None:
                 row = override(i, start, row)
             if row is not None:
@@ -582,6 +592,10 @@ def hybrid() -> Estate:
       since); ``claims-db-rman`` size collapses from ~1450 GB to ~95 GB on
       2026-09-25 (last 5 runs) while still reporting success; ``file-server-veeam`` has a 4-day
       failure streak in August.
+    * run types: ``file-server-veeam`` and ``mailbox-backup`` take a weekly full and
+      daily incrementals under 1% of the data (typed, so no "tiny" alarm);
+      ``claims-db-rman`` and ``tape-weekly`` runs are typed ``full``, the 4-hourly
+      ``claims-db-replica`` runs ``incremental``; the other jobs carry no type.
     * restore tests: old (``ad-systemstate`` 2025-11-14), failed
       (``claims-db-rman`` 2026-08-22), partial (``file-server-veeam``
       2026-07-30), good (``policy-db-backup`` dr_drill 2026-09-12,
@@ -828,8 +842,9 @@ def hybrid() -> Estate:
             row["finished_at"] = start + dt.timedelta(minutes=22 + i % 6)
         return row
 
-    e.runs(rng, "claims-db-rman", 24, 0, 1450, 2.6, growth=0.03, p_fail=0.02, override=claims)
-    e.runs(rng, "claims-db-replica", 4, 0, 9, 0.15, jitter=0.4, p_fail=0.01)
+    e.runs(rng, "claims-db-rman", 24, 0, 1450, 2.6, growth=0.03, p_fail=0.02, override=claims,
+           run_type="full")
+    e.runs(rng, "claims-db-replica", 4, 0, 9, 0.15, jitter=0.4, p_fail=0.01, run_type="incremental")
 
     def erp(i, start, row):
         mb = 3 + (i * 7) % 11
@@ -847,13 +862,13 @@ def hybrid() -> Estate:
                                "failed (datastore full)"}
         return row
 
-    e.runs(rng, "file-server-veeam", 24, 20, 180, 2.0, jitter=0.35, p_warn=0.04,
-           override=files)
+    e.runs(rng, "file-server-veeam", 24, 20, 6000, 14.0, jitter=0.05, p_warn=0.04,
+           override=files, full_every=7, incremental=(0.0075, 0.12))
     e.runs(rng, "file-server-cloud", 24, 8, 180, 3.5, jitter=0.35, p_fail=0.02)
     e.runs(rng, "tape-weekly", 168, 0, 6100, 14.0, growth=0.02, jitter=0.01,
-           first=dt.datetime(2026, 6, 27, 18, 0))
-    e.runs(rng, "mailbox-backup", 24, 19, 210, 1.8, jitter=0.3, p_fail=0.02,
-           stop_at=dt.datetime(2026, 9, 3))
+           first=dt.datetime(2026, 6, 27, 18, 0), run_type="full")
+    e.runs(rng, "mailbox-backup", 24, 19, 3500, 10.0, jitter=0.05, p_fail=0.02,
+           stop_at=dt.datetime(2026, 9, 3), full_every=7, incremental=(0.008, 0.15))
     e.runs(rng, "dwh-azure-backup", 24, 3, 4000, 0.6, growth=0.04, jitter=0.01)
     e.runs(rng, "payroll-ltr", 168, 0, 118, 0.3, growth=0.01, jitter=0.01,
            first=dt.datetime(2026, 6, 28, 2, 0))

@@ -486,6 +486,31 @@ def test_chart_specs():
     assert [(d["asset"], d["wave"], d["backup"]) for d in wdata] == [("db", 1, "bk")]
 
 
+def test_worst_compromise_and_attack_graph():
+    """The domain admin is the worst theft for files; the attack graph follows its chain step by step."""
+    from hiddenspof.charts import coupling as charts
+
+    m = _domain_estate()
+    attack = coupling.worst_compromise(m, "files")
+    assert attack.holders == ("domain-admin",)  # unrecoverable, and it destroys more of files' closure than ad
+    chains = coupling.compromise_chains(m, "files", attack)
+    assert len(chains) == 5 and chains[1].endswith("destroys `colo-s3` (row: colo-s3 on s3-keys)")
+    assert coupling.compromise_chains(m, "files", attack, limit=2)[-1] == "and 3 more destroyed component(s) files needs"
+    nodes, edges = charts.attack_frames(m, attack, "files")
+    step = dict(zip(nodes["id"], nodes["step"]))
+    state = dict(zip(nodes["id"], nodes["state"]))
+    assert step == {"domain-admin": 0, "ad": 1, "veeam-svc": 1, "files": 2, "local-repo": 2, "veeam-server": 2,
+                    "s3-keys": 3, "colo-s3": 4}
+    assert state["ad"] == "held and destroyed" and state["veeam-svc"] == "held" and state["colo-s3"] == "destroyed"
+    assert ("s3-keys", "colo-s3", "destroys") in set(zip(edges["source"], edges["target"], edges["action"]))
+    assert ("veeam-server", "s3-keys", "reads") in set(zip(edges["source"], edges["target"], edges["action"]))
+    spec = charts.attack_graph(m, attack, "files").to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "circle", "text"]
+    assert spec["layer"][1]["encoding"]["color"]["scale"]["domain"] == list(charts.ATTACK_COLOURS)
+    # nothing to steal: None
+    assert coupling.worst_compromise(build([C("db", "datastore")], [], [B("bk", "db")]), "db") is None
+
+
 @pytest.mark.slow
 def test_notebook_runs_under_papermill(tmp_path):
     """02_coupling executes on the teaching estate with a chosen asset, interactivity off."""
@@ -503,6 +528,7 @@ def test_notebook_runs_under_papermill(tmp_path):
                         parameters={"inventory_path": str(path), "asset": "orders-db", "interactive": False})
     text = out.read_text()
     assert "explaining orders-db" in text
+    assert "Attack path: holding" in text or "destroys anything orders-db needs" in text
 
 
 def test_scenario_failures_read_through_mode():

@@ -200,9 +200,9 @@ def weekly_chain(backup, start="2026-08-02T01:00:00", n=60, full=lambda i: 118.0
                  type=(lambda i: "full" if i % 7 == 0 else "incremental") if typed else None)
 
 
-def score_runs(runs, backups):
-    """Score the small estate holding ``runs`` for ``backups``."""
-    inv = estate(runs, backups=backups)
+def score_runs(runs, backups, method="image"):
+    """Score the small estate holding ``runs`` for ``backups`` (image jobs by default: chains are possible)."""
+    inv = estate(runs, backups=backups, **{b: {"method": method} for b in backups})
     return silent.score(inv, model.build(inv))
 
 
@@ -261,6 +261,16 @@ def test_untyped_small_history_is_a_chain_until_it_collapses():
     collapsed = weekly_chain("gone", typed=False, incr=lambda i: 0.0001 if i >= 57 else 0.6)
     p = nonzero(score_runs(collapsed, ("gone",)), "gone")
     assert p == {"size_collapse": 25.0, "tiny_success": 40.0}
+
+
+def test_untyped_runs_of_a_dump_are_full_copies():
+    """A dump copies the whole data set every time: its consistently small untyped runs are tiny, not a chain."""
+    runs = weekly_chain("dumped", typed=False)
+    res = score_runs(runs, ("dumped",), method="dump")
+    assert nonzero(res, "dumped") == {"tiny_success": 40.0}
+    ev = dict((f.name, f.evidence) for f in by_id(res)["dumped"].factors)["tiny_success"]
+    assert "dumped's run on 2026-09-30 (a dump: a full copy) reported 0.64 GB" in ev
+    assert nonzero(score_runs(runs, ("dumped",), method="image"), "dumped") == {}  # an image job's chain is excused
 
 
 def test_untyped_history_of_fulls_still_catches_a_tiny_run():
@@ -831,6 +841,23 @@ def test_run_timeline_chart(known):
     assert markers == {("b-collapse", "success"), ("b-collapse", "size collapse"), ("b-tiny", "tiny")}
     with pytest.raises(ValueError, match="silent.run_anomalies"):
         charts.run_timeline(known.runs.drop(columns=["tiny"]))
+
+
+def test_run_timeline_tells_run_types_apart():
+    """A typed weekly-full chain: shapes by type, one line and one baseline per type, and no 'tiny' marker at all."""
+    from hiddenspof.charts import silent as charts
+
+    res = score_runs(weekly_chain("chain") + daily("plain", "2026-08-02T01:00:00", 60, size=wobble), ("chain", "plain"))
+    spec = charts.run_timeline(res.runs).to_dict()
+    line, baseline, points = spec["spec"]["layer"]
+    assert line["encoding"]["detail"]["field"] == "run_type" and baseline["encoding"]["detail"]["field"] == "run_type"
+    assert line["encoding"]["y"]["scale"]["type"] == "symlog"
+    assert points["encoding"]["shape"]["field"] == "run_type"
+    assert points["encoding"]["shape"]["scale"]["domain"] == list(charts.RUN_SHAPES)
+    rows = next(iter(spec["datasets"].values()))
+    kinds = {(r["backup"], r["run_type"]) for r in rows}
+    assert kinds == {("chain", "full"), ("chain", "incremental"), ("plain", "untyped")}
+    assert {r["marker"] for r in rows} == {"success"}  # no purple wall: incrementals are not tiny
 
 
 def test_score_breakdown_chart(known):

@@ -72,6 +72,22 @@ def test_top_findings_by_severity_then_tier():
         summary.top_findings(RESULT, n=-1)
 
 
+def test_top_findings_cover_categories_and_ransomware():
+    """A short list still holds the best of each category with a critical/high finding and tier-1 ransomware."""
+    result = dict(RESULT, findings=[
+        *(finding(f"coupling:domain:x{i}", "critical", ["db", "web"]) for i in range(5)),
+        finding("capacity:rto-miss:site-a", "high", ["web"], "capacity"),
+        finding("coupling:threat:credential_compromise:ad", "high", ["db"]),
+        finding("silent_failure:stale:files", "medium", ["files"], "silent_failure"),
+    ])
+    top = summary.top_findings(result, n=3)
+    assert list(top["id"]) == ["coupling:domain:x0", "coupling:threat:credential_compromise:ad",
+                               "capacity:rto-miss:site-a"]
+    # more assets taken ranks first at equal severity and tier
+    wide = dict(RESULT, findings=[finding("c:one", "high", ["db"]), finding("c:two", "high", ["db", "web"])])
+    assert list(summary.top_findings(wide, n=2)["id"]) == ["c:two", "c:one"]
+
+
 def test_threat_matrix_order_and_labels():
     """Assets by id, threats in contract order then unknown ones sorted; missing verdicts are not_applicable."""
     m = summary.threat_matrix(RESULT, names={"db": "Orders <db>", "web": "web"})

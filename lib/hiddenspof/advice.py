@@ -534,7 +534,7 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
         change = _describe(base, answer)
         return Fix(change, True, _effect(problem)), answer
     shown = "; ".join(tried[:6]) + (f" and {len(tried) - 6} more" if len(tried) > 6 else "")
-    if not spent:
+    if not spent and work is not None and work[0] <= 0:
         effect = (f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
                   "went to more severe findings first")
     else:
@@ -628,7 +628,7 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
         fix = dataclasses.replace(fix, changes=tuple(changes))
         rec = f.recommendation
         if fix.verified:
-            rec = _sentence(fix.change) + " Re-analysed on a copy of the inventory, this resolves the finding."
+            rec = _sentence(fix.change) + " " + _sentence(fix.effect)
         out[i] = dataclasses.replace(f, fix=fix, recommendation=rec)
     return [out[i] for i in range(len(findings))]
 
@@ -710,7 +710,10 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
             per_asset[a] = blockers_of(model, a, recs[k].final_down, destroyed[k])
             stop |= destroyed[k]
         blockers = sorted({x for per in per_asset.values() for bl in per.values() for x in bl})
-        survivors = {a: [b for b in model.backups_of[a] if b not in recs[worst[a]].final_down] for a in lost}
+        # a copy survives when neither it nor a store it is kept on is destroyed (its restore may still be blocked)
+        survivors = {a: [b for b in model.backups_of[a] if b not in destroyed[worst[a]] and not any(
+            model.kind[t] == "backup_store" and t in destroyed[worst[a]] for t in model.dependencies_of(b))]
+            for a in lost}
         surviving = sorted({b for bs in survivors.values() for b in bs})
         if surviving:
             others = [x for x in blockers if x not in model.backup]

@@ -61,6 +61,7 @@ __all__ = [
     "Compromise",
     "CompromiseStep",
     "ESCALATION_KINDS",
+    "compromise_chains",
     "compromise_evidence",
     "credential_compromise",
     "credential_compromise_destroys",
@@ -75,6 +76,7 @@ __all__ = [
     "survivability",
     "survivability_monte_carlo",
     "threat_verdicts",
+    "worst_compromise",
 ]
 
 #: Threat mode -> component kinds struck one at a time (``logical_corruption`` strikes each asset).
@@ -684,7 +686,8 @@ class CompromiseStep:
     """One step of an attack: how ``component`` came to be held or destroyed.
 
     ``action`` is ``"holds"`` (a starting holder), ``"resets"`` (escalation
-    through a row on a held component), ``"reads"`` (escalation through a row
+    to a credential through a row on a held component; ``"takes over"`` for
+    an identity or account), ``"reads"`` (escalation through a row
     on a destroyed component: a secret kept there), ``"destroys"`` (a row on a
     held component) or ``"wipes"`` (a held identity, destroyed itself).
     ``via`` is what ``component`` has its rows on (itself for ``wipes``,
@@ -821,7 +824,8 @@ def credential_compromise(model: Model, holder: str | Iterable[str]) -> Compromi
                     held.add(c)
                     if ck == "identity":
                         destroyed.add(c)
-                    steps.append(CompromiseStep(c, "resets" if v_held else "reads", v, row_kinds[(c, v)]))
+                    verb = ("resets" if ck == "credentials" else "takes over") if v_held else "reads"
+                    steps.append(CompromiseStep(c, verb, v, row_kinds[(c, v)]))
                     queue.append(c)
             elif v_held and ck in DESTROYABLE_KINDS and c not in destroyed and c not in spared:
                 destroyed.add(c)
@@ -835,21 +839,52 @@ def credential_compromise_destroys(model: Model, holder: str) -> frozenset[str]:
     return credential_compromise(model, holder).destroyed
 
 
-def compromise_evidence(model: Model, asset: str, compromise: Compromise, limit: int = 6) -> str:
-    """The attack paths that matter to ``asset``: one chain per destroyed component its recovery runs through.
+def compromise_chains(model: Model, asset: str, compromise: Compromise, limit: int | None = None) -> list[str]:
+    """The attack paths that matter to ``asset``: one chain per destroyed component of its closure, sorted by id.
 
-    Components destroyed outside the asset's closure cannot change its fate
-    and are only counted; at most ``limit`` chains are written.
+    Components destroyed outside the asset's closure cannot change its fate.
+    With ``limit``, at most that many chains, then one line counting the rest.
     """
     relevant = sorted(compromise.destroyed & model.closure(asset))
     if not relevant:
-        return f"holding {', '.join(compromise.holders)} destroys nothing {asset} needs"
-    chains = [compromise.explain(c) for c in relevant[:limit]]
-    more = len(relevant) - limit
-    text = "; ".join(chains)
-    if more > 0:
-        text += f"; and {more} more destroyed component(s) {asset} needs"
-    return text
+        return [f"holding {', '.join(compromise.holders)} destroys nothing {asset} needs"]
+    shown = relevant if limit is None else relevant[:limit]
+    chains = [compromise.explain(c) for c in shown]
+    if len(relevant) > len(shown):
+        chains.append(f"and {len(relevant) - len(shown)} more destroyed component(s) {asset} needs")
+    return chains
+
+
+def compromise_evidence(model: Model, asset: str, compromise: Compromise, limit: int = 6) -> str:
+    """``compromise_chains`` as one evidence string (chains separated by ``; ``, at most ``limit``)."""
+    return "; ".join(compromise_chains(model, asset, compromise, limit))
+
+
+def worst_compromise(model: Model, asset: str) -> Compromise | None:
+    """The stolen credential, identity or account that hurts ``asset`` most, with its closure.
+
+    Among the strikes of ``credential_compromise``: first those that leave the
+    asset unrecoverable, then the most destroyed components the asset's
+    recovery runs through (its closure), then the id. None when the estate
+    has nothing to steal or no strike destroys anything the asset needs.
+    """
+    if asset not in model.backups_of:
+        raise ValueError(f"{asset!r} is not a protected asset: expected one of {', '.join(model.assets)}")
+    kinds = THREAT_MODES["credential_compromise"]
+    closure = model.closure(asset)
+    best, best_key = None, None
+    for k in model.ids:
+        if model.kind[k] not in kinds:
+            continue
+        attack = credential_compromise(model, k)
+        hit = len(attack.destroyed & closure)
+        if not hit:
+            continue
+        lost = asset in model.recover(attack.destroyed).unrecoverable
+        key = (not lost, -hit, k)
+        if best_key is None or key < best_key:
+            best, best_key = attack, key
+    return best
 
 
 def scenario_failures(model: Model, fail: Iterable[str], mode: str | None = None) -> frozenset[str]:

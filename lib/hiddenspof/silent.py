@@ -26,7 +26,7 @@ import datetime as dt
 import functools
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -184,7 +184,7 @@ class SilentResult:
     rule_32110: dict[str, Rule32110]
     findings: list[Finding]
     restore_tests: pd.DataFrame = field(repr=False, compare=False, default=None)
-    #: (runs, as_of, reference_gb): the arguments of ``run_anomalies`` behind ``runs``
+    #: (runs, as_of, reference_gb, full_backups): the arguments of ``run_anomalies`` behind ``runs``
     run_source: tuple = field(repr=False, compare=False, default=None)
     #: asset -> its RPO check (assets with an RPO and backups)
     rpo: dict = field(default_factory=dict)
@@ -330,12 +330,13 @@ def _duration_flags(dur, median, mad, count) -> np.ndarray:
     return np.where(np.isnan(dur) | np.isnan(median), False, flag)
 
 
-def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collection[str] = ()) -> pd.DataFrame:
     """Runs started before ``cutoff``, sorted by backup (code points), start, then file order.
 
     Adds ``duration_hours``, ``completed`` and ``_cls`` (the run's size class:
-    its ``type``'s index in ``RUN_TYPES``, or ``UNTYPED`` when the type is
-    unknown or the table has no ``type`` column).
+    its ``type``'s index in ``RUN_TYPES``; for an untyped run, ``full`` when
+    its backup is in ``full_backups`` (a dump copies the whole data set every
+    time), else ``UNTYPED``).
     """
     cols = ["backup", "started_at", "finished_at", "status", "size_gb"]
     r = runs.loc[runs["started_at"].notna() & (runs["started_at"] < cutoff), cols].copy()
@@ -347,6 +348,8 @@ def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     r["duration_hours"] = (r["finished_at"] - r["started_at"]).dt.total_seconds() / 3600.0
     r["completed"] = r["status"].isin(COMPLETED)
     r["_cls"] = r["type"].map({t: i for i, t in enumerate(RUN_TYPES)}).fillna(UNTYPED).astype(int)
+    if len(full_backups):
+        r.loc[(r["_cls"] == UNTYPED) & r["backup"].isin(list(full_backups)), "_cls"] = RUN_TYPES.index("full")
     return r
 
 
@@ -403,7 +406,8 @@ def _flag(c: pd.DataFrame, reference: np.ndarray) -> pd.DataFrame:
     return c.assign(collapse=collapse, tiny=tiny, chain=chain, duration_anomaly=duration)
 
 
-def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str, float] | None = None) -> pd.DataFrame:
+def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str, float] | None = None,
+                  full_backups: Collection[str] = ()) -> pd.DataFrame:
     """Every run with its anomaly flags, for timelines (vectorised, no loop over rows).
 
     Parameters
@@ -416,6 +420,8 @@ def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str,
         Backup id -> the data a full copy should hold (the asset's ``data_gb``);
         full (or untyped, not chained) runs at most ``TINY_FRACTION`` of it
         are flagged ``tiny``.
+    full_backups : collection of str, optional
+        Backups whose untyped runs are full copies (method ``dump``).
 
     Returns
     -------
@@ -428,7 +434,7 @@ def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str,
         (untyped with untyped) before it; ``chain`` marks untyped runs read as
         an incremental chain (see ``_tiny_flags``).
     """
-    r = _prepare_runs(runs, _cutoff(as_of))
+    r = _prepare_runs(runs, _cutoff(as_of), full_backups)
     r["baseline_median_gb"] = np.nan
     for col in ("tiny", "chain", "collapse", "duration_anomaly"):
         r[col] = False
@@ -442,13 +448,16 @@ def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str,
     return r.drop(columns=["_file_order", "_cls"])
 
 
-def _run_label(kind, at) -> str:
+def _run_label(kind, cls: int, at) -> str:
     """Which run a size factor judged, after the backup's name: ``full run on 2026-09-24``."""
-    return f"{kind if isinstance(kind, str) else 'untyped'} run on {pd.Timestamp(at).date().isoformat()}"
+    day = pd.Timestamp(at).date().isoformat()
+    if isinstance(kind, str):
+        return f"{kind} run on {day}"
+    return f"untyped run on {day}" if cls == UNTYPED else f"run on {day} (a dump: a full copy)"
 
 
 def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None = None,
-                   reference_gb: Mapping[str, float] | None = None) -> pd.DataFrame:
+                   reference_gb: Mapping[str, float] | None = None, full_backups: Collection[str] = ()) -> pd.DataFrame:
     """One row per backup summarising its job history, vectorised (pandas groupby, no row loops).
 
     Parameters
@@ -463,6 +472,8 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
         interval between the backup's own run starts is used (3+ runs).
     reference_gb : mapping, optional
         Backup id -> the data a full copy should hold, for ``tiny``.
+    full_backups : collection of str, optional
+        Backups whose untyped runs are full copies (method ``dump``).
 
     Returns
     -------
@@ -499,7 +510,7 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     runs for thousands of backups summarises in well under a second or two.
     """
     now = assessment_time(as_of)
-    r = _prepare_runs(runs, _cutoff(as_of))
+    r = _prepare_runs(runs, _cutoff(as_of), full_backups)
     codes_all, ids = pd.factorize(r["backup"])  # r is sorted by backup, so ids come sorted
     r["_g"] = codes_all  # group on integers: factorising the text ids once is the costly part
     g = r.groupby("_g", sort=True)
@@ -553,7 +564,7 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
         out[flag] = pd.Series(True, index=hit.index, dtype=bool).reindex(out.index, fill_value=False)
         for src, dst in cols.items():
             out[dst] = hit[src].reindex(out.index)
-        labels = pd.Series([_run_label(k, a) for k, a in zip(hit["type"], hit["started_at"])], index=hit.index, dtype=object)
+        labels = pd.Series([_run_label(k, c, a) for k, c, a in zip(hit["type"], hit["_cls"], hit["started_at"])], index=hit.index, dtype=object)
         out[flag + "_run"] = labels.reindex(out.index)
     chained = heads[heads["chain"]].set_index("_g")
     out["chain_median_gb"] = chained["baseline_median_gb"].reindex(out.index)
@@ -1375,7 +1386,8 @@ def score(inventory, model) -> SilentResult:
         reference[b] = ref if ref is not None else info.size_gb
     sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
     runs = inventory.backup_runs
-    summary = summarise_runs(runs, as_of, sched, {b: r for b, r in reference.items() if r is not None})
+    dumps = frozenset(b for b in backups if model.backup[b].method == "dump")  # a dump is a full copy every time
+    summary = summarise_runs(runs, as_of, sched, {b: r for b, r in reference.items() if r is not None}, dumps)
     typed = set(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else set()
     tests = summarise_restore_tests(inventory.restore_tests, as_of, reference)
     have_history = len(runs) > 0
@@ -1452,7 +1464,7 @@ def score(inventory, model) -> SilentResult:
         asset_scores=asset_scores,
         rule_32110=rules,
         findings=sort_findings(_findings(scores, asset_scores, rules, model, folded) + rpo_findings),
-        run_source=(runs, as_of, ref_by_backup),
+        run_source=(runs, as_of, ref_by_backup, dumps),
         restore_tests=tests,
         rpo=rpo_checks,
     )

@@ -2,7 +2,8 @@
 
 Every what-if here is *the same analysis as the report* run on a changed
 inventory: a change (:class:`Repoint`, :class:`SetProtection`,
-:class:`SetVerification`, :class:`AddOfflineCopy`, :class:`ScaleCapacity`)
+:class:`SetVerification`, :class:`AddOfflineCopy`, :class:`ScaleCapacity`,
+:class:`LeaveDomain`, :class:`SeparateAdminAccount`)
 returns a new ``Inventory`` (the input is never modified; a change checks
 the ids it names and keeps the contract's invariants: no duplicate or
 self-referencing dependency rows, known kinds and verifications, no
@@ -54,6 +55,9 @@ __all__ = [
     "AddOfflineCopy",
     "AddRecoverySite",
     "ScaleCapacity",
+    "LeaveDomain",
+    "SeparateAdminAccount",
+    "attack_changes",
     "apply",
     "AssetView",
     "asset_view",
@@ -472,6 +476,120 @@ class ScaleCapacity(Change):
     def describe(self) -> str:
         """One sentence."""
         return f"scale the restore capacity of {self.component} by {self.factor:g}"
+
+
+def _drop_rows(inv: Inventory, component: str, target: str) -> Inventory:
+    """The inventory without any row (plain, grouped or admin) of ``component`` on ``target``.
+
+    A group left with fewer members than its ``needs`` would be invalid: that is an error naming the group.
+    """
+    deps = inv.dependencies
+    mask = (deps["component"] == component) & (deps["depends_on"] == target)
+    if not mask.any():
+        have = sorted(set(deps.loc[deps["component"] == component, "depends_on"]))
+        raise WhatIfError(f"{component!r} has no row on {target!r}: expected one of {', '.join(have) or 'none'}")
+    kept = deps.loc[~mask].reset_index(drop=True)
+    admin = kept["kind"].map(is_admin).astype(bool)
+    mine = kept[(kept["component"] == component) & kept["group"].notna() & ~admin]
+    for group, rows in mine.groupby("group", sort=True):
+        needs = int(rows["needs"].iloc[0])
+        if needs > len(rows):
+            raise WhatIfError(
+                f"dropping {component!r}'s rows on {target!r} leaves group {group!r} with {len(rows)} member(s) "
+                f"but needs {needs}: expected a group that keeps at least {needs}"
+            )
+    return dataclasses.replace(inv, dependencies=kept)
+
+
+_ESCALATION_KINDS = ("credentials", "identity", "account")
+
+
+@dataclass(frozen=True)
+class LeaveDomain(Change):
+    """Take ``component`` out of the domain ``identity``: drop every row (plain, grouped or admin) it has on it.
+
+    The what-if of a backup server, key store or hypervisor that is not
+    domain-joined: the domain's administrators can no longer reach it, and
+    it no longer needs the domain to run (it keeps local accounts). A
+    ``credential_compromise`` of the domain then stops at it.
+    """
+
+    component: str
+    identity: str
+
+    def asset(self, inv: Inventory) -> str | None:
+        """The protected asset when ``component`` is a backup, else None."""
+        bk = inv.backups
+        hit = bk.loc[bk["id"] == self.component, "protects"]
+        return None if hit.empty else str(hit.iloc[0])
+
+    def apply(self, inv: Inventory) -> Inventory:
+        """The inventory without ``component``'s rows on ``identity``."""
+        _require_component(inv, self.component)
+        _require_component(inv, self.identity, "identity")
+        kind = _kind_of(inv, self.identity)
+        if kind not in _ESCALATION_KINDS:
+            raise WhatIfError(
+                f"{self.identity!r} is of kind {kind}: expected a domain (an identity, credentials or account) to leave"
+            )
+        return _drop_rows(inv, self.component, self.identity)
+
+    def describe(self) -> str:
+        """One sentence."""
+        return f"take {self.component} out of the domain {self.identity} (local accounts; no row on {self.identity})"
+
+
+@dataclass(frozen=True)
+class SeparateAdminAccount(Change):
+    """Give the credential ``account`` a life of its own, apart from ``escalates_from``: drop its rows on it.
+
+    The escalation row of ``credential_compromise``: a backup service account
+    that is a domain account (``svc-veeam`` on the domain), or a password kept
+    on a server (``s3-keys`` on the Veeam server). Without the row, holding
+    ``escalates_from`` no longer gives ``account``. Only a ``credentials``,
+    ``identity`` or ``account`` component escalates, so only those are separated.
+    """
+
+    account: str
+    escalates_from: str
+
+    def apply(self, inv: Inventory) -> Inventory:
+        """The inventory without ``account``'s rows on ``escalates_from``."""
+        _require_component(inv, self.account, "account")
+        _require_component(inv, self.escalates_from)
+        kind = _kind_of(inv, self.account)
+        if kind not in _ESCALATION_KINDS:
+            raise WhatIfError(
+                f"{self.account!r} is of kind {kind}: expected a credentials, identity or account component "
+                "(only those are escalated to)"
+            )
+        return _drop_rows(inv, self.account, self.escalates_from)
+
+    def describe(self) -> str:
+        """One sentence."""
+        return (f"separate {self.account} from {self.escalates_from} (its own account and secret, "
+                f"not reachable through {self.escalates_from})")
+
+
+def attack_changes(model: Model, asset: str, attack: coupling.Compromise) -> list[Change]:
+    """Candidate changes that cut the attack paths reaching ``asset`` (to be verified by re-analysis).
+
+    For every step on a chain to a destroyed component of the asset's
+    closure: an escalation (``resets``, ``takes over``, ``reads``) gives
+    ``SeparateAdminAccount`` of the escalated component from what it escalated
+    through; a destruction through a row on an identity (a domain-joined
+    server, store or tool) gives ``LeaveDomain``. Sorted, without repeats.
+    """
+    out: set[Change] = set()
+    for c in attack.destroyed & model.closure(asset):
+        for step in attack.path(c):
+            if step.via is None or step.action in ("holds", "wipes"):
+                continue
+            if step.action in ("resets", "takes over", "reads"):
+                out.add(SeparateAdminAccount(step.component, step.via))
+            elif step.action == "destroys" and model.kind[step.via] == "identity":
+                out.add(LeaveDomain(step.component, step.via))
+    return sorted(out, key=lambda ch: (type(ch).__name__, repr(ch)))
 
 
 def apply(inventory: Inventory, changes: Change | Iterable[Change]) -> Inventory:
