@@ -843,6 +843,23 @@ def test_run_timeline_chart(known):
         charts.run_timeline(known.runs.drop(columns=["tiny"]))
 
 
+def test_run_timeline_tells_run_types_apart():
+    """A typed weekly-full chain: shapes by type, one line and one baseline per type, and no 'tiny' marker at all."""
+    from hiddenspof.charts import silent as charts
+
+    res = score_runs(weekly_chain("chain") + daily("plain", "2026-08-02T01:00:00", 60, size=wobble), ("chain", "plain"))
+    spec = charts.run_timeline(res.runs).to_dict()
+    line, baseline, points = spec["spec"]["layer"]
+    assert line["encoding"]["detail"]["field"] == "run_type" and baseline["encoding"]["detail"]["field"] == "run_type"
+    assert line["encoding"]["y"]["scale"]["type"] == "symlog"
+    assert points["encoding"]["shape"]["field"] == "run_type"
+    assert points["encoding"]["shape"]["scale"]["domain"] == list(charts.RUN_SHAPES)
+    rows = next(iter(spec["datasets"].values()))
+    kinds = {(r["backup"], r["run_type"]) for r in rows}
+    assert kinds == {("chain", "full"), ("chain", "incremental"), ("plain", "untyped")}
+    assert {r["marker"] for r in rows} == {"success"}  # no purple wall: incrementals are not tiny
+
+
 def test_score_breakdown_chart(known):
     """Stacked bars sum factor points per backup, sorted by score, with empty rows for 0-point backups."""
     from hiddenspof.charts import silent as charts
@@ -960,6 +977,7 @@ def test_notebook_runs_on_built_inventory(tmp_path):
     inv_path.write_text(yaml.safe_dump(data))
     nb = _execute(tmp_path, inv_path)
     text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                     + str(o.get("data", {}).get("text/markdown", "")) + str(o.get("data", {}).get("text/html", ""))
                      for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "2 backups assessed as of 2026-09-30" in text
     assert "size_collapse" in text

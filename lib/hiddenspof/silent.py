@@ -338,9 +338,9 @@ def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collec
     its backup is in ``full_backups`` (a dump copies the whole data set every
     time), else ``UNTYPED``).
     """
-    cols = ["backup", "started_at", "finished_at", "status", "size_gb"]
+    cols = ["backup", "started_at", "finished_at", "status", "size_gb"] + (["type"] if "type" in runs.columns else [])
     r = runs.loc[runs["started_at"].notna() & (runs["started_at"] < cutoff), cols].copy()
-    kind = runs.loc[r.index, "type"] if "type" in runs.columns else pd.Series(None, index=r.index, dtype=object)
+    kind = r["type"] if "type" in r.columns else pd.Series(None, index=r.index, dtype=object)
     r["type"] = kind.astype(object).where(kind.isin(RUN_TYPES), None)
     r["backup"] = r["backup"].astype(object)
     r["_file_order"] = np.arange(len(r))
@@ -457,7 +457,8 @@ def _run_label(kind, cls: int, at) -> str:
 
 
 def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None = None,
-                   reference_gb: Mapping[str, float] | None = None, full_backups: Collection[str] = ()) -> pd.DataFrame:
+                   reference_gb: Mapping[str, float] | None = None, full_backups: Collection[str] = (),
+                   *, prepared: bool = False) -> pd.DataFrame:
     """One row per backup summarising its job history, vectorised (pandas groupby, no row loops).
 
     Parameters
@@ -474,6 +475,9 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
         Backup id -> the data a full copy should hold, for ``tiny``.
     full_backups : collection of str, optional
         Backups whose untyped runs are full copies (method ``dump``).
+    prepared : bool
+        ``runs`` is already ``_prepare_runs``'s output (``score`` sorts the
+        history once for this and ``recovery_points``).
 
     Returns
     -------
@@ -510,7 +514,7 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     runs for thousands of backups summarises in well under a second or two.
     """
     now = assessment_time(as_of)
-    r = _prepare_runs(runs, _cutoff(as_of), full_backups)
+    r = runs if prepared else _prepare_runs(runs, _cutoff(as_of), full_backups)
     codes_all, ids = pd.factorize(r["backup"])  # r is sorted by backup, so ids come sorted
     r["_g"] = codes_all  # group on integers: factorising the text ids once is the costly part
     g = r.groupby("_g", sort=True)
@@ -1198,7 +1202,7 @@ class RpoCheck:
         return not (self.schedule_gap or self.stale or self.gap)
 
 
-def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, str]) -> pd.DataFrame:
+def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, str], *, prepared: bool = False) -> pd.DataFrame:
     """Per asset, the newest completed run of any of its backups and the worst gap between them (vectorised).
 
     A completed run's recovery point is its start (the data it copied is as
@@ -1212,7 +1216,7 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     backup added later), so an older gap may be an artefact of the export.
     """
     now = assessment_time(as_of)
-    every = _prepare_runs(runs, _cutoff(as_of))
+    every = (runs if prepared else _prepare_runs(runs, _cutoff(as_of)))[["backup", "started_at", "completed"]].copy()
     every["asset"] = every["backup"].map(dict(protects))
     every = every[every["asset"].notna()]
     # gaps count only where every backup of the asset with a job history has records (exports differ in depth)
@@ -1387,7 +1391,9 @@ def score(inventory, model) -> SilentResult:
     sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
     runs = inventory.backup_runs
     dumps = frozenset(b for b in backups if model.backup[b].method == "dump")  # a dump is a full copy every time
-    summary = summarise_runs(runs, as_of, sched, {b: r for b, r in reference.items() if r is not None}, dumps)
+    prepared = _prepare_runs(runs, _cutoff(as_of), dumps)  # sorted once for the summary and the recovery points
+    summary = summarise_runs(prepared, as_of, sched, {b: r for b, r in reference.items() if r is not None}, dumps,
+                             prepared=True)
     typed = set(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else set()
     tests = summarise_restore_tests(inventory.restore_tests, as_of, reference)
     have_history = len(runs) > 0
@@ -1451,7 +1457,7 @@ def score(inventory, model) -> SilentResult:
     asset_scores: dict[str, float | None] = {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
     rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
     ref_by_backup = {b: r for b, r in reference.items() if r is not None}
-    points = recovery_points(runs, as_of, {b: model.backup[b].protects for b in backups})
+    points = recovery_points(prepared, as_of, {b: model.backup[b].protects for b in backups}, prepared=True)
     rpo_checks = _rpo_checks(model, rpo, summary, points)
     tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
     completed_age = {b: _num(summary.at[b, "last_completed_age_hours"]) if b in summary.index else None for b in backups}
