@@ -471,8 +471,10 @@ def test_chart_specs():
     m = _chart_estate()
     r = coupling.analyze(m)
     heat = charts.threat_heatmap(r).to_dict()
-    assert heat["encoding"]["x"]["field"] == "mode" and heat["encoding"]["color"]["field"] == "verdict"
-    assert heat["encoding"]["color"]["scale"]["domain"] == list(charts.VERDICT_COLOURS)
+    # threat modes and verdicts read as words, not identifiers
+    assert heat["encoding"]["x"]["field"] == "threat" and heat["encoding"]["color"]["field"] == "verdict"
+    assert heat["encoding"]["x"]["sort"][:2] == ["Site loss", "Region loss"]
+    assert heat["encoding"]["color"]["scale"]["domain"] == [v.replace("_", " ") for v in charts.VERDICT_COLOURS]
     graph = charts.dependency_graph(m).to_dict()
     assert [layer["mark"]["type"] for layer in graph["layer"]] == ["rule", "rule", "circle", "text"]
     blast = charts.blast_radius_ranking(r, m).to_dict()

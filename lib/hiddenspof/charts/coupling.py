@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..coupling import THREAT_MODES, Compromise, CouplingResult, recovery_reach
 from ..model import Model, Recovery
+from . import kind_scale
 
 __all__ = [
     "ATTACK_COLOURS",
@@ -133,14 +134,20 @@ def threat_frame(result: CouplingResult) -> pd.DataFrame:
 
 def threat_heatmap(result: CouplingResult) -> alt.Chart:
     """Asset x threat mode, red where some strike of the mode leaves the asset unrecoverable."""
+    from ..presentation import threat_label
+
     frame = threat_frame(result)
+    frame["threat"] = frame["mode"].map(threat_label)
+    frame["verdict"] = frame["verdict"].str.replace("_", " ")
     verdicts = list(VERDICT_COLOURS)
     return alt.Chart(frame).mark_rect(stroke="white").encode(
-        x=alt.X("mode:N", sort=list(THREAT_MODES), title="threat mode"),
+        x=alt.X("threat:N", sort=[threat_label(m) for m in THREAT_MODES], title="threat mode",
+                axis=alt.Axis(labelAngle=-40, labelAlign="right", labelOverlap=False)),
         y=alt.Y("asset:N", sort=sorted(result.assets), title="asset"),
-        color=alt.Color("verdict:N", scale=alt.Scale(domain=verdicts, range=[VERDICT_COLOURS[v] for v in verdicts])),
-        tooltip=["asset:N", "mode:N", "verdict:N", "strikes:N"],
-    ).properties(title="Which threats leave which assets unrecoverable")
+        color=alt.Color("verdict:N", scale=alt.Scale(domain=[v.replace("_", " ") for v in verdicts],
+                                                     range=[VERDICT_COLOURS[v] for v in verdicts])),
+        tooltip=["asset:N", "threat:N", "verdict:N", "strikes:N"],
+    ).properties(title="Which threats leave which assets unrecoverable", width=alt.Step(48), height=alt.Step(22))
 
 
 def blast_radius_ranking(result: CouplingResult, model: Model, top: int = 20) -> alt.Chart:
@@ -153,7 +160,7 @@ def blast_radius_ranking(result: CouplingResult, model: Model, top: int = 20) ->
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("blast_radius:Q", title="assets left unrecoverable", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("component:N", sort=list(frame["component"]), title=None),
-        color=alt.Color("kind:N"),
+        color=alt.Color("kind:N", scale=kind_scale(sorted(set(frame["kind"])))),
         tooltip=["component:N", "kind:N", "blast_radius:Q", "assets:N"],
     ).properties(title=f"Blast radius (top {top})")
 
