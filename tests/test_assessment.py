@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import SAMPLES
-from hiddenspof import analysis, assessment, inventory, report
+from hiddenspof import analysis, assessment, documents, inventory, report
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +77,8 @@ def test_shared_kernel_and_cache_render_what_fresh_kernels_render(tmp_path):
         subtitle = [f"Assessment as of {inv.meta.as_of.isoformat()}"]
         if inv.meta.organisation:
             subtitle.insert(0, str(inv.meta.organisation))
-        html = report._export_html(executed, f"{inv.meta.name}: resilience assessment", subtitle)
+        client = inv.meta.organisation or None
+        header = documents.running_header(inv.meta.name, inv.meta.as_of.isoformat(), client)
+        html = report._export_html(executed, f"{inv.meta.name}: resilience assessment", subtitle, header)
         assert (folder / "report.html").read_text() == html
         assert not any(p.name.endswith(".pickle") for p in folder.iterdir())
