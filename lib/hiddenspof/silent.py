@@ -1435,6 +1435,9 @@ def score(inventory, model, *, memo: dict | None = None) -> SilentResult:
                       lambda: summarise_restore_tests(restore_tests, as_of, reference))
     have_history = len(runs) > 0
     down = _DownCache(model)
+    # with a memo, the summaries' rows are read as dicts (pandas row access dominates a roadmap's scoring)
+    test_rows = _memoised(memo, "test-rows", (tests,), (), lambda: tests.to_dict("index")) if memo is not None else None
+    run_rows = _memoised(memo, "run-rows", (summary,), (), lambda: summary.to_dict("index")) if memo is not None else None
 
     scores: list[BackupScore] = []
     for b in backups:
@@ -1444,12 +1447,12 @@ def score(inventory, model, *, memo: dict | None = None) -> SilentResult:
                     "replica": info.method == "replica", "alert_channel": info.alert_channel,
                     "reference_gb": reference[b]}
         if b in tests.index:
-            t = tests.loc[b]
+            t = tests.loc[b] if test_rows is None else test_rows[b]
             kw.update(restore_tests=int(t["tests"]), last_pass_age_days=_num(t["last_pass_age_days"]),
                       fresh_pass=bool(t["fresh_pass"]), fresh_full_pass=bool(t["fresh_full_pass"]),
                       last_result=t["last_result"], last_tested_at=t["last_tested_at"].date().isoformat())
         if b in summary.index:
-            s = summary.loc[b]
+            s = summary.loc[b] if run_rows is None else run_rows[b]
             interval = _num(s["interval_hours"])
             limits = []
             if interval:
