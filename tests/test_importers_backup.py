@@ -634,6 +634,7 @@ def test_terraform_plans_rules_copies_locks_rds_and_replication(tmp_path):
     assert d.components["orders"]["data_gb"] == "107.374" and ("orders", "aws-az.eu-west-1a") in deps(d)
     auto = d.backups["orders.automated-backups"]
     assert auto["retention_days"] == "7" and auto["schedule_hours"] == "24"
+    assert auto["restore_to"] == f"aws-restore-target.{SRC_ACCT}.eu-west-1"  # any zone of the region
     rep = d.backups["acme-assets.replica.acme-assets-dr"]
     assert rep["method"] == "replica" and ("s3-replica.acme-assets-dr", f"aws-account.{DR_ACCT}") in deps(d)
     assert any("`aws_iam_role`" in i for i in d.ignored)
@@ -648,6 +649,10 @@ def test_terraform_copy_to_locked_vault_of_another_account_survives_the_source_a
     threats = {a["id"]: a["threats"] for a in result["assets"]}["orders"]
     assert threats["account_loss"] == "recoverable" and threats["credential_compromise"] == "recoverable"
     assert threats["site_loss"] == "recoverable" and threats["region_loss"] == "recoverable"
+    _, inv, _ = imported(tmp_path, "terraform", [tf_files(tmp_path)[0]], as_of="2024-03-06", name="a-only")
+    m = model.build(inv)
+    assert "orders" not in m.recover({"aws-az.eu-west-1a"}).unrecoverable  # automated backups restore in another zone
+    assert "orders" not in m.recover({f"aws-account.{SRC_ACCT}"}).unrecoverable  # the copy action reaches account B
 
 
 def test_terraform_single_region_key_behind_cross_region_copy_is_a_finding(tmp_path):
@@ -922,3 +927,15 @@ def test_import_notebook_runs_on_the_veeam_baseline(tmp_path):
     text = "".join(o.get("text", "") for c in nbformat.read(str(tmp_path / "out.ipynb"), as_version=4).cells
                    if c.cell_type == "code" for o in c.get("outputs", []))
     assert "is not protected by any Veeam job" in text and "7 backup runs and 0 restore tests" in text
+
+
+def test_veeam_reads_a_utf16_export(tmp_path):
+    """A bundle file saved as UTF-16 with a byte-order mark (Windows PowerShell) reads like UTF-8."""
+    root = bundle(tmp_path, jobs=[job("Nightly", "Hardened")], sessions=[session("Nightly", "APP1", "2024-03-01T22:00:00")],
+                  protected=["APP1"])
+    report = root / "SessionReports" / "VeeamSessionReport.csv"
+    report.write_bytes(report.read_text(encoding="utf-8").encode("utf-16"))
+    assert ("Nightly.APP1", "2024-03-01T22:00:00") in build_draft("veeam", [str(root)]).runs
+    report.write_bytes(b"\x81\x82 not text")
+    with pytest.raises(ImportSourceError, match="VeeamSessionReport.csv: not UTF-8 text"):
+        build_draft("veeam", [str(root)])

@@ -79,7 +79,10 @@ def parse_datetime(where: str, field: str, value: object) -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise bad(where, field, value, "a date-time")
-        stamp = dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+        try:
+            stamp = dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            raise bad(where, field, value, "a date-time (epoch seconds within years 1-9999)") from None
         return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     text = str(value).strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
