@@ -504,6 +504,9 @@ def test_worst_compromise_and_attack_graph():
     assert state["ad"] == "held and destroyed" and state["veeam-svc"] == "held" and state["colo-s3"] == "destroyed"
     assert ("s3-keys", "colo-s3", "destroys") in set(zip(edges["source"], edges["target"], edges["action"]))
     assert ("veeam-server", "s3-keys", "reads") in set(zip(edges["source"], edges["target"], edges["action"]))
+    frame = charts.threat_frame(coupling.analyze(m, pairs=False), m).set_index("mode")
+    assert frame.loc["credential_compromise", "attack_path"].startswith("holding `ad`")  # first strike, sorted
+    assert frame.loc["site_loss", "attack_path"] == ""
     spec = charts.attack_graph(m, attack, "files").to_dict()
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "circle", "text"]
     assert spec["layer"][1]["encoding"]["color"]["scale"]["domain"] == list(charts.ATTACK_COLOURS)
@@ -527,8 +530,8 @@ def test_notebook_runs_under_papermill(tmp_path):
     pm.execute_notebook(str(nb), str(out), cwd=str(NOTEBOOKS), progress_bar=False,
                         parameters={"inventory_path": str(path), "asset": "orders-db", "interactive": False})
     text = out.read_text()
-    assert "explaining orders-db" in text
-    assert "Attack path: holding" in text or "destroys anything orders-db needs" in text
+    assert "The asset explained in detail below is **orders-db**" in text
+    assert "Attack path: holding" in text and "holding `ad-harbour` -> destroys `orders-db`" in text
 
 
 def test_scenario_failures_read_through_mode():
