@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hiddenspof import analysis, inventory, model
 from hiddenspof.importers import ImportSourceError, build_draft, run
-from hiddenspof.importers.draft import PROVENANCE
+from hiddenspof.importers.draft import PROVENANCE, dependency_key
 
 FIX = Path(__file__).parent / "fixtures" / "importers"
 VEEAM = FIX / "veeam-healthcheck"
@@ -136,7 +136,7 @@ def test_veeam_stolen_backup_administrator_spares_only_immutable_backups(tmp_pat
                   sessions=[session("Nightly", "APP1", "2024-03-01T22:00:00"), session("Hard", "DB1", "2024-03-01T22:00:00")],
                   protected=["APP1", "DB1"], extra={"VBRConfig/_UserRoles.csv": roles})
     d = build_draft("veeam", [str(root)])
-    assert d.dependencies[("Nightly.APP1", "veeam-backup-administrator", "")]["kind"] == "admin"
+    assert d.dependencies[dependency_key("Nightly.APP1", "veeam-backup-administrator", "", "admin")]["kind"] == "admin"
     assert ("repo.Hardened", "veeam-backup-administrator") in deps(d)
     assert "veeam-admins" in d.components["veeam-backup-administrator"]["notes"]
     _, inv, _ = imported(tmp_path, "veeam", [root])
