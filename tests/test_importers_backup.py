@@ -939,3 +939,15 @@ def test_veeam_reads_a_utf16_export(tmp_path):
     report.write_bytes(b"\x81\x82 not text")
     with pytest.raises(ImportSourceError, match="VeeamSessionReport.csv: not UTF-8 text"):
         build_draft("veeam", [str(root)])
+
+
+def test_backup_fixture_copies_match_shared_originals():
+    """The Veeam baselines and the AWS CLI example are unmodified copies of the shared originals (licence notes kept)."""
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+    if not shared.exists():
+        pytest.skip("shared fixtures not beside the clone")
+    originals = sorted(p for p in (shared / "veeam-healthcheck").rglob("*") if p.is_file())
+    assert originals
+    for original in originals:
+        assert (VEEAM / original.relative_to(shared / "veeam-healthcheck")).read_bytes() == original.read_bytes()
+    assert AWS_JOBS.read_bytes() == (shared / "aws-backup" / "list-backup-jobs.json").read_bytes()
