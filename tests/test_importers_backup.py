@@ -306,6 +306,8 @@ def test_veeam_protected_vm_without_sessions_gets_a_backup_to_complete(tmp_path)
      r"VeeamSessionReport\.csv: row 2: field 'BackupSizeGB': value 'lots' - expected a number"),
     ("SessionReports/VeeamSessionReport.csv", [session("Nightly", "APP1", "2024-03-01T22:00:00", duration="ten minutes")],
      r"row 2: field 'TaskDuration': value 'ten minutes' - expected a duration"),
+    ("SessionReports/VeeamSessionReport.csv", [session("Nightly", "APP1", "2024-03-01T22:00:00", size="12,5")],
+     r"row 2: field 'BackupSizeGB': value '12,5' - expected a number with a dot as decimal mark"),
     ("VBRConfig/_Repositories.csv", [{"Id": "r", "Name": "x", "IsImmutabilitySupported": "maybe"}],
      r"_Repositories\.csv: row 2: field 'IsImmutabilitySupported': value 'maybe' - expected True or False"),
     ("VBRConfig/_Jobs.csv", [{"Name": "x"}], r"_Jobs\.csv: row 1: column 'jobtype' is missing"),
