@@ -306,6 +306,8 @@ def test_veeam_protected_vm_without_sessions_gets_a_backup_to_complete(tmp_path)
      r"VeeamSessionReport\.csv: row 2: field 'BackupSizeGB': value 'lots' - expected a number"),
     ("SessionReports/VeeamSessionReport.csv", [session("Nightly", "APP1", "2024-03-01T22:00:00", duration="ten minutes")],
      r"row 2: field 'TaskDuration': value 'ten minutes' - expected a duration"),
+    ("SessionReports/VeeamSessionReport.csv", [session("Nightly", "APP1", "2024-03-01T22:00:00", size="12,5")],
+     r"row 2: field 'BackupSizeGB': value '12,5' - expected a number with a dot as decimal mark"),
     ("VBRConfig/_Repositories.csv", [{"Id": "r", "Name": "x", "IsImmutabilitySupported": "maybe"}],
      r"_Repositories\.csv: row 2: field 'IsImmutabilitySupported': value 'maybe' - expected True or False"),
     ("VBRConfig/_Jobs.csv", [{"Name": "x"}], r"_Jobs\.csv: row 1: column 'jobtype' is missing"),
@@ -939,3 +941,15 @@ def test_veeam_reads_a_utf16_export(tmp_path):
     report.write_bytes(b"\x81\x82 not text")
     with pytest.raises(ImportSourceError, match="VeeamSessionReport.csv: not UTF-8 text"):
         build_draft("veeam", [str(root)])
+
+
+def test_backup_fixture_copies_match_shared_originals():
+    """The Veeam baselines and the AWS CLI example are unmodified copies of the shared originals (licence notes kept)."""
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+    if not shared.exists():
+        pytest.skip("shared fixtures not beside the clone")
+    originals = sorted(p for p in (shared / "veeam-healthcheck").rglob("*") if p.is_file())
+    assert originals
+    for original in originals:
+        assert (VEEAM / original.relative_to(shared / "veeam-healthcheck")).read_bytes() == original.read_bytes()
+    assert AWS_JOBS.read_bytes() == (shared / "aws-backup" / "list-backup-jobs.json").read_bytes()
