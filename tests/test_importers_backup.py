@@ -953,3 +953,14 @@ def test_backup_fixture_copies_match_shared_originals():
     for original in originals:
         assert (VEEAM / original.relative_to(shared / "veeam-healthcheck")).read_bytes() == original.read_bytes()
     assert AWS_JOBS.read_bytes() == (shared / "aws-backup" / "list-backup-jobs.json").read_bytes()
+
+
+def test_aws_list_backup_vaults_output_locks_vaults(tmp_path):
+    """`list-backup-vaults` (BackupVaultList) describes vaults like describe-backup-vault: a compliance lock makes copies immutable."""
+    sources = [p for p in aws_sources(tmp_path) if p.name not in ("bunker.json", "prod.json")]
+    sources.append(write_json(tmp_path / "aws" / "vaults.json", {"BackupVaultList": [
+        vault_doc(PROD_VAULT, False), vault_doc(BUNKER, True, "2024-01-04T00:00:00Z")]}))
+    d = build_draft("aws-backup", [str(p) for p in sources])
+    assert d.backups[f"orders@{DR_ACCT}.eu-central-1.bunker"]["immutable"] == "true"
+    assert d.backups[f"orders@{SRC_ACCT}.eu-west-1.prod"].get("immutable", "") == ""
+    assert not any("describe-backup-vault" in t for t in d.todo)
