@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP) ## create or refresh .venv from the pinned requirements (done by every target)
 
-system-deps: ## install Debian's chromium (browser tests) and scram (fault-tree cross-check) when missing
+system-deps: ## install Debian's chromium (PDF reports, browser tests) and scram (fault-tree cross-check) when missing
 	@bash .ci/system-deps
 
 test: $(STAMP) system-deps ## run the whole test suite (unit, property, notebook, browser)

@@ -171,6 +171,16 @@ def teaching() -> Estate:
     * untested backup: ``files-nightly`` (no restore test ever).
     * old restore test: ``orders-db-nightly`` last tested 2026-03-16 (file scope).
     * alert channel coupled to production: ``alerts-mail`` runs in ``dc-harbour``.
+    * management plane (admin rows): the contractor's RMM console ``rmm-contractor``
+      can run scripts on the web servers, both datastores and the NAS; nothing needs
+      it to run, so it is no common cause and its outage harms nothing, but holding
+      it destroys them.
+    * escalation: the offsite bucket key ``cloud-key`` is kept on the domain-joined
+      ``nas-01`` and can delete the ``files-nightly`` copies (no object lock on that
+      prefix). Holding ``ad-harbour`` (the "Domain admin compromise" scenario)
+      destroys the NAS and both datastores, reads the key off the NAS, destroys
+      ``files-nightly`` and wipes AD itself; only the immutable ``orders-db-offsite``
+      (and its bucket) survives, so orders-db comes back and files-share does not.
     * capacity: scenario "Ransomware on the office network" encrypts ``orders-db``,
       ``files-share`` and the domain-joined ``nas-01`` (so ``orders-db-nightly``
       and ``files-replica`` are gone with it). Both datastores then come back
@@ -212,6 +222,10 @@ def teaching() -> Estate:
     e.c("dr-vm", "other", "Cloud standby VM (restore target)",
         notes="Powered off; started to restore the orders database")
     e.c("alerts-mail", "alerting", "On-premises mail relay for alerts", location="Bristol")
+    e.c("cloud-key", "credentials", "Offsite bucket access key", owner="IT contractor",
+        notes="Saved in the NAS's nightly copy task; a printed copy is in the office safe")
+    e.c("rmm-contractor", "credentials", "IT contractor's RMM console login", owner="IT contractor",
+        notes="Remote monitoring and management agent on every office machine")
     for bid, name in [("orders-db-nightly", "Nightly pg_dump to the NAS"),
                       ("orders-db-offsite", "Nightly offsite copy (immutable)"),
                       ("files-replica", "File share replica on the NAS"),
@@ -241,6 +255,13 @@ def teaching() -> Estate:
     e.d("orders-db-offsite", "bucket-offsite", "storage")
     e.d("files-replica", "nas-01", "storage")
     e.d("files-nightly", "bucket-offsite", "storage")
+    # who can administer what (admin rows: reach for an attacker, not requirements)
+    e.d("cloud-key", "nas-01", "admin",
+        notes="Kept on the NAS: whoever controls the NAS reads it (restores use the safe's copy)")
+    e.d("files-nightly", "cloud-key", "admin",
+        notes="The key can delete the file copies: no object lock on this prefix")
+    for managed in ("web-1", "web-2", "orders-db", "files-share", "nas-01"):
+        e.d(managed, "rmm-contractor", "admin", notes="RMM agent: the console can run any script here")
 
     e.b("orders-db-nightly", "orders-db", method="dump", schedule_hours=24, retention_days=14,
         verification="job_status", alert_channel="alerts-mail", restore_mb_s=80,
@@ -296,6 +317,10 @@ def saas() -> Estate:
     * replica counted as a backup: ``billing-db-replica`` (cross-region read
       replica, same account, same multi-region KMS key; restore_to itself =
       promotion). It is billing-db's only path in a region outage.
+    * management plane (admin rows): ``iam-prod-admin`` (AdministratorAccess in the
+      prod account) can delete every datastore and backup store of the account;
+      nothing needs it to run. Escalation: it is federated from ``sso-okta``, so
+      holding Okta takes it over (Okta itself is wiped: an identity).
     * one cross-account immutable copy: ``orders-db-vault-copy`` (acct-vault,
       eu-central-1, own key, restores to ``dr-landing``); so ``orders-db`` has
       only ``aws`` as common cause and survives account compromise.
@@ -474,6 +499,12 @@ def saas() -> Estate:
     e.d("docs-backup", ["backup-vault-prod", "aws-backup-euw1", "iam-prod-admin"], "restore")
     e.d("search-snap", ["snapshots-bucket", "iam-prod-admin"], "restore")
     e.d("eks-velero", ["snapshots-bucket", "iam-prod-admin", "sre-oncall"], "restore")
+    # who can administer what (admin rows: reach for an attacker, not requirements)
+    for res in ("orders-db-1", "orders-db-2", "orders-db-3", "billing-db", "events-store",
+                "docs-store", "search-index", "sessions-cache", "backup-vault-prod",
+                "snapshots-bucket"):
+        e.d(res, "iam-prod-admin", "admin",
+            notes="AdministratorAccess in the prod account: can delete it, and its recovery points")
 
     common = dict(alert_channel="alertmanager-prod")
     e.b("orders-db-snap", "orders-db", method="dump", schedule_hours=12, retention_days=14,
@@ -586,6 +617,17 @@ def hybrid() -> Estate:
       ``veeam-br`` and ``tape-courier`` are full all along; headroom about
       1.89 (every limit x1.89 brings tier 1 within RTO). Finding
       ``capacity:rto-miss:Ransomware on the domain`` (high).
+    * management plane (admin rows): ``vsphere-admins`` (the AD group that administers
+      vCenter) can delete or encrypt every VM, the domain controllers, the SQL
+      replicas and the Veeam replica at the DR site included; nothing needs it to
+      run. Holding it takes over the domain controller VMs and with them the domain.
+    * escalation: holding ``ad-northwind`` resets ``svc-veeam`` and ``svc-oracle``
+      (domain accounts) and so destroys every backup that uses them; it takes over
+      ``vsphere-admins``; and it destroys the domain-joined jump host ``mgmt-jump``,
+      where the secret of the Azure service principal ``azure-backup-sp`` is kept,
+      so the attacker reaches Azure: ``data-warehouse`` and its mutable backup are
+      destroyed (``payroll-ltr`` is immutable and survives). The workgroup Veeam
+      server (``veeam-local``) and the offline tape are out of reach.
     * DR site ``dr-reading``; cloud region ``azure-uksouth`` (``sub-prod``).
     * job history: ``erp-db-dump`` runs all succeed with a few MB (< 1% of
       ``erp-db``'s 900 GB); ``mailbox-backup`` stopped on 2026-09-02 (no run
@@ -642,6 +684,10 @@ def hybrid() -> Estate:
     e.c("svc-oracle", "credentials", "AD account svc-oracle (RMAN)", owner=dba)
     e.c("esxi-root", "credentials", "ESXi local root (password vault)", owner=infra)
     e.c("veeam-local", "credentials", "Veeam server local admin", owner=infra)
+    e.c("vsphere-admins", "credentials", "vCenter administrators (AD group through SSO)",
+        owner=infra, notes="Members of the AD group vCenter-Admins administer every VM")
+    e.c("mgmt-jump", "service", "Admin jump host (domain-joined)", owner=infra,
+        location="London", notes="Used for Azure administration scripts")
     e.c("azure-backup-sp", "credentials", "Service principal backup-ops", owner="Cloud team")
     e.c("hsm-lon", "kms", "Thales HSM (tape and database encryption keys)", owner="Security",
         location="London")
@@ -780,6 +826,16 @@ def hybrid() -> Estate:
     e.d("recovery-vault", ["sub-prod", "azure-uksouth"], "location")
     e.d("scom", ["esx-lon", "ad-northwind"], "runtime")
     e.d("smtp-relay", "exchange", "runtime")
+    e.d("vsphere-admins", "ad-northwind", "identity", notes="vCenter SSO identity source is AD")
+    e.d("mgmt-jump", ["esx-lon", "ad-northwind"], "runtime")
+    # who can administer what (admin rows: reach for an attacker, not requirements)
+    for vm in ("adds-lon1", "adds-lon2", "adds-man1", "sql-lon-1", "sql-man-1", "claims-db",
+               "erp-db", "file-server", "exchange", "mailbox-db", "mgmt-jump", "claims-db-replica"):
+        e.d(vm, "vsphere-admins", "admin", notes="A VM managed by vCenter: its admins can delete or encrypt it")
+    e.d("azure-backup-sp", "mgmt-jump", "admin",
+        notes="Client secret saved in a PowerShell script on the jump host")
+    e.d("data-warehouse", "azure-backup-sp", "admin",
+        notes="backup-ops holds Contributor on the resource group")
     # restore paths
     e.d("ad-systemstate", ["repo-man", "veeam-br", "esxi-root", "wan-mpls"], "restore",
         notes="Restore to the isolated DR cluster; needs no AD")

@@ -1004,6 +1004,7 @@ def test_notebook_runs_on_built_inventory(tmp_path):
     inv_path.write_text(yaml.safe_dump(data))
     nb = _execute(tmp_path, inv_path)
     text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                     + str(o.get("data", {}).get("text/markdown", "")) + str(o.get("data", {}).get("text/html", ""))
                      for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "2 backups assessed as of 2026-09-30" in text
     assert "size_collapse" in text

@@ -113,19 +113,26 @@ def test_threat_heatmap_spec():
     assert spec["mark"]["type"] == "rect"
     assert enc["x"]["field"] == "threat" and enc["y"]["field"] == "label"
     assert enc["y"]["sort"] == ["db", "files", "web"]
-    assert enc["color"]["scale"]["domain"] == ["unrecoverable", "recoverable", "not_applicable"]
+    assert enc["color"]["scale"]["domain"] == ["unrecoverable", "recoverable", "not applicable"]
+    # threat modes read as words in the chart
+    rows = next(iter(spec["datasets"].values()))
+    assert {r["threat"] for r in rows} == {"Site loss", "Logical corruption", "Weird mode"}
     with pytest.raises(ValueError, match="threat_matrix"):
         summary_charts.threat_heatmap(pd.DataFrame({"asset": []}))
 
 
 def test_findings_by_severity_spec():
-    """Bars count findings per severity and category, severities in fixed order, empty input allowed."""
+    """Bars count findings per category, coloured by severity with the report's severity colours."""
+    from hiddenspof.presentation import SEVERITY_COLOURS
+
     frame = pd.DataFrame(RESULT["findings"])
     spec = summary_charts.findings_by_severity(frame).to_dict()
     rows = next(iter(spec["datasets"].values()))
     assert {(r["severity"], r["category"], r["findings"]) for r in rows} == {
-        ("critical", "silent_failure", 1), ("high", "coupling", 3), ("low", "coupling", 1)}
-    assert spec["encoding"]["y"]["sort"][0] == "critical"
+        ("critical", "silent failure", 1), ("high", "coupling", 3), ("low", "coupling", 1)}
+    assert spec["encoding"]["color"]["field"] == "severity"
+    assert spec["encoding"]["color"]["scale"]["domain"][0] == "critical"
+    assert spec["encoding"]["color"]["scale"]["range"] == list(SEVERITY_COLOURS.values())
     empty = summary_charts.findings_by_severity(pd.DataFrame(columns=["severity", "category"])).to_dict()
     assert next(iter(empty["datasets"].values())) == []
 

@@ -311,8 +311,9 @@ def test_roadmap_on_teaching(teaching):
     top = items[0]
     assert top.change == whatif.Repoint("files-nightly", None, "dr-vm")
     assert top.removed_causes["files-share"] == ("ad-harbour", "dc-harbour", "dns-internal")
-    # the restore no longer needs AD, so wiping AD (credential compromise) no longer loses files-share either
-    assert set(top.fixed_threats["files-share"]) == {"credential_compromise", "identity_outage", "site_loss"}
+    # the restore no longer needs AD, but a domain compromise still reads the bucket key off the
+    # domain-joined NAS and destroys files-nightly: credential compromise is not fixed by this
+    assert set(top.fixed_threats["files-share"]) == {"identity_outage", "site_loss"}
     assert top.findings == ("coupling:domain:dc-harbour",)  # the one failure domain it resolves
     removed = [r.risk_removed for r in items]
     assert removed == sorted(removed, reverse=True) and all(x > 0 for x in removed)

@@ -49,7 +49,9 @@ __all__ = [
     "FIX_WORK_BUDGET",
     "Domain",
     "Problem",
+    "CAPACITY_FACTORS",
     "attach_fixes",
+    "capacity_fix",
     "blockers_of",
     "coupling_findings",
     "failure_domains",
@@ -392,6 +394,8 @@ def _candidates(model: Model, problem: Problem, asset: str) -> list[tuple]:
             out.append(changes)
 
     protected = any(model.backup[b].immutable or model.backup[b].offline for b in model.backups_of[asset])
+    if problem.mode == "credential_compromise":
+        _attack_candidates(model, problem, asset, add)
     for b in model.backups_of[asset]:
         info = model.backup[b]
         for failed, down in runs:
@@ -414,12 +418,6 @@ def _candidates(model: Model, problem: Problem, asset: str) -> list[tuple]:
                             whatif.Repoint(holder, z, f"{_slug(holder)}-own-store", new_kind="backup_store"))
                     elif kind in _SEPARABLE or problem.kind == "domain":
                         add(whatif.Repoint(holder, z, f"{_slug(holder)}-own-{kind.replace('_', '-')}", new_kind=kind))
-                    if problem.mode == "credential_compromise" and z in failed and kind not in CREDENTIAL_KINDS:
-                        # z is destroyed because it trusts a stolen credential: take it out of that domain
-                        creds = [t for t in model.dependencies_of(z) if model.kind[t] in CREDENTIAL_KINDS]
-                        if creds:
-                            new = f"{_slug(z)}-own-credentials"
-                            add(*(whatif.Repoint(z, k, new, new_kind="credentials") for k in creds))
     if not protected:
         add(whatif.AddOfflineCopy(asset, restore_to=targets[0] if targets else None))
     return out
@@ -430,6 +428,37 @@ _KIND_WORDS = {"credentials": "credentials", "identity": "directory", "account":
                "site": "site", "region": "region", "provider": "provider", "control_plane": "control plane",
                "backup_store": "backup store", "recovery_tool": "backup server", "service": "server",
                "datastore": "storage", "network": "network", "dns": "DNS", "other": "host"}
+
+
+def _attack_candidates(model: Model, problem: Problem, asset: str, add) -> None:
+    """Cut the attack paths: first every destroyed blocker of the asset's copies taken out of the domain it
+    was destroyed through, all together; then each change ``whatif.attack_changes`` proposes."""
+    from . import whatif
+
+    for s in problem.strikes:
+        if not all(c in model.kind for c in s):
+            continue
+        attack = coupling.credential_compromise(model, s)
+        if not attack.destroyed:
+            continue
+        rec = model.recover(attack.destroyed)
+        if asset not in rec.unrecoverable:
+            continue
+        leave = []
+        for bl in blockers_of(model, asset, rec.final_down, attack.destroyed).values():
+            for z in bl:
+                if z in model.backup or model.kind[z] in CREDENTIAL_KINDS:
+                    continue
+                steps = attack.path(z)
+                via = steps[-1].via if steps else None
+                if via is not None and steps[-1].action == "destroys" and model.kind[via] in CREDENTIAL_KINDS:
+                    ch = whatif.LeaveDomain(z, via)
+                    if ch not in leave:
+                        leave.append(ch)
+        if leave:
+            add(*sorted(leave, key=repr))
+        for ch in whatif.attack_changes(model, asset, attack):
+            add(ch)
 
 
 def _describe(model: Model, changes: Sequence) -> str:
@@ -597,6 +626,66 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
+#: Factors tried, smallest first, when scaling the restore capacity of a bottleneck.
+CAPACITY_FACTORS = (1.25, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
+
+
+def _capacity_misses(model: Model, finding: Finding, scale: dict[str, float] | None) -> bool:
+    """Whether the capacity finding is still in place in ``model`` with limits scaled by ``scale``."""
+    from . import capacity
+
+    lim = capacity.limits(model)
+    if scale:
+        lim = {c: (v.scaled(scale[c]) if c in scale else v) for c, v in lim.items()}
+    parts = finding.id.split(":")
+    if parts[1] == "routine-rto-miss":
+        a = parts[2]
+        hours, _ = capacity.routine_hours(model, a, lim)
+        rto = model.inventory.components.set_index("id").at[a, "rto_hours"]
+        return hours is not None and hours > float(rto) + 1e-9
+    name = ":".join(parts[2:])
+    for n, kind, failed in capacity.scenario_failures(model):
+        if n == name:
+            built = capacity.build_scenario(model, n, kind, failed, lim)
+            res = capacity.run_scenario(model, built, None, lim, with_headroom=False)
+            return bool(res.misses)
+    return False
+
+
+def capacity_fix(model: Model, finding: Finding, work: list[int] | None = None) -> tuple[Fix, tuple]:
+    """Add capacity on the bottleneck: the smallest factor in ``CAPACITY_FACTORS`` on every limited component of
+    the finding that clears it, found on scaled limits, then verified by applying ``whatif.ScaleCapacity`` to a
+    copy of the inventory and re-running the scenario. Unverified (with what was tried) when none does."""
+    from . import capacity, whatif
+
+    lim = capacity.limits(model)
+    comps = [c for c in finding.components if c in lim]
+    if not comps:
+        return Fix(f"faster restores of {_names(finding.assets)}", False,
+                   "no component on the restore path has a throughput or parallelism limit to raise: the restores "
+                   "run at their backups' own rates (faster media, parallel streams or agreed RTOs are needed)"), ()
+    if work is not None and work[0] <= 0:
+        return Fix(f"more restore capacity on {_names(comps)}", False,
+                   f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
+                   "went to more severe findings first"), ()
+    for f in CAPACITY_FACTORS:
+        if work is not None:
+            work[0] -= len(model.ids)
+        if _capacity_misses(model, finding, dict.fromkeys(comps, f)):
+            continue
+        changes = tuple(whatif.ScaleCapacity(c, f) for c in comps)
+        changed = model_mod.build(whatif.apply(model.inventory, list(changes)))
+        if not _capacity_misses(changed, finding, None):
+            text = "; ".join(ch.describe() for ch in changes)
+            return Fix(text, True, f"re-analysed on a copy of the inventory: every restore of "
+                                   f"'{':'.join(finding.id.split(':')[2:])}' meets its RTO"), changes
+        break
+    tried = ", ".join(f"{f:g}x" for f in CAPACITY_FACTORS)
+    return Fix(f"more restore capacity on {_names(comps)}", False,
+               f"scaling {_names(comps)} by {tried} does not bring every restore within its RTO: the backups' own "
+               "restore rates or the waits for earlier restores limit it (faster media, parallel streams, agreed RTOs)"), ()
+
+
 def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BUDGET) -> list[Finding]:
     """The findings with a verified (or plainly unverified) fix on every critical or high coupling finding.
 
@@ -617,6 +706,12 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
         f = findings[i]
         if f.fix is not None or f.severity not in FIX_SEVERITIES:
             out[i] = f
+            continue
+        if f.category == "capacity" and f.id.split(":")[1] in ("rto-miss", "routine-rto-miss"):
+            fix, changes = capacity_fix(model, f, work)
+            fix = dataclasses.replace(fix, changes=tuple(changes))
+            rec = _sentence(fix.change) + " " + _sentence(fix.effect) if fix.verified else f.recommendation
+            out[i] = dataclasses.replace(f, fix=fix, recommendation=rec)
             continue
         problem = problem_of(model, f)
         if problem is None:

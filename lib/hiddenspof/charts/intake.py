@@ -88,7 +88,9 @@ def dependency_graph(nodes: pd.DataFrame, edges: pd.DataFrame, *, highlight: pd.
         colour = alt.Color("role:N", legend=alt.Legend(title="role"))
         size = alt.condition(alt.datum.role != "other", alt.value(220), alt.value(50))
     else:
-        colour = alt.Color("kind:N", legend=alt.Legend(title="kind", columns=2))
+        from . import kind_scale
+
+        colour = alt.Color("kind:N", scale=kind_scale(sorted(set(data["kind"]))), legend=alt.Legend(title="kind", columns=2))
         size = alt.value(120)
     points = alt.Chart(data).mark_circle(opacity=0.9, stroke="white", strokeWidth=1).encode(
         x=alt.X("x:Q", scale=x_scale, axis=None),
@@ -139,9 +141,12 @@ def arrowheads(edges: pd.DataFrame, width: float, height: float, y_span: float, 
 
 def kind_counts(counts: pd.DataFrame) -> alt.Chart:
     """Horizontal bars: components per kind (``counts`` from ``quality.counts_by_kind``)."""
+    from . import kind_scale
+
     return alt.Chart(counts).mark_bar().encode(
         y=alt.Y("kind:N", sort=list(counts["kind"]), title=None),
-        x=alt.X("components:Q", title="components"),
+        x=alt.X("components:Q", title="components", axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("kind:N", scale=kind_scale(list(counts["kind"])), legend=None),
         tooltip=["kind:N", "components:Q"],
     ).properties(title="Components by kind", width=360)
 
