@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLES := data/teaching.yaml data/hybrid-enterprise data/saas-single-cloud.xlsx
 JOBS ?= 2
 
-.PHONY: help venv test report lab lint bench system-deps strip clean
+.PHONY: help venv test report lab workshop workshop-reset workshop-solutions lint bench system-deps strip clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP) ## create or refresh .venv from the pinned requirements (done by every target)
 
-system-deps: ## install Debian's chromium (browser tests) and scram (fault-tree cross-check) when missing
+system-deps: ## install Debian's chromium (PDF reports, browser tests) and scram (fault-tree cross-check) when missing
 	@bash .ci/system-deps
 
 test: $(STAMP) system-deps ## run the whole test suite (unit, property, notebook, browser)
@@ -35,6 +35,16 @@ report: $(STAMP) ## render every sample estate into reports/ (open reports/index
 lab: $(STAMP) ## open JupyterLab on the notebooks (widgets work)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
+workshop: $(STAMP) ## set up and open the teaching workshop in JupyterLab (participants' one command)
+	$(BIN)/jupyter lab --notebook-dir=notebooks/workshop
+
+workshop-reset: ## put the workshop notebooks back as shipped (discards answers, outputs and edits in notebooks/workshop)
+	git checkout -- notebooks/workshop
+	find notebooks/workshop -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +
+
+workshop-solutions: $(STAMP) ## rewrite notebooks/workshop/solutions from the learner notebooks
+	$(BIN)/python -m hiddenspof.workshop solutions notebooks/workshop
+
 lint: $(STAMP) ## ruff over the library and tests
 	$(BIN)/ruff check .
 
@@ -42,7 +52,7 @@ bench: $(STAMP) ## benchmarks at 2k/20k/100k components into reports/bench.md (B
 	$(BIN)/python benchmarks/bench.py $(BENCH_FLAGS)
 
 strip: $(STAMP) ## remove outputs from every notebook (they are stored without outputs)
-	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb notebooks/workshop/*.ipynb
+	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb notebooks/workshop/*.ipynb notebooks/workshop/solutions/*.ipynb
 
 clean: ## remove generated reports and caches (keeps .venv)
 	find reports -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

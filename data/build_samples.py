@@ -91,12 +91,17 @@ class Estate:
         self.meta["scenarios"].append(sc)
 
     def runs(self, rng, backup, every_h, at_h, size_gb, hours, *, growth=0.0, jitter=0.02,
-             p_fail=0.0, p_warn=0.0, stop_at=None, override=None, first=None):
+             p_fail=0.0, p_warn=0.0, stop_at=None, override=None, first=None,
+             run_type=None, full_every=None, incremental=(0.01, 0.1)):
         """Add a job history: one run every ``every_h`` hours from ``first`` (default
         HISTORY_START + ``at_h``) to HISTORY_END (or ``stop_at``).
 
         ``size_gb`` grows linearly by ``growth`` (fraction over the whole history);
         ``override(i, start, row)`` may rewrite a row (or return None to drop it).
+        ``run_type`` fills the ``type`` column of every run; with ``full_every``
+        every n-th run (from the first) is a ``full`` of ``size_gb`` taking ``hours``
+        and the others ``incremental`` runs moving ``incremental`` = (size, time)
+        fractions of that.
         """
         start = first or HISTORY_START + dt.timedelta(hours=at_h)
         end = stop_at or HISTORY_END
@@ -107,6 +112,11 @@ class Estate:
             size = size_gb * (1 + growth * frac) * (1 + rng.uniform(-jitter, jitter))
             dur = hours * (1 + rng.uniform(-0.15, 0.25))
             roll = rng.random()
+            kind = run_type
+            if full_every:
+                kind = "full" if i % full_every == 0 else "incremental"
+                if kind == "incremental":
+                    size, dur = size * incremental[0], dur * incremental[1]
             if roll < p_fail:
                 status, msg = "failed", None
                 dur *= rng.uniform(0.05, 0.4)
@@ -117,7 +127,7 @@ class Estate:
                 status, msg = "success", None
             row = {"backup": backup, "started_at": start,
                    "finished_at": start + dt.timedelta(seconds=round(dur * 3600)),
-                   "status": status, "size_gb": round(size, 3), "message": msg}
+                   "status": status, "size_gb": round(size, 3), "type": kind, "message": msg}
             if override is not None:
                 row = override(i, start, row)
             if row is not None:
@@ -161,6 +171,16 @@ def teaching() -> Estate:
     * untested backup: ``files-nightly`` (no restore test ever).
     * old restore test: ``orders-db-nightly`` last tested 2026-03-16 (file scope).
     * alert channel coupled to production: ``alerts-mail`` runs in ``dc-harbour``.
+    * management plane (admin rows): the contractor's RMM console ``rmm-contractor``
+      can run scripts on the web servers, both datastores and the NAS; nothing needs
+      it to run, so it is no common cause and its outage harms nothing, but holding
+      it destroys them.
+    * escalation: the offsite bucket key ``cloud-key`` is kept on the domain-joined
+      ``nas-01`` and can delete the ``files-nightly`` copies (no object lock on that
+      prefix). Holding ``ad-harbour`` (the "Domain admin compromise" scenario)
+      destroys the NAS and both datastores, reads the key off the NAS, destroys
+      ``files-nightly`` and wipes AD itself; only the immutable ``orders-db-offsite``
+      (and its bucket) survives, so orders-db comes back and files-share does not.
     * capacity: scenario "Ransomware on the office network" encrypts ``orders-db``,
       ``files-share`` and the domain-joined ``nas-01`` (so ``orders-db-nightly``
       and ``files-replica`` are gone with it). Both datastores then come back
@@ -202,6 +222,10 @@ def teaching() -> Estate:
     e.c("dr-vm", "other", "Cloud standby VM (restore target)",
         notes="Powered off; started to restore the orders database")
     e.c("alerts-mail", "alerting", "On-premises mail relay for alerts", location="Bristol")
+    e.c("cloud-key", "credentials", "Offsite bucket access key", owner="IT contractor",
+        notes="Saved in the NAS's nightly copy task; a printed copy is in the office safe")
+    e.c("rmm-contractor", "credentials", "IT contractor's RMM console login", owner="IT contractor",
+        notes="Remote monitoring and management agent on every office machine")
     for bid, name in [("orders-db-nightly", "Nightly pg_dump to the NAS"),
                       ("orders-db-offsite", "Nightly offsite copy (immutable)"),
                       ("files-replica", "File share replica on the NAS"),
@@ -231,6 +255,13 @@ def teaching() -> Estate:
     e.d("orders-db-offsite", "bucket-offsite", "storage")
     e.d("files-replica", "nas-01", "storage")
     e.d("files-nightly", "bucket-offsite", "storage")
+    # who can administer what (admin rows: reach for an attacker, not requirements)
+    e.d("cloud-key", "nas-01", "admin",
+        notes="Kept on the NAS: whoever controls the NAS reads it (restores use the safe's copy)")
+    e.d("files-nightly", "cloud-key", "admin",
+        notes="The key can delete the file copies: no object lock on this prefix")
+    for managed in ("web-1", "web-2", "orders-db", "files-share", "nas-01"):
+        e.d(managed, "rmm-contractor", "admin", notes="RMM agent: the console can run any script here")
 
     e.b("orders-db-nightly", "orders-db", method="dump", schedule_hours=24, retention_days=14,
         verification="job_status", alert_channel="alerts-mail", restore_mb_s=80,
@@ -286,6 +317,10 @@ def saas() -> Estate:
     * replica counted as a backup: ``billing-db-replica`` (cross-region read
       replica, same account, same multi-region KMS key; restore_to itself =
       promotion). It is billing-db's only path in a region outage.
+    * management plane (admin rows): ``iam-prod-admin`` (AdministratorAccess in the
+      prod account) can delete every datastore and backup store of the account;
+      nothing needs it to run. Escalation: it is federated from ``sso-okta``, so
+      holding Okta takes it over (Okta itself is wiped: an identity).
     * one cross-account immutable copy: ``orders-db-vault-copy`` (acct-vault,
       eu-central-1, own key, restores to ``dr-landing``); so ``orders-db`` has
       only ``aws`` as common cause and survives account compromise.
@@ -464,6 +499,12 @@ def saas() -> Estate:
     e.d("docs-backup", ["backup-vault-prod", "aws-backup-euw1", "iam-prod-admin"], "restore")
     e.d("search-snap", ["snapshots-bucket", "iam-prod-admin"], "restore")
     e.d("eks-velero", ["snapshots-bucket", "iam-prod-admin", "sre-oncall"], "restore")
+    # who can administer what (admin rows: reach for an attacker, not requirements)
+    for res in ("orders-db-1", "orders-db-2", "orders-db-3", "billing-db", "events-store",
+                "docs-store", "search-index", "sessions-cache", "backup-vault-prod",
+                "snapshots-bucket"):
+        e.d(res, "iam-prod-admin", "admin",
+            notes="AdministratorAccess in the prod account: can delete it, and its recovery points")
 
     common = dict(alert_channel="alertmanager-prod")
     e.b("orders-db-snap", "orders-db", method="dump", schedule_hours=12, retention_days=14,
@@ -576,12 +617,27 @@ def hybrid() -> Estate:
       ``veeam-br`` and ``tape-courier`` are full all along; headroom about
       1.89 (every limit x1.89 brings tier 1 within RTO). Finding
       ``capacity:rto-miss:Ransomware on the domain`` (high).
+    * management plane (admin rows): ``vsphere-admins`` (the AD group that administers
+      vCenter) can delete or encrypt every VM, the domain controllers, the SQL
+      replicas and the Veeam replica at the DR site included; nothing needs it to
+      run. Holding it takes over the domain controller VMs and with them the domain.
+    * escalation: holding ``ad-northwind`` resets ``svc-veeam`` and ``svc-oracle``
+      (domain accounts) and so destroys every backup that uses them; it takes over
+      ``vsphere-admins``; and it destroys the domain-joined jump host ``mgmt-jump``,
+      where the secret of the Azure service principal ``azure-backup-sp`` is kept,
+      so the attacker reaches Azure: ``data-warehouse`` and its mutable backup are
+      destroyed (``payroll-ltr`` is immutable and survives). The workgroup Veeam
+      server (``veeam-local``) and the offline tape are out of reach.
     * DR site ``dr-reading``; cloud region ``azure-uksouth`` (``sub-prod``).
     * job history: ``erp-db-dump`` runs all succeed with a few MB (< 1% of
       ``erp-db``'s 900 GB); ``mailbox-backup`` stopped on 2026-09-02 (no run
       since); ``claims-db-rman`` size collapses from ~1450 GB to ~95 GB on
       2026-09-25 (last 5 runs) while still reporting success; ``file-server-veeam`` has a 4-day
       failure streak in August.
+    * run types: ``file-server-veeam`` and ``mailbox-backup`` take a weekly full and
+      daily incrementals under 1% of the data (typed, so no "tiny" alarm);
+      ``claims-db-rman`` and ``tape-weekly`` runs are typed ``full``, the 4-hourly
+      ``claims-db-replica`` runs ``incremental``; the other jobs carry no type.
     * restore tests: old (``ad-systemstate`` 2025-11-14), failed
       (``claims-db-rman`` 2026-08-22), partial (``file-server-veeam``
       2026-07-30), good (``policy-db-backup`` dr_drill 2026-09-12,
@@ -628,6 +684,10 @@ def hybrid() -> Estate:
     e.c("svc-oracle", "credentials", "AD account svc-oracle (RMAN)", owner=dba)
     e.c("esxi-root", "credentials", "ESXi local root (password vault)", owner=infra)
     e.c("veeam-local", "credentials", "Veeam server local admin", owner=infra)
+    e.c("vsphere-admins", "credentials", "vCenter administrators (AD group through SSO)",
+        owner=infra, notes="Members of the AD group vCenter-Admins administer every VM")
+    e.c("mgmt-jump", "service", "Admin jump host (domain-joined)", owner=infra,
+        location="London", notes="Used for Azure administration scripts")
     e.c("azure-backup-sp", "credentials", "Service principal backup-ops", owner="Cloud team")
     e.c("hsm-lon", "kms", "Thales HSM (tape and database encryption keys)", owner="Security",
         location="London")
@@ -766,6 +826,16 @@ def hybrid() -> Estate:
     e.d("recovery-vault", ["sub-prod", "azure-uksouth"], "location")
     e.d("scom", ["esx-lon", "ad-northwind"], "runtime")
     e.d("smtp-relay", "exchange", "runtime")
+    e.d("vsphere-admins", "ad-northwind", "identity", notes="vCenter SSO identity source is AD")
+    e.d("mgmt-jump", ["esx-lon", "ad-northwind"], "runtime")
+    # who can administer what (admin rows: reach for an attacker, not requirements)
+    for vm in ("adds-lon1", "adds-lon2", "adds-man1", "sql-lon-1", "sql-man-1", "claims-db",
+               "erp-db", "file-server", "exchange", "mailbox-db", "mgmt-jump", "claims-db-replica"):
+        e.d(vm, "vsphere-admins", "admin", notes="A VM managed by vCenter: its admins can delete or encrypt it")
+    e.d("azure-backup-sp", "mgmt-jump", "admin",
+        notes="Client secret saved in a PowerShell script on the jump host")
+    e.d("data-warehouse", "azure-backup-sp", "admin",
+        notes="backup-ops holds Contributor on the resource group")
     # restore paths
     e.d("ad-systemstate", ["repo-man", "veeam-br", "esxi-root", "wan-mpls"], "restore",
         notes="Restore to the isolated DR cluster; needs no AD")
@@ -828,8 +898,9 @@ def hybrid() -> Estate:
             row["finished_at"] = start + dt.timedelta(minutes=22 + i % 6)
         return row
 
-    e.runs(rng, "claims-db-rman", 24, 0, 1450, 2.6, growth=0.03, p_fail=0.02, override=claims)
-    e.runs(rng, "claims-db-replica", 4, 0, 9, 0.15, jitter=0.4, p_fail=0.01)
+    e.runs(rng, "claims-db-rman", 24, 0, 1450, 2.6, growth=0.03, p_fail=0.02, override=claims,
+           run_type="full")
+    e.runs(rng, "claims-db-replica", 4, 0, 9, 0.15, jitter=0.4, p_fail=0.01, run_type="incremental")
 
     def erp(i, start, row):
         mb = 3 + (i * 7) % 11
@@ -847,13 +918,13 @@ def hybrid() -> Estate:
                                "failed (datastore full)"}
         return row
 
-    e.runs(rng, "file-server-veeam", 24, 20, 180, 2.0, jitter=0.35, p_warn=0.04,
-           override=files)
+    e.runs(rng, "file-server-veeam", 24, 20, 6000, 14.0, jitter=0.05, p_warn=0.04,
+           override=files, full_every=7, incremental=(0.0075, 0.12))
     e.runs(rng, "file-server-cloud", 24, 8, 180, 3.5, jitter=0.35, p_fail=0.02)
     e.runs(rng, "tape-weekly", 168, 0, 6100, 14.0, growth=0.02, jitter=0.01,
-           first=dt.datetime(2026, 6, 27, 18, 0))
-    e.runs(rng, "mailbox-backup", 24, 19, 210, 1.8, jitter=0.3, p_fail=0.02,
-           stop_at=dt.datetime(2026, 9, 3))
+           first=dt.datetime(2026, 6, 27, 18, 0), run_type="full")
+    e.runs(rng, "mailbox-backup", 24, 19, 3500, 10.0, jitter=0.05, p_fail=0.02,
+           stop_at=dt.datetime(2026, 9, 3), full_every=7, incremental=(0.008, 0.15))
     e.runs(rng, "dwh-azure-backup", 24, 3, 4000, 0.6, growth=0.04, jitter=0.01)
     e.runs(rng, "payroll-ltr", 168, 0, 118, 0.3, growth=0.01, jitter=0.01,
            first=dt.datetime(2026, 6, 28, 2, 0))

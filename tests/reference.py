@@ -26,6 +26,8 @@ class Reference:
         self.kind = {str(i): str(k) for i, k in zip(inv.components["id"], inv.components["kind"])}
         self.rows = []  # (component, target, group or None, needs)
         for r in inv.dependencies.itertuples(index=False):
+            if str(r.kind).strip().lower() == "admin":
+                continue  # "an admin row is not a requirement"
             group = None if _missing(r.group) else str(r.group)
             needs = 1 if _missing(r.needs) else int(r.needs)
             self.rows.append((str(r.component), str(r.depends_on), group, needs))

@@ -781,7 +781,7 @@ def test_capacity_notebook_runs_on_every_sample(sample_path, tmp_path):
         cwd=str(NOTEBOOKS), progress_bar=False, kernel_name="python3",
     )
     text = json.dumps([c.get("outputs") for c in json.loads(out.read_text())["cells"]])
-    assert "charted scenario:" in text and "headroom_factor" in text
+    assert "The charted scenario is" in text and "Headroom factor" in text and "restore_all" in text
     assert text.count("image/svg+xml") >= 3  # Gantt, routine vs disaster, headroom at least
 
 

@@ -53,11 +53,16 @@ def test_template_has_every_sheet_column_note_and_dropdown(tmp_path):
     out = tmp_path / "blank.xlsx"
     assert main(["template", str(out)]) == 0
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["inventory", *TABLES]
+    assert book.sheetnames == ["inventory", *TABLES, "examples"]
     for table, columns in TABLES.items():
         ws = book[table]
         assert [c.value for c in ws[1]] == [c.name for c in columns]
         assert all(c.comment is not None and c.comment.text for c in ws[1])
+    # admin rows are explained on the dependency kind and shown by three examples
+    assert "ADMINISTER" in book["dependencies"]["C1"].comment.text
+    examples = [[c.value for c in row] for row in book["examples"].iter_rows(min_row=3)]
+    assert [r[:3] for r in examples] == [["veeam-server", "domain-admins", "admin"], ["erp-vm", "vcenter", "admin"],
+                                         ["orders-bucket", "aws-root", "admin"]]
     formulas = {str(dv.sqref).split(":")[0][0]: dv.formula1 for dv in book["components"].data_validations.dataValidation}
     assert "datastore" in formulas["C"] and "service" in formulas["C"]
     lists = " ".join(dv.formula1 for t in ("backups", "backup_runs", "restore_tests") for dv in book[t].data_validations.dataValidation)

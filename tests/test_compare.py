@@ -294,3 +294,27 @@ def test_compare_notebook_runs_on_a_before_after_pair(tmp_path):
     assert "Improved: 3 improvements, 0 regressions" in text
     assert "coupling:common-cause:db:site-a" in text and "fresh" in text and "gone" in text
     assert "svg" in text
+
+
+def test_old_finding_ids_map_to_the_consolidated_findings():
+    """An assessment from before the consolidation compares with one after it: old ids matched to their domain."""
+    old = result([asset("db"), asset("web")], [
+        finding("coupling:common-cause:db:site-a", "critical"), finding("coupling:common-cause:web:san", "high"),
+        finding("coupling:keystone:san", "critical"), finding("coupling:threat:credential_compromise:db", "critical"),
+    ])
+    new = result([asset("db"), asset("web")], [
+        {**finding("coupling:domain:site-a", "critical"), "assets": ["db", "web"], "components": ["san", "site-a"]},
+        {**finding("coupling:threat:credential_compromise:ad", "high"), "assets": ["db"], "components": ["ad"]},
+    ])
+    assert compare.successors(old["findings"], new["findings"]) == {
+        "coupling:common-cause:db:site-a": "coupling:domain:site-a",
+        "coupling:common-cause:web:san": "coupling:domain:site-a",
+        "coupling:keystone:san": "coupling:domain:site-a",
+        "coupling:threat:credential_compromise:db": "coupling:threat:credential_compromise:ad",
+    }
+    f = compare.compare_results(old, new)["findings"]
+    assert f["new"] == [] and f["resolved"] == []  # nothing appeared or went away: it was renamed
+    assert f["unchanged"] == ["coupling:domain:site-a"]
+    assert [(s["id"], s["old_severity"], s["direction"]) for s in f["severity_changed"]] == [
+        ("coupling:threat:credential_compromise:ad", "critical", "improved")]
+    assert {"old_id": "coupling:keystone:san", "id": "coupling:domain:site-a"} in f["renamed"]

@@ -31,7 +31,7 @@ def test_common_cause_shared_site_and_self():
     # bk and st do not take db down: they are not common causes
     assert r.assets["db"].common_cause == ("s1",)
     assert r.blast_radius == {"bk": 0, "db": 0, "s1": 1, "s2": 0, "st": 0}
-    (f,) = [f for f in r.findings if f.id == "coupling:common-cause:db:s1"]
+    (f,) = [f for f in r.findings if f.id == "coupling:domain:s1"]
     assert f.severity == "critical"
     assert "production: db -> s1" in f.evidence and "bk -> st -> s1" in f.evidence
 
@@ -138,8 +138,8 @@ def test_credential_compromise_destroys_holders_and_spares_immutable():
     assert coupling.credential_compromise_destroys(both, "cred") == {"db", "bk1"}
     assert threats(both, "db")["credential_compromise"] == "recoverable"
     r = coupling.analyze(mutable)
-    (f,) = [f for f in r.findings if f.id == "coupling:threat:credential_compromise:db"]
-    assert f.severity == "critical" and "cred" in f.components
+    (f,) = [f for f in r.findings if f.id == "coupling:threat:credential_compromise:cred"]
+    assert f.severity == "critical" and "cred" in f.components and f.assets == ("db",)
 
 
 def test_credential_compromise_offline_backup_and_no_chain():
@@ -229,7 +229,8 @@ def test_domain_admin_escalates_to_the_off_site_copy_and_wipes_the_directory():
     assert threats(m, "files")["credential_compromise"] == "unrecoverable"
     # the directory itself: holding ad (an identity) destroys it
     assert "ad" in coupling.credential_compromise(m, "ad").destroyed
-    (f,) = [f for f in coupling.analyze(m).findings if f.id == "coupling:threat:credential_compromise:files"]
+    (f,) = [f for f in coupling.analyze(m).findings if f.id.startswith("coupling:threat:credential_compromise:")]
+    assert f.assets == ("files",) and "domain-admin" in f.components
     assert "reads `s3-keys` stored on `veeam-server`" in f.evidence
 
 
@@ -246,6 +247,46 @@ def test_escalation_through_a_destroyed_component_only():
     assert attack.held == {"k", "pw"} and attack.destroyed == {"srv", "db"}
     assert [s.action for s in attack.path("db")] == ["holds", "destroys", "reads", "destroys"]
     assert attack.path("db2") == ()
+
+
+def test_only_plain_or_grouped_rows_of_a_protected_backup_spare_a_store():
+    """A store an immutable backup is kept on is spared; one the backup merely has an admin row on is not."""
+    m = build(
+        [C("db", "datastore"), C("k", "credentials"), C("vault", "backup_store"), C("console", "backup_store")],
+        [D("bk", "vault"), A("bk", "console"), A("vault", "k"), A("console", "k"), D("db", "k")],
+        [B("bk", "db", immutable=True)],
+    )
+    assert coupling.credential_compromise(m, "k").destroyed == {"db", "console"}
+    assert threats(m, "db")["credential_compromise"] == "recoverable"
+
+
+@pytest.mark.parametrize("sample", ["teaching", "hybrid-enterprise"])
+def test_admin_rows_change_nothing_but_credential_compromise(sample):
+    """On a sample estate with its admin rows removed, every answer but credential compromise is the same:
+    common causes, cut pairs, survivability, blast radius, cycles, the other threat verdicts, capacity."""
+    import dataclasses
+
+    from conftest import SAMPLES
+    from hiddenspof import capacity, inventory
+
+    inv = inventory.load(SAMPLES[sample])
+    admin = inv.dependencies["kind"] == "admin"
+    assert admin.any(), "the sample shows admin rows"
+    bare = dataclasses.replace(inv, dependencies=inv.dependencies[~admin].reset_index(drop=True))
+    full, plain = model.build(inv), model.build(bare)
+    r, q = coupling.analyze(full), coupling.analyze(plain)
+    assert r.blast_radius == q.blast_radius and r.cycles == q.cycles and r.rto_inversions == q.rto_inversions
+    for a, ac in r.assets.items():
+        other = q.assets[a]
+        assert (ac.common_cause, ac.cut_pairs, ac.survivability) == (other.common_cause, other.cut_pairs, other.survivability)
+        assert {k: v for k, v in ac.threats.items() if k != "credential_compromise"} == \
+            {k: v for k, v in other.threats.items() if k != "credential_compromise"}
+    modes = {s.name: s.mode for s in inv.meta.scenarios}
+    cap_full, cap_plain = capacity.analyze(full), capacity.analyze(plain)
+    for sc in cap_full.scenarios:
+        if modes.get(sc.name) != "credential_compromise":
+            twin = cap_plain.scenario(sc.name)
+            assert (sc.failed, sc.unrecoverable, sc.makespan_hours) == (twin.failed, twin.unrecoverable, twin.makespan_hours)
 
 
 def test_compromise_of_unknown_holder_is_an_error():
@@ -288,7 +329,9 @@ def test_keystone_and_rto_inversion():
     assert r.keystones == {"idp": ("a", "b")}
     assert r.rto_inversions == (("a", "idp"),)
     ids = {f.id for f in r.findings}
-    assert {"coupling:keystone:idp", "coupling:rto-inversion:a:idp"} <= ids
+    assert {"coupling:domain:idp", "coupling:rto-inversion:a:idp"} <= ids
+    (f,) = [f for f in r.findings if f.id == "coupling:domain:idp"]  # the keystone is its own failure domain
+    assert f.assets == ("a", "b") and "no backup of idp yet 2 assets" in f.evidence
 
 
 def test_importance_fussell_vesely_single_cause_is_one():
@@ -381,6 +424,9 @@ def small_estates(draw):
                 if (c, t) not in seen:
                     seen.add((c, t))
                     deps.append(D(c, t))
+        for t in draw(st.lists(st.sampled_from(everyone), max_size=2, unique=True)):
+            if t != c:
+                deps.append(A(c, t))  # admin rows: never requirements, so they change no answer
     return comps, deps, backups
 
 
@@ -454,8 +500,10 @@ def test_chart_specs():
     m = _chart_estate()
     r = coupling.analyze(m)
     heat = charts.threat_heatmap(r).to_dict()
-    assert heat["encoding"]["x"]["field"] == "mode" and heat["encoding"]["color"]["field"] == "verdict"
-    assert heat["encoding"]["color"]["scale"]["domain"] == list(charts.VERDICT_COLOURS)
+    # threat modes and verdicts read as words, not identifiers
+    assert heat["encoding"]["x"]["field"] == "threat" and heat["encoding"]["color"]["field"] == "verdict"
+    assert heat["encoding"]["x"]["sort"][:2] == ["Site loss", "Region loss"]
+    assert heat["encoding"]["color"]["scale"]["domain"] == [v.replace("_", " ") for v in charts.VERDICT_COLOURS]
     graph = charts.dependency_graph(m).to_dict()
     assert [layer["mark"]["type"] for layer in graph["layer"]] == ["rule", "rule", "circle", "text"]
     blast = charts.blast_radius_ranking(r, m).to_dict()
@@ -465,6 +513,34 @@ def test_chart_specs():
     waves = charts.restore_waves(m.recover(["db"])).to_dict()
     wdata = waves["datasets"][waves["layer"][0]["data"]["name"]] if "data" in waves["layer"][0] else waves["datasets"][waves["data"]["name"]]
     assert [(d["asset"], d["wave"], d["backup"]) for d in wdata] == [("db", 1, "bk")]
+
+
+def test_worst_compromise_and_attack_graph():
+    """The domain admin is the worst theft for files; the attack graph follows its chain step by step."""
+    from hiddenspof.charts import coupling as charts
+
+    m = _domain_estate()
+    attack = coupling.worst_compromise(m, "files")
+    assert attack.holders == ("domain-admin",)  # unrecoverable, and it destroys more of files' closure than ad
+    chains = coupling.compromise_chains(m, "files", attack)
+    assert len(chains) == 5 and chains[1].endswith("destroys `colo-s3` (row: colo-s3 on s3-keys)")
+    assert coupling.compromise_chains(m, "files", attack, limit=2)[-1] == "and 3 more destroyed component(s) files needs"
+    nodes, edges = charts.attack_frames(m, attack, "files")
+    step = dict(zip(nodes["id"], nodes["step"]))
+    state = dict(zip(nodes["id"], nodes["state"]))
+    assert step == {"domain-admin": 0, "ad": 1, "veeam-svc": 1, "files": 2, "local-repo": 2, "veeam-server": 2,
+                    "s3-keys": 3, "colo-s3": 4}
+    assert state["ad"] == "held and destroyed" and state["veeam-svc"] == "held" and state["colo-s3"] == "destroyed"
+    assert ("s3-keys", "colo-s3", "destroys") in set(zip(edges["source"], edges["target"], edges["action"]))
+    assert ("veeam-server", "s3-keys", "reads") in set(zip(edges["source"], edges["target"], edges["action"]))
+    frame = charts.threat_frame(coupling.analyze(m, pairs=False), m).set_index("mode")
+    assert frame.loc["credential_compromise", "attack_path"].startswith("holding `ad`")  # first strike, sorted
+    assert frame.loc["site_loss", "attack_path"] == ""
+    spec = charts.attack_graph(m, attack, "files").to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "circle", "text"]
+    assert spec["layer"][1]["encoding"]["color"]["scale"]["domain"] == list(charts.ATTACK_COLOURS)
+    # nothing to steal: None
+    assert coupling.worst_compromise(build([C("db", "datastore")], [], [B("bk", "db")]), "db") is None
 
 
 @pytest.mark.slow
@@ -483,7 +559,8 @@ def test_notebook_runs_under_papermill(tmp_path):
     pm.execute_notebook(str(nb), str(out), cwd=str(NOTEBOOKS), progress_bar=False,
                         parameters={"inventory_path": str(path), "asset": "orders-db", "interactive": False})
     text = out.read_text()
-    assert "explaining orders-db" in text
+    assert "The asset explained in detail below is **orders-db**" in text
+    assert "Attack path: holding" in text and "holding `ad-harbour` -> destroys `orders-db`" in text
 
 
 def test_scenario_failures_read_through_mode():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import re
@@ -79,9 +80,25 @@ def test_graphml_of_each_sample_round_trips(sample_path, tmp_path):
     g = nx.read_graphml(exchange.write_graphml(inv, tmp_path / "s.graphml"))
     assert set(g.nodes) == set(inv.components["id"])
     relations = [d["relation"] for _, _, d in g.edges(data=True)]
-    assert relations.count("depends_on") == len(inv.dependencies)
+    admin = int((inv.dependencies["kind"] == "admin").sum())
+    assert relations.count("depends_on") == len(inv.dependencies) - admin
+    assert relations.count("admin") == admin
     assert relations.count("protects") == len(inv.backups)
     assert relations.count("restore_to") == int(inv.backups["restore_to"].notna().sum())
+
+
+def test_graphml_shows_admin_rows_as_their_own_relation(tmp_path):
+    """A row of kind admin (any case) is an edge of relation 'admin', without group or needs."""
+    base = estate()
+    deps = base.dependencies.to_dict("records")
+    deps += [{"component": "orders-db", "depends_on": "idp", "kind": "Admin", "group": "x", "needs": None},
+             {"component": "vault", "depends_on": "idp", "kind": "admin"}]
+    inv = make_inventory(components=base.components.to_dict("records"),
+                         dependencies=[{k: v for k, v in r.items() if v is not None and v == v} for r in deps],
+                         backups=base.backups.to_dict("records"))
+    g = nx.read_graphml(exchange.write_graphml(inv, tmp_path / "a.graphml"))
+    admin = sorted((u, v, d.get("group"), d.get("kind")) for u, v, d in g.edges(data=True) if d["relation"] == "admin")
+    assert admin == [("orders-db", "idp", None, "admin"), ("vault", "idp", None, "admin")]
 
 
 def test_graphml_is_repeatable(tmp_path):
@@ -109,8 +126,11 @@ def test_mef_names_are_valid_unique_identifiers():
 # -- fault trees are exact -------------------------------------------------------------------------
 
 
-def random_estate(rng: random.Random, n: int):
-    """A random small estate: dependency rows (cycles allowed), one quorum group, 1-4 backups, some restore_to."""
+def random_estate(rng: random.Random, n: int, admin: bool = False):
+    """A random small estate: dependency rows (cycles allowed), one quorum group, 1-4 backups, some restore_to.
+
+    With ``admin``, also up to four rows of kind ``admin`` (some beside a plain row on the same pair).
+    """
     ids = [f"c{i}" for i in range(n)]
     comps = [{"id": c, "kind": rng.choice(KINDS), "failure_probability": round(rng.uniform(0.01, 0.3), 3)} for c in ids]
     deps, seen = [], set()
@@ -139,7 +159,18 @@ def random_estate(rng: random.Random, n: int):
                 deps.append({"component": f"b{j}", "depends_on": t})
     if not deps:
         deps.append({"component": ids[0], "depends_on": ids[1]})
+    if admin:
+        everyone = ids + [f"b{k}" for k in range(nb)]
+        pairs = {(c, t) for c in everyone for t in everyone if c != t}
+        for c, t in rng.sample(sorted(pairs), min(4, len(pairs))):
+            deps.append({"component": c, "depends_on": t, "kind": "admin"})
     return make_inventory(components=comps, dependencies=deps, backups=backups)
+
+
+def without_admin_rows(inv):
+    """The same inventory with every admin row removed."""
+    deps = inv.dependencies[inv.dependencies["kind"] != "admin"].reset_index(drop=True)
+    return dataclasses.replace(inv, dependencies=deps)
 
 
 def assert_exact(m, tree):
@@ -163,6 +194,18 @@ def test_fault_trees_equal_the_model_on_random_estates(seed):
         for t in trees:
             assert_exact(m, t)
             assert set(t.events) == set(m.closure(t.asset))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mef_ignores_admin_rows(seed):
+    """Admin rows are not requirements: the MEF document is the one of the inventory without them, and still exact."""
+    rng = random.Random(100 + seed)
+    for _ in range(6):
+        inv = random_estate(rng, rng.randint(4, 7), admin=True)
+        m = model.build(inv)
+        assert exchange.mef_document(m)[0] == exchange.mef_document(model.build(without_admin_rows(inv)))[0]
+        for t in exchange.fault_trees(m)[0]:
+            assert_exact(m, t)
 
 
 def test_components_outside_the_tree_cannot_matter():

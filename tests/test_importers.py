@@ -132,6 +132,32 @@ def test_kubernetes_list_statefulset_pvc_configmap_and_qualified_ids():
     assert d.components["orders-db"]["namespace"] == "data"
 
 
+RBAC = FIX / "kubernetes" / "rbac.yaml"
+
+
+def test_kubernetes_admin_bindings_become_admin_rows(tmp_path):
+    """admin over a namespace and cluster-admin over the cluster give their subjects admin rows; view gives none."""
+    d = build_draft("kubernetes", [str(BOUTIQUE), str(DATA_NS), str(RBAC)])
+    k = kinds(d)
+    assert k["group-shop-ops"] == k["sa-argocd-argocd-deployer"] == k["user-alice@example.com"] == "credentials"
+    assert "group-analysts" not in d.components  # view cannot delete anything
+    admin = {(c, t) for (c, t, _), row in d.dependencies.items() if row["kind"] == "admin"}
+    default = {w for w, row in d.components.items() if row.get("namespace") == "default" and row["kind"] != "credentials"}
+    data = {w for w, row in d.components.items() if row.get("namespace") == "data"}
+    assert default and data
+    assert {w for w, t in admin if t == "group-shop-ops"} == default  # a RoleBinding covers its namespace only
+    assert {w for w, t in admin if t == "sa-argocd-argocd-deployer"} == default
+    assert {w for w, t in admin if t == "user-alice@example.com"} == default | data
+    assert any("1 RoleBinding object" in i for i in d.ignored)  # the view binding
+    # written, loaded and analysed: the admin rows are reach, not requirements
+    from hiddenspof import coupling, model
+
+    run("kubernetes", [str(BOUTIQUE), str(DATA_NS), str(RBAC)], str(tmp_path / "inv"), as_of="2026-09-30")
+    m = model.build(inventory.load(tmp_path / "inv"))
+    assert m.down({"user-alice@example.com"}) == {"user-alice@example.com"}
+    assert coupling.credential_compromise(m, "user-alice@example.com").destroyed >= data
+
+
 def test_velero_schedules_become_backups():
     """Schedules protect the workloads of their namespaces, with cron hours, ttl days, store and snapshot backups."""
     d = build_draft("kubernetes", [str(BOUTIQUE), str(DATA_NS), str(VELERO)])
@@ -218,6 +244,27 @@ def test_cmdb_classes_relationships_and_backups():
     assert d.backups["orders-db-backup"]["protects"] == "orders-db" and k["orders-db-backup"] == "backup"
     assert any("Sends data to" in i for i in d.ignored) and any("Owned by" in i for i in d.ignored)
     assert d.components["orders-db"]["owner"] == "DBA team"
+
+
+def test_cmdb_managed_by_is_an_admin_row(tmp_path):
+    """Managed by::Manages: the manager can administer the parent (an admin row), beside any plain row on the pair."""
+    ci = tmp_path / "ci.csv"
+    ci.write_text(CMDB[0].read_text(encoding="utf-8") + "v9,vcenter-north,cmdb_ci_vcenter,Platform,DC-North,\n",
+                  encoding="utf-8")
+    rel = tmp_path / "rel.csv"
+    rel.write_text(CMDB[1].read_text(encoding="utf-8") + "lnx-app-01,Managed by::Manages,vcenter-north\n"
+                   "lnx-db-01,Managed by::Manages,vcenter-north\nlnx-db-01,Depends on::Used by,vcenter-north\n",
+                   encoding="utf-8")
+    d = build_draft("cmdb", [str(ci), str(rel)])
+    rows = sorted((c, t, row["kind"]) for (c, t, _), row in d.dependencies.items() if t == "vcenter-north")
+    assert rows == [("lnx-app-01", "vcenter-north", "admin"), ("lnx-db-01", "vcenter-north", "admin"),
+                    ("lnx-db-01", "vcenter-north", "runtime")]
+    out = tmp_path / "inv"
+    run("cmdb", [str(ci), str(rel)], str(out), as_of="2026-09-30")
+    inv = inventory.load(out)
+    assert sorted(inv.dependencies.loc[inv.dependencies["depends_on"] == "vcenter-north", "kind"]) == ["admin", "admin", "runtime"]
+    run("cmdb", [str(ci), str(rel)], str(out))  # merging into it again: both rows of one pair are kept apart
+    assert inventory.load(out) == inv
 
 
 def test_cmdb_class_map_overrides():

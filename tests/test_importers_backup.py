@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hiddenspof import analysis, inventory, model
 from hiddenspof.importers import ImportSourceError, build_draft, run
+from hiddenspof.importers.draft import PROVENANCE, dependency_key
 
 FIX = Path(__file__).parent / "fixtures" / "importers"
 VEEAM = FIX / "veeam-healthcheck"
@@ -127,6 +128,28 @@ def test_veeam_repository_on_backup_server_is_a_shared_dependency(tmp_path):
         assert {frozenset({asset["id"], "VBR01"}), frozenset({asset["id"], "repo.Default-Backup-Repository"})} <= pairs
 
 
+def test_veeam_stolen_backup_administrator_spares_only_immutable_backups(tmp_path):
+    """Admin rows from every repository and backup to the Backup Administrator role: its theft leaves only the hardened copy."""
+    roles = [{"Name": "CORP\\veeam-admins", "Role": "Veeam Backup Administrator"},
+             {"Name": "CORP\\ops", "Role": "Veeam Restore Operator"}]
+    root = bundle(tmp_path, jobs=[job("Nightly", "Default Backup Repository"), job("Hard", "Hardened")],
+                  sessions=[session("Nightly", "APP1", "2024-03-01T22:00:00"), session("Hard", "DB1", "2024-03-01T22:00:00")],
+                  protected=["APP1", "DB1"], extra={"VBRConfig/_UserRoles.csv": roles})
+    d = build_draft("veeam", [str(root)])
+    assert d.dependencies[dependency_key("Nightly.APP1", "veeam-backup-administrator", "", "admin")]["kind"] == "admin"
+    assert ("repo.Hardened", "veeam-backup-administrator") in deps(d)
+    assert "veeam-admins" in d.components["veeam-backup-administrator"]["notes"]
+    _, inv, _ = imported(tmp_path, "veeam", [root])
+    from hiddenspof import coupling
+
+    m = model.build(inv)
+    destroyed = coupling.credential_compromise_destroys(m, "veeam-backup-administrator")
+    assert {"Nightly.APP1", "repo.Default-Backup-Repository"} <= destroyed
+    assert not {"Hard.DB1", "repo.Hardened", "VBR01"} & destroyed  # the immutable copy and its store, the server
+    # ransomware with the stolen role: the machines are encrypted too; only DB1 comes back
+    assert set(m.recover(destroyed | {"APP1", "DB1"}).unrecoverable) == {"APP1"}
+
+
 def test_veeam_hardened_repository_makes_backups_immutable_and_vms_run_on_any_host(tmp_path):
     """A hardened repository gives immutable backups; VMs run on any one ESXi host of their vCenter; restores need vCenter and a proxy."""
     root = bundle(tmp_path, jobs=[job("Hard", "Hardened")], sessions=[session("Hard", "APP1", "2024-03-01T22:00:00")],
@@ -170,6 +193,24 @@ def test_veeam_failed_jobs_raise_the_silent_score(tmp_path):
         _, _, result = imported(tmp_path / status, "veeam", [root], as_of="2024-03-01")
         scores[status] = {b["id"]: b["silent_failure_score"] for b in result["backups"]}["Nightly.APP1"]
     assert scores["Failed"] > scores["Success"]
+
+
+def test_veeam_incremental_sessions_raise_no_size_alarm(tmp_path):
+    """Small Increment sessions of a 500 GB VM raise no tiny-run or collapse alarm; the same sizes called full do."""
+    def history(algorithm):
+        days = [session("Nightly", "BIG", f"2024-02-{day:02d}T22:00:00", algorithm=algorithm, size="2.0")
+                for day in range(10, 29)]
+        return [session("Nightly", "BIG", "2024-02-09T22:00:00", algorithm="SynteticFull", size="480")] + days
+    factors = {}
+    for algorithm in ("Increment", "SynteticFull"):
+        root = bundle(tmp_path / algorithm, jobs=[job("Nightly", "Hardened")], sessions=history(algorithm))
+        cfg = root / "VBRConfig" / "_ViProtected.csv"
+        write_csv(cfg, [vm("BIG", used=500e9)])
+        _, _, result = imported(tmp_path / algorithm, "veeam", [root], as_of="2024-03-01")
+        backup = {b["id"]: b for b in result["backups"]}["Nightly.BIG"]
+        factors[algorithm] = {f["name"]: f["points"] for f in backup["factors"]}
+    assert factors["Increment"]["tiny_success"] == 0 and factors["Increment"]["size_collapse"] == 0
+    assert factors["SynteticFull"]["tiny_success"] > 0
 
 
 def test_veeam_tape_job_gives_offline_copies_of_the_repository_backups(tmp_path):
@@ -265,6 +306,8 @@ def test_veeam_protected_vm_without_sessions_gets_a_backup_to_complete(tmp_path)
      r"VeeamSessionReport\.csv: row 2: field 'BackupSizeGB': value 'lots' - expected a number"),
     ("SessionReports/VeeamSessionReport.csv", [session("Nightly", "APP1", "2024-03-01T22:00:00", duration="ten minutes")],
      r"row 2: field 'TaskDuration': value 'ten minutes' - expected a duration"),
+    ("SessionReports/VeeamSessionReport.csv", [session("Nightly", "APP1", "2024-03-01T22:00:00", size="12,5")],
+     r"row 2: field 'BackupSizeGB': value '12,5' - expected a number with a dot as decimal mark"),
     ("VBRConfig/_Repositories.csv", [{"Id": "r", "Name": "x", "IsImmutabilitySupported": "maybe"}],
      r"_Repositories\.csv: row 2: field 'IsImmutabilitySupported': value 'maybe' - expected True or False"),
     ("VBRConfig/_Jobs.csv", [{"Name": "x"}], r"_Jobs\.csv: row 1: column 'jobtype' is missing"),
@@ -593,6 +636,7 @@ def test_terraform_plans_rules_copies_locks_rds_and_replication(tmp_path):
     assert d.components["orders"]["data_gb"] == "107.374" and ("orders", "aws-az.eu-west-1a") in deps(d)
     auto = d.backups["orders.automated-backups"]
     assert auto["retention_days"] == "7" and auto["schedule_hours"] == "24"
+    assert auto["restore_to"] == f"aws-restore-target.{SRC_ACCT}.eu-west-1"  # any zone of the region
     rep = d.backups["acme-assets.replica.acme-assets-dr"]
     assert rep["method"] == "replica" and ("s3-replica.acme-assets-dr", f"aws-account.{DR_ACCT}") in deps(d)
     assert any("`aws_iam_role`" in i for i in d.ignored)
@@ -607,6 +651,10 @@ def test_terraform_copy_to_locked_vault_of_another_account_survives_the_source_a
     threats = {a["id"]: a["threats"] for a in result["assets"]}["orders"]
     assert threats["account_loss"] == "recoverable" and threats["credential_compromise"] == "recoverable"
     assert threats["site_loss"] == "recoverable" and threats["region_loss"] == "recoverable"
+    _, inv, _ = imported(tmp_path, "terraform", [tf_files(tmp_path)[0]], as_of="2024-03-06", name="a-only")
+    m = model.build(inv)
+    assert "orders" not in m.recover({"aws-az.eu-west-1a"}).unrecoverable  # automated backups restore in another zone
+    assert "orders" not in m.recover({f"aws-account.{SRC_ACCT}"}).unrecoverable  # the copy action reaches account B
 
 
 def test_terraform_single_region_key_behind_cross_region_copy_is_a_finding(tmp_path):
@@ -676,3 +724,243 @@ def test_terraform_merges_into_an_aws_backup_import(tmp_path):
     assert primary["imported_from"] == "aws-backup:list-backup-jobs.json;terraform:account-a.json"
     assert len(read_csv(out / "backup_runs.csv")) == 6  # the aws-backup runs are kept
     inventory.load(str(out))
+
+
+# --- restic, Borg, Velero history --------------------------------------------------------
+
+RESTIC = FIX / "restic" / "srv-restic-repo.json"
+BORG = [FIX / "borg" / "borg-list.json", FIX / "borg" / "borg-info.json"]
+VELERO_HISTORY = FIX / "velero-history" / "backups-and-restores.json"
+K8S = [FIX / "kubernetes" / "online-boutique.yaml", FIX / "velero" / "data-namespace.yaml", FIX / "velero" / "velero.yaml"]
+
+
+def test_restic_snapshots_give_a_backup_per_host_and_paths_and_full_runs(tmp_path):
+    """The documented example repository: a backup per host and path set, one full run per snapshot, schedule from the gaps."""
+    d = build_draft("restic", [str(RESTIC)])
+    assert set(d.backups) == {"kasimir@restic-repo.srv-restic-repo", "kazik@restic-repo.srv-restic-repo",
+                              "luigi:/home/art@restic-repo.srv-restic-repo", "luigi:/srv@restic-repo.srv-restic-repo"}
+    k = "kasimir@restic-repo.srv-restic-repo"
+    assert d.backups[k]["schedule_hours"] == "24.012" and d.backups[k]["protects"] == "kasimir"
+    assert (k, "restic-repo.srv-restic-repo") in deps(d) and (k, "restic-password.srv-restic-repo") in deps(d)
+    runs = {key[1]: row for key, row in d.runs.items() if key[0] == k}
+    assert runs["2015-05-09T19:40:19Z"] | {} == {
+        "backup": k, "started_at": "2015-05-09T19:40:19Z", "finished_at": "2015-05-09T19:40:19Z", "status": "success",
+        "type": "full", "size_gb": "22.168", "message": "snapshot 79766175, 0.002 GB new",
+        "imported_from": "restic:srv-restic-repo.json"}
+    assert "size_gb" not in runs["2015-05-08T19:38:30Z"]  # a snapshot of restic < 0.17 has no summary
+    _, _, result = imported(tmp_path, "restic", [RESTIC], as_of="2015-05-12")
+    pairs = {frozenset(p) for p in {a["id"]: a for a in result["assets"]}["kasimir"]["cut_sets"]}
+    assert {frozenset({"kasimir", "restic-password.srv-restic-repo"}), frozenset({"kasimir", "restic-repo.srv-restic-repo"})} <= pairs
+
+
+def test_borg_list_and_info_merge_into_one_host_with_runs_and_a_failed_checkpoint(tmp_path):
+    """`borg list` and `borg info` of one repository: one host (named by info), sizes from info, a .checkpoint archive as a failed run."""
+    d = build_draft("borg", [str(p) for p in BORG])
+    bid = "host@borg-repo.0cbe6166b466"
+    assert list(d.backups) == [bid] and d.backups[bid]["schedule_hours"] == "24"
+    assert ("borg-repo.0cbe6166b466", "nas.example.org") in deps(d) and (bid, "borg-key.0cbe6166b466") in deps(d)
+    runs = {key[1]: row for key, row in d.runs.items()}
+    assert runs["2017-02-27T12:27:15"]["size_gb"] == "2.4" and runs["2017-02-27T12:27:15"]["finished_at"] == "2017-02-27T12:27:20"
+    assert runs["2017-02-28T12:27:15"]["status"] == "failed" and all(r["type"] == "full" for r in runs.values())
+    _, inv, _ = imported(tmp_path, "borg", BORG, as_of="2017-03-01")
+    assert len(inv.backup_runs) == 5
+
+
+def test_borg_keyfile_mode_puts_the_key_on_the_machine_it_backs_up(tmp_path):
+    """In keyfile mode the key lives on the client: the analysis finds the host's own loss leaves it unrecoverable."""
+    doc = json.loads(BORG[1].read_text(encoding="utf-8"))
+    doc["encryption"]["mode"] = "keyfile-blake2"
+    for day in (25, 26):  # three archives, so the schedule can be guessed
+        arch = dict(doc["archives"][0], name=f"host-system-backup-2017-02-{day}", start=f"2017-02-{day}T12:27:15.147581",
+                    end=f"2017-02-{day}T12:27:20.789123")
+        doc["archives"].append(arch)
+    path = write_json(tmp_path / "info.json", doc)
+    d = build_draft("borg", [str(path)])
+    assert ("borg-key.0cbe6166b466", "host") in deps(d) and any("keyfile mode" in s for s in d.seen)
+    _, inv, result = imported(tmp_path, "borg", [path], as_of="2017-03-01")
+    assert "host" in {a["id"]: a for a in result["assets"]}["host"]["common_cause"]
+    assert "host" in model.build(inv).recover({"host"}).unrecoverable
+
+
+def test_velero_history_alone_gives_namespace_backups_runs_and_restore_tests(tmp_path):
+    """Backup objects are runs by phase, Restore objects tests by phase; without manifests a schedule protects its namespaces."""
+    d = build_draft("velero", [str(VELERO_HISTORY)])
+    nightly, hourly = "nightly.k8s-namespace.all", "hourly-data.k8s-namespace.data"
+    assert set(d.backups) == {nightly, hourly} and d.backups[nightly]["schedule_hours"] == "24"
+    assert d.backups[nightly]["retention_days"] == "30" and (nightly, "bsl.default") in deps(d) and (nightly, "velero") in deps(d)
+    status = {key[1]: row["status"] for key, row in d.runs.items() if key[0] == nightly}
+    assert status == {"2026-09-25T01:00:00Z": "success", "2026-09-26T01:00:00Z": "success",
+                      "2026-09-27T01:00:00Z": "warning", "2026-09-28T01:00:00Z": "success",
+                      "2026-09-29T01:00:00Z": "failed"}
+    assert any("phase InProgress" in i for i in d.ignored)
+    tests = {key[0]: row for key, row in d.tests.items()}
+    assert tests[nightly]["result"] == "pass" and tests[nightly]["duration_hours"] == "0.5"
+    assert tests[hourly]["result"] == "partial"
+
+
+def test_velero_history_with_manifests_lands_on_the_per_workload_backups(tmp_path):
+    """With the manifests, each Backup is a run of every workload backup of its schedule; a Restore of one namespace tests only its backups."""
+    d = build_draft("velero", [str(p) for p in K8S] + [str(VELERO_HISTORY)])
+    assert {k[1] for k in d.runs if k[0] == "nightly.cartservice"} >= {"2026-09-25T01:00:00Z", "2026-09-29T01:00:00Z"}
+    assert ("hourly-data.orders-db", "2026-09-29T06:00:00Z") in d.runs
+    tested = {k[0] for k, row in d.tests.items() if row["result"] == "pass"}
+    assert "nightly.orders-db" in tested and "nightly.cartservice" not in tested  # the restore included namespace data only
+    assert all(row[PROVENANCE].startswith("velero:") for row in d.components.values())
+    assert not any("a one-off run" in i for i in d.ignored)
+    _, _, failed = imported(tmp_path, "velero", K8S + [VELERO_HISTORY], as_of="2026-09-30", name="failed")
+    doc = json.loads(VELERO_HISTORY.read_text(encoding="utf-8"))
+    for item in doc["items"]:
+        if item["kind"] == "Backup" and item["status"]["phase"] == "Failed":
+            item["status"]["phase"] = "Completed"
+    fixed = write_json(tmp_path / "fixed" / "backups-and-restores.json", doc)
+    _, _, ok = imported(tmp_path, "velero", K8S + [fixed], as_of="2026-09-30", name="ok")
+    score = {name: {b["id"]: b["silent_failure_score"] for b in r["backups"]}["nightly.cartservice"]
+             for name, r in (("failed", failed), ("ok", ok))}
+    assert score["failed"] > score["ok"]  # the failed last run raises the silent score
+
+
+@pytest.mark.parametrize(("fmt", "text", "message"), [
+    ("restic", '{"a": 1}', r"bad\.json: is a dict, expected the list `restic snapshots --json` prints"),
+    ("restic", '[{"time": "2015-05-08T21:38:30+02:00", "paths": ["/srv"]}]',
+     r"bad\.json: \[0\]: missing required field 'hostname'"),
+    ("restic", '[{"time": "yesterday", "hostname": "h", "paths": ["/srv"]}]',
+     r"bad\.json: \[0\]: field 'time': value 'yesterday' - expected a date-time"),
+    ("borg", '{"archives": []}', r"bad\.json: expected the output of `borg list --json`"),
+    ("borg", '{"repository": {"id": "r"}, "archives": [{"name": "a", "start": "2017-01-01T00:00:00", '
+             '"stats": {"original_size": "huge"}}]}',
+     r"archives\[0\]: field 'stats\.original_size': value 'huge' - expected a number"),
+    ("velero", '{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "velero.io/v1", "kind": "Backup", '
+               '"metadata": {"name": "nightly-20260101000000"}, "status": {"phase": "Exploded"}}]}',
+     r"bad\.json: document 1 \(line 1\), item 1: field 'status\.phase': value 'Exploded'"),
+    ("velero", '{"apiVersion": "v1", "kind": "List", "items": []}', r"no Velero Backup or Restore object"),
+])
+def test_history_importers_refuse_malformed_input(tmp_path, fmt, text, message):
+    """restic, Borg and Velero history refuse bad documents with file, record and field; nothing is written."""
+    bad = tmp_path / "bad.json"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ImportSourceError, match=message):
+        run(fmt, [str(bad)], str(tmp_path / "out"), stderr=io.StringIO())
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("fmt", "sources"), [
+    ("restic", [RESTIC]), ("borg", BORG), ("velero", K8S + [VELERO_HISTORY]),
+])
+def test_history_imports_are_idempotent_and_keep_hand_edits(tmp_path, fmt, sources):
+    """Each history format: the same import twice is byte-identical; a hand-set tier and run message survive a re-import."""
+    out = tmp_path / "inv"
+    run(fmt, [str(s) for s in sources], str(out), as_of="2026-09-30", stderr=io.StringIO())
+    first = files(out)
+    run(fmt, [str(s) for s in sources], str(out), stderr=io.StringIO())
+    assert files(out) == first
+    runs = read_csv(out / "backup_runs.csv")
+    runs[0]["message"] = "checked by hand"
+    comps = read_csv(out / "components.csv")
+    target = next(r for r in comps if r["kind"] == "service")
+    target["tier"] = "2"
+    for name, rows in (("backup_runs.csv", runs), ("components.csv", comps)):
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        (out / name).write_text(buf.getvalue(), encoding="utf-8")
+    run(fmt, [str(s) for s in sources], str(out), stderr=io.StringIO())
+    assert read_csv(out / "backup_runs.csv")[0]["message"] == "checked by hand"
+    assert {r["id"]: r for r in read_csv(out / "components.csv")}[target["id"]]["tier"] == "2"
+    inventory.load(str(out))
+
+
+# --- every backup-platform format --------------------------------------------------------
+
+def _all_sources(tmp_path: Path) -> dict[str, list[Path]]:
+    return {"veeam": [VEEAM], "aws-backup": aws_sources(tmp_path / "aws"), "terraform": tf_files(tmp_path / "tf"),
+            "restic": [RESTIC], "borg": BORG, "velero": K8S + [VELERO_HISTORY]}
+
+
+@pytest.mark.parametrize("fmt", ["veeam", "aws-backup", "terraform", "restic", "borg", "velero"])
+def test_report_counts_match_what_was_written(tmp_path, fmt):
+    """The report's counts are the rows written; every id it lists as not protected is written without a backup."""
+    import re
+
+    out = tmp_path / "inv"
+    run(fmt, [str(s) for s in _all_sources(tmp_path)[fmt]], str(out), stderr=io.StringIO())
+    report = (out / "import-report.md").read_text(encoding="utf-8")
+    m = re.search(r"This import gives (\d+) components, (\d+) dependencies,? (?:and )?(\d+) backups"
+                  r"(?:, (\d+) backup runs and (\d+) restore tests)?", report)
+    assert m, report[:500]
+    written = [len(read_csv(out / f"{t}.csv")) if (out / f"{t}.csv").exists() else 0
+               for t in ("components", "dependencies", "backups", "backup_runs", "restore_tests")]
+    assert [int(g or 0) for g in m.groups()] == written
+    protected = {r["protects"] for r in read_csv(out / "backups.csv")}
+    ids = {r["id"] for r in read_csv(out / "components.csv")}
+    for cid in re.findall(r"`([^`]+)` \([^)]*\) is not protected", report):
+        assert cid in ids and cid not in protected
+    if fmt != "terraform":
+        assert "The latest job run in the sources started on" in report  # as_of is a placeholder here
+    inventory.load(str(out))
+
+
+def test_cli_imports_backup_formats_and_refuses_bad_input(tmp_path, capsys):
+    """`hiddenspof import veeam` writes the folder (exit 0); a malformed AWS listing exits 1 with file and record, no traceback."""
+    from hiddenspof import cli
+
+    assert cli.main(["import", "veeam", str(VEEAM), "--out", str(tmp_path / "v"), "--as-of", "2024-03-02"]) == 0
+    assert (tmp_path / "v" / "backup_runs.csv").exists()
+    bad = tmp_path / "jobs.json"
+    bad.write_text('{"BackupJobs": [{"ResourceArn": "nope", "BackupVaultArn": "x"}]}', encoding="utf-8")
+    assert cli.main(["import", "aws-backup", str(bad), "--out", str(tmp_path / "a")]) == 1
+    err = capsys.readouterr().err
+    assert "jobs.json: BackupJobs[0]: field 'ResourceArn': value 'nope'" in err and "Traceback" not in err
+    assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.slow
+def test_import_notebook_runs_on_the_veeam_baseline(tmp_path):
+    """00_import executes on the Health Check baselines and shows what the source itself says and the job history."""
+    import nbformat
+    import papermill
+
+    notebook = Path(__file__).parent.parent / "notebooks" / "00_import.ipynb"
+    out = tmp_path / "inv"
+    papermill.execute_notebook(
+        str(notebook), str(tmp_path / "out.ipynb"), cwd=str(notebook.parent), progress_bar=False,
+        parameters={"fmt": "veeam", "sources": str(VEEAM), "out_dir": str(out), "as_of": "2024-03-02"},
+    )
+    text = "".join(o.get("text", "") for c in nbformat.read(str(tmp_path / "out.ipynb"), as_version=4).cells
+                   if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "is not protected by any Veeam job" in text and "7 backup runs and 0 restore tests" in text
+
+
+def test_veeam_reads_a_utf16_export(tmp_path):
+    """A bundle file saved as UTF-16 with a byte-order mark (Windows PowerShell) reads like UTF-8."""
+    root = bundle(tmp_path, jobs=[job("Nightly", "Hardened")], sessions=[session("Nightly", "APP1", "2024-03-01T22:00:00")],
+                  protected=["APP1"])
+    report = root / "SessionReports" / "VeeamSessionReport.csv"
+    report.write_bytes(report.read_text(encoding="utf-8").encode("utf-16"))
+    assert ("Nightly.APP1", "2024-03-01T22:00:00") in build_draft("veeam", [str(root)]).runs
+    report.write_bytes(b"\x81\x82 not text")
+    with pytest.raises(ImportSourceError, match="VeeamSessionReport.csv: not UTF-8 text"):
+        build_draft("veeam", [str(root)])
+
+
+def test_backup_fixture_copies_match_shared_originals():
+    """The Veeam baselines and the AWS CLI example are unmodified copies of the shared originals (licence notes kept)."""
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+    if not shared.exists():
+        pytest.skip("shared fixtures not beside the clone")
+    originals = sorted(p for p in (shared / "veeam-healthcheck").rglob("*") if p.is_file())
+    assert originals
+    for original in originals:
+        assert (VEEAM / original.relative_to(shared / "veeam-healthcheck")).read_bytes() == original.read_bytes()
+    assert AWS_JOBS.read_bytes() == (shared / "aws-backup" / "list-backup-jobs.json").read_bytes()
+
+
+def test_aws_list_backup_vaults_output_locks_vaults(tmp_path):
+    """`list-backup-vaults` (BackupVaultList) describes vaults like describe-backup-vault: a compliance lock makes copies immutable."""
+    sources = [p for p in aws_sources(tmp_path) if p.name not in ("bunker.json", "prod.json")]
+    sources.append(write_json(tmp_path / "aws" / "vaults.json", {"BackupVaultList": [
+        vault_doc(PROD_VAULT, False), vault_doc(BUNKER, True, "2024-01-04T00:00:00Z")]}))
+    d = build_draft("aws-backup", [str(p) for p in sources])
+    assert d.backups[f"orders@{DR_ACCT}.eu-central-1.bunker"]["immutable"] == "true"
+    assert d.backups[f"orders@{SRC_ACCT}.eu-west-1.prod"].get("immutable", "") == ""
+    assert not any("describe-backup-vault" in t for t in d.todo)

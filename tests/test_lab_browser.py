@@ -92,6 +92,19 @@ def lab(tmp_path_factory):
                 proc.wait(timeout=5)
 
 
+def _open_and_run_all(page, lab, name: str) -> None:
+    page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}&reset")
+    expect_idle(page)
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
+def expect_idle(page) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#jp-main-statusbar")).to_contain_text("Idle", timeout=90_000)
+
+
 def test_failure_explorer_in_lab(lab):
     """Run All Cells on 02_coupling in Lab, choose dc-harbour in the explorer: files-share unrecoverable, orders-db restored."""
     from playwright.sync_api import expect, sync_playwright
@@ -122,6 +135,67 @@ def test_failure_explorer_in_lab(lab):
                 "takes no protected asset down", timeout=30_000)
         finally:
             browser.close()
+
+
+def test_exercise_predict_submit_reveal_in_lab(lab):
+    """02_coupling in Lab: Run All shows the questions only; a prediction, Check, then the explorer opens on the fire.
+
+    Also drives the revealed explorer's search filter and multi-select: no console error along the way
+    (the old filter logged "Cannot set properties of undefined (setting 'selected')").
+    """
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            errors = []
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            _open_and_run_all(page, lab, "workshop/02_coupling.ipynb")
+            boxes = page.locator(".widget-text input[type=text]")
+            expect(boxes.first).to_be_visible(timeout=120_000)
+            expect(page.locator(".widget-html-content", has_text="0 of 4 right")).to_be_visible(timeout=60_000)
+            # predict: nothing answers the exercise yet
+            assert page.locator(".widget-select-multiple select").count() == 0
+            assert page.locator(".hs-answer").count() == 0
+            assert page.get_by_text("Unrecoverable:").count() == 0
+            boxes.nth(0).fill("FILES-SHARE")
+            expect(page.locator(".hs-readback", has_text="read as: files-share")).to_be_visible()
+            boxes.nth(1).fill("orders-db-nightly")
+            page.get_by_role("button", name="Check").first.click()
+            # reveal: the verdicts, the answer and the explorer on the fire
+            expect(page.locator(".hs-check", has_text="coupling.fire_lost: right")).to_be_visible(timeout=30_000)
+            wrong = page.locator(".hs-check", has_text="coupling.fire_backup")
+            expect(wrong).to_contain_text("NOT YET")
+            expect(wrong).to_contain_text("Hint:")
+            expect(page.locator(".hs-answer")).to_contain_text("orders-db-offsite")
+            explorer = page.locator(".widget-select-multiple select")
+            expect(explorer).to_be_visible(timeout=30_000)
+            answer = page.locator(".widget-html-content", has_text="Failing dc-harbour")
+            expect(answer).to_contain_text("Unrecoverable: files-share", timeout=30_000)
+            assert "takes down 2 protected asset(s); 1 restored, 1 unrecoverable" in answer.inner_text()
+            expect(page.locator(".widget-html-content", has_text="1 of 4 right")).to_be_visible(timeout=30_000)
+            # the search filter keeps the choice; choosing another component replaces the answer
+            search = page.get_by_placeholder("search components")
+            search.fill("acct")
+            expect(explorer.locator("option")).to_have_count(2, timeout=30_000)  # acct-cloud, and the chosen dc-harbour
+            explorer.select_option(label="acct-cloud (account: Cloud storage account harbour-offsite)")
+            expect(page.locator(".widget-html-content", has_text="Failing acct-cloud")).to_contain_text(
+                "takes no protected asset down", timeout=30_000)
+            search.fill("")
+            expect(explorer.locator("option")).to_have_count(len(_ids(lab)), timeout=30_000)
+            page.wait_for_timeout(500)
+            assert not errors, errors
+        finally:
+            browser.close()
+
+
+def _ids(lab) -> list[str]:
+    from hiddenspof import inventory
+
+    return list(inventory.load(lab["root"] / "data" / "teaching.yaml").components["id"])
 
 
 def test_lab_kernel_is_the_project_venv(lab):

@@ -193,7 +193,8 @@ def test_report_has_toc_hidden_code_and_offline_charts(rendered):
         assert c.xpath("img[starts-with(@src, 'data:image/svg+xml;base64,')]")
         assert json.loads(c.xpath("script[@class='hs-chart-spec']")[0].text)["$schema"]
     headings = [h.text_content() for h in tree.xpath("//h1[not(@class)]")]
-    assert headings[0].startswith("Executive summary"), "the report leads with the executive summary"
+    assert headings[0].startswith("1. Executive summary"), "the report leads with the executive summary"
+    assert [h.split(" ", 1)[0] for h in headings] == [f"{i}." for i in range(1, len(headings) + 1)]
     assert len(headings) == len(report.notebook_list(NOTEBOOKS))
 
 

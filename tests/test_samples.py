@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import DATA, SAMPLES
-from hiddenspof import capacity, inventory, model
+from hiddenspof import capacity, coupling, inventory, model
 
 # the one backup planted to have stopped running weeks before as_of
 STOPPED = {"mailbox-backup"}
@@ -209,16 +209,45 @@ def test_teaching_ransomware_shares_the_offsite_bucket(teaching):
     assert by["orders-db"].finish_hours > _solo_finish(m, name, "orders-db") + 0.05
     assert by["orders-db"].meets_rto and sc.headroom_factor < 1
     # the domain admin compromise (read through its credential_compromise mode)
-    # destroys the same three components and wipes AD itself, which has no
-    # backup: files-share restores in place through AD, so it stays down
+    # destroys the same three components, wipes AD itself (no backup) and, through
+    # the bucket key kept on the NAS, the files-nightly copies: files-share stays down
     ad = res.scenario("Domain admin compromise")
-    assert ad.failed == tuple(sorted({*sc.failed, "ad-harbour"})) and ad.unrecoverable == ("files-share",)
+    assert ad.failed == tuple(sorted({*sc.failed, "ad-harbour", "files-nightly"}))
+    assert ad.unrecoverable == ("files-share",)
     assert [r.asset for r in ad.restores] == ["orders-db"] and not ad.bottlenecks
     others = [s for s in res.scenarios if s.name not in (name, "Domain admin compromise") and s.kind != "restore_all"]
     assert others and all(len(s.restores) == 1 and not s.bottlenecks for s in others)
 
 
+def test_teaching_rmm_is_a_management_plane_and_the_nas_holds_the_bucket_key(teaching):
+    """The RMM administers (admin rows) but runs nothing; the domain admin reads the bucket key off the NAS."""
+    m = model.build(teaching)
+    r = coupling.analyze(m, pairs=False)
+    assert r.blast_radius["rmm-contractor"] == 0 and m.down({"rmm-contractor"}) == {"rmm-contractor"}
+    rmm = coupling.credential_compromise(m, "rmm-contractor")
+    assert rmm.destroyed == {"web-1", "web-2", "orders-db", "files-share", "nas-01", "files-nightly"}
+    assert m.recover(rmm.destroyed).unrecoverable == ("files-share",)  # orders-db from its immutable offsite copy
+    ad = coupling.credential_compromise(m, "ad-harbour")
+    assert ad.explain("files-nightly") == (
+        "holding `ad-harbour` -> destroys `nas-01` (row: nas-01 on ad-harbour) -> reads `cloud-key` stored on "
+        "`nas-01` (admin row: cloud-key on nas-01) -> destroys `files-nightly` (admin row: files-nightly on cloud-key)"
+    )
+    assert "orders-db-offsite" not in ad.destroyed and "bucket-offsite" not in ad.destroyed
+
+
 # --------------------------------------------------------------------------- saas
+
+def test_saas_admin_role_administers_the_account_and_okta_escalates(saas):
+    """The prod admin role reaches every datastore (admin rows) without being needed; holding Okta takes it over."""
+    m = model.build(saas)
+    r = coupling.analyze(m, pairs=False)
+    assert all("iam-prod-admin" not in ac.common_cause for ac in r.assets.values())
+    okta = coupling.credential_compromise(m, "sso-okta")
+    assert okta.held >= {"sso-okta", "iam-prod-admin"} and "sso-okta" in okta.destroyed
+    assert {"orders-db-1", "billing-db", "docs-store", "backup-vault-prod"} <= okta.destroyed
+    assert "orders-db-vault-copy" not in okta.destroyed and "vault-store" not in okta.destroyed
+    assert "orders-db" not in m.recover(okta.destroyed).unrecoverable  # the cross-account copy
+
 
 def test_saas_shape(saas):
     """40-60 components, one provider, two regions, quorum 2 of 3, load-balanced web, restore limits."""
@@ -303,6 +332,25 @@ def test_saas_mass_deletion_saturates_the_prod_vault(saas):
 
 
 # --------------------------------------------------------------------------- hybrid
+
+def test_hybrid_vcenter_admins_and_the_jump_host_secret(hybrid):
+    """vCenter admins administer every VM (the DCs too: holding them takes the domain); the domain admin
+    reaches Azure through the secret on the domain-joined jump host; the workgroup Veeam server and tape survive."""
+    m = model.build(hybrid)
+    assert m.down({"vsphere-admins"}) == {"vsphere-admins"}
+    vc = coupling.credential_compromise(m, "vsphere-admins")
+    assert {"adds-lon1", "adds-lon2", "adds-man1", "ad-northwind", "claims-db-replica"} <= vc.destroyed
+    assert [s.action for s in vc.path("ad-northwind")] == ["holds", "takes over", "takes over", "wipes"]
+    ad = coupling.credential_compromise(m, "ad-northwind")
+    assert {"data-warehouse", "dwh-azure-backup", "mgmt-jump"} <= ad.destroyed
+    assert ad.explain("data-warehouse").endswith(
+        "destroys `mgmt-jump` (row: mgmt-jump on ad-northwind) -> reads `azure-backup-sp` stored on `mgmt-jump` "
+        "(admin row: azure-backup-sp on mgmt-jump) -> destroys `data-warehouse` (admin row: data-warehouse on "
+        "azure-backup-sp)")
+    assert not {"veeam-br", "veeam-local", "tape-weekly", "payroll-ltr", "ad-systemstate"} & ad.destroyed
+    lost = m.recover(ad.destroyed).unrecoverable
+    assert "data-warehouse" in lost and "ad-northwind" not in lost and "file-server" not in lost
+
 
 def test_hybrid_shape(hybrid):
     """60-90 components: two data centres, a DR site, a tape vault, an Azure region, AD with a DNS cycle."""

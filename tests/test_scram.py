@@ -160,6 +160,30 @@ def test_scram_agrees_on_constructed_estates(scram, tmp_path):
         cross_check(scram, model.build(random_estate(rng, rng.randint(5, 8))), d)
 
 
+def test_scram_ignores_admin_rows(scram, tmp_path):
+    """With admin rows (not requirements), SCRAM's order-1 cut sets still equal our common causes, on random estates
+    and on an RMM that administers every server and backup but runs none of them (no cut set contains it)."""
+    rng = random.Random(4242)
+    for i in range(6):
+        d = tmp_path / str(i)
+        d.mkdir()
+        cross_check(scram, model.build(random_estate(rng, rng.randint(5, 8), admin=True)), d)
+    inv = make_inventory(
+        components=[{"id": "srv", "kind": "service", "failure_probability": 0.1},
+                    {"id": "rmm", "kind": "credentials", "failure_probability": 0.3},
+                    {"id": "site", "kind": "site", "failure_probability": 0.01}],
+        dependencies=[{"component": "srv", "depends_on": "site"}, {"component": "srv", "depends_on": "rmm", "kind": "admin"},
+                      {"component": "bk", "depends_on": "rmm", "kind": "ADMIN"}],
+        backups=[{"id": "bk", "protects": "srv", "failure_probability": 0.05}],
+    )
+    m = model.build(inv)
+    d = tmp_path / "rmm"
+    d.mkdir()
+    assert cross_check(scram, m, d) == 1
+    res, _ = scram_results(scram, m, d)
+    assert sorted(sorted(p) for p in res["srv"]["products"]) == [["bk", "srv"], ["site"]]
+
+
 def test_scram_finds_a_shared_site_as_single_point_of_failure(scram, tmp_path):
     """Known answer: a backup stored on the asset's own site makes the site SCRAM's only order-1 cut set besides the asset."""
     inv = make_inventory(

@@ -200,9 +200,9 @@ def weekly_chain(backup, start="2026-08-02T01:00:00", n=60, full=lambda i: 118.0
                  type=(lambda i: "full" if i % 7 == 0 else "incremental") if typed else None)
 
 
-def score_runs(runs, backups):
-    """Score the small estate holding ``runs`` for ``backups``."""
-    inv = estate(runs, backups=backups)
+def score_runs(runs, backups, method="image"):
+    """Score the small estate holding ``runs`` for ``backups`` (image jobs by default: chains are possible)."""
+    inv = estate(runs, backups=backups, **{b: {"method": method} for b in backups})
     return silent.score(inv, model.build(inv))
 
 
@@ -231,8 +231,8 @@ def test_full_run_of_one_percent_is_tiny():
     assert p["size_collapse"] == 25.0  # and it collapsed against the earlier fulls
     assert set(p) == {"tiny_success", "size_collapse"}
     ev = dict((f.name, f.evidence) for f in by_id(res)["bad-full"].factors)
-    assert "the full run of 2026-09-27 of bad-full reported 1.2 GB" in ev["tiny_success"]
-    assert "the full run of 2026-09-27" in ev["size_collapse"] and "median of 119 GB" in ev["size_collapse"]
+    assert "bad-full's full run on 2026-09-27 reported 1.2 GB" in ev["tiny_success"]
+    assert "full run on 2026-09-27" in ev["size_collapse"] and "median of 119 GB" in ev["size_collapse"]
     flags = res.runs
     assert flags.loc[flags["tiny"], "started_at"].dt.date.astype(str).tolist() == ["2026-09-27"]
     # just above 1%: not tiny (but still a collapse against the fulls)
@@ -261,6 +261,16 @@ def test_untyped_small_history_is_a_chain_until_it_collapses():
     collapsed = weekly_chain("gone", typed=False, incr=lambda i: 0.0001 if i >= 57 else 0.6)
     p = nonzero(score_runs(collapsed, ("gone",)), "gone")
     assert p == {"size_collapse": 25.0, "tiny_success": 40.0}
+
+
+def test_untyped_runs_of_a_dump_are_full_copies():
+    """A dump copies the whole data set every time: its consistently small untyped runs are tiny, not a chain."""
+    runs = weekly_chain("dumped", typed=False)
+    res = score_runs(runs, ("dumped",), method="dump")
+    assert nonzero(res, "dumped") == {"tiny_success": 40.0}
+    ev = dict((f.name, f.evidence) for f in by_id(res)["dumped"].factors)["tiny_success"]
+    assert "dumped's run on 2026-09-30 (a dump: a full copy) reported 0.64 GB" in ev
+    assert nonzero(score_runs(runs, ("dumped",), method="image"), "dumped") == {}  # an image job's chain is excused
 
 
 def test_untyped_history_of_fulls_still_catches_a_tiny_run():
@@ -461,8 +471,8 @@ def test_findings_are_stable_and_actionable():
     inv = estate([], backups=("b1",), tests=[], b1={"verification": "job_status"})
     res = silent.score(inv, model.build(inv))
     ids = [f.id for f in res.findings]
-    assert "silent_failure:restore-test-missing:b1" in ids
-    f = next(f for f in res.findings if f.id == "silent_failure:restore-test-missing:b1")
+    assert "silent_failure:restore-test-missing:db" in ids  # one per asset and rule, named by the asset
+    f = next(f for f in res.findings if f.id == "silent_failure:restore-test-missing:db")
     assert isinstance(f, Finding) and f.category == "silent_failure" and f.assets == ("db",)
     assert "quarterly full restore test of db" in f.recommendation
     assert all(f.category == "silent_failure" for f in res.findings)
@@ -470,6 +480,86 @@ def test_findings_are_stable_and_actionable():
     assert f.severity == "critical"
     again = silent.score(inv, model.build(inv))
     assert [x.to_json() for x in again.findings] == [x.to_json() for x in res.findings]
+
+
+def test_never_tested_backups_make_one_finding_per_asset():
+    """Three never-tested backups of db: one restore-test-missing finding listing them, and no 'files only' finding."""
+    runs = [r for b in ("b1", "b2", "b3") for r in daily(b, "2026-08-02T01:00:00", 60, size=wobble)]
+    inv = estate(runs, backups=("b1", "b2", "b3"), tests=[])
+    res = silent.score(inv, model.build(inv))
+    missing = [f for f in res.findings if ":restore-test-missing:" in f.id]
+    assert [f.id for f in missing] == ["silent_failure:restore-test-missing:db"]
+    f = missing[0]
+    assert f.title == "3 backups of db have no recent passing restore test: b1, b2 and b3"
+    assert f.components == ("b1", "b2", "b3") and f.assets == ("db",)
+    assert all(f"{b} has never been restore-tested" in f.evidence for b in ("b1", "b2", "b3"))
+    assert f.recommendation.startswith("Schedule a quarterly full restore test of db from each of b1, b2 and b3")
+    assert not [f for f in res.findings if ":restore-test-files-only:" in f.id]
+
+
+def test_files_only_finding_names_only_backups_tested_at_file_level():
+    """A backup whose recent passing tests restored files only gets 'files only'; the never-tested one does not."""
+    runs = [r for b in ("files", "never") for r in daily(b, "2026-08-02T01:00:00", 60, size=wobble)]
+    tests = [{"backup": "files", "tested_at": "2026-09-15", "result": "pass", "scope": "file"}]
+    inv = estate(runs, backups=("files", "never"), tests=tests)
+    res = silent.score(inv, model.build(inv))
+    by_rule = {f.id.split(":")[1]: f for f in res.findings}
+    assert by_rule["restore-test-files-only"].components == ("files",)
+    assert by_rule["restore-test-files-only"].title == "Restore tests of files cover files only"
+    assert by_rule["restore-test-missing"].components == ("never",)
+
+
+def test_grouped_finding_takes_the_most_severe_member():
+    """Two backups of db with no alert channel and one coupled: one alert-channel finding, both channels' evidence."""
+    runs = [r for b in ("mute", "coupled") for r in daily(b, "2026-08-02T01:00:00", 60, size=wobble)]
+    inv = estate(runs, backups=("mute", "coupled"), components=[{"id": "pager-a", "kind": "alerting"}],
+                 dependencies=[{"component": "pager-a", "depends_on": "site-a"}],
+                 mute={"alert_channel": None, "verification": "none"},
+                 coupled={"alert_channel": "pager-a", "verification": "none"})  # 35 and 30: neither is a healthy alternative
+    res = silent.score(inv, model.build(inv))
+    alerts = [f for f in res.findings if ":alert-channel:" in f.id]
+    assert len(alerts) == 1
+    f = alerts[0]
+    assert f.components == ("coupled", "mute", "pager-a")
+    assert f.severity == "medium"  # mute: 15 points -> medium; coupled: 10 -> low; the group is the worse
+    assert "mute has no alert channel" in f.evidence and "pager-a -> site-a" in f.evidence
+    assert f.title == "Failures of 2 backups of db may reach nobody: coupled and mute"
+
+
+def test_stale_asset_tells_one_story():
+    """The only backup of db stopped 10 days ago: the RPO finding tells it; no separate stale or missed-runs finding."""
+    runs = daily("b-stale", "2026-07-23T01:00:00", 60, size=wobble)
+    inv = estate(runs, backups=("b-stale",))
+    res = silent.score(inv, model.build(inv))
+    rules = sorted(f.id.split(":")[1] for f in res.findings)
+    assert "rpo" in rules and "stale-last-success" not in rules and "missed-runs" not in rules
+    f = next(f for f in res.findings if f.id == "silent_failure:rpo:db")
+    assert "Last completed run of each backup: b-stale 9.9 days before." in f.evidence
+    # the factors still carry the points: grouping changes findings, never scores
+    assert nonzero(res, "b-stale") == {"last_success_age": 30.0, "missed_runs": 15.0}
+
+
+def _no_duplicate_stories(findings):
+    """No two findings share category, assets and recommendation; no asset has two findings of one rule."""
+    keys = [(f.category, f.assets, f.recommendation) for f in findings]
+    assert len(keys) == len(set(keys)), [k for k in keys if keys.count(k) > 1]
+    rules = [(f.id.rsplit(":", 1)[0], f.assets) for f in findings]
+    assert len(rules) == len(set(rules))
+
+
+def test_no_duplicate_stories_in_known_estate(known):
+    """The known-answer estate's findings are one per (asset, rule), with distinct recommendations."""
+    _no_duplicate_stories(known.findings)
+
+
+def test_no_duplicate_stories_in_samples(sample_path):
+    """Every sample estate: no two silent findings with the same category, assets and recommendation."""
+    from hiddenspof import inventory
+
+    inv = inventory.load(sample_path)
+    res = silent.score(inv, model.build(inv))
+    _no_duplicate_stories(res.findings)
+    assert not any(":restore-test-files-only:" in f.id and "never been restore-tested" in f.evidence for f in res.findings)
 
 
 def test_to_json_matches_contract(known):
@@ -753,6 +843,23 @@ def test_run_timeline_chart(known):
         charts.run_timeline(known.runs.drop(columns=["tiny"]))
 
 
+def test_run_timeline_tells_run_types_apart():
+    """A typed weekly-full chain: shapes by type, one line and one baseline per type, and no 'tiny' marker at all."""
+    from hiddenspof.charts import silent as charts
+
+    res = score_runs(weekly_chain("chain") + daily("plain", "2026-08-02T01:00:00", 60, size=wobble), ("chain", "plain"))
+    spec = charts.run_timeline(res.runs).to_dict()
+    line, baseline, points = spec["spec"]["layer"]
+    assert line["encoding"]["detail"]["field"] == "run_type" and baseline["encoding"]["detail"]["field"] == "run_type"
+    assert line["encoding"]["y"]["scale"]["type"] == "symlog"
+    assert points["encoding"]["shape"]["field"] == "run_type"
+    assert points["encoding"]["shape"]["scale"]["domain"] == list(charts.RUN_SHAPES)
+    rows = next(iter(spec["datasets"].values()))
+    kinds = {(r["backup"], r["run_type"]) for r in rows}
+    assert kinds == {("chain", "full"), ("chain", "incremental"), ("plain", "untyped")}
+    assert {r["marker"] for r in rows} == {"success"}  # no purple wall: incrementals are not tiny
+
+
 def test_score_breakdown_chart(known):
     """Stacked bars sum factor points per backup, sorted by score, with empty rows for 0-point backups."""
     from hiddenspof.charts import silent as charts
@@ -870,6 +977,7 @@ def test_notebook_runs_on_built_inventory(tmp_path):
     inv_path.write_text(yaml.safe_dump(data))
     nb = _execute(tmp_path, inv_path)
     text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                     + str(o.get("data", {}).get("text/markdown", "")) + str(o.get("data", {}).get("text/html", ""))
                      for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "2 backups assessed as of 2026-09-30" in text
     assert "size_collapse" in text

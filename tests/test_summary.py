@@ -72,6 +72,22 @@ def test_top_findings_by_severity_then_tier():
         summary.top_findings(RESULT, n=-1)
 
 
+def test_top_findings_cover_categories_and_ransomware():
+    """A short list still holds the best of each category with a critical/high finding and tier-1 ransomware."""
+    result = dict(RESULT, findings=[
+        *(finding(f"coupling:domain:x{i}", "critical", ["db", "web"]) for i in range(5)),
+        finding("capacity:rto-miss:site-a", "high", ["web"], "capacity"),
+        finding("coupling:threat:credential_compromise:ad", "high", ["db"]),
+        finding("silent_failure:stale:files", "medium", ["files"], "silent_failure"),
+    ])
+    top = summary.top_findings(result, n=3)
+    assert list(top["id"]) == ["coupling:domain:x0", "coupling:threat:credential_compromise:ad",
+                               "capacity:rto-miss:site-a"]
+    # more assets taken ranks first at equal severity and tier
+    wide = dict(RESULT, findings=[finding("c:one", "high", ["db"]), finding("c:two", "high", ["db", "web"])])
+    assert list(summary.top_findings(wide, n=2)["id"]) == ["c:two", "c:one"]
+
+
 def test_threat_matrix_order_and_labels():
     """Assets by id, threats in contract order then unknown ones sorted; missing verdicts are not_applicable."""
     m = summary.threat_matrix(RESULT, names={"db": "Orders <db>", "web": "web"})
@@ -97,19 +113,26 @@ def test_threat_heatmap_spec():
     assert spec["mark"]["type"] == "rect"
     assert enc["x"]["field"] == "threat" and enc["y"]["field"] == "label"
     assert enc["y"]["sort"] == ["db", "files", "web"]
-    assert enc["color"]["scale"]["domain"] == ["unrecoverable", "recoverable", "not_applicable"]
+    assert enc["color"]["scale"]["domain"] == ["unrecoverable", "recoverable", "not applicable"]
+    # threat modes read as words in the chart
+    rows = next(iter(spec["datasets"].values()))
+    assert {r["threat"] for r in rows} == {"Site loss", "Logical corruption", "Weird mode"}
     with pytest.raises(ValueError, match="threat_matrix"):
         summary_charts.threat_heatmap(pd.DataFrame({"asset": []}))
 
 
 def test_findings_by_severity_spec():
-    """Bars count findings per severity and category, severities in fixed order, empty input allowed."""
+    """Bars count findings per category, coloured by severity with the report's severity colours."""
+    from hiddenspof.presentation import SEVERITY_COLOURS
+
     frame = pd.DataFrame(RESULT["findings"])
     spec = summary_charts.findings_by_severity(frame).to_dict()
     rows = next(iter(spec["datasets"].values()))
     assert {(r["severity"], r["category"], r["findings"]) for r in rows} == {
-        ("critical", "silent_failure", 1), ("high", "coupling", 3), ("low", "coupling", 1)}
-    assert spec["encoding"]["y"]["sort"][0] == "critical"
+        ("critical", "silent failure", 1), ("high", "coupling", 3), ("low", "coupling", 1)}
+    assert spec["encoding"]["color"]["field"] == "severity"
+    assert spec["encoding"]["color"]["scale"]["domain"][0] == "critical"
+    assert spec["encoding"]["color"]["scale"]["range"] == list(SEVERITY_COLOURS.values())
     empty = summary_charts.findings_by_severity(pd.DataFrame(columns=["severity", "category"])).to_dict()
     assert next(iter(empty["datasets"].values())) == []
 

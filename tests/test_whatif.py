@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 from conftest import SAMPLES, make_inventory
-from hiddenspof import inventory, model, silent, whatif
+from hiddenspof import coupling, inventory, model, silent, whatif
 from hiddenspof.model import UnknownComponentError
 
 
@@ -149,6 +149,75 @@ def test_immutable_backup_survives_credential_compromise():
     assert res.after.threats["credential_compromise"] == "recoverable"
 
 
+def _domain_joined_estate():
+    """A domain-joined Veeam server (admin and plain rows on AD) whose S3 keys are kept on it; files restore to a DR host."""
+    return make_inventory(
+        components=[
+            {"id": "ad", "kind": "identity"}, {"id": "files", "kind": "service", "tier": 1},
+            {"id": "veeam", "kind": "recovery_tool"}, {"id": "s3-keys", "kind": "credentials"},
+            {"id": "s3", "kind": "backup_store"}, {"id": "dr-host", "kind": "other"},
+        ],
+        dependencies=[
+            {"component": "files", "depends_on": "ad"},
+            {"component": "veeam", "depends_on": "ad", "kind": "admin"},
+            {"component": "veeam", "depends_on": "ad", "kind": "identity"},
+            {"component": "s3-keys", "depends_on": "veeam", "kind": "keys"},
+            {"component": "s3", "depends_on": "s3-keys"},
+            {"component": "bk", "depends_on": "s3"}, {"component": "bk", "depends_on": "veeam"},
+        ],
+        backups=[{"id": "bk", "protects": "files", "method": "object_copy", "restore_to": "dr-host"}],
+    )
+
+
+def test_leave_domain_stops_the_attack_at_the_backup_server():
+    """Holding AD wipes the domain-joined Veeam server; taken out of the domain, the copy restores files."""
+    inv = _domain_joined_estate()
+    change = whatif.LeaveDomain("veeam", "ad")
+    res = whatif.separation_whatif(inv, change, asset="files")
+    assert res.before.threats["credential_compromise"] == "unrecoverable"
+    assert res.after.threats["credential_compromise"] == "recoverable"
+    changed = whatif.apply(inv, change)
+    rows = set(zip(changed.dependencies["component"], changed.dependencies["depends_on"]))
+    assert ("veeam", "ad") not in rows and len(changed.dependencies) == len(inv.dependencies) - 2
+    assert change.describe() == "take veeam out of the domain ad (local accounts; no row on ad)"
+    with pytest.raises(whatif.WhatIfError, match="'s3' has no row on 'ad': expected one of s3-keys"):
+        whatif.apply(inv, whatif.LeaveDomain("s3", "ad"))
+    with pytest.raises(whatif.WhatIfError, match="'dr-host' is of kind other: expected a domain"):
+        whatif.apply(inv, whatif.LeaveDomain("files", "dr-host"))
+
+
+def test_separate_admin_account_cuts_the_escalation_row():
+    """The S3 keys read off the wiped Veeam server: with the keys kept apart, the S3 store survives."""
+    inv = _domain_joined_estate()
+    m = model.build(inv)
+    attack = coupling.credential_compromise(m, "ad")
+    assert "s3" in attack.destroyed
+    after = model.build(whatif.apply(inv, whatif.SeparateAdminAccount("s3-keys", "veeam")))
+    assert "s3" not in coupling.credential_compromise(after, "ad").destroyed
+    with pytest.raises(whatif.WhatIfError, match="'s3' is of kind backup_store: expected a credentials"):
+        whatif.apply(inv, whatif.SeparateAdminAccount("s3", "s3-keys"))
+    # the candidates read from the attack path, each verified by re-analysis
+    proposed = whatif.attack_changes(m, "files", attack)
+    assert proposed == [whatif.LeaveDomain("files", "ad"), whatif.LeaveDomain("veeam", "ad"),
+                        whatif.SeparateAdminAccount("s3-keys", "veeam")]
+    verdict = {ch: whatif.separation_whatif(inv, ch, asset="files").after.threats["credential_compromise"]
+               for ch in proposed}
+    assert verdict[whatif.LeaveDomain("veeam", "ad")] == "recoverable"
+    assert verdict[whatif.SeparateAdminAccount("s3-keys", "veeam")] == "unrecoverable"  # bk still needs veeam
+
+
+def test_dropping_rows_keeps_groups_valid():
+    """Leaving a domain that a 2-of-2 group needs is refused, naming the group."""
+    inv = make_inventory(
+        components=[{"id": "ad1", "kind": "identity"}, {"id": "ad2", "kind": "identity"}, {"id": "srv", "kind": "service"}],
+        dependencies=[{"component": "srv", "depends_on": "ad1", "group": "dc", "needs": 2},
+                      {"component": "srv", "depends_on": "ad2", "group": "dc", "needs": 2}],
+        backups=[{"id": "bk", "protects": "srv"}],
+    )
+    with pytest.raises(whatif.WhatIfError, match="group 'dc' with 1 member"):
+        whatif.apply(inv, whatif.LeaveDomain("srv", "ad1"))
+
+
 def test_offline_copy_fixes_logical_corruption_of_replica_only_asset():
     """An asset protected only by a replica loses logical corruption; an independent offline copy recovers it."""
     inv = make_inventory(
@@ -242,9 +311,10 @@ def test_roadmap_on_teaching(teaching):
     top = items[0]
     assert top.change == whatif.Repoint("files-nightly", None, "dr-vm")
     assert top.removed_causes["files-share"] == ("ad-harbour", "dc-harbour", "dns-internal")
-    # the restore no longer needs AD, so wiping AD (credential compromise) no longer loses files-share either
-    assert set(top.fixed_threats["files-share"]) == {"credential_compromise", "identity_outage", "site_loss"}
-    assert "coupling:common-cause:files-share:dns-internal" in top.findings  # resolved, though not proposed for
+    # the restore no longer needs AD, but a domain compromise still reads the bucket key off the
+    # domain-joined NAS and destroys files-nightly: credential compromise is not fixed by this
+    assert set(top.fixed_threats["files-share"]) == {"identity_outage", "site_loss"}
+    assert top.findings == ("coupling:domain:dc-harbour",)  # the one failure domain it resolves
     removed = [r.risk_removed for r in items]
     assert removed == sorted(removed, reverse=True) and all(x > 0 for x in removed)
     for r in items:  # each line is the real analysis re-run with the change applied
@@ -291,6 +361,7 @@ def test_risk_inputs_agree_with_the_analysis_json(teaching):
     whatif.SetVerification("files-nightly", "restore_test", tested=True),
     whatif.AddOfflineCopy("files-share", restore_to="dr-vm", restore_mb_s=50.0),
     whatif.ScaleCapacity("bucket-offsite", 1.5),
+    whatif.LeaveDomain("nas-01", "ad-harbour"),
 ], ids=lambda c: type(c).__name__)
 def test_changed_inventory_is_valid_for_the_loader(teaching, change, tmp_path):
     """A changed inventory written to YAML loads back without problems and equal to itself."""

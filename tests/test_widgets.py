@@ -59,30 +59,128 @@ def test_explorer_escapes_client_text(teaching):
 
 
 def test_separation_widget_repoint_and_flags(teaching):
-    """Re-pointing files-nightly's in-place restore to dr-vm removes the site from files-share's common causes."""
+    """Moving files-nightly's in-place restore to dr-vm removes the site from files-share's common causes."""
     inv, m = teaching
     sep = widgets.SeparationWhatIf(inv, m)
     sep.backup.value = "files-nightly"
-    assert list(sep.old.options) == ["bucket-offsite", sep.IN_PLACE]
-    sep.old.value = sep.IN_PLACE
-    sep.new.value = "dr-vm"
+    assert [v for _, v in sep.old.options] == [(sep.RESTORE, None), (sep.DEPENDENCY, "bucket-offsite")]
+    sep.new.value = (sep.RESTORE, "dr-vm")
     sep.run_button.click()
     assert sep.result.asset == "files-share"
     assert "dc-harbour" in sep.result.removed_causes
     assert "restore files-nightly to dr-vm" in sep.output.value
+    assert sep.result == whatif.separation_whatif(inv, whatif.Repoint("files-nightly", None, "dr-vm"))
     sep.action.value = "immutable"
     assert sep.change() == whatif.SetProtection("files-nightly", immutable=True)
+    assert sep.output.value == "" and sep.result is None  # the old answer described another change
 
 
-def test_separation_widget_shows_errors(teaching):
-    """An impossible change is reported in the output, not raised."""
+def test_separation_widget_starts_valid_and_untouched_changes_nothing(teaching):
+    """Every dropdown starts on a real value describing today's setup; running it untouched reports no change."""
+    inv, m = teaching
+    sep = widgets.SeparationWhatIf(inv, m)
+    assert sep.backup.value in m.backup and sep.old.value is not None and sep.new.value is not None
+    b = sep.backup.value
+    assert sep.old.value == (sep.RESTORE, m.backup[b].restore_to)
+    assert sep.new.value == sep.old.value and sep.new.label.endswith("(now)")
+    assert sep.change() is None
+    sep.run_button.click()
+    assert sep.result is None and "Nothing changes" in sep.output.value
+    assert "survivability" not in sep.output.value
+    # the same holds for every backup and every "From" choice: "To" starts on the current value
+    for backup in sorted(m.backup):
+        sep.backup.value = backup
+        for _, old in sep.old.options:
+            sep.old.value = old
+            assert sep.new.value == old and sep.change() is None
+        sep.action.value = "immutable"
+        assert (sep.change() is None) == m.backup[backup].immutable
+
+
+def test_separation_widget_new_backup_resets_form_and_clears_result(teaching):
+    """Choosing another backup resets action, From and To to its current state and clears the old answer."""
+    inv, m = teaching
+    sep = widgets.SeparationWhatIf(inv, m)
+    sep.backup.value = "files-nightly"
+    sep.new.value = (sep.RESTORE, "dr-vm")
+    sep.run()
+    assert sep.result is not None and sep.output.value
+    sep.action.value = "offline"
+    sep.backup.value = "orders-db-offsite"
+    assert sep.result is None and sep.output.value == ""
+    assert sep.action.value == "re-point" and sep.repoint_box.layout.display is None
+    assert sep.old.value == (sep.RESTORE, "dr-vm") and sep.new.value == (sep.RESTORE, "dr-vm")
+    # a changed "From" also resets "To" and clears a shown answer
+    sep.new.value = (sep.RESTORE, "web-1")
+    sep.run()
+    assert sep.result is not None
+    sep.old.value = (sep.DEPENDENCY, "bucket-offsite")
+    assert sep.new.value == (sep.DEPENDENCY, "bucket-offsite") and sep.result is None and sep.output.value == ""
+
+
+def test_separation_targets_are_places_a_restore_can_land(teaching):
+    """Restore targets offered: services, datastores, other hosts; never a site, account, region, provider or the asset."""
+    inv, m = teaching
+    sep = widgets.SeparationWhatIf(inv, m)
+    for backup in sorted(m.backup):
+        sep.backup.value = backup
+        targets = [v[1] for _, v in sep.new.options if v[1] is not None]
+        assert targets and m.backup[backup].protects not in targets
+        assert all(m.kind[t] in widgets.RESTORE_TARGET_KINDS for t in targets), targets
+        assert not {"acct-cloud", "dc-harbour"} & set(targets)
+    assert {"account", "site", "region", "provider"}.isdisjoint(widgets.RESTORE_TARGET_KINDS)
+
+
+def test_separation_repoint_dependency_to_a_new_separate_store(teaching):
+    """A dependency is offered components of its own kind and a new, separate one, which the what-if creates."""
     inv, m = teaching
     sep = widgets.SeparationWhatIf(inv, m)
     sep.backup.value = "orders-db-offsite"
-    sep.old.value = "dr-vm"
-    sep.new.value = "orders-db"
+    sep.old.value = (sep.DEPENDENCY, "bucket-offsite")
+    offered = [v for _, v in sep.new.options]
+    assert offered == [(sep.DEPENDENCY, "bucket-offsite"), (sep.DEPENDENCY, "nas-01"), (sep.NEW, "backup_store")]
+    sep.new.value = (sep.NEW, "backup_store")
+    sep.run()
+    assert sep.change() == whatif.Repoint("orders-db-offsite", "bucket-offsite", "new-backup-store",
+                                          new_kind="backup_store")
+    assert sep.result.asset == "orders-db" and "a new, separate backup store" in sep.output.value
+
+
+def test_separation_widget_shows_errors(teaching, monkeypatch):
+    """A change the library refuses is reported in the output, not raised."""
+    inv, m = teaching
+    sep = widgets.SeparationWhatIf(inv, m)
+    sep.backup.value = "orders-db-offsite"
+    sep.new.value = (sep.RESTORE, "web-1")
+
+    def refuse(*_a, **_k):
+        raise whatif.WhatIfError("restore_to of 'orders-db-offsite' cannot be its own asset")
+
+    monkeypatch.setattr(whatif, "separation_whatif", refuse)
     sep.run()
     assert sep.result is None and "Cannot apply" in sep.output.value and "own asset" in sep.output.value
+
+
+def test_failure_explorer_search_sends_options_and_selection_together(teaching):
+    """Filtering sends the new options and the selection in one update, so the browser never holds a stale index."""
+    _, m = teaching
+    ex = widgets.FailureExplorer(m)
+    ex.select.value = ("ad-harbour", "web-1")
+    sent = []
+    ex.select._send = lambda msg, buffers=None: sent.append(msg)
+    ex.search.value = "cloud"
+    assert [sorted(msg["state"]) for msg in sent] == [["_options_labels", "index"]]
+    labels = sent[0]["state"]["_options_labels"]
+    assert all(0 <= i < len(labels) for i in sent[0]["state"]["index"])
+    assert set(ex.select.value) <= {v for _, v in ex.select.options}
+    assert ex.select.value == ("ad-harbour", "web-1") and "Ctrl-click" in ex.help.value
+
+
+def test_failure_explorer_starts_on_a_given_scenario(teaching):
+    """failed= preselects components and shows their answer at once."""
+    _, m = teaching
+    ex = widgets.FailureExplorer(m, failed=["dc-harbour"])
+    assert ex.select.value == ("dc-harbour",) and ex.result.unrecoverable == ("files-share",)
 
 
 def test_capacity_widget_slider_shortens_makespan(teaching):
@@ -97,10 +195,124 @@ def test_capacity_widget_slider_shortens_makespan(teaching):
     assert f"Makespan {cap.result.makespan_hours:.2f} h" in cap.output.value
 
 
+def test_capacity_gantt_axis_fits_the_bars_and_hovers(teaching):
+    """The Gantt's hours axis fits 1.5 h bars (not the 72 h RTO), names off-axis RTOs, and bars carry hover text."""
+    from hiddenspof.charts.capacity import restore_gantt
+
+    _, m = teaching
+    res = whatif.capacity_whatif(m, ("files-share", "orders-db"))
+    spec = restore_gantt(res.restores).to_dict()
+    top = spec["layer"][0]["encoding"]["x"]["scale"]["domain"][1]
+    assert res.makespan_hours <= top < 2 * res.makespan_hours
+    subtitle = spec["title"]["subtitle"]
+    assert "files-share 72 h" in (" ".join(subtitle) if isinstance(subtitle, list) else subtitle)
+    page = widgets.capacity_html(res)
+    assert "<svg" in page and "<title>" in page and "backup: files-replica" in page
+
+
+def test_table_html_keeps_full_text():
+    """Tables show every character of long evidence (pandas would cut it at 50 characters)."""
+    import pandas as pd
+
+    long = "x" * 300 + " the end"
+    frame = pd.DataFrame({"evidence": [long]})
+    assert long in widgets.table_html(frame) and long in widgets.Table(frame)._repr_html_()
+    assert long in repr(widgets.Table(frame))
+
+
 def test_capacity_widget_default_scenarios_and_chart(teaching):
     """By default the inventory's scenarios, one per site and restore_all are offered; the Gantt chart is drawn."""
     _, m = teaching
     cap = widgets.CapacityWhatIf(m)
     assert list(cap.scenarios) == ["Server room fire", "Domain admin compromise",
                                    "Ransomware on the office network", "site:dc-harbour", "restore_all"]
-    assert 'class="hs-chart"' in cap.output.value
+    assert 'class="hs-chart hs-hover"' in cap.output.value
+
+
+def test_exercise_reveals_nothing_until_answered(teaching):
+    """Before an answer the reveal is neither built nor shown; a wrong answer gets a hint and opens it."""
+    from hiddenspof import workshop
+
+    inv, m = teaching
+    ws = workshop.Workshop(inv, m)
+    built = []
+    ex = ws.exercise("coupling.fire_lost", reveal=lambda: built.append(1) or widgets.FailureExplorer(m, failed=["dc-harbour"]))
+    assert built == [] and ex.reveal_box.layout.display == "none" and ex.reveal_box.children == ()
+    assert ex.text().startswith("[NO ANSWER]") and "files-share" not in ex.text()
+    ex.submit()  # an empty box is not an answer
+    assert not ex.revealed and "Type an answer first" in ex.feedback["coupling.fire_lost"].value
+    ex.inputs["coupling.fire_lost"].value = "Orders-DB"
+    ex.check_button.click()
+    assert built == [1] and ex.revealed and ex.reveal_box.layout.display is None
+    assert "[NOT YET]" in ex.text() and "Hint:" in ex.text()
+    revealed = " ".join(getattr(w, "value", "") for w in ex.reveal_box.children)
+    assert "Answer" in revealed and "files-share" in revealed
+    assert str(ws.score()) == "0 of 1 right"
+    ex.inputs["coupling.fire_lost"].value = "FILES-SHARE"
+    ex.check_button.click()
+    assert built == [1] and str(ws.score()) == "1 of 1 right"
+
+
+def test_exercise_group_reveals_after_every_question(teaching):
+    """Two questions in one exercise: the reveal waits for both answers."""
+    from hiddenspof import workshop
+
+    inv, m = teaching
+    ws = workshop.Workshop(inv, m)
+    ex = ws.exercise(["capacity.bottleneck", "capacity.makespan"], reveal=lambda: "<p>schedule</p>")
+    ex.inputs["capacity.bottleneck"].value = "nas-01"
+    ex.submit()
+    assert not ex.revealed
+    ex.inputs["capacity.makespan"].value = "1,56"
+    ex.submit()
+    assert ex.revealed and str(ws.score()) == "2 of 2 right"
+
+
+def test_exercise_show_me_and_score_notes(teaching):
+    """Show me opens the reveal without an answer; the score says so and is plain text, not a quoted string."""
+    from hiddenspof import workshop
+
+    inv, m = teaching
+    ws = workshop.Workshop(inv, m)
+    board = ws.scoreboard()
+    a = ws.exercise("silent.replica")
+    ws.exercise("silent.untested", "files-nightly")
+    assert repr(board) == "1 of 2 right (1 not answered yet)"
+    a.show_button.click()
+    assert a.revealed and a.show_button.disabled
+    assert repr(board) == "1 of 2 right (1 shown before answering)"
+    assert "1 of 2 right" in board.output.value and "'" not in repr(board)
+
+
+def test_exercise_reads_answers_back_as_typed(teaching):
+    """The box reads the answer as it is typed: decimal comma and units, ids in any case, unknown ids struck."""
+    from hiddenspof import workshop
+
+    inv, m = teaching
+    ws = workshop.Workshop(inv, m)
+    ex = ws.exercise(["capacity.makespan", "intake.group"])
+    ex.inputs["capacity.makespan"].value = "1,56"
+    assert "read as 1.56 h" in ex.readback["capacity.makespan"].value
+    ex.inputs["capacity.makespan"].value = "90 min"
+    assert "read as 1.5 h" in ex.readback["capacity.makespan"].value
+    ex.inputs["capacity.makespan"].value = "soon"
+    assert "expected a number" in ex.readback["capacity.makespan"].value
+    ex.inputs["intake.group"].value = "WEB-1 and webb-2"
+    text = ex.readback["intake.group"].value
+    assert "web-1" in text and "<s>webb-2</s> (no such id)" in text
+    assert not ex.revealed and ws.results == {}
+
+
+def test_exercise_static_mode_for_papermill(teaching):
+    """interactive=False shows the verdict as HTML and, once answered, the reveal as static HTML."""
+    from hiddenspof import workshop
+
+    inv, m = teaching
+    ws = workshop.Workshop(inv, m)
+    asked = ws.exercise("capacity.makespan", interactive=False, reveal=lambda: widgets.Table(workshop.protected_assets(m)))
+    bundle = asked._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"} and "hs-reveal" not in bundle["text/html"]
+    done = ws.exercise("intake.assets", "files-share, orders-db", interactive=False,
+                       reveal=lambda: widgets.Table(workshop.protected_assets(m)))
+    page = done._repr_mimebundle_()["text/html"]
+    assert "hs-reveal" in page and "files-nightly, files-replica" in page and "RIGHT" in page

@@ -105,9 +105,12 @@ def analyze(inventory) -> dict:
         for c in m.ids
     ]
     # Data-quality gaps of the inventory itself (what it leaves unknown).
+    # The advice layer: a verified fix (or what was tried) on every critical or high coupling finding.
+    from .advice import attach_fixes
     from .quality import quality_findings
 
-    findings = sort_findings([*cr.findings, *silent_findings, *capacity_findings, *quality_findings(inventory)])
+    findings = sort_findings(attach_fixes(m, [*cr.findings, *silent_findings, *capacity_findings,
+                                             *quality_findings(inventory)]))
     return {
         "schema_version": SCHEMA_VERSION,
         "environment": {"name": inventory.meta.name, "as_of": inventory.meta.as_of.isoformat()},

@@ -85,7 +85,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Render every environment's notebooks into a report folder."""
     from . import report
 
-    return report.render(args.paths, args.out, jobs=args.jobs, scheduler=args.scheduler, baseline=args.baseline)
+    return report.render(args.paths, args.out, jobs=args.jobs, scheduler=args.scheduler, baseline=args.baseline,
+                         formats=args.formats, docx_template=args.docx_template)
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -206,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="environments rendered in parallel processes")
     p.add_argument("--scheduler", metavar="ADDRESS", help="submit environments to this Dask distributed scheduler")
     p.add_argument("--baseline", metavar="DIR", help="an earlier report folder: adds a comparison section")
+    p.add_argument("--formats", default="html", metavar="LIST",
+                   help="comma-separated html,pdf,docx: also write report.pdf (printed by Chromium) and report.docx")
+    p.add_argument("--docx-template", metavar="FIRM.docx",
+                   help="the firm's Word template for report.docx (styles, cover page, headers are kept)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("template", help="write a blank intake workbook with every sheet, column and allowed value")

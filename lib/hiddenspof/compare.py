@@ -37,6 +37,8 @@ __all__ = [
     "format_text",
     "asset_changes_frame",
     "finding_changes_frame",
+    "RENAMED_RULES",
+    "successors",
 ]
 
 #: Smallest change counted as an improvement or regression, per measure.
@@ -204,6 +206,58 @@ def _by_severity(items: list[dict]) -> list[dict]:
     return sorted(items, key=lambda f: (_severity_rank(f.get("severity")), f["id"]))
 
 
+#: Rules renamed when findings became one per root cause (old rule -> the rule that carries it now).
+RENAMED_RULES = {"common-cause": "domain", "keystone": "domain"}
+
+
+def _rule_key(fid: str) -> tuple[str, ...]:
+    """(category, rule[, threat mode]) of a finding id, with renamed rules mapped to their successor."""
+    parts = fid.split(":")
+    if len(parts) < 2:
+        return (fid,)
+    rule = RENAMED_RULES.get(parts[1], parts[1])
+    return (parts[0], rule, parts[2]) if rule == "threat" and len(parts) > 2 else (parts[0], rule)
+
+
+def _subject(fid: str) -> list[str]:
+    """The ids an old-style finding id names after its category, rule (and threat mode)."""
+    parts = fid.split(":")
+    return parts[3:] if len(parts) > 2 and parts[1] == "threat" else parts[2:]
+
+
+def successors(old_findings: list[dict], new_findings: list[dict]) -> dict[str, str]:
+    """Old finding id -> the new finding that now carries it, for ids the new assessment no longer has.
+
+    Findings became one per root cause: ``coupling:common-cause:A:X`` and
+    ``coupling:keystone:X`` are carried by the failure domain
+    ``coupling:domain:R`` that lists A among its assets and X among its
+    components; a per-asset ``coupling:threat:MODE:A`` by the ``MODE``
+    finding that lists A; a per-backup finding by the per-asset finding of
+    the same rule that lists the backup. In general: same category and
+    (renamed) rule, and every id the old one names is among the new one's
+    assets or components; the first such new id in sort order. New ids that
+    the old assessment also has are not candidates.
+    """
+    old_ids = {f["id"] for f in old_findings}
+    new_ids = {f["id"] for f in new_findings}
+    fresh: dict[tuple[str, ...], list[dict]] = {}
+    for f in sorted(new_findings, key=lambda f: f["id"]):
+        if f["id"] not in old_ids:
+            fresh.setdefault(_rule_key(f["id"]), []).append(f)
+    out = {}
+    for f in old_findings:
+        fid = f["id"]
+        if fid in new_ids:
+            continue
+        names = _subject(fid)
+        for cand in fresh.get(_rule_key(fid), []):
+            held = set(cand.get("assets") or ()) | set(cand.get("components") or ())
+            if names and all(n in held for n in names):
+                out[fid] = cand["id"]
+                break
+    return out
+
+
 def compare_results(old: dict, new: dict) -> dict:
     """Compare two analysis results (the contract's JSON as dicts).
 
@@ -222,7 +276,9 @@ def compare_results(old: dict, new: dict) -> dict:
         ``threats`` flipped, ``survivability``, ``silent_failure_score``,
         ``restore_hours`` (each old/new/delta/direction), counts and a
         ``verdict``; ``unchanged``: ids), ``findings`` (``new``, ``resolved``,
-        ``severity_changed``, ``unchanged`` ids; matched by ``id``) and
+        ``severity_changed``, ``unchanged`` ids; matched by ``id``, an old id
+        that a consolidated finding now carries matched to it: ``renamed``
+        lists those as ``{"old_id", "id"}``, see :func:`successors`) and
         ``headline`` (``verdict``, ``improved``, ``regressed``, ``text``).
         Pure: the same inputs give the same dict, lists sorted.
     """
@@ -239,8 +295,14 @@ def compare_results(old: dict, new: dict) -> dict:
                                                   *ch["restore_hours"].values()))
         )
         (changed if differs else unchanged).append(ch if differs else aid)
-    f_old = {f["id"]: f for f in old["findings"]}
     f_new = {f["id"]: f for f in new["findings"]}
+    # old ids that a consolidated finding now carries are compared with it (the most severe of them)
+    moved = successors(old["findings"], new["findings"])
+    f_old: dict[str, dict] = {}
+    for f in sorted(old["findings"], key=lambda f: (_severity_rank(f.get("severity")), f["id"])):
+        key = moved.get(f["id"], f["id"])
+        if key not in f_old:
+            f_old[key] = {**f, "id": key}
     severity_changed = []
     for fid in sorted(set(f_old) & set(f_new)):
         so, sn = f_old[fid].get("severity"), f_new[fid].get("severity")
@@ -252,6 +314,7 @@ def compare_results(old: dict, new: dict) -> dict:
         "resolved": _by_severity([_finding_brief(f_old[i]) for i in set(f_old) - set(f_new)]),
         "severity_changed": severity_changed,
         "unchanged": sorted(i for i in set(f_old) & set(f_new) if f_old[i].get("severity") == f_new[i].get("severity")),
+        "renamed": [{"old_id": o, "id": n} for o, n in sorted(moved.items())],
     }
     improved = sum(c["improved"] for c in changed) + len(findings["resolved"])
     regressed = sum(c["regressed"] for c in changed) + len(findings["new"])

@@ -61,6 +61,8 @@ __all__ = [
     "Compromise",
     "CompromiseStep",
     "ESCALATION_KINDS",
+    "compromise_chains",
+    "compromise_destroyed_sets",
     "compromise_evidence",
     "credential_compromise",
     "credential_compromise_destroys",
@@ -75,6 +77,7 @@ __all__ = [
     "survivability",
     "survivability_monte_carlo",
     "threat_verdicts",
+    "worst_compromise",
 ]
 
 #: Threat mode -> component kinds struck one at a time (``logical_corruption`` strikes each asset).
@@ -684,7 +687,8 @@ class CompromiseStep:
     """One step of an attack: how ``component`` came to be held or destroyed.
 
     ``action`` is ``"holds"`` (a starting holder), ``"resets"`` (escalation
-    through a row on a held component), ``"reads"`` (escalation through a row
+    to a credential through a row on a held component; ``"takes over"`` for
+    an identity or account), ``"reads"`` (escalation through a row
     on a destroyed component: a secret kept there), ``"destroys"`` (a row on a
     held component) or ``"wipes"`` (a held identity, destroyed itself).
     ``via`` is what ``component`` has its rows on (itself for ``wipes``,
@@ -821,7 +825,8 @@ def credential_compromise(model: Model, holder: str | Iterable[str]) -> Compromi
                     held.add(c)
                     if ck == "identity":
                         destroyed.add(c)
-                    steps.append(CompromiseStep(c, "resets" if v_held else "reads", v, row_kinds[(c, v)]))
+                    verb = ("resets" if ck == "credentials" else "takes over") if v_held else "reads"
+                    steps.append(CompromiseStep(c, verb, v, row_kinds[(c, v)]))
                     queue.append(c)
             elif v_held and ck in DESTROYABLE_KINDS and c not in destroyed and c not in spared:
                 destroyed.add(c)
@@ -830,26 +835,102 @@ def credential_compromise(model: Model, holder: str | Iterable[str]) -> Compromi
     return Compromise(holders, frozenset(held), frozenset(destroyed), tuple(steps))
 
 
+_DESTROYED_SETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> holder -> destroyed
+
+
+def compromise_destroyed_sets(model: Model) -> dict[str, frozenset[str]]:
+    """``credential_compromise(model, K).destroyed`` for every credentials, identity and account K at once.
+
+    The same closure without the explanation, shared between holders: holding
+    ``v`` (of an escalation kind) destroys ``d1[v]`` (the destructible
+    components with a row on it, spared ones left out) and leads to holding
+    every escalation-kind component with a row on ``v`` or on one of
+    ``d1[v]``. So the held set of K is what K reaches in that small graph of
+    credentials, identities and accounts, and its destroyed set the union of
+    their ``d1`` plus the held identities: a set union per held component
+    instead of a walk over every destroyed component's rows, which matters when
+    escalation reaches most of the estate from many holders.
+    """
+    cached = _DESTROYED_SETS.get(model)
+    if cached is not None:
+        return cached
+    kind, rows_on = model.kind, model.rows_on
+    spared = _spared(model)
+    holders = [c for c in model.ids if kind[c] in ESCALATION_KINDS]
+    d1 = {v: frozenset(c for c in rows_on[v] if kind[c] in DESTROYABLE_KINDS and c not in spared) for v in holders}
+    succ = {
+        v: {c for c in rows_on[v] if kind[c] in ESCALATION_KINDS}
+        | {c for d in d1[v] for c in rows_on[d] if kind[c] in ESCALATION_KINDS}
+        for v in holders
+    }
+    out: dict[str, frozenset[str]] = {}
+    for k in holders:
+        held = {k}
+        stack = [k]
+        while stack:
+            for c in succ[stack.pop()]:
+                if c not in held:
+                    held.add(c)
+                    stack.append(c)
+        destroyed = {v for v in held if kind[v] == "identity"}
+        for v in held:
+            destroyed |= d1[v]
+        out[k] = frozenset(destroyed)
+    _DESTROYED_SETS[model] = out
+    return out
+
+
 def credential_compromise_destroys(model: Model, holder: str) -> frozenset[str]:
     """What an attacker holding ``holder`` destroys (``credential_compromise(model, holder).destroyed``)."""
     return credential_compromise(model, holder).destroyed
 
 
-def compromise_evidence(model: Model, asset: str, compromise: Compromise, limit: int = 6) -> str:
-    """The attack paths that matter to ``asset``: one chain per destroyed component its recovery runs through.
+def compromise_chains(model: Model, asset: str, compromise: Compromise, limit: int | None = None) -> list[str]:
+    """The attack paths that matter to ``asset``: one chain per destroyed component of its closure, sorted by id.
 
-    Components destroyed outside the asset's closure cannot change its fate
-    and are only counted; at most ``limit`` chains are written.
+    Components destroyed outside the asset's closure cannot change its fate.
+    With ``limit``, at most that many chains, then one line counting the rest.
     """
     relevant = sorted(compromise.destroyed & model.closure(asset))
     if not relevant:
-        return f"holding {', '.join(compromise.holders)} destroys nothing {asset} needs"
-    chains = [compromise.explain(c) for c in relevant[:limit]]
-    more = len(relevant) - limit
-    text = "; ".join(chains)
-    if more > 0:
-        text += f"; and {more} more destroyed component(s) {asset} needs"
-    return text
+        return [f"holding {', '.join(compromise.holders)} destroys nothing {asset} needs"]
+    shown = relevant if limit is None else relevant[:limit]
+    chains = [compromise.explain(c) for c in shown]
+    if len(relevant) > len(shown):
+        chains.append(f"and {len(relevant) - len(shown)} more destroyed component(s) {asset} needs")
+    return chains
+
+
+def compromise_evidence(model: Model, asset: str, compromise: Compromise, limit: int = 6) -> str:
+    """``compromise_chains`` as one evidence string (chains separated by ``; ``, at most ``limit``)."""
+    return "; ".join(compromise_chains(model, asset, compromise, limit))
+
+
+def worst_compromise(model: Model, asset: str) -> Compromise | None:
+    """The stolen credential, identity or account that hurts ``asset`` most, with its closure.
+
+    Among the strikes of ``credential_compromise``: first those that leave the
+    asset unrecoverable, then the most destroyed components the asset's
+    recovery runs through (its closure), then the id. None when the estate
+    has nothing to steal or no strike destroys anything the asset needs.
+    """
+    if asset not in model.backups_of:
+        raise ValueError(f"{asset!r} is not a protected asset: expected one of {', '.join(model.assets)}")
+    kinds = THREAT_MODES["credential_compromise"]
+    closure = model.closure(asset)
+    best, best_key = None, None
+    for k in model.ids:
+        if model.kind[k] not in kinds:
+            continue
+        attack = credential_compromise(model, k)
+        hit = len(attack.destroyed & closure)
+        if not hit:
+            continue
+        lost = asset in model.recover(attack.destroyed).unrecoverable
+        key = (not lost, -hit, k)
+        if best_key is None or key < best_key:
+            best, best_key = attack, key
+    return best
 
 
 def scenario_failures(model: Model, fail: Iterable[str], mode: str | None = None) -> frozenset[str]:
@@ -895,9 +976,10 @@ def threat_verdicts(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
         strikes = sorted(c for c in model.ids if model.kind[c] in kinds)
         hit: dict[str, list[str]] = {a: [] for a in model.assets}
         outcome: dict[frozenset[str], tuple[str, ...]] = {}  # holders that escalate alike destroy alike
+        sets = compromise_destroyed_sets(model) if mode == "credential_compromise" else {}
         for k in strikes:
             if mode == "credential_compromise":
-                destroyed = credential_compromise(model, k).destroyed
+                destroyed = sets[k]
                 lost = outcome.get(destroyed)
                 if lost is None:
                     lost = outcome[destroyed] = model.recover(destroyed).unrecoverable if destroyed else ()
@@ -1074,121 +1156,6 @@ def _tier(model: Model, asset: str) -> int | None:
     return model.tier.get(asset)
 
 
-def _common_cause_findings(model: Model, assets: dict[str, AssetCoupling]) -> list[Finding]:
-    out = []
-    for a, ac in assets.items():
-        tier = _tier(model, a)
-        for x in ac.common_cause:
-            if x == a:
-                title = f"Recovering {a} needs {a} itself"
-                rec = (
-                    f"Give {a} a recovery path that does not need {a}: a backup with its own storage, "
-                    f"credentials and a restore target that runs without {a}."
-                )
-            else:
-                title = f"{x} takes down {a} and every way of recovering it"
-                rec = (
-                    f"Separate the recovery of {a} from {x}: keep a copy of {a}'s backup whose storage, "
-                    f"credentials and keys do not depend on {x}, and a restore target outside {x}."
-                )
-            out.append(
-                Finding(
-                    id=f"coupling:common-cause:{a}:{x}",
-                    category="coupling",
-                    severity=severity_for_tier(tier),
-                    title=title,
-                    assets=(a,),
-                    components=(x,),
-                    evidence=common_cause_evidence(model, a, x),
-                    recommendation=rec,
-                )
-            )
-    return out
-
-
-def _threat_findings(model: Model, assets: dict[str, AssetCoupling]) -> list[Finding]:
-    """Findings for the two modes that are not single failures (they raise severity one step)."""
-    out = []
-    attacks: dict[str, Compromise] = {}
-    for a, ac in assets.items():
-        tier = _tier(model, a)
-        holders = ac.threat_causes.get("credential_compromise", ())
-        if holders:
-            lines = []
-            for k in holders:
-                if k not in attacks:
-                    attacks[k] = credential_compromise(model, k)
-                lines.append(compromise_evidence(model, a, attacks[k]))
-            out.append(
-                Finding(
-                    id=f"coupling:threat:credential_compromise:{a}",
-                    category="coupling",
-                    severity=severity_for_tier(tier, raise_by=1),
-                    title=f"A stolen credential destroys {a} and every backup able to restore it",
-                    assets=(a,),
-                    components=holders,
-                    evidence="; ".join(lines),
-                    recommendation=(
-                        f"Keep at least one backup of {a} immutable or offline, in a store that "
-                        f"{', '.join(holders)} cannot administer."
-                    ),
-                )
-            )
-        if ac.threats.get("logical_corruption") == "unrecoverable":
-            reps = [b for b in model.backups_of[a] if model.backup[b].method == "replica"]
-            others = [b for b in model.backups_of[a] if b not in reps]
-            ev = f"{a} corrupted; replica backups copy the damage: {', '.join(reps) or 'none'}"
-            ev += f"; other backups: {', '.join(others) or 'none'}"
-            out.append(
-                Finding(
-                    id=f"coupling:threat:logical_corruption:{a}",
-                    category="coupling",
-                    severity=severity_for_tier(tier, raise_by=1),
-                    title=f"Corrupting {a} leaves no clean copy to restore",
-                    assets=(a,),
-                    components=(a, *reps),
-                    evidence=ev,
-                    recommendation=(
-                        f"Add a point-in-time backup of {a} (snapshot, dump or object copy with retention) "
-                        "that does not replicate changes as they happen."
-                    ),
-                )
-            )
-    return out
-
-
-def _keystone_findings(model: Model, keystones: dict[str, tuple[str, ...]]) -> list[Finding]:
-    out = []
-    for x, assets in keystones.items():
-        tiers = [t for t in (_tier(model, a) for a in assets) if t is not None]
-        top = min(tiers) if tiers else None
-        paths = []
-        for a in assets[:5]:
-            for b in model.backups_of[a]:
-                p = _path(model, b, x) or _path(model, a, x)
-                if p:
-                    paths.append(_arrow(p))
-                    break
-        more = f" (and {len(assets) - 5} more assets)" if len(assets) > 5 else ""
-        out.append(
-            Finding(
-                id=f"coupling:keystone:{x}",
-                category="coupling",
-                severity=severity_for_tier(top),
-                title=f"{x} has no backup yet {len(assets)} assets cannot be recovered without it",
-                assets=assets,
-                components=(x,),
-                evidence="; ".join(paths) + more,
-                recommendation=(
-                    f"Make {x} recoverable on its own (a backup restored first, or a redundant peer in a "
-                    f"separate failure domain), or give the recovery paths of {', '.join(assets[:3])}"
-                    f"{'...' if len(assets) > 3 else ''} a way around it (break-glass access)."
-                ),
-            )
-        )
-    return out
-
-
 def _cycle_findings(model: Model, cycles) -> list[Finding]:
     out = []
     reach = {a: recovery_reach(model, a) for a in model.assets} if cycles else {}
@@ -1310,10 +1277,10 @@ def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
             keystones[x] = hit
     cycles = recovery_cycles(model)
     inversions = _rto_inversions(model)
+    from .advice import coupling_findings  # the advice layer builds on this module
+
     findings = (
-        _common_cause_findings(model, assets)
-        + _threat_findings(model, assets)
-        + _keystone_findings(model, keystones)
+        coupling_findings(model, assets, unrecoverable_by)
         + _cycle_findings(model, cycles)
         + _rto_findings(model, inversions)
     )

@@ -31,6 +31,7 @@ import networkx as nx
 import pandas as pd
 
 from .errors import HiddenspofError
+from .inventory import is_admin
 
 __all__ = [
     "MAX_GATES",
@@ -99,7 +100,8 @@ def graphml_graph(inventory) -> nx.MultiDiGraph:
         non-empty column of its ``components`` row (and, for a backup, of its
         ``backups`` row, prefixed ``backup_``). Edges carry ``relation``:
         ``"depends_on"`` (component -> what it needs; ``kind``, ``group``,
-        ``needs`` when given), ``"protects"`` (backup -> asset),
+        ``needs`` when given), ``"admin"`` (component -> what can administer
+        it: a row of kind ``admin``, which is not a requirement), ``"protects"`` (backup -> asset),
         ``"restore_to"`` (backup -> restore target) and ``"alert_channel"``
         (backup -> where a failed run is reported). Edge keys are stable
         (``dep:<row>``, ``protects:<backup>``, ...), empty cells are left out
@@ -114,9 +116,13 @@ def graphml_graph(inventory) -> nx.MultiDiGraph:
         g.nodes[bid].update(attrs)
     for i, row in enumerate(inventory.dependencies.to_dict("records")):
         attrs = _row_attrs(row, skip=("component", "depends_on"))
-        if "group" not in attrs:
-            attrs.pop("needs", None)  # ignored on ungrouped rows (the contract warns)
-        g.add_edge(str(row["component"]), str(row["depends_on"]), key=f"dep:{i}", relation="depends_on", **attrs)
+        admin = is_admin(row.get("kind"))
+        if "group" not in attrs or admin:
+            attrs.pop("needs", None)  # ignored on ungrouped and admin rows (the contract warns)
+        if admin:
+            attrs.pop("group", None)
+        relation = "admin" if admin else "depends_on"
+        g.add_edge(str(row["component"]), str(row["depends_on"]), key=f"dep:{i}", relation=relation, **attrs)
     for row in inventory.backups.to_dict("records"):
         bid = str(row["id"])
         g.add_edge(bid, str(row["protects"]), key=f"protects:{bid}", relation="protects")
@@ -251,6 +257,8 @@ class _Requirements:
         self.plain: dict[str, list[str]] = {}
         self.groups: dict[str, dict[str, tuple[int, list[str]]]] = {}
         for row in dependencies.to_dict("records"):
+            if is_admin(row.get("kind")):
+                continue  # an admin row is not a requirement: no part in any fault tree
             comp, target, group = str(row["component"]), str(row["depends_on"]), row.get("group")
             if group is None or (isinstance(group, float) and math.isnan(group)):
                 self.plain.setdefault(comp, []).append(target)

@@ -44,6 +44,8 @@ class Fix:
     change: str
     verified: bool
     effect: str
+    #: the what-if changes themselves (``whatif.Change``), to re-apply; not part of the JSON
+    changes: tuple = field(default=(), compare=False, repr=False)
 
     def to_json(self) -> dict:
         return {"change": self.change, "verified": bool(self.verified), "effect": self.effect}

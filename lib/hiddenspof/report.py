@@ -99,7 +99,8 @@ PACKAGES = (
     "hiddenspof", "altair", "pandas", "numpy", "networkx", "papermill", "nbconvert",
     "nbclient", "nbformat", "ipykernel", "vl-convert-python", "pyyaml", "openpyxl",
 )
-REMOVE_CELL_TAGS = ("remove-cell", "remove_cell", "hide-cell")
+#: ``interactive`` marks cells that only work in a live session (widgets, "Try it", what-if): never in a report.
+REMOVE_CELL_TAGS = ("remove-cell", "remove_cell", "hide-cell", "interactive")
 REMOVE_OUTPUT_TAGS = ("remove-output", "remove_output")
 REMOVE_INPUT_TAGS = ("remove-input", "remove_input")
 _UMASK = os.umask(0o022)
@@ -120,6 +121,8 @@ class Job:
     out_dir: str  # absolute
     notebooks: tuple[str, ...]  # absolute paths, in order
     baseline_path: str | None = None
+    formats: tuple[str, ...] = ("html",)  # documents.FORMATS wanted (html always)
+    docx_template: str | None = None  # absolute path of the firm's Word template
 
 
 @dataclass
@@ -234,6 +237,8 @@ def _plan(
     out: Path,
     notebooks: Sequence[Path],
     baseline: str | os.PathLike | None,
+    formats: tuple[str, ...] = ("html",),
+    docx_template: str | None = None,
 ) -> tuple[list[Job], list[Outcome]]:
     """Load each inventory once for its name; give every input a unique slug; split runnable from failed."""
     from . import inventory
@@ -268,7 +273,7 @@ def _plan(
         base_path = _resolve_baseline(baseline, slug)
         if base_path is None:
             chosen = tuple(p for p in chosen if not Path(p).name.startswith(COMPARE_PREFIX))
-        jobs.append(Job(slug, name, absolute, given, str(out), chosen, base_path))
+        jobs.append(Job(slug, name, absolute, given, str(out), chosen, base_path, formats, docx_template))
     return jobs, failed
 
 
@@ -382,12 +387,19 @@ def _report_notebook(executed: Sequence, title: str):
 _HEADING = re.compile(r'<h([1-3]) id="([^"]*)">(.*?)</h\1>', re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _TOC_MARK = "<!--hs-toc-->"
+_SECTION_NUMBER = re.compile(r"^\s*\d+(\.\d+)*\.?\s+")
 
 
 def _add_toc(document: str) -> str:
-    """Give each h1-h3 heading a unique id (document order) and fill the table of contents (h1, h2)."""
+    """Give each h1-h3 heading a unique id (document order), number h1 and h2 (1., 1.1), fill the contents.
+
+    Numbers come from the order in the merged report, so every section is
+    numbered the same way whatever notebooks it holds; a number already
+    written in a notebook's heading ("1. Intake") is replaced.
+    """
     used: set[str] = set()
     entries = []
+    counters = [0, 0]
 
     def rename(match: re.Match) -> str:
         level, old, inner = match.group(1), match.group(2), match.group(3)
@@ -399,6 +411,16 @@ def _add_toc(document: str) -> str:
         inner = inner.replace(f'href="#{old}"', f'href="#{new}"')
         text = html.unescape(_TAG.sub("", inner)).replace("\u00b6", "").strip()
         if level in ("1", "2") and text:
+            if level == "1":
+                counters[0], counters[1] = counters[0] + 1, 0
+                number = f"{counters[0]}."
+            else:
+                counters[1] += 1
+                number = f"{counters[0]}.{counters[1]}" if counters[0] else f"{counters[1]}."
+            inner = _SECTION_NUMBER.sub("", inner, count=1)
+            text = _SECTION_NUMBER.sub("", text, count=1)
+            inner = f'<span class="hs-secnum">{number}</span> {inner}'
+            text = f"{number} {text}"
             entries.append((int(level), new, text))
         return f'<h{level} id="{new}">{inner}</h{level}>'
 
@@ -475,12 +497,13 @@ def _markdown_text(source: str) -> str:
 _BUNDLE_MARK = "/*hs-vega-bundle*/"
 
 
-def _export_html(executed: Sequence, title: str, subtitle: Sequence[str]) -> str:
+def _export_html(executed: Sequence, title: str, subtitle: Sequence[str], running_header: str = "") -> str:
     """The self-contained report: one HTML document of every executed notebook, code hidden."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     from .charts import vega_bundle
+    from .documents import css_string
 
     exporter = HTMLExporter(
         template_name=TEMPLATE_NAME,
@@ -504,6 +527,7 @@ def _export_html(executed: Sequence, title: str, subtitle: Sequence[str]) -> str
         "hs_title": title,
         "hs_subtitle": list(subtitle),
         "hs_vega_bundle": _BUNDLE_MARK,  # inlined after the check, which it would only slow down
+        "hs_running_header_css": css_string(running_header or title),  # printed at the top of every PDF page
     }
     # lead with what matters: the executive summary first, then the notebooks in order
     ordered = sorted(executed, key=lambda nb: not _notebook_name(nb).startswith(LEAD_PREFIX))
@@ -536,6 +560,9 @@ def _execute(job: Job, notebook: Path, tmp: Path):
             request_save_on_cell_execute=False,
             cwd=str(notebook.parent),
             execution_timeout=CELL_TIMEOUT_SECONDS,
+            # a quiet console: no "running over TCP without encryption" warning, no "KeyboardInterrupt
+            # caught in kernel" at shutdown (errors in cells still fail the notebook, with their message)
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as exc:
         raise _NotebookFailed(notebook.name, exc) from None
@@ -563,7 +590,7 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
         inventory lists every problem). The previous report of the slug, if
         any, is replaced only when everything was written.
     """
-    from . import inventory
+    from . import documents, inventory
     from .findings import Finding, findings_csv
     from .summary import headline
 
@@ -594,7 +621,24 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
         subtitle = [f"Assessment as of {meta.as_of.isoformat()}"]
         if getattr(meta, "organisation", None):
             subtitle.insert(0, str(meta.organisation))
-        _write_text(tmp / "report.html", _export_html(executed, f"{meta.name}: resilience assessment", subtitle))
+        client = getattr(meta, "organisation", None) or None
+        _write_text(tmp / "report.html", _export_html(executed, f"{meta.name}: resilience assessment", subtitle,
+                                                      documents.running_header(meta.name, meta.as_of.isoformat(), client)))
+        written = ["report.html"]
+        if "pdf" in job.formats:
+            documents.write_pdf(tmp / "report.html", tmp / "report.pdf")
+            os.chmod(tmp / "report.pdf", FILE_MODE)
+            written.append("report.pdf")
+        if "docx" in job.formats:
+            from . import asset_pages, model, whatif
+
+            documents.write_docx(
+                tmp / "report.docx", result, environment=meta.name, as_of=meta.as_of.isoformat(), client=client,
+                pages=asset_pages.build(result, model.build(inv), dict(zip(inv.components["id"], inv.components["name"]))),
+                roadmap=whatif.roadmap_frame(whatif.roadmap(inv, limit=10)), template=job.docx_template,
+            )
+            os.chmod(tmp / "report.docx", FILE_MODE)
+            written.append("report.docx")
         manifest = {
             "environment": {
                 "name": meta.name,
@@ -611,7 +655,7 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
             "notebooks": [
                 {"name": Path(p).name, "sha256": _sha256_file(Path(p))} for p in job.notebooks
             ],
-            "outputs": sorted(["analysis.json", "findings.csv", "report.html", "manifest.json", *done]),
+            "outputs": sorted(["analysis.json", "findings.csv", "manifest.json", *written, *done]),
             "versions": _versions(),
             "duration_seconds": round(time.monotonic() - started, 3),
         }
@@ -837,6 +881,8 @@ def render(
     *,
     notebooks_dir: str | os.PathLike | None = None,
     progress: bool = True,
+    formats: str | Sequence[str] = ("html",),
+    docx_template: str | os.PathLike | None = None,
 ) -> int:
     """Render an assessment report per environment and the index of them all.
 
@@ -861,6 +907,11 @@ def render(
         Where the ``0*_*.ipynb`` notebooks are (default: the notebooks shipped with hiddenspof, see ``hiddenspof.resources``).
     progress : bool
         Show the progress bar on stderr.
+    formats : str or sequence of str
+        ``html``, ``pdf``, ``docx`` (a comma-separated string or a list): each
+        environment also gets ``report.pdf`` / ``report.docx``. The HTML is always written.
+    docx_template : path, optional
+        The firm's Word template for ``report.docx`` (its styles, cover and headers are kept).
 
     Returns
     -------
@@ -871,7 +922,8 @@ def render(
     Raises
     ------
     UsageError
-        No inputs, ``jobs`` < 1, no notebook found, or an unreachable scheduler.
+        No inputs, ``jobs`` < 1, no notebook found, an unreachable scheduler, an
+        unknown format, a missing Word template, or no Chromium to print a PDF.
     """
     if not paths:
         raise UsageError("no inventory given: name at least one CSV folder, .xlsx or .yaml file")
@@ -881,12 +933,27 @@ def render(
     if not notebooks:
         where = notebooks_dir if notebooks_dir is not None else shipped_notebooks_dir()
         raise UsageError(f"no notebooks 0[1-9]_*.ipynb found in {where}")
+    from . import documents
+
+    try:
+        wanted = documents.parse_formats(formats)
+        if "pdf" in wanted:
+            documents.chromium()  # a missing engine is said once, before anything renders
+    except documents.DocumentError as exc:
+        raise UsageError(str(exc)) from None
+    template = None
+    if docx_template is not None:
+        if "docx" not in wanted:
+            raise UsageError("--docx-template is only used with --formats including docx")
+        template = Path(docx_template).resolve()
+        if not template.is_file() or template.suffix.lower() != ".docx":
+            raise UsageError(f"--docx-template {docx_template}: expected an existing Word .docx file")
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
 
     with outdir.locked(out):  # one run at a time per folder; a second one is refused
         outdir.remove_stale(out)  # what killed runs left behind
-        planned, failed = _plan(paths, out, notebooks, baseline)
+        planned, failed = _plan(paths, out, notebooks, baseline, wanted, None if template is None else str(template))
         bar = _Progress(planned, len(failed), enabled=progress)
         try:
             if not planned:
@@ -904,6 +971,8 @@ def render(
     for o in outcomes:
         if not o.ok:
             print(f"hiddenspof report: {o.slug} ({o.given_path}) failed: {o.reason}", file=sys.stderr)
+            for line in o.problems:  # an invalid inventory: every problem with its file, row, column and value
+                print(f"  {line}", file=sys.stderr)
     print(f"hiddenspof report: index at {index}", file=sys.stderr)
     return 0 if all(o.ok for o in outcomes) else 1
 

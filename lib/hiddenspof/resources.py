@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import HiddenspofError
 
-__all__ = ["RESOURCES", "SAMPLES", "resource_dir", "notebooks_dir", "samples_dir", "sample"]
+__all__ = ["RESOURCES", "SAMPLES", "resource_dir", "notebooks_dir", "samples_dir", "sample", "notebook_path"]
 
 #: name -> location inside the ``hiddenspof`` package
 RESOURCES = {
@@ -72,3 +72,20 @@ def sample(name: str) -> Path:
     if name not in SAMPLES:
         raise HiddenspofError(f"no sample estate {name!r}; the samples are {', '.join(sorted(SAMPLES))}")
     return samples_dir() / SAMPLES[name]
+
+
+def notebook_path(value: str | Path) -> Path:
+    """A path parameter of a notebook, resolved whatever the working directory the kernel runs in.
+
+    Absolute paths, and relative paths that exist from the working directory,
+    are used as given. A relative path that does not (a default such as
+    ``../data/teaching.yaml``, written relative to the notebooks folder, run by
+    papermill or a script from another folder) is tried relative to the
+    notebooks folder; if that does not exist either, the path is returned as
+    given, so the loader's error names it.
+    """
+    path = Path(value).expanduser()
+    if path.is_absolute() or path.exists():
+        return path
+    beside = notebooks_dir() / path
+    return beside.resolve() if beside.exists() else path

@@ -26,7 +26,7 @@ import datetime as dt
 import functools
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -133,6 +133,8 @@ class BackupScore:
     protects: str
     score: float
     factors: tuple[Factor, ...]
+    #: the measures the factors were computed from (for findings: which story a factor tells)
+    measures: Evidence | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict:
         """The contract's ``backups[]`` entry."""
@@ -182,7 +184,7 @@ class SilentResult:
     rule_32110: dict[str, Rule32110]
     findings: list[Finding]
     restore_tests: pd.DataFrame = field(repr=False, compare=False, default=None)
-    #: (runs, as_of, reference_gb): the arguments of ``run_anomalies`` behind ``runs``
+    #: (runs, as_of, reference_gb, full_backups): the arguments of ``run_anomalies`` behind ``runs``
     run_source: tuple = field(repr=False, compare=False, default=None)
     #: asset -> its RPO check (assets with an RPO and backups)
     rpo: dict = field(default_factory=dict)
@@ -328,16 +330,17 @@ def _duration_flags(dur, median, mad, count) -> np.ndarray:
     return np.where(np.isnan(dur) | np.isnan(median), False, flag)
 
 
-def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collection[str] = ()) -> pd.DataFrame:
     """Runs started before ``cutoff``, sorted by backup (code points), start, then file order.
 
     Adds ``duration_hours``, ``completed`` and ``_cls`` (the run's size class:
-    its ``type``'s index in ``RUN_TYPES``, or ``UNTYPED`` when the type is
-    unknown or the table has no ``type`` column).
+    its ``type``'s index in ``RUN_TYPES``; for an untyped run, ``full`` when
+    its backup is in ``full_backups`` (a dump copies the whole data set every
+    time), else ``UNTYPED``).
     """
-    cols = ["backup", "started_at", "finished_at", "status", "size_gb"]
+    cols = ["backup", "started_at", "finished_at", "status", "size_gb"] + (["type"] if "type" in runs.columns else [])
     r = runs.loc[runs["started_at"].notna() & (runs["started_at"] < cutoff), cols].copy()
-    kind = runs.loc[r.index, "type"] if "type" in runs.columns else pd.Series(None, index=r.index, dtype=object)
+    kind = r["type"] if "type" in r.columns else pd.Series(None, index=r.index, dtype=object)
     r["type"] = kind.astype(object).where(kind.isin(RUN_TYPES), None)
     r["backup"] = r["backup"].astype(object)
     r["_file_order"] = np.arange(len(r))
@@ -345,6 +348,8 @@ def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     r["duration_hours"] = (r["finished_at"] - r["started_at"]).dt.total_seconds() / 3600.0
     r["completed"] = r["status"].isin(COMPLETED)
     r["_cls"] = r["type"].map({t: i for i, t in enumerate(RUN_TYPES)}).fillna(UNTYPED).astype(int)
+    if len(full_backups):
+        r.loc[(r["_cls"] == UNTYPED) & r["backup"].isin(list(full_backups)), "_cls"] = RUN_TYPES.index("full")
     return r
 
 
@@ -401,7 +406,8 @@ def _flag(c: pd.DataFrame, reference: np.ndarray) -> pd.DataFrame:
     return c.assign(collapse=collapse, tiny=tiny, chain=chain, duration_anomaly=duration)
 
 
-def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str, float] | None = None) -> pd.DataFrame:
+def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str, float] | None = None,
+                  full_backups: Collection[str] = ()) -> pd.DataFrame:
     """Every run with its anomaly flags, for timelines (vectorised, no loop over rows).
 
     Parameters
@@ -414,6 +420,8 @@ def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str,
         Backup id -> the data a full copy should hold (the asset's ``data_gb``);
         full (or untyped, not chained) runs at most ``TINY_FRACTION`` of it
         are flagged ``tiny``.
+    full_backups : collection of str, optional
+        Backups whose untyped runs are full copies (method ``dump``).
 
     Returns
     -------
@@ -426,7 +434,7 @@ def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str,
         (untyped with untyped) before it; ``chain`` marks untyped runs read as
         an incremental chain (see ``_tiny_flags``).
     """
-    r = _prepare_runs(runs, _cutoff(as_of))
+    r = _prepare_runs(runs, _cutoff(as_of), full_backups)
     r["baseline_median_gb"] = np.nan
     for col in ("tiny", "chain", "collapse", "duration_anomaly"):
         r[col] = False
@@ -440,13 +448,17 @@ def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str,
     return r.drop(columns=["_file_order", "_cls"])
 
 
-def _run_label(kind, at) -> str:
-    """``the full run of 2026-09-24`` / ``the untyped run of ...``: which run a size factor judged."""
-    return f"the {kind if isinstance(kind, str) else 'untyped'} run of {pd.Timestamp(at).date().isoformat()}"
+def _run_label(kind, cls: int, at) -> str:
+    """Which run a size factor judged, after the backup's name: ``full run on 2026-09-24``."""
+    day = pd.Timestamp(at).date().isoformat()
+    if isinstance(kind, str):
+        return f"{kind} run on {day}"
+    return f"untyped run on {day}" if cls == UNTYPED else f"run on {day} (a dump: a full copy)"
 
 
 def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None = None,
-                   reference_gb: Mapping[str, float] | None = None) -> pd.DataFrame:
+                   reference_gb: Mapping[str, float] | None = None, full_backups: Collection[str] = (),
+                   *, prepared: bool = False) -> pd.DataFrame:
     """One row per backup summarising its job history, vectorised (pandas groupby, no row loops).
 
     Parameters
@@ -461,6 +473,11 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
         interval between the backup's own run starts is used (3+ runs).
     reference_gb : mapping, optional
         Backup id -> the data a full copy should hold, for ``tiny``.
+    full_backups : collection of str, optional
+        Backups whose untyped runs are full copies (method ``dump``).
+    prepared : bool
+        ``runs`` is already ``_prepare_runs``'s output (``score`` sorts the
+        history once for this and ``recovery_points``).
 
     Returns
     -------
@@ -497,7 +514,7 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     runs for thousands of backups summarises in well under a second or two.
     """
     now = assessment_time(as_of)
-    r = _prepare_runs(runs, _cutoff(as_of))
+    r = runs if prepared else _prepare_runs(runs, _cutoff(as_of), full_backups)
     codes_all, ids = pd.factorize(r["backup"])  # r is sorted by backup, so ids come sorted
     r["_g"] = codes_all  # group on integers: factorising the text ids once is the costly part
     g = r.groupby("_g", sort=True)
@@ -551,7 +568,7 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
         out[flag] = pd.Series(True, index=hit.index, dtype=bool).reindex(out.index, fill_value=False)
         for src, dst in cols.items():
             out[dst] = hit[src].reindex(out.index)
-        labels = pd.Series([_run_label(k, a) for k, a in zip(hit["type"], hit["started_at"])], index=hit.index, dtype=object)
+        labels = pd.Series([_run_label(k, c, a) for k, c, a in zip(hit["type"], hit["_cls"], hit["started_at"])], index=hit.index, dtype=object)
         out[flag + "_run"] = labels.reindex(out.index)
     chained = heads[heads["chain"]].set_index("_g")
     out["chain_median_gb"] = chained["baseline_median_gb"].reindex(out.index)
@@ -645,7 +662,7 @@ class Evidence:
     last_size_gb: float | None = None
     reference_gb: float | None = None
     tiny_size_gb: float | None = None  # the size of the run judged tiny
-    tiny_run: str = ""  # which run that was ("the full run of 2026-09-24")
+    tiny_run: str = ""  # which run that was ("full run on 2026-09-24")
     chain_median_gb: float | None = None  # untyped runs read as an incremental chain: their median
     typed: bool = False  # some run of the backup carries a type
     collapse: bool = False
@@ -781,10 +798,10 @@ def factors_from_evidence(ev: Evidence) -> tuple[Factor, ...]:
     else:
         out.append(Factor("failure_streak", 0.0, "no failure streak." if some else "no job history to judge."))
     if ev.tiny:
-        run = ev.tiny_run or f"the latest completed run of {b}"
+        run = f"{b}'s {ev.tiny_run}" if ev.tiny_run else f"the latest completed run of {b}"
         size = ev.tiny_size_gb if ev.tiny_size_gb is not None else ev.last_size_gb
         out.append(Factor("tiny_success", 40.0,
-                          f"{run} of {b} reported {_fmt(size, ' GB')}, at most "
+                          f"{run} reported {_fmt(size, ' GB')}, at most "
                           f"{TINY_FRACTION:.0%} of the {_fmt(ev.reference_gb, ' GB')} a full copy should hold."))
     elif ev.chain_median_gb is not None:
         out.append(Factor("tiny_success", 0.0,
@@ -796,10 +813,10 @@ def factors_from_evidence(ev: Evidence) -> tuple[Factor, ...]:
     else:
         out.append(Factor("tiny_success", 0.0, "the latest completed size is not tiny against the asset's data (or unknown)."))
     if ev.collapse:
-        run = ev.collapse_run or f"the latest completed run of {b}"
+        run = f"{b}'s {ev.collapse_run}" if ev.collapse_run else f"the latest completed run of {b}"
         size = ev.collapse_size_gb if ev.collapse_size_gb is not None else ev.last_size_gb
         out.append(Factor("size_collapse", 25.0,
-                          f"{run} of {b} reported {_fmt(size, ' GB')} against a median of "
+                          f"{run} reported {_fmt(size, ' GB')} against a median of "
                           f"{_fmt(ev.size_median_gb, ' GB')} over the previous runs of its type (a robust outlier)."))
     else:
         out.append(Factor("size_collapse", 0.0, "no size collapse against the backup's own recent runs of each type (or too few to judge)."))
@@ -973,71 +990,143 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
 # -- findings ----------------------------------------------------------------------------
 
 _RULES = {
-    # factor: (rule id, title template, recommendation template); points > 0 and >= 10 make a finding
+    # factor: (rule id, title for one backup, title for several, recommendation); points >= 10 make a finding.
+    # Fields: {b} the backup(s) ("b1" or "b1 and b2"), {a} the asset, {n} how many; {s}/{its}/{them} agree with {b}.
     "restore_test_recency": ("restore-test-missing", "{b} has no recent passing restore test",
-                             "Schedule a quarterly full restore test of {a} from {b} (CIS Control 11.5) and record the result in the inventory."),
+                             "{n} backups of {a} have no recent passing restore test: {b}",
+                             "Schedule a quarterly full restore test of {a} from {each}{b} (CIS Control 11.5) and record "
+                             "the result in the inventory."),
     "restore_test_result": ("restore-test-failed", "The latest restore test of {b} did not pass",
-                            "Find why the restore of {a} from {b} failed, fix it and repeat the full restore test until it passes."),
+                            "The latest restore tests of {n} backups of {a} did not pass: {b}",
+                            "Find why the restore of {a} from {b} failed, fix it and repeat the full restore test{s} "
+                            "until {it} pass{es}."),
     "restore_test_scope": ("restore-test-files-only", "Restore tests of {b} cover files only",
-                           "Extend the restore test of {b} to a full restore of {a} (the whole dataset, started as the service would be)."),
+                           "Restore tests of {n} backups of {a} cover files only: {b}",
+                           "Extend the restore tests of {b} to a full restore of {a} (the whole dataset, started as the "
+                           "service would be)."),
     "job_history": ("no-job-history", "No runs of {b} on record",
-                    "Export the job history of {b} from the backup tool and confirm the job is scheduled and running."),
+                    "No runs of {n} backups of {a} on record: {b}",
+                    "Export the job history of {b} from the backup tool and confirm that {each_job} scheduled and running."),
     "last_success_age": ("stale-last-success", "{b} has not completed recently",
-                         "Investigate why {b} has not completed within its schedule or the RPO of {a}, and alert on a missed run, not only a failed one."),
+                         "{n} backups of {a} have not completed recently: {b}",
+                         "Investigate why {b} {has} not completed within {its} schedule or the RPO of {a}, and alert on "
+                         "a missed run, not only a failed one."),
     "missed_runs": ("missed-runs", "{b} misses scheduled runs",
-                    "Alert on missing restore points of {b} (a run that never started raises no failure), and fix the scheduler."),
+                    "{n} backups of {a} miss scheduled runs: {b}",
+                    "Alert on missing restore points of {b} (a run that never started raises no failure), and fix the "
+                    "scheduler."),
     "failure_streak": ("failure-streak", "{b} has been failing with no success since",
-                       "Fix the failing job of {b} and make sure its failures reach someone who acts on them."),
+                       "{n} backups of {a} have been failing with no success since: {b}",
+                       "Fix the failing job{s} of {b} and make sure {its} failures reach someone who acts on them."),
     "tiny_success": ("tiny-success", "{b} reports success with almost no data",
-                     "Check the selection and credentials of {b}: a run that 'succeeds' with almost nothing is a silent failure; alert on size as well as status."),
+                     "{n} backups of {a} report success with almost no data: {b}",
+                     "Check the selection and credentials of {b}: a full run that 'succeeds' with almost nothing is a "
+                     "silent failure; alert on size as well as status."),
     "size_collapse": ("size-collapse", "The size of {b} collapsed",
-                      "Compare the latest run of {b} with the previous ones (excluded paths, a changed mount, lost credentials) and restore-test it."),
+                      "The sizes of {n} backups of {a} collapsed: {b}",
+                      "Compare the latest run{s} of {b} with the previous ones of the same type (excluded paths, a "
+                      "changed mount, lost credentials) and restore-test {it}."),
     "duration_anomaly": ("duration-anomaly", "The duration of {b} changed sharply",
-                         "Check the latest run of {b}: a sudden change of duration often means it backed up something else."),
+                         "The durations of {n} backups of {a} changed sharply: {b}",
+                         "Check the latest run{s} of {b}: a sudden change of duration often means a job backed up "
+                         "something else."),
     "alerting": ("alert-channel", "Failures of {b} may reach nobody",
-                 "Send failures of {b} to an alert channel that does not share a single point of failure with {b} or {a}, and test it."),
+                 "Failures of {n} backups of {a} may reach nobody: {b}",
+                 "Send failures of {b} to an alert channel that does not share a single point of failure with {them} "
+                 "or {a}, and test it."),
     "method_replica": ("replica-as-backup", "{b} is a replica counted as a backup",
-                       "Keep a point-in-time, preferably immutable backup of {a} besides the replica {b}; a replica copies deletion and corruption."),
+                       "{n} backups of {a} are replicas counted as backups: {b}",
+                       "Keep a point-in-time, preferably immutable backup of {a} besides the replica{s} {b}; a replica "
+                       "copies deletion and corruption."),
 }
 
 _LEVELS = ("critical", "high", "medium", "low")
 
 
-def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], rules: dict[str, Rule32110],
-              model) -> list[Finding]:
-    """Findings for factors worth acting on and for failed 3-2-1-1-0 parts.
+def _and(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
-    Severity: a factor of 25+ points is high, 15+ medium, else low; one level
+
+def _words(backups: list[str], asset: str) -> dict[str, str]:
+    """The template fields for one backup or several (agreement of verbs and pronouns)."""
+    one = len(backups) == 1
+    return {"b": _and(backups), "a": asset, "n": str(len(backups)), "s": "" if one else "s",
+            "es": "es" if one else "", "it": "it" if one else "them", "its": "its" if one else "their",
+            "has": "has" if one else "have", "them": backups[0] if one else "them",
+            "each": "" if one else "each of ", "each_job": "the job is" if one else "each job is"}
+
+
+def _sentence(text: str, ids: tuple[str, ...]) -> str:
+    """``text`` with a capital first letter, unless it starts with an identifier (ids keep their case)."""
+    if not text or any(text.startswith(i) for i in ids):
+        return text
+    return text[0].upper() + text[1:]
+
+
+def _reported(s: BackupScore, f: Factor) -> bool:
+    """Whether a factor is worth a finding of its own.
+
+    10 points or more, a rule to act on, and for ``restore_test_scope`` only
+    when a test passed recently at file level: a backup never tested (or
+    tested long ago) is told by ``restore-test-missing``, whose remedy is
+    already a full restore test.
+    """
+    if f.points < 10 or f.name not in _RULES:
+        return False
+    if f.name == "restore_test_scope":
+        return s.measures is not None and s.measures.fresh_pass and not s.measures.fresh_full_pass
+    return True
+
+
+def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], rules: dict[str, Rule32110],
+              model, folded: Mapping[str, frozenset[str]] | None = None) -> list[Finding]:
+    """Findings for factors worth acting on, one per (asset, rule), and for failed 3-2-1-1-0 parts.
+
+    Backups of one asset that show the same factor tell one story: they make
+    one finding ``silent_failure:<rule>:<asset>`` listing them, with every
+    backup's evidence and the most severe member's severity. Severity of a
+    member: a factor of 25+ points is high, 15+ medium, else low; one level
     lower when the asset has another backup scoring under 30 (a healthier
     alternative); high becomes critical for a tier-1 asset whose best backup
-    scores 50 or more.
+    scores 50 or more. ``folded`` maps an asset to rules told by another
+    finding (its RPO finding) and left out here.
     """
     tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(model.inventory.components["id"], model.inventory.components["tier"])}
+    folded = folded or {}
     out = []
     healthy: dict[str, list[str]] = {}
     for s in scores:
         if s.score < 30:
             healthy.setdefault(s.protects, []).append(s.id)
-    for s in scores:
+    groups: dict[tuple[str, str], list[tuple[int, BackupScore, Factor]]] = {}
+    for s in scores:  # sorted by backup id
         others = [o for o in healthy.get(s.protects, ()) if o != s.id]
         for f in s.factors:
-            if f.points < 10 or f.name not in _RULES:
+            if not _reported(s, f) or f.name in folded.get(s.protects, ()):
                 continue
-            rule, title, rec = _RULES[f.name]
             level = 1 if f.points >= 25 else 2 if f.points >= 15 else 3
             if others:
                 level = min(3, level + 1)
             elif level == 1 and tier.get(s.protects) == 1 and (asset_scores.get(s.protects) or 0) >= 50:
                 level = 0
-            comps = [s.id]
+            groups.setdefault((s.protects, f.name), []).append((level, s, f))
+    for (asset, name), members in sorted(groups.items(), key=lambda kv: (kv[0][0], FACTOR_NAMES.index(kv[0][1]))):
+        rule, title_one, title_many, rec = _RULES[name]
+        backups = [s.id for _, s, _ in members]
+        words = _words(backups, asset)
+        comps = list(backups)
+        for _, s, f in members:
             if f.name == "alerting" and model.backup[s.id].alert_channel:
                 comps.append(model.backup[s.id].alert_channel)
-            out.append(Finding(
-                id=f"silent_failure:{rule}:{s.id}", category="silent_failure", severity=_LEVELS[level],
-                title=title.format(b=s.id, a=s.protects), assets=(s.protects,), components=tuple(comps),
-                evidence=f.evidence[0].upper() + f.evidence[1:] + f" (score {s.score:g}/100.)",
-                recommendation=rec.format(b=s.id, a=s.protects),
-            ))
+        out.append(Finding(
+            id=f"silent_failure:{rule}:{asset}", category="silent_failure", severity=_LEVELS[min(m[0] for m in members)],
+            title=(title_one if len(members) == 1 else title_many).format(**words), assets=(asset,),
+            components=tuple(comps),
+            evidence=" ".join(_sentence(f.evidence, (s.id, asset)) + f" (score of {s.id} {s.score:g}/100.)"
+                              for _, s, f in members),
+            recommendation=rec.format(**words),
+        ))
     for asset in sorted(rules):
         rule = rules[asset]
         missing = [p for p in rule.parts if not p.met]
@@ -1113,7 +1202,7 @@ class RpoCheck:
         return not (self.schedule_gap or self.stale or self.gap)
 
 
-def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, str]) -> pd.DataFrame:
+def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, str], *, prepared: bool = False) -> pd.DataFrame:
     """Per asset, the newest completed run of any of its backups and the worst gap between them (vectorised).
 
     A completed run's recovery point is its start (the data it copied is as
@@ -1127,7 +1216,7 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     backup added later), so an older gap may be an artefact of the export.
     """
     now = assessment_time(as_of)
-    every = _prepare_runs(runs, _cutoff(as_of))
+    every = (runs if prepared else _prepare_runs(runs, _cutoff(as_of)))[["backup", "started_at", "completed"]].copy()
     every["asset"] = every["backup"].map(dict(protects))
     every = every[every["asset"].notna()]
     # gaps count only where every backup of the asset with a job history has records (exports differ in depth)
@@ -1195,8 +1284,16 @@ def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, p
     return out
 
 
-def _rpo_finding(check: RpoCheck, tier: int | None, as_of: dt.date) -> Finding | None:
-    """The one RPO finding of an asset: the schedule that cannot meet it and the recovery point achieved."""
+def _rpo_finding(check: RpoCheck, tier: int | None, as_of: dt.date,
+                 completed_age: Mapping[str, float | None] | None = None, asset_score: float | None = None) -> Finding | None:
+    """The one RPO finding of an asset: the schedule that cannot meet it and the recovery point achieved.
+
+    Severity: a schedule that cannot meet the RPO is high (critical for tier
+    1); a newest recovery point older than the RPO is high (critical for
+    tier 1 when the asset's best backup scores 50 or more, as for the
+    backup findings it absorbs); only a past gap is medium (high for tier 1
+    when over twice the RPO).
+    """
     if check.met:
         return None
     a, rpo = check.asset, _hours(check.rpo_hours)
@@ -1214,6 +1311,10 @@ def _rpo_finding(check: RpoCheck, tier: int | None, as_of: dt.date) -> Finding |
     if check.stale:
         evidence.append(f"The newest completed copy of {a} ({check.last_point_backup}, started {check.last_point_at}) "
                         f"was {_hours(check.last_point_age_hours)} old at the start of {as_of.isoformat()}, over the RPO of {rpo}.")
+        ages = completed_age or {}
+        evidence.append("Last completed run of each backup: " + "; ".join(
+            f"{b} {_hours(ages.get(b)) + ' before' if ages.get(b) is not None else 'none recorded'}"
+            for b, _, _ in check.intervals) + ".")
         remedies.append(f"find why no backup of {a} has completed since and get one to complete now")
     if check.gap and not (check.stale and check.worst_gap_to is None):  # a trailing worst gap is the stale point
         end = check.worst_gap_to or as_of.isoformat()
@@ -1228,7 +1329,7 @@ def _rpo_finding(check: RpoCheck, tier: int | None, as_of: dt.date) -> Finding |
         severity = "critical" if tier == 1 else "high"
     elif check.stale:
         title = f"The newest recovery point of {a} is {_hours(check.last_point_age_hours)} old, over its RPO of {rpo}"
-        severity = "high"
+        severity = "critical" if tier == 1 and (asset_score or 0) >= 50 else "high"
     else:
         title = f"{a} went {_hours(check.worst_gap_hours)} without a new recovery point, over its RPO of {rpo}"
         severity = "high" if check.worst_gap_hours > 2 * check.rpo_hours and tier == 1 else "medium"
@@ -1289,7 +1390,10 @@ def score(inventory, model) -> SilentResult:
         reference[b] = ref if ref is not None else info.size_gb
     sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
     runs = inventory.backup_runs
-    summary = summarise_runs(runs, as_of, sched, {b: r for b, r in reference.items() if r is not None})
+    dumps = frozenset(b for b in backups if model.backup[b].method == "dump")  # a dump is a full copy every time
+    prepared = _prepare_runs(runs, _cutoff(as_of), dumps)  # sorted once for the summary and the recovery points
+    summary = summarise_runs(prepared, as_of, sched, {b: r for b, r in reference.items() if r is not None}, dumps,
+                             prepared=True)
     typed = set(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else set()
     tests = summarise_restore_tests(inventory.restore_tests, as_of, reference)
     have_history = len(runs) > 0
@@ -1343,8 +1447,9 @@ def score(inventory, model) -> SilentResult:
             causes, text = _alert_coupling(model, down, b, a, info.alert_channel)
             if causes:
                 kw.update(alert="coupled", alert_detail=text)
-        factors = factors_from_evidence(Evidence(**kw))
-        scores.append(BackupScore(b, a, _total(factors), factors))
+        measures = Evidence(**kw)
+        factors = factors_from_evidence(measures)
+        scores.append(BackupScore(b, a, _total(factors), factors, measures))
 
     by_asset: dict[str, list[float]] = {}
     for s in scores:
@@ -1352,16 +1457,20 @@ def score(inventory, model) -> SilentResult:
     asset_scores: dict[str, float | None] = {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
     rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
     ref_by_backup = {b: r for b, r in reference.items() if r is not None}
-    points = recovery_points(runs, as_of, {b: model.backup[b].protects for b in backups})
+    points = recovery_points(prepared, as_of, {b: model.backup[b].protects for b in backups}, prepared=True)
     rpo_checks = _rpo_checks(model, rpo, summary, points)
     tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
-    rpo_findings = [f for a, c in rpo_checks.items() if (f := _rpo_finding(c, tier.get(a), as_of)) is not None]
+    completed_age = {b: _num(summary.at[b, "last_completed_age_hours"]) if b in summary.index else None for b in backups}
+    rpo_findings = [f for a, c in rpo_checks.items()
+                    if (f := _rpo_finding(c, tier.get(a), as_of, completed_age, asset_scores.get(a))) is not None]
+    # an asset whose newest copy is older than its RPO: its backups' stale and missed runs are that one story
+    folded = {a: frozenset({"last_success_age", "missed_runs"}) for a, c in rpo_checks.items() if c.stale}
     return SilentResult(
         backups=scores,
         asset_scores=asset_scores,
         rule_32110=rules,
-        findings=sort_findings(_findings(scores, asset_scores, rules, model) + rpo_findings),
-        run_source=(runs, as_of, ref_by_backup),
+        findings=sort_findings(_findings(scores, asset_scores, rules, model, folded) + rpo_findings),
+        run_source=(runs, as_of, ref_by_backup, dumps),
         restore_tests=tests,
         rpo=rpo_checks,
     )

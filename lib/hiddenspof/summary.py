@@ -152,18 +152,28 @@ def scorecard(result: Mapping) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["measure", "value", "meaning"])
 
 
-def top_findings(result: Mapping, n: int = 10) -> pd.DataFrame:
-    """The ``n`` findings to read first: by severity, then the most critical tier they touch.
+def _is_ransomware(f: Mapping, tiers: Mapping[str, int | None]) -> bool:
+    """A credential-compromise finding that leaves a tier-1 asset unrecoverable."""
+    return ":credential_compromise" in f["id"] and any(tiers.get(a) == 1 for a in f.get("assets", []))
 
-    A finding's tier is the best (lowest) tier of its assets; findings about
-    no tiered asset come after tiered ones of the same severity. Remaining
-    ties go by category then id.
+
+def top_findings(result: Mapping, n: int = 10) -> pd.DataFrame:
+    """The ``n`` findings to read first, ranked by risk, covering every category that matters.
+
+    Rank: severity, then the most critical tier the finding touches
+    (findings about no tiered asset after tiered ones), then how many assets
+    it takes (more first), then category and id. The list always holds the
+    best-ranked finding of each category that has a critical or high one, and
+    the best credential-compromise (ransomware) finding whenever one leaves a
+    tier-1 asset unrecoverable; the rest of the places go by rank. Because
+    findings are one per root cause, a story repeated for many components
+    counts once.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``severity``, ``tier`` (nullable int), ``category``, ``title``,
-        ``assets`` (``; ``-joined), ``recommendation``, ``id``.
+        ``assets`` (``; ``-joined), ``recommendation``, ``id``; in rank order.
     """
     if n < 0:
         raise ValueError(f"n must be >= 0 (got {n!r})")
@@ -173,26 +183,40 @@ def top_findings(result: Mapping, n: int = 10) -> pd.DataFrame:
         known = [tiers[a] for a in f.get("assets", []) if tiers.get(a) is not None]
         return min(known) if known else None
 
-    rows = []
-    for f in result.get("findings", []):
+    def key(f: Mapping) -> tuple:
         tier = tier_of(f)
-        rows.append(
-            (
-                (severity_rank(f["severity"]), 99 if tier is None else tier, f["category"], f["id"]),
-                {
-                    "severity": f["severity"],
-                    "tier": tier,
-                    "category": f["category"],
-                    "title": f["title"],
-                    "assets": "; ".join(sorted(f.get("assets", []))),
-                    "recommendation": f.get("recommendation", ""),
-                    "id": f["id"],
-                },
-            )
-        )
-    rows.sort(key=lambda r: r[0])
+        return (severity_rank(f["severity"]), 99 if tier is None else tier, -len(f.get("assets", [])),
+                f["category"], f["id"])
+
+    ranked = sorted(result.get("findings", []), key=key)
+    must: list[Mapping] = []
+    ransom = [f for f in ranked if _is_ransomware(f, tiers)]
+    if ransom:
+        must.append(ransom[0])
+    for cat in sorted({f["category"] for f in ranked if severity_rank(f["severity"]) <= 1}):
+        best = next(f for f in ranked if f["category"] == cat)
+        if best not in must:
+            must.append(best)
+    chosen = sorted(must, key=key)[:n]
+    for f in ranked:
+        if len(chosen) >= n:
+            break
+        if f not in chosen:
+            chosen.append(f)
+    rows = [
+        {
+            "severity": f["severity"],
+            "tier": tier_of(f),
+            "category": f["category"],
+            "title": f["title"],
+            "assets": "; ".join(sorted(f.get("assets", []))),
+            "recommendation": f.get("recommendation", ""),
+            "id": f["id"],
+        }
+        for f in sorted(chosen, key=key)
+    ]
     columns = ["severity", "tier", "category", "title", "assets", "recommendation", "id"]
-    frame = pd.DataFrame([r[1] for r in rows[:n]], columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
     frame["tier"] = frame["tier"].astype("Int64")
     return frame
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .inventory import META_KEYS, REQUIRED_TABLES, TABLES, Column
 
-__all__ = ["write_template"]
+__all__ = ["ADMIN_EXAMPLES", "DEPENDENCY_KINDS", "EXAMPLES_SHEET", "write_template"]
 
 _META_HELP = {
     "name": "environment name shown in reports (required)",
@@ -16,6 +16,27 @@ _META_HELP = {
     "scenarios": "optional YAML list: - {name: ..., fail: [component ids], mode: ...}",
 }
 _ROWS_WITH_VALIDATION = 2000
+#: Worked examples of ``admin`` rows, written under the dependencies header: who can
+#: administer what, without being needed to run it (the contract's "Administrative rows").
+ADMIN_EXAMPLES = (
+    ("veeam-server", "domain-admins", "admin",
+     "a domain admin can wipe every domain-joined server (one row per joined server); not a requirement"),
+    ("erp-vm", "vcenter", "admin",
+     "vCenter can delete or encrypt the VMs it manages (one row per VM); they keep running without it"),
+    ("orders-bucket", "aws-root", "admin",
+     "a cloud account's root can delete every resource of the account, backups included unless locked"),
+)
+#: Sheet with the worked examples (the loader reads only the table sheets and ``inventory``).
+EXAMPLES_SHEET = "examples"
+#: Suggested dependency kinds (free text: any other value is accepted).
+DEPENDENCY_KINDS = ("runtime", "storage", "network", "identity", "control", "location", "keys",
+                    "monitoring", "alerting", "restore", "admin")
+_ADMIN_NOTE = (
+    "\nadmin: depends_on can ADMINISTER component (delete, encrypt, reconfigure) but component does not "
+    "need it to run. Not a requirement: it counts only for credential compromise (whoever holds "
+    "depends_on reaches component). Examples: a domain admin over domain-joined servers, vCenter over "
+    "its VMs, a cloud account's root over its resources. group and needs are ignored on admin rows."
+)
 
 
 def _note(col: Column, table: str) -> str:
@@ -62,8 +83,9 @@ def write_template(path: str | Path) -> Path:
             cell.font = bold
             if col.required:
                 cell.fill = required_fill
-            comment = Comment(_note(col, table), "hiddenspof")
-            comment.width, comment.height = 300, 120
+            text = _note(col, table) + (_ADMIN_NOTE if (table, col.name) == ("dependencies", "kind") else "")
+            comment = Comment(text, "hiddenspof")
+            comment.width, comment.height = 300, 220 if text != _note(col, table) else 120
             cell.comment = comment
             letter = get_column_letter(index)
             sheet.column_dimensions[letter].width = max(12, len(col.name) + 4)
@@ -80,9 +102,26 @@ def write_template(path: str | Path) -> Path:
                 dv.showErrorMessage = True
                 sheet.add_data_validation(dv)
                 dv.add(f"{letter}2:{letter}{_ROWS_WITH_VALIDATION}")
+        if table == "dependencies":
+            letter = get_column_letter(next(i for i, c in enumerate(columns, start=1) if c.name == "kind"))
+            dv = DataValidation(type="list", formula1='"' + ",".join(DEPENDENCY_KINDS) + '"', allow_blank=True)
+            dv.showErrorMessage = False  # a suggestion: kind is free text
+            dv.prompt = "admin: depends_on can administer component, which does not need it (see the examples sheet)"
+            dv.showInputMessage = True
+            sheet.add_data_validation(dv)
+            dv.add(f"{letter}2:{letter}{_ROWS_WITH_VALIDATION}")
         sheet.freeze_panes = "A2"
         if table in REQUIRED_TABLES:
             sheet.sheet_properties.tabColor = "1F4E79"
+    guide = book.create_sheet(EXAMPLES_SHEET)
+    guide.append(["Admin rows: copy such rows into the dependencies sheet (this sheet is not read)."])
+    guide.append(["component", "depends_on", "kind", "notes"])
+    for row in ADMIN_EXAMPLES:
+        guide.append(list(row))
+    for cell in guide[2]:
+        cell.font = bold
+    for letter, width in zip("ABCD", (22, 18, 8, 100)):
+        guide.column_dimensions[letter].width = width
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path

@@ -2,7 +2,8 @@
 
 Every what-if here is *the same analysis as the report* run on a changed
 inventory: a change (:class:`Repoint`, :class:`SetProtection`,
-:class:`SetVerification`, :class:`AddOfflineCopy`, :class:`ScaleCapacity`)
+:class:`SetVerification`, :class:`AddOfflineCopy`, :class:`ScaleCapacity`,
+:class:`LeaveDomain`, :class:`SeparateAdminAccount`)
 returns a new ``Inventory`` (the input is never modified; a change checks
 the ids it names and keeps the contract's invariants: no duplicate or
 self-referencing dependency rows, known kinds and verifications, no
@@ -41,7 +42,7 @@ import pandas as pd
 from . import coupling, silent
 from . import model as model_mod
 from .errors import HiddenspofError
-from .inventory import KINDS, Inventory
+from .inventory import KINDS, Inventory, is_admin
 from .model import Model
 
 __all__ = [
@@ -52,7 +53,11 @@ __all__ = [
     "SetProtection",
     "SetVerification",
     "AddOfflineCopy",
+    "AddRecoverySite",
     "ScaleCapacity",
+    "LeaveDomain",
+    "SeparateAdminAccount",
+    "attack_changes",
     "apply",
     "AssetView",
     "asset_view",
@@ -233,7 +238,8 @@ class Repoint(Change):
                     )
                 return dataclasses.replace(inv, backups=_set(bk, bk["id"] == self.component, "restore_to", self.new))
         deps = inv.dependencies
-        mask = (deps["component"] == self.component) & (deps["depends_on"] == self.old)
+        admin = deps["kind"].map(is_admin).astype(bool)  # admin rows are not requirements: never re-pointed
+        mask = (deps["component"] == self.component) & (deps["depends_on"] == self.old) & ~admin
         if not mask.any():
             where = " or its restore target" if is_backup else ""
             raise WhatIfError(
@@ -241,7 +247,7 @@ class Repoint(Change):
                 f"{', '.join(sorted(set(deps.loc[deps['component'] == self.component, 'depends_on']))) or 'none'}"
             )
         new = _set(deps, mask, "depends_on", self.new)
-        keys = list(zip(new["component"], new["depends_on"], new["group"].fillna("\0")))
+        keys = list(zip(new["component"], new["depends_on"], new["group"].fillna("\0"), admin))
         seen: set = set()
         keep = []
         for k in keys:  # the component may already have had a row on ``new``: no duplicate rows
@@ -383,6 +389,64 @@ class AddOfflineCopy(Change):
 
 
 @dataclass(frozen=True)
+class AddRecoverySite(Change):
+    """A recovery site with its own backup server and keys, holding an offline copy of each of ``assets``.
+
+    The named composite of the advice layer: a new restore target ``name``
+    that depends on nothing in the estate (its own servers, credentials and
+    keys), and for each asset an independent offline, immutable copy
+    (:class:`AddOfflineCopy`) restored there.
+    """
+
+    assets: tuple[str, ...]
+    name: str = "recovery-site"
+
+    def asset(self, inv: Inventory) -> str | None:
+        """The first asset copied."""
+        return self.assets[0] if self.assets else None
+
+    def apply(self, inv: Inventory) -> Inventory:
+        """The inventory with the site and one offline copy per asset restoring to it."""
+        if not self.assets:
+            raise WhatIfError("a recovery site needs at least one asset to hold")
+        for a in self.assets:
+            _require_component(inv, a, "asset")
+        site = _fresh_id(inv, self.name)
+        ids = _ids(inv) | set(inv.backups["id"]) | {site}
+        comps = [{"id": site, "name": f"Recovery site {site} (proposed)", "kind": "other",
+                  "notes": "Added by a what-if: its own backup server, credentials and keys; shares nothing"}]
+        backups, deps = [], []
+        bk = inv.backups
+        for a in self.assets:
+            vault, bid = f"{a}-offline-vault", f"{a}-offline-copy"
+            for base in (vault, bid):
+                n = 2
+                name = base
+                while name in ids:
+                    name = f"{base}-{n}"
+                    n += 1
+                ids.add(name)
+                vault, bid = (name, bid) if base == vault else (vault, name)
+            comps += [{"id": vault, "name": f"Offline vault for {a} (proposed)", "kind": "backup_store",
+                       "notes": "Added by a what-if: air-gapped, shares no dependency with the estate"},
+                      {"id": bid, "name": f"Offline copy of {a} (proposed)", "kind": "backup", "notes": "Added by a what-if"}]
+            sched = pd.to_numeric(bk.loc[bk["protects"] == a, "schedule_hours"]).min()
+            backups.append({"id": bid, "protects": a, "method": "tape",
+                            "schedule_hours": float(sched) if not pd.isna(sched) else 24.0, "retention_days": 90.0,
+                            "immutable": True, "offline": True, "verification": "restore_test", "restore_to": site,
+                            "restore_mb_s": math.nan, "notes": "What-if: independent offline copy at the recovery site"})
+            deps.append({"component": bid, "depends_on": vault, "kind": "storage"})
+        return dataclasses.replace(inv, components=_append(inv.components, comps), backups=_append(bk, backups),
+                                   dependencies=_append(inv.dependencies, deps))
+
+    def describe(self) -> str:
+        """One sentence."""
+        held = ", ".join(self.assets)
+        return (f"a recovery site with its own backup server and keys ({self.name}), holding an offline, "
+                f"immutable copy of {held} and restoring {'it' if len(self.assets) == 1 else 'them'} there")
+
+
+@dataclass(frozen=True)
 class ScaleCapacity(Change):
     """Multiply a component's ``throughput_mb_s`` and ``max_parallel_restores`` by ``factor`` (parallelism rounded up)."""
 
@@ -412,6 +476,120 @@ class ScaleCapacity(Change):
     def describe(self) -> str:
         """One sentence."""
         return f"scale the restore capacity of {self.component} by {self.factor:g}"
+
+
+def _drop_rows(inv: Inventory, component: str, target: str) -> Inventory:
+    """The inventory without any row (plain, grouped or admin) of ``component`` on ``target``.
+
+    A group left with fewer members than its ``needs`` would be invalid: that is an error naming the group.
+    """
+    deps = inv.dependencies
+    mask = (deps["component"] == component) & (deps["depends_on"] == target)
+    if not mask.any():
+        have = sorted(set(deps.loc[deps["component"] == component, "depends_on"]))
+        raise WhatIfError(f"{component!r} has no row on {target!r}: expected one of {', '.join(have) or 'none'}")
+    kept = deps.loc[~mask].reset_index(drop=True)
+    admin = kept["kind"].map(is_admin).astype(bool)
+    mine = kept[(kept["component"] == component) & kept["group"].notna() & ~admin]
+    for group, rows in mine.groupby("group", sort=True):
+        needs = int(rows["needs"].iloc[0])
+        if needs > len(rows):
+            raise WhatIfError(
+                f"dropping {component!r}'s rows on {target!r} leaves group {group!r} with {len(rows)} member(s) "
+                f"but needs {needs}: expected a group that keeps at least {needs}"
+            )
+    return dataclasses.replace(inv, dependencies=kept)
+
+
+_ESCALATION_KINDS = ("credentials", "identity", "account")
+
+
+@dataclass(frozen=True)
+class LeaveDomain(Change):
+    """Take ``component`` out of the domain ``identity``: drop every row (plain, grouped or admin) it has on it.
+
+    The what-if of a backup server, key store or hypervisor that is not
+    domain-joined: the domain's administrators can no longer reach it, and
+    it no longer needs the domain to run (it keeps local accounts). A
+    ``credential_compromise`` of the domain then stops at it.
+    """
+
+    component: str
+    identity: str
+
+    def asset(self, inv: Inventory) -> str | None:
+        """The protected asset when ``component`` is a backup, else None."""
+        bk = inv.backups
+        hit = bk.loc[bk["id"] == self.component, "protects"]
+        return None if hit.empty else str(hit.iloc[0])
+
+    def apply(self, inv: Inventory) -> Inventory:
+        """The inventory without ``component``'s rows on ``identity``."""
+        _require_component(inv, self.component)
+        _require_component(inv, self.identity, "identity")
+        kind = _kind_of(inv, self.identity)
+        if kind not in _ESCALATION_KINDS:
+            raise WhatIfError(
+                f"{self.identity!r} is of kind {kind}: expected a domain (an identity, credentials or account) to leave"
+            )
+        return _drop_rows(inv, self.component, self.identity)
+
+    def describe(self) -> str:
+        """One sentence."""
+        return f"take {self.component} out of the domain {self.identity} (local accounts; no row on {self.identity})"
+
+
+@dataclass(frozen=True)
+class SeparateAdminAccount(Change):
+    """Give the credential ``account`` a life of its own, apart from ``escalates_from``: drop its rows on it.
+
+    The escalation row of ``credential_compromise``: a backup service account
+    that is a domain account (``svc-veeam`` on the domain), or a password kept
+    on a server (``s3-keys`` on the Veeam server). Without the row, holding
+    ``escalates_from`` no longer gives ``account``. Only a ``credentials``,
+    ``identity`` or ``account`` component escalates, so only those are separated.
+    """
+
+    account: str
+    escalates_from: str
+
+    def apply(self, inv: Inventory) -> Inventory:
+        """The inventory without ``account``'s rows on ``escalates_from``."""
+        _require_component(inv, self.account, "account")
+        _require_component(inv, self.escalates_from)
+        kind = _kind_of(inv, self.account)
+        if kind not in _ESCALATION_KINDS:
+            raise WhatIfError(
+                f"{self.account!r} is of kind {kind}: expected a credentials, identity or account component "
+                "(only those are escalated to)"
+            )
+        return _drop_rows(inv, self.account, self.escalates_from)
+
+    def describe(self) -> str:
+        """One sentence."""
+        return (f"separate {self.account} from {self.escalates_from} (its own account and secret, "
+                f"not reachable through {self.escalates_from})")
+
+
+def attack_changes(model: Model, asset: str, attack: coupling.Compromise) -> list[Change]:
+    """Candidate changes that cut the attack paths reaching ``asset`` (to be verified by re-analysis).
+
+    For every step on a chain to a destroyed component of the asset's
+    closure: an escalation (``resets``, ``takes over``, ``reads``) gives
+    ``SeparateAdminAccount`` of the escalated component from what it escalated
+    through; a destruction through a row on an identity (a domain-joined
+    server, store or tool) gives ``LeaveDomain``. Sorted, without repeats.
+    """
+    out: set[Change] = set()
+    for c in attack.destroyed & model.closure(asset):
+        for step in attack.path(c):
+            if step.via is None or step.action in ("holds", "wipes"):
+                continue
+            if step.action in ("resets", "takes over", "reads"):
+                out.add(SeparateAdminAccount(step.component, step.via))
+            elif step.action == "destroys" and model.kind[step.via] == "identity":
+                out.add(LeaveDomain(step.component, step.via))
+    return sorted(out, key=lambda ch: (type(ch).__name__, repr(ch)))
 
 
 def apply(inventory: Inventory, changes: Change | Iterable[Change]) -> Inventory:
@@ -827,7 +1005,7 @@ def _slug(text: str) -> str:
 def candidates(inventory: Inventory, m: Model | None = None, findings=None) -> list[tuple[Change, tuple[str, ...]]]:
     """Candidate remediations derived from the coupling and silent-failure findings.
 
-    * a common cause X of asset A reached by a backup B through a row ``U -> X``
+    * a failure-domain finding: for each asset A and member X, reached by a backup B through a row ``U -> X``
       of a separable kind (account, identity, credentials, kms, site, region,
       provider, control plane): re-point ``U`` to a new, separate component of
       X's kind; if B restores in place and X takes A down, restore B to an
@@ -859,31 +1037,31 @@ def candidates(inventory: Inventory, m: Model | None = None, findings=None) -> l
     for f in sorted(findings, key=lambda f: f.id):
         parts = f.id.split(":")
         rule = parts[1] if len(parts) > 1 else ""
-        if f.category == "coupling" and rule == "common-cause" and len(parts) >= 4:
-            asset, cause = parts[2], parts[3]
-            if asset not in m.backups_of or cause not in m.kind:
-                continue
-            kind = m.kind[cause]
-            if kind in _SEPARATE_KINDS:
-                a_down = m.down((cause,))
-                for b in m.backups_of[asset]:
-                    info = m.backup[b]
-                    path = _bfs_path(m, b, frozenset({cause}), frozenset(m.ids))
-                    if path is not None and len(path) >= 2:
-                        holder = path[-2]
-                        add(Repoint(holder, cause, _slug(f"{holder}-own-{kind}"), new_kind=kind), f.id)
-                    if info.restore_to is None and asset in a_down:
-                        spare = [t for t in targets if t not in a_down and t != asset]
-                        if spare:
-                            add(Repoint(b, None, spare[0]), f.id)
-                        else:
-                            add(Repoint(b, None, _slug(f"{asset}-restore-target"), new_kind="other"), f.id)
-                    elif info.restore_to is not None and info.restore_to in a_down:
-                        tpath = _bfs_path(m, info.restore_to, frozenset({cause}), frozenset(m.ids))
-                        if tpath is not None and len(tpath) >= 2:
-                            holder = tpath[-2]
+        if f.category == "coupling" and rule == "domain":
+            for asset, cause in [(a, c) for a in f.assets for c in f.components]:
+                if asset not in m.backups_of or cause not in m.kind:
+                    continue
+                kind = m.kind[cause]
+                if kind in _SEPARATE_KINDS:
+                    a_down = m.down((cause,))
+                    for b in m.backups_of[asset]:
+                        info = m.backup[b]
+                        path = _bfs_path(m, b, frozenset({cause}), frozenset(m.ids))
+                        if path is not None and len(path) >= 2:
+                            holder = path[-2]
                             add(Repoint(holder, cause, _slug(f"{holder}-own-{kind}"), new_kind=kind), f.id)
-            add(AddOfflineCopy(asset), f.id)
+                        if info.restore_to is None and asset in a_down:
+                            spare = [t for t in targets if t not in a_down and t != asset]
+                            if spare:
+                                add(Repoint(b, None, spare[0]), f.id)
+                            else:
+                                add(Repoint(b, None, _slug(f"{asset}-restore-target"), new_kind="other"), f.id)
+                        elif info.restore_to is not None and info.restore_to in a_down:
+                            tpath = _bfs_path(m, info.restore_to, frozenset({cause}), frozenset(m.ids))
+                            if tpath is not None and len(tpath) >= 2:
+                                holder = tpath[-2]
+                                add(Repoint(holder, cause, _slug(f"{holder}-own-{kind}"), new_kind=kind), f.id)
+                add(AddOfflineCopy(asset), f.id)
         elif f.category == "coupling" and f.assets:
             text = f.id + " " + f.title
             if "credential_compromise" in text or "logical_corruption" in text:
@@ -946,9 +1124,9 @@ def roadmap(inventory: Inventory, limit: int = 10) -> list[Remediation]:
         if removed <= 1e-9:
             continue
         assets = tuple(a for a in sorted(before.by_asset) if abs(before.by_asset[a] - after.by_asset.get(a, 0.0)) > 1e-9)
-        # the common-cause findings the change resolves, besides those it was proposed for
-        resolved = {f"coupling:common-cause:{a}:{c}" for a in assets for c in before.common_cause[a]
-                    if c not in after.common_cause.get(a, ())}
+        # the failure-domain findings the change resolves, besides those it was proposed for
+        resolved = {f.id for f in findings if f.id.startswith("coupling:domain:")
+                    and all(c not in after.common_cause.get(a, ()) for a in f.assets for c in f.components)}
         out.append(Remediation(
             change=ch,
             description=ch.describe(),

@@ -60,8 +60,9 @@ to edit; the analysis itself comes from the installed `hiddenspof` package.
 
 2. Copy the template for the client (`cp inventory/intake-template.xlsx
    inventory/client.xlsx`) and fill it in with them, or import what they
-   already have (`hiddenspof import compose|kubernetes|backstage|cmdb SRC...
-   --out inventory/client`, or `notebooks/00_import.ipynb`).
+   already have (`hiddenspof import FORMAT SRC... --out inventory/client`,
+   FORMAT one of compose, kubernetes, backstage, cmdb, veeam, aws-backup,
+   terraform, restic, borg, velero; or `notebooks/00_import.ipynb`).
 
 3. Run `hiddenspof validate inventory/client.xlsx` until it reports no
    problem: every message names the sheet, row, column and value to fix.

@@ -44,6 +44,9 @@ __all__ = [
     "json_for_script",
     "vega_bundle",
     "vegalite_version",
+    "THEME",
+    "kind_scale",
+    "severity_scale",
 ]
 
 RENDERER = "hiddenspof"
@@ -123,6 +126,41 @@ def _render(spec: dict, **metadata) -> dict:
 
 alt.renderers.register(RENDERER, _render)
 
+#: The altair theme of every chart: labels and legends never truncated, titles clear of the labels.
+THEME = "hiddenspof"
+
+
+@alt.theme.register(THEME, enable=False)
+def _theme() -> alt.theme.ThemeConfig:
+    """Chart defaults: no label or legend truncation (charts grow to fit), padded axis titles, one font."""
+    font = "-apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+    return {
+        "config": {
+            "font": font,
+            "axis": {"labelLimit": 0, "titlePadding": 12, "labelFontSize": 11, "titleFontSize": 12},
+            "legend": {"labelLimit": 0, "titleLimit": 0, "symbolLimit": 0, "labelFontSize": 11},
+            "title": {"anchor": "start", "fontSize": 14, "limit": 0, "offset": 10},
+            "header": {"labelLimit": 0, "titleLimit": 0},
+            "autosize": {"type": "pad"},
+        }
+    }
+
+
+def kind_scale(kinds=None) -> alt.Scale:
+    """The colour scale of component kinds (presentation.KIND_COLOURS), limited to ``kinds`` when given."""
+    from ..presentation import KIND_COLOURS
+
+    domain = [k for k in KIND_COLOURS if kinds is None or k in set(kinds)]
+    extra = sorted({str(k) for k in (kinds or ())} - set(KIND_COLOURS))
+    return alt.Scale(domain=domain + extra, range=[KIND_COLOURS[k] for k in domain] + ["#7f7f7f"] * len(extra))
+
+
+def severity_scale() -> alt.Scale:
+    """The colour scale of finding severities (presentation.SEVERITY_COLOURS), most severe first."""
+    from ..presentation import SEVERITY_COLOURS
+
+    return alt.Scale(domain=list(SEVERITY_COLOURS), range=list(SEVERITY_COLOURS.values()))
+
 
 def use_offline_renderer() -> None:
     """Render altair charts offline: a static SVG that reports upgrade to interactive Vega.
@@ -132,6 +170,7 @@ def use_offline_renderer() -> None:
     """
     alt.data_transformers.disable_max_rows()
     alt.renderers.enable(RENDERER)
+    alt.theme.enable(THEME)
 
 
 @functools.lru_cache(maxsize=1)

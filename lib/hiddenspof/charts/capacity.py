@@ -33,7 +33,10 @@ def restore_gantt(restores: pd.DataFrame, title: str = "", width: int = 560) -> 
     altair.LayerChart
         Rows in start order (then asset id); a black tick marks the RTO of
         each restore that has one, so a bar running past its tick is late.
-        Restores that take no time show as a point.
+        Restores that take no time show as a point. The hours axis fits the
+        bars (and the RTOs within three times the longest restore); RTOs far
+        beyond are left off the axis and named in the subtitle, so a 1.5 h
+        restore against a 72 h RTO is not drawn as a sliver.
     """
     _require(restores, {"asset", "start_hours", "finish_hours", "rto_hours", "verdict", "wave", "backup"},
              "restores", "capacity.restores_frame")
@@ -44,16 +47,25 @@ def restore_gantt(restores: pd.DataFrame, title: str = "", width: int = 560) -> 
     colour = alt.Color("verdict:N", scale=alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values())),
                        title="restore")
     tooltip = ["asset:N", "backup:N", "wave:Q", "start_hours:Q", "finish_hours:Q", "rto_hours:Q", "verdict:N"]
+    longest = float(data["finish_hours"].max()) if len(data) else 0.0
+    rtos = data["rto_hours"].dropna().astype(float)
+    near = [r for r in rtos if r <= 3 * longest] if longest > 0 else list(rtos)
+    top = max([longest, *near, 0.0]) * 1.05 or 1.0
+    off = data[data["rto_hours"].notna() & (data["rto_hours"] > top)]
+    subtitle = ("RTO beyond the axis: " + ", ".join(f"{a} {r:g} h" for a, r in zip(off["asset"], off["rto_hours"]))
+                if len(off) else [])
+    x_scale = alt.Scale(domain=[0, top], nice=False)
     base = alt.Chart(data)
     bars = base.mark_bar(height=12).encode(
-        x=alt.X("start_hours:Q", title="hours since the disaster"), x2="finish_hours:Q", y=y, color=colour,
-        tooltip=tooltip,
+        x=alt.X("start_hours:Q", title="hours since the disaster", scale=x_scale), x2="finish_hours:Q", y=y,
+        color=colour, tooltip=tooltip,
     )
     starts = base.mark_point(filled=True, size=30).encode(x="start_hours:Q", y=y, color=colour, tooltip=tooltip)
     rto = base.mark_tick(color="black", thickness=2, size=18).encode(
         x="rto_hours:Q", y=y, tooltip=["asset:N", "rto_hours:Q"]
-    ).transform_filter("isValid(datum.rto_hours)")
-    return (bars + starts + rto).properties(title=title, width=width, height=max(60, 22 * len(order)))
+    ).transform_filter(f"isValid(datum.rto_hours) && datum.rto_hours <= {top!r}")
+    return (bars + starts + rto).properties(title=alt.TitleParams(title, subtitle=subtitle),
+                                            width=width, height=max(60, 22 * len(order)))
 
 
 def routine_vs_disaster(hours: pd.DataFrame, width: int = 560) -> alt.LayerChart:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import pandas as pd
 
 from ..inventory import Inventory
 
-__all__ = ["LAYERS", "graph_layout", "dependency_graph", "kind_counts", "asset_objectives"]
+__all__ = ["LAYERS", "graph_layout", "dependency_graph", "arrowheads", "kind_counts", "asset_objectives"]
 
 # Vertical layers of the graph picture: what the business sees at the top,
 # what everything stands on at the bottom. Edges mostly point downwards.
@@ -27,7 +29,7 @@ def graph_layout(inv: Inventory) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Node positions (layer by kind, evenly spaced, sorted by id) and edge segments.
 
     Returns ``nodes`` (id, name, kind, x, y) and ``edges`` (source, target,
-    relation, x, y, x2, y2) where relation is ``depends on`` or ``protects``.
+    relation, x, y, x2, y2) where relation is ``depends on``, ``administered by`` (an admin row) or ``protects``.
     Deterministic: no force layout, no random seed.
     """
     layer_of = {kind: depth for depth, kinds in enumerate(LAYERS) for kind in kinds}
@@ -46,8 +48,8 @@ def graph_layout(inv: Inventory) -> tuple[pd.DataFrame, pd.DataFrame]:
     nodes = pd.DataFrame(rows, columns=["id", "name", "kind", "x", "y"])
     pos = nodes.set_index("id")[["x", "y"]]
     edge_rows = []
-    for src, dst in zip(inv.dependencies["component"], inv.dependencies["depends_on"]):
-        edge_rows.append((src, dst, "depends on"))
+    for src, dst, kind in zip(inv.dependencies["component"], inv.dependencies["depends_on"], inv.dependencies["kind"]):
+        edge_rows.append((src, dst, "administered by" if kind == "admin" else "depends on"))
     for bid, asset in zip(inv.backups["id"], inv.backups["protects"]):
         edge_rows.append((bid, asset, "protects"))
     edges = pd.DataFrame(edge_rows, columns=["source", "target", "relation"])
@@ -61,19 +63,21 @@ def graph_layout(inv: Inventory) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def dependency_graph(nodes: pd.DataFrame, edges: pd.DataFrame, *, highlight: pd.DataFrame | None = None,
                      title: str = "Dependency graph", width: int = 760, height: int = 420) -> alt.Chart:
-    """The graph as a layered picture: solid edges depend, dashed edges protect.
+    """The graph as a layered picture: solid edges depend, dashed edges protect; arrowheads point at what is needed.
 
     ``highlight`` (optional) has columns ``id`` and ``role``; highlighted nodes
-    are drawn larger with the role as colour, others greyed.
+    are drawn larger with the role as colour, others greyed. Two components
+    that need each other show as one line with an arrowhead at each end.
     """
-    y_scale = alt.Scale(reverse=True, domain=[-0.5, max(len(LAYERS) - 0.5, float(nodes["y"].max()) + 0.5 if len(nodes) else 0.5)])
+    y_top = max(len(LAYERS) - 0.5, float(nodes["y"].max()) + 0.5 if len(nodes) else 0.5)
+    y_scale = alt.Scale(reverse=True, domain=[-0.5, y_top])
     x_scale = alt.Scale(domain=[0, 1])
     base_edges = alt.Chart(edges).mark_rule(opacity=0.35).encode(
         x=alt.X("x:Q", scale=x_scale, axis=None),
         y=alt.Y("y:Q", scale=y_scale, axis=None),
         x2="x2:Q",
         y2="y2:Q",
-        strokeDash=alt.StrokeDash("relation:N", scale=alt.Scale(domain=["depends on", "protects"], range=[[1, 0], [4, 3]]),
+        strokeDash=alt.StrokeDash("relation:N", scale=alt.Scale(domain=["depends on", "administered by", "protects"], range=[[1, 0], [1, 3], [4, 3]]),
                                   legend=alt.Legend(title="edge")),
         tooltip=[alt.Tooltip("source:N"), alt.Tooltip("relation:N"), alt.Tooltip("target:N")],
     )
@@ -84,7 +88,9 @@ def dependency_graph(nodes: pd.DataFrame, edges: pd.DataFrame, *, highlight: pd.
         colour = alt.Color("role:N", legend=alt.Legend(title="role"))
         size = alt.condition(alt.datum.role != "other", alt.value(220), alt.value(50))
     else:
-        colour = alt.Color("kind:N", legend=alt.Legend(title="kind", columns=2))
+        from . import kind_scale
+
+        colour = alt.Color("kind:N", scale=kind_scale(sorted(set(data["kind"]))), legend=alt.Legend(title="kind", columns=2))
         size = alt.value(120)
     points = alt.Chart(data).mark_circle(opacity=0.9, stroke="white", strokeWidth=1).encode(
         x=alt.X("x:Q", scale=x_scale, axis=None),
@@ -98,17 +104,49 @@ def dependency_graph(nodes: pd.DataFrame, edges: pd.DataFrame, *, highlight: pd.
         y=alt.Y("y:Q", scale=y_scale, axis=None),
         text="id:N",
     )
-    layers = base_edges + points
+    heads = alt.Chart(arrowheads(edges, width, height, y_top + 0.5)).mark_point(
+        shape="triangle-up", filled=True, size=70, opacity=0.75, color="#444",
+    ).encode(
+        x=alt.X("hx:Q", scale=x_scale, axis=None),
+        y=alt.Y("hy:Q", scale=y_scale, axis=None),
+        angle=alt.Angle("angle:Q", scale=None),
+        tooltip=[alt.Tooltip("source:N"), alt.Tooltip("relation:N"), alt.Tooltip("target:N")],
+    )
+    layers = base_edges + heads + points
     if len(nodes) <= 120:
         layers = layers + labels
     return layers.properties(title=title, width=width, height=height).configure_view(stroke=None)
 
 
+def arrowheads(edges: pd.DataFrame, width: float, height: float, y_span: float, gap_px: float = 9.0) -> pd.DataFrame:
+    """Where each edge's arrowhead sits (``hx``, ``hy``: just short of the target node) and its angle.
+
+    The angle is in degrees clockwise from "up" on screen, computed in pixels
+    (x spans ``width`` over 0..1, y spans ``height`` over ``y_span`` layers,
+    drawn top-down), so a ``triangle-up`` symbol rotated by it points along
+    the edge at the target.
+    """
+    out = edges[["source", "target", "relation"]].copy()
+    hx, hy, angle = [], [], []
+    for x, y, x2, y2 in zip(edges["x"], edges["y"], edges["x2"], edges["y2"]):
+        dx_px, dy_px = (x2 - x) * width, (y2 - y) * height / y_span  # screen y grows downwards with the layer
+        length = math.hypot(dx_px, dy_px) or 1.0
+        back = min(gap_px, length / 2) / length
+        hx.append(x2 - (x2 - x) * back)
+        hy.append(y2 - (y2 - y) * back)
+        angle.append(round(math.degrees(math.atan2(dx_px, -dy_px)) % 360, 3))
+    out["hx"], out["hy"], out["angle"] = hx, hy, angle
+    return out
+
+
 def kind_counts(counts: pd.DataFrame) -> alt.Chart:
     """Horizontal bars: components per kind (``counts`` from ``quality.counts_by_kind``)."""
+    from . import kind_scale
+
     return alt.Chart(counts).mark_bar().encode(
         y=alt.Y("kind:N", sort=list(counts["kind"]), title=None),
-        x=alt.X("components:Q", title="components"),
+        x=alt.X("components:Q", title="components", axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("kind:N", scale=kind_scale(list(counts["kind"])), legend=None),
         tooltip=["kind:N", "components:Q"],
     ).properties(title="Components by kind", width=360)
 

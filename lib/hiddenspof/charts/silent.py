@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..silent import FACTOR_NAMES, RESTORE_TEST_MAX_AGE_DAYS, RULE_PARTS
 
-__all__ = ["MARKERS", "NO_POINTS", "run_timeline", "score_breakdown", "restore_recency", "rule_32110_grid"]
+__all__ = ["MARKERS", "NO_POINTS", "RUN_SHAPES", "run_timeline", "score_breakdown", "restore_recency", "rule_32110_grid"]
 
 #: the factor label of a backup without points in ``score_breakdown``
 NO_POINTS = "(no points)"
@@ -40,24 +40,38 @@ def _marker(runs: pd.DataFrame) -> pd.Series:
     return marker.mask(runs["status"] == "failed", "failed")
 
 
+#: how a run's type is drawn on the timeline (shape); ``untyped`` = the job history gave none
+RUN_SHAPES = {
+    "full": "circle",
+    "incremental": "triangle-up",
+    "differential": "diamond",
+    "log": "square",
+    "untyped": "cross",
+}
+
+
 def run_timeline(runs: pd.DataFrame, backups: list[str] | None = None, width: int = 560) -> alt.FacetChart:
-    """Size of every run over time, one row per backup; failures and anomalies marked.
+    """Size of every run over time, one row per backup; run types told apart, failures and anomalies marked.
 
     Parameters
     ----------
     runs : pandas.DataFrame
         ``SilentResult.runs`` (``silent.run_anomalies``): backup, started_at,
-        status, size_gb, tiny, collapse, duration_anomaly, baseline_median_gb.
+        status, size_gb, tiny, collapse, duration_anomaly, baseline_median_gb
+        and, when known, type.
     backups : list of str, optional
         Which backups to draw, in this order (default: all, sorted).
 
     Returns
     -------
     altair.FacetChart
-        A line of reported size, points coloured by ``MARKERS`` (failed runs
-        sit at 0 GB when they report no size), and a dashed line for the
-        rolling median the collapse check compares against; y scales are
-        independent per backup.
+        One line per run type (a weekly full and daily incrementals are two
+        series, not a saw-tooth), points shaped by type (``RUN_SHAPES``) and
+        coloured by ``MARKERS`` (failed runs sit at 0 GB when they report no
+        size), and a dashed line per type for the rolling median the collapse
+        check compares against (the same type's previous runs). The size axis
+        is symmetric-log, so incrementals of 1% stay readable beside their
+        fulls; y scales are independent per backup.
     """
     _require(runs, {"backup", "started_at", "status", "size_gb", "tiny", "collapse", "duration_anomaly",
                     "baseline_median_gb"}, "runs", "silent.run_anomalies or SilentResult.runs")
@@ -65,24 +79,31 @@ def run_timeline(runs: pd.DataFrame, backups: list[str] | None = None, width: in
     data = runs[runs["backup"].isin(order)].copy()
     data["marker"] = _marker(data)
     data["size_shown_gb"] = data["size_gb"].fillna(0.0)
-    data = data[["backup", "started_at", "status", "size_gb", "size_shown_gb", "baseline_median_gb", "marker"]]
+    kind = data["type"] if "type" in data.columns else pd.Series(None, index=data.index, dtype=object)
+    data["run_type"] = kind.where(kind.isin(list(RUN_SHAPES)), "untyped").astype(object)
+    data = data[["backup", "started_at", "status", "run_type", "size_gb", "size_shown_gb", "baseline_median_gb", "marker"]]
     base = alt.Chart().encode(x=alt.X("started_at:T", title="run started"))
+    size_axis = alt.Y("size_shown_gb:Q", title="GB (log scale)", scale=alt.Scale(type="symlog"))
     line = base.mark_line(color="#7f8c8d", strokeWidth=1).encode(
-        y=alt.Y("size_shown_gb:Q", title="reported size (GB)")
+        y=size_axis, detail="run_type:N"
     ).transform_filter("datum.status != 'failed'")
-    baseline = base.mark_line(color="#34495e", strokeDash=[4, 3], strokeWidth=1).encode(y="baseline_median_gb:Q")
+    baseline = base.mark_line(color="#34495e", strokeDash=[4, 3], strokeWidth=1).encode(
+        y="baseline_median_gb:Q", detail="run_type:N"
+    )
     points = base.mark_point(filled=True, size=40).encode(
         y="size_shown_gb:Q",
         color=alt.Color("marker:N", scale=alt.Scale(domain=list(MARKERS), range=list(MARKERS.values())), title="run"),
-        shape=alt.Shape("marker:N", scale=alt.Scale(domain=list(MARKERS)), legend=None),
-        tooltip=["backup:N", "started_at:T", "status:N", "size_gb:Q", "baseline_median_gb:Q", "marker:N"],
+        shape=alt.Shape("run_type:N", scale=alt.Scale(domain=list(RUN_SHAPES), range=list(RUN_SHAPES.values())),
+                        title="type"),
+        tooltip=["backup:N", "started_at:T", "run_type:N", "status:N", "size_gb:Q", "baseline_median_gb:Q", "marker:N"],
     )
     return (
         alt.layer(line, baseline, points, data=data)
         .properties(width=width, height=110)
         .facet(row=alt.Row("backup:N", sort=order, title=None))
         .resolve_scale(y="independent")
-        .properties(title="Job history: reported size per run (dashed: median of the previous 14 completed runs)")
+        .properties(title=["Job history: reported size per run, shaped by run type",
+                           "dashed: median of the previous 14 completed runs of the same type"])
     )
 
 

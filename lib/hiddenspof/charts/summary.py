@@ -29,23 +29,28 @@ def threat_heatmap(matrix: pd.DataFrame) -> alt.Chart:
     missing = {"asset", "label", "threat", "verdict"} - set(matrix.columns)
     if missing:
         raise ValueError(f"threat matrix lacks columns {sorted(missing)}: build it with summary.threat_matrix")
+    from ..presentation import threat_label
+
     data = matrix.assign(tier=matrix["tier"].astype("object").where(matrix["tier"].notna(), None))
+    data["threat"] = data["threat"].map(threat_label)
+    data["verdict"] = data["verdict"].str.replace("_", " ")
     threats = list(dict.fromkeys(data["threat"]))
     labels = list(dict.fromkeys(data["label"]))
     return (
         alt.Chart(data, title="Which threat leaves which asset unrecoverable")
         .mark_rect(stroke="white", strokeWidth=1)
         .encode(
-            x=alt.X("threat:N", sort=threats, title="threat mode", axis=alt.Axis(labelAngle=-30)),
-            y=alt.Y("label:N", sort=labels, title="asset", axis=alt.Axis(labelLimit=360)),
+            x=alt.X("threat:N", sort=threats, title="threat mode",
+                    axis=alt.Axis(labelAngle=-40, labelAlign="right", labelOverlap=False)),
+            y=alt.Y("label:N", sort=labels, title="asset"),
             color=alt.Color(
                 "verdict:N",
-                scale=alt.Scale(domain=list(VERDICTS), range=[VERDICT_COLOURS[v] for v in VERDICTS]),
+                scale=alt.Scale(domain=[v.replace("_", " ") for v in VERDICTS], range=[VERDICT_COLOURS[v] for v in VERDICTS]),
                 title="verdict",
             ),
             tooltip=["label:N", "tier:O", "threat:N", "verdict:N"],
         )
-        .properties(width=alt.Step(44), height=alt.Step(22))
+        .properties(width=alt.Step(48), height=alt.Step(22))
     )
 
 
@@ -62,13 +67,19 @@ def findings_by_severity(findings: pd.DataFrame) -> alt.Chart:
         if len(findings)
         else pd.DataFrame({"severity": [], "category": [], "findings": []})
     )
+    from . import severity_scale
+
+    counts["category"] = counts["category"].astype(str).str.replace("_", " ")
     return (
-        alt.Chart(counts, title="Findings by severity")
+        alt.Chart(counts, title="Findings by category and severity")
         .mark_bar()
         .encode(
-            x=alt.X("findings:Q", title="findings"),
-            y=alt.Y("severity:N", sort=list(SEVERITIES), scale=alt.Scale(domain=list(SEVERITIES))),
-            color=alt.Color("category:N", scale=alt.Scale(domain=list(CATEGORIES))),
-            tooltip=["severity:N", "category:N", "findings:Q"],
+            x=alt.X("findings:Q", title="findings", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("category:N", sort=[c.replace("_", " ") for c in CATEGORIES], title=None),
+            color=alt.Color("severity:N", scale=severity_scale(), sort=list(SEVERITIES)),
+            order=alt.Order("severity_rank:Q"),
+            tooltip=["category:N", "severity:N", "findings:Q"],
         )
+        .transform_calculate(severity_rank=f"indexof({list(SEVERITIES)!r}, datum.severity)")
+        .properties(width=420)
     )

@@ -1,4 +1,5 @@
-"""Importers: compose, Kubernetes (+ Velero), Backstage and CMDB sources -> a CSV-folder inventory."""
+"""Importers: what a client already has (compose, Kubernetes, Backstage, CMDB; Veeam, AWS Backup,
+Terraform, restic, Borg and Velero history) -> a CSV-folder inventory."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import yaml
 
 from .aws_backup import import_aws_backup
 from .backstage import import_backstage
+from .borg import import_borg
 from .cmdb import import_cmdb
 from .compose import import_compose
 from .draft import (
@@ -28,9 +30,11 @@ from .draft import (
 from .kubernetes import import_kubernetes
 from .merge import MergeOutcome, merge_table
 from .report import render_report
+from .restic import import_restic
 from .sources import ImportSourceError
 from .terraform import import_terraform
 from .veeam import import_veeam
+from .velero_history import import_velero
 from .writer import (
     HISTORY,
     KEYS,
@@ -60,6 +64,9 @@ FORMATS: dict[str, Callable[[list[str]], Draft]] = {
     "veeam": import_veeam,
     "aws-backup": import_aws_backup,
     "terraform": import_terraform,
+    "restic": import_restic,
+    "borg": import_borg,
+    "velero": import_velero,
 }
 #: ``as_of`` of a fresh import when none is given: a valid date no one could take for a real
 #: assessment date (ages measured from it are absurd), flagged in the report and the YAML.
@@ -150,7 +157,8 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
 
     Parameters
     ----------
-    fmt : {"compose", "kubernetes", "backstage", "cmdb"}
+    fmt : str
+        A key of :data:`FORMATS`.
     sources : list of str
         Source files.
     out_dir : str
@@ -222,6 +230,10 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         write_table(out_dir, table, outcome.table)
     write_state(out_dir, {t: outcomes[t].state if t in outcomes else state[t] for t in KEYS})
     note = _as_of_note(os.path.join(out_dir, "inventory.yaml"))
+    if draft.runs and "placeholder" in note:
+        latest = max(k[1] for k in draft.runs)[:10]
+        note += (f" The latest job run in the sources started on {latest}: runs after `as_of` are ignored by the"
+                 " analysis, so an `as_of` on or after that date counts every run.")
     report_path = os.path.join(out_dir, "import-report.md")
     write_text(report_path, render_report(draft, outcomes, note, history_kept))
     removed = tuple(f"{t}: {' -> '.join(x for x in k if x)}" for t, o in outcomes.items() for k in o.removed)

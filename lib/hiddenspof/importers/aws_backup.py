@@ -8,11 +8,10 @@ paginated output concatenated. Every rule is listed in docs/importers.md.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from .draft import Draft
-from .fields import bad, parse_bool, parse_datetime, parse_float
+from .fields import bad, hours_between, parse_bool, parse_datetime, parse_float
 from .jsondocs import Record, json_documents
 from .sources import ImportSourceError, label
 
@@ -250,10 +249,7 @@ class _Aws:
             result = "partial"
         started = parse_datetime(rec.where, "CreationDate", rec.require("CreationDate", "the restore's start"))
         finished = parse_datetime(rec.where, "CompletionDate", rec.get("CompletionDate"))
-        hours = None
-        if finished:
-            delta = _instant(finished) - _instant(started)
-            hours = max(delta.total_seconds(), 0) / 3600
+        hours = max(hours_between(started, finished), 0.0) if finished else None
         size = parse_float(rec.where, "BackupSizeInBytes", rec.get("BackupSizeInBytes"))
         notes = "; ".join(str(x) for x in (
             "restore testing plan" if rec.get("RestoreTestingPlanArn") else "",
@@ -264,10 +260,6 @@ class _Aws:
                             duration_hours=hours, notes=notes or None)
         if rec.get("RestoreTestingPlanArn"):
             self.d.backups[bid]["verification"] = "restore_test"
-
-
-def _instant(stamp: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(stamp[:-1] if stamp.endswith("Z") else stamp)
 
 
 _LISTS = ("BackupJobs", "CopyJobs", "RestoreJobs", "BackupVaultList")

@@ -53,7 +53,7 @@ RELATIONSHIPS = {
     "connects to::connected by": ("parent", "network", ""),
     "stored on::stores": ("parent", "storage", ""),
     "virtualized by::virtualizes": ("parent", "runtime", ""),
-    "managed by::manages": ("parent", "control", ""),
+    "managed by::manages": ("parent", "admin", ""),  # the manager can administer it; not a requirement
     "located in::houses": ("parent", "location", ""),
     "powered by::powers": ("parent", "location", ""),
     "receives data from::sends data to": ("parent", "runtime", ""),
@@ -88,7 +88,9 @@ def import_cmdb(paths: list[str]) -> Draft:
     :data:`CLASS_PREFIX_KINDS`, else ``other`` (reported as guessed). Relationship types
     map by :data:`RELATIONSHIPS` (``Depends on::Used by``: the parent depends on the child;
     ``Contains::Contained by``: the child depends on the parent; ``Members::Member of``:
-    the parent needs one of its members, a redundancy group); ``Backed up by::Backs up``
+    the parent needs one of its members, a redundancy group; ``Managed by::Manages``: an
+    ``admin`` row, the manager can administer the parent, which does not need it to run);
+    ``Backed up by::Backs up``
     makes the child a backup of the parent; other types are reported as ignored.
 
     Raises
@@ -164,7 +166,9 @@ def import_cmdb(paths: list[str]) -> Draft:
         who, dkind, group = rule
         comp, dep = (parent, child) if who == "parent" else (child, parent)
         draft.depend(comp, dep, dkind, source, group=group, notes=rtype)
-    draft.mapped.update(f"relationship type `{t}` (the {w} depends on the other, {k})" for t, (w, k, _) in RELATIONSHIPS.items()
+    draft.mapped.update(f"relationship type `{t}` (" + (f"the {w} is administered by the other: an admin row, not a requirement"
+                                                        if k == "admin" else f"the {w} depends on the other, {k}") + ")"
+                        for t, (w, k, _) in RELATIONSHIPS.items()
                         if any(" ".join(r["type"].split()).lower() == t for _, _, r in rel_rows))
     if not ci_rows:
         raise ImportSourceError(f"{', '.join(map(str, paths))}: no cmdb_ci export (name, sys_class_name) among the sources")

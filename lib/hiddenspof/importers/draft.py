@@ -14,6 +14,7 @@ __all__ = [
     "TEST_COLUMNS",
     "PROVENANCE",
     "datastore_image",
+    "dependency_key",
     "qualify",
 ]
 
@@ -30,6 +31,17 @@ RUN_COLUMNS = ("backup", "started_at", "finished_at", "status", "size_gb", "type
 TEST_COLUMNS = ("backup", "tested_at", "result", "scope", "restored_gb", "duration_hours", "notes")
 _RUN_RANK = {"success": 0, "warning": 1, "failed": 2}
 _TEST_RANK = {"pass": 0, "partial": 1, "fail": 2}
+
+#: Marks the key of an ``admin`` row: the contract allows an admin row and a plain row on
+#: the same pair (both meanings hold), so they are two rows with two keys.
+ADMIN_KEY = "\x00admin"
+
+
+def dependency_key(component: str, depends_on: str, group: str, kind: str | None) -> tuple[str, str, str]:
+    """The key of a dependency row: (component, depends_on, group), the group marked on an admin row."""
+    admin = kind is not None and kind.strip().lower() == "admin"
+    return (component, depends_on, group + ADMIN_KEY if admin else group)
+
 
 #: Extra column naming the import sources (``format:file``) that produced a row; merge uses it
 #: to tell imported rows from rows the analyst added by hand.
@@ -115,7 +127,7 @@ class Draft:
         """Add a dependency row ``component`` needs ``depends_on`` (self-loops are skipped)."""
         if component == depends_on:
             return
-        key = (component, depends_on, group)
+        key = dependency_key(component, depends_on, group, kind)
         row = self.dependencies.setdefault(
             key, {"component": component, "depends_on": depends_on, "kind": kind}
         )

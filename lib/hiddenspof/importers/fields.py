@@ -15,7 +15,10 @@ from .sources import ImportSourceError
 
 __all__ = [
     "bad",
+    "add_hours",
     "clean_id",
+    "hours_between",
+    "median_gap_hours",
     "parse_bool",
     "parse_datetime",
     "parse_duration_hours",
@@ -41,8 +44,11 @@ def parse_float(where: str, field: str, value: object, *, minimum: float | None 
         return None
     if isinstance(value, bool):
         raise bad(where, field, value, "a number")
+    if isinstance(value, str) and "," in value:
+        # "12,5" (a decimal comma) and "1,250" (a thousands separator) cannot be told apart
+        raise bad(where, field, value, "a number with a dot as decimal mark and no thousands separator")
     try:
-        number = float(str(value).strip().replace(",", "")) if isinstance(value, str) else float(value)
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
         raise bad(where, field, value, "a number") from None
     if not math.isfinite(number) or (minimum is not None and number < minimum):
@@ -76,7 +82,10 @@ def parse_datetime(where: str, field: str, value: object) -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise bad(where, field, value, "a date-time")
-        stamp = dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+        try:
+            stamp = dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            raise bad(where, field, value, "a date-time (epoch seconds within years 1-9999)") from None
         return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     text = str(value).strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
@@ -154,3 +163,25 @@ def schedule_hours_from_text(text: str) -> float | None:
 def clean_id(text: str) -> str:
     """An id from a name: trimmed, inner whitespace runs become ``-`` (case kept)."""
     return re.sub(r"\s+", "-", str(text).strip())
+
+
+def median_gap_hours(stamps: list[str]) -> float | None:
+    """The median time between consecutive runs (ISO stamps from :func:`parse_datetime`), None under 3 runs.
+
+    Used to guess ``schedule_hours`` when a tool's history carries no schedule: the
+    median ignores a missed night or a manual extra run.
+    """
+    times = sorted({dt.datetime.fromisoformat(s[:-1] if s.endswith("Z") else s) for s in stamps})
+    if len(times) < 3:
+        return None
+    gaps = sorted((b - a).total_seconds() / 3600 for a, b in zip(times, times[1:]))
+    mid = len(gaps) // 2
+    value = gaps[mid] if len(gaps) % 2 else (gaps[mid - 1] + gaps[mid]) / 2
+    return round(value, 3) if value > 0 else None
+
+
+def hours_between(start: str, end: str) -> float:
+    """Hours from ``start`` to ``end`` (stamps as :func:`parse_datetime` writes them)."""
+    def instant(stamp: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(stamp[:-1] if stamp.endswith("Z") else stamp)
+    return (instant(end) - instant(start)).total_seconds() / 3600

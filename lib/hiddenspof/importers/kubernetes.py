@@ -10,11 +10,15 @@ from .refs import hosts_in
 from .sources import Document, ImportSourceError, label, yaml_documents
 from .velero import VELERO_KINDS, add_velero
 
-__all__ = ["CONTROL_PLANE", "Workload", "import_kubernetes", "k8s_objects", "quantity_gb"]
+__all__ = ["ADMIN_ROLES", "CONTROL_PLANE", "Workload", "import_kubernetes", "k8s_objects", "quantity_gb"]
 
 #: id of the component standing for the cluster's control plane (API server, etcd, scheduler).
 CONTROL_PLANE = "kubernetes-control-plane"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+#: Built-in ClusterRoles that can delete or rewrite a namespace's workloads and volumes: a
+#: binding of one of them gives its subjects ``admin`` rows over what it covers.
+ADMIN_ROLES = ("cluster-admin", "admin")
+BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
 _QUANTITY = re.compile(r"^([0-9.]+)([KMGTPE]i?|[kmu]|e[0-9]+)?$")
 _FACTORS = {
     "": 1, "m": 1e-3, "u": 1e-6, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
@@ -280,9 +284,11 @@ def import_kubernetes(paths: list[str]) -> Draft:
             for key, value in sorted((cm.data.get("data") or {}).items()):
                 refer(w, value, f"ConfigMap {cm_name} key {key}", True)
 
+    admin_bindings = _admin_rows(draft, objects, workloads, {k: ids[k] for k in claim_refs}, src)
     counted: dict[str, int] = {}
     for o in objects:
-        if o.kind not in WORKLOAD_KINDS + ("PersistentVolumeClaim", "Service", "ConfigMap") and o not in velero:
+        if o.kind not in WORKLOAD_KINDS + ("PersistentVolumeClaim", "Service", "ConfigMap") and o not in velero \
+                and id(o) not in admin_bindings:
             counted[o.kind] = counted.get(o.kind, 0) + 1
     for kind, n in sorted(counted.items()):
         draft.ignored.add(f"{n} {kind} object{'s' if n != 1 else ''}: no failure dependency modelled")
@@ -309,3 +315,55 @@ def import_kubernetes(paths: list[str]) -> Draft:
                    {k: sorted(v) for k, v in volume_assets.items()}, CONTROL_PLANE, service_host)
     draft.check_references()
     return draft
+
+
+def _subject_id(subject: dict, namespace: str) -> tuple[str, str, str] | None:
+    """(component id, label, namespace) of a binding subject: ``sa-<namespace>-<name>``, ``user-<name>``, ``group-<name>``."""
+    kind, name = str(subject.get("kind", "")), str(subject.get("name", "")).strip()
+    if not name:
+        return None
+    if kind == "ServiceAccount":
+        ns = str(subject.get("namespace") or namespace)
+        return f"sa-{ns}-{name}", f"ServiceAccount {ns}/{name}", ns
+    if kind in ("User", "Group"):
+        return f"{kind.lower()}-{name}", f"{kind} {name}", ""
+    return None
+
+
+def _admin_rows(draft: Draft, objects: list[K8sObject], workloads: list[Workload],
+                claims: dict[tuple[str, str], str], src: dict[int, str]) -> set[int]:
+    """Admin rows from RBAC: a binding of ``cluster-admin`` or ``admin`` lets its subjects administer what it covers.
+
+    A RoleBinding covers the workloads and volume claims of its namespace, a
+    ClusterRoleBinding those of every namespace. Each subject (service
+    account, user, group) becomes a ``credentials`` component, and every
+    covered workload and claim gets a row of kind ``admin`` on it: not a
+    requirement (the workload runs without the binding), only reach for
+    ``credential_compromise``. Returns the ids of the bindings mapped.
+    """
+    mapped: set[int] = set()
+    for b in objects:
+        if b.kind not in BINDING_KINDS:
+            continue
+        ref = b.data.get("roleRef") or {}
+        role = str(ref.get("name", ""))
+        if ref.get("kind") != "ClusterRole" or role not in ADMIN_ROLES:
+            continue
+        cluster = b.kind == "ClusterRoleBinding"
+        covered = sorted({w.cid for w in workloads if cluster or w.obj.namespace == b.namespace}
+                         | {cid for (ns, _), cid in claims.items() if cluster or ns == b.namespace})
+        where = "every namespace" if cluster else f"namespace `{b.namespace}`"
+        for subject in b.data.get("subjects") or []:
+            hit = _subject_id(subject or {}, b.namespace)
+            if hit is None:
+                draft.ignored.add(f"{b.kind} `{b.name}`: a subject without kind or name")
+                continue
+            sid, what, ns = hit
+            mapped.add(id(b))
+            draft.component(sid, "credentials", src[id(b)], name=what, namespace=ns,
+                            source_type=f"{b.kind} subject", notes=f"bound to ClusterRole {role} by {b.kind} {b.name}")
+            for cid in covered:
+                draft.depend(cid, sid, "admin", src[id(b)], notes=f"{b.kind} {b.name} grants {role}")
+            draft.mapped.add(f"`{sid}`: {what} (credentials), bound to `{role}` over {where} by {b.kind} `{b.name}`: "
+                             f"admin rows from {len(covered)} workload(s) and claim(s) (reach, not a requirement)")
+    return mapped

@@ -8,7 +8,9 @@ from .merge import MergeOutcome
 __all__ = ["render_report"]
 
 
-def _key(key: tuple[str, ...]) -> str:
+def _key(key: tuple[str, ...], table: str = "") -> str:
+    if table in ("backup_runs", "restore_tests"):
+        return f"`{key[0]}` at `{key[1]}`" + (f" (row {key[2]})" if len(key) > 2 and key[2] else "")
     parts = [k for k in key if k]
     return " -> ".join(f"`{p}`" for p in parts[:2]) + (f" (group `{parts[2]}`)" if len(parts) > 2 else "")
 
@@ -53,10 +55,10 @@ def render_report(draft: Draft, outcomes: dict[str, MergeOutcome], as_of_note: s
     lines.append("Rows an earlier import of these sources wrote that this import no longer finds."
                  " They are kept: delete them by hand if they are really gone.")
     lines.append("")
-    lines += [f"- {t}: {_key(k)}" for t, k in removed] or ["- nothing"]
+    lines += [f"- {t}: {_key(k, t)}" for t, k in removed] or ["- nothing"]
     kept = [(t, k, c, cur, new) for t, o in outcomes.items() for k, c, cur, new in o.kept]
     lines += ["", "## Hand edits kept over the source", ""]
-    lines += [f"- {t} {_key(k)} column `{c}`: kept `{cur}`, the source says `{new}`" for t, k, c, cur, new in kept] or ["- nothing"]
+    lines += [f"- {t} {_key(k, t)} column `{c}`: kept `{cur}`, the source says `{new}`" for t, k, c, cur, new in kept] or ["- nothing"]
     lines += [
         "",
         "## What the analyst completes",

@@ -22,7 +22,7 @@ from .fields import (
 )
 from .sources import ImportSourceError, csv_rows, label
 
-__all__ = ["BUNDLE_FILES", "import_veeam", "run_type"]
+__all__ = ["ADMIN", "BUNDLE_FILES", "import_veeam", "run_type"]
 
 #: file-name ending (lower case) -> (role, columns the importer needs). The collector may
 #: prefix names with the server (``VBR01_Jobs.csv``); only the ending is compared.
@@ -48,7 +48,10 @@ BUNDLE_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     "_configbackup.csv": ("config", ("enabled", "target")),
     "_tapejobs.csv": ("tape", ("name", "type", "sourcetype", "sourceid")),
     "veeamsessionreport.csv": ("sessions", ("jobname", "vmname", "status", "creationtime")),
+    "_userroles.csv": ("roles", ("name", "role")),
 }
+#: id of the credentials that administer the whole backup estate from the console.
+ADMIN = "veeam-backup-administrator"
 #: Veeam's job algorithm (``JobAlgorithm`` of a session) -> ``backup_runs.type``. A
 #: reverse-incremental run writes only the changed blocks, so its size is that of changes.
 RUN_TYPES = {
@@ -226,7 +229,7 @@ class _Estate:
                 self.d.mapped.add(f"`{name}`: {stype} hypervisor host (other)")
         if not self.vbr:
             self.vbr = "veeam-backup-server"
-            self.d.component(self.vbr, "recovery_tool", "veeam:bundle", name="Veeam backup server",
+            self.d.component(self.vbr, "recovery_tool", self.d.sources[0], name="Veeam backup server",
                              source_type="Veeam backup server")
             self.d.guessed.add("`veeam-backup-server`: no server of type Local in _Servers.csv; the backup server is added by this name")
         for role, kind in (("proxies", "vi"), ("hv_proxies", "hv")):
@@ -236,16 +239,15 @@ class _Estate:
                     self.d.ignored.add(f"proxy `{row['name']}` is disabled: no restore can use it")
                     continue
                 ptype = row.get("type", "").lower()
-                if role == "proxies" and ptype and ptype not in ("vi", "vmware"):
-                    kind = "hv" if ptype.startswith("hv") else kind
+                serves = "hv" if role == "proxies" and ptype.startswith("hv") else kind
                 pid = f"proxy.{clean_id(row['name'])}"
                 self.d.component(pid, "recovery_tool", source, name=row["name"], source_type="Veeam proxy",
                                  max_parallel_restores=_int_text(row.get("maxtaskscount")))
                 host = self.host_of(row, source, f"proxy `{row['name']}`", name_first=True)
                 if host:
                     self.d.depend(pid, host, "location", source)
-                self.proxies[kind].append(pid)
-                self.d.mapped.add(f"`{pid}`: backup proxy (recovery_tool); restores of {kind.upper()} VMs need one of them")
+                self.proxies[serves].append(pid)
+                self.d.mapped.add(f"`{pid}`: backup proxy (recovery_tool); restores of {serves.upper()} VMs need one of them")
 
     # -- stores -------------------------------------------------------------------------
     def repositories(self) -> None:
@@ -532,7 +534,7 @@ class _Estate:
     def listed_protected(self, cid: str) -> None:
         """A machine Veeam lists as protected that no session names: a backup by an unknown job."""
         bid = f"veeam.{clean_id(cid)}"
-        source = self.d.components[cid].get("imported_from", "veeam:bundle").split(";")[0]
+        source = self.d.components[cid].get("imported_from", self.d.sources[0]).split(";")[0]
         self.d.backup(bid, cid, source, method="image", verification="job_status",
                       notes="Veeam lists the machine as protected; its job and repository are not in the bundle")
         self.d.component(bid, "backup", source, source_type="Veeam backup (job unknown)")
@@ -616,6 +618,29 @@ class _Estate:
             if matched:
                 self.d.mapped.add(f"SureBackup job `{row['name']}` verifies {len(matched)} backups (verification `restore_test`)")
                 self.d.todo.add(f"the results of SureBackup job `{row['name']}` as `restore_tests` rows (the bundle has no SureBackup sessions)")
+
+    def administrators(self) -> None:
+        """The Backup Administrator credentials: ``admin`` rows on every repository, extent and disk backup.
+
+        Whoever holds the role deletes backups and repositories from the console (an ``admin``
+        row, not a requirement: restores do not need it). Tape and immutable copies are spared
+        by the analysis' own rule; the backup server is not given a row, so a compromise is
+        judged by what it can delete, not by a wiped server.
+        """
+        if not self.d.backups:
+            return
+        holders = sorted(r["name"] for _, _, r in self.rows.get("roles", []) if "administrator" in r["role"].lower())
+        source = _src(self.rows["roles"][0][0]) if self.rows.get("roles") else self.d.sources[0]
+        self.d.component(ADMIN, "credentials", source, name="Veeam Backup Administrator role",
+                         source_type="Veeam role",
+                         notes=("held by " + ", ".join(holders)) if holders else "who holds it is not in the bundle")
+        (self.d.mapped if holders else self.d.guessed).add(
+            f"`{ADMIN}`: the Backup Administrator role (credentials)" + (f", held by {', '.join(holders)}" if holders else "")
+            + ": `admin` rows on every repository, extent, capacity tier and backup it can delete")
+        stores = sorted({c for c, row in self.d.components.items() if row["kind"] == "backup_store"
+                         and not c.startswith(("tape-pool.", "share."))})
+        for cid in stores + sorted(self.d.backups):
+            self.d.depend(cid, ADMIN, "admin", source)
 
     def configuration_backup(self) -> None:
         rows = self.rows.get("config", [])
@@ -703,6 +728,7 @@ def import_veeam(paths: list[str]) -> Draft:
     est.tape_and_capacity_copies()
     est.surebackup()
     est.configuration_backup()
+    est.administrators()
     if skipped:
         draft.ignored.add("files of the bundle the importer does not read: "
                           + ", ".join(f"`{n}`" for n in sorted({label(p) for p in skipped})))

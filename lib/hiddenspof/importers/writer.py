@@ -7,6 +7,7 @@ import io
 import json
 import os
 
+from .draft import dependency_key
 from .merge import Key, Table
 from .sources import ImportSourceError, csv_rows
 
@@ -39,6 +40,8 @@ def read_table(folder: str, table: str) -> Table | None:
     out: dict[Key, dict[str, str]] = {}
     for number, row in rows:
         key = tuple(row.get(c, "") for c in KEYS[table])
+        if table == "dependencies":  # an admin row and a plain row on one pair are two rows
+            key = dependency_key(*key, row.get("kind"))
         if table in HISTORY:
             n = 1
             while key + (f"#{n}" if n > 1 else "",) in out:

@@ -1,0 +1,209 @@
+"""The advice layer: one finding per failure domain, named blockers, verified fixes (known answers and properties)."""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+from conftest import make_inventory
+from hiddenspof import advice, analysis, coupling, model, summary, whatif
+from hypothesis import HealthCheck, given, settings
+from reference import Reference
+from test_coupling import small_estates
+from test_model import B, C, D, build, inventory_of
+
+
+def _findings(m):
+    return {f.id: f for f in coupling.analyze(m, pairs=False).findings}
+
+
+def test_chain_of_four_taking_three_assets_is_one_domain():
+    """site -> san -> cluster -> directory under three assets: one finding naming the chain and every asset."""
+    comps = [C("site", "site"), C("san", "other"), C("esx", "other"), C("ad", "identity"),
+             *(C(a, "datastore", tier=t) for a, t in (("ehr", 1), ("lab", 2), ("mail", 3))), C("repo", "backup_store")]
+    deps = [D("san", "site"), D("esx", "san"), D("ad", "esx"), D("repo", "san"),
+            *(D(a, x) for a in ("ehr", "lab", "mail") for x in ("esx", "ad")),
+            *(D(f"{a}-bk", "repo") for a in ("ehr", "lab", "mail"))]
+    m = build(comps, deps, [B(f"{a}-bk", a) for a in ("ehr", "lab", "mail")])
+    found = _findings(m)
+    domains = [f for f in found.values() if f.id.startswith("coupling:domain:")]
+    assert [f.id for f in domains] == ["coupling:domain:site"]
+    (f,) = domains
+    assert f.assets == ("ehr", "lab", "mail") and f.components == ("ad", "esx", "san", "site")
+    assert "chain: ad -> esx -> san -> site" in f.evidence and "the site stack" in f.title
+    assert f.severity == "critical"  # the most critical tier it takes
+    assert not any(":common-cause:" in i or ":keystone:" in i for i in found)
+    # blockers: what each recovery path meets first in the chain (the store's SAN; in place, the host and AD)
+    assert set(f.blockers) == {"san", "esx", "ad"}
+
+
+def _hospital():
+    """The issue's hospital: Veeam to a local repository, copies to a colocation store over one link, weekly
+    offline tape, the Veeam server and the key server joined to the same Active Directory."""
+    assets = {"ehr-db": 1, "pacs": 1, "lis-db": 2, "mail": 3, "files": 3}
+    comps = [
+        {"id": "site-hq", "kind": "site"}, {"id": "san-1", "kind": "other"}, {"id": "esx-1", "kind": "other"},
+        {"id": "ad", "kind": "identity"}, {"id": "veeam-server", "kind": "recovery_tool"},
+        {"id": "keysrv", "kind": "kms"}, {"id": "local-repo", "kind": "backup_store"},
+        {"id": "colo-link", "kind": "network"}, {"id": "colo-s3", "kind": "backup_store"},
+        {"id": "tape-lib", "kind": "backup_store"}, {"id": "colo-host", "kind": "other"},
+        *({"id": a, "kind": "datastore", "tier": t, "data_gb": 500} for a, t in assets.items()),
+    ]
+    deps = [("san-1", "site-hq"), ("esx-1", "san-1"), ("ad", "esx-1"), ("veeam-server", "esx-1"),
+            ("veeam-server", "ad"), ("keysrv", "esx-1"), ("keysrv", "ad"), ("local-repo", "san-1"),
+            ("colo-s3", "colo-link"), ("colo-host", "colo-link")]
+    backups = []
+    for a in assets:
+        deps += [(a, "esx-1"), (a, "ad")]
+        deps += [(f"{a}-local", "local-repo"), (f"{a}-local", "veeam-server")]
+        deps += [(f"{a}-copy", "colo-s3"), (f"{a}-copy", "veeam-server"), (f"{a}-copy", "keysrv")]
+        deps += [(f"{a}-tape", "tape-lib"), (f"{a}-tape", "veeam-server"), (f"{a}-tape", "keysrv")]
+        backups += [{"id": f"{a}-local", "protects": a, "method": "image", "schedule_hours": 24},
+                    {"id": f"{a}-copy", "protects": a, "method": "object_copy", "schedule_hours": 24, "restore_to": "colo-host"},
+                    {"id": f"{a}-tape", "protects": a, "method": "tape", "schedule_hours": 168,
+                     "offline": True, "immutable": True}]
+    return make_inventory(
+        name="St Elsewhere hospital", components=comps,
+        dependencies=[{"component": c, "depends_on": t} for c, t in deps], backups=backups,
+    )
+
+
+@pytest.fixture(scope="module")
+def hospital_result():
+    return analysis.analyze(_hospital())
+
+
+def test_hospital_reads_like_a_consultant(hospital_result):
+    """About one coupling finding per root cause; ransomware names the key server and the Veeam server."""
+    coupling_f = [f for f in hospital_result["findings"] if f["category"] == "coupling"]
+    by_rule = collections.Counter(f["id"].split(":")[1] for f in coupling_f)
+    assert by_rule["domain"] <= 2, [f["id"] for f in coupling_f]
+    (cred,) = [f for f in coupling_f if ":credential_compromise:" in f["id"]]
+    assert set(cred["assets"]) == {"ehr-db", "pacs", "lis-db", "mail", "files"}
+    assert {"keysrv", "veeam-server"} <= set(cred["blockers"])
+    assert "keysrv" in cred["title"] and "veeam-server" in cred["title"]
+    assert "ehr-db-tape needs" in cred["evidence"] and "keysrv" in cred["evidence"]
+    assert "immutable or offline" not in cred["recommendation"]  # the tapes are offline already
+    assert cred["fix"]["verified"] is True and cred["fix"]["change"].lower() in cred["recommendation"].lower()
+    keys = [(f["category"], tuple(f["assets"]), f["recommendation"]) for f in hospital_result["findings"]]
+    assert len(keys) == len(set(keys))
+    top = summary.top_findings(hospital_result, n=5)
+    assert cred["id"] in set(top["id"])  # ransomware in the executive list
+
+
+def test_hospital_fix_is_verified_by_reanalysis(hospital_result):
+    """The verified fix, applied to the whole inventory and analysed again, leaves no credential finding."""
+    m = model.build(_hospital())
+    (f,) = [f for f in coupling.analyze(m, pairs=False).findings if ":credential_compromise:" in f.id]
+    fix, changes = advice.find_fix(m, advice.problem_of(m, f))
+    assert fix.verified and changes
+    after = coupling.analyze(model.build(whatif.apply(_hospital(), list(changes))), pairs=False)
+    for a in f.assets:
+        assert after.assets[a].threats["credential_compromise"] == "recoverable"
+
+
+def test_offline_copy_blocked_by_destroyed_key_server():
+    """The offline tape survives the stolen directory; its restore needs the key server, destroyed: the blocker."""
+    comps = [C("db", "datastore", tier=1), C("ad", "identity"), C("keysrv", "kms"), C("vault", "backup_store"),
+             C("host", "other")]
+    deps = [D("db", "ad"), D("keysrv", "ad"), D("tape", "vault"), D("tape", "keysrv")]
+    m = build(comps, deps, [B("tape", "db", offline=True, immutable=True, restore_to="host")])
+    (f,) = [f for f in coupling.analyze(m, pairs=False).findings if ":credential_compromise:" in f.id]
+    assert f.blockers == ("keysrv",)
+    assert "tape survives" in f.title and "keysrv" in f.title and "tape needs keysrv (destroyed)" in f.evidence
+    (g,) = advice.attach_fixes(m, [f])
+    assert g.fix.verified and "keysrv" in g.fix.change  # the tape restored without the destroyed key server
+    assert g.recommendation.lower().startswith(g.fix.change.lower())
+
+
+def test_fix_never_recommends_what_exists_and_says_what_was_tried():
+    """No candidate resolves a site with nothing outside it: the fix is unverified and says what was tried."""
+    m = build([C("db", "datastore", tier=1), C("s", "site")], [D("db", "s"), D("bk", "s")], [B("bk", "db")])
+    (f,) = [f for f in coupling.analyze(m, pairs=False).findings if f.id == "coupling:domain:s"]
+    fix, _ = advice.find_fix(m, advice.problem_of(m, f), budget=0)
+    assert fix.verified is False and "search budget of 0 re-analyses" in fix.effect
+    (g,) = advice.attach_fixes(m, [f])
+    assert g.fix.verified  # with the full budget: a copy restored outside the site
+    assert g.fix.effect.startswith("re-analysed on a copy of the inventory")
+
+
+def test_declared_scenario_finding_names_its_blockers():
+    """A declared scenario not covered by a domain or threat finding gets its own finding with blockers."""
+    inv = make_inventory(
+        {"scenarios": [{"name": "Ransomware on the office", "fail": ["db", "nas"]}]},
+        components=[{"id": "db", "kind": "datastore", "tier": 1}, {"id": "nas", "kind": "backup_store"}],
+        dependencies=[{"component": "bk", "depends_on": "nas"}],
+        backups=[{"id": "bk", "protects": "db"}],
+    )
+    m = model.build(inv)
+    (f,) = [f for f in coupling.analyze(m, pairs=False).findings if f.id.startswith("coupling:scenario:")]
+    assert f.id == "coupling:scenario:ransomware-on-the-office" and f.blockers == ("nas",)
+    assert f.assets == ("db",) and "nas" in f.title
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_estates())
+def test_verified_fix_leaves_no_finding_in_place(estate):
+    """Whenever a fix is verified, applying it and re-analysing (the slow reference for recovery) resolves it."""
+    comps, deps, backups = estate
+    inv = inventory_of(comps, deps, backups)
+    m = model.build(inv)
+    for f in coupling.analyze(m, pairs=False).findings:
+        problem = advice.problem_of(m, f)
+        if problem is None:
+            continue
+        fix, changes = advice.find_fix(m, problem, budget=12)
+        if not fix.verified:
+            continue
+        changed = whatif.apply(inv, list(changes))
+        m2, ref = model.build(changed), Reference(changed)
+        before = set(m.ids)
+        strikes = [s for s in problem.strikes]
+        if problem.mode == "credential_compromise":
+            strikes += [(c,) for c in m2.ids if c not in before and m2.kind[c] in advice.CREDENTIAL_KINDS]
+        for s in strikes:
+            failed = coupling.scenario_failures(m2, s, problem.mode)
+            assert not set(ref.unrecoverable(failed)) & set(f.assets), (f.id, fix.change)
+        again = coupling.analyze(m2, pairs=False).findings
+        rule = f.id.split(":")[:3] if ":threat:" in f.id else f.id.split(":")[:2]
+        for g in again:
+            same_rule = g.id.split(":")[: len(rule)] == rule
+            if same_rule and set(g.assets) & set(f.assets) and (
+                    problem.kind != "domain" or set(g.components) & set(f.components)):
+                raise AssertionError(f"{f.id} still in place after {fix.change}: {g.id}")
+
+
+def test_samples_consolidated(sample_path):
+    """The sample estates: fewer findings per asset than one per pair, no duplicate (category, assets,
+    recommendation), and most critical/high coupling findings carry a verified fix (the rest say why not)."""
+    from hiddenspof import inventory
+
+    inv = inventory.load(sample_path)
+    r = analysis.analyze(inv)
+    keys = [(f["category"], tuple(f["assets"]), f["recommendation"]) for f in r["findings"]]
+    assert len(keys) == len(set(keys))
+    pairs = sum(len(a["common_cause"]) for a in r["assets"])
+    domains = [f for f in r["findings"] if f["id"].startswith("coupling:domain:")]
+    assert len(domains) <= max(1, pairs)
+    serious = [f for f in r["findings"] if f["category"] == "coupling" and f["severity"] in ("critical", "high")
+               and f["fix"] is not None]
+    verified = [f for f in serious if f["fix"]["verified"]]
+    assert len(verified) * 2 >= len(serious)
+    for f in serious:
+        assert f["fix"]["effect"]
+
+
+def test_capacity_fix_verified_on_the_hybrid_sample():
+    """The mass-restore miss is fixed by scaling its bottlenecks: re-applied and re-analysed, every RTO is met."""
+    from conftest import SAMPLES
+    from hiddenspof import capacity, inventory
+
+    inv = inventory.load(SAMPLES["hybrid-enterprise"])
+    m = model.build(inv)
+    found = [f for f in capacity.analyze(m).findings if f.id.startswith("capacity:rto-miss:") and f.severity == "high"]
+    assert found
+    for f in found:
+        fix, changes = advice.capacity_fix(m, f)
+        assert fix.verified and all(isinstance(c, whatif.ScaleCapacity) for c in changes)
+        again = capacity.analyze(model.build(whatif.apply(inv, list(changes))))
+        assert f.id not in {g.id for g in again.findings}
