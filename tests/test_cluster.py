@@ -16,7 +16,7 @@ import pytest
 from conftest import NOTEBOOKS, ROOT, SAMPLES
 from hiddenspof import cluster, report
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # bounded even when a cluster hangs
+pytestmark = pytest.mark.timeout(1200)  # bounded even when a cluster hangs
 STARTUP_SECONDS = 90
 
 
@@ -99,6 +99,7 @@ def _without_duration(manifest: bytes) -> dict:
     return data
 
 
+@pytest.mark.slow
 def test_three_environments_render_on_the_cluster_as_locally(scheduler, notebooks, tmp_path):
     """Reports rendered by two worker processes equal the local ones; analysis JSON byte-identical."""
     client_files = tmp_path / "client"
@@ -125,6 +126,7 @@ def test_three_environments_render_on_the_cluster_as_locally(scheduler, notebook
     assert sorted(p.name for p in remote.iterdir() if p.name.startswith(".")) == [".lock"]
 
 
+@pytest.mark.slow
 def test_a_worker_needs_no_client_file(scheduler, notebooks, tmp_path):
     """A task naming paths that exist nowhere on the worker renders from the bytes it carries."""
     from distributed import Client
@@ -153,6 +155,7 @@ def test_a_worker_needs_no_client_file(scheduler, notebooks, tmp_path):
     assert "hiddenspof-render-" not in files["01_intake.ipynb"].decode()  # no worker path leaks
 
 
+@pytest.mark.slow
 def test_a_dying_worker_fails_its_environment_and_the_others_render(scheduler, notebooks, tmp_path):
     """The environment whose workers die is failed in the index with the reason; the other one renders."""
     doomed = tmp_path / "doomed.yaml"
@@ -165,3 +168,56 @@ def test_a_dying_worker_fails_its_environment_and_the_others_render(scheduler, n
     assert [p.name for p in out.iterdir() if p.is_dir()] == ["harbour-books-online-shop-teaching-estate"]
     index = (out / "index.html").read_text()
     assert "Doomed Harbour Books" in index and "worker died while rendering" in index
+
+
+def test_shipment_carries_every_input_file_and_unpacks_elsewhere(tmp_path):
+    """A CSV-folder inventory, notebooks, baseline and Word template travel as bytes and come out identical."""
+    folder = SAMPLES["hybrid-enterprise"]
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text("{}")
+    template = tmp_path / "firm.docx"
+    template.write_bytes(b"PK fake docx")
+    job = report.Job("hybrid", "Hybrid", str(folder), "data/hybrid-enterprise", str(tmp_path / "out"),
+                     (str(NOTEBOOKS / "01_intake.ipynb"),), str(baseline), ("html", "docx"), str(template))
+    shipment = cluster.pack(job)
+    work = tmp_path / "worker"
+    work.mkdir()
+    local, pairs = cluster._unpack(shipment, work)
+    assert _tree(Path(local.inventory_path)) == _tree(folder)
+    assert Path(local.inventory_path).name == folder.name
+    assert Path(local.notebooks[0]).read_bytes() == (NOTEBOOKS / "01_intake.ipynb").read_bytes()
+    assert Path(local.baseline_path).read_text() == "{}"
+    assert Path(local.docx_template).read_bytes() == b"PK fake docx"
+    assert all(str(work) in w and str(work) not in c for w, c in pairs)
+
+
+def test_worker_paths_are_replaced_by_the_client_paths(tmp_path):
+    """Notebooks and JSON keep their writer's exact format; HTML gets the escaped client path."""
+    import nbformat
+
+    worker, client = "/scratch/w1/hiddenspof-render-x/input/acme.yaml", "/home/ana/Kunden & Co/acme.yaml"
+    pairs = [(worker, client)]
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(f'inventory_path = "{worker}"\n', id="p"))
+    nb.metadata["papermill"] = {"parameters": {"inventory_path": worker}}
+    moved = nbformat.reads(cluster._relocate_file("a.ipynb", nbformat.writes(nb).encode(), pairs).decode(), as_version=4)
+    nb.cells[0].source = f'inventory_path = "{client}"\n'
+    nb.metadata["papermill"]["parameters"]["inventory_path"] = client
+    assert nbformat.writes(moved) == nbformat.writes(nb)
+    manifest = json.dumps({"inputs": {"path": worker}, "name": "Zürich"}, indent=2, sort_keys=True) + "\n"
+    expected = json.dumps({"inputs": {"path": client}, "name": "Zürich"}, indent=2, sort_keys=True) + "\n"
+    assert cluster._relocate_file("manifest.json", manifest.encode(), pairs) == expected.encode()
+    assert cluster._relocate_file("r.html", f"<p>{worker}</p>".encode(), pairs) == b"<p>/home/ana/Kunden &amp; Co/acme.yaml</p>"
+    untouched = b"no worker path here"
+    assert cluster._relocate_file("findings.csv", untouched, pairs) is untouched
+
+
+def test_write_report_swaps_the_received_folder_in(tmp_path):
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "old.txt").write_text("previous")
+    cluster.write_report(tmp_path, "acme", {"report.html": b"<html>", "sub/x.json": b"{}"})
+    assert _tree(tmp_path / "acme") == {"report.html": b"<html>", "sub/x.json": b"{}"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acme"]
+    with pytest.raises(ValueError, match="outside its folder"):
+        cluster.write_report(tmp_path, "evil", {"../escape.txt": b"x"})
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "evil").exists()

@@ -1,8 +1,8 @@
 """Rendering on a Dask cluster whose workers share no file with the client.
 
 Each environment travels as one task holding everything it needs, as bytes:
-the inventory (a file, or every file of a CSV folder), the notebooks to run
-and the baseline. The worker writes them into a fresh folder of its own
+the inventory (a file, or every file of a CSV folder), the notebooks to run,
+the baseline and the Word template. The worker writes them into a fresh folder of its own
 (inside the Dask worker's scratch space, which Dask cleans even after a
 crash), renders there with :func:`hiddenspof.report.render_environment`, and
 returns the finished report folder as ``{relative path: bytes}``. The client
@@ -49,11 +49,7 @@ class Shipment:
     inventory: tuple[tuple[str, bytes], ...]  # (path relative to the inventory, bytes); ("", bytes) for a file
     notebooks: tuple[tuple[str, bytes], ...]  # (file name, bytes), in the job's order
     baseline: bytes | None = None
-
-    @property
-    def size(self) -> int:
-        """Bytes carried (for messages)."""
-        return sum(len(b) for _, b in self.inventory + self.notebooks) + len(self.baseline or b"")
+    docx_template: bytes | None = None  # the firm's Word template, when the job asks for one
 
 
 def pack(job: Job) -> Shipment:
@@ -66,7 +62,9 @@ def pack(job: Job) -> Shipment:
         inventory = (("", source.read_bytes()),)
     notebooks = tuple((Path(p).name, Path(p).read_bytes()) for p in job.notebooks)
     baseline = Path(job.baseline_path).read_bytes() if job.baseline_path is not None else None
-    return Shipment(job, inventory, notebooks, baseline)
+    template = job.docx_template
+    docx = Path(template).read_bytes() if template is not None else None
+    return Shipment(job, inventory, notebooks, baseline, docx)
 
 
 def _scratch() -> str:
@@ -118,8 +116,15 @@ def _unpack(shipment: Shipment, work: Path) -> tuple[Job, list[tuple[str, str]]]
         path.write_bytes(shipment.baseline)
         baseline = str(path)
         pairs.append((baseline, job.baseline_path))
+    changes = {}
+    if shipment.docx_template is not None and job.docx_template is not None:
+        path = work / "docx-template" / Path(job.docx_template).name
+        path.parent.mkdir()
+        path.write_bytes(shipment.docx_template)
+        changes["docx_template"] = str(path)
+        pairs.append((str(path), job.docx_template))
     local = dataclasses.replace(job, inventory_path=str(inventory), out_dir=str(work / "out"),
-                                notebooks=tuple(notebooks), baseline_path=baseline)
+                                notebooks=tuple(notebooks), baseline_path=baseline, **changes)
     # longest first: a path is replaced before any folder that contains it
     return local, sorted(pairs, key=lambda pair: -len(pair[0]))
 
