@@ -644,6 +644,32 @@ def test_offsite_copy_whose_restore_needs_the_site_is_not_asked_for_again():
             "the copy itself is already kept elsewhere)") in f.recommendation
 
 
+def test_zero_errors_is_left_to_the_restore_test_finding():
+    """An asset whose backups are untested gets the restore-test finding; its 3-2-1-1-0 finding does not
+    repeat 'pass a full restore test', and an asset missing only that part gets no 3-2-1-1-0 finding."""
+    inv = make_inventory(
+        {"as_of": AS_OF},
+        components=[{"id": "db", "kind": "datastore", "data_gb": 10}, {"id": "web", "kind": "service"},
+                    {"id": "site-a", "kind": "site"}, {"id": "site-b", "kind": "site"},
+                    {"id": "store-b", "kind": "backup_store"}],
+        dependencies=[{"component": "db", "depends_on": "site-a"}, {"component": "web", "depends_on": "site-a"},
+                      {"component": "store-b", "depends_on": "site-b"}, {"component": "vault", "depends_on": "store-b"},
+                      {"component": "tape", "depends_on": "store-b"}, {"component": "snap", "depends_on": "site-a"}],
+        backups=[{"id": "snap", "protects": "db", "method": "snapshot"},
+                 {"id": "vault", "protects": "db", "method": "object_copy", "immutable": True},
+                 {"id": "tape", "protects": "db", "method": "tape", "offline": True},
+                 {"id": "websnap", "protects": "web", "method": "snapshot"}],
+    )
+    res = silent.score(inv, model.build(inv))
+    assert not res.rule_32110["db"].part("zero_errors").met and res.rule_32110["db"].part("one_offsite").met
+    ids = {f.id for f in res.findings}
+    assert "silent_failure:restore-test-missing:db" in ids and "silent_failure:3-2-1-1-0:db" not in ids
+    web = next(f for f in res.findings if f.id == "silent_failure:3-2-1-1-0:web")
+    assert web.title == "web does not meet the 3-2-1-1-0 rule (5 of 5 parts missing)"
+    assert "restore test" not in web.recommendation
+    assert "zero errors:" in web.evidence and "its restore-test finding says what to do" in web.evidence
+
+
 # -- monotonicity ------------------------------------------------------------------------
 
 VERIF = ["dr_drill", "restore_test", "checksum", "job_status", "none"]  # better -> worse

@@ -1056,6 +1056,8 @@ _RULES = {
 }
 
 _LEVELS = ("critical", "high", "medium", "low")
+#: finding rules about restore tests (the "0" of 3-2-1-1-0 is their story)
+_RESTORE_TEST_RULES = ("restore-test-missing", "restore-test-failed", "restore-test-files-only")
 
 
 def _and(items: list[str]) -> str:
@@ -1142,26 +1144,31 @@ def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], 
                               for _, s, f in members),
             recommendation=rec.format(**words),
         ))
+    # assets whose restore tests already have a finding: the "zero errors" part is that story
+    tested = {f.assets[0] for f in out if f.id.split(":")[1] in _RESTORE_TEST_RULES}
+    recs = {
+        "three_copies": "keep at least two backups besides the data itself",
+        "two_media": "keep one copy on a different storage system or medium",
+        "one_offsite": "keep one copy in another site or region",
+        "one_offline_or_immutable": "make one copy immutable (object lock) or offline",
+        "zero_errors": "pass a full restore test at least quarterly",
+    }
     for asset in sorted(rules):
         rule = rules[asset]
         missing = [p for p in rule.parts if not p.met]
-        if not missing:
+        acted = [p for p in missing if not (p.name == "zero_errors" and asset in tested)]
+        if not acted:
             continue
         names = {p.name for p in missing}
         severity = "medium" if names & {"one_offsite", "one_offline_or_immutable"} else "low"
-        recs = {
-            "three_copies": "keep at least two backups besides the data itself",
-            "two_media": "keep one copy on a different storage system or medium",
-            "one_offsite": "keep one copy in another site or region",
-            "one_offline_or_immutable": "make one copy immutable (object lock) or offline",
-            "zero_errors": "pass a full restore test at least quarterly",
-        }
+        told = [] if len(acted) == len(missing) else [
+            f"zero errors: {rule.part('zero_errors').reason[:-1]} (its restore-test finding says what to do)."]
         out.append(Finding(
             id=f"silent_failure:3-2-1-1-0:{asset}", category="silent_failure", severity=severity,
             title=f"{asset} does not meet the 3-2-1-1-0 rule ({len(missing)} of 5 parts missing)",
             assets=(asset,), components=tuple(model.backups_of.get(asset, ())),
-            evidence=" ".join(f"{p.name.replace('_', ' ')}: {p.reason}" for p in missing),
-            recommendation=f"For {asset}: " + "; ".join(p.remedy or recs[p.name] for p in missing) + ".",
+            evidence=" ".join([f"{p.name.replace('_', ' ')}: {p.reason}" for p in acted] + told),
+            recommendation=f"For {asset}: " + "; ".join(p.remedy or recs[p.name] for p in acted) + ".",
         ))
     return sort_findings(out)
 
