@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hiddenspof import analysis, inventory, model
 from hiddenspof.importers import ImportSourceError, build_draft, run
-from hiddenspof.importers.draft import PROVENANCE
+from hiddenspof.importers.draft import PROVENANCE, dependency_key
 
 FIX = Path(__file__).parent / "fixtures" / "importers"
 VEEAM = FIX / "veeam-healthcheck"
@@ -136,7 +136,7 @@ def test_veeam_stolen_backup_administrator_spares_only_immutable_backups(tmp_pat
                   sessions=[session("Nightly", "APP1", "2024-03-01T22:00:00"), session("Hard", "DB1", "2024-03-01T22:00:00")],
                   protected=["APP1", "DB1"], extra={"VBRConfig/_UserRoles.csv": roles})
     d = build_draft("veeam", [str(root)])
-    assert d.dependencies[("Nightly.APP1", "veeam-backup-administrator", "")]["kind"] == "admin"
+    assert d.dependencies[dependency_key("Nightly.APP1", "veeam-backup-administrator", "", "admin")]["kind"] == "admin"
     assert ("repo.Hardened", "veeam-backup-administrator") in deps(d)
     assert "veeam-admins" in d.components["veeam-backup-administrator"]["notes"]
     _, inv, _ = imported(tmp_path, "veeam", [root])
@@ -306,6 +306,8 @@ def test_veeam_protected_vm_without_sessions_gets_a_backup_to_complete(tmp_path)
      r"VeeamSessionReport\.csv: row 2: field 'BackupSizeGB': value 'lots' - expected a number"),
     ("SessionReports/VeeamSessionReport.csv", [session("Nightly", "APP1", "2024-03-01T22:00:00", duration="ten minutes")],
      r"row 2: field 'TaskDuration': value 'ten minutes' - expected a duration"),
+    ("SessionReports/VeeamSessionReport.csv", [session("Nightly", "APP1", "2024-03-01T22:00:00", size="12,5")],
+     r"row 2: field 'BackupSizeGB': value '12,5' - expected a number with a dot as decimal mark"),
     ("VBRConfig/_Repositories.csv", [{"Id": "r", "Name": "x", "IsImmutabilitySupported": "maybe"}],
      r"_Repositories\.csv: row 2: field 'IsImmutabilitySupported': value 'maybe' - expected True or False"),
     ("VBRConfig/_Jobs.csv", [{"Name": "x"}], r"_Jobs\.csv: row 1: column 'jobtype' is missing"),
@@ -939,3 +941,26 @@ def test_veeam_reads_a_utf16_export(tmp_path):
     report.write_bytes(b"\x81\x82 not text")
     with pytest.raises(ImportSourceError, match="VeeamSessionReport.csv: not UTF-8 text"):
         build_draft("veeam", [str(root)])
+
+
+def test_backup_fixture_copies_match_shared_originals():
+    """The Veeam baselines and the AWS CLI example are unmodified copies of the shared originals (licence notes kept)."""
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+    if not shared.exists():
+        pytest.skip("shared fixtures not beside the clone")
+    originals = sorted(p for p in (shared / "veeam-healthcheck").rglob("*") if p.is_file())
+    assert originals
+    for original in originals:
+        assert (VEEAM / original.relative_to(shared / "veeam-healthcheck")).read_bytes() == original.read_bytes()
+    assert AWS_JOBS.read_bytes() == (shared / "aws-backup" / "list-backup-jobs.json").read_bytes()
+
+
+def test_aws_list_backup_vaults_output_locks_vaults(tmp_path):
+    """`list-backup-vaults` (BackupVaultList) describes vaults like describe-backup-vault: a compliance lock makes copies immutable."""
+    sources = [p for p in aws_sources(tmp_path) if p.name not in ("bunker.json", "prod.json")]
+    sources.append(write_json(tmp_path / "aws" / "vaults.json", {"BackupVaultList": [
+        vault_doc(PROD_VAULT, False), vault_doc(BUNKER, True, "2024-01-04T00:00:00Z")]}))
+    d = build_draft("aws-backup", [str(p) for p in sources])
+    assert d.backups[f"orders@{DR_ACCT}.eu-central-1.bunker"]["immutable"] == "true"
+    assert d.backups[f"orders@{SRC_ACCT}.eu-west-1.prod"].get("immutable", "") == ""
+    assert not any("describe-backup-vault" in t for t in d.todo)

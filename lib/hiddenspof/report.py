@@ -993,31 +993,10 @@ def _run_processes(jobs: Sequence[Job], workers: int, bar: _Progress) -> list[Ou
 
 
 def _run_dask(jobs: Sequence[Job], scheduler, bar: _Progress) -> list[Outcome]:
-    from distributed import Client, as_completed
+    """Each environment as one self-contained task on a Dask cluster (see hiddenspof.cluster)."""
+    from .cluster import run
 
-    own = not isinstance(scheduler, Client)
-    try:
-        client = Client(scheduler) if own else scheduler
-    except Exception as exc:
-        raise UsageError(f"cannot connect to the Dask scheduler {scheduler!r}: {exc}") from None
-    outcomes = []
-    try:
-        token = hashlib.sha256(repr((time.time_ns(), os.getpid())).encode()).hexdigest()[:8]
-        futures = {
-            client.submit(render_environment, job, key=f"hiddenspof-report-{job.slug}-{token}", pure=False): job
-            for job in jobs
-        }
-        for fut in as_completed(list(futures)):
-            job = futures[fut]
-            try:
-                outcomes.append(fut.result())
-            except Exception as exc:
-                outcomes.append(_crashed(job, exc))
-            bar.environment(job.slug)
-    finally:
-        if own:
-            client.close()
-    return outcomes
+    return run(jobs, scheduler, bar)
 
 
 def render(
@@ -1044,8 +1023,10 @@ def render(
         Environments rendered at once, each in its own process (1: in this process).
     scheduler : str or distributed.Client, optional
         Address of an existing Dask distributed scheduler (or a client):
-        each environment becomes one task; ``jobs`` is then ignored. The
-        workers must see ``out_dir`` and the inputs at the same paths.
+        each environment becomes one task carrying its inputs' bytes; the
+        workers need no access to the client's files, the finished report
+        comes back to be written under ``out_dir`` (see hiddenspof.cluster).
+        ``jobs`` is then ignored.
     baseline : path, optional
         An earlier assessment to compare with (adds the ``06_*`` notebook):
         a file for every environment, or an earlier report folder.

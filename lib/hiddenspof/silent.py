@@ -153,6 +153,8 @@ class RulePart:
     name: str
     met: bool
     reason: str
+    #: what to do when not met, where the estate calls for more than the rule's generic remedy
+    remedy: str = ""
 
 
 @dataclass(frozen=True)
@@ -943,7 +945,7 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
     # offsite: no site or region takes down both the asset and the backup
     places = down.places
     asset_places = [p for p in places if asset in down(p)]
-    offsite, why = [], []
+    offsite, why, stored_away = [], [], []
     if asset_places:
         for b in backups:
             shared = [p for p in asset_places if b in down(p)]
@@ -951,7 +953,16 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
             if own and not shared:
                 offsite.append(b)
             elif shared:
-                why.append(f"{b} shares {shared[0]}")
+                lost = down(shared[0])
+                stores = sorted(t for t in graph.successors(b) if model.kind.get(t) == "backup_store")
+                needs = sorted(t for t in graph.successors(b) if t in lost and t not in stores)
+                if stores and not any(t in lost for t in stores) and needs:
+                    # the copy is kept elsewhere; what fails with the site is its restore path
+                    why.append(f"{b} is stored on {', '.join(stores)}, outside {shared[0]}, but restoring it needs "
+                               f"{', '.join(needs)}, lost with {shared[0]}")
+                    stored_away.append((b, shared[0], needs))
+                else:
+                    why.append(f"{b} shares {shared[0]}")
             else:
                 why.append(f"{b} is in no known site or region")
         if offsite:
@@ -972,7 +983,11 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
             reason = f"cannot show a copy offsite: no site or region takes {asset} down and its location is unknown."
         else:
             reason = f"no backup of {asset} is recorded outside its location {a_loc!r}."
-    parts.append(RulePart("one_offsite", bool(offsite), reason))
+    remedy = ""
+    if not offsite and stored_away:
+        remedy = "; ".join(f"make the restore of {b} work without {p} (keep {_and(n)}, or a stand-in, outside {p}; "
+                           f"the copy itself is already kept elsewhere)" for b, p, n in stored_away)
+    parts.append(RulePart("one_offsite", bool(offsite), reason, remedy))
 
     safe = [b for b in backups if info[b].immutable or info[b].offline]
     labels = [f"{b} ({'/'.join(x for x in ('immutable', 'offline') if getattr(info[b], x))})" for b in safe]
@@ -1041,6 +1056,8 @@ _RULES = {
 }
 
 _LEVELS = ("critical", "high", "medium", "low")
+#: finding rules about restore tests (the "0" of 3-2-1-1-0 is their story)
+_RESTORE_TEST_RULES = ("restore-test-missing", "restore-test-failed", "restore-test-files-only")
 
 
 def _and(items: list[str]) -> str:
@@ -1127,26 +1144,31 @@ def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], 
                               for _, s, f in members),
             recommendation=rec.format(**words),
         ))
+    # assets whose restore tests already have a finding: the "zero errors" part is that story
+    tested = {f.assets[0] for f in out if f.id.split(":")[1] in _RESTORE_TEST_RULES}
+    recs = {
+        "three_copies": "keep at least two backups besides the data itself",
+        "two_media": "keep one copy on a different storage system or medium",
+        "one_offsite": "keep one copy in another site or region",
+        "one_offline_or_immutable": "make one copy immutable (object lock) or offline",
+        "zero_errors": "pass a full restore test at least quarterly",
+    }
     for asset in sorted(rules):
         rule = rules[asset]
         missing = [p for p in rule.parts if not p.met]
-        if not missing:
+        acted = [p for p in missing if not (p.name == "zero_errors" and asset in tested)]
+        if not acted:
             continue
         names = {p.name for p in missing}
         severity = "medium" if names & {"one_offsite", "one_offline_or_immutable"} else "low"
-        recs = {
-            "three_copies": "keep at least two backups besides the data itself",
-            "two_media": "keep one copy on a different storage system or medium",
-            "one_offsite": "keep one copy in another site or region",
-            "one_offline_or_immutable": "make one copy immutable (object lock) or offline",
-            "zero_errors": "pass a full restore test at least quarterly",
-        }
+        told = [] if len(acted) == len(missing) else [
+            f"zero errors: {rule.part('zero_errors').reason[:-1]} (its restore-test finding says what to do)."]
         out.append(Finding(
             id=f"silent_failure:3-2-1-1-0:{asset}", category="silent_failure", severity=severity,
             title=f"{asset} does not meet the 3-2-1-1-0 rule ({len(missing)} of 5 parts missing)",
             assets=(asset,), components=tuple(model.backups_of.get(asset, ())),
-            evidence=" ".join(f"{p.name.replace('_', ' ')}: {p.reason}" for p in missing),
-            recommendation=f"For {asset}: " + "; ".join(recs[p.name] for p in missing) + ".",
+            evidence=" ".join([f"{p.name.replace('_', ' ')}: {p.reason}" for p in acted] + told),
+            recommendation=f"For {asset}: " + "; ".join(p.remedy or recs[p.name] for p in acted) + ".",
         ))
     return sort_findings(out)
 
