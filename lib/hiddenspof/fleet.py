@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 INDEX_SCHEMA = "hiddenspof-fleet-index/1"
+ROLLUP_NAMES = 8  # environments named per roll-up line on the page (index.json names all)
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -257,7 +258,8 @@ _e = functools.partial(html.escape, quote=True)
 _STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1400px;color:#222;padding:0 1em}
 table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border-bottom:1px solid #ddd;padding:.35em .5em;text-align:left;vertical-align:top}
-th{background:#f4f6f7;white-space:nowrap}td{white-space:nowrap}td.wrap{white-space:normal}td.num,th.num{text-align:right}
+th{background:#f4f6f7;vertical-align:bottom}td{white-space:nowrap}td.wrap{white-space:normal}td.num,th.num{text-align:right}
+td[data-col=environment]{min-width:14em}
 .sub{color:#666;font-size:.85em}th button{font:inherit;font-weight:600;border:0;background:none;cursor:pointer;padding:0}
 th[aria-sort=ascending] button::after{content:" \\25B2"}th[aria-sort=descending] button::after{content:" \\25BC"}
 tr.filters th{background:#fff}tr.filters input{width:100%;box-sizing:border-box;font-size:.85em;min-width:3em}
@@ -399,14 +401,24 @@ def index_html(document: Mapping) -> str:
         rows.append(f'<tr data-rank="{e["rank"]}" data-slug="{slug}">' + "".join(cells) + "</tr>")
 
     roll = document["rollup"]
+    total = len(document["environments"])
+
+    def names(line: Mapping) -> str:
+        """The environments of a roll-up line: "all", or the first few (index.json lists every one)."""
+        listed = line["environment_names"]
+        if len(listed) == total and total > 1:
+            return "all"
+        shown = ", ".join(listed[:ROLLUP_NAMES])
+        return _e(shown + (f" and {len(listed) - ROLLUP_NAMES} more" if len(listed) > ROLLUP_NAMES else ""))
+
     mode_rows = "".join(
         f'<tr><td>{_e(m["mode"].replace("_", " "))}</td><td class="num">{m["environments"]}</td>'
-        f'<td class="num">{m["assets"]}</td><td class="wrap">{_e(", ".join(m["environment_names"]))}</td></tr>'
+        f'<td class="num">{m["assets"]}</td><td class="wrap">{names(m)}</td></tr>'
         for m in roll["threat_modes"]
     ) or '<tr><td colspan="4">No threat mode leaves an asset unrecoverable in any environment.</td></tr>'
     comp_rows = "".join(
         f'<tr><td>{_e(c["component"])}</td><td class="num">{c["environments"]}</td>'
-        f'<td class="num">{c["assets"]}</td><td class="wrap">{_e(", ".join(c["environment_names"]))}</td></tr>'
+        f'<td class="num">{c["assets"]}</td><td class="wrap">{names(c)}</td></tr>'
         for c in roll["shared_components"]
     ) or '<tr><td colspan="4">No component is a common cause in two or more environments.</td></tr>'
 
