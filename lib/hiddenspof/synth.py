@@ -83,8 +83,8 @@ Separation: with probability ``health`` each cloud's IAM gets cloud-native
 emergency access beside the federated corporate SSO (so losing on-premises
 identity no longer takes every cloud control plane down); first backups
 move from same-account snapshots to other-provider, offline and immutable
-copies, and other-account/other-provider copies restore to a DR landing
-zone more often. Immutability: those copies are object-locked with
+copies, and separated copies (other account or provider, offline,
+immutable) restore to a DR landing zone rather than in place. Immutability: those copies are object-locked with
 probability ``0.7 x health``. Verification: from mostly job status to
 restore tests and DR drills. Redundancy: more backups per asset. History:
 fewer flaky jobs and stale restore tests. ``health=None`` is none of this.
@@ -459,6 +459,8 @@ def _add_backup(b: _Builder, inf: _Infra, rnd: random.Random, asset: _Asset, k: 
                 (rnd.choice(inf.teams["storage"]), "restore")]
         if p != "onprem":
             deps.append((inf.interconnect[p], "network"))
+        if b.chance(0.9):  # restored into the DR landing zone, not in place next to what destroyed the asset
+            restore_to = inf.landing[inf.regions["onprem"][0]]
         retention = rnd.choice([365.0, 2555.0])
     elif style == "immutable":
         bacct = inf.backup_account[p]
@@ -466,6 +468,8 @@ def _add_backup(b: _Builder, inf: _Infra, rnd: random.Random, asset: _Asset, k: 
         cred = inf.cred_root[p] if rnd.random() < 0.5 else inf.cred_backup[bacct]
         deps = [(inf.vaultlock[rk], "storage"), (rnd.choice(inf.tools[rk]), "restore"),
                 (cred, "identity"), (inf.kms[(bacct, rk)], "keys")]
+        if b.chance(0.9):
+            restore_to = inf.landing[rk]
         retention = rnd.choice([30.0, 90.0])
     else:  # replica: a standby in another region (or site) of the same account
         method = "replica"
