@@ -298,3 +298,15 @@ def test_fleet_spans_healthy_to_fragile(tmp_path):
 def test_bad_health_is_refused(health):
     with pytest.raises(UsageError, match=r"health must be a number from 0 \(fragile\) to 1 \(healthy\)"):
         synth.generate_estate(300, health=health)
+
+
+def test_cli_synth_fleet_and_health(tmp_path, capsys):
+    """`hiddenspof synth --fleet K` writes K estates; --health with --fleet, or out of range, is a usage error."""
+    from hiddenspof.cli import main
+
+    assert main(["synth", str(tmp_path / "f"), "--components", "200", "--fleet", "2", "--seed", "3"]) == 0
+    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == ["seed-3", "seed-4"]
+    assert main(["synth", str(tmp_path / "g"), "--components", "200", "--fleet", "2", "--health", "0.5"]) == 2
+    assert main(["synth", str(tmp_path / "h"), "--components", "200", "--health", "1.5"]) == 2
+    assert "health must be a number from 0" in capsys.readouterr().err
+    assert not (tmp_path / "h").exists()
