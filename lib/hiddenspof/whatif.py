@@ -1112,7 +1112,7 @@ def roadmap(inventory: Inventory, limit: int = 10) -> list[Remediation]:
     m = model_mod.build(inventory)
     memo: dict = {}  # the candidates share the job history: summarised once (silent.score)
     before = estate_risk(inventory, m, memo=memo)
-    findings = list(coupling.analyze(m, pairs=False).findings) + list(silent.score(inventory, m).findings)
+    findings = list(coupling.analyze(m, pairs=False).findings) + list(silent.score(inventory, m, memo=memo).findings)
     known = {f.id for f in findings}
     out = []
     for ch, fids in candidates(inventory, m, findings):
