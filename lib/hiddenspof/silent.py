@@ -1373,7 +1373,25 @@ def _num(x) -> float | None:
     return None if math.isnan(x) else x
 
 
-def score(inventory, model) -> SilentResult:
+def _memoised(memo: dict | None, name: str, frames: tuple, args: tuple, compute):
+    """``compute()``, or its earlier result for the same frames (by identity) and arguments when ``memo`` is a dict.
+
+    The memo keeps the frames it was computed from, so an id is never reused
+    while cached; the summaries are pure functions of their inputs, and
+    inventories are never modified in place (``whatif.apply`` returns new ones).
+    """
+    if memo is None:
+        return compute()
+    key = (name, tuple(id(f) for f in frames), args)
+    hit = memo.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], frames)):
+        return hit[1]
+    value = compute()
+    memo[key] = (frames, value)
+    return value
+
+
+def score(inventory, model, *, memo: dict | None = None) -> SilentResult:
     """Score every backup for silent failure and check 3-2-1-1-0 for every protected asset.
 
     Parameters
@@ -1383,6 +1401,11 @@ def score(inventory, model) -> SilentResult:
     model : Model
         ``model.build(inventory)``: used for the assets, the backups' settings
         and ``down({X})`` to find alert channels and backups sharing a cause.
+    memo : dict, optional
+        Shared by calls on variants of one inventory (the remediation
+        roadmap scores hundreds): the job-history, restore-test and
+        recovery-point summaries, which depend on the tables and the backups'
+        settings only, are computed once per distinct input. Same result.
 
     Returns
     -------
@@ -1413,13 +1436,30 @@ def score(inventory, model) -> SilentResult:
     sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
     runs = inventory.backup_runs
     dumps = frozenset(b for b in backups if model.backup[b].method == "dump")  # a dump is a full copy every time
-    prepared = _prepare_runs(runs, _cutoff(as_of), dumps)  # sorted once for the summary and the recovery points
-    summary = summarise_runs(prepared, as_of, sched, {b: r for b, r in reference.items() if r is not None}, dumps,
-                             prepared=True)
+    ref_known = {b: r for b, r in reference.items() if r is not None}
+    restore_tests = inventory.restore_tests
+    # memo keys hold only the backups a table mentions: the summaries have one row per such backup and
+    # read nothing else, so a variant that adds a backup without history still finds them
+    in_runs = _memoised(memo, "run-ids", (runs,), (), lambda: frozenset(map(str, runs["backup"]))) if memo is not None else ()
+    in_tests = (_memoised(memo, "test-ids", (restore_tests,), (), lambda: frozenset(map(str, restore_tests["backup"])))
+                if memo is not None else ())
+
+    def only(mapping, ids):
+        return tuple(sorted((k, v) for k, v in mapping.items() if k in ids))
+
+    full_key = (as_of, tuple(sorted(b for b in dumps if b in in_runs)))
+    prepared = _memoised(memo, "prepared", (runs,), full_key,  # sorted once for the summary and the recovery points
+                         lambda: _prepare_runs(runs, _cutoff(as_of), dumps))
+    summary = _memoised(memo, "runs", (runs,), (full_key, only(sched, in_runs), only(ref_known, in_runs)),
+                        lambda: summarise_runs(prepared, as_of, sched, ref_known, dumps, prepared=True))
     typed = set(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else set()
-    tests = summarise_restore_tests(inventory.restore_tests, as_of, reference)
+    tests = _memoised(memo, "tests", (restore_tests,), (as_of, only(reference, in_tests)),
+                      lambda: summarise_restore_tests(restore_tests, as_of, reference))
     have_history = len(runs) > 0
     down = _DownCache(model)
+    # with a memo, the summaries' rows are read as dicts (pandas row access dominates a roadmap's scoring)
+    test_rows = _memoised(memo, "test-rows", (tests,), (), lambda: tests.to_dict("index")) if memo is not None else None
+    run_rows = _memoised(memo, "run-rows", (summary,), (), lambda: summary.to_dict("index")) if memo is not None else None
 
     scores: list[BackupScore] = []
     for b in backups:
@@ -1429,12 +1469,12 @@ def score(inventory, model) -> SilentResult:
                     "replica": info.method == "replica", "alert_channel": info.alert_channel,
                     "reference_gb": reference[b]}
         if b in tests.index:
-            t = tests.loc[b]
+            t = tests.loc[b] if test_rows is None else test_rows[b]
             kw.update(restore_tests=int(t["tests"]), last_pass_age_days=_num(t["last_pass_age_days"]),
                       fresh_pass=bool(t["fresh_pass"]), fresh_full_pass=bool(t["fresh_full_pass"]),
                       last_result=t["last_result"], last_tested_at=t["last_tested_at"].date().isoformat())
         if b in summary.index:
-            s = summary.loc[b]
+            s = summary.loc[b] if run_rows is None else run_rows[b]
             interval = _num(s["interval_hours"])
             limits = []
             if interval:
@@ -1479,7 +1519,9 @@ def score(inventory, model) -> SilentResult:
     asset_scores: dict[str, float | None] = {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
     rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
     ref_by_backup = {b: r for b, r in reference.items() if r is not None}
-    points = recovery_points(prepared, as_of, {b: model.backup[b].protects for b in backups}, prepared=True)
+    protects = {b: model.backup[b].protects for b in backups}
+    points = _memoised(memo, "points", (runs,), (full_key, only(protects, in_runs)),
+                       lambda: recovery_points(prepared, as_of, protects, prepared=True))
     rpo_checks = _rpo_checks(model, rpo, summary, points)
     tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
     completed_age = {b: _num(summary.at[b, "last_completed_age_hours"]) if b in summary.index else None for b in backups}
