@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -221,3 +222,16 @@ def test_write_report_swaps_the_received_folder_in(tmp_path):
     with pytest.raises(ValueError, match="outside its folder"):
         cluster.write_report(tmp_path, "evil", {"../escape.txt": b"x"})
     assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "evil").exists()
+
+
+def test_unreachable_scheduler_is_a_usage_error(tmp_path, monkeypatch):
+    """No scheduler at the address: a clear usage error naming it, and nothing written but the empty folder."""
+    from hiddenspof.errors import UsageError
+
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 2)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(UsageError, match=f"cannot connect to the Dask scheduler 'tcp://127.0.0.1:{port}'"):
+        report.render([str(SAMPLES["teaching"])], tmp_path / "out", scheduler=f"tcp://127.0.0.1:{port}", progress=False)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".lock"]

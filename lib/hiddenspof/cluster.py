@@ -40,6 +40,9 @@ from .report import FILE_MODE, Job, Outcome, _crashed, render_environment
 
 __all__ = ["Shipment", "pack", "render_shipped", "write_report", "run"]
 
+#: how long to try reaching the scheduler before giving up with a usage error
+CONNECT_SECONDS = 30
+
 
 @dataclasses.dataclass(frozen=True)
 class Shipment:
@@ -242,7 +245,7 @@ def run(jobs: Sequence[Job], scheduler, bar) -> list[Outcome]:
 
     own = not isinstance(scheduler, Client)
     try:
-        client = Client(scheduler) if own else scheduler
+        client = Client(scheduler, timeout=CONNECT_SECONDS) if own else scheduler
     except Exception as exc:
         raise UsageError(f"cannot connect to the Dask scheduler {scheduler!r}: {exc}") from None
     outcomes = []
