@@ -796,7 +796,7 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
         destroyed = {k: coupling.scenario_failures(model, (k,), "credential_compromise") for k in holders}
         stop: set[str] = set()
         per_asset = {}
-        recs = {k: model.recover(destroyed[k]) for k in holders}
+        recs = {k: coupling.compromise_recovery(model, k) for k in holders}  # shared per destroyed set
         # each asset is explained by the widest attack that defeats it (the most it destroys, then id)
         worst = {a: min((k for k in holders if a in recs[k].unrecoverable), key=lambda k: (-len(destroyed[k]), k))
                  for a in lost}

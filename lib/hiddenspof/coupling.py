@@ -65,6 +65,7 @@ __all__ = [
     "compromise_chains",
     "compromise_destroyed_sets",
     "compromise_evidence",
+    "compromise_recovery",
     "credential_compromise",
     "credential_compromise_destroys",
     "common_cause_evidence",
@@ -898,6 +899,25 @@ def compromise_destroyed_sets(model: Model) -> dict[str, frozenset[str]]:
     return out
 
 
+_RECOVERIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> destroyed set -> Recovery
+
+
+def compromise_recovery(model: Model, holder: str):
+    """``model.recover`` of what holding ``holder`` destroys, computed once per distinct destroyed set.
+
+    Holders that escalate alike destroy alike, and findings ask the same
+    question for every asset a holder defeats, so the restore simulation is shared.
+    """
+    destroyed = scenario_failures(model, (holder,), "credential_compromise")
+    cache = _RECOVERIES.get(model)
+    if cache is None:
+        cache = _RECOVERIES[model] = {}
+    hit = cache.get(destroyed)
+    if hit is None:
+        hit = cache[destroyed] = model.recover(destroyed)
+    return hit
+
+
 def credential_compromise_destroys(model: Model, holder: str) -> frozenset[str]:
     """What an attacker holding ``holder`` destroys (``credential_compromise(model, holder).destroyed``)."""
     return credential_compromise(model, holder).destroyed
@@ -996,14 +1016,9 @@ def threat_verdicts(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
             continue
         strikes = sorted(c for c in model.ids if model.kind[c] in kinds)
         hit: dict[str, list[str]] = {a: [] for a in model.assets}
-        outcome: dict[frozenset[str], tuple[str, ...]] = {}  # holders that escalate alike destroy alike
-        sets = compromise_destroyed_sets(model) if mode == "credential_compromise" else {}
         for k in strikes:
             if mode == "credential_compromise":
-                destroyed = sets[k]
-                lost = outcome.get(destroyed)
-                if lost is None:
-                    lost = outcome[destroyed] = model.recover(destroyed).unrecoverable if destroyed else ()
+                lost = compromise_recovery(model, k).unrecoverable  # shared by holders that destroy alike
             else:
                 lost = unrecoverable_by[k]
             for a in lost:
