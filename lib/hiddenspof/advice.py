@@ -177,7 +177,7 @@ def _unmet(model: Model, component: str, down: frozenset[str] | set[str]) -> lis
 
 
 def blockers_of(
-    model: Model, asset: str, down: frozenset[str], stop: Iterable[str]
+    model: Model, asset: str, down: frozenset[str], stop: Iterable[str], memo: dict | None = None
 ) -> dict[str, tuple[str, ...]]:
     """Backup -> the components that stand between it and recovering ``asset``.
 
@@ -186,9 +186,29 @@ def blockers_of(
     through ``down`` components, stopping at the first members of ``stop``
     (the failed or destroyed components, or the domain's members). A backup
     whose path is up maps to (). When the walk meets no member of ``stop``
-    (a cycle), the nearest down components are named instead.
+    (a cycle), the nearest down components are named instead. ``memo``
+    (a dict kept by the caller for one ``down`` and ``stop``) shares the
+    walks between the assets of one finding.
     """
-    stop = set(stop)
+    stop = stop if isinstance(stop, (set, frozenset)) else set(stop)
+    memo = {} if memo is None else memo
+
+    def reach(v: str) -> frozenset[str]:
+        """The members of ``stop`` met first walking from ``v`` through down components (one search per start)."""
+        if v not in memo:
+            found, seen, queue = set(), {v}, [v]
+            while queue:
+                u = queue.pop()
+                if u in stop:
+                    found.add(u)
+                    continue
+                for t in _unmet(model, u, down):
+                    if t not in seen:
+                        seen.add(t)
+                        queue.append(t)
+            memo[v] = frozenset(found)
+        return memo[v]
+
     out: dict[str, tuple[str, ...]] = {}
     for b in model.backups_of.get(asset, ()):
         if model.path_up(b, down):
@@ -201,19 +221,11 @@ def blockers_of(
                 starts.append(info.restore_to)
         else:
             starts.extend(_unmet(model, asset, down))
-        found: list[str] = []
-        seen: set[str] = set()
-        queue = list(starts)
-        while queue:
-            v = queue.pop(0)
-            if v in seen:
-                continue
-            seen.add(v)
-            if v in stop:
-                found.append(v)
-                continue
-            queue.extend(_unmet(model, v, down))
-        out[b] = tuple(sorted(set(found))) if found else tuple(sorted(set(starts)))
+        # a backup or target is rarely shared: start from what it needs, which is (a store, a host)
+        found = frozenset().union(*(frozenset((v,)) if v in stop else
+                                    frozenset().union(*(reach(t) for t in _unmet(model, v, down)))
+                                    for v in starts))
+        out[b] = tuple(sorted(found)) if found else tuple(sorted(set(starts)))
     return out
 
 
@@ -743,7 +755,8 @@ def _best_tier(model: Model, assets: Iterable[str]) -> int | None:
 def _domain_finding(model: Model, d: Domain, recoveries: dict) -> Finding:
     stop = set(d.members)
     down = recoveries[d.root].final_down
-    blocked = {a: blockers_of(model, a, down, stop) for a in d.assets}
+    memo: dict = {}
+    blocked = {a: blockers_of(model, a, down, stop, memo) for a in d.assets}
     blockers = sorted({x for per in blocked.values() for bl in per.values() for x in bl})
     unprotected = [x for x in d.members if x not in model.backups_of and model.kind[x] != "backup"]
     if d.members == (d.root,) and d.assets == (d.root,):
@@ -792,17 +805,24 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
         if holders:
             groups.setdefault(holders, []).append(a)
     out = []
+    attacks: dict[str, coupling.Compromise] = {}  # each holder's attack and recovery, once for every group
+    recs: dict = {}
+    destroyed: dict[str, frozenset[str]] = {}
     for holders, lost in sorted(groups.items()):
-        destroyed = {k: coupling.scenario_failures(model, (k,), "credential_compromise") for k in holders}
+        for k in holders:
+            if k not in attacks:
+                attacks[k] = coupling.credential_compromise(model, k)
+                destroyed[k] = attacks[k].destroyed
+                recs[k] = model.recover(destroyed[k])
         stop: set[str] = set()
         per_asset = {}
-        recs = {k: model.recover(destroyed[k]) for k in holders}
+        memos: dict[str, dict] = {}
         # each asset is explained by the widest attack that defeats it (the most it destroys, then id)
         worst = {a: min((k for k in holders if a in recs[k].unrecoverable), key=lambda k: (-len(destroyed[k]), k))
                  for a in lost}
         for a in lost:
             k = worst[a]
-            per_asset[a] = blockers_of(model, a, recs[k].final_down, destroyed[k])
+            per_asset[a] = blockers_of(model, a, recs[k].final_down, destroyed[k], memos.setdefault(k, {}))
             stop |= destroyed[k]
         blockers = sorted({x for per in per_asset.values() for bl in per.values() for x in bl})
         # a copy survives when neither it nor a store it is kept on is destroyed (its restore may still be blocked)
@@ -823,14 +843,17 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
                      f"{'it' if len(lost) == 1 else 'them'}: recovery needs {_names(blockers, 3)}, destroyed")
             rec = (f"Keep at least one backup of {_names(lost)} immutable or offline, in a store that "
                    f"{_names(holders, 2)} cannot administer.")
-        lines = [f"holding {k} destroys {_names(sorted(destroyed[k]), 8)}" for k in holders]
-        attacks = {k: coupling.credential_compromise(model, k) for k in sorted(set(worst.values()))}
-        for a in lost:
+        lines = [f"holding {k} destroys {_names(sorted(destroyed[k]), 8)}" for k in holders[:4]]
+        if len(holders) > 4:
+            lines.append(f"and {len(holders) - 4} more stolen credentials do the same")
+        for a in lost[:5]:
             lines.append(f"{a}: " + coupling.compromise_evidence(model, a, attacks[worst[a]]))
-        for a in lost:
+        for a in lost[:5]:
             bl = _blocker_text(per_asset[a], "destroyed")
             if bl:
                 lines.append(f"{a}: {bl}")
+        if len(lost) > 5:
+            lines.append(f"and {len(lost) - 5} more assets")
         out.append(Finding(
             id="coupling:threat:credential_compromise:" + "+".join(holders),
             category="coupling",
