@@ -87,6 +87,7 @@ def test_compromise_and_verdicts_equal_the_contract_reading(estate):
         if m.kind[k] in ("credentials", "identity", "account"):
             attack = coupling.credential_compromise(m, k)
             assert (set(attack.held), set(attack.destroyed)) == oracle.compromise(k), k
+            assert coupling.compromise_destroyed_sets(m)[k] == attack.destroyed, k  # the shared fast path
             event("escalation" if len(attack.held) > 1 else "no escalation")
             if any(m.kind[c] == "identity" for c in attack.destroyed):
                 event("identity destroyed")

@@ -260,6 +260,35 @@ def test_only_plain_or_grouped_rows_of_a_protected_backup_spare_a_store():
     assert threats(m, "db")["credential_compromise"] == "recoverable"
 
 
+@pytest.mark.parametrize("sample", ["teaching", "hybrid-enterprise"])
+def test_admin_rows_change_nothing_but_credential_compromise(sample):
+    """On a sample estate with its admin rows removed, every answer but credential compromise is the same:
+    common causes, cut pairs, survivability, blast radius, cycles, the other threat verdicts, capacity."""
+    import dataclasses
+
+    from conftest import SAMPLES
+    from hiddenspof import capacity, inventory
+
+    inv = inventory.load(SAMPLES[sample])
+    admin = inv.dependencies["kind"] == "admin"
+    assert admin.any(), "the sample shows admin rows"
+    bare = dataclasses.replace(inv, dependencies=inv.dependencies[~admin].reset_index(drop=True))
+    full, plain = model.build(inv), model.build(bare)
+    r, q = coupling.analyze(full), coupling.analyze(plain)
+    assert r.blast_radius == q.blast_radius and r.cycles == q.cycles and r.rto_inversions == q.rto_inversions
+    for a, ac in r.assets.items():
+        other = q.assets[a]
+        assert (ac.common_cause, ac.cut_pairs, ac.survivability) == (other.common_cause, other.cut_pairs, other.survivability)
+        assert {k: v for k, v in ac.threats.items() if k != "credential_compromise"} == \
+            {k: v for k, v in other.threats.items() if k != "credential_compromise"}
+    modes = {s.name: s.mode for s in inv.meta.scenarios}
+    cap_full, cap_plain = capacity.analyze(full), capacity.analyze(plain)
+    for sc in cap_full.scenarios:
+        if modes.get(sc.name) != "credential_compromise":
+            twin = cap_plain.scenario(sc.name)
+            assert (sc.failed, sc.unrecoverable, sc.makespan_hours) == (twin.failed, twin.unrecoverable, twin.makespan_hours)
+
+
 def test_compromise_of_unknown_holder_is_an_error():
     """A holder that is not a component is named in the error."""
     m = build([C("db", "datastore")], [], [B("bk", "db")])
@@ -504,6 +533,9 @@ def test_worst_compromise_and_attack_graph():
     assert state["ad"] == "held and destroyed" and state["veeam-svc"] == "held" and state["colo-s3"] == "destroyed"
     assert ("s3-keys", "colo-s3", "destroys") in set(zip(edges["source"], edges["target"], edges["action"]))
     assert ("veeam-server", "s3-keys", "reads") in set(zip(edges["source"], edges["target"], edges["action"]))
+    frame = charts.threat_frame(coupling.analyze(m, pairs=False), m).set_index("mode")
+    assert frame.loc["credential_compromise", "attack_path"].startswith("holding `ad`")  # first strike, sorted
+    assert frame.loc["site_loss", "attack_path"] == ""
     spec = charts.attack_graph(m, attack, "files").to_dict()
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rule", "circle", "text"]
     assert spec["layer"][1]["encoding"]["color"]["scale"]["domain"] == list(charts.ATTACK_COLOURS)
@@ -527,8 +559,8 @@ def test_notebook_runs_under_papermill(tmp_path):
     pm.execute_notebook(str(nb), str(out), cwd=str(NOTEBOOKS), progress_bar=False,
                         parameters={"inventory_path": str(path), "asset": "orders-db", "interactive": False})
     text = out.read_text()
-    assert "explaining orders-db" in text
-    assert "Attack path: holding" in text or "destroys anything orders-db needs" in text
+    assert "The asset explained in detail below is **orders-db**" in text
+    assert "Attack path: holding" in text and "holding `ad-harbour` -> destroys `orders-db`" in text
 
 
 def test_scenario_failures_read_through_mode():

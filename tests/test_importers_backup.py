@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hiddenspof import analysis, inventory, model
 from hiddenspof.importers import ImportSourceError, build_draft, run
-from hiddenspof.importers.draft import PROVENANCE
+from hiddenspof.importers.draft import PROVENANCE, dependency_key
 
 FIX = Path(__file__).parent / "fixtures" / "importers"
 VEEAM = FIX / "veeam-healthcheck"
@@ -136,7 +136,7 @@ def test_veeam_stolen_backup_administrator_spares_only_immutable_backups(tmp_pat
                   sessions=[session("Nightly", "APP1", "2024-03-01T22:00:00"), session("Hard", "DB1", "2024-03-01T22:00:00")],
                   protected=["APP1", "DB1"], extra={"VBRConfig/_UserRoles.csv": roles})
     d = build_draft("veeam", [str(root)])
-    assert d.dependencies[("Nightly.APP1", "veeam-backup-administrator", "")]["kind"] == "admin"
+    assert d.dependencies[dependency_key("Nightly.APP1", "veeam-backup-administrator", "", "admin")]["kind"] == "admin"
     assert ("repo.Hardened", "veeam-backup-administrator") in deps(d)
     assert "veeam-admins" in d.components["veeam-backup-administrator"]["notes"]
     _, inv, _ = imported(tmp_path, "veeam", [root])
@@ -306,6 +306,8 @@ def test_veeam_protected_vm_without_sessions_gets_a_backup_to_complete(tmp_path)
      r"VeeamSessionReport\.csv: row 2: field 'BackupSizeGB': value 'lots' - expected a number"),
     ("SessionReports/VeeamSessionReport.csv", [session("Nightly", "APP1", "2024-03-01T22:00:00", duration="ten minutes")],
      r"row 2: field 'TaskDuration': value 'ten minutes' - expected a duration"),
+    ("SessionReports/VeeamSessionReport.csv", [session("Nightly", "APP1", "2024-03-01T22:00:00", size="12,5")],
+     r"row 2: field 'BackupSizeGB': value '12,5' - expected a number with a dot as decimal mark"),
     ("VBRConfig/_Repositories.csv", [{"Id": "r", "Name": "x", "IsImmutabilitySupported": "maybe"}],
      r"_Repositories\.csv: row 2: field 'IsImmutabilitySupported': value 'maybe' - expected True or False"),
     ("VBRConfig/_Jobs.csv", [{"Name": "x"}], r"_Jobs\.csv: row 1: column 'jobtype' is missing"),
@@ -634,6 +636,7 @@ def test_terraform_plans_rules_copies_locks_rds_and_replication(tmp_path):
     assert d.components["orders"]["data_gb"] == "107.374" and ("orders", "aws-az.eu-west-1a") in deps(d)
     auto = d.backups["orders.automated-backups"]
     assert auto["retention_days"] == "7" and auto["schedule_hours"] == "24"
+    assert auto["restore_to"] == f"aws-restore-target.{SRC_ACCT}.eu-west-1"  # any zone of the region
     rep = d.backups["acme-assets.replica.acme-assets-dr"]
     assert rep["method"] == "replica" and ("s3-replica.acme-assets-dr", f"aws-account.{DR_ACCT}") in deps(d)
     assert any("`aws_iam_role`" in i for i in d.ignored)
@@ -648,6 +651,10 @@ def test_terraform_copy_to_locked_vault_of_another_account_survives_the_source_a
     threats = {a["id"]: a["threats"] for a in result["assets"]}["orders"]
     assert threats["account_loss"] == "recoverable" and threats["credential_compromise"] == "recoverable"
     assert threats["site_loss"] == "recoverable" and threats["region_loss"] == "recoverable"
+    _, inv, _ = imported(tmp_path, "terraform", [tf_files(tmp_path)[0]], as_of="2024-03-06", name="a-only")
+    m = model.build(inv)
+    assert "orders" not in m.recover({"aws-az.eu-west-1a"}).unrecoverable  # automated backups restore in another zone
+    assert "orders" not in m.recover({f"aws-account.{SRC_ACCT}"}).unrecoverable  # the copy action reaches account B
 
 
 def test_terraform_single_region_key_behind_cross_region_copy_is_a_finding(tmp_path):
@@ -922,3 +929,38 @@ def test_import_notebook_runs_on_the_veeam_baseline(tmp_path):
     text = "".join(o.get("text", "") for c in nbformat.read(str(tmp_path / "out.ipynb"), as_version=4).cells
                    if c.cell_type == "code" for o in c.get("outputs", []))
     assert "is not protected by any Veeam job" in text and "7 backup runs and 0 restore tests" in text
+
+
+def test_veeam_reads_a_utf16_export(tmp_path):
+    """A bundle file saved as UTF-16 with a byte-order mark (Windows PowerShell) reads like UTF-8."""
+    root = bundle(tmp_path, jobs=[job("Nightly", "Hardened")], sessions=[session("Nightly", "APP1", "2024-03-01T22:00:00")],
+                  protected=["APP1"])
+    report = root / "SessionReports" / "VeeamSessionReport.csv"
+    report.write_bytes(report.read_text(encoding="utf-8").encode("utf-16"))
+    assert ("Nightly.APP1", "2024-03-01T22:00:00") in build_draft("veeam", [str(root)]).runs
+    report.write_bytes(b"\x81\x82 not text")
+    with pytest.raises(ImportSourceError, match="VeeamSessionReport.csv: not UTF-8 text"):
+        build_draft("veeam", [str(root)])
+
+
+def test_backup_fixture_copies_match_shared_originals():
+    """The Veeam baselines and the AWS CLI example are unmodified copies of the shared originals (licence notes kept)."""
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+    if not shared.exists():
+        pytest.skip("shared fixtures not beside the clone")
+    originals = sorted(p for p in (shared / "veeam-healthcheck").rglob("*") if p.is_file())
+    assert originals
+    for original in originals:
+        assert (VEEAM / original.relative_to(shared / "veeam-healthcheck")).read_bytes() == original.read_bytes()
+    assert AWS_JOBS.read_bytes() == (shared / "aws-backup" / "list-backup-jobs.json").read_bytes()
+
+
+def test_aws_list_backup_vaults_output_locks_vaults(tmp_path):
+    """`list-backup-vaults` (BackupVaultList) describes vaults like describe-backup-vault: a compliance lock makes copies immutable."""
+    sources = [p for p in aws_sources(tmp_path) if p.name not in ("bunker.json", "prod.json")]
+    sources.append(write_json(tmp_path / "aws" / "vaults.json", {"BackupVaultList": [
+        vault_doc(PROD_VAULT, False), vault_doc(BUNKER, True, "2024-01-04T00:00:00Z")]}))
+    d = build_draft("aws-backup", [str(p) for p in sources])
+    assert d.backups[f"orders@{DR_ACCT}.eu-central-1.bunker"]["immutable"] == "true"
+    assert d.backups[f"orders@{SRC_ACCT}.eu-west-1.prod"].get("immutable", "") == ""
+    assert not any("describe-backup-vault" in t for t in d.todo)

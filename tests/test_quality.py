@@ -54,6 +54,21 @@ def test_gaps_find_each_kind_of_gap():
     }
 
 
+def test_admin_rows_are_not_restore_needs_but_do_name_a_component():
+    """A backup with only an admin row still has unrecorded restore needs; a console named only by admin rows
+    is not an orphan (someone recorded what it administers)."""
+    import dataclasses
+
+    import pandas as pd
+
+    inv = _inv()
+    extra = pd.DataFrame([{"component": "app-bk", "depends_on": "spare-dns", "kind": "admin"}])
+    deps = pd.concat([inv.dependencies, extra.reindex(columns=inv.dependencies.columns)], ignore_index=True)
+    found = {(g.gap, g.component) for g in quality.gaps(dataclasses.replace(inv, dependencies=deps)).itertuples()}
+    assert ("backup without dependencies", "app-bk") in found
+    assert ("nothing depends on it", "spare-dns") not in found
+
+
 def test_quality_findings_have_stable_ids():
     """Each gap gives one data_quality finding with an id built from rule and component."""
     ids = sorted(f.id for f in quality.quality_findings(_inv()))

@@ -62,6 +62,7 @@ __all__ = [
     "CompromiseStep",
     "ESCALATION_KINDS",
     "compromise_chains",
+    "compromise_destroyed_sets",
     "compromise_evidence",
     "credential_compromise",
     "credential_compromise_destroys",
@@ -834,6 +835,51 @@ def credential_compromise(model: Model, holder: str | Iterable[str]) -> Compromi
     return Compromise(holders, frozenset(held), frozenset(destroyed), tuple(steps))
 
 
+_DESTROYED_SETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> holder -> destroyed
+
+
+def compromise_destroyed_sets(model: Model) -> dict[str, frozenset[str]]:
+    """``credential_compromise(model, K).destroyed`` for every credentials, identity and account K at once.
+
+    The same closure without the explanation, shared between holders: holding
+    ``v`` (of an escalation kind) destroys ``d1[v]`` (the destructible
+    components with a row on it, spared ones left out) and leads to holding
+    every escalation-kind component with a row on ``v`` or on one of
+    ``d1[v]``. So the held set of K is what K reaches in that small graph of
+    credentials, identities and accounts, and its destroyed set the union of
+    their ``d1`` plus the held identities: a set union per held component
+    instead of a walk over every destroyed component's rows, which matters when
+    escalation reaches most of the estate from many holders.
+    """
+    cached = _DESTROYED_SETS.get(model)
+    if cached is not None:
+        return cached
+    kind, rows_on = model.kind, model.rows_on
+    spared = _spared(model)
+    holders = [c for c in model.ids if kind[c] in ESCALATION_KINDS]
+    d1 = {v: frozenset(c for c in rows_on[v] if kind[c] in DESTROYABLE_KINDS and c not in spared) for v in holders}
+    succ = {
+        v: {c for c in rows_on[v] if kind[c] in ESCALATION_KINDS}
+        | {c for d in d1[v] for c in rows_on[d] if kind[c] in ESCALATION_KINDS}
+        for v in holders
+    }
+    out: dict[str, frozenset[str]] = {}
+    for k in holders:
+        held = {k}
+        stack = [k]
+        while stack:
+            for c in succ[stack.pop()]:
+                if c not in held:
+                    held.add(c)
+                    stack.append(c)
+        destroyed = {v for v in held if kind[v] == "identity"}
+        for v in held:
+            destroyed |= d1[v]
+        out[k] = frozenset(destroyed)
+    _DESTROYED_SETS[model] = out
+    return out
+
+
 def credential_compromise_destroys(model: Model, holder: str) -> frozenset[str]:
     """What an attacker holding ``holder`` destroys (``credential_compromise(model, holder).destroyed``)."""
     return credential_compromise(model, holder).destroyed
@@ -930,9 +976,10 @@ def threat_verdicts(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
         strikes = sorted(c for c in model.ids if model.kind[c] in kinds)
         hit: dict[str, list[str]] = {a: [] for a in model.assets}
         outcome: dict[frozenset[str], tuple[str, ...]] = {}  # holders that escalate alike destroy alike
+        sets = compromise_destroyed_sets(model) if mode == "credential_compromise" else {}
         for k in strikes:
             if mode == "credential_compromise":
-                destroyed = credential_compromise(model, k).destroyed
+                destroyed = sets[k]
                 lost = outcome.get(destroyed)
                 if lost is None:
                     lost = outcome[destroyed] = model.recover(destroyed).unrecoverable if destroyed else ()

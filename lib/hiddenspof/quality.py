@@ -68,7 +68,8 @@ def gaps(inv: Inventory) -> pd.DataFrame:
     deps = inv.dependencies
     protected = set(inv.backups["protects"].dropna())
     backup_ids = set(inv.backups["id"].dropna())
-    has_deps = set(deps["component"].dropna())
+    # an admin row says who can administer a backup, not what its restore needs
+    has_deps = set(deps.loc[deps["kind"] != "admin", "component"].dropna())
     needed = set(deps["depends_on"].dropna()) | set(inv.backups["restore_to"].dropna()) | set(inv.backups["alert_channel"].dropna())
     stype = comps["source_type"] if "source_type" in comps.columns else pd.Series([None] * len(comps), index=comps.index)
     stype = stype.where(stype.notna() & (stype.astype(str).str.strip() != ""), None)

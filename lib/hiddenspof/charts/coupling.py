@@ -6,7 +6,14 @@ import altair as alt
 import networkx as nx
 import pandas as pd
 
-from ..coupling import THREAT_MODES, Compromise, CouplingResult, recovery_reach
+from ..coupling import (
+    THREAT_MODES,
+    Compromise,
+    CouplingResult,
+    compromise_chains,
+    credential_compromise,
+    recovery_reach,
+)
 from ..model import Model, Recovery
 from . import kind_scale
 
@@ -121,22 +128,38 @@ def dependency_graph(model: Model, asset: str | None = None, width: int = 720, h
     return (links + shared_links + points + labels).properties(width=width, height=height, title=title)
 
 
-def threat_frame(result: CouplingResult) -> pd.DataFrame:
-    """One row per (asset, threat mode): verdict and the strikes that leave the asset unrecoverable."""
+def threat_frame(result: CouplingResult, model: Model | None = None) -> pd.DataFrame:
+    """One row per (asset, threat mode): verdict and the strikes that leave the asset unrecoverable.
+
+    With ``model``, an unrecoverable ``credential_compromise`` row also carries
+    ``attack_path``: the attack chains of its first strike to what the asset
+    needs (at most three); empty elsewhere.
+    """
+    attacks: dict[str, Compromise] = {}
     rows = []
     for a in sorted(result.assets):
         ac = result.assets[a]
         for mode in THREAT_MODES:
+            strikes = ac.threat_causes.get(mode, ())
+            path = ""
+            if model is not None and mode == "credential_compromise" and strikes:
+                k = strikes[0]
+                if k not in attacks:
+                    attacks[k] = credential_compromise(model, k)
+                path = " | ".join(compromise_chains(model, a, attacks[k], limit=3))
             rows.append({"asset": a, "mode": mode, "verdict": ac.threats[mode],
-                         "strikes": ", ".join(ac.threat_causes.get(mode, ()))})
-    return pd.DataFrame(rows, columns=["asset", "mode", "verdict", "strikes"])
+                         "strikes": ", ".join(strikes), "attack_path": path})
+    return pd.DataFrame(rows, columns=["asset", "mode", "verdict", "strikes", "attack_path"])
 
 
-def threat_heatmap(result: CouplingResult) -> alt.Chart:
-    """Asset x threat mode, red where some strike of the mode leaves the asset unrecoverable."""
+def threat_heatmap(result: CouplingResult, model: Model | None = None) -> alt.Chart:
+    """Asset x threat mode, red where some strike of the mode leaves the asset unrecoverable.
+
+    With ``model``, hovering an unrecoverable credential-compromise cell shows the attack path.
+    """
     from ..presentation import threat_label
 
-    frame = threat_frame(result)
+    frame = threat_frame(result, model)
     frame["threat"] = frame["mode"].map(threat_label)
     frame["verdict"] = frame["verdict"].str.replace("_", " ")
     verdicts = list(VERDICT_COLOURS)
@@ -146,7 +169,7 @@ def threat_heatmap(result: CouplingResult) -> alt.Chart:
         y=alt.Y("asset:N", sort=sorted(result.assets), title="asset"),
         color=alt.Color("verdict:N", scale=alt.Scale(domain=[v.replace("_", " ") for v in verdicts],
                                                      range=[VERDICT_COLOURS[v] for v in verdicts])),
-        tooltip=["asset:N", "threat:N", "verdict:N", "strikes:N"],
+        tooltip=["asset:N", "threat:N", "verdict:N", "strikes:N", alt.Tooltip("attack_path:N", title="attack path")],
     ).properties(title="Which threats leave which assets unrecoverable", width=alt.Step(48), height=alt.Step(22))
 
 

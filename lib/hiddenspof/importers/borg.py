@@ -51,6 +51,7 @@ def import_borg(paths: list[str]) -> Draft:
             repo = Record(doc["repository"], f"{prefix}repository")
             rid = str(repo.require("id", "the repository id"))
             entry = repos.setdefault(rid, {"location": "", "mode": "", "archives": {}, "source": source})
+            entry["source"] = min(entry["source"], source)  # the same rows whatever the order of the files
             entry["location"] = entry["location"] or str(repo.get("location") or "")
             entry["mode"] = entry["mode"] or str(((doc.get("encryption") or {}) if isinstance(doc.get("encryption"), dict) else {}).get("mode") or "")
             if not isinstance(doc["archives"], list):
@@ -60,6 +61,7 @@ def import_borg(paths: list[str]) -> Draft:
                 name = rec.text("name", "the archive name")
                 start = parse_datetime(rec.where, "start", rec.get("start") or rec.require("time", "the archive start time"))
                 arch = entry["archives"].setdefault(name, {"name": name, "start": start, "source": source})
+                arch["source"] = min(arch["source"], source)
                 if rec.get("end"):
                     arch["end"] = parse_datetime(rec.where, "end", rec.get("end"))
                 if rec.get("hostname"):

@@ -44,8 +44,11 @@ def parse_float(where: str, field: str, value: object, *, minimum: float | None 
         return None
     if isinstance(value, bool):
         raise bad(where, field, value, "a number")
+    if isinstance(value, str) and "," in value:
+        # "12,5" (a decimal comma) and "1,250" (a thousands separator) cannot be told apart
+        raise bad(where, field, value, "a number with a dot as decimal mark and no thousands separator")
     try:
-        number = float(str(value).strip().replace(",", "")) if isinstance(value, str) else float(value)
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
         raise bad(where, field, value, "a number") from None
     if not math.isfinite(number) or (minimum is not None and number < minimum):
@@ -79,7 +82,10 @@ def parse_datetime(where: str, field: str, value: object) -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise bad(where, field, value, "a date-time")
-        stamp = dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+        try:
+            stamp = dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            raise bad(where, field, value, "a date-time (epoch seconds within years 1-9999)") from None
         return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     text = str(value).strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):

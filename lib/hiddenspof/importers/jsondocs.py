@@ -13,7 +13,7 @@ from typing import Any
 
 from .sources import ImportSourceError, _read_text
 
-__all__ = ["Record", "json_documents"]
+__all__ = ["Record", "as_list", "as_object", "json_documents"]
 
 
 def json_documents(path: str | os.PathLike) -> list[Any]:
@@ -72,3 +72,21 @@ class Record:
         if not isinstance(value, str):
             raise ImportSourceError(f"{self.where}: field '{key}': value '{value}' - expected {expected}")
         return value
+
+
+def as_list(value: Any, where: str, field: str) -> list:
+    """``value`` when it is a list, [] when absent, else an ImportSourceError naming the field."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ImportSourceError(f"{where}: field '{field}': is a {type(value).__name__}, expected a list")
+    return value
+
+
+def as_object(value: Any, where: str, field: str) -> dict:
+    """``value`` when it is an object, {} when absent, else an ImportSourceError naming the field."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ImportSourceError(f"{where}: field '{field}': is a {type(value).__name__}, expected an object")
+    return value

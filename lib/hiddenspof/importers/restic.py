@@ -69,7 +69,7 @@ def import_restic(paths: list[str]) -> Draft:
             when = parse_datetime(rec.where, "time", rec.require("time", "the snapshot time"))
             host = rec.text("hostname", "the host the snapshot was taken on")
             paths_ = rec.require("paths", "the paths the snapshot holds")
-            if not isinstance(paths_, list) or not all(isinstance(p, str) for p in paths_):
+            if not isinstance(paths_, list) or not paths_ or not all(isinstance(p, str) and p for p in paths_):
                 raise ImportSourceError(f"{rec.where}: field 'paths': value '{paths_}' - expected a list of paths")
             series.setdefault((host, tuple(sorted(paths_))), []).append((when, rec))
         hosts: dict[str, int] = {}

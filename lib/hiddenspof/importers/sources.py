@@ -58,9 +58,14 @@ def label(path: str | os.PathLike) -> str:
 
 
 def _read_text(path: str | os.PathLike) -> str:
+    """The file as text: UTF-8, or UTF-16 when it starts with a UTF-16 byte-order mark
+    (Windows PowerShell's ``Export-Csv -Encoding Unicode`` and ``Out-File`` write that)."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return raw.decode("utf-16")
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise ImportSourceError(f"{os.fspath(path)}: no such file") from None
     except IsADirectoryError:

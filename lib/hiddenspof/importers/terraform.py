@@ -14,7 +14,7 @@ from .aws_backup import RESOURCE_KINDS, Arn, parse_arn
 from .cron import cron_hours
 from .draft import Draft, format_number
 from .fields import bad, parse_bool, parse_float
-from .jsondocs import json_documents
+from .jsondocs import as_list, as_object, json_documents
 from .sources import ImportSourceError, label
 
 __all__ = ["aws_schedule_hours", "import_terraform"]
@@ -95,7 +95,7 @@ class _Estate:
 
 
 def _resources(module: dict, where: str, source: str, out: list[_Res], module_address: str = "") -> None:
-    for i, res in enumerate(module.get("resources") or []):
+    for i, res in enumerate(as_list(module.get("resources"), where, "resources")):
         if not isinstance(res, dict):
             raise ImportSourceError(f"{where}.resources[{i}]: is a {type(res).__name__}, expected an object")
         address = str(res.get("address") or f"{res.get('type')}.{res.get('name')}")
@@ -107,7 +107,7 @@ def _resources(module: dict, where: str, source: str, out: list[_Res], module_ad
         if not isinstance(values, dict):
             raise ImportSourceError(f"{where}: resources[{i}] ({address}): field 'values': expected an object")
         out.append(_Res(address, str(res["type"]), values, f"{where.split(':', 1)[0]}: {address}", source, module_address))
-    for j, child in enumerate(module.get("child_modules") or []):
+    for j, child in enumerate(as_list(module.get("child_modules"), where, "child_modules")):
         if not isinstance(child, dict):
             raise ImportSourceError(f"{where}.child_modules[{j}]: is a {type(child).__name__}, expected an object")
         _resources(child, f"{where}.child_modules[{j}]", source, out, str(child.get("address") or ""))
@@ -294,8 +294,18 @@ class _Mapper:
                          notes="automated backups live in the instance's account and region and go with the instance"
                                " unless delete_automated_backups is false")
         self.place(store, arn, r.source)
+        target = ""
+        if arn and arn.account and arn.region:
+            # a point-in-time restore makes a new instance in any zone of the region: it needs the
+            # account and region, not the zone the instance ran in
+            target = f"aws-restore-target.{arn.account}.{arn.region}"
+            self.d.component(target, "other", r.source, name=f"restored resources in {arn.account}, {arn.region}",
+                             source_type="AWS restore target",
+                             notes="where a restore lands: a new resource in this account and region")
+            self.place(target, arn, r.source)
         self.d.backup(bid, cid, r.source, method="snapshot", schedule_hours=24.0, retention_days=days,
-                      verification="job_status", notes="RDS automated backups (daily snapshot and transaction logs)")
+                      verification="job_status", restore_to=target or None,
+                      notes="RDS automated backups (daily snapshot and transaction logs)")
         self.d.component(bid, "backup", r.source, source_type="AWS RDS automated backups")
         self.d.depend(bid, store, "storage", r.source)
         key = self.key(r.get("kms_key_id"), r.source, r.where) if parse_bool(r.where, "storage_encrypted", r.get("storage_encrypted")) else ""
@@ -327,7 +337,7 @@ class _Mapper:
                     continue
                 plan = same[0]
                 self.d.guessed.add(f"{r.address}: plan_id unknown (a plan, not a state?); the module's only plan {plan.address} assumed")
-            refs = [str(x) for x in r.get("resources") or []]
+            refs = [str(x) for x in as_list(r.get("resources"), r.where, "resources")]
             if r.get("selection_tag") or r.get("condition"):
                 self.d.todo.add(f"the resources {r.address} selects by tag or condition (the state does not resolve them)")
             role = r.get("iam_role_arn")
@@ -350,7 +360,7 @@ class _Mapper:
                      self.d.components[asset].get("source_type", "").replace("AWS ", ""))
         method = RESOURCE_KINDS.get(rtype, ("", "other", ""))[1]
         home = self.e.asset_arn.get(asset)
-        for i, rule in enumerate(plan.get("rule") or []):
+        for i, rule in enumerate(as_list(plan.get("rule"), plan.where, "rule")):
             if not isinstance(rule, dict):
                 raise ImportSourceError(f"{plan.where}: field 'rule[{i}]': expected an object")
             where = f"{plan.where}: rule[{i}]"
@@ -368,8 +378,9 @@ class _Mapper:
             self.backup(asset, home, vault, method, every, keep or None, role, source,
                         f"plan {plan.get('name') or plan.address}, rule {rule.get('rule_name', i)}"
                         + (", continuous" if continuous else ""))
-            for j, copy in enumerate(rule.get("copy_action") or []):
-                dest = str(_first([copy]).get("destination_vault_arn") or "")
+            for j, copy in enumerate(as_list(rule.get("copy_action"), where, "copy_action")):
+                copy = as_object(copy, where, f"copy_action[{j}]")
+                dest = str(copy.get("destination_vault_arn") or "")
                 if not dest:
                     raise ImportSourceError(f"{where}: copy_action[{j}]: missing required field 'destination_vault_arn'")
                 dvault = self.vault(dest, f"{where}: copy_action[{j}]", source)
@@ -421,8 +432,9 @@ class _Mapper:
                 src = bucket
                 self.d.component(src, "datastore", r.source, name=bucket, source_type="AWS S3")
                 self.e.assets[bucket] = src
-            for i, rule in enumerate(r.get("rule") or []):
-                if not isinstance(rule, dict) or str(rule.get("status", "Enabled")) != "Enabled":
+            for i, rule in enumerate(as_list(r.get("rule"), r.where, "rule")):
+                rule = as_object(rule, r.where, f"rule[{i}]")
+                if str(rule.get("status", "Enabled")) != "Enabled":
                     continue
                 dest = _first(rule.get("destination"))
                 darn = str(dest.get("bucket") or "")
@@ -470,7 +482,8 @@ def import_terraform(paths: list[str]) -> Draft:
             if not isinstance(doc, dict) or "format_version" not in doc:
                 raise ImportSourceError(f"{path}: document {n}: expected the output of `terraform show -json`"
                                         " (an object with format_version)")
-            root = (doc.get("planned_values") or doc.get("values") or {}).get("root_module")
+            top = "planned_values" if doc.get("planned_values") is not None else "values"
+            root = as_object(doc.get(top), f"{path}", top).get("root_module")
             if root is None:
                 draft.ignored.add(f"`{label(path)}`: an empty state (no values)")
                 continue

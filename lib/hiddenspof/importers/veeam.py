@@ -229,7 +229,7 @@ class _Estate:
                 self.d.mapped.add(f"`{name}`: {stype} hypervisor host (other)")
         if not self.vbr:
             self.vbr = "veeam-backup-server"
-            self.d.component(self.vbr, "recovery_tool", "veeam:bundle", name="Veeam backup server",
+            self.d.component(self.vbr, "recovery_tool", self.d.sources[0], name="Veeam backup server",
                              source_type="Veeam backup server")
             self.d.guessed.add("`veeam-backup-server`: no server of type Local in _Servers.csv; the backup server is added by this name")
         for role, kind in (("proxies", "vi"), ("hv_proxies", "hv")):
@@ -239,16 +239,15 @@ class _Estate:
                     self.d.ignored.add(f"proxy `{row['name']}` is disabled: no restore can use it")
                     continue
                 ptype = row.get("type", "").lower()
-                if role == "proxies" and ptype and ptype not in ("vi", "vmware"):
-                    kind = "hv" if ptype.startswith("hv") else kind
+                serves = "hv" if role == "proxies" and ptype.startswith("hv") else kind
                 pid = f"proxy.{clean_id(row['name'])}"
                 self.d.component(pid, "recovery_tool", source, name=row["name"], source_type="Veeam proxy",
                                  max_parallel_restores=_int_text(row.get("maxtaskscount")))
                 host = self.host_of(row, source, f"proxy `{row['name']}`", name_first=True)
                 if host:
                     self.d.depend(pid, host, "location", source)
-                self.proxies[kind].append(pid)
-                self.d.mapped.add(f"`{pid}`: backup proxy (recovery_tool); restores of {kind.upper()} VMs need one of them")
+                self.proxies[serves].append(pid)
+                self.d.mapped.add(f"`{pid}`: backup proxy (recovery_tool); restores of {serves.upper()} VMs need one of them")
 
     # -- stores -------------------------------------------------------------------------
     def repositories(self) -> None:
@@ -535,7 +534,7 @@ class _Estate:
     def listed_protected(self, cid: str) -> None:
         """A machine Veeam lists as protected that no session names: a backup by an unknown job."""
         bid = f"veeam.{clean_id(cid)}"
-        source = self.d.components[cid].get("imported_from", "veeam:bundle").split(";")[0]
+        source = self.d.components[cid].get("imported_from", self.d.sources[0]).split(";")[0]
         self.d.backup(bid, cid, source, method="image", verification="job_status",
                       notes="Veeam lists the machine as protected; its job and repository are not in the bundle")
         self.d.component(bid, "backup", source, source_type="Veeam backup (job unknown)")
@@ -631,7 +630,7 @@ class _Estate:
         if not self.d.backups:
             return
         holders = sorted(r["name"] for _, _, r in self.rows.get("roles", []) if "administrator" in r["role"].lower())
-        source = _src(self.rows["roles"][0][0]) if self.rows.get("roles") else "veeam:bundle"
+        source = _src(self.rows["roles"][0][0]) if self.rows.get("roles") else self.d.sources[0]
         self.d.component(ADMIN, "credentials", source, name="Veeam Backup Administrator role",
                          source_type="Veeam role",
                          notes=("held by " + ", ".join(holders)) if holders else "who holds it is not in the bundle")

@@ -15,6 +15,7 @@ import re
 from .cron import duration_hours
 from .draft import PROVENANCE, Draft, format_number
 from .fields import hours_between, median_gap_hours, parse_datetime
+from .jsondocs import as_list, as_object
 from .kubernetes import CONTROL_PLANE, K8sObject, import_kubernetes, k8s_objects
 from .sources import ImportSourceError, label
 from .velero import DEFAULT_TTL_HOURS, VELERO_TOOL
@@ -44,8 +45,13 @@ def _relabel(base: Draft, paths: list[str]) -> Draft:
     return draft
 
 
+def _part(obj: K8sObject, key: str) -> dict:
+    """``spec``, ``status`` or ``metadata`` of an object, checked to be a mapping."""
+    return as_object(obj.data.get(key), obj.where(), key)
+
+
 def _schedule_of(obj: K8sObject, draft: Draft) -> str:
-    labels = (obj.data.get("metadata") or {}).get("labels") or {}
+    labels = as_object(_part(obj, "metadata").get("labels"), obj.where(), "metadata.labels")
     name = labels.get("velero.io/schedule-name")
     if name:
         return str(name)
@@ -57,7 +63,7 @@ def _schedule_of(obj: K8sObject, draft: Draft) -> str:
 
 
 def _stamp(obj: K8sObject, field: str) -> str | None:
-    status = obj.data.get("status") or {}
+    status = _part(obj, "status")
     return parse_datetime(obj.where(), f"status.{field}", status.get(field))
 
 
@@ -76,8 +82,8 @@ class _History:
 
     def targets(self, obj: K8sObject, schedule: str, spec: dict, source: str) -> list[str]:
         """The backups a Velero backup (or a restore of it) covers."""
-        included = [str(n) for n in spec.get("includedNamespaces") or ["*"]]
-        excluded = {str(n) for n in spec.get("excludedNamespaces") or []}
+        included = [str(n) for n in as_list(spec.get("includedNamespaces"), obj.where(), "spec.includedNamespaces") or ["*"]]
+        excluded = {str(n) for n in as_list(spec.get("excludedNamespaces"), obj.where(), "spec.excludedNamespaces")}
         known = self.by_schedule.get(schedule)
         if known:
             return sorted(b for b in known if ("*" in included or self.namespace_of(b) in included)
@@ -146,7 +152,7 @@ def import_velero(paths: list[str]) -> Draft:
     for o in sorted(backups.values(), key=lambda x: x.name):
         source = src[id(o)]
         hist.tool(source)
-        phase = str((o.data.get("status") or {}).get("phase") or "")
+        phase = str((_part(o, "status")).get("phase") or "")
         schedule = _schedule_of(o, draft)
         if not schedule:
             draft.ignored.add(f"Velero Backup `{o.name}`: made by hand (no schedule), not a recurring backup")
@@ -159,15 +165,15 @@ def import_velero(paths: list[str]) -> Draft:
             raise ImportSourceError(f"{o.where()}: field 'status.phase': value '{phase}' - expected one of "
                                     + ", ".join(sorted(BACKUP_PHASES)) + " or an unfinished phase")
         started = _stamp(o, "startTimestamp") or parse_datetime(
-            o.where(), "metadata.creationTimestamp", (o.data.get("metadata") or {}).get("creationTimestamp"))
+            o.where(), "metadata.creationTimestamp", _part(o, "metadata").get("creationTimestamp"))
         if not started:
             raise ImportSourceError(f"{o.where()}: missing required field 'status.startTimestamp' (expected when the backup ran)")
         finished = _stamp(o, "completionTimestamp")
-        status = o.data.get("status") or {}
+        status = _part(o, "status")
         notes = ", ".join(f"{status[k]} {k}" for k in ("errors", "warnings") if status.get(k))
         if status.get("failureReason"):
             notes = (notes + "; " if notes else "") + str(status["failureReason"])
-        for bid in hist.targets(o, schedule, o.data.get("spec") or {}, source):
+        for bid in hist.targets(o, schedule, _part(o, "spec"), source):
             draft.run(bid, started, BACKUP_PHASES[phase], source, finished_at=finished,
                       message=f"Backup {o.name}" + (f": {notes}" if notes else ""))
             runs_of.setdefault(bid, []).append(started)
@@ -179,8 +185,8 @@ def import_velero(paths: list[str]) -> Draft:
             draft.guessed.add(f"`{bid}`: `schedule_hours` {format_number(every)} is the median gap between its Velero backups")
     for o in sorted((x for x in velero if x.kind == "Restore"), key=lambda x: x.name):
         source = src[id(o)]
-        spec = o.data.get("spec") or {}
-        phase = str((o.data.get("status") or {}).get("phase") or "")
+        spec = _part(o, "spec")
+        phase = str((_part(o, "status")).get("phase") or "")
         if phase not in RESTORE_PHASES:
             if phase in ("", "New", "InProgress", "WaitingForPluginOperations", "WaitingForPluginOperationsPartiallyFailed",
                          "Finalizing", "FinalizingPartiallyFailed"):
@@ -196,18 +202,18 @@ def import_velero(paths: list[str]) -> Draft:
         if not schedule:
             draft.ignored.add(f"Velero Restore `{o.name}`: restores `{spec.get('backupName', '?')}`, which no schedule made")
             continue
-        cover = hist.targets(backup or o, schedule, (backup.data.get("spec") if backup is not None else {}) or {}, source)
-        wanted = [str(n) for n in spec.get("includedNamespaces") or ["*"]]
+        cover = hist.targets(backup or o, schedule, _part(backup, "spec") if backup is not None else {}, source)
+        wanted = [str(n) for n in as_list(spec.get("includedNamespaces"), o.where(), "spec.includedNamespaces") or ["*"]]
         cover = [b for b in cover if "*" in wanted or hist.namespace_of(b) in wanted or not hist.namespace_of(b)]
         started = _stamp(o, "startTimestamp") or parse_datetime(
-            o.where(), "metadata.creationTimestamp", (o.data.get("metadata") or {}).get("creationTimestamp"))
+            o.where(), "metadata.creationTimestamp", _part(o, "metadata").get("creationTimestamp"))
         if not started:
             raise ImportSourceError(f"{o.where()}: missing required field 'status.startTimestamp' (expected when the restore ran)")
         finished = _stamp(o, "completionTimestamp")
         hours = None
         if finished:
             hours = max(0.0, hours_between(started, finished))
-        status = o.data.get("status") or {}
+        status = _part(o, "status")
         notes = ", ".join(f"{status[k]} {k}" for k in ("errors", "warnings") if status.get(k))
         for bid in cover:
             draft.restore_test(bid, started[:10], RESTORE_PHASES[phase], source, scope="full", duration_hours=hours,
