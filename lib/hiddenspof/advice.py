@@ -64,7 +64,7 @@ __all__ = [
 FIX_BUDGET = 40
 #: Component re-analyses (the size of each re-analysed inventory, summed) one assessment spends on
 #: fixes at most, most severe findings first; later findings say they were not searched.
-FIX_WORK_BUDGET = 200_000
+FIX_WORK_BUDGET = 120_000
 #: Above this many assets a finding skips the asset-by-asset search (singles, then the composite).
 _PER_ASSET_LIMIT = 6
 #: Findings of these severities get a fix searched for (the others keep ``fix`` null).
@@ -382,15 +382,24 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in str(text)).strip("-").lower() or "x"
 
 
-def _candidates(model: Model, problem: Problem, asset: str) -> list[tuple]:
+def _strike_runs(model: Model, problem: Problem) -> list[tuple]:
+    """(strike, failed set, recovery, attack or None) of each strike of the problem, once for every asset."""
+    out = []
+    for s in problem.strikes:
+        if all(c in model.kind for c in s):
+            attack = coupling.credential_compromise(model, s) if problem.mode == "credential_compromise" else None
+            failed = attack.destroyed if attack is not None else coupling.scenario_failures(model, s, problem.mode)
+            if failed:
+                out.append((s, failed, model.recover(failed), attack))
+    return out
+
+
+def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tuple] | None = None) -> list[tuple]:
     """Change sets (tuples of whatif changes) that could bring ``asset`` back, smallest and surest first."""
     from . import whatif
 
-    runs = []
-    for failed in _failures(model, problem):
-        rec = model.recover(failed)
-        if asset in rec.unrecoverable:
-            runs.append((failed, rec.final_down))
+    strike_runs = _strike_runs(model, problem) if strike_runs is None else strike_runs
+    runs = [(failed, rec.final_down) for _, failed, rec, _ in strike_runs if asset in rec.unrecoverable]
     if not runs:
         return []
     all_down = frozenset().union(*(d for _, d in runs))
@@ -407,7 +416,7 @@ def _candidates(model: Model, problem: Problem, asset: str) -> list[tuple]:
 
     protected = any(model.backup[b].immutable or model.backup[b].offline for b in model.backups_of[asset])
     if problem.mode == "credential_compromise":
-        _attack_candidates(model, problem, asset, add)
+        _attack_candidates(model, strike_runs, asset, add)
     for b in model.backups_of[asset]:
         info = model.backup[b]
         for failed, down in runs:
@@ -442,18 +451,12 @@ _KIND_WORDS = {"credentials": "credentials", "identity": "directory", "account":
                "datastore": "storage", "network": "network", "dns": "DNS", "other": "host"}
 
 
-def _attack_candidates(model: Model, problem: Problem, asset: str, add) -> None:
+def _attack_candidates(model: Model, strike_runs: list[tuple], asset: str, add) -> None:
     """Cut the attack paths: first every destroyed blocker of the asset's copies taken out of the domain it
     was destroyed through, all together; then each change ``whatif.attack_changes`` proposes."""
     from . import whatif
 
-    for s in problem.strikes:
-        if not all(c in model.kind for c in s):
-            continue
-        attack = coupling.credential_compromise(model, s)
-        if not attack.destroyed:
-            continue
-        rec = model.recover(attack.destroyed)
+    for _, _, rec, attack in strike_runs:
         if asset not in rec.unrecoverable:
             continue
         leave = []
@@ -548,15 +551,13 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
             tried.append(text)
         return resolved(model_mod.build(changed), prob, before)
 
-    per_asset = {a: _candidates(base, problem, a) for a in problem.assets}
-    singles: list[tuple] = []
-    for a in problem.assets:
-        for c in per_asset[a]:
-            if c not in singles:
-                singles.append(c)
-    # for several assets only a change proposed for every one of them can resolve it alone
-    count = {c: sum(c in per_asset[a] for a in problem.assets) for c in singles}
-    singles = [c for c in singles if count[c] == len(problem.assets)]
+    strike_runs = _strike_runs(base, problem)
+    # for several assets only a change proposed for every one of them can resolve it alone; beyond
+    # _PER_ASSET_LIMIT assets the shared changes are looked for among the first few assets' candidates
+    few = problem.assets if len(problem.assets) <= _PER_ASSET_LIMIT else problem.assets[:3]
+    per_asset = {a: _candidates(base, problem, a, strike_runs) for a in few}
+    shared = set.intersection(*(set(per_asset[a]) for a in few)) if few else set()
+    singles = [c for c in per_asset[few[0]] if c in shared] if few else []
     answer: tuple | None = None
     for c in singles:
         ok = works(c, problem)

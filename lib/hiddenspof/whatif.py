@@ -106,7 +106,10 @@ def _append(frame: pd.DataFrame, rows: Sequence[Mapping]) -> pd.DataFrame:
     """``frame`` with ``rows`` appended, every column keeping its normalised dtype."""
     if not rows:
         return frame
-    data = {c: [r.get(c, _missing(frame[c].dtype)) for r in rows] for c in frame.columns}
+    data = {}
+    for c in frame.columns:
+        gap = _missing(frame[c].dtype)
+        data[c] = [r.get(c, gap) for r in rows]
     add = pd.DataFrame({c: pd.Series(v, dtype=frame[c].dtype) for c, v in data.items()})
     if frame.empty:
         return add.reset_index(drop=True)
