@@ -47,6 +47,7 @@ __all__ = [
     "FIX_BUDGET",
     "FIX_SEVERITIES",
     "FIX_WORK_BUDGET",
+    "FIX_WORK_PER_FINDING",
     "Domain",
     "Problem",
     "CAPACITY_FACTORS",
@@ -65,6 +66,10 @@ FIX_BUDGET = 40
 #: Component re-analyses (the size of each re-analysed inventory, summed) one assessment spends on
 #: fixes at most, most severe findings first; later findings say they were not searched.
 FIX_WORK_BUDGET = 120_000
+#: Component re-analyses one finding may spend at most: a finding whose re-analysed inventory is large
+#: gets fewer re-analyses (at least two: a shared change and the composite), so that the budget of an
+#: assessment spreads over many findings.
+FIX_WORK_PER_FINDING = FIX_WORK_BUDGET // 8
 #: Above this many assets a finding skips the asset-by-asset search (singles, then the composite).
 _PER_ASSET_LIMIT = 6
 #: Findings of these severities get a fix searched for (the others keep ``fix`` null).
@@ -531,6 +536,7 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
         base = model
     before = frozenset(base.ids)
     size = len(base.ids)
+    budget = min(budget, max(2, FIX_WORK_PER_FINDING // max(1, size)))
     tried: list[str] = []
     spent = 0
 
@@ -681,18 +687,27 @@ def capacity_fix(model: Model, finding: Finding, work: list[int] | None = None) 
         return Fix(f"more restore capacity on {_names(comps)}", False,
                    f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
                    "went to more severe findings first"), ()
-    for f in CAPACITY_FACTORS:
+    lo, hi = -1, len(CAPACITY_FACTORS) - 1  # bisect for the smallest factor that clears it (misses shrink as it grows)
+
+    def clears(i: int) -> bool:
         if work is not None:
             work[0] -= len(model.ids)
-        if _capacity_misses(model, finding, dict.fromkeys(comps, f)):
-            continue
+        return not _capacity_misses(model, finding, dict.fromkeys(comps, CAPACITY_FACTORS[i]))
+
+    if clears(hi):
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if clears(mid):
+                hi = mid
+            else:
+                lo = mid
+        f = CAPACITY_FACTORS[hi]
         changes = tuple(whatif.ScaleCapacity(c, f) for c in comps)
         changed = model_mod.build(whatif.apply(model.inventory, list(changes)))
         if not _capacity_misses(changed, finding, None):
             text = "; ".join(ch.describe() for ch in changes)
             return Fix(text, True, f"re-analysed on a copy of the inventory: every restore of "
                                    f"'{':'.join(finding.id.split(':')[2:])}' meets its RTO"), changes
-        break
     tried = ", ".join(f"{f:g}x" for f in CAPACITY_FACTORS)
     return Fix(f"more restore capacity on {_names(comps)}", False,
                f"scaling {_names(comps)} by {tried} does not bring every restore within its RTO: the backups' own "
