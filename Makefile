@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLES := data/teaching.yaml data/hybrid-enterprise data/saas-single-cloud.xlsx
 JOBS ?= 2
 
-.PHONY: help venv test report lab workshop workshop-reset workshop-solutions lint bench system-deps strip clean
+.PHONY: help venv test report lab workshop workshop-reset workshop-solutions lint bench bench-report system-deps strip clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +50,9 @@ lint: $(STAMP) ## ruff over the library and tests
 
 bench: $(STAMP) ## benchmarks at 2k/20k/100k components into reports/bench.md (BENCH_FLAGS=--skip-largest: ~5 min)
 	$(BIN)/python benchmarks/bench.py $(BENCH_FLAGS)
+
+bench-report: $(STAMP) ## report cost vs bare analysis: 12 synthetic environments x 300 components, --jobs 2 (BENCH_REPORT_FLAGS=...)
+	$(BIN)/python benchmarks/bench_report.py $(BENCH_REPORT_FLAGS)
 
 strip: $(STAMP) ## remove outputs from every notebook (they are stored without outputs)
 	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb notebooks/workshop/*.ipynb notebooks/workshop/solutions/*.ipynb

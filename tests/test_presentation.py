@@ -116,3 +116,24 @@ def test_colours_are_distinct_and_cover_every_kind_severity_and_threat():
     assert tuple(p.SEVERITY_COLOURS) == SEVERITIES
     assert set(p.THREAT_LABELS) == set(THREAT_MODES)
     assert all("_" not in label for label in p.THREAT_LABELS.values())
+
+
+def test_chart_theme_never_truncates_and_long_labels_have_no_overlapping_title():
+    """With the report's theme, labels and legends are never cut; a y axis of names carries no title to overlap."""
+    import altair as alt
+    from hiddenspof import summary
+    from hiddenspof.charts import THEME, use_offline_renderer
+    from hiddenspof.charts import summary as summary_charts
+
+    before = alt.theme.active
+    use_offline_renderer()
+    try:
+        result = {"assets": [{"id": "db", "tier": 1, "threats": {"site_loss": "unrecoverable"}}], "findings": []}
+        spec = summary_charts.threat_heatmap(summary.threat_matrix(result, {"db": "A very long database name " * 4})).to_dict()
+    finally:
+        alt.theme.enable(before)
+    assert alt.theme.names() and THEME in alt.theme.names()
+    assert spec["config"]["axis"]["labelLimit"] == 0 and spec["config"]["legend"]["labelLimit"] == 0
+    assert spec["encoding"]["y"]["title"] is None
+    rows = next(iter(spec["datasets"].values()))
+    assert rows[0]["threat"] == "Site loss"

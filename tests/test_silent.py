@@ -617,6 +617,59 @@ def test_rule_32110_met_and_not_met():
     assert table["asset"].tolist() == ["db", "web"] and table["all_met"].tolist() == [True, False]
 
 
+def test_offsite_copy_whose_restore_needs_the_site_is_not_asked_for_again():
+    """A copy stored at site-b whose restore needs the backup server at site-a: offsite is not met, and the
+    recommendation is to free its restore from site-a, not to keep a copy in another site (it exists)."""
+    inv = make_inventory(
+        {"as_of": AS_OF},
+        components=[{"id": "db", "kind": "datastore", "data_gb": 10}, {"id": "site-a", "kind": "site"},
+                    {"id": "site-b", "kind": "site"}, {"id": "colo-store", "kind": "backup_store"},
+                    {"id": "veeam", "kind": "recovery_tool"}, {"id": "local-repo", "kind": "backup_store"}],
+        dependencies=[{"component": "db", "depends_on": "site-a"}, {"component": "veeam", "depends_on": "site-a"},
+                      {"component": "local-repo", "depends_on": "site-a"},
+                      {"component": "colo-store", "depends_on": "site-b"},
+                      {"component": "local", "depends_on": "local-repo"}, {"component": "local", "depends_on": "veeam"},
+                      {"component": "copy", "depends_on": "colo-store"}, {"component": "copy", "depends_on": "veeam"}],
+        backups=[{"id": "local", "protects": "db", "method": "image"},
+                 {"id": "copy", "protects": "db", "method": "object_copy"}],
+    )
+    res = silent.score(inv, model.build(inv))
+    part = res.rule_32110["db"].part("one_offsite")
+    assert not part.met
+    assert "copy is stored on colo-store, outside site-a, but restoring it needs veeam, lost with site-a" in part.reason
+    assert "local shares site-a" in part.reason
+    f = next(f for f in res.findings if f.id == "silent_failure:3-2-1-1-0:db")
+    assert "another site or region" not in f.recommendation
+    assert ("make the restore of copy work without site-a (keep veeam, or a stand-in, outside site-a; "
+            "the copy itself is already kept elsewhere)") in f.recommendation
+
+
+def test_zero_errors_is_left_to_the_restore_test_finding():
+    """An asset whose backups are untested gets the restore-test finding; its 3-2-1-1-0 finding does not
+    repeat 'pass a full restore test', and an asset missing only that part gets no 3-2-1-1-0 finding."""
+    inv = make_inventory(
+        {"as_of": AS_OF},
+        components=[{"id": "db", "kind": "datastore", "data_gb": 10}, {"id": "web", "kind": "service"},
+                    {"id": "site-a", "kind": "site"}, {"id": "site-b", "kind": "site"},
+                    {"id": "store-b", "kind": "backup_store"}],
+        dependencies=[{"component": "db", "depends_on": "site-a"}, {"component": "web", "depends_on": "site-a"},
+                      {"component": "store-b", "depends_on": "site-b"}, {"component": "vault", "depends_on": "store-b"},
+                      {"component": "tape", "depends_on": "store-b"}, {"component": "snap", "depends_on": "site-a"}],
+        backups=[{"id": "snap", "protects": "db", "method": "snapshot"},
+                 {"id": "vault", "protects": "db", "method": "object_copy", "immutable": True},
+                 {"id": "tape", "protects": "db", "method": "tape", "offline": True},
+                 {"id": "websnap", "protects": "web", "method": "snapshot"}],
+    )
+    res = silent.score(inv, model.build(inv))
+    assert not res.rule_32110["db"].part("zero_errors").met and res.rule_32110["db"].part("one_offsite").met
+    ids = {f.id for f in res.findings}
+    assert "silent_failure:restore-test-missing:db" in ids and "silent_failure:3-2-1-1-0:db" not in ids
+    web = next(f for f in res.findings if f.id == "silent_failure:3-2-1-1-0:web")
+    assert web.title == "web does not meet the 3-2-1-1-0 rule (5 of 5 parts missing)"
+    assert "restore test" not in web.recommendation
+    assert "zero errors:" in web.evidence and "its restore-test finding says what to do" in web.evidence
+
+
 # -- monotonicity ------------------------------------------------------------------------
 
 VERIF = ["dr_drill", "restore_test", "checksum", "job_status", "none"]  # better -> worse

@@ -242,3 +242,59 @@ def test_out_dir_that_is_a_file_is_refused(tmp_path):
     target.write_text("")
     with pytest.raises(UsageError, match="is not a folder"):
         synth.write_estate(target, 300, history_days=1)
+
+
+# -- the health knob and fleets ------------------------------------------------------------------
+
+
+def test_health_knob_is_deterministic_across_hash_seeds(tmp_path):
+    """A health level is as repeatable as the default estate: same bytes in two interpreters."""
+    code = ("import sys; from hiddenspof import synth; "
+            "synth.write_estate(sys.argv[1], 300, 4, history_days=20, health=0.3)")
+    for h in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=h)
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / h)], check=True, env=env)
+    assert _files(tmp_path / "1") == _files(tmp_path / "2")
+    assert "health 0.30" in (tmp_path / "1" / "inventory.yaml").read_text()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_healthier_estates_are_better_separated_verified_and_less_risky(seed, tmp_path):
+    """Health 0.9 against 0.1 (same seed): more separated and verified backups, fewer unrecoverable assets."""
+    from hiddenspof import analysis, fleet
+
+    def measure(health):
+        folder = tmp_path / f"h{health}"
+        synth.write_estate(folder, 400, seed, history_days=30, health=health)
+        inv = inventory.load(folder)
+        b = inv.backups
+        separated = b["notes"].isin(["other_provider", "offline", "immutable"]).mean()
+        verified = b["verification"].isin(["restore_test", "dr_drill"]).mean()
+        immutable = b["immutable"].astype(bool).mean()
+        entry = fleet.environment_entry(analysis.analyze(inv))
+        return separated, verified, immutable, entry["risk_points"], entry["unrecoverable_assets"], entry["assets"]
+
+    fragile, healthy = measure(0.1), measure(0.9)
+    assert healthy[0] > fragile[0] + 0.2
+    assert healthy[1] > fragile[1] + 0.2
+    assert healthy[2] > fragile[2]
+    assert healthy[3] < 0.6 * fragile[3]
+    assert healthy[4] < healthy[5]  # not every asset unrecoverable
+    assert fragile[4] / fragile[5] > healthy[4] / healthy[5]
+
+
+def test_fleet_spans_healthy_to_fragile(tmp_path):
+    levels = synth.fleet_healths(12)
+    assert min(levels) == 0.05 and max(levels) == 0.95 and len(set(levels)) == 12
+    assert levels == synth.fleet_healths(12) and levels != sorted(levels)
+    folders = synth.write_fleet(tmp_path, 3, 300, first_seed=9, history_days=5)
+    assert [f.name for f in folders] == ["seed-9", "seed-10", "seed-11"]
+    names = [inventory.load(f).meta.name for f in folders]
+    assert all(f"seed {s}," in n for s, n in zip((9, 10, 11), names))
+    assert [n.rsplit("health ", 1)[1].rstrip(")") for n in names] == [f"{h:.2f}" for h in synth.fleet_healths(3)]
+
+
+@pytest.mark.parametrize("health", [-0.1, 1.5, "0.5", True])
+def test_bad_health_is_refused(health):
+    with pytest.raises(UsageError, match=r"health must be a number from 0 \(fragile\) to 1 \(healthy\)"):
+        synth.generate_estate(300, health=health)

@@ -35,13 +35,17 @@ def _int(value) -> int | None:
     return None if x is None else int(x)
 
 
-def analyze(inventory) -> dict:
+def analyze(inventory, parts: dict | None = None) -> dict:
     """Every analysis of ``inventory``, as the analysis JSON of ``contracts/analysis-output.md``.
 
     Parameters
     ----------
     inventory : Inventory
         A loaded, valid inventory.
+    parts : dict, optional
+        Filled with the objects the JSON is made from (``model``, ``coupling``,
+        ``silent``, ``capacity``), so that ``hiddenspof.assessment`` can hand
+        them to the notebooks instead of computing them again.
 
     Returns
     -------
@@ -111,6 +115,8 @@ def analyze(inventory) -> dict:
 
     findings = sort_findings(attach_fixes(m, [*cr.findings, *silent_findings, *capacity_findings,
                                              *quality_findings(inventory)]))
+    if parts is not None:
+        parts.update(model=m, coupling=cr, silent=sr, capacity=cap)
     return {
         "schema_version": SCHEMA_VERSION,
         "environment": {"name": inventory.meta.name, "as_of": inventory.meta.as_of.isoformat()},

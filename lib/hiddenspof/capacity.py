@@ -29,6 +29,7 @@ __all__ = [
     "limits",
     "path_components",
     "RESTORE_ALL",
+    "restore_all_answer",
     "scenario_failures",
     "build_scenario",
     "scenarios",
@@ -1088,6 +1089,37 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
             )
         )
     return out
+
+
+def restore_all_answer(result: CapacityResult) -> str:
+    """One paragraph answering "if everything must come back at once": who misses the RTO, the bottleneck, what never comes back."""
+    sc = next((s for s in result.scenarios if s.kind == RESTORE_ALL), None)
+    if sc is None or not sc.failed:
+        return "The inventory protects no asset, so there is nothing to restore."
+    parts = [f"If all {len(sc.failed)} protected assets must be restored at once"]
+    if sc.restores:
+        parts[0] += f", the last is back after {sc.makespan_hours:.3g} h."
+        misses = sorted(sc.misses, key=lambda r: (r.tier is None, r.tier or 0, r.asset))
+        if misses:
+            shown = "; ".join(f"{r.asset} (tier {r.tier if r.tier is not None else '?'}) back at "
+                              f"{r.finish_hours:.3g} h against an RTO of {r.rto_hours:g} h" for r in misses[:8])
+            more = f" and {len(misses) - 8} more" if len(misses) > 8 else ""
+            verb = "restore misses its" if len(misses) == 1 else "restores miss their"
+            parts.append(f"{len(misses)} {verb} RTO: {shown}{more}.")
+        else:
+            parts.append("Every restore with an RTO meets it.")
+        if sc.bottlenecks:
+            parts.append("The bottleneck is " + ", ".join(
+                f"{b.component} (full for {b.saturated_hours:.3g} h)" for b in sc.bottlenecks[:3]) + ".")
+        else:
+            parts.append("No shared component is full: each restore runs at its own rate.")
+        if sc.headroom_factor is not None and sc.headroom_factor > 1:
+            parts.append(f"Tier 1 needs {sc.headroom_factor:g}x today's restore capacity.")
+    else:
+        parts[0] += ", none of them can be restored."
+    if sc.unrecoverable:
+        parts.append(f"Cannot be restored at all: {', '.join(sc.unrecoverable)}.")
+    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------------------------------

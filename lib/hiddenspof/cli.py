@@ -105,7 +105,13 @@ def cmd_synth(args: argparse.Namespace) -> int:
     """Write a synthetic estate as a CSV folder."""
     from . import synth
 
-    synth.write_estate(args.out, args.components, seed=args.seed)
+    if args.fleet is not None:
+        if args.health is not None:
+            raise UsageError("--fleet spreads health from fragile to healthy itself: leave out --health")
+        folders = synth.write_fleet(args.out, args.fleet, args.components, first_seed=args.seed)
+        print(f"wrote {len(folders)} estates into {args.out}")
+        return EXIT_OK
+    synth.write_estate(args.out, args.components, seed=args.seed, health=args.health)
     print(f"wrote {args.out}")
     return EXIT_OK
 
@@ -221,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", metavar="OUT")
     p.add_argument("--components", type=int, required=True, metavar="N", help="about how many components")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (same seed, same estate)")
+    p.add_argument("--health", type=float, metavar="H",
+                   help="0 (fragile) to 1 (healthy): separation, verification, immutability (absent: the original mix)")
+    p.add_argument("--fleet", type=int, metavar="K",
+                   help="write K estates OUT/seed-S... (seeds from --seed) spanning healthy to fragile")
     p.set_defaults(func=cmd_synth)
 
     from .importers import FORMATS

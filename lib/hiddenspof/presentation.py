@@ -325,8 +325,10 @@ def table(frame: pd.DataFrame, key: str, *, empty: str, title: str = "",
         gt = gt.cols_align("right", columns=numeric)
     if labels:
         gt = gt.fmt(_label_html, columns=labels).cols_align("left", columns=labels)
-    if widths:
-        gt = gt.cols_width({text.columns[list(data.columns).index(c)]: w for c, w in widths.items() if c in data.columns})
+    sizes = {c: "7em" for c in data.columns if str(c) in _LABEL_COLUMNS}  # a label needs no more
+    sizes.update(widths or {})
+    if sizes:
+        gt = gt.cols_width({text.columns[list(data.columns).index(c)]: w for c, w in sizes.items() if c in data.columns})
     gt = gt.opt_css(_TABLE_CSS.format(id=key))
     return Table(gt.as_raw_html(), text, data, key, title)
 

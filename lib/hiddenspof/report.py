@@ -3,13 +3,16 @@
 ``render`` reads as a straight line: plan (load each inventory for its name
 and slug), run every environment (serially, in ``jobs`` processes, or as
 tasks on a Dask cluster), write the index. One environment is rendered by
-``render_environment``: analyse, execute the notebooks with papermill,
-export one HTML document, write the manifest, then swap the finished folder
-into place.
+``render_environment``: analyse (once: the notebooks read this analysis
+through ``hiddenspof.assessment``), execute the notebooks with papermill in
+the worker's shared kernel, export one HTML document, write the manifest,
+then swap the finished folder into place.
 
 Output of one run, for ``--out DIR``::
 
-    DIR/index.html                  one row per environment, failures with their reason
+    DIR/index.html                  environments ranked by fleet risk, sortable and filterable offline,
+                                    changes since --baseline, fleet roll-up, failures with their reason
+    DIR/index.csv, DIR/index.json   the same rows for spreadsheets and BI tools (see hiddenspof.fleet)
     DIR/<slug>/report.html          every notebook, code hidden, table of contents,
                                     charts drawn offline (see hiddenspof.charts)
     DIR/<slug>/analysis.json        analysis.dumps(analysis.analyze(inventory))
@@ -41,6 +44,12 @@ Decisions
   (False) and, for 06 only, ``baseline_path``. ``baseline`` may be a file
   (used for every environment) or an earlier report folder (each environment
   uses ``BASELINE/<slug>/analysis.json``; without one, 06 is skipped for it).
+* Cost: a worker process starts one kernel and reuses it for every notebook
+  of every environment it renders (namespace, execution counter and warning
+  memory reset before each notebook, so outputs are those of a fresh
+  kernel; after a failed notebook the kernel is replaced). The kernel exits
+  with its worker (ipykernel polls its parent). Measured by
+  ``make bench-report`` (``benchmarks/bench_report.py``).
 * In the HTML the executive summary (``05_*``) comes first, then the other
   notebooks in order (they run in name order). Code cells, stderr streams and widget views are left out;
   cells tagged ``remove-cell`` are dropped, ``remove-output`` keep only their
@@ -87,6 +96,7 @@ __all__ = [
     "slugify",
     "assign_slugs",
     "write_index",
+    "index_document",
     "index_html",
     "strip_volatile",
 ]
@@ -123,6 +133,7 @@ class Job:
     baseline_path: str | None = None
     formats: tuple[str, ...] = ("html",)  # documents.FORMATS wanted (html always)
     docx_template: str | None = None  # absolute path of the firm's Word template
+    baseline_given: bool = False  # --baseline was given (no baseline_path then means a new environment)
 
 
 @dataclass
@@ -138,6 +149,7 @@ class Outcome:
     as_of: str | None = None
     headline: dict | None = None
     notebooks: list[str] = field(default_factory=list)
+    fleet: dict | None = None  # the environment's line of the fleet index (fleet.environment_entry)
 
 
 # --------------------------------------------------------------------- planning
@@ -273,7 +285,8 @@ def _plan(
         base_path = _resolve_baseline(baseline, slug)
         if base_path is None:
             chosen = tuple(p for p in chosen if not Path(p).name.startswith(COMPARE_PREFIX))
-        jobs.append(Job(slug, name, absolute, given, str(out), chosen, base_path, formats, docx_template))
+        jobs.append(Job(slug, name, absolute, given, str(out), chosen, base_path, formats, docx_template,
+                        baseline_given=baseline is not None))
     return jobs, failed
 
 
@@ -539,8 +552,143 @@ def _export_html(executed: Sequence, title: str, subtitle: Sequence[str], runnin
     return head + vega_bundle() + tail
 
 
-def _execute(job: Job, notebook: Path, tmp: Path):
-    """Run one notebook with papermill into the temporary folder; return the cleaned notebook."""
+# ------------------------------------------------------- the shared kernel
+
+_SHARED_ENGINE = "hiddenspof-shared-kernel"
+# a quiet console: no "running over TCP without encryption" warning, no "KeyboardInterrupt caught in
+# kernel" at shutdown (errors in cells still fail the notebook, with their message)
+_KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL",)
+_KERNEL_RESET = "import hiddenspof.report as _hs_report\n_hs_report.reset_kernel_namespace()"
+_BASE_WARNING_FILTERS: list | None = None
+
+
+def reset_kernel_namespace() -> None:
+    """Run inside a reused report kernel before each notebook: make it behave like a fresh kernel.
+
+    Empties the user namespace and restarts the execution counter (IPython's
+    ``reset(new_session=True)``), and restores the warning filters with their
+    "already shown" memory cleared, so a notebook's outputs never depend on
+    what ran before it in the same kernel. Imported modules stay imported:
+    that is the saving.
+    """
+    import warnings
+
+    from IPython import get_ipython
+
+    global _BASE_WARNING_FILTERS
+    if _BASE_WARNING_FILTERS is None:
+        _BASE_WARNING_FILTERS = list(warnings.filters)
+    warnings.resetwarnings()  # also invalidates every module's record of warnings already shown
+    warnings.filters[:] = _BASE_WARNING_FILTERS
+    warnings.onceregistry.clear()
+    shell = get_ipython()
+    if shell is not None:
+        shell.reset(new_session=True)
+
+
+class _SharedKernel:
+    """One Python kernel per worker process, reused by every notebook and environment the worker renders.
+
+    Starting a kernel and importing pandas, altair and hiddenspof in it cost
+    more than the notebooks' own work on a 300-component estate; a worker
+    pays them once. Before each notebook the namespace is reset
+    (:func:`reset_kernel_namespace`); after a failed notebook the kernel is
+    shut down and the next notebook starts a new one.
+    """
+
+    def __init__(self, cwd: str):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self.cwd = cwd
+        self.km = AsyncKernelManager(kernel_name="python3")
+        run_sync(self.km.start_kernel)(cwd=cwd, extra_arguments=list(_KERNEL_ARGUMENTS))
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        try:
+            run_sync(self.kc.wait_for_ready)(timeout=120)
+        except Exception:
+            self.shutdown()
+            raise
+
+    def alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        return bool(run_sync(self.km.is_alive)())
+
+    def run(self, code: str) -> None:
+        """Execute code that is no part of any notebook (not counted in the execution history)."""
+        import nbformat
+        from nbclient import NotebookClient
+
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        client = NotebookClient(nb, km=self.km, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3")
+        client.kc = self.kc
+        with client.setup_kernel():
+            client.execute_cell(nb.cells[0], 0, store_history=False)
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        with contextlib.suppress(Exception):
+            self.kc.stop_channels()
+        with contextlib.suppress(Exception):
+            run_sync(self.km.shutdown_kernel)(now=True)
+
+
+_KERNEL: _SharedKernel | None = None
+_KERNEL_LOCK = threading.Lock()
+
+
+def _shared_kernel(cwd: str) -> _SharedKernel:
+    """This process's report kernel (started on first use, or again after a failure or in another folder)."""
+    global _KERNEL
+    if _KERNEL is not None and (_KERNEL.cwd != cwd or not _KERNEL.alive()):
+        _shutdown_shared_kernel()
+    if _KERNEL is None:
+        import atexit
+        import multiprocessing.util
+
+        from papermill.clientwrap import PapermillNotebookClient
+        from papermill.engines import NBClientEngine, papermill_engines
+        from papermill.log import logger
+
+        class SharedKernelEngine(NBClientEngine):
+            """papermill's nbclient engine, executing in the worker's shared kernel instead of a new one."""
+
+            @classmethod
+            def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                         stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+                kernel = kwargs.pop("shared_kernel")
+                for unused in ("input_path", "timeout", "startup_timeout"):
+                    kwargs.pop(unused, None)
+                client = PapermillNotebookClient(
+                    nb_man, km=kernel.km, timeout=execution_timeout, startup_timeout=start_timeout,
+                    kernel_name=kernel_name, log=logger, log_output=log_output,
+                    stdout_file=stdout_file, stderr_file=stderr_file, **kwargs,
+                )
+                client.kc = kernel.kc  # an existing client: nbclient neither starts nor stops the kernel
+                return client.execute()
+
+        papermill_engines.register(_SHARED_ENGINE, SharedKernelEngine)
+        _KERNEL = _SharedKernel(cwd)
+        atexit.register(_shutdown_shared_kernel)
+        multiprocessing.util.Finalize(None, _shutdown_shared_kernel, exitpriority=100)  # pool workers skip atexit
+    return _KERNEL
+
+
+def _shutdown_shared_kernel() -> None:
+    global _KERNEL
+    kernel, _KERNEL = _KERNEL, None
+    if kernel is not None:
+        kernel.shutdown()
+
+
+def _execute(job: Job, notebook: Path, tmp: Path, kernel: _SharedKernel | None = None):
+    """Run one notebook with papermill into the temporary folder; return the cleaned notebook.
+
+    With ``kernel`` the notebook runs in that (reset) kernel, else in a new one.
+    """
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -549,6 +697,10 @@ def _execute(job: Job, notebook: Path, tmp: Path):
     if job.baseline_path is not None and notebook.name.startswith(COMPARE_PREFIX):
         parameters["baseline_path"] = job.baseline_path
     target = tmp / notebook.name
+    engine = {}
+    if kernel is not None:
+        kernel.run(_KERNEL_RESET)
+        engine = {"engine_name": _SHARED_ENGINE, "shared_kernel": kernel}
     try:
         nb = pm.execute_notebook(
             str(notebook),
@@ -560,9 +712,8 @@ def _execute(job: Job, notebook: Path, tmp: Path):
             request_save_on_cell_execute=False,
             cwd=str(notebook.parent),
             execution_timeout=CELL_TIMEOUT_SECONDS,
-            # a quiet console: no "running over TCP without encryption" warning, no "KeyboardInterrupt
-            # caught in kernel" at shutdown (errors in cells still fail the notebook, with their message)
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            extra_arguments=list(_KERNEL_ARGUMENTS),
+            **engine,
         )
     except PapermillExecutionError as exc:
         raise _NotebookFailed(notebook.name, exc) from None
@@ -590,7 +741,7 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
         inventory lists every problem). The previous report of the slug, if
         any, is replaced only when everything was written.
     """
-    from . import documents, inventory
+    from . import analysis, assessment, documents, inventory
     from .findings import Finding, findings_csv
     from .summary import headline
 
@@ -601,10 +752,10 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
     done: list[str] = []
     try:
         inv = inventory.load(job.inventory_path)
-        from . import analysis
-
-        result = analysis.analyze(inv)
-        _write_text(tmp / "analysis.json", analysis.dumps(result))
+        assessed = assessment.assess(inv, job.inventory_path)  # the only analysis of this environment
+        result = assessed.result
+        analysis_text = analysis.dumps(result)
+        _write_text(tmp / "analysis.json", analysis_text)
         fields = set(Finding.__dataclass_fields__)
         found = [
             Finding(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in f.items() if k in fields})
@@ -612,11 +763,26 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
         ]
         _write_text(tmp / "findings.csv", findings_csv(found))
         executed = []
-        for path in map(Path, job.notebooks):
-            executed.append(_execute(job, path, tmp))
-            done.append(path.name)
-            if progress is not None:
-                progress(job.slug, path.name)
+        kernel = None
+        if job.notebooks:
+            # the notebooks read this analysis (assessment.open) instead of running it again
+            cache = tmp / ".assessment.pickle"
+            assessment.save(assessed, cache)
+            kernel = _shared_kernel(str(Path(job.notebooks[0]).parent))
+            kernel.run(f"import hiddenspof.assessment as _hs_assessment\n_hs_assessment.preload({str(cache)!r})")
+        try:
+            for path in map(Path, job.notebooks):
+                executed.append(_execute(job, path, tmp, kernel))
+                done.append(path.name)
+                if progress is not None:
+                    progress(job.slug, path.name)
+        except BaseException:
+            _shutdown_shared_kernel()  # a failed or timed-out notebook may leave it busy: start afresh
+            raise
+        if kernel is not None:
+            kernel.run("import hiddenspof.assessment as _hs_assessment\n_hs_assessment.forget()")
+            (tmp / ".assessment.pickle").unlink()
+        entry = _fleet_entry(job, analysis_text)  # before the swap: a bad baseline fails the environment
         meta = inv.meta
         subtitle = [f"Assessment as of {meta.as_of.isoformat()}"]
         if getattr(meta, "organisation", None):
@@ -630,11 +796,11 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
             os.chmod(tmp / "report.pdf", FILE_MODE)
             written.append("report.pdf")
         if "docx" in job.formats:
-            from . import asset_pages, model, whatif
+            from . import asset_pages, whatif
 
             documents.write_docx(
                 tmp / "report.docx", result, environment=meta.name, as_of=meta.as_of.isoformat(), client=client,
-                pages=asset_pages.build(result, model.build(inv), dict(zip(inv.components["id"], inv.components["name"]))),
+                pages=asset_pages.build(result, assessed.model, dict(zip(inv.components["id"], inv.components["name"]))),
                 roadmap=whatif.roadmap_frame(whatif.roadmap(inv, limit=10)), template=job.docx_template,
             )
             os.chmod(tmp / "report.docx", FILE_MODE)
@@ -664,6 +830,7 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
         return Outcome(
             slug=job.slug, given_path=job.given_path, name=meta.name, ok=True,
             as_of=meta.as_of.isoformat(), headline=headline(result), notebooks=done,
+            fleet=entry,
         )
     except Exception as exc:  # one failing environment never stops the others
         reason, problems = _failure(exc)
@@ -677,100 +844,57 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
 # ------------------------------------------------------------------- index
 
 
-def _fmt_hours(h: float) -> str:
-    return f"{h:.1f} h"
+def _fleet_entry(job: Job, analysis_text: str) -> dict:
+    """The environment's line of the fleet index, with the change since its baseline when there is one."""
+    from . import compare, fleet
+
+    baseline = compare.load_assessment(job.baseline_path) if job.baseline_path is not None else None
+    entry = fleet.environment_entry(json.loads(analysis_text), baseline, baseline_expected=job.baseline_given)
+    return dict(entry, slug=job.slug)
 
 
-def index_html(outcomes: Sequence[Outcome]) -> str:
-    """The index page: one row per environment, sorted by slug; every client string escaped.
+def index_document(outcomes: Sequence[Outcome], baseline: str | os.PathLike | None = None) -> dict:
+    """The fleet index (``index.json``) of a run's outcomes: see :mod:`hiddenspof.fleet`."""
+    from . import fleet
 
-    Columns: environment (linked to its report), as of, assets,
-    unrecoverable under some threat, worst silent-failure score (asset),
-    worst capacity miss (hours past RTO, asset, scenario), critical/high
-    findings and the data files. Failed environments follow, each with its
-    reason and problem lines.
-    """
-    e = functools.partial(html.escape, quote=True)
-    ok = sorted((o for o in outcomes if o.ok), key=lambda o: o.slug)
-    bad = sorted((o for o in outcomes if not o.ok), key=lambda o: o.slug)
-    rows = []
-    for o in ok:
-        h = o.headline or {}
-        silent = h.get("worst_silent")
-        miss = h.get("worst_capacity_miss")
-        findings = h.get("findings", {})
-        slug = e(o.slug)
-        rows.append(
-            "<tr>"
-            f'<td><a href="{slug}/report.html">{e(o.name or o.slug)}</a></td>'
-            f"<td>{e(o.as_of or '')}</td>"
-            f'<td class="num">{h.get("assets", "")}</td>'
-            f'<td class="num">{h.get("unrecoverable_assets", "")}</td>'
-            + (f'<td class="num">{silent["score"]:.0f} <span class="sub">{e(silent["asset"])}</span></td>' if silent else '<td class="num">n/a</td>')
-            + (
-                f'<td class="num">+{_fmt_hours(miss["hours_late"])} <span class="sub">{e(miss["asset"])}, {e(miss["scenario"])}</span></td>'
-                if miss else '<td class="num">none</td>'
-            )
-            + f'<td class="num">{findings.get("critical", 0)} / {findings.get("high", 0)}</td>'
-            f'<td><a href="{slug}/analysis.json">analysis.json</a> · <a href="{slug}/findings.csv">findings.csv</a> · '
-            f'<a href="{slug}/manifest.json">manifest.json</a></td>'
-            "</tr>"
-        )
-    failures = []
-    for o in bad:
-        details = "".join(f"<li>{e(p)}</li>" for p in o.problems)
-        failures.append(
-            "<tr>"
-            f"<td>{e(o.name or o.slug)}<br><span class=\"sub\">{e(o.given_path)}</span></td>"
-            f"<td>{e(o.reason)}" + (f"<ul>{details}</ul>" if details else "") + "</td>"
-            "</tr>"
-        )
-    failed_section = (
-        '<h2 id="failed">Failed environments</h2>'
-        '<table class="failed"><thead><tr><th>environment</th><th>why it failed</th></tr></thead><tbody>'
-        + "".join(failures)
-        + "</tbody></table>"
-        if failures else ""
-    )
-    summary = f"{len(ok)} rendered, {len(bad)} failed"
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1.0\">\n"
-        "<title>Resilience assessments</title>\n<style>\n"
-        "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1200px;color:#222}\n"
-        "table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border-bottom:1px solid #ddd;padding:.4em .6em;text-align:left;vertical-align:top}\n"
-        "th{background:#f4f6f7}td{white-space:nowrap}td:first-child,td:last-child{white-space:normal}td.num{text-align:right}.sub{color:#666;font-size:.85em}\n"
-        "table.failed td{background:#fdf2f2}\n</style>\n</head>\n<body>\n"
-        "<h1>Resilience assessments</h1>\n"
-        f"<p>{e(summary)}.</p>\n"
-        '<table class="environments"><thead><tr><th>environment</th><th>as of</th><th>assets</th>'
-        "<th>unrecoverable under some threat</th><th>worst silent-failure score</th>"
-        "<th>worst capacity miss</th><th>critical / high findings</th><th>data</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>\n"
-        + '<p class="sub"><b>unrecoverable under some threat</b>: protected assets that at least one threat mode '
-        "(site, region, provider or account loss, identity or control-plane outage, credential compromise, "
-        "logical corruption) leaves with no working recovery path. <b>worst silent-failure score</b>: the asset "
-        "whose best backup is the most likely to be broken unnoticed (0-100). <b>worst capacity miss</b>: the "
-        "restore finishing furthest past its RTO in any capacity scenario.</p>\n"
-        + failed_section
-        + "\n</body>\n</html>\n"
-    )
+    entries = [o.fleet for o in outcomes if o.ok and o.fleet is not None]
+    failed = [
+        {"slug": o.slug, "name": o.name, "given_path": o.given_path, "reason": o.reason, "problems": list(o.problems)}
+        for o in outcomes if not o.ok
+    ]
+    return fleet.index_document(entries, failed, None if baseline is None else str(baseline))
 
 
-def write_index(out_dir: str | os.PathLike, outcomes: Sequence[Outcome]) -> Path:
-    """Write ``OUT/index.html`` atomically (temporary file, then rename); return its path."""
-    out = Path(out_dir)
-    target = out / "index.html"
-    fd, tmp = outdir.staging_file(out, "index.html")
+def index_html(outcomes: Sequence[Outcome], baseline: str | os.PathLike | None = None) -> str:
+    """The index page: environments ranked by fleet risk, sortable and filterable offline (``hiddenspof.fleet``)."""
+    from . import fleet
+
+    return fleet.index_html(index_document(outcomes, baseline))
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    fd, tmp = outdir.staging_file(target.parent, target.name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(index_html(outcomes))
+            f.write(text)
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def write_index(out_dir: str | os.PathLike, outcomes: Sequence[Outcome],
+                baseline: str | os.PathLike | None = None) -> Path:
+    """Write ``OUT/index.html``, ``index.csv`` and ``index.json`` (each atomically); return the HTML's path."""
+    from . import fleet
+
+    out = Path(out_dir)
+    document = index_document(outcomes, baseline)
+    _write_atomic(out / "index.json", fleet.to_json(document))
+    _write_atomic(out / "index.csv", fleet.index_csv(document))
+    target = out / "index.html"
+    _write_atomic(target, fleet.index_html(document))
     return target
 
 
@@ -826,9 +950,12 @@ def _crashed(job: Job, exc: BaseException) -> Outcome:
 
 def _run_serial(jobs: Sequence[Job], bar: _Progress) -> list[Outcome]:
     outcomes = []
-    for job in jobs:
-        outcomes.append(render_environment(job, bar.notebook))
-        bar.environment(job.slug)
+    try:
+        for job in jobs:
+            outcomes.append(render_environment(job, bar.notebook))
+            bar.environment(job.slug)
+    finally:
+        _shutdown_shared_kernel()  # in this process: no kernel outlives the call
     return outcomes
 
 
@@ -866,31 +993,10 @@ def _run_processes(jobs: Sequence[Job], workers: int, bar: _Progress) -> list[Ou
 
 
 def _run_dask(jobs: Sequence[Job], scheduler, bar: _Progress) -> list[Outcome]:
-    from distributed import Client, as_completed
+    """Each environment as one self-contained task on a Dask cluster (see hiddenspof.cluster)."""
+    from .cluster import run
 
-    own = not isinstance(scheduler, Client)
-    try:
-        client = Client(scheduler) if own else scheduler
-    except Exception as exc:
-        raise UsageError(f"cannot connect to the Dask scheduler {scheduler!r}: {exc}") from None
-    outcomes = []
-    try:
-        token = hashlib.sha256(repr((time.time_ns(), os.getpid())).encode()).hexdigest()[:8]
-        futures = {
-            client.submit(render_environment, job, key=f"hiddenspof-report-{job.slug}-{token}", pure=False): job
-            for job in jobs
-        }
-        for fut in as_completed(list(futures)):
-            job = futures[fut]
-            try:
-                outcomes.append(fut.result())
-            except Exception as exc:
-                outcomes.append(_crashed(job, exc))
-            bar.environment(job.slug)
-    finally:
-        if own:
-            client.close()
-    return outcomes
+    return run(jobs, scheduler, bar)
 
 
 def render(
@@ -917,8 +1023,10 @@ def render(
         Environments rendered at once, each in its own process (1: in this process).
     scheduler : str or distributed.Client, optional
         Address of an existing Dask distributed scheduler (or a client):
-        each environment becomes one task; ``jobs`` is then ignored. The
-        workers must see ``out_dir`` and the inputs at the same paths.
+        each environment becomes one task carrying its inputs' bytes; the
+        workers need no access to the client's files, the finished report
+        comes back to be written under ``out_dir`` (see hiddenspof.cluster).
+        ``jobs`` is then ignored.
     baseline : path, optional
         An earlier assessment to compare with (adds the ``06_*`` notebook):
         a file for every environment, or an earlier report folder.
@@ -986,7 +1094,7 @@ def render(
         finally:
             bar.close()
         outcomes = sorted([*outcomes, *failed], key=lambda o: o.slug)
-        index = write_index(out, outcomes)
+        index = write_index(out, outcomes, baseline)
     for o in outcomes:
         if not o.ok:
             print(f"hiddenspof report: {o.slug} ({o.given_path}) failed: {o.reason}", file=sys.stderr)

@@ -153,6 +153,8 @@ class RulePart:
     name: str
     met: bool
     reason: str
+    #: what to do when not met, where the estate calls for more than the rule's generic remedy
+    remedy: str = ""
 
 
 @dataclass(frozen=True)
@@ -943,7 +945,7 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
     # offsite: no site or region takes down both the asset and the backup
     places = down.places
     asset_places = [p for p in places if asset in down(p)]
-    offsite, why = [], []
+    offsite, why, stored_away = [], [], []
     if asset_places:
         for b in backups:
             shared = [p for p in asset_places if b in down(p)]
@@ -951,7 +953,16 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
             if own and not shared:
                 offsite.append(b)
             elif shared:
-                why.append(f"{b} shares {shared[0]}")
+                lost = down(shared[0])
+                stores = sorted(t for t in graph.successors(b) if model.kind.get(t) == "backup_store")
+                needs = sorted(t for t in graph.successors(b) if t in lost and t not in stores)
+                if stores and not any(t in lost for t in stores) and needs:
+                    # the copy is kept elsewhere; what fails with the site is its restore path
+                    why.append(f"{b} is stored on {', '.join(stores)}, outside {shared[0]}, but restoring it needs "
+                               f"{', '.join(needs)}, lost with {shared[0]}")
+                    stored_away.append((b, shared[0], needs))
+                else:
+                    why.append(f"{b} shares {shared[0]}")
             else:
                 why.append(f"{b} is in no known site or region")
         if offsite:
@@ -972,7 +983,11 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
             reason = f"cannot show a copy offsite: no site or region takes {asset} down and its location is unknown."
         else:
             reason = f"no backup of {asset} is recorded outside its location {a_loc!r}."
-    parts.append(RulePart("one_offsite", bool(offsite), reason))
+    remedy = ""
+    if not offsite and stored_away:
+        remedy = "; ".join(f"make the restore of {b} work without {p} (keep {_and(n)}, or a stand-in, outside {p}; "
+                           f"the copy itself is already kept elsewhere)" for b, p, n in stored_away)
+    parts.append(RulePart("one_offsite", bool(offsite), reason, remedy))
 
     safe = [b for b in backups if info[b].immutable or info[b].offline]
     labels = [f"{b} ({'/'.join(x for x in ('immutable', 'offline') if getattr(info[b], x))})" for b in safe]
@@ -1041,6 +1056,8 @@ _RULES = {
 }
 
 _LEVELS = ("critical", "high", "medium", "low")
+#: finding rules about restore tests (the "0" of 3-2-1-1-0 is their story)
+_RESTORE_TEST_RULES = ("restore-test-missing", "restore-test-failed", "restore-test-files-only")
 
 
 def _and(items: list[str]) -> str:
@@ -1127,26 +1144,31 @@ def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], 
                               for _, s, f in members),
             recommendation=rec.format(**words),
         ))
+    # assets whose restore tests already have a finding: the "zero errors" part is that story
+    tested = {f.assets[0] for f in out if f.id.split(":")[1] in _RESTORE_TEST_RULES}
+    recs = {
+        "three_copies": "keep at least two backups besides the data itself",
+        "two_media": "keep one copy on a different storage system or medium",
+        "one_offsite": "keep one copy in another site or region",
+        "one_offline_or_immutable": "make one copy immutable (object lock) or offline",
+        "zero_errors": "pass a full restore test at least quarterly",
+    }
     for asset in sorted(rules):
         rule = rules[asset]
         missing = [p for p in rule.parts if not p.met]
-        if not missing:
+        acted = [p for p in missing if not (p.name == "zero_errors" and asset in tested)]
+        if not acted:
             continue
         names = {p.name for p in missing}
         severity = "medium" if names & {"one_offsite", "one_offline_or_immutable"} else "low"
-        recs = {
-            "three_copies": "keep at least two backups besides the data itself",
-            "two_media": "keep one copy on a different storage system or medium",
-            "one_offsite": "keep one copy in another site or region",
-            "one_offline_or_immutable": "make one copy immutable (object lock) or offline",
-            "zero_errors": "pass a full restore test at least quarterly",
-        }
+        told = [] if len(acted) == len(missing) else [
+            f"zero errors: {rule.part('zero_errors').reason[:-1]} (its restore-test finding says what to do)."]
         out.append(Finding(
             id=f"silent_failure:3-2-1-1-0:{asset}", category="silent_failure", severity=severity,
             title=f"{asset} does not meet the 3-2-1-1-0 rule ({len(missing)} of 5 parts missing)",
             assets=(asset,), components=tuple(model.backups_of.get(asset, ())),
-            evidence=" ".join(f"{p.name.replace('_', ' ')}: {p.reason}" for p in missing),
-            recommendation=f"For {asset}: " + "; ".join(recs[p.name] for p in missing) + ".",
+            evidence=" ".join([f"{p.name.replace('_', ' ')}: {p.reason}" for p in acted] + told),
+            recommendation=f"For {asset}: " + "; ".join(p.remedy or recs[p.name] for p in acted) + ".",
         ))
     return sort_findings(out)
 
@@ -1351,7 +1373,25 @@ def _num(x) -> float | None:
     return None if math.isnan(x) else x
 
 
-def score(inventory, model) -> SilentResult:
+def _memoised(memo: dict | None, name: str, frames: tuple, args: tuple, compute):
+    """``compute()``, or its earlier result for the same frames (by identity) and arguments when ``memo`` is a dict.
+
+    The memo keeps the frames it was computed from, so an id is never reused
+    while cached; the summaries are pure functions of their inputs, and
+    inventories are never modified in place (``whatif.apply`` returns new ones).
+    """
+    if memo is None:
+        return compute()
+    key = (name, tuple(id(f) for f in frames), args)
+    hit = memo.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], frames)):
+        return hit[1]
+    value = compute()
+    memo[key] = (frames, value)
+    return value
+
+
+def score(inventory, model, *, memo: dict | None = None) -> SilentResult:
     """Score every backup for silent failure and check 3-2-1-1-0 for every protected asset.
 
     Parameters
@@ -1361,6 +1401,11 @@ def score(inventory, model) -> SilentResult:
     model : Model
         ``model.build(inventory)``: used for the assets, the backups' settings
         and ``down({X})`` to find alert channels and backups sharing a cause.
+    memo : dict, optional
+        Shared by calls on variants of one inventory (the remediation
+        roadmap scores hundreds): the job-history, restore-test and
+        recovery-point summaries, which depend on the tables and the backups'
+        settings only, are computed once per distinct input. Same result.
 
     Returns
     -------
@@ -1391,13 +1436,30 @@ def score(inventory, model) -> SilentResult:
     sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
     runs = inventory.backup_runs
     dumps = frozenset(b for b in backups if model.backup[b].method == "dump")  # a dump is a full copy every time
-    prepared = _prepare_runs(runs, _cutoff(as_of), dumps)  # sorted once for the summary and the recovery points
-    summary = summarise_runs(prepared, as_of, sched, {b: r for b, r in reference.items() if r is not None}, dumps,
-                             prepared=True)
+    ref_known = {b: r for b, r in reference.items() if r is not None}
+    restore_tests = inventory.restore_tests
+    # memo keys hold only the backups a table mentions: the summaries have one row per such backup and
+    # read nothing else, so a variant that adds a backup without history still finds them
+    in_runs = _memoised(memo, "run-ids", (runs,), (), lambda: frozenset(map(str, runs["backup"]))) if memo is not None else ()
+    in_tests = (_memoised(memo, "test-ids", (restore_tests,), (), lambda: frozenset(map(str, restore_tests["backup"])))
+                if memo is not None else ())
+
+    def only(mapping, ids):
+        return tuple(sorted((k, v) for k, v in mapping.items() if k in ids))
+
+    full_key = (as_of, tuple(sorted(b for b in dumps if b in in_runs)))
+    prepared = _memoised(memo, "prepared", (runs,), full_key,  # sorted once for the summary and the recovery points
+                         lambda: _prepare_runs(runs, _cutoff(as_of), dumps))
+    summary = _memoised(memo, "runs", (runs,), (full_key, only(sched, in_runs), only(ref_known, in_runs)),
+                        lambda: summarise_runs(prepared, as_of, sched, ref_known, dumps, prepared=True))
     typed = set(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else set()
-    tests = summarise_restore_tests(inventory.restore_tests, as_of, reference)
+    tests = _memoised(memo, "tests", (restore_tests,), (as_of, only(reference, in_tests)),
+                      lambda: summarise_restore_tests(restore_tests, as_of, reference))
     have_history = len(runs) > 0
     down = _DownCache(model)
+    # with a memo, the summaries' rows are read as dicts (pandas row access dominates a roadmap's scoring)
+    test_rows = _memoised(memo, "test-rows", (tests,), (), lambda: tests.to_dict("index")) if memo is not None else None
+    run_rows = _memoised(memo, "run-rows", (summary,), (), lambda: summary.to_dict("index")) if memo is not None else None
 
     scores: list[BackupScore] = []
     for b in backups:
@@ -1407,12 +1469,12 @@ def score(inventory, model) -> SilentResult:
                     "replica": info.method == "replica", "alert_channel": info.alert_channel,
                     "reference_gb": reference[b]}
         if b in tests.index:
-            t = tests.loc[b]
+            t = tests.loc[b] if test_rows is None else test_rows[b]
             kw.update(restore_tests=int(t["tests"]), last_pass_age_days=_num(t["last_pass_age_days"]),
                       fresh_pass=bool(t["fresh_pass"]), fresh_full_pass=bool(t["fresh_full_pass"]),
                       last_result=t["last_result"], last_tested_at=t["last_tested_at"].date().isoformat())
         if b in summary.index:
-            s = summary.loc[b]
+            s = summary.loc[b] if run_rows is None else run_rows[b]
             interval = _num(s["interval_hours"])
             limits = []
             if interval:
@@ -1457,7 +1519,9 @@ def score(inventory, model) -> SilentResult:
     asset_scores: dict[str, float | None] = {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
     rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
     ref_by_backup = {b: r for b, r in reference.items() if r is not None}
-    points = recovery_points(prepared, as_of, {b: model.backup[b].protects for b in backups}, prepared=True)
+    protects = {b: model.backup[b].protects for b in backups}
+    points = _memoised(memo, "points", (runs,), (full_key, only(protects, in_runs)),
+                       lambda: recovery_points(prepared, as_of, protects, prepared=True))
     rpo_checks = _rpo_checks(model, rpo, summary, points)
     tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
     completed_age = {b: _num(summary.at[b, "last_completed_age_hours"]) if b in summary.index else None for b in backups}

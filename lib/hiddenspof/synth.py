@@ -60,6 +60,9 @@ __all__ = [
     "Estate",
     "generate_estate",
     "write_estate",
+    "HEALTH",
+    "fleet_healths",
+    "write_fleet",
 ]
 
 AS_OF = dt.date(2026, 9, 30)
@@ -73,6 +76,19 @@ MIN_COMPONENTS = 200
 
 COUPLING_STYLES = ("same_account", "other_account", "other_provider", "offline", "immutable", "replica")
 """How a backup is coupled to what it protects (recorded in the backup's ``notes``)."""
+
+HEALTH = """How the ``health`` knob (0 fragile .. 1 healthy) shapes an estate.
+
+Separation: with probability ``health`` each cloud's IAM gets cloud-native
+emergency access beside the federated corporate SSO (so losing on-premises
+identity no longer takes every cloud control plane down); first backups
+move from same-account snapshots to other-provider, offline and immutable
+copies, and other-account/other-provider copies restore to a DR landing
+zone more often. Immutability: those copies are object-locked with
+probability ``0.7 x health``. Verification: from mostly job status to
+restore tests and DR drills. Redundancy: more backups per asset. History:
+fewer flaky jobs and stale restore tests. ``health=None`` is none of this.
+"""
 
 # Contract column order, from the loader's own table definitions.
 _COLUMNS = {table: [c.name for c in columns] for table, columns in TABLES.items()}
@@ -109,7 +125,9 @@ class Estate:
 class _Builder:
     """Collects rows; keeps ids unique and dependency rows free of duplicates."""
 
-    def __init__(self) -> None:
+    def __init__(self, health: float | None = None, seed: int = 0) -> None:
+        self.health = health  # None: the original estate, draw for draw
+        self.hrnd = random.Random(f"hiddenspof-synth-health-{seed}")  # extra draws of the health knob only
         self.components: list[dict[str, Any]] = []
         self.ids: set[str] = set()
         self.deps: list[tuple[str, str, str, str | None, int | None]] = []
@@ -117,6 +135,17 @@ class _Builder:
         self.backups: list[dict[str, Any]] = []
         self.styles: list[str] = []
         self.protected: set[str] = set()
+
+    def chance(self, at_full_health: float) -> bool:
+        """A draw that comes true with probability ``health x at_full_health`` (never without the knob)."""
+        return self.health is not None and self.hrnd.random() < self.health * at_full_health
+
+    def weights(self, fragile: tuple, healthy: tuple, default: tuple) -> tuple:
+        """Choice weights moved from ``fragile`` (health 0) to ``healthy`` (health 1); ``default`` without the knob."""
+        if self.health is None:
+            return default
+        h = self.health
+        return tuple((1 - h) * f + h * g for f, g in zip(fragile, healthy))
 
     def comp(self, cid: str, kind: str, **attrs: Any) -> str:
         if cid in self.ids:  # pragma: no cover - programming error
@@ -233,7 +262,13 @@ def _infrastructure(b: _Builder, rnd: random.Random, n: int) -> _Infra:
         else:
             iam = b.comp(f"iam-{p}", "identity", owner="identity team")
             b.dep(iam, f"provider-{p}", "control")
-            b.dep(iam, sso, "identity")
+            if b.chance(1.0):  # separation: cloud-native emergency access beside the federated SSO
+                local = b.comp(f"idp-{p}-emergency", "identity", owner="identity team",
+                               notes="emergency access accounts, not federated from on-premises")
+                b.dep(local, f"provider-{p}", "control")
+                b.group(iam, [sso, local], "identity", "sign-in", 1)
+            else:
+                b.dep(iam, sso, "identity")
             cps = []
             for rk in regions[p]:
                 r = rk.split("/")[1]
@@ -368,20 +403,21 @@ class _Asset:
     tier: int | None
 
 
-def _pick_style(rnd: random.Random, asset: _Asset, k: int, count: int) -> str:
-    """A coupling style: the first backup is usually the cheap same-account one."""
+def _pick_style(b: _Builder, rnd: random.Random, asset: _Asset, k: int, count: int) -> str:
+    """A coupling style: the first backup is usually the cheap same-account one (less so in healthy estates)."""
     if count < len(COUPLING_STYLES):  # guarantee every style exists, even in small estates
         return COUPLING_STYLES[count]
+    replica = 8 if asset.kind == "datastore" else 0
     if k == 0:
-        weights = (55, 20, 6, 4, 7, 8 if asset.kind == "datastore" else 0)
+        weights = b.weights((65, 20, 2, 1, 2, replica), (10, 10, 45, 10, 25, 0), (55, 20, 6, 4, 7, replica))
     else:
-        weights = (10, 30, 18, 16, 18, 8 if asset.kind == "datastore" else 0)
+        weights = b.weights((25, 40, 10, 5, 10, replica), (0, 10, 50, 20, 20, 0), (10, 30, 18, 16, 18, replica))
     return rnd.choices(COUPLING_STYLES, weights=weights)[0]
 
 
 def _add_backup(b: _Builder, inf: _Infra, rnd: random.Random, asset: _Asset, k: int) -> None:
     """One backup of ``asset`` with its restore dependencies, by coupling style."""
-    style = _pick_style(rnd, asset, k, len(b.backups))
+    style = _pick_style(b, rnd, asset, k, len(b.backups))
     p, rk, acct = asset.provider, asset.region, asset.account
     bid = f"bkp-{asset.id}-{k + 1}"
     role = "dba" if asset.kind == "datastore" else "platform"
@@ -400,8 +436,9 @@ def _add_backup(b: _Builder, inf: _Infra, rnd: random.Random, asset: _Asset, k: 
         method = rnd.choice(["object_copy", "dump"] if asset.kind == "datastore" else ["object_copy", "image"])
         deps = [(inf.vault[rk], "storage"), (rnd.choice(inf.tools[rk]), "restore"),
                 (inf.cred_backup[bacct], "identity"), (inf.kms[(bacct, rk)], "keys")]
-        if rnd.random() < 0.3:
+        if rnd.random() < 0.3 or b.chance(0.8):
             restore_to = inf.landing[rk]
+        immutable = b.chance(0.7)
         retention = rnd.choice([35.0, 90.0, 365.0])
     elif style == "other_provider":
         q = "onprem" if p != "onprem" else rnd.choice(["aws", "azure"])
@@ -409,10 +446,12 @@ def _add_backup(b: _Builder, inf: _Infra, rnd: random.Random, asset: _Asset, k: 
         bacct = inf.backup_account[q]
         method = "object_copy"
         deps = [(inf.vault[qk], "storage"), (rnd.choice(inf.tools[qk]), "restore"),
-                (inf.cred_backup[bacct], "identity"), (inf.kms[(bacct, qk)], "keys"),
-                (inf.interconnect[p if p != "onprem" else q], "network")]
-        if rnd.random() < 0.5:
+                (inf.cred_backup[bacct], "identity"), (inf.kms[(bacct, qk)], "keys")]
+        if rnd.random() < 0.5 or b.chance(1.0):
             restore_to = inf.landing[qk]
+        if restore_to is None or b.health is None:  # restoring into the other provider's landing zone stays there
+            deps.append((inf.interconnect[p if p != "onprem" else q], "network"))
+        immutable = b.chance(0.7)
         retention = rnd.choice([90.0, 365.0])
     elif style == "offline":
         method, offline, schedule = "tape", True, 168.0
@@ -439,7 +478,7 @@ def _add_backup(b: _Builder, inf: _Infra, rnd: random.Random, asset: _Asset, k: 
         retention = 1.0
     deps.append((team, "restore"))
     verification = rnd.choices(["none", "job_status", "checksum", "restore_test", "dr_drill"],
-                               weights=(10, 45, 15, 25, 5))[0]
+                               weights=b.weights((25, 60, 10, 5, 0), (0, 5, 15, 55, 25), (10, 45, 15, 25, 5)))[0]
     alert = rnd.choices([inf.alerts[0], inf.alerts[1], inf.mon[p], None], weights=(40, 30, 20, 10))[0]
     b.comp(bid, "backup")
     for on, kind in deps:
@@ -456,7 +495,7 @@ def _add_backup(b: _Builder, inf: _Infra, rnd: random.Random, asset: _Asset, k: 
 
 
 def _protect(b: _Builder, inf: _Infra, rnd: random.Random, asset: _Asset) -> None:
-    count = rnd.choices((1, 2, 3), weights=(75, 18, 7))[0]
+    count = rnd.choices((1, 2, 3), weights=b.weights((90, 8, 2), (10, 45, 45), (75, 18, 7)))[0]
     for k in range(count):
         _add_backup(b, inf, rnd, asset, k)
 
@@ -555,9 +594,10 @@ def _infra_assets(b: _Builder, inf: _Infra, rnd: random.Random) -> None:
 
 
 def _history(rng: np.random.Generator, backups: pd.DataFrame, base_gb: np.ndarray,
-             as_of: dt.date, days: int) -> pd.DataFrame:
-    """Daily (weekly for tape) runs ending the day before ``as_of``, with anomalies."""
+             as_of: dt.date, days: int, health: float | None = None) -> pd.DataFrame:
+    """Daily (weekly for tape) runs ending the day before ``as_of``, with anomalies (fewer when healthy)."""
     nb = len(backups)
+    flaky = 0.1 if health is None else 0.2 * (1 - health) + 0.01  # share of backups that fail often
     interval = np.where(backups["schedule_hours"].to_numpy() >= 168, 7, 1)
     n_runs = days // interval
     silent = rng.random(nb) < 0.02
@@ -598,7 +638,7 @@ def _history(rng: np.random.Generator, backups: pd.DataFrame, base_gb: np.ndarra
     incr = rng.uniform(0.05, 0.3, nb)
     duration = 120.0 + size * 1024.0 * incr[bi] / rate[bi] * rng.lognormal(0.0, 0.15, total)
 
-    p_fail = np.where(rng.random(nb) < 0.1, rng.uniform(0.04, 0.12, nb), rng.uniform(0.002, 0.02, nb))
+    p_fail = np.where(rng.random(nb) < flaky, rng.uniform(0.04, 0.12, nb), rng.uniform(0.002, 0.02, nb))
     u = rng.random(total)
     status = np.where(u < p_fail[bi], 2, np.where(u < p_fail[bi] + 0.02, 1, 0))  # 0 ok, 1 warn, 2 failed
 
@@ -645,15 +685,16 @@ def _history(rng: np.random.Generator, backups: pd.DataFrame, base_gb: np.ndarra
 
 
 def _restore_tests(rng: np.random.Generator, backups: pd.DataFrame, base_gb: np.ndarray,
-                   as_of: dt.date) -> pd.DataFrame:
-    """Restore tests: regular for some backups, stale or absent for others."""
+                   as_of: dt.date, health: float | None = None) -> pd.DataFrame:
+    """Restore tests: regular for some backups, stale or absent for others (fewer stale when healthy)."""
     nb = len(backups)
+    stale_share = 0.15 if health is None else 0.3 * (1 - health) + 0.02
     verification = backups["verification"].to_numpy()
     lam = np.select([verification == "dr_drill", verification == "restore_test"], [4.0, 3.0], 0.3)
     count = rng.poisson(lam)
     total = int(count.sum())
     bi = np.repeat(np.arange(nb), count)
-    stale = (rng.random(nb) < 0.15)[bi]
+    stale = (rng.random(nb) < stale_share)[bi]
     age = np.where(stale, rng.integers(366, 1100, total), rng.integers(1, 365, total))
     tested = np.datetime64(as_of, "D") - age.astype("timedelta64[D]")
     result = rng.choice(3, total, p=[0.8, 0.12, 0.08])
@@ -684,7 +725,7 @@ def _restore_tests(rng: np.random.Generator, backups: pd.DataFrame, base_gb: np.
 
 
 def generate_estate(components: int, seed: int = 0, *, history_days: int = DEFAULT_HISTORY_DAYS,
-                    as_of: dt.date = AS_OF) -> Estate:
+                    as_of: dt.date = AS_OF, health: float | None = None) -> Estate:
     """Build a synthetic estate of about ``components`` components in memory.
 
     Parameters
@@ -700,6 +741,10 @@ def generate_estate(components: int, seed: int = 0, *, history_days: int = DEFAU
         (default :data:`DEFAULT_HISTORY_DAYS`; 0 writes no runs).
     as_of : datetime.date
         The assessment date (default :data:`AS_OF`).
+    health : float, optional
+        How healthy the estate is, 0 (fragile) to 1 (healthy); see
+        :data:`HEALTH`. None (default) gives the original estate, draw for
+        draw (the benchmarks' estates).
 
     Returns
     -------
@@ -717,9 +762,13 @@ def generate_estate(components: int, seed: int = 0, *, history_days: int = DEFAU
         raise UsageError(f"history_days must be an integer >= 0 (got {history_days!r})")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise UsageError(f"seed must be an integer (got {seed!r})")
+    if health is not None:
+        if isinstance(health, bool) or not isinstance(health, (int, float)) or not 0.0 <= float(health) <= 1.0:
+            raise UsageError(f"health must be a number from 0 (fragile) to 1 (healthy) (got {health!r})")
+        health = float(health)
     n = int(components)
     rnd = random.Random(seed)
-    b = _Builder()
+    b = _Builder(health, seed)
     inf = _infrastructure(b, rnd, n)
     _infra_assets(b, inf, rnd)
     _applications(b, inf, rnd, n)
@@ -741,12 +790,13 @@ def generate_estate(components: int, seed: int = 0, *, history_days: int = DEFAU
     ratio = np.where(backups["method"].to_numpy() == "dump", brng.uniform(0.2, 0.5, len(backups)), 1.0)
     base_gb = asset_gb * ratio
     backups["size_gb"] = np.where(brng.random(len(backups)) < 0.5, np.round(base_gb, 1), np.nan)
-    runs = _history(brng, backups, base_gb, as_of, history_days)
-    tests = _restore_tests(brng, backups, base_gb, as_of)
+    runs = _history(brng, backups, base_gb, as_of, history_days, health)
+    tests = _restore_tests(brng, backups, base_gb, as_of, health)
 
     region = inf.regions["aws"][0].split("/")[1]
     meta = {
-        "name": f"Synthetic estate ({n} components, seed {seed})",
+        "name": f"Synthetic estate ({n} components, seed {seed}"
+                + (")" if health is None else f", health {health:.2f})"),
         "as_of": as_of.isoformat(),
         "organisation": "Example Corp (synthetic)",
         "description": ("Generated by hiddenspof.synth: three providers, layered applications with "
@@ -765,7 +815,8 @@ def generate_estate(components: int, seed: int = 0, *, history_days: int = DEFAU
 
 
 def write_estate(out_dir: str | os.PathLike, components: int, seed: int = 0, *,
-                 history_days: int = DEFAULT_HISTORY_DAYS, as_of: dt.date = AS_OF) -> dict[str, int]:
+                 history_days: int = DEFAULT_HISTORY_DAYS, as_of: dt.date = AS_OF,
+                 health: float | None = None) -> dict[str, int]:
     """Write a synthetic estate as a CSV-folder inventory (``inventory.yaml`` plus five CSV files).
 
     Parameters
@@ -773,7 +824,7 @@ def write_estate(out_dir: str | os.PathLike, components: int, seed: int = 0, *,
     out_dir : path
         Folder to write; created if missing. Only the six inventory files in
         it are (over)written.
-    components, seed, history_days, as_of
+    components, seed, history_days, as_of, health
         As for :func:`generate_estate`.
 
     Returns
@@ -793,7 +844,7 @@ def write_estate(out_dir: str | os.PathLike, components: int, seed: int = 0, *,
     >>> counts["components"] >= 300
     True
     """
-    estate = generate_estate(components, seed, history_days=history_days, as_of=as_of)
+    estate = generate_estate(components, seed, history_days=history_days, as_of=as_of, health=health)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder")
@@ -819,3 +870,34 @@ def _write_csv(frame: pd.DataFrame, path: Path, chunk: int = 500_000) -> None:
                     text = np.datetime_as_string(part[c].to_numpy().astype("datetime64[s]"), unit="s")
                     part[c] = np.where(text == "NaT", "", text)
             part.to_csv(fh, index=False, header=lo == 0, lineterminator="\n")
+
+
+def fleet_healths(count: int) -> list[float]:
+    """Health of each estate of a fleet of ``count``: spread evenly from 0.05 to 0.95, in a fixed shuffled order.
+
+    >>> fleet_healths(4)
+    [0.65, 0.95, 0.35, 0.05]
+    """
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise UsageError(f"a fleet has at least one estate (got {count!r})")
+    levels = [round(0.05 + 0.9 * i / (count - 1), 2) if count > 1 else 0.5 for i in range(count)]
+    random.Random(f"hiddenspof-fleet-{count}").shuffle(levels)
+    return levels
+
+
+def write_fleet(out_dir: str | os.PathLike, count: int, components: int, first_seed: int = 1, *,
+                history_days: int = DEFAULT_HISTORY_DAYS) -> list[Path]:
+    """Write ``count`` estates (seeds ``first_seed``...) spanning healthy to fragile: ``OUT/seed-<S>/``.
+
+    Healths come from :func:`fleet_healths`, so a fleet looks like a real
+    portfolio: a few well-run estates, a few fragile ones, most in between.
+    Returns the folders written, in seed order.
+    """
+    out = Path(out_dir)
+    folders = []
+    for i, health in enumerate(fleet_healths(count)):
+        seed = first_seed + i
+        folder = out / f"seed-{seed}"
+        write_estate(folder, components, seed, history_days=history_days, health=health)
+        folders.append(folder)
+    return folders

@@ -945,7 +945,7 @@ class EstateRisk:
     silent_score: dict[str, float | None]
 
 
-def estate_risk(inventory: Inventory, m: Model | None = None) -> EstateRisk:
+def estate_risk(inventory: Inventory, m: Model | None = None, *, memo: dict | None = None) -> EstateRisk:
     """Risk points of the estate: tier weight x (unrecoverable threat modes + common causes + silent score / 100).
 
     Uses the same single-failure recovery, threat verdicts and silent scores
@@ -955,7 +955,7 @@ def estate_risk(inventory: Inventory, m: Model | None = None) -> EstateRisk:
     m = m or model_mod.build(inventory)
     ub = _unrecoverable_by(m)
     verdicts, _ = coupling.threat_verdicts(m, ub)
-    scores = silent.score(inventory, m).asset_scores
+    scores = silent.score(inventory, m, memo=memo).asset_scores  # memo: see silent.score
     comps = inventory.components
     tiers = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
     common: dict[str, list[str]] = {a: [] for a in m.assets}
@@ -1113,7 +1113,8 @@ def roadmap(inventory: Inventory, limit: int = 10) -> list[Remediation]:
     if limit < 0:
         raise WhatIfError(f"limit must be >= 0 (got {limit!r})")
     m = model_mod.build(inventory)
-    before = estate_risk(inventory, m)
+    memo: dict = {}  # the candidates share the job history: summarised once (silent.score)
+    before = estate_risk(inventory, m, memo=memo)
     findings = list(coupling.analyze(m, pairs=False).findings) + list(silent.score(inventory, m).findings)
     known = {f.id for f in findings}
     out = []
@@ -1122,7 +1123,7 @@ def roadmap(inventory: Inventory, limit: int = 10) -> list[Remediation]:
             changed = apply(inventory, ch)
         except WhatIfError:
             continue
-        after = estate_risk(changed)
+        after = estate_risk(changed, memo=memo)
         removed = before.total - after.total
         if removed <= 1e-9:
             continue

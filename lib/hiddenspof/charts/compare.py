@@ -46,7 +46,7 @@ def measure_change(frame: pd.DataFrame, measure: str = "survivability") -> alt.L
         return "better" if (row["new"] > row["old"]) == higher_better else "worse"
 
     data["change"] = [change(r) for _, r in data.iterrows()] if len(data) else pd.Series(dtype=object)
-    base = alt.Chart(data).encode(y=alt.Y("asset:N", sort="ascending", title="asset"))
+    base = alt.Chart(data).encode(y=alt.Y("asset:N", sort="ascending", title=None))
     line = base.mark_rule(color="#999999").encode(x=alt.X("old:Q", title=title), x2="new:Q")
     before = base.mark_point(filled=True, color="#999999", size=60).encode(
         x="old:Q", tooltip=["asset:N", alt.Tooltip("old:Q", title="before"), alt.Tooltip("new:Q", title="after")]

@@ -166,7 +166,7 @@ def threat_heatmap(result: CouplingResult, model: Model | None = None) -> alt.Ch
     return alt.Chart(frame).mark_rect(stroke="white").encode(
         x=alt.X("threat:N", sort=[threat_label(m) for m in THREAT_MODES], title="threat mode",
                 axis=alt.Axis(labelAngle=-40, labelAlign="right", labelOverlap=False)),
-        y=alt.Y("asset:N", sort=sorted(result.assets), title="asset"),
+        y=alt.Y("asset:N", sort=sorted(result.assets), title=None),
         color=alt.Color("verdict:N", scale=alt.Scale(domain=[v.replace("_", " ") for v in verdicts],
                                                      range=[VERDICT_COLOURS[v] for v in verdicts])),
         tooltip=["asset:N", "threat:N", "verdict:N", "strikes:N", alt.Tooltip("attack_path:N", title="attack path")],

@@ -135,7 +135,7 @@ def score_breakdown(factors: pd.DataFrame, scores: pd.DataFrame | None = None) -
         data = pd.concat([data, empty], ignore_index=True) if len(empty) else data
     order = data.drop_duplicates("backup").sort_values(["score", "backup"], ascending=[False, True])["backup"].tolist()
     bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("backup:N", sort=order, title="backup"),
+        y=alt.Y("backup:N", sort=order, title=None),
         x=alt.X("sum(points):Q", title="points (score = min(100, sum))"),
         color=alt.Color("factor:N", scale=alt.Scale(domain=[*FACTOR_NAMES, NO_POINTS], scheme="tableau20"),
                         title="factor"),
@@ -169,7 +169,7 @@ def restore_recency(recency: pd.DataFrame) -> alt.LayerChart:
     order = data.sort_values(["days_shown", "backup"], ascending=[False, True])["backup"].tolist()
     colours = {"within 90 days": "#27ae60", "overdue": "#e67e22", "never passed": "#c0392b"}
     bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("backup:N", sort=order, title="backup"),
+        y=alt.Y("backup:N", sort=order, title=None),
         x=alt.X("days_shown:Q", title="days since the last passing restore test"),
         color=alt.Color("status:N", scale=alt.Scale(domain=list(colours), range=list(colours.values())), title="status"),
         tooltip=["backup:N", "protects:N", "days_since_pass:Q", "status:N"],
@@ -196,7 +196,7 @@ def rule_32110_grid(rules: pd.DataFrame) -> alt.Chart:
     ], columns=["asset", "part", "met", "reason"])
     return alt.Chart(long, title="3-2-1-1-0 per asset").mark_rect(stroke="white").encode(
         x=alt.X("part:N", sort=list(RULE_PARTS), title=None, axis=alt.Axis(labelAngle=-30)),
-        y=alt.Y("asset:N", sort=sorted(long["asset"].unique()), title="asset"),
+        y=alt.Y("asset:N", sort=sorted(long["asset"].unique()), title=None),
         color=alt.Color("met:N", scale=alt.Scale(domain=["met", "not met"], range=["#27ae60", "#c0392b"]), title=None),
         tooltip=["asset:N", "part:N", "met:N", "reason:N"],
     )

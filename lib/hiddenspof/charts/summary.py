@@ -42,7 +42,7 @@ def threat_heatmap(matrix: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("threat:N", sort=threats, title="threat mode",
                     axis=alt.Axis(labelAngle=-40, labelAlign="right", labelOverlap=False)),
-            y=alt.Y("label:N", sort=labels, title="asset"),
+            y=alt.Y("label:N", sort=labels, title=None),
             color=alt.Color(
                 "verdict:N",
                 scale=alt.Scale(domain=[v.replace("_", " ") for v in VERDICTS], range=[VERDICT_COLOURS[v] for v in VERDICTS]),
