@@ -342,11 +342,16 @@ def resolved(model: Model, problem: Problem, before: Iterable[str] | None = None
 # -- targeted re-analysis ------------------------------------------------------------------------------
 
 
-def _relevant(model: Model, problem: Problem) -> set[str]:
-    """Every component that can change the problem's verdicts: closures, failure sets, credentials, spared stores."""
+def _relevant(model: Model, problem: Problem, limit: int | None = None) -> set[str] | None:
+    """Every component that can change the problem's verdicts: closures, failure sets, credentials, spared stores.
+
+    None as soon as there are more than ``limit`` of them.
+    """
     keep: set[str] = set()
     for a in problem.assets:
         keep |= model.closure(a)
+        if limit is not None and len(keep) > limit:
+            return None
     for failed in _failures(model, problem):
         keep |= failed
     for s in problem.strikes:
@@ -362,7 +367,7 @@ def _relevant(model: Model, problem: Problem) -> set[str]:
     for b, info in model.backup.items():
         if b in keep and info.protects in keep and info.restore_to is not None:
             keep.add(info.restore_to)
-    return keep
+    return None if limit is not None and len(keep) > limit else keep
 
 
 def _restrict(inventory, keep: set[str]):
@@ -527,11 +532,19 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
                    f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
                    "went to more severe findings first"), ()
     inv = model.inventory
-    sub = _restrict(inv, _relevant(model, problem))
+    too_big = Fix(_fallback(problem), False,
+                  f"not searched: re-analysing it involves more than {FIX_WORK_PER_FINDING:,} components, "
+                  "above one finding's share of the assessment's search budget"), ()
+    keep = _relevant(model, problem, FIX_WORK_PER_FINDING)
+    if keep is None:
+        return too_big
+    sub = _restrict(inv, keep)
     base = model_mod.build(sub)
     if work is not None:
         work[0] -= len(base.ids)
     if resolved(base, problem) or not all(a in base.kind for a in problem.assets):
+        if len(model.ids) > FIX_WORK_PER_FINDING:
+            return too_big
         sub = inv  # the cut-down view disagrees with the whole: re-analyse the whole inventory
         base = model
     before = frozenset(base.ids)

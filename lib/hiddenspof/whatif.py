@@ -412,8 +412,10 @@ class AddRecoverySite(Change):
         """The inventory with the site and one offline copy per asset restoring to it."""
         if not self.assets:
             raise WhatIfError("a recovery site needs at least one asset to hold")
-        for a in self.assets:
-            _require_component(inv, a, "asset")
+        known = _ids(inv)
+        missing = [a for a in self.assets if a not in known]
+        if missing:
+            raise WhatIfError(f"asset {missing[0]!r} is not in the inventory: expected a component id")
         site = _fresh_id(inv, self.name)
         ids = _ids(inv) | set(inv.backups["id"]) | {site}
         comps = [{"id": site, "name": f"Recovery site {site} (proposed)", "kind": "other",
