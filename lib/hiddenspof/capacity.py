@@ -1036,6 +1036,7 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
                 title=f"{len(misses)} restore(s) miss their RTO in scenario '{res.name}' (worst: {worst.asset})",
                 assets=tuple(r.asset for r in misses),
                 components=tuple(b.component for b in res.bottlenecks),
+                blockers=tuple(b.component for b in res.bottlenecks),  # what holds the restores back
                 evidence=(
                     f"Failed: {', '.join(res.failed)}; {len(res.restores)} restores, all done after "
                     f"{res.makespan_hours:.3g} h. Late: " + "; ".join(parts) + neck + head + "."
@@ -1059,6 +1060,8 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
                 title=f"Restoring {a} alone already misses its RTO ({hours:.3g} h > {target:g} h)",
                 assets=(a,),
                 components=tuple(c for c in job.components),
+                blockers=tuple(c for _, c in sorted((lim[c].throughput_mb_s, c) for c in job.components
+                                                     if c in lim and lim[c].throughput_mb_s is not None))[:1],
                 evidence=(
                     f"Fastest backup {b}: {info.size_gb:g} GB limited by {_limiting(job, lim)} takes "
                     f"{hours:.3g} h with nothing else restoring; RTO {target:g} h."
