@@ -286,12 +286,16 @@ def run(jobs: Sequence[Job], scheduler, bar) -> list[Outcome]:
             job = futures[fut]
             try:
                 outcome, files = fut.result()
-                if outcome.ok:
-                    write_report(Path(job.out_dir), job.slug, files)
-            except Exception as exc:  # the worker died, or the report could not be written here
+            except Exception as exc:  # the worker died (or the task could not be run at all)
                 outcome = _died(job, exc)
             finally:
                 fut.release()
+            if outcome.ok:
+                try:
+                    write_report(Path(job.out_dir), job.slug, files)
+                except OSError as exc:  # e.g. the disk filled up: this environment fails, the previous report stays
+                    outcome = dataclasses.replace(outcome, ok=False, headline=None,
+                                                  reason=f"the finished report could not be written here: {exc}")
             outcomes.append(outcome)
             bar.environment(job.slug)
     finally:
