@@ -805,3 +805,18 @@ def test_schedule_does_not_depend_on_hash_seed():
         for seed in ("1", "2", "3")
     }
     assert len(outs) == 1
+
+
+def test_restore_all_answer_names_misses_bottleneck_and_lost_assets():
+    """The one-paragraph answer: makespan, who misses (with finish and RTO), the bottleneck, what never comes back."""
+    from hiddenspof import capacity
+
+    slow = capacity.restore_all_answer(capacity.analyze(_model(_pacs(125.0))))
+    assert slow.startswith("If all 2 protected assets must be restored at once, the last is back after 44.4 h.")
+    assert "1 restore misses its RTO: pacs (tier 1) back at 44.4 h against an RTO of 24 h." in slow
+    assert "The bottleneck is link (full for 44.4 h)." in slow
+    assert "Tier 1 needs 1.85" in slow and slow.endswith("Cannot be restored at all: ris.")
+    fast = capacity.restore_all_answer(capacity.analyze(_model(_pacs(1250.0))))
+    assert "Every restore with an RTO meets it." in fast and "4.44 h" in fast
+    empty = capacity.analyze(_model({"components": [{"id": "site-a", "kind": "site"}]}))
+    assert capacity.restore_all_answer(empty) == "The inventory protects no asset, so there is nothing to restore."

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -100,8 +101,8 @@ def _without_duration(manifest: bytes) -> dict:
 
 
 @pytest.mark.slow
-def test_three_environments_render_on_the_cluster_as_locally(scheduler, notebooks, tmp_path):
-    """Reports rendered by two worker processes equal the local ones; analysis JSON byte-identical."""
+def test_three_environments_render_on_the_cluster_as_locally(scheduler, notebooks, tmp_path, monkeypatch):
+    """Reports rendered by two worker processes equal the local ones; analysis JSON byte-identical; progress per notebook."""
     client_files = tmp_path / "client"
     client_files.mkdir()
     paths = []
@@ -111,6 +112,9 @@ def test_three_environments_render_on_the_cluster_as_locally(scheduler, notebook
         paths.append(str(target))
     local, remote = tmp_path / "local", tmp_path / "remote"
     assert report.render(paths, local, notebooks_dir=notebooks, progress=False) == 0
+    notebook_events, environment_events = [], []
+    monkeypatch.setattr(report._Progress, "notebook", lambda self, slug, name: notebook_events.append((slug, name)))
+    monkeypatch.setattr(report._Progress, "environment", lambda self, slug: environment_events.append(slug))
     assert report.render(paths, remote, notebooks_dir=notebooks, scheduler=scheduler, progress=False) == 0
 
     envs = sorted(p.name for p in local.iterdir() if p.is_dir())
@@ -123,6 +127,9 @@ def test_three_environments_render_on_the_cluster_as_locally(scheduler, notebook
         for name in here:  # executed notebooks record the client's paths, not the worker's
             assert here[name] == there[name], f"{env}/{name} differs"
     assert (local / "index.html").read_bytes() == (remote / "index.html").read_bytes()
+    assert sorted(environment_events) == envs
+    # the workers reported finished notebooks while rendering (the last may race the result)
+    assert notebook_events and set(notebook_events) <= {(e, n) for e in envs for n in ("01_intake.ipynb", "05_summary.ipynb")}
     assert sorted(p.name for p in remote.iterdir() if p.name.startswith(".")) == [".lock"]
 
 
@@ -221,3 +228,16 @@ def test_write_report_swaps_the_received_folder_in(tmp_path):
     with pytest.raises(ValueError, match="outside its folder"):
         cluster.write_report(tmp_path, "evil", {"../escape.txt": b"x"})
     assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "evil").exists()
+
+
+def test_unreachable_scheduler_is_a_usage_error(tmp_path, monkeypatch):
+    """No scheduler at the address: a clear usage error naming it, and nothing written but the empty folder."""
+    from hiddenspof.errors import UsageError
+
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 2)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(UsageError, match=f"cannot connect to the Dask scheduler 'tcp://127.0.0.1:{port}'"):
+        report.render([str(SAMPLES["teaching"])], tmp_path / "out", scheduler=f"tcp://127.0.0.1:{port}", progress=False)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".lock"]

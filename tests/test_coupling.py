@@ -289,6 +289,15 @@ def test_admin_rows_change_nothing_but_credential_compromise(sample):
             assert (sc.failed, sc.unrecoverable, sc.makespan_hours) == (twin.failed, twin.unrecoverable, twin.makespan_hours)
 
 
+def test_declared_compromise_of_several_holders_is_the_union():
+    """A scenario stealing two credentials destroys the union of their closures; a listed service is held, not destroyed."""
+    m = _rmm_estate(password_on_rmm=False)
+    both = coupling.scenario_failures(m, ["rmm", "cloud-key"], "credential_compromise")
+    assert both == coupling.credential_compromise(m, "rmm").destroyed | coupling.credential_compromise(m, "cloud-key").destroyed
+    assert both == coupling.credential_compromise(m, ["rmm", "cloud-key"]).destroyed
+    assert coupling.scenario_failures(m, ["srv1"], "credential_compromise") == frozenset()  # nothing has a row on srv1
+
+
 def test_compromise_of_unknown_holder_is_an_error():
     """A holder that is not a component is named in the error."""
     m = build([C("db", "datastore")], [], [B("bk", "db")])

@@ -139,7 +139,8 @@ def test_capacity_answers_the_restore_everything_question(deliverable):
         data = json.loads((folder / "analysis.json").read_text())
         kinds = [s["kind"] for s in data["capacity"]["scenarios"]]
         assert kinds.count("restore_all") == 1, name
-        assert "restore_all" in _tree(folder).text_content(), name
+        text = _tree(folder).text_content()
+        assert "restore_all" in text and "must be restored at once, " in text, name
 
 
 def test_asset_pages_for_every_tier_1_and_2_asset(deliverable):

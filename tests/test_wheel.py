@@ -70,6 +70,11 @@ def test_installed_wheel_runs_a_workspace_end_to_end(installed, tmp_path):
     _run([hs, "analyze", "acme/inventory/example.yaml", "--json", "acme/analysis.json"], cwd=work, env=env)
     expected = analysis.dumps(analysis.analyze(inventory.load(SAMPLES["teaching"])))
     assert (work / "acme" / "analysis.json").read_text(encoding="utf-8") == expected
+    # a workspace notebook, as saved, runs in a kernel of the new environment on the workspace's example
+    _run([bin_dir / "papermill", "acme/notebooks/01_intake.ipynb", "acme/01_intake.out.ipynb", "-k", "python3",
+          "--cwd", "acme/notebooks", "--no-progress-bar"], cwd=work, env=env)
+    executed = (work / "acme" / "01_intake.out.ipynb").read_text(encoding="utf-8")
+    assert inventory.load(SAMPLES["teaching"]).meta.name in executed
     _run([hs, "report", "acme/inventory/example.yaml", "--out", "acme/reports"], cwd=work, env=env, timeout=1200)
     reports = work / "acme" / "reports"
     (env_dir,) = [p for p in reports.iterdir() if p.is_dir()]

@@ -47,6 +47,7 @@ __all__ = [
     "FIX_BUDGET",
     "FIX_SEVERITIES",
     "FIX_WORK_BUDGET",
+    "FIX_WORK_PER_FINDING",
     "Domain",
     "Problem",
     "CAPACITY_FACTORS",
@@ -64,7 +65,11 @@ __all__ = [
 FIX_BUDGET = 40
 #: Component re-analyses (the size of each re-analysed inventory, summed) one assessment spends on
 #: fixes at most, most severe findings first; later findings say they were not searched.
-FIX_WORK_BUDGET = 200_000
+FIX_WORK_BUDGET = 120_000
+#: Component re-analyses one finding may spend at most: a finding whose re-analysed inventory is large
+#: gets fewer re-analyses (at least two: a shared change and the composite), so that the budget of an
+#: assessment spreads over many findings.
+FIX_WORK_PER_FINDING = FIX_WORK_BUDGET // 8
 #: Above this many assets a finding skips the asset-by-asset search (singles, then the composite).
 _PER_ASSET_LIMIT = 6
 #: Findings of these severities get a fix searched for (the others keep ``fix`` null).
@@ -177,7 +182,7 @@ def _unmet(model: Model, component: str, down: frozenset[str] | set[str]) -> lis
 
 
 def blockers_of(
-    model: Model, asset: str, down: frozenset[str], stop: Iterable[str]
+    model: Model, asset: str, down: frozenset[str], stop: Iterable[str], memo: dict | None = None
 ) -> dict[str, tuple[str, ...]]:
     """Backup -> the components that stand between it and recovering ``asset``.
 
@@ -186,9 +191,29 @@ def blockers_of(
     through ``down`` components, stopping at the first members of ``stop``
     (the failed or destroyed components, or the domain's members). A backup
     whose path is up maps to (). When the walk meets no member of ``stop``
-    (a cycle), the nearest down components are named instead.
+    (a cycle), the nearest down components are named instead. ``memo``
+    (a dict kept by the caller for one ``down`` and ``stop``) shares the
+    walks between the assets of one finding.
     """
-    stop = set(stop)
+    stop = stop if isinstance(stop, (set, frozenset)) else set(stop)
+    memo = {} if memo is None else memo
+
+    def reach(v: str) -> frozenset[str]:
+        """The members of ``stop`` met first walking from ``v`` through down components (one search per start)."""
+        if v not in memo:
+            found, seen, queue = set(), {v}, [v]
+            while queue:
+                u = queue.pop()
+                if u in stop:
+                    found.add(u)
+                    continue
+                for t in _unmet(model, u, down):
+                    if t not in seen:
+                        seen.add(t)
+                        queue.append(t)
+            memo[v] = frozenset(found)
+        return memo[v]
+
     out: dict[str, tuple[str, ...]] = {}
     for b in model.backups_of.get(asset, ()):
         if model.path_up(b, down):
@@ -201,19 +226,11 @@ def blockers_of(
                 starts.append(info.restore_to)
         else:
             starts.extend(_unmet(model, asset, down))
-        found: list[str] = []
-        seen: set[str] = set()
-        queue = list(starts)
-        while queue:
-            v = queue.pop(0)
-            if v in seen:
-                continue
-            seen.add(v)
-            if v in stop:
-                found.append(v)
-                continue
-            queue.extend(_unmet(model, v, down))
-        out[b] = tuple(sorted(set(found))) if found else tuple(sorted(set(starts)))
+        # a backup or target is rarely shared: start from what it needs, which is (a store, a host)
+        found = frozenset().union(*(frozenset((v,)) if v in stop else
+                                    frozenset().union(*(reach(t) for t in _unmet(model, v, down)))
+                                    for v in starts))
+        out[b] = tuple(sorted(found)) if found else tuple(sorted(set(starts)))
     return out
 
 
@@ -325,11 +342,16 @@ def resolved(model: Model, problem: Problem, before: Iterable[str] | None = None
 # -- targeted re-analysis ------------------------------------------------------------------------------
 
 
-def _relevant(model: Model, problem: Problem) -> set[str]:
-    """Every component that can change the problem's verdicts: closures, failure sets, credentials, spared stores."""
+def _relevant(model: Model, problem: Problem, limit: int | None = None) -> set[str] | None:
+    """Every component that can change the problem's verdicts: closures, failure sets, credentials, spared stores.
+
+    None as soon as there are more than ``limit`` of them.
+    """
     keep: set[str] = set()
     for a in problem.assets:
         keep |= model.closure(a)
+        if limit is not None and len(keep) > limit:
+            return None
     for failed in _failures(model, problem):
         keep |= failed
     for s in problem.strikes:
@@ -345,7 +367,7 @@ def _relevant(model: Model, problem: Problem) -> set[str]:
     for b, info in model.backup.items():
         if b in keep and info.protects in keep and info.restore_to is not None:
             keep.add(info.restore_to)
-    return keep
+    return None if limit is not None and len(keep) > limit else keep
 
 
 def _restrict(inventory, keep: set[str]):
@@ -370,15 +392,24 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in str(text)).strip("-").lower() or "x"
 
 
-def _candidates(model: Model, problem: Problem, asset: str) -> list[tuple]:
+def _strike_runs(model: Model, problem: Problem) -> list[tuple]:
+    """(strike, failed set, recovery, attack or None) of each strike of the problem, once for every asset."""
+    out = []
+    for s in problem.strikes:
+        if all(c in model.kind for c in s):
+            attack = coupling.credential_compromise(model, s) if problem.mode == "credential_compromise" else None
+            failed = attack.destroyed if attack is not None else coupling.scenario_failures(model, s, problem.mode)
+            if failed:
+                out.append((s, failed, model.recover(failed), attack))
+    return out
+
+
+def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tuple] | None = None) -> list[tuple]:
     """Change sets (tuples of whatif changes) that could bring ``asset`` back, smallest and surest first."""
     from . import whatif
 
-    runs = []
-    for failed in _failures(model, problem):
-        rec = model.recover(failed)
-        if asset in rec.unrecoverable:
-            runs.append((failed, rec.final_down))
+    strike_runs = _strike_runs(model, problem) if strike_runs is None else strike_runs
+    runs = [(failed, rec.final_down) for _, failed, rec, _ in strike_runs if asset in rec.unrecoverable]
     if not runs:
         return []
     all_down = frozenset().union(*(d for _, d in runs))
@@ -395,7 +426,7 @@ def _candidates(model: Model, problem: Problem, asset: str) -> list[tuple]:
 
     protected = any(model.backup[b].immutable or model.backup[b].offline for b in model.backups_of[asset])
     if problem.mode == "credential_compromise":
-        _attack_candidates(model, problem, asset, add)
+        _attack_candidates(model, strike_runs, asset, add)
     for b in model.backups_of[asset]:
         info = model.backup[b]
         for failed, down in runs:
@@ -430,18 +461,12 @@ _KIND_WORDS = {"credentials": "credentials", "identity": "directory", "account":
                "datastore": "storage", "network": "network", "dns": "DNS", "other": "host"}
 
 
-def _attack_candidates(model: Model, problem: Problem, asset: str, add) -> None:
+def _attack_candidates(model: Model, strike_runs: list[tuple], asset: str, add) -> None:
     """Cut the attack paths: first every destroyed blocker of the asset's copies taken out of the domain it
     was destroyed through, all together; then each change ``whatif.attack_changes`` proposes."""
     from . import whatif
 
-    for s in problem.strikes:
-        if not all(c in model.kind for c in s):
-            continue
-        attack = coupling.credential_compromise(model, s)
-        if not attack.destroyed:
-            continue
-        rec = model.recover(attack.destroyed)
+    for _, _, rec, attack in strike_runs:
         if asset not in rec.unrecoverable:
             continue
         leave = []
@@ -507,15 +532,24 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
                    f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
                    "went to more severe findings first"), ()
     inv = model.inventory
-    sub = _restrict(inv, _relevant(model, problem))
+    too_big = Fix(_fallback(problem), False,
+                  f"not searched: re-analysing it involves more than {FIX_WORK_PER_FINDING:,} components, "
+                  "above one finding's share of the assessment's search budget"), ()
+    keep = _relevant(model, problem, FIX_WORK_PER_FINDING)
+    if keep is None:
+        return too_big
+    sub = _restrict(inv, keep)
     base = model_mod.build(sub)
     if work is not None:
         work[0] -= len(base.ids)
     if resolved(base, problem) or not all(a in base.kind for a in problem.assets):
+        if len(model.ids) > FIX_WORK_PER_FINDING:
+            return too_big
         sub = inv  # the cut-down view disagrees with the whole: re-analyse the whole inventory
         base = model
     before = frozenset(base.ids)
     size = len(base.ids)
+    budget = min(budget, max(2, FIX_WORK_PER_FINDING // max(1, size)))
     tried: list[str] = []
     spent = 0
 
@@ -536,15 +570,13 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
             tried.append(text)
         return resolved(model_mod.build(changed), prob, before)
 
-    per_asset = {a: _candidates(base, problem, a) for a in problem.assets}
-    singles: list[tuple] = []
-    for a in problem.assets:
-        for c in per_asset[a]:
-            if c not in singles:
-                singles.append(c)
-    # for several assets only a change proposed for every one of them can resolve it alone
-    count = {c: sum(c in per_asset[a] for a in problem.assets) for c in singles}
-    singles = [c for c in singles if count[c] == len(problem.assets)]
+    strike_runs = _strike_runs(base, problem)
+    # for several assets only a change proposed for every one of them can resolve it alone; beyond
+    # _PER_ASSET_LIMIT assets the shared changes are looked for among the first few assets' candidates
+    few = problem.assets if len(problem.assets) <= _PER_ASSET_LIMIT else problem.assets[:3]
+    per_asset = {a: _candidates(base, problem, a, strike_runs) for a in few}
+    shared = set.intersection(*(set(per_asset[a]) for a in few)) if few else set()
+    singles = [c for c in per_asset[few[0]] if c in shared] if few else []
     answer: tuple | None = None
     for c in singles:
         ok = works(c, problem)
@@ -668,18 +700,27 @@ def capacity_fix(model: Model, finding: Finding, work: list[int] | None = None) 
         return Fix(f"more restore capacity on {_names(comps)}", False,
                    f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
                    "went to more severe findings first"), ()
-    for f in CAPACITY_FACTORS:
+    lo, hi = -1, len(CAPACITY_FACTORS) - 1  # bisect for the smallest factor that clears it (misses shrink as it grows)
+
+    def clears(i: int) -> bool:
         if work is not None:
             work[0] -= len(model.ids)
-        if _capacity_misses(model, finding, dict.fromkeys(comps, f)):
-            continue
+        return not _capacity_misses(model, finding, dict.fromkeys(comps, CAPACITY_FACTORS[i]))
+
+    if clears(hi):
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if clears(mid):
+                hi = mid
+            else:
+                lo = mid
+        f = CAPACITY_FACTORS[hi]
         changes = tuple(whatif.ScaleCapacity(c, f) for c in comps)
         changed = model_mod.build(whatif.apply(model.inventory, list(changes)))
         if not _capacity_misses(changed, finding, None):
             text = "; ".join(ch.describe() for ch in changes)
             return Fix(text, True, f"re-analysed on a copy of the inventory: every restore of "
                                    f"'{':'.join(finding.id.split(':')[2:])}' meets its RTO"), changes
-        break
     tried = ", ".join(f"{f:g}x" for f in CAPACITY_FACTORS)
     return Fix(f"more restore capacity on {_names(comps)}", False,
                f"scaling {_names(comps)} by {tried} does not bring every restore within its RTO: the backups' own "
@@ -743,7 +784,8 @@ def _best_tier(model: Model, assets: Iterable[str]) -> int | None:
 def _domain_finding(model: Model, d: Domain, recoveries: dict) -> Finding:
     stop = set(d.members)
     down = recoveries[d.root].final_down
-    blocked = {a: blockers_of(model, a, down, stop) for a in d.assets}
+    memo: dict = {}
+    blocked = {a: blockers_of(model, a, down, stop, memo) for a in d.assets}
     blockers = sorted({x for per in blocked.values() for bl in per.values() for x in bl})
     unprotected = [x for x in d.members if x not in model.backups_of and model.kind[x] != "backup"]
     if d.members == (d.root,) and d.assets == (d.root,):
@@ -792,17 +834,24 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
         if holders:
             groups.setdefault(holders, []).append(a)
     out = []
+    attacks: dict[str, coupling.Compromise] = {}  # each holder's attack and recovery, once for every group
+    recs: dict = {}
+    destroyed: dict[str, frozenset[str]] = {}
     for holders, lost in sorted(groups.items()):
-        destroyed = {k: coupling.scenario_failures(model, (k,), "credential_compromise") for k in holders}
+        for k in holders:
+            if k not in attacks:
+                attacks[k] = coupling.credential_compromise(model, k)
+                destroyed[k] = attacks[k].destroyed
+                recs[k] = model.recover(destroyed[k])
         stop: set[str] = set()
         per_asset = {}
-        recs = {k: model.recover(destroyed[k]) for k in holders}
+        memos: dict[str, dict] = {}
         # each asset is explained by the widest attack that defeats it (the most it destroys, then id)
         worst = {a: min((k for k in holders if a in recs[k].unrecoverable), key=lambda k: (-len(destroyed[k]), k))
                  for a in lost}
         for a in lost:
             k = worst[a]
-            per_asset[a] = blockers_of(model, a, recs[k].final_down, destroyed[k])
+            per_asset[a] = blockers_of(model, a, recs[k].final_down, destroyed[k], memos.setdefault(k, {}))
             stop |= destroyed[k]
         blockers = sorted({x for per in per_asset.values() for bl in per.values() for x in bl})
         # a copy survives when neither it nor a store it is kept on is destroyed (its restore may still be blocked)
@@ -823,14 +872,17 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
                      f"{'it' if len(lost) == 1 else 'them'}: recovery needs {_names(blockers, 3)}, destroyed")
             rec = (f"Keep at least one backup of {_names(lost)} immutable or offline, in a store that "
                    f"{_names(holders, 2)} cannot administer.")
-        lines = [f"holding {k} destroys {_names(sorted(destroyed[k]), 8)}" for k in holders]
-        attacks = {k: coupling.credential_compromise(model, k) for k in sorted(set(worst.values()))}
-        for a in lost:
+        lines = [f"holding {k} destroys {_names(sorted(destroyed[k]), 8)}" for k in holders[:4]]
+        if len(holders) > 4:
+            lines.append(f"and {len(holders) - 4} more stolen credentials do the same")
+        for a in lost[:5]:
             lines.append(f"{a}: " + coupling.compromise_evidence(model, a, attacks[worst[a]]))
-        for a in lost:
+        for a in lost[:5]:
             bl = _blocker_text(per_asset[a], "destroyed")
             if bl:
                 lines.append(f"{a}: {bl}")
+        if len(lost) > 5:
+            lines.append(f"and {len(lost) - 5} more assets")
         out.append(Finding(
             id="coupling:threat:credential_compromise:" + "+".join(holders),
             category="coupling",

@@ -29,6 +29,7 @@ __all__ = [
     "limits",
     "path_components",
     "RESTORE_ALL",
+    "restore_all_answer",
     "scenario_failures",
     "build_scenario",
     "scenarios",
@@ -1035,6 +1036,7 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
                 title=f"{len(misses)} restore(s) miss their RTO in scenario '{res.name}' (worst: {worst.asset})",
                 assets=tuple(r.asset for r in misses),
                 components=tuple(b.component for b in res.bottlenecks),
+                blockers=tuple(b.component for b in res.bottlenecks),  # what holds the restores back
                 evidence=(
                     f"Failed: {', '.join(res.failed)}; {len(res.restores)} restores, all done after "
                     f"{res.makespan_hours:.3g} h. Late: " + "; ".join(parts) + neck + head + "."
@@ -1058,6 +1060,8 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
                 title=f"Restoring {a} alone already misses its RTO ({hours:.3g} h > {target:g} h)",
                 assets=(a,),
                 components=tuple(c for c in job.components),
+                blockers=tuple(c for _, c in sorted((lim[c].throughput_mb_s, c) for c in job.components
+                                                     if c in lim and lim[c].throughput_mb_s is not None))[:1],
                 evidence=(
                     f"Fastest backup {b}: {info.size_gb:g} GB limited by {_limiting(job, lim)} takes "
                     f"{hours:.3g} h with nothing else restoring; RTO {target:g} h."
@@ -1085,6 +1089,37 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
             )
         )
     return out
+
+
+def restore_all_answer(result: CapacityResult) -> str:
+    """One paragraph answering "if everything must come back at once": who misses the RTO, the bottleneck, what never comes back."""
+    sc = next((s for s in result.scenarios if s.kind == RESTORE_ALL), None)
+    if sc is None or not sc.failed:
+        return "The inventory protects no asset, so there is nothing to restore."
+    parts = [f"If all {len(sc.failed)} protected assets must be restored at once"]
+    if sc.restores:
+        parts[0] += f", the last is back after {sc.makespan_hours:.3g} h."
+        misses = sorted(sc.misses, key=lambda r: (r.tier is None, r.tier or 0, r.asset))
+        if misses:
+            shown = "; ".join(f"{r.asset} (tier {r.tier if r.tier is not None else '?'}) back at "
+                              f"{r.finish_hours:.3g} h against an RTO of {r.rto_hours:g} h" for r in misses[:8])
+            more = f" and {len(misses) - 8} more" if len(misses) > 8 else ""
+            verb = "restore misses its" if len(misses) == 1 else "restores miss their"
+            parts.append(f"{len(misses)} {verb} RTO: {shown}{more}.")
+        else:
+            parts.append("Every restore with an RTO meets it.")
+        if sc.bottlenecks:
+            parts.append("The bottleneck is " + ", ".join(
+                f"{b.component} (full for {b.saturated_hours:.3g} h)" for b in sc.bottlenecks[:3]) + ".")
+        else:
+            parts.append("No shared component is full: each restore runs at its own rate.")
+        if sc.headroom_factor is not None and sc.headroom_factor > 1:
+            parts.append(f"Tier 1 needs {sc.headroom_factor:g}x today's restore capacity.")
+    else:
+        parts[0] += ", none of them can be restored."
+    if sc.unrecoverable:
+        parts.append(f"Cannot be restored at all: {', '.join(sc.unrecoverable)}.")
+    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------------------------------

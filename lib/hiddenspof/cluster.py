@@ -15,6 +15,9 @@ path, the manifest), the worker puts back the path the client named, so a
 report rendered on the cluster is the one a local run writes (the
 ``duration_seconds`` of the manifest aside).
 
+Progress is reported as locally: each worker sends a Dask event per finished
+notebook, and the bar's postfix counts the environments done.
+
 A worker that dies while rendering (killed, out of memory) makes Dask retry
 the task on another worker, up to the scheduler's
 ``distributed.scheduler.allowed-failures``; after that the environment is
@@ -24,6 +27,7 @@ marked failed in the index with that reason, and the others go on.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import html
 import json
@@ -40,6 +44,9 @@ from .report import FILE_MODE, Job, Outcome, _crashed, render_environment
 
 __all__ = ["Shipment", "pack", "render_shipped", "write_report", "run"]
 
+#: how long to try reaching the scheduler before giving up with a usage error
+CONNECT_SECONDS = 30
+
 
 @dataclasses.dataclass(frozen=True)
 class Shipment:
@@ -50,6 +57,7 @@ class Shipment:
     notebooks: tuple[tuple[str, bytes], ...]  # (file name, bytes), in the job's order
     baseline: bytes | None = None
     docx_template: bytes | None = None  # the firm's Word template, when the job asks for one
+    progress_topic: str | None = None  # Dask event topic the worker reports each finished notebook on
 
 
 def pack(job: Job) -> Shipment:
@@ -179,6 +187,18 @@ def _relocate_file(name: str, data: bytes, pairs: Sequence[tuple[str, str]]) -> 
     return _relocate_text(text, pairs).encode("utf-8")
 
 
+def _notebook_done(topic: str | None, slug: str, notebook: str) -> None:
+    """Tell the client a notebook finished (a Dask event; nothing outside a worker or without a topic)."""
+    if topic is None:
+        return
+    try:
+        from distributed import get_worker
+
+        get_worker().log_event(topic, {"slug": slug, "notebook": notebook})
+    except (ImportError, ValueError):
+        pass
+
+
 def render_shipped(shipment: Shipment) -> tuple[Outcome, dict[str, bytes]]:
     """Render a shipment in a folder of this machine (on the worker); return the outcome and the report's files.
 
@@ -188,7 +208,7 @@ def render_shipped(shipment: Shipment) -> tuple[Outcome, dict[str, bytes]]:
     with tempfile.TemporaryDirectory(prefix="hiddenspof-render-", dir=_scratch()) as folder:
         work = Path(folder)
         local, pairs = _unpack(shipment, work)
-        outcome = render_environment(local)
+        outcome = render_environment(local, functools.partial(_notebook_done, shipment.progress_topic))
         files: dict[str, bytes] = {}
         if outcome.ok:
             rendered = work / "out" / local.slug
@@ -242,12 +262,15 @@ def run(jobs: Sequence[Job], scheduler, bar) -> list[Outcome]:
 
     own = not isinstance(scheduler, Client)
     try:
-        client = Client(scheduler) if own else scheduler
+        client = Client(scheduler, timeout=CONNECT_SECONDS) if own else scheduler
     except Exception as exc:
         raise UsageError(f"cannot connect to the Dask scheduler {scheduler!r}: {exc}") from None
     outcomes = []
+    token = hashlib.sha256(repr((time.time_ns(), os.getpid())).encode()).hexdigest()[:8]
+    topic = f"hiddenspof-progress-{token}"
     try:
-        token = hashlib.sha256(repr((time.time_ns(), os.getpid())).encode()).hexdigest()[:8]
+        # the bar advances per notebook as locally: workers report each one as a Dask event
+        client.subscribe_topic(topic, lambda event: bar.notebook(event[1]["slug"], event[1]["notebook"]))
         futures = {}
         for job in jobs:
             try:
@@ -257,20 +280,26 @@ def run(jobs: Sequence[Job], scheduler, bar) -> list[Outcome]:
                 bar.environment(job.slug)
                 continue
             key = f"hiddenspof-report-{job.slug}-{token}"
+            shipment = dataclasses.replace(shipment, progress_topic=topic)
             futures[client.submit(render_shipped, shipment, key=key, pure=False)] = job
         for fut in as_completed(list(futures)):
             job = futures[fut]
             try:
                 outcome, files = fut.result()
-                if outcome.ok:
-                    write_report(Path(job.out_dir), job.slug, files)
-            except Exception as exc:  # the worker died, or the report could not be written here
+            except Exception as exc:  # the worker died (or the task could not be run at all)
                 outcome = _died(job, exc)
             finally:
                 fut.release()
+            if outcome.ok:
+                try:
+                    write_report(Path(job.out_dir), job.slug, files)
+                except OSError as exc:  # e.g. the disk filled up: this environment fails, the previous report stays
+                    outcome = dataclasses.replace(outcome, ok=False, headline=None,
+                                                  reason=f"the finished report could not be written here: {exc}")
             outcomes.append(outcome)
             bar.environment(job.slug)
     finally:
+        client.unsubscribe_topic(topic)
         if own:
             client.close()
     return outcomes

@@ -32,6 +32,7 @@ search per source. None of this changes a result: the slow reference
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import math
@@ -64,6 +65,7 @@ __all__ = [
     "compromise_chains",
     "compromise_destroyed_sets",
     "compromise_evidence",
+    "compromise_recovery",
     "credential_compromise",
     "credential_compromise_destroys",
     "common_cause_evidence",
@@ -731,12 +733,14 @@ class Compromise:
     destroyed: frozenset[str]
     steps: tuple[CompromiseStep, ...]  # in the order found (breadth-first: shortest chains)
 
+    @functools.cached_property
     def _by_component(self) -> dict[str, CompromiseStep]:
+        """The step that reached each component (computed once: paths are asked for many components)."""
         return {s.component: s for s in self.steps if s.action != "wipes"}
 
     def path(self, component: str) -> tuple[CompromiseStep, ...]:
         """The chain of steps from a holder to ``component`` (held or destroyed); empty when it is neither."""
-        by = self._by_component()
+        by = self._by_component
         if component not in by:
             return ()
         chain = []
@@ -776,6 +780,9 @@ def _spared(model: Model) -> frozenset[str]:
     return spared
 
 
+_COMPROMISES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> holders -> Compromise
+
+
 def credential_compromise(model: Model, holder: str | Iterable[str]) -> Compromise:
     """The contract's ``credential_compromise`` closure for an attacker who starts holding ``holder``.
 
@@ -803,6 +810,18 @@ def credential_compromise(model: Model, holder: str | Iterable[str]) -> Compromi
         When ``holder`` names an id that is not a component.
     """
     holders = (holder,) if isinstance(holder, str) else tuple(sorted(set(holder)))
+    cache = _COMPROMISES.get(model)
+    if cache is None:
+        cache = _COMPROMISES[model] = {}
+    hit = cache.get(holders)
+    if hit is not None:
+        return hit
+    cache[holders] = out = _compromise(model, holders)
+    return out
+
+
+def _compromise(model: Model, holders: tuple[str, ...]) -> Compromise:
+    """The closure of ``credential_compromise`` (not cached)."""
     model._check(holders)
     kind, rows_on, row_kinds = model.kind, model.rows_on, model.row_kinds
     spared = _spared(model)
@@ -880,6 +899,25 @@ def compromise_destroyed_sets(model: Model) -> dict[str, frozenset[str]]:
     return out
 
 
+_RECOVERIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> destroyed set -> Recovery
+
+
+def compromise_recovery(model: Model, holder: str):
+    """``model.recover`` of what holding ``holder`` destroys, computed once per distinct destroyed set.
+
+    Holders that escalate alike destroy alike, and findings ask the same
+    question for every asset a holder defeats, so the restore simulation is shared.
+    """
+    destroyed = scenario_failures(model, (holder,), "credential_compromise")
+    cache = _RECOVERIES.get(model)
+    if cache is None:
+        cache = _RECOVERIES[model] = {}
+    hit = cache.get(destroyed)
+    if hit is None:
+        hit = cache[destroyed] = model.recover(destroyed)
+    return hit
+
+
 def credential_compromise_destroys(model: Model, holder: str) -> frozenset[str]:
     """What an attacker holding ``holder`` destroys (``credential_compromise(model, holder).destroyed``)."""
     return credential_compromise(model, holder).destroyed
@@ -944,7 +982,10 @@ def scenario_failures(model: Model, fail: Iterable[str], mode: str | None = None
     """
     fail = sorted(set(fail))
     if mode == "credential_compromise":
-        return credential_compromise(model, fail).destroyed if fail else frozenset()
+        sets = compromise_destroyed_sets(model)
+        if all(k in sets for k in fail):  # the union of single closures (every rule fires on one component)
+            return frozenset().union(*(sets[k] for k in fail))
+        return credential_compromise(model, fail).destroyed
     if mode == "logical_corruption":
         extra = {b for a in fail for b in model.backups_of.get(a, ()) if model.backup[b].method == "replica"}
         return frozenset(fail) | extra
@@ -975,14 +1016,9 @@ def threat_verdicts(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
             continue
         strikes = sorted(c for c in model.ids if model.kind[c] in kinds)
         hit: dict[str, list[str]] = {a: [] for a in model.assets}
-        outcome: dict[frozenset[str], tuple[str, ...]] = {}  # holders that escalate alike destroy alike
-        sets = compromise_destroyed_sets(model) if mode == "credential_compromise" else {}
         for k in strikes:
             if mode == "credential_compromise":
-                destroyed = sets[k]
-                lost = outcome.get(destroyed)
-                if lost is None:
-                    lost = outcome[destroyed] = model.recover(destroyed).unrecoverable if destroyed else ()
+                lost = compromise_recovery(model, k).unrecoverable  # shared by holders that destroy alike
             else:
                 lost = unrecoverable_by[k]
             for a in lost:

@@ -47,6 +47,7 @@ knows better fills the column.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -89,6 +90,8 @@ DEFAULT_PROBABILITY: dict[str, float] = {
     "other": 0.02,
 }
 _FALLBACK_PROBABILITY = 0.02
+#: Closures kept per model (the most recently asked): findings ask again for the asset at hand.
+_CLOSURES_KEPT = 1024
 
 
 class UnknownComponentError(HiddenspofError, KeyError):
@@ -301,6 +304,8 @@ class Model:
             for a, bs in self.backups_of.items()
         }
 
+        self._closures: OrderedDict[str, frozenset[str]] = OrderedDict()  # recent closures (asked again and again)
+
     # -- down-propagation ------------------------------------------------------------
 
     def _check(self, failed: Iterable[str]) -> frozenset[str]:
@@ -461,6 +466,10 @@ class Model:
         dependencies and restore targets, and recursively the same for every
         asset inside (a restore target or dependency may itself be restored).
         """
+        hit = self._closures.get(asset)
+        if hit is not None:
+            self._closures.move_to_end(asset)
+            return hit
         seen: set[str] = set()
         stack = [asset]
         while stack:
@@ -474,7 +483,10 @@ class Model:
                 t = self.backup[b].restore_to
                 if t is not None:
                     stack.append(t)
-        return frozenset(seen)
+        out = self._closures[asset] = frozenset(seen)
+        if len(self._closures) > _CLOSURES_KEPT:
+            self._closures.popitem(last=False)
+        return out
 
 
 def build(inventory) -> Model:

@@ -106,7 +106,10 @@ def _append(frame: pd.DataFrame, rows: Sequence[Mapping]) -> pd.DataFrame:
     """``frame`` with ``rows`` appended, every column keeping its normalised dtype."""
     if not rows:
         return frame
-    data = {c: [r.get(c, _missing(frame[c].dtype)) for r in rows] for c in frame.columns}
+    data = {}
+    for c in frame.columns:
+        gap = _missing(frame[c].dtype)
+        data[c] = [r.get(c, gap) for r in rows]
     add = pd.DataFrame({c: pd.Series(v, dtype=frame[c].dtype) for c, v in data.items()})
     if frame.empty:
         return add.reset_index(drop=True)
@@ -409,8 +412,10 @@ class AddRecoverySite(Change):
         """The inventory with the site and one offline copy per asset restoring to it."""
         if not self.assets:
             raise WhatIfError("a recovery site needs at least one asset to hold")
-        for a in self.assets:
-            _require_component(inv, a, "asset")
+        known = _ids(inv)
+        missing = [a for a in self.assets if a not in known]
+        if missing:
+            raise WhatIfError(f"asset {missing[0]!r} is not in the inventory: expected a component id")
         site = _fresh_id(inv, self.name)
         ids = _ids(inv) | set(inv.backups["id"]) | {site}
         comps = [{"id": site, "name": f"Recovery site {site} (proposed)", "kind": "other",
