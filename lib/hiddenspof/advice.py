@@ -862,7 +862,8 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
         if surviving:
             others = [x for x in blockers if x not in model.backup]
             title = (f"A stolen {_names(holders, 2)} leaves {_names(lost)} unrecoverable: "
-                     f"{_names(surviving, 2)} survive{'s' if len(surviving) == 1 else ''} but "
+                     f"{_names(surviving) if len(surviving) <= 2 else f'{len(surviving)} copies'} "
+                     f"survive{'s' if len(surviving) == 1 else ''} but "
                      f"{'its' if len(surviving) == 1 else 'their'} restore needs {_names(others or blockers, 3)}, destroyed")
             rec = (f"Make the surviving copies restorable without {_names(holders, 2)}: take "
                    f"{_names(others or blockers, 3)} out of its reach (separate credentials and keys) "
