@@ -37,6 +37,9 @@ def test_every_candidate_scores_the_same_with_and_without_the_memo(estates, name
     cm = model.build(changed)
     fresh, cached = silent.score(changed, cm), silent.score(changed, cm, memo=memo)
     assert cached.asset_scores == fresh.asset_scores
+    short = silent.score(changed, cm, memo=memo, scores_only=True)
+    assert short.asset_scores == fresh.asset_scores and short.backups == fresh.backups
+    assert whatif.estate_risk(changed).silent_score == fresh.asset_scores
     assert [dataclasses.astuple(f) for f in cached.findings] == [dataclasses.astuple(f) for f in fresh.findings]
     runs_summaries = [k for k in memo if k[0] == "runs"]
     assert len(runs_summaries) < sum(min(n, 8) for n in per_kind.values()) / 4

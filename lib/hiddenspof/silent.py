@@ -1391,7 +1391,7 @@ def _memoised(memo: dict | None, name: str, frames: tuple, args: tuple, compute)
     return value
 
 
-def score(inventory, model, *, memo: dict | None = None) -> SilentResult:
+def score(inventory, model, *, memo: dict | None = None, scores_only: bool = False) -> SilentResult:
     """Score every backup for silent failure and check 3-2-1-1-0 for every protected asset.
 
     Parameters
@@ -1406,6 +1406,9 @@ def score(inventory, model, *, memo: dict | None = None) -> SilentResult:
         roadmap scores hundreds): the job-history, restore-test and
         recovery-point summaries, which depend on the tables and the backups'
         settings only, are computed once per distinct input. Same result.
+    scores_only : bool
+        Stop after the backup and asset scores (``rule_32110``, ``rpo`` and
+        ``findings`` left empty): the roadmap's risk measure reads nothing else.
 
     Returns
     -------
@@ -1517,8 +1520,11 @@ def score(inventory, model, *, memo: dict | None = None) -> SilentResult:
     for s in scores:
         by_asset.setdefault(s.protects, []).append(s.score)
     asset_scores: dict[str, float | None] = {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
-    rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
     ref_by_backup = {b: r for b, r in reference.items() if r is not None}
+    if scores_only:
+        return SilentResult(backups=scores, asset_scores=asset_scores, rule_32110={}, findings=[],
+                            run_source=(runs, as_of, ref_by_backup, dumps), restore_tests=tests, rpo={})
+    rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
     protects = {b: model.backup[b].protects for b in backups}
     points = _memoised(memo, "points", (runs,), (full_key, only(protects, in_runs)),
                        lambda: recovery_points(prepared, as_of, protects, prepared=True))

@@ -957,7 +957,7 @@ def estate_risk(inventory: Inventory, m: Model | None = None, *, memo: dict | No
     m = m or model_mod.build(inventory)
     ub = _unrecoverable_by(m)
     verdicts, _ = coupling.threat_verdicts(m, ub)
-    scores = silent.score(inventory, m, memo=memo).asset_scores  # memo: see silent.score
+    scores = silent.score(inventory, m, memo=memo, scores_only=True).asset_scores  # memo: see silent.score
     comps = inventory.components
     tiers = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
     common: dict[str, list[str]] = {a: [] for a in m.assets}
