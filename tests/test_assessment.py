@@ -43,6 +43,25 @@ def test_preload_is_what_open_returns_and_survives_a_pickle_round_trip(tmp_path)
     assert analysis.dumps(fresh.result) == analysis.dumps(assessed.result)
 
 
+def test_compare_reads_the_preloaded_analysis_instead_of_analysing_again(tmp_path, monkeypatch):
+    """06_compare's load_assessment of the report's inventory uses the preloaded analysis: same JSON, no re-run."""
+    from hiddenspof import compare
+
+    path = SAMPLES["teaching"]
+    expected = compare.load_assessment(path)
+    cache = tmp_path / "a.pickle"
+    assessment.save(assessment.assess(inventory.load(path), path), cache)
+    assessment.preload(cache)
+
+    def no_analysis(*args, **kwargs):
+        raise AssertionError("analysed again")
+
+    monkeypatch.setattr(analysis, "analyze", no_analysis)
+    assert compare.load_assessment(path) == expected
+    with pytest.raises(AssertionError, match="analysed again"):
+        compare.load_assessment(SAMPLES["saas-single-cloud"])
+
+
 def test_preload_refuses_a_pickle_of_something_else(tmp_path):
     import pickle
 

@@ -85,10 +85,12 @@ def load_assessment(path: str | os.PathLike) -> dict:
             raise HiddenspofError(f"{p}: not UTF-8 text; expected an analysis JSON file") from None
         _check_analysis(data, str(p))
         return data
-    from . import analysis, inventory
+    from . import analysis, assessment, inventory
 
-    # through the JSON text, so an inventory and its saved analysis compare equal (same rounding)
-    return json.loads(analysis.dumps(analysis.analyze(inventory.load(p))))
+    # through the JSON text, so an inventory and its saved analysis compare equal (same rounding);
+    # in a report the environment's analysis is already there (hiddenspof.assessment)
+    found = assessment.preloaded(p)
+    return json.loads(analysis.dumps(found.result if found is not None else analysis.analyze(inventory.load(p))))
 
 
 def _check_analysis(data: Any, where: str) -> None:
