@@ -318,3 +318,5 @@ def test_old_finding_ids_map_to_the_consolidated_findings():
     assert [(s["id"], s["old_severity"], s["direction"]) for s in f["severity_changed"]] == [
         ("coupling:threat:credential_compromise:ad", "critical", "improved")]
     assert {"old_id": "coupling:keystone:san", "id": "coupling:domain:site-a"} in f["renamed"]
+    text = compare.format_text(compare.compare_results(old, new))
+    assert "renamed  coupling:keystone:san -> coupling:domain:site-a" in text

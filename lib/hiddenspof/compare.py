@@ -435,6 +435,11 @@ def format_text(result: dict) -> str:
             lines.append(f"  {label:<8} [{item['severity']}] {item['id']}: {item['title']}")
     for item in f["severity_changed"]:
         lines.append(f"  severity [{item['old_severity']} -> {item['severity']}] {item['id']}: {item['title']}")
+    renamed = f.get("renamed", [])
+    if renamed:
+        lines.append(f"Finding ids now carried by a consolidated finding: {len(renamed)}")
+        for item in renamed:
+            lines.append(f"  renamed  {item['old_id']} -> {item['id']}")
     return "\n".join(lines) + "\n"
 
 
