@@ -36,7 +36,7 @@ def _int(value) -> int | None:
 
 
 def analyze(inventory, parts: dict | None = None) -> dict:
-    """Every analysis of ``inventory``, as the analysis JSON of ``contracts/analysis-output.md``.
+    """Every analysis of ``inventory``, as the analysis JSON of ``docs/command-line.md``.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Comparing two assessments of one estate: what the last round of remediation fixed and what regressed.
 
-Either side is an analysis JSON file (``contracts/analysis-output.md``,
+Either side is an analysis JSON file (``docs/command-line.md``,
 ``schema_version`` 1) or an inventory, which is analysed first
 (``analysis.analyze``). Assets are matched by id and findings by their stable
 ``id`` (``category:rule:subject``), never by wording, so a reworded title or

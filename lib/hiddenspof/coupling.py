@@ -10,7 +10,7 @@ Everything here is a question put to ``Model.recover``:
 * **survivability**: P(A not in ``recover(F).final_down`` | A in ``down(F)``)
   over random failure sets F with independent failures of probability
   ``Model.probability``.
-* **threats**: the eight threat modes of ``contracts/analysis-output.md``.
+* **threats**: the eight threat modes of ``docs/semantics.md``.
 * **cycles** a recovery path runs through, **blast radius**, the
   **Fussell-Vesely importance**, **unprotected keystones** and **RTO
   inversions**, and the coupling ``Finding`` objects with their severities.

@@ -1,6 +1,6 @@
 """The failure model of an inventory: down-propagation, recovery paths and the restore-order fixpoint.
 
-Semantics (``contracts/inventory-format.md``, implemented exactly):
+Semantics (``docs/inventory-format.md``, implemented exactly):
 
 * A component's *requirements are met* when every ungrouped dependency row
   points at an up component and every group of its rows has at least

@@ -17,7 +17,7 @@ The *risk points* of an estate are the sum over its protected assets of::
 
     tier_weight(tier) * (unrecoverable threat modes + common causes + silent score / 100)
 
-* one point per threat mode (``contracts/analysis-output.md``) that can leave
+* one point per threat mode (``docs/semantics.md``) that can leave
   the asset unrecoverable,
 * one point per hidden single point of failure (common cause),
 * up to one point for the asset's silent-failure score (the best backup's
