@@ -448,3 +448,48 @@ def test_strip_volatile_removes_timestamps_addresses_and_random_ids():
     assert [c.id for c in nb.cells] == ["kept", "injected-parameters"]
     assert nb.cells[1].metadata == {"tags": ["injected-parameters"], "papermill": {"status": "completed"}}
     assert nb.cells[0].outputs[0]["data"]["text/plain"] == "<Styler>"
+
+
+def test_shared_kernel_retries_a_kernel_that_dies_on_start(monkeypatch):
+    """A kernel that dies before replying (its port taken by another process) is replaced by a fresh one."""
+    import jupyter_client.manager
+
+    started = []
+
+    class FakeClient:
+        def __init__(self, dies: bool):
+            self.dies = dies
+
+        def start_channels(self):
+            pass
+
+        def stop_channels(self):
+            pass
+
+        async def wait_for_ready(self, timeout=None):
+            if self.dies:
+                raise RuntimeError("Kernel died before replying to kernel_info")
+
+    class FakeManager:
+        def __init__(self, kernel_name):
+            self.n = len(started)
+            started.append(self)
+
+        async def start_kernel(self, **kwargs):
+            pass
+
+        def client(self):
+            return FakeClient(dies=self.n == 0)  # only the first kernel dies
+
+        async def shutdown_kernel(self, now=False):
+            self.shut = True
+
+    monkeypatch.setattr(jupyter_client.manager, "AsyncKernelManager", FakeManager)
+    kernel = report._SharedKernel("/tmp")
+    assert len(started) == 2 and kernel.km is started[1]
+    assert getattr(started[0], "shut", False)  # the dead one was cleaned up
+
+    monkeypatch.setattr(FakeManager, "client", lambda self: FakeClient(dies=True))
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        report._SharedKernel("/tmp")
+    assert len(started) == 2 + report.KERNEL_START_ATTEMPTS

@@ -586,6 +586,10 @@ def reset_kernel_namespace() -> None:
         shell.reset(new_session=True)
 
 
+#: Tries to start a report kernel before a worker gives up (see ``_SharedKernel``).
+KERNEL_START_ATTEMPTS = 3
+
+
 class _SharedKernel:
     """One Python kernel per worker process, reused by every notebook and environment the worker renders.
 
@@ -601,15 +605,21 @@ class _SharedKernel:
         from jupyter_core.utils import run_sync
 
         self.cwd = cwd
-        self.km = AsyncKernelManager(kernel_name="python3")
-        run_sync(self.km.start_kernel)(cwd=cwd, extra_arguments=list(_KERNEL_ARGUMENTS))
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        try:
-            run_sync(self.kc.wait_for_ready)(timeout=120)
-        except Exception:
-            self.shutdown()
-            raise
+        # A kernel picks its five ports before binding them, so another process
+        # starting a kernel at the same moment can take one first ("Address
+        # already in use"; the kernel dies before replying). Fresh ports fix it.
+        for attempt in range(KERNEL_START_ATTEMPTS):
+            self.km = AsyncKernelManager(kernel_name="python3")
+            run_sync(self.km.start_kernel)(cwd=cwd, extra_arguments=list(_KERNEL_ARGUMENTS))
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            try:
+                run_sync(self.kc.wait_for_ready)(timeout=120)
+                return
+            except Exception:
+                self.shutdown()
+                if attempt + 1 == KERNEL_START_ATTEMPTS:
+                    raise
 
     def alive(self) -> bool:
         from jupyter_core.utils import run_sync
