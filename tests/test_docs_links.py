@@ -30,7 +30,9 @@ def anchors(path: Path) -> set[str]:
     for line in _FENCE.sub("", path.read_text(encoding="utf-8")).splitlines():
         m = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
         if m:
-            title = re.sub(r"[`*_]", "", m.group(1)).strip().lower()
+            # emphasis marks go, but underscores inside `code` stay (GitHub anchors the rendered text)
+            parts = m.group(1).split("`")
+            title = "".join(p if i % 2 else re.sub(r"[*_]", "", p) for i, p in enumerate(parts)).strip().lower()
             out.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
     return out
 
@@ -91,3 +93,10 @@ def test_no_document_names_a_path_outside_the_repository():
     for doc in DOCUMENTS:
         text = doc.read_text(encoding="utf-8")
         assert "/work/" not in text and "../shared" not in text, doc
+
+
+def test_anchors_keep_underscores_of_code_but_drop_emphasis(tmp_path):
+    """Anchors follow GitHub: `schema_version` keeps its underscore, _emphasis_ loses its marks."""
+    doc = tmp_path / "d.md"
+    doc.write_text("# The analysis JSON (`schema_version` 1)\n## An _emphasised_ **word**\n", encoding="utf-8")
+    assert anchors(doc) == {"the-analysis-json-schema_version-1", "an-emphasised-word"}
