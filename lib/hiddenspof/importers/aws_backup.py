@@ -69,6 +69,22 @@ def parse_arn(where: str, field: str, value: object) -> Arn:
     return Arn(text, parts[2], parts[3], parts[4], parts[5])
 
 
+def kept_elsewhere(home: Arn | None, vault: Arn | None) -> bool:
+    """A copy kept in another account or region than the resource it protects (so it outlives their loss)."""
+    if home is None or vault is None:
+        return False
+    return bool((home.account and vault.account and home.account != vault.account)
+                or (home.region and vault.region and home.region != vault.region))
+
+
+def restore_target(draft: Draft, vault: Arn, source: str) -> str:
+    """The component a restore from a copy kept elsewhere lands on: resources in the vault's account and region."""
+    target = f"aws-restore-target.{vault.account}.{vault.region}"
+    draft.component(target, "other", source, name=f"restored resources in {vault.account}, {vault.region}",
+                    source_type="AWS restore target",
+                    notes="where a restore from a copy outside the source account or region lands")
+    return target
+
 class _Aws:
     def __init__(self, draft: Draft) -> None:
         self.d = draft
@@ -167,14 +183,10 @@ class _Aws:
             return bid
         method = RESOURCE_KINDS.get(rtype, ("", "", ""))[1]
         immutable = self.vault_immutable(vault_arn.text)
-        elsewhere = (vault_arn.account and res.account and vault_arn.account != res.account) or (
-            vault_arn.region and res.region and vault_arn.region != res.region)
         target = ""
+        elsewhere = kept_elsewhere(res, vault_arn)
         if elsewhere:
-            target = f"aws-restore-target.{vault_arn.account}.{vault_arn.region}"
-            self.d.component(target, "other", source, name=f"restored resources in {vault_arn.account}, {vault_arn.region}",
-                             source_type="AWS restore target",
-                             notes="where a restore from a copy outside the source account or region lands")
+            target = restore_target(self.d, vault_arn, source)
             self.placed(target, vault_arn, source)
         self.d.backup(bid, asset, source, method=method or None, immutable=True if immutable else None,
                       verification="job_status", restore_to=target or None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .aws_backup import RESOURCE_KINDS, Arn, parse_arn
+from .aws_backup import RESOURCE_KINDS, Arn, kept_elsewhere, parse_arn, restore_target
 from .cron import cron_hours
 from .draft import Draft, format_number
 from .fields import bad, parse_bool, parse_float
@@ -393,14 +393,10 @@ class _Mapper:
                notes: str, copy: bool = False) -> None:
         bid = f"{asset}@{vault.cid.split('.', 1)[1]}"
         varn = vault.arn
-        elsewhere = bool(home and varn and ((home.account and varn.account and home.account != varn.account)
-                                            or (home.region and varn.region and home.region != varn.region)))
         target = ""
+        elsewhere = kept_elsewhere(home, varn)
         if elsewhere:
-            target = f"aws-restore-target.{varn.account}.{varn.region}"
-            self.d.component(target, "other", source, name=f"restored resources in {varn.account}, {varn.region}",
-                             source_type="AWS restore target",
-                             notes="where a restore from a copy outside the source account or region lands")
+            target = restore_target(self.d, varn, source)
             self.place(target, varn, source)
         self.d.backup(bid, asset, source, method=method or None, schedule_hours=every, retention_days=keep,
                       immutable=True if vault.immutable else None, verification="job_status",
