@@ -31,6 +31,7 @@ from .kubernetes import import_kubernetes
 from .merge import MergeOutcome, merge_table
 from .report import render_report
 from .restic import import_restic
+from .sharphound import import_sharphound
 from .sources import ImportSourceError
 from .terraform import import_terraform
 from .veeam import import_veeam
@@ -67,12 +68,15 @@ FORMATS: dict[str, Callable[[list[str]], Draft]] = {
     "restic": import_restic,
     "borg": import_borg,
     "velero": import_velero,
+    "sharphound": import_sharphound,
 }
+#: formats whose importer also reads the inventory it merges into (``existing=`` folder or None).
+READS_INVENTORY = frozenset({"sharphound"})
 #: ``as_of`` of a fresh import when none is given: a valid date no one could take for a real
 #: assessment date (ages measured from it are absurd), flagged in the report and the YAML.
 AS_OF_PLACEHOLDER = "1970-01-01"
 _EXTRA = {
-    "components": ("namespace", "system", "source_type", "sys_id", PROVENANCE),
+    "components": ("namespace", "system", "source_type", "sys_id", "object_id", PROVENANCE),
     "dependencies": (PROVENANCE,),
     "backups": (PROVENANCE,),
     "backup_runs": (PROVENANCE,),
@@ -105,12 +109,18 @@ class ImportResult:
         return f"wrote {self.out_dir}: {counts}; see {self.report_path}"
 
 
-def build_draft(fmt: str, sources: list[str]) -> Draft:
-    """Run one importer on its sources (no files written); raises ImportSourceError."""
+def build_draft(fmt: str, sources: list[str], existing: str | None = None) -> Draft:
+    """Run one importer on its sources (no files written); raises ImportSourceError.
+
+    ``existing``: the CSV-folder inventory the import merges into, for the formats in
+    :data:`READS_INVENTORY` (the directory import matches computers to its components).
+    """
     if fmt not in FORMATS:
         raise ImportSourceError(f"unknown import format '{fmt}' - expected one of {', '.join(FORMATS)}")
     if not sources:
         raise ImportSourceError(f"import {fmt}: no source file given")
+    if fmt in READS_INVENTORY:
+        return FORMATS[fmt]([os.fspath(s) for s in sources], existing=existing)
     return FORMATS[fmt]([os.fspath(s) for s in sources])
 
 
@@ -181,7 +191,7 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         Unreadable or malformed source, or an EXISTING that is not a CSV-folder inventory.
     """
     err = sys.stderr if stderr is None else stderr
-    draft = build_draft(fmt, list(sources))
+    draft = build_draft(fmt, list(sources)) if fmt not in READS_INVENTORY else None
     out_dir = os.fspath(out_dir)
     if into is None and os.path.exists(os.path.join(out_dir, "components.csv")):
         into = out_dir
@@ -192,6 +202,8 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
             raise ImportSourceError(f"{into}: not a CSV-folder inventory (expected a folder with components.csv and inventory.yaml)")
         if not os.path.exists(os.path.join(into, "inventory.yaml")):
             raise ImportSourceError(f"{into}: inventory.yaml is missing (expected the inventory's metadata)")
+    if draft is None:
+        draft = build_draft(fmt, list(sources), existing=into)
     if as_of is not None and into is None:
         try:
             as_of = dt.date.fromisoformat(str(as_of)).isoformat()
@@ -235,7 +247,10 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         note += (f" The latest job run in the sources started on {latest}: runs after `as_of` are ignored by the"
                  " analysis, so an `as_of` on or after that date counts every run.")
     report_path = os.path.join(out_dir, "import-report.md")
-    write_text(report_path, render_report(draft, outcomes, note, history_kept))
+    report = render_report(draft, outcomes, note, history_kept)
+    if draft.after_merge is not None:
+        report += "\n".join(draft.after_merge(out_dir)) + "\n"
+    write_text(report_path, report)
     removed = tuple(f"{t}: {' -> '.join(x for x in k if x)}" for t, o in outcomes.items() for k in o.removed)
     kept = tuple(f"{t}: {'/'.join(x for x in k if x)} {c}: kept '{cur}' over '{new}'"
                  for t, o in outcomes.items() for k, c, cur, new in o.kept)
