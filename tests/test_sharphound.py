@@ -338,7 +338,7 @@ def test_known_answer_local_admin_to_domain_admin_session_destroys_the_backups(t
                         and f["id"].startswith("coupling:threat:credential_compromise"))
     assert "directory: HasSession (PrivilegedSessions)" in evidence
     # the import report names the Tier Zero principal with a path to the backups
-    report = (out / "import-report.md").read_text()
+    report = (out / "import-report-sharphound.md").read_text()
     tier_zero = report.split("## Tier Zero principals with a path to backup infrastructure", 1)[1]
     assert "- `domain-admins@corp.local` destroys `backup01`: holding `domain-admins@corp.local` -> destroys" in tier_zero
     assert "`alice@corp.local` destroys" in tier_zero
