@@ -120,7 +120,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import an inventory from what the client already has."""
     from . import importers
 
-    result = importers.run(args.format, args.sources, args.out, into=args.into, as_of=args.as_of, stderr=sys.stderr)
+    result = importers.run(args.format, args.sources, args.out, into=args.into, as_of=args.as_of, stderr=sys.stderr,
+                           date_format=args.date_format)
     if result is not None:
         summary = getattr(result, "summary", None)
         print(summary() if callable(summary) else f"wrote {args.out}")
@@ -138,12 +139,21 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if args.format == "graphml":
         exchange.write_graphml(inv, args.out)
+    elif args.format == "opengraph":
+        _export_opengraph(inv, args.out)
     else:
         skipped = exchange.write_mef(inv, args.out, asset=args.asset) or []
         for item in skipped:
             print(f"skipped: {item}", file=sys.stderr)
     print(f"wrote {args.out}")
     return EXIT_OK
+
+
+def _export_opengraph(inv, out: str) -> None:
+    """The backup infrastructure and its attack paths as BloodHound CE OpenGraph JSON."""
+    from . import opengraph
+
+    opengraph.write_opengraph(inv, out)
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -241,10 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--into", metavar="EXISTING", help="merge into this existing CSV-folder inventory, keeping hand edits")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="assessment date of a new inventory (a merge keeps the existing one)")
+    p.add_argument("--date-format", metavar="FMT",
+                   help="order of day and month where the source writes dates like 06/03/2026 and does not say which:"
+                        " DD/MM/YYYY (day first) or MM/DD/YYYY (month first); never guessed")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="export the dependency graph as GraphML or fault trees as Open-PSA MEF")
-    p.add_argument("format", choices=["graphml", "mef"])
+    p = sub.add_parser("export", help="export the dependency graph as GraphML, fault trees as Open-PSA MEF, or the"
+                       " backup attack graph as BloodHound OpenGraph")
+    p.add_argument("format", choices=["graphml", "mef", "opengraph"])
     p.add_argument("path", help="inventory path")
     p.add_argument("out", metavar="OUT")
     p.add_argument("--asset", metavar="ID", help="mef only: just this asset's fault tree")

@@ -56,6 +56,9 @@ THREAT_MODES = (
 META_KEYS = ("name", "as_of", "organisation", "description", "scenarios")
 #: The dependency kind of an *administrative* row (K can administer X; X does not need K).
 ADMIN = "admin"
+#: How an ``admin`` row's ``notes`` name the directory relation behind it (``directory: MemberOf``,
+#: written by the directory import); attack paths quote what follows.
+DIRECTORY_NOTE = "directory: "
 
 
 def is_admin(kind: Any) -> bool:
@@ -143,7 +146,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
 REQUIRED_TABLES = ("components", "dependencies", "backups")
 # Optional columns that hiddenspof's own importers write (provenance of a row):
 # kept as text like any extra column, but without an "unknown column" warning.
-EXTENSION_COLUMNS = frozenset({"imported_from", "source_type", "namespace", "system", "sys_id"})
+EXTENSION_COLUMNS = frozenset({"imported_from", "source_type", "namespace", "system", "sys_id", "object_id"})
 OPTIONAL_TABLES = ("backup_runs", "restore_tests")
 
 
