@@ -197,6 +197,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_apply(args: argparse.Namespace) -> int:
+    """Apply the fixes of named findings (or every verified one) to a copy of the inventory; re-analyse it."""
+    import json
+
+    from . import analysis, fixapply
+
+    inv = _load(args.path)
+    if args.analysis:
+        try:
+            result = json.loads(Path(args.analysis).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise fixapply.ApplyError(f"cannot read the analysis JSON {args.analysis}: {err}") from None
+        if not isinstance(result, dict) or not isinstance(result.get("findings"), list):
+            raise fixapply.ApplyError(f"{args.analysis} is not an analysis JSON: expected a 'findings' list")
+    else:
+        result = analysis.analyze(inv)
+    outcome = fixapply.apply_fixes(inv, result, args.fix)
+    fixapply.write_inventory(outcome.inventory, args.out)
+    for line in outcome.lines():
+        print(line)
+    print(f"changed inventory written to {args.out}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(
@@ -279,6 +303,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new", metavar="NEW", help="analysis JSON or inventory")
     p.add_argument("--json", metavar="OUT", help="also write the comparison as JSON")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("apply", help="apply the fixes of named findings to a copy of the inventory and re-analyse it")
+    p.add_argument("path", help="inventory path (it is not changed)")
+    p.add_argument("--fix", nargs="+", required=True, metavar="FINDING_ID",
+                   help="finding ids whose fix.changes to apply, in this order; all-verified: every verified fix "
+                        "in roadmap order")
+    p.add_argument("--out", required=True, metavar="DIR", help="new folder for the changed CSV-folder inventory")
+    p.add_argument("--analysis", metavar="JSON",
+                   help="take the fixes from this earlier analysis JSON instead of analysing PATH now")
+    p.set_defaults(func=cmd_apply)
     return parser
 
 

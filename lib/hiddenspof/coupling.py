@@ -1318,13 +1318,9 @@ def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
             keystones[x] = hit
     cycles = recovery_cycles(model)
     inversions = _rto_inversions(model)
-    from .advice import coupling_findings  # the advice layer builds on this module
-
-    findings = (
-        coupling_findings(model, assets, unrecoverable_by)
-        + _cycle_findings(model, cycles)
-        + _rto_findings(model, inversions)
-    )
+    # the verdicts' own findings; the consolidated ones (failure domains, stolen credentials, corruption,
+    # declared scenarios) are the advice layer's, which reads this result (advice.findings_of)
+    findings = _cycle_findings(model, cycles) + _rto_findings(model, inversions)
     return CouplingResult(
         assets=assets,
         unrecoverable_by=unrecoverable_by,

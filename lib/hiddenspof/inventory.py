@@ -99,6 +99,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("owner", "text", help="free text"),
         _c("location", "text", help="free text"),
         _c("notes", "text", help="free text"),
+        _c("platform", "text", help="the technology that runs it, lower case (vmware, hyperv, physical, aws-rds, "
+           "aws-ec2, aws-s3, azure-sql, kubernetes, ...); a fix only restores onto a target of the same platform "
+           "where both are known"),
     ),
     "dependencies": (
         _c("component", "id", True, "the component that needs something"),
