@@ -526,3 +526,27 @@ def test_opengraph_export_validates_and_carries_the_attack_path(tmp_path):
     again = tmp_path / "again.json"
     main(["export", "opengraph", str(out), str(again)])
     assert again.read_bytes() == target.read_bytes()
+
+
+def test_helpdesk_resets_the_backup_service_account_the_analyst_modelled(tmp_path):
+    """Principals match existing credentials: HELPDESK can reset VEEAM-SVC, which administers the
+    backup server (a hand row): holding the helpdesk login destroys the repository."""
+    inv = estate(tmp_path / "estate")
+    (inv / "components.csv").write_text((inv / "components.csv").read_text()
+                                        + "veeam-svc,Veeam service account,credentials,,\n"
+                                        + "ad,corp,identity,,the directory\n")
+    (inv / "dependencies.csv").write_text((inv / "dependencies.csv").read_text()
+                                          + "backup01,veeam-svc,admin,,,runs the backup service\n")
+    srcs = write(tmp_path / "c", domains=[domain()],
+                 users=[user("VEEAM-SVC", 1150, aces=[(sid(1160), "ForceChangePassword")]), user("HELPDESK", 1160)])
+    out = tmp_path / "out"
+    run("sharphound", srcs, str(out), into=str(inv))
+    comps = {r["id"]: r for r in rows(out, "components")}
+    assert "veeam-svc@corp.local" not in comps and "corp.local" not in comps   # matched: veeam-svc, ad
+    assert comps["veeam-svc"]["object_id"] == sid(1150) and comps["ad"]["object_id"] == DOM
+    model = build(load(out))
+    attack = credential_compromise(model, "helpdesk@corp.local")
+    assert "backup01" in attack.destroyed
+    assert attack.explain("backup01") == (
+        "holding `helpdesk@corp.local` -> resets `veeam-svc` (admin row: veeam-svc on helpdesk@corp.local;"
+        " directory: ForceChangePassword ACE) -> destroys `backup01` (admin row: backup01 on veeam-svc)")
