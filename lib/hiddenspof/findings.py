@@ -37,18 +37,39 @@ def severity_rank(severity: str) -> int:
 class Fix:
     """A change that was applied to a copy of the inventory and re-analysed.
 
-    ``verified`` is true only when the re-analysis shows the finding resolved;
-    ``effect`` says what changed (or, unverified, what was tried).
+    ``verified`` is true only when the re-analysis shows the finding resolved
+    and raises no new critical or high finding; ``effect`` says what changed
+    (or, unverified, what was tried). ``changes`` are the same change as edit
+    operations (``hiddenspof.edits.Edit``; ``hiddenspof apply`` applies them),
+    ``reuses`` the existing components it relies on, ``new_findings`` the
+    critical or high findings it would raise, ``production`` whether it
+    changes a production asset's own requirements.
     """
 
     change: str
     verified: bool
     effect: str
-    #: the what-if changes themselves (``whatif.Change``), to re-apply; not part of the JSON
+    #: the edits (``edits.Edit``) of ``fix.changes``, in order
     changes: tuple = field(default=(), compare=False, repr=False)
+    reuses: tuple[str, ...] = ()
+    new_findings: tuple[str, ...] = ()
+    production: bool = False
+    #: the what-if changes (``whatif.Change``) the edits were compiled from; not part of the JSON
+    steps: tuple = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if any(not hasattr(e, "op") for e in self.changes):  # read back from the JSON: dicts
+            from .edits import edit_from_json
+
+            object.__setattr__(self, "changes", tuple(e if hasattr(e, "op") else edit_from_json(e)
+                                                      for e in self.changes))
+        object.__setattr__(self, "reuses", tuple(self.reuses))
+        object.__setattr__(self, "new_findings", tuple(self.new_findings))
 
     def to_json(self) -> dict:
-        return {"change": self.change, "verified": bool(self.verified), "effect": self.effect}
+        return {"change": self.change, "verified": bool(self.verified), "effect": self.effect,
+                "changes": [e.to_json() for e in self.changes], "reuses": list(self.reuses),
+                "new_findings": list(self.new_findings), "production": bool(self.production)}
 
 
 @dataclass(frozen=True)
@@ -80,7 +101,7 @@ class Finding:
         object.__setattr__(self, "components", tuple(sorted(set(self.components))))
         object.__setattr__(self, "blockers", tuple(sorted(set(self.blockers))))
         if isinstance(self.fix, dict):  # read back from the JSON
-            object.__setattr__(self, "fix", Fix(**self.fix))
+            object.__setattr__(self, "fix", Fix(**{k: v for k, v in self.fix.items() if k in Fix.__dataclass_fields__}))
 
     @classmethod
     def from_json(cls, data: dict) -> Finding:
