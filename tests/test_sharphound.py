@@ -550,3 +550,46 @@ def test_helpdesk_resets_the_backup_service_account_the_analyst_modelled(tmp_pat
     assert attack.explain("backup01") == (
         "holding `helpdesk@corp.local` -> resets `veeam-svc` (admin row: veeam-svc on helpdesk@corp.local;"
         " directory: ForceChangePassword ACE) -> destroys `backup01` (admin row: backup01 on veeam-svc)")
+
+
+def test_report_lists_mapped_skipped_and_what_was_not_collected(tmp_path):
+    inv = estate(tmp_path / "estate")
+    blind = computer("BACKUP01", 1110)
+    del blind["LocalGroups"]
+    blind["LocalAdmins"] = {"Results": [], "Collected": False, "FailureReason": "access denied"}
+    srcs = write(tmp_path / "c", domains=[domain()],
+                 users=[user("NOBODY", 1101, aces=[(sid(1102), "ForceChangePassword")]), user("LONER", 1102)],
+                 computers=[blind, computer("APP01", 1130, admins=[sid(4242)])])
+    out = tmp_path / "out"
+    run("sharphound", srcs, str(out), into=str(inv))
+    report = (out / "import-report-sharphound.md").read_text()
+    mapped = report.split("## Mapped", 1)[1].split("## Guessed", 1)[0]
+    assert f"computer BACKUP01.{D} -> existing component `backup01`" in mapped
+    ignored = report.split("## Ignored", 1)[1].split("## No longer", 1)[0]
+    assert f"unresolved SID `{sid(4242)}`" in ignored and "AdminTo (LocalGroups)" in ignored
+    assert f"LONER@{D}" in ignored and "out of scope" in ignored
+    todo = report.split("## What the analyst completes", 1)[1]
+    assert f"BACKUP01.{D} (`backup01`): the collection has no local administrators" in todo
+
+
+def test_builtin_group_without_domain_prefix_in_a_one_domain_collection(tmp_path):
+    srcs = write(tmp_path / "c", domains=[domain()], computers=[computer("WIN10", 1104, admins=["S-1-5-32-544"])])
+    d = build_draft("sharphound", srcs)
+    assert d.components["administrators@corp.local"]["name"] == f"ADMINISTRATORS@{D}"
+    assert admin_rows(d)[("win10.corp.local", "administrators@corp.local")] == "directory: AdminTo (LocalGroups)"
+
+
+def test_second_import_of_the_same_collection_writes_the_same_bytes(tmp_path):
+    inv = estate(tmp_path / "estate")
+    srcs = write(tmp_path / "c", domains=[domain()], users=[user("BOB", 1102), user("ALICE", 1101)],
+                 groups=[group("DOMAIN ADMINS", 512, members=[sid(1101)])],
+                 computers=[computer("BACKUP01", 1110, admins=[sid(512)]),
+                            computer("SRV02", 1120, admins=[sid(1102)], privileged=[sid(1101)])])
+    out = tmp_path / "out"
+    run("sharphound", srcs, str(out), into=str(inv))
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = run("sharphound", srcs, str(out))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    assert not result.kept and not result.removed
+    # what the import itself wrote is its own on the next run, not a component the analyst had
+    assert "existing component `srv02.corp.local`" not in first["import-report-sharphound.md"].decode()

@@ -28,7 +28,7 @@ from hiddenspof.inventory import DIRECTORY_NOTE
 
 from .draft import Draft
 from .sources import ImportSourceError, _read_text
-from .writer import read_table
+from .writer import read_state, read_table
 
 __all__ = [
     "COMPUTER_RIGHTS",
@@ -209,6 +209,7 @@ class Collection:
     objects: dict[str, Obj] = field(default_factory=dict)
     relations: list[Relation] = field(default_factory=list)
     unresolved: dict[str, set[str]] = field(default_factory=dict)     # SID -> where it is named
+    uncollected: dict[str, set[str]] = field(default_factory=dict)    # computer SID -> what was not collected
     ignored: set[str] = field(default_factory=set)
     tier_zero_groups: set[str] = field(default_factory=set)
 
@@ -317,7 +318,9 @@ def read_collection(paths: Iterable[str]) -> Collection:
                     m = rec.sid("ObjectIdentifier", member.get("ObjectIdentifier"), f"{path}.ObjectIdentifier")
                     pending.append((sid, m, "MemberOf", rec.where, "group membership", f.type))
             if typ == "computer":
-                _computer_relations(rec, sid, pending, f.type)
+                missing = _computer_relations(rec, sid, pending, f.type)
+                if missing:
+                    col.uncollected.setdefault(sid, set()).update(missing)
             if typ == "domain":
                 for path, trust in rec.items(rec.data.get("Trusts"), "Trusts"):
                     other = rec.text(trust.get("TargetDomainName"), f"{path}.TargetDomainName")
@@ -347,9 +350,20 @@ def read_collection(paths: Iterable[str]) -> Collection:
     return col
 
 
-def _computer_relations(rec: _Rec, sid: str, pending: list, ftype: str) -> None:
-    """Local administrators and sessions of one computer record (newer and older forms)."""
-    for path, group in rec.items(rec.data.get("LocalGroups"), "LocalGroups"):
+def _computer_relations(rec: _Rec, sid: str, pending: list, ftype: str) -> set[str]:
+    """Local administrators and sessions of one computer record (newer and older forms).
+
+    Returns what the collector says it did not collect (``Collected: false``), for the report.
+    """
+    missing: set[str] = set()
+    groups = rec.items(rec.data.get("LocalGroups"), "LocalGroups")
+    if not groups and isinstance(rec.data.get("LocalAdmins"), dict) and rec.data["LocalAdmins"].get("Collected") is False:
+        missing.add("local administrators")
+    for key in _SESSION_LISTS:
+        block = rec.data.get(key)
+        if isinstance(block, dict) and block.get("Collected") is False:
+            missing.add(key)
+    for path, group in groups:
         gid = rec.text(group.get("ObjectIdentifier"), f"{path}.ObjectIdentifier").upper()
         gname = rec.text(group.get("Name"), f"{path}.Name").upper()
         if not (gid.endswith("-544") or gname.startswith("ADMINISTRATORS@")):
@@ -367,6 +381,7 @@ def _computer_relations(rec: _Rec, sid: str, pending: list, ftype: str) -> None:
             user = rec.sid("UserSID", s.get("UserSID"), f"{rpath}.UserSID")
             comp = rec.sid("ComputerSID", s.get("ComputerSID"), f"{rpath}.ComputerSID") if s.get("ComputerSID") is not None else sid
             pending.append((user, comp, f"HasSession ({key})", rec.where, "session", ftype))
+    return missing
 
 
 def _well_known(col: Collection, named: set[str]) -> None:
@@ -380,6 +395,8 @@ def _well_known(col: Collection, named: set[str]) -> None:
             dom = domains_by_sid[m.group(1)]
         elif b and b.group(2) in ("544", "548", "551") and (b.group(1) or "").upper() in domains_by_name:
             dom = domains_by_name[(b.group(1) or "").upper()]
+        elif b and b.group(2) in ("544", "548", "551") and not b.group(1) and len(domains_by_name) == 1:
+            dom = next(iter(domains_by_name.values()))  # older collectors: no domain prefix, one domain
         else:
             continue
         rid = (m or b).group(2)
@@ -434,21 +451,29 @@ class _Existing:
 
     kinds: dict[str, str]
     by_key: dict[str, set[str]]
+    #: components an earlier directory import wrote: id -> the SID it wrote them for
+    ours: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, folder: str | None) -> _Existing:
         kinds: dict[str, str] = {}
         by_key: dict[str, set[str]] = {}
+        ours: dict[str, str] = {}
         table = read_table(folder, "components") if folder else None
+        written = read_state(folder)["components"] if folder else {}
         for row in (table.rows.values() if table else ()):
             cid = row.get("id", "")
             if not cid:
                 continue
             kinds[cid] = row.get("kind", "")
+            state = written.get((cid,), {})
+            sid = state.get("object_id", "").upper()
+            if sid and f"{sid} IN THE DIRECTORY" in state.get("notes", "").upper():
+                ours[cid] = sid
             for value in {cid, row.get("name", "")}:
                 if value:
                     by_key.setdefault(value.lower(), set()).add(cid)
-        return cls(kinds, by_key)
+        return cls(kinds, by_key, ours)
 
     def match(self, keys: list[str], kinds: frozenset[str] | None) -> str | None:
         """The one existing component whose id or name equals the first key that names exactly one."""
@@ -518,6 +543,10 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
             draft.guessed.add(f"{obj.type} {obj.name} also matches `{hit}` (already matched by {claimed[hit]}):"
                               " added as its own component; merge them by hand if they are one")
             hit = None
+        if hit is not None and inv.ours.get(hit) == sid:
+            ids[sid] = hit  # written by an earlier import of this directory: the same rules apply again
+            claimed[hit] = obj.name
+            continue
         if hit is not None:
             ids[sid] = matched[sid] = hit
             claimed[hit] = obj.name
@@ -623,6 +652,12 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
         draft.ignored.add(f"out of scope ({len(out_of_scope)} principals and computers with directory rights but no path"
                           f" to a component of the inventory or to the domain): {shown}{more}")
     draft.ignored |= col.ignored
+    for sid in sorted(col.uncollected):
+        if sid in matched or ids.get(sid) in draft.components:
+            what = ", ".join(sorted(col.uncollected[sid]))
+            draft.todo.add(f"{col.objects[sid].name} (`{ids[sid]}`): the collection has no {what} for it (not collected):"
+                           " paths through it may be missing; collect it again with local admin and session"
+                           " collection, or add the `admin` rows by hand")
     draft.todo.add("give the components the directory matched their real kind (backup server, backup store, key"
                    " server, hypervisor) if they are new, and rows for what runs on them")
     names = sorted(col.objects[d].name for d in domains)
