@@ -123,19 +123,23 @@ def test_azure_sql_and_cloud_sql_point_in_time_recovery(tmp_path):
 
 def continuous_jobs(tmp_path: Path) -> Path:
     point = f"arn:aws:backup:eu-west-1:{SRC_ACCT}:recovery-point:continuous:db-ORDERS-1a2b3c4d"
-    jobs = [dict(backup_job(n, f"2024-03-0{n}T05:00:00Z"), RecoveryPointArn=point) for n in (1, 2, 3)]
+    jobs = [dict(backup_job(n, f"2024-03-0{n}T05:00:00Z", state="FAILED" if n == 3 else "COMPLETED"),
+                 RecoveryPointArn=point) for n in (1, 2, 3)]
     jobs.append(backup_job(9, "2024-03-01T06:00:00Z"))  # a snapshot rule to the same vault
     return write_json(tmp_path / "aws" / "list-backup-jobs.json", {"BackupJobs": jobs})
 
 
 def test_aws_backup_continuous_jobs_are_their_own_five_minute_backup(tmp_path):
     """Jobs whose recovery point is continuous give `<asset>.continuous@<vault>` (5 minutes, the RDS store,
-    runs of type log), beside the snapshot backup of the same vault; terraform completes the same row."""
+    no runs: the jobs only keep it going), beside the snapshot backup of the same vault; a failed last job
+    is reported; terraform completes the same row."""
     src = continuous_jobs(tmp_path)
     d = build_draft("aws-backup", [str(src)])
     cid = f"orders.continuous@{SRC_ACCT}.eu-west-1.prod"
     assert d.backups[cid]["schedule_hours"] == FIVE_MINUTES and (cid, RDS_STORE) in deps(d)
-    assert {r["type"] for k, r in d.runs.items() if k[0] == cid} == {"log"}
+    assert not [k for k in d.runs if k[0] == cid]  # its jobs are not recovery points: no runs
+    assert any(f"`{cid}`: 3 jobs of the continuous backup" in m for m in d.mapped)
+    assert any(f"the last job of continuous backup `{cid}` (2024-03-03T05:00:00Z) ended FAILED" in x for x in d.seen)
     assert {r["type"] for k, r in d.runs.items() if k[0] == f"orders@{SRC_ACCT}.eu-west-1.prod"} == {"incremental"}
     out = tmp_path / "inv"
     run("aws-backup", [str(src)], str(out), as_of="2024-03-04", stderr=io.StringIO())
@@ -270,6 +274,9 @@ PLATFORMS = {
     "aws-backup": (None, {"orders": "aws-rds"}),
     "terraform": (None, {"orders": "aws-rds", "acme-assets": "aws-s3"}),
     "velero": ([VELERO_HISTORY], {"k8s-namespace.data": "kubernetes", "velero": "kubernetes"}),
+    "backstage": ([CATALOG], {"storefront": ""}),  # no annotation, no typed resource: not said
+    "restic": (None, {"kasimir": ""}),  # restic names hosts, not what they run on
+    "borg": (None, {"host": ""}),
 }
 
 

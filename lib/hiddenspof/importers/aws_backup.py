@@ -145,6 +145,7 @@ class _Aws:
         self.points: dict[str, str] = {}            # recovery point ARN -> backup id
         self.backups_of: dict[str, list[str]] = {}  # resource ARN -> backup ids
         self.unfinished: dict[str, int] = {}         # job state -> jobs not finished
+        self.continuous_jobs: dict[str, list[tuple[str, str]]] = {}  # continuous backup -> (start, state) of its jobs
 
     # -- places -------------------------------------------------------------------------
     def account(self, acct: str, source: str) -> str:
@@ -283,6 +284,25 @@ class _Aws:
             self.d.todo.add(f"`schedule_hours` of `{bid}`: how far behind the present its latest restorable time lags")
         return bid
 
+    def continuous_job(self, rec: Record, bid: str) -> None:
+        """A job of a continuous backup only keeps point-in-time recovery going: its recovery points are
+        every few minutes, not the job's start, so it is no ``backup_runs`` row (the RPO would read
+        the job's daily rhythm as the data-loss window). Its states are counted for the report."""
+        state = str(rec.get("State") or "").upper()
+        if state not in _RUN_STATE and state not in _UNFINISHED:
+            raise bad(rec.where, "State", rec.get("State"), "one of " + ", ".join(sorted(_RUN_STATE) + sorted(_UNFINISHED)))
+        started = parse_datetime(rec.where, "CreationDate", rec.require("CreationDate", "the job's start"))
+        self.continuous_jobs.setdefault(bid, []).append((started, state))
+
+    def continuous_report(self) -> None:
+        for bid, jobs in sorted(self.continuous_jobs.items()):
+            finished = sorted(j for j in jobs if j[1] not in _UNFINISHED)
+            self.d.mapped.add(f"`{bid}`: {len(jobs)} jobs of the continuous backup keep it going; they are not recovery"
+                              " points, so they are not written as runs (its schedule says how fresh it is)")
+            if finished and _RUN_STATE[finished[-1][1]] != "success":
+                self.d.seen.add(f"the last job of continuous backup `{bid}` ({finished[-1][0]}) ended {finished[-1][1]}:"
+                                " point-in-time recovery may have stopped")
+
     def role(self, rec: Record, source: str) -> str:
         if not rec.get("IamRoleArn"):
             return ""
@@ -310,7 +330,7 @@ class _Aws:
         message = " ".join(str(x) for x in (rec.get("StatusMessage"), f"({category})" if category and category != "SUCCESS" else "") if x)
         self.d.run(bid, started, status, source, finished_at=parse_datetime(rec.where, "CompletionDate", rec.get("CompletionDate")),
                    size_gb=None if size is None else size / 1e9,
-                   type="log" if rtype == "log" else RESOURCE_KINDS.get(rtype, ("", "", ""))[2], message=message or None)
+                   type=RESOURCE_KINDS.get(rtype, ("", "", ""))[2], message=message or None)
 
     def restore(self, rec: Record, source: str) -> None:
         status = str(rec.get("Status") or "").upper()
@@ -398,7 +418,11 @@ def import_aws_backup(paths: list[str]) -> Draft:
         bid = aws.backup(asset, res, rtype, vault_arn, aws.role(rec, source), source, continuous=continuous)
         if rec.get("RecoveryPointArn"):
             aws.points[str(rec.get("RecoveryPointArn"))] = bid
-        aws.job_run(rec, bid, "log" if continuous else rtype, source)
+        if continuous:
+            aws.continuous_job(rec, bid)
+        else:
+            aws.job_run(rec, bid, rtype, source)
+    aws.continuous_report()
     for rec, source in lists["CopyJobs"]:
         asset, res, rtype = aws.asset(rec, "ResourceArn", source)
         src = parse_arn(rec.where, "SourceBackupVaultArn", rec.require("SourceBackupVaultArn", "the source vault's ARN"))
