@@ -32,6 +32,7 @@ from .kubernetes import import_kubernetes
 from .merge import MergeOutcome, merge_table
 from .report import render_report
 from .restic import import_restic
+from .sharphound import import_sharphound
 from .sources import ImportSourceError
 from .terraform import import_terraform
 from .veeam import import_veeam
@@ -69,12 +70,15 @@ FORMATS: dict[str, Callable[[list[str]], Draft]] = {
     "restic": import_restic,
     "borg": import_borg,
     "velero": import_velero,
+    "sharphound": import_sharphound,
 }
+#: formats whose importer also reads the inventory it merges into (``existing=`` folder or None).
+READS_INVENTORY = frozenset({"sharphound"})
 #: ``as_of`` of a fresh import when none is given: a valid date no one could take for a real
 #: assessment date (ages measured from it are absurd), flagged in the report and the YAML.
 AS_OF_PLACEHOLDER = "1970-01-01"
 _EXTRA = {
-    "components": ("namespace", "system", "source_type", "sys_id", PROVENANCE),
+    "components": ("namespace", "system", "source_type", "sys_id", "object_id", PROVENANCE),
     "dependencies": (PROVENANCE,),
     "backups": (PROVENANCE,),
     "backup_runs": (PROVENANCE,),
@@ -116,12 +120,16 @@ def report_name(fmt: str) -> str:
     return f"import-report-{fmt}.md"
 
 
-def build_draft(fmt: str, sources: list[str], *, date_format: str | None = None) -> Draft:
+def build_draft(fmt: str, sources: list[str], *, date_format: str | None = None,
+                existing: str | None = None) -> Draft:
     """Run one importer on its sources (no files written); raises ImportSourceError.
 
     ``date_format`` (``--date-format``, e.g. ``DD/MM/YYYY``) declares the order of day and
     month where the source writes dates like ``06/03/2026``; without it such a date is read
     only when the source itself settles the order, and refused otherwise.
+
+    ``existing``: the CSV-folder inventory the import merges into, for the formats in
+    :data:`READS_INVENTORY` (the directory import matches computers to its components).
     """
     if fmt not in FORMATS:
         raise ImportSourceError(f"unknown import format '{fmt}' - expected one of {', '.join(FORMATS)}")
@@ -129,7 +137,27 @@ def build_draft(fmt: str, sources: list[str], *, date_format: str | None = None)
         raise ImportSourceError(f"import {fmt}: no source file given")
     order = parse_date_format(date_format) if date_format else None
     with reading_dates(order):
+        if fmt in READS_INVENTORY:
+            return FORMATS[fmt]([os.fspath(s) for s in sources], existing=existing)
         return FORMATS[fmt]([os.fspath(s) for s in sources])
+
+
+def _keep_backup_stores(draft: Draft, existing) -> None:
+    """A component another format's import wrote as a ``backup_store`` stays one when this source
+    sees only a ``datastore`` (the bucket Velero writes its backups to, imported again from Terraform
+    as a plain S3 bucket): the source that knows what the store holds wins, whatever the order of
+    the imports, so the bucket is not reported as a datastore that "has no backup"."""
+    if existing is None:
+        return
+    for (cid,), row in existing.rows.items():
+        mine = draft.components.get(cid)
+        if mine is None or mine.get("kind") != "datastore" or row.get("kind") != "backup_store":
+            continue
+        sources = [src for src in row.get(PROVENANCE, "").split(";") if src]
+        if not sources or any(not src.startswith(f"{draft.fmt}:") for src in sources):
+            mine["kind"] = "backup_store"
+            draft.mapped.add(f"`{cid}`: kept a `backup_store`, as an earlier import ({row.get(PROVENANCE, '')}) names it;"
+                             " this source sees a datastore")
 
 
 def _yaml_text(name: str, as_of: str | None, draft: Draft) -> str:
@@ -204,7 +232,7 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         Unreadable or malformed source, or an EXISTING that is not a CSV-folder inventory.
     """
     err = sys.stderr if stderr is None else stderr
-    draft = build_draft(fmt, list(sources), date_format=date_format)
+    draft = build_draft(fmt, list(sources), date_format=date_format) if fmt not in READS_INVENTORY else None
     out_dir = os.fspath(out_dir)
     if into is None and os.path.exists(os.path.join(out_dir, "components.csv")):
         into = out_dir
@@ -215,6 +243,8 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
             raise ImportSourceError(f"{into}: not a CSV-folder inventory (expected a folder with components.csv and inventory.yaml)")
         if not os.path.exists(os.path.join(into, "inventory.yaml")):
             raise ImportSourceError(f"{into}: inventory.yaml is missing (expected the inventory's metadata)")
+    if draft is None:
+        draft = build_draft(fmt, list(sources), date_format=date_format, existing=into)
     if as_of is not None and into is None:
         try:
             as_of = dt.date.fromisoformat(str(as_of)).isoformat()
@@ -229,6 +259,8 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         "backup_runs": {k + ("",): v for k, v in draft.runs.items()},
         "restore_tests": {k + ("",): v for k, v in draft.tests.items()},
     }
+    if into is not None:
+        _keep_backup_stores(draft, read_table(into, "components"))
     outcomes: dict[str, MergeOutcome] = {}
     for table in KEYS:
         if table in HISTORY and not imported[table]:
@@ -258,7 +290,10 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         note += (f" The latest job run in the sources started on {latest}: runs after `as_of` are ignored by the"
                  " analysis, so an `as_of` on or after that date counts every run.")
     report_path = os.path.join(out_dir, report_name(fmt))
-    write_text(report_path, render_report(draft, outcomes, note, history_kept))
+    report = render_report(draft, outcomes, note, history_kept)
+    if draft.after_merge is not None:
+        report += "\n".join(draft.after_merge(out_dir)) + "\n"
+    write_text(report_path, report)
     removed = tuple(f"{t}: {' -> '.join(x for x in k if x)}" for t, o in outcomes.items() for k in o.removed)
     kept = tuple(f"{t}: {'/'.join(x for x in k if x)} {c}: kept '{cur}' over '{new}'"
                  for t, o in outcomes.items() for k, c, cur, new in o.kept)
