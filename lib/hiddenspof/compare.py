@@ -280,8 +280,9 @@ def compare_results(old: dict, new: dict) -> dict:
         ``verdict``; ``unchanged``: ids), ``findings`` (``new``, ``resolved``,
         ``severity_changed``, ``unchanged`` ids; matched by ``id``, an old id
         that a consolidated finding now carries matched to it: ``renamed``
-        lists those as ``{"old_id", "id"}``, see :func:`successors`) and
-        ``headline`` (``verdict``, ``improved``, ``regressed``, ``text``).
+        lists those as ``{"old_id", "id"}``, see :func:`successors`),
+        ``controls`` (the built-in controls whose status changed, see
+        ``controls.compare_controls``) and ``headline`` (``verdict``, ``improved``, ``regressed``, ``text``).
         Pure: the same inputs give the same dict, lists sorted.
     """
     _check_analysis(old, "old assessment")
@@ -333,6 +334,9 @@ def compare_results(old: dict, new: dict) -> dict:
         },
         "findings": findings,
     }
+    from .controls import compare_controls  # the controls whose status changed (docs/controls.md)
+
+    result["controls"] = compare_controls(old, new)
     result["headline"] = {
         "verdict": _verdict(improved, regressed),
         "improved": improved,
@@ -440,6 +444,10 @@ def format_text(result: dict) -> str:
         lines.append(f"Finding ids now carried by a consolidated finding: {len(renamed)}")
         for item in renamed:
             lines.append(f"  renamed  {item['old_id']} -> {item['id']}")
+    if "controls" in result:
+        from .controls import format_changes
+
+        lines += ["", *format_changes(result["controls"])]
     return "\n".join(lines) + "\n"
 
 
