@@ -56,6 +56,9 @@ THREAT_MODES = (
 META_KEYS = ("name", "as_of", "organisation", "description", "scenarios")
 #: The dependency kind of an *administrative* row (K can administer X; X does not need K).
 ADMIN = "admin"
+#: How an ``admin`` row's ``notes`` name the directory relation behind it (``directory: MemberOf``,
+#: written by the directory import); attack paths quote what follows.
+DIRECTORY_NOTE = "directory: "
 
 
 def is_admin(kind: Any) -> bool:
@@ -96,6 +99,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("owner", "text", help="free text"),
         _c("location", "text", help="free text"),
         _c("notes", "text", help="free text"),
+        _c("platform", "text", help="the technology that runs it, lower case (vmware, hyperv, physical, aws-rds, "
+           "aws-ec2, aws-s3, azure-sql, kubernetes, ...); a fix only restores onto a target of the same platform "
+           "where both are known"),
     ),
     "dependencies": (
         _c("component", "id", True, "the component that needs something"),
@@ -143,7 +149,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
 REQUIRED_TABLES = ("components", "dependencies", "backups")
 # Optional columns that hiddenspof's own importers write (provenance of a row):
 # kept as text like any extra column, but without an "unknown column" warning.
-EXTENSION_COLUMNS = frozenset({"imported_from", "source_type", "namespace", "system", "sys_id"})
+EXTENSION_COLUMNS = frozenset({"imported_from", "source_type", "namespace", "system", "sys_id", "object_id"})
 OPTIONAL_TABLES = ("backup_runs", "restore_tests")
 
 

@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 
 from .draft import Draft, format_number
 from .fields import (
+    DATE_FORMAT_HELP,
     add_hours,
     clean_id,
+    date_order_of,
+    declared_date_order,
+    numeric_date_fields,
     parse_bool,
     parse_datetime,
     parse_duration_hours,
@@ -134,6 +138,47 @@ def _collect(paths: list[str]) -> tuple[dict[str, list[tuple[str, int, dict[str,
     return rows, files, skipped
 
 
+def _bundle_date_order(rows: dict[str, list[tuple[str, int, dict[str, str]]]], skipped: list[str]) -> str | None:
+    """The order of day and month in the bundle's dates: declared (``--date-format``), else detected.
+
+    One collector run writes every CSV of a bundle under one Windows culture, so every date
+    column of every file is evidence: ISO dates (``2024-03-01T22:00:00.0000000``, as the
+    collector's own baselines write them) say nothing and need nothing; a dotted date is day
+    first (de-DE and every culture that writes dots); a value whose first field is over 12 is
+    day first, whose second field is over 12 month first. Returns None when nothing settles
+    it; a session date that could then be read either way is refused, never guessed.
+    """
+    evidence: dict[str, tuple[str, int, str, str]] = {}
+    tables = [(p, n, r) for lst in rows.values() for p, n, r in lst]
+    for path in skipped:  # files the importer does not map still carry the culture
+        if path.lower().endswith(".csv"):
+            try:
+                _header, body = csv_rows(path)
+                tables.extend((path, n, r) for n, r in body)
+            except ImportSourceError:
+                continue
+    for path, number, row in tables:
+        for column, value in row.items():
+            order = date_order_of(value)
+            if order and order not in evidence:
+                evidence[order] = (path, number, column, value)
+    declared = declared_date_order()
+    if declared:
+        other = "MDY" if declared == "DMY" else "DMY"
+        if other in evidence and (numeric_date_fields(evidence[other][3]) or (0, 0, ""))[2] != ".":
+            path, number, column, value = evidence[other]
+            raise ImportSourceError(
+                f"{path}: row {number}: column '{column}': value '{value}' - expected a date in the declared"
+                f" --date-format ({'day' if declared == 'DMY' else 'month'} first), which this value cannot be")
+        return declared
+    if len(evidence) == 2:
+        (p1, n1, c1, v1), (p2, n2, c2, v2) = evidence["DMY"], evidence["MDY"]
+        raise ImportSourceError(
+            f"{p1}: row {n1}: column '{c1}': value '{v1}' is day first, but {p2}: row {n2}: column '{c2}': value"
+            f" '{v2}' is month first - expected one date format for the whole bundle; give {DATE_FORMAT_HELP}")
+    return next(iter(evidence), None)
+
+
 def _role(name: str) -> str:
     low = name.lower()
     return next((k for k in BUNDLE_FILES if low.endswith(k) and (k.startswith("_") or low == k)), "")
@@ -173,6 +218,7 @@ class _Estate:
         self.backups_by_store: dict[str, list[tuple[str, str, _Job]]] = {}
         self.capacity: dict[str, tuple[str, bool, dict[str, str]]] = {}
         self.keys: dict[str, tuple[str, str, str, bool]] = {}
+        self.date_order: str | None = None     # "DMY" | "MDY" | None: how day-month dates read
 
     # -- machines -----------------------------------------------------------------------
     def machine(self, name: str, source: str, why: str) -> str:
@@ -544,12 +590,20 @@ class _Estate:
 
     def sessions(self) -> None:
         skipped: dict[str, int] = {}
+        if self.date_order is None:
+            for path, number, row in self.rows.get("sessions", []):
+                fields = numeric_date_fields(row["creationtime"])
+                if fields and fields[0] != fields[1]:
+                    raise ImportSourceError(
+                        f"{_where(path, number)}: column 'CreationTime': value '{row['creationtime']}' - day and month"
+                        " cannot be told apart: no date in the bundle has a day over 12 or is written with dots, and"
+                        f" the bundle does not say its culture; a date is never guessed: give {DATE_FORMAT_HELP}")
         for path, number, row in self.rows.get("sessions", []):
             source, where = _src(path), _where(path, number)
             status = _STATUS.get(row["status"].strip().lower())
             if not row["jobname"] or not row["vmname"]:
                 raise ImportSourceError(f"{where}: columns 'JobName' and 'VMName': empty - expected the job and the machine of the session")
-            started = parse_datetime(where, "CreationTime", row["creationtime"])
+            started = parse_datetime(where, "CreationTime", row["creationtime"], order=self.date_order)
             if started is None:
                 raise ImportSourceError(f"{where}: field 'CreationTime': empty - expected the session's start time")
             if status is None:
@@ -712,6 +766,10 @@ def import_veeam(paths: list[str]) -> Draft:
     rows, files, skipped = _collect([os.fspath(p) for p in paths])
     draft = Draft("veeam", tuple(f"veeam:{label(p)}" for p in files))
     est = _Estate(draft, rows)
+    est.date_order = _bundle_date_order(rows, skipped)
+    if est.date_order:
+        draft.mapped.add("dates are read " + ("day first (dd/MM/yyyy)" if est.date_order == "DMY" else "month first (M/d/yyyy)")
+                         + (", as `--date-format` declares" if declared_date_order() else ", as the bundle's own dates show"))
     est.servers_and_proxies()
     est.repositories()
     est.jobs_from_files()
