@@ -593,3 +593,39 @@ def test_second_import_of_the_same_collection_writes_the_same_bytes(tmp_path):
     assert not result.kept and not result.removed
     # what the import itself wrote is its own on the next run, not a component the analyst had
     assert "existing component `srv02.corp.local`" not in first["import-report-sharphound.md"].decode()
+
+
+def test_docs_worked_example_holds(tmp_path):
+    """docs/importers.md, sharphound worked example: WIN10 as the domain-joined backup server."""
+    if not SHARED.is_dir():
+        pytest.skip("shared fixtures not beside the clone")
+    inv = tmp_path / "estate"
+    inv.mkdir()
+    (inv / "inventory.yaml").write_text("name: Example estate\nas_of: 2026-11-30\n")
+    (inv / "components.csv").write_text("id,name,kind,tier,notes\nerp-db,ERP database,datastore,1,\n"
+                                        "uccomp,UCComp,service,,runs the ERP database\n"
+                                        "win10,WIN10,backup_store,,backup server\n")
+    (inv / "dependencies.csv").write_text("component,depends_on,kind,group,needs,notes\n"
+                                          "erp-db,uccomp,runtime,,,\nerp-nightly,win10,storage,,,\n")
+    (inv / "backups.csv").write_text("id,protects,method,schedule_hours,retention_days\n"
+                                     "erp-nightly,erp-db,image,24,30\n")
+    out = tmp_path / "estate-ad"
+    run("sharphound", sorted(str(p) for p in SHARED.glob("*.json")), str(out), into=str(inv))
+    ids = {r["id"] for r in rows(out, "components")}
+    assert not ids & {"primary.testlab.local", "testmsa.testlab.local", "win10.testlab.local"}
+    deps = (out / "dependencies.csv").read_text()
+    for line in ("win10,dfm@testlab.local,admin,,,directory: AdminTo (LocalGroups)",
+                 "win10,domain-admins@testlab.local,admin,,,directory: AdminTo (LocalGroups); GenericAll ACE; Owns ACE",
+                 "uccomp,dfm@testlab.local,admin,,,directory: GenericAll ACE",
+                 "dfm@testlab.local,win10,admin,,,directory: HasSession (Sessions)",
+                 "administrator@testlab.local,win10,admin,,,directory: HasSession (Sessions)",
+                 "domain-admins@testlab.local,admin@testlab.local,admin,,,directory: MemberOf",
+                 "testlab.local,dcsyncdirect@testlab.local,admin,,,directory: DCSync (GetChanges + GetChangesAll ACEs)"):
+        assert line in deps
+    tier_zero = (out / "import-report-sharphound.md").read_text().split("## Tier Zero principals", 1)[1]
+    assert tier_zero.count("\n- `") == 10
+    model = build(load(out))
+    attack = credential_compromise(model, "dfm@testlab.local")
+    assert {"uccomp", "win10", "testlab.local"} <= attack.destroyed
+    assert "administrator@testlab.local" in attack.held
+    assert "erp-db" in model.recover(attack.destroyed).unrecoverable

@@ -27,7 +27,7 @@ from typing import Any
 from hiddenspof.inventory import DIRECTORY_NOTE
 
 from .draft import Draft
-from .sources import ImportSourceError, _read_text
+from .sources import ImportSourceError, _read_text, label
 from .writer import read_state, read_table
 
 __all__ = [
@@ -83,6 +83,7 @@ class _File:
     where: str
     type: str
     records: list
+    label: str = ""   # the base name (``computers.json``, ``collection.zip:computers.json``): report lines
 
 
 def _locate_record(text: str) -> str:
@@ -104,7 +105,7 @@ def _locate_record(text: str) -> str:
         index += 1
 
 
-def _parse(text: str, where: str) -> _File | None:
+def _parse(text: str, where: str, name: str) -> _File | None:
     """A collection file's JSON, checked to be ``{meta: {type, version}, data: [...]}``."""
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -129,8 +130,8 @@ def _parse(text: str, where: str) -> _File | None:
         raise ImportSourceError(f"{where}: data: is a {type(doc['data']).__name__} - expected a list of records")
     kind = kind.lower()
     if kind not in _TYPES:
-        return _File(where, kind, [])  # AD CS and other kinds: not in the mapping (reported)
-    return _File(where, kind, doc["data"])
+        return _File(where, kind, [], name)  # AD CS and other kinds: not in the mapping (reported)
+    return _File(where, kind, doc["data"], name)
 
 
 def _decode(raw: bytes, where: str) -> str:
@@ -162,7 +163,7 @@ def _files(paths: Iterable[str]) -> list[_File]:
                         where = f"{path}:{info.filename}"
                         if info.flag_bits & 0x1:
                             raise ImportSourceError(f"{where}: encrypted - expected the zip without a password (SharpHound --zippassword)")
-                        parsed = _parse(_decode(zf.read(info), where), where)
+                        parsed = _parse(_decode(zf.read(info), where), where, f"{label(path)}:{info.filename}")
                         if parsed is not None:
                             out.append(parsed)
             except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
@@ -170,7 +171,7 @@ def _files(paths: Iterable[str]) -> list[_File]:
         else:
             if path.lower().endswith(".zip") and os.path.exists(path):
                 raise ImportSourceError(f"{path}: not a readable zip file (truncated?) - expected the collection's zip")
-            parsed = _parse(_read_text(path), os.fspath(path))
+            parsed = _parse(_read_text(path), os.fspath(path), label(path))
             if parsed is not None:
                 out.append(parsed)
     return out
@@ -219,6 +220,7 @@ class _Rec:
 
     def __init__(self, data: Any, file: _File, index: int) -> None:
         self.where = f"{file.where}: record data[{index}]"
+        self.label = f"{file.label}: data[{index}]"
         if not isinstance(data, dict):
             raise ImportSourceError(f"{self.where}: is a {type(data).__name__} - expected an object")
         self.data = data
@@ -269,15 +271,15 @@ def read_collection(paths: Iterable[str]) -> Collection:
     ace_rights: dict[str, dict[str, set[str]]] = {}   # domain SID -> principal -> replication rights
     pending: list[tuple[str, str, str, str, str, str]] = []  # (target, holder, relation, where, rule, file type)
     for f in files:
-        col.files.append((f.where, f.type, len(f.records)))
+        col.files.append((f.label, f.type, len(f.records)))
         if f.type not in _TYPES:
-            col.ignored.add(f"`{f.where}`: files of type `{f.type}` are not part of the directory mapping")
+            col.ignored.add(f"`{f.label}`: files of type `{f.type}` are not part of the directory mapping")
             continue
         for index, data in enumerate(f.records):
             rec = _Rec(data, f, index)
             if f.type == "sessions":
                 user, comp = rec.sid("UserSID"), rec.sid("ComputerSID")
-                pending.append((user, comp, "HasSession (sessions)", rec.where, "session", f.type))
+                pending.append((user, comp, "HasSession (sessions)", rec.label, "session", f.type))
                 continue
             sid = rec.sid()
             props = rec.obj("Properties")
@@ -304,11 +306,11 @@ def read_collection(paths: Iterable[str]) -> Collection:
                 holder = rec.sid("PrincipalSID", ace.get("PrincipalSID"), f"{path}.PrincipalSID")
                 inherited = " (inherited)" if ace.get("IsInherited") is True else ""
                 if typ == "computer" and right in COMPUTER_RIGHTS:
-                    pending.append((sid, holder, f"{right} ACE{inherited}", rec.where, "control of a computer", f.type))
+                    pending.append((sid, holder, f"{right} ACE{inherited}", rec.label, "control of a computer", f.type))
                 elif typ in ("user", "group") and right in PRINCIPAL_RIGHTS:
-                    pending.append((sid, holder, f"{right} ACE{inherited}", rec.where, "control of a user or group", f.type))
+                    pending.append((sid, holder, f"{right} ACE{inherited}", rec.label, "control of a user or group", f.type))
                 elif typ == "domain" and right in DOMAIN_RIGHTS:
-                    pending.append((sid, holder, f"{right} ACE{inherited}", rec.where, "control of the domain", f.type))
+                    pending.append((sid, holder, f"{right} ACE{inherited}", rec.label, "control of the domain", f.type))
                 elif typ == "domain" and right in ("GetChanges", "GetChangesAll"):
                     ace_rights.setdefault(sid, {}).setdefault(holder, set()).add(right)
                 elif right:
@@ -316,7 +318,7 @@ def read_collection(paths: Iterable[str]) -> Collection:
             if typ == "group":
                 for path, member in rec.items(rec.data.get("Members"), "Members"):
                     m = rec.sid("ObjectIdentifier", member.get("ObjectIdentifier"), f"{path}.ObjectIdentifier")
-                    pending.append((sid, m, "MemberOf", rec.where, "group membership", f.type))
+                    pending.append((sid, m, "MemberOf", rec.label, "group membership", f.type))
             if typ == "computer":
                 missing = _computer_relations(rec, sid, pending, f.type)
                 if missing:
@@ -370,17 +372,17 @@ def _computer_relations(rec: _Rec, sid: str, pending: list, ftype: str) -> set[s
             continue
         for rpath, member in rec.items(group.get("Results"), f"{path}.Results"):
             m = rec.sid("ObjectIdentifier", member.get("ObjectIdentifier"), f"{rpath}.ObjectIdentifier")
-            pending.append((sid, m, "AdminTo (LocalGroups)", rec.where, "local administrator", ftype))
+            pending.append((sid, m, "AdminTo (LocalGroups)", rec.label, "local administrator", ftype))
     admins = rec.obj("LocalAdmins")
     for rpath, member in rec.items(admins.get("Results"), "LocalAdmins.Results"):
         m = rec.sid("ObjectIdentifier", member.get("ObjectIdentifier"), f"{rpath}.ObjectIdentifier")
-        pending.append((sid, m, "AdminTo (LocalAdmins)", rec.where, "local administrator", ftype))
+        pending.append((sid, m, "AdminTo (LocalAdmins)", rec.label, "local administrator", ftype))
     for key in _SESSION_LISTS:
         block = rec.obj(key)
         for rpath, s in rec.items(block.get("Results"), f"{key}.Results"):
             user = rec.sid("UserSID", s.get("UserSID"), f"{rpath}.UserSID")
             comp = rec.sid("ComputerSID", s.get("ComputerSID"), f"{rpath}.ComputerSID") if s.get("ComputerSID") is not None else sid
-            pending.append((user, comp, f"HasSession ({key})", rec.where, "session", ftype))
+            pending.append((user, comp, f"HasSession ({key})", rec.label, "session", ftype))
     return missing
 
 
@@ -632,7 +634,7 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
     for rule, n in sorted(counts.items()):
         draft.mapped.add(f"{rule}: {n} directory relation(s) -> `admin` rows")
     for where, typ, n in col.files:
-        draft.mapped.add(f"read `{where}` ({typ}, {n} records)")
+        draft.mapped.add(f"read `{where}` ({typ}, {n} record{'' if n == 1 else 's'})")
 
     # skipped: unresolved SIDs and out-of-scope principals
     for sid in sorted(col.unresolved):
