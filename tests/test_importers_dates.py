@@ -123,3 +123,18 @@ def test_generic_reader_never_guesses():
             parse_datetime("f", "t", "13/03/2026")
     assert [parse_date_format(f) for f in ("DD/MM/YYYY", "M/d/yyyy h:mm:ss tt", "%d.%m.%Y", "mdy")] == \
         ["DMY", "MDY", "DMY", "MDY"]
+
+
+@pytest.mark.slow
+def test_import_notebook_passes_the_date_format(tmp_path):
+    """00_import's `date_format` parameter reads a bundle whose dates the bundle itself does not settle."""
+    import papermill
+
+    notebook = Path(__file__).parent.parent / "notebooks" / "00_import.ipynb"
+    out = tmp_path / "inv"
+    papermill.execute_notebook(
+        str(notebook), str(tmp_path / "out.ipynb"), cwd=str(notebook.parent), progress_bar=False,
+        parameters={"fmt": "veeam", "sources": str(culture_bundle(tmp_path, "en-GB", settle=False)),
+                    "out_dir": str(out), "as_of": "2026-03-13", "date_format": "DD/MM/YYYY"},
+    )
+    assert b"2026-03-12T22:00:00" in _runs(out) and b"2026-12-03" not in _runs(out)
