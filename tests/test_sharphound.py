@@ -629,3 +629,11 @@ def test_docs_worked_example_holds(tmp_path):
     assert {"uccomp", "win10", "testlab.local"} <= attack.destroyed
     assert "administrator@testlab.local" in attack.held
     assert "erp-db" in model.recover(attack.destroyed).unrecoverable
+
+
+def test_computer_account_controlling_a_computer_is_written_and_flagged(tmp_path):
+    srcs = write(tmp_path / "c", domains=[domain()],
+                 computers=[computer("WIN10", 1104, aces=[(sid(1120), "GenericAll")]), computer("SRV02", 1120)])
+    d = build_draft("sharphound", srcs)
+    assert admin_rows(d)[("win10.corp.local", "srv02.corp.local")] == "directory: GenericAll ACE"
+    assert any(f"computer account SRV02.{D} controls computer WIN10.{D}" in line for line in d.seen)

@@ -119,7 +119,7 @@ def analyze(inventory, parts: dict | None = None) -> dict:
                                                     *quality_findings(inventory)]))
     if parts is not None:
         parts.update(model=m, coupling=cr, silent=sr, capacity=cap)
-    return {
+    result = {
         "schema_version": SCHEMA_VERSION,
         "environment": {"name": inventory.meta.name, "as_of": inventory.meta.as_of.isoformat()},
         "assets": assets,
@@ -129,6 +129,12 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         "capacity": capacity,
         "findings": [f.to_json() for f in findings],
     }
+    # -- controls (docs/controls.md): the facts the control rules read, and the controls each finding bears on
+    from .controls import attach_controls, evidence_fields
+
+    evidence_fields(result, m, inventory, sr)
+    attach_controls(result)
+    return result
 
 
 def _clean(value):

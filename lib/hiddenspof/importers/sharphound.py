@@ -631,6 +631,12 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
             src = f"{FMT}:{r.source}"
             draft.depend(ids[r.target], ids[r.holder], "admin", src if src in draft.sources else draft.sources[0])
         counts[r.rule] = counts.get(r.rule, 0) + 1
+    for r in kept:
+        if col.objects[r.target].type == "computer" and col.objects[r.holder].type == "computer":
+            draft.seen.add(f"computer account {col.objects[r.holder].name} controls computer {col.objects[r.target].name}"
+                           f" ({r.relation}): written as `{ids[r.target]}` on `{ids[r.holder]}`, but the credential"
+                           " closure does not pass from one computer to another; model who can take the first"
+                           " computer over with its own `admin` rows if this path matters")
     for rule, n in sorted(counts.items()):
         draft.mapped.add(f"{rule}: {n} directory relation(s) -> `admin` rows")
     for where, typ, n in col.files:
