@@ -579,14 +579,16 @@ def test_builtin_group_without_domain_prefix_in_a_one_domain_collection(tmp_path
     assert admin_rows(d)[("win10.corp.local", "administrators@corp.local")] == "directory: AdminTo (LocalGroups)"
 
 
-def test_second_import_of_the_same_collection_writes_the_same_bytes(tmp_path):
+@pytest.mark.parametrize("fresh", [False, True])
+def test_second_import_of_the_same_collection_writes_the_same_bytes(tmp_path, fresh):
     inv = estate(tmp_path / "estate")
     srcs = write(tmp_path / "c", domains=[domain()], users=[user("BOB", 1102), user("ALICE", 1101)],
                  groups=[group("DOMAIN ADMINS", 512, members=[sid(1101)])],
-                 computers=[computer("BACKUP01", 1110, admins=[sid(512)]),
+                 computers=[computer("BACKUP01", 1110, admins=[sid(512)]), computer("LAPTOP7", 1112),
                             computer("SRV02", 1120, admins=[sid(1102)], privileged=[sid(1101)])])
     out = tmp_path / "out"
-    run("sharphound", srcs, str(out), into=str(inv))
+    run("sharphound", srcs, str(out), into=None if fresh else str(inv))
+    assert ("laptop7.corp.local" in (out / "components.csv").read_text()) == fresh
     first = {p.name: p.read_bytes() for p in out.iterdir()}
     result = run("sharphound", srcs, str(out))
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first
