@@ -676,3 +676,13 @@ def test_computer_account_controlling_a_computer_is_written_and_flagged(tmp_path
     d = build_draft("sharphound", srcs)
     assert admin_rows(d)[("win10.corp.local", "srv02.corp.local")] == "directory: GenericAll ACE"
     assert any(f"computer account SRV02.{D} controls computer WIN10.{D}" in line for line in d.seen)
+
+
+def test_object_without_a_name_is_skipped_and_reported(tmp_path):
+    nameless = user("GHOST", 1190)
+    nameless["Properties"]["name"] = None
+    srcs = write(tmp_path / "c", domains=[domain()], users=[nameless],
+                 computers=[computer("WIN10", 1104, admins=[sid(1190)])])
+    d = build_draft("sharphound", srcs)
+    assert any(sid(1190) in line and "no name" in line for line in d.ignored)
+    assert any(sid(1190) in line and "unresolved" in line for line in d.ignored)
