@@ -550,3 +550,92 @@ def test_helpdesk_resets_the_backup_service_account_the_analyst_modelled(tmp_pat
     assert attack.explain("backup01") == (
         "holding `helpdesk@corp.local` -> resets `veeam-svc` (admin row: veeam-svc on helpdesk@corp.local;"
         " directory: ForceChangePassword ACE) -> destroys `backup01` (admin row: backup01 on veeam-svc)")
+
+
+def test_report_lists_mapped_skipped_and_what_was_not_collected(tmp_path):
+    inv = estate(tmp_path / "estate")
+    blind = computer("BACKUP01", 1110)
+    del blind["LocalGroups"]
+    blind["LocalAdmins"] = {"Results": [], "Collected": False, "FailureReason": "access denied"}
+    srcs = write(tmp_path / "c", domains=[domain()],
+                 users=[user("NOBODY", 1101, aces=[(sid(1102), "ForceChangePassword")]), user("LONER", 1102)],
+                 computers=[blind, computer("APP01", 1130, admins=[sid(4242)])])
+    out = tmp_path / "out"
+    run("sharphound", srcs, str(out), into=str(inv))
+    report = (out / "import-report-sharphound.md").read_text()
+    mapped = report.split("## Mapped", 1)[1].split("## Guessed", 1)[0]
+    assert f"computer BACKUP01.{D} -> existing component `backup01`" in mapped
+    ignored = report.split("## Ignored", 1)[1].split("## No longer", 1)[0]
+    assert f"unresolved SID `{sid(4242)}`" in ignored and "AdminTo (LocalGroups)" in ignored
+    assert f"LONER@{D}" in ignored and "out of scope" in ignored
+    todo = report.split("## What the analyst completes", 1)[1]
+    assert f"BACKUP01.{D} (`backup01`): the collection has no local administrators" in todo
+
+
+def test_builtin_group_without_domain_prefix_in_a_one_domain_collection(tmp_path):
+    srcs = write(tmp_path / "c", domains=[domain()], computers=[computer("WIN10", 1104, admins=["S-1-5-32-544"])])
+    d = build_draft("sharphound", srcs)
+    assert d.components["administrators@corp.local"]["name"] == f"ADMINISTRATORS@{D}"
+    assert admin_rows(d)[("win10.corp.local", "administrators@corp.local")] == "directory: AdminTo (LocalGroups)"
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+def test_second_import_of_the_same_collection_writes_the_same_bytes(tmp_path, fresh):
+    inv = estate(tmp_path / "estate")
+    srcs = write(tmp_path / "c", domains=[domain()], users=[user("BOB", 1102), user("ALICE", 1101)],
+                 groups=[group("DOMAIN ADMINS", 512, members=[sid(1101)])],
+                 computers=[computer("BACKUP01", 1110, admins=[sid(512)]), computer("LAPTOP7", 1112),
+                            computer("SRV02", 1120, admins=[sid(1102)], privileged=[sid(1101)])])
+    out = tmp_path / "out"
+    run("sharphound", srcs, str(out), into=None if fresh else str(inv))
+    assert ("laptop7.corp.local" in (out / "components.csv").read_text()) == fresh
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = run("sharphound", srcs, str(out))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    assert not result.kept and not result.removed
+    # what the import itself wrote is its own on the next run, not a component the analyst had
+    assert "existing component `srv02.corp.local`" not in first["import-report-sharphound.md"].decode()
+
+
+def test_docs_worked_example_holds(tmp_path):
+    """docs/importers.md, sharphound worked example: WIN10 as the domain-joined backup server."""
+    if not SHARED.is_dir():
+        pytest.skip("shared fixtures not beside the clone")
+    inv = tmp_path / "estate"
+    inv.mkdir()
+    (inv / "inventory.yaml").write_text("name: Example estate\nas_of: 2026-11-30\n")
+    (inv / "components.csv").write_text("id,name,kind,tier,notes\nerp-db,ERP database,datastore,1,\n"
+                                        "uccomp,UCComp,service,,runs the ERP database\n"
+                                        "win10,WIN10,backup_store,,backup server\n")
+    (inv / "dependencies.csv").write_text("component,depends_on,kind,group,needs,notes\n"
+                                          "erp-db,uccomp,runtime,,,\nerp-nightly,win10,storage,,,\n")
+    (inv / "backups.csv").write_text("id,protects,method,schedule_hours,retention_days\n"
+                                     "erp-nightly,erp-db,image,24,30\n")
+    out = tmp_path / "estate-ad"
+    run("sharphound", sorted(str(p) for p in SHARED.glob("*.json")), str(out), into=str(inv))
+    ids = {r["id"] for r in rows(out, "components")}
+    assert not ids & {"primary.testlab.local", "testmsa.testlab.local", "win10.testlab.local"}
+    deps = (out / "dependencies.csv").read_text()
+    for line in ("win10,dfm@testlab.local,admin,,,directory: AdminTo (LocalGroups)",
+                 "win10,domain-admins@testlab.local,admin,,,directory: AdminTo (LocalGroups); GenericAll ACE; Owns ACE",
+                 "uccomp,dfm@testlab.local,admin,,,directory: GenericAll ACE",
+                 "dfm@testlab.local,win10,admin,,,directory: HasSession (Sessions)",
+                 "administrator@testlab.local,win10,admin,,,directory: HasSession (Sessions)",
+                 "domain-admins@testlab.local,admin@testlab.local,admin,,,directory: MemberOf",
+                 "testlab.local,dcsyncdirect@testlab.local,admin,,,directory: DCSync (GetChanges + GetChangesAll ACEs)"):
+        assert line in deps
+    tier_zero = (out / "import-report-sharphound.md").read_text().split("## Tier Zero principals", 1)[1]
+    assert tier_zero.count("\n- `") == 10
+    model = build(load(out))
+    attack = credential_compromise(model, "dfm@testlab.local")
+    assert {"uccomp", "win10", "testlab.local"} <= attack.destroyed
+    assert "administrator@testlab.local" in attack.held
+    assert "erp-db" in model.recover(attack.destroyed).unrecoverable
+
+
+def test_computer_account_controlling_a_computer_is_written_and_flagged(tmp_path):
+    srcs = write(tmp_path / "c", domains=[domain()],
+                 computers=[computer("WIN10", 1104, aces=[(sid(1120), "GenericAll")]), computer("SRV02", 1120)])
+    d = build_draft("sharphound", srcs)
+    assert admin_rows(d)[("win10.corp.local", "srv02.corp.local")] == "directory: GenericAll ACE"
+    assert any(f"computer account SRV02.{D} controls computer WIN10.{D}" in line for line in d.seen)

@@ -125,7 +125,7 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     the_plan = plan_mod.build(inventory, findings)
     if parts is not None:
         parts.update(model=m, coupling=cr, silent=sr, capacity=cap, plan=the_plan)
-    return {
+    result = {
         "schema_version": SCHEMA_VERSION,
         "environment": {"name": inventory.meta.name, "as_of": inventory.meta.as_of.isoformat()},
         "assets": assets,
@@ -136,6 +136,12 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         "findings": [f.to_json() for f in findings],
         "plan": the_plan.to_json(),
     }
+    # -- controls (docs/controls.md): the facts the control rules read, and the controls each finding bears on
+    from .controls import attach_controls, evidence_fields
+
+    evidence_fields(result, m, inventory, sr)
+    attach_controls(result)
+    return result
 
 
 def _clean(value):

@@ -283,7 +283,8 @@ def compare_results(old: dict, new: dict) -> dict:
         lists those as ``{"old_id", "id"}``, see :func:`successors`;
         ``assets_changed``: ``{"id", "gained", "lost"}`` for a finding on both
         sides whose assets differ, as when a rule's one finding now lists
-        fewer assets) and
+        fewer assets), ``controls`` (the built-in controls whose status
+        changed, see ``controls.compare_controls``) and
         ``headline`` (``verdict``, ``improved``, ``regressed``, ``text``).
         Pure: the same inputs give the same dict, lists sorted.
     """
@@ -346,6 +347,9 @@ def compare_results(old: dict, new: dict) -> dict:
         },
         "findings": findings,
     }
+    from .controls import compare_controls  # the controls whose status changed (docs/controls.md)
+
+    result["controls"] = compare_controls(old, new)
     result["headline"] = {
         "verdict": _verdict(improved, regressed),
         "improved": improved,
@@ -459,6 +463,10 @@ def format_text(result: dict) -> str:
         lines.append(f"Finding ids now carried by a consolidated finding: {len(renamed)}")
         for item in renamed:
             lines.append(f"  renamed  {item['old_id']} -> {item['id']}")
+    if "controls" in result:
+        from .controls import format_changes
+
+        lines += ["", *format_changes(result["controls"])]
     return "\n".join(lines) + "\n"
 
 
