@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLES := data/teaching.yaml data/hybrid-enterprise data/saas-single-cloud.xlsx
 JOBS ?= 2
 
-.PHONY: help venv test report lab workshop workshop-reset workshop-solutions lint bench bench-report system-deps strip clean
+.PHONY: help venv test report lab workshop workshop-reset workshop-solutions lint bench bench-report golden system-deps strip clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,6 +47,9 @@ workshop-solutions: $(STAMP) ## rewrite notebooks/workshop/solutions from the le
 
 lint: $(STAMP) ## ruff over the library and tests
 	$(BIN)/ruff check .
+
+golden: $(STAMP) ## rewrite the golden analysis-JSON digests (tests/golden) after a change MEANT to alter results
+	$(BIN)/python tests/golden/make_golden.py
 
 bench: $(STAMP) ## benchmarks at 2k/20k/100k components into reports/bench.md (BENCH_FLAGS=--skip-largest: ~5 min)
 	$(BIN)/python benchmarks/bench.py $(BENCH_FLAGS)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
-import numbers
 from typing import Any
 
-from . import coupling, model
+from . import coupling, jsontext, model
 from .findings import sort_findings
 
 __all__ = ["FLOAT_DIGITS", "SCHEMA_VERSION", "analyze", "dumps"]
@@ -146,24 +144,14 @@ def analyze(inventory, parts: dict | None = None) -> dict:
 
 def _clean(value):
     """Plain JSON values: floats rounded to FLOAT_DIGITS (-0.0 as 0.0, non-finite as null), tuples as lists."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(x):
-        return None
-    x = round(x, FLOAT_DIGITS)
-    return 0.0 if x == 0 else x
+    return jsontext.clean(value, FLOAT_DIGITS)
 
 
 def dumps(result: dict) -> str:
-    """The analysis JSON as text: sorted keys, two-space indent, floats rounded; byte-identical for equal results."""
-    return json.dumps(_clean(result), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """The analysis JSON as text: sorted keys, two-space indent, floats rounded; byte-identical for equal results.
+
+    The bytes of ``json.dumps(_clean(result), sort_keys=True, indent=2,
+    ensure_ascii=False, allow_nan=False)``, written by ``jsontext`` (the
+    standard encoder turns pure-Python, and slow, as soon as it indents).
+    """
+    return jsontext.dumps_indented(_clean(result)) + "\n"

@@ -864,15 +864,51 @@ def _back_up_times(model, scenario: StressScenario, result: ScenarioResult) -> d
         return out
     by_asset = {r.asset: r for r in rec.restores}
     times = sorted(set(finish.values()))
-    cache: dict[int, set[str]] = {}
+    for a, k in _first_up(model, rec, finish, by_asset, times, pending).items():
+        out[a] = times[len(times) - 1 if k is None else k]
+    return out
 
-    def down_at(k: int) -> set[str]:  # down set once every restore finished by times[k] is made
+
+def _first_up(model, rec, finish: dict[str, float], by_asset: dict, times: list[float],
+              pending: list[str]) -> dict[str, int | None]:
+    """For each pending asset, the first index ``k`` of ``times`` at which it is up once every restore
+    finished by ``times[k]`` is made (None: down at every one of them).
+
+    The down set only shrinks as restores finish, so it is computed once with
+    every restore made and then grown backwards in time, taking back the
+    restores finishing at each moment (``Model.first_down_steps``): one sweep
+    instead of a down set per bisection step. When taking a restore back could
+    bring something up again (see there), the schedule is answered by
+    bisection over down sets computed afresh (``_first_up_bisect``), as it
+    always was.
+    """
+    moved = {a: model.backup[by_asset[a].backup].restore_to for a in finish}
+    at: dict[float, list[str]] = {}
+    for a, f in sorted(finish.items()):
+        at.setdefault(f, []).append(a)
+    last = len(times) - 1
+    undo = [at[times[k]] for k in range(last, 0, -1)]  # step j takes back the restores finishing at times[last - j + 1]
+    first = model.first_down_steps(rec.failed, moved, undo)
+    if first is None:
+        return _first_up_bisect(model, rec, finish, by_asset, times, pending)
+    out: dict[str, int | None] = {}
+    for a in pending:
+        step = first.get(a)
+        out[a] = 0 if step is None else (None if step == 0 else last - step + 1)
+    return out
+
+
+def _first_up_bisect(model, rec, finish, by_asset, times, pending) -> dict[str, int | None]:
+    """``_first_up`` by bisection over down sets computed afresh at each step (any schedule)."""
+    cache: dict[int, frozenset[str]] = {}
+
+    def down_at(k: int) -> frozenset[str]:  # down set once every restore finished by times[k] is made
         if k not in cache:
             made = [by_asset[a] for a, f in sorted(finish.items()) if f <= times[k]]
             cache[k] = _down_after(model, rec.failed, made)
         return cache[k]
 
-    # the down set only shrinks as restores finish: binary search for the first moment each is up
+    out: dict[str, int | None] = {}
     for a in pending:
         lo, hi = 0, len(times) - 1
         while lo < hi:
@@ -881,7 +917,7 @@ def _back_up_times(model, scenario: StressScenario, result: ScenarioResult) -> d
                 lo = mid + 1
             else:
                 hi = mid
-        out[a] = times[lo]
+        out[a] = None if a in down_at(lo) else lo
     return out
 
 

@@ -341,11 +341,25 @@ class Model:
             if t is not None:
                 on_target.setdefault(t, []).append(a)
         down: set[str] = set(forced)
-        stack = list(down)
-        lost: dict[tuple[str, int], int] = {}
+        self._spread(down, list(down), {}, on_target, moved)
+        return down
+
+    def _spread(self, down: set[str], stack: list[str], lost: dict[tuple[str, int], int],
+                on_target: dict[str, list[str]], moved: dict[str, str | None],
+                grown: list[str] | None = None) -> None:
+        """Grow ``down`` in place to the least fixpoint, propagating from the components on ``stack``.
+
+        ``lost`` counts the down members of each (component, group) seen so
+        far; kept by the caller, it lets a down set grow again from new
+        failures without starting over (``first_down_steps``). ``grown``, when
+        given, receives every component taken from the stack (the seeds and
+        each component found down), once each.
+        """
         rdeps, groups = self._rdeps, self.groups
         while stack:
             v = stack.pop()
+            if grown is not None:
+                grown.append(v)
             for u in on_target.get(v, ()):
                 if u not in down:
                     down.add(u)
@@ -363,7 +377,55 @@ class Model:
                     if len(members) - n < needs:
                         down.add(u)
                         stack.append(u)
-        return down
+
+    def first_down_steps(self, failed: Iterable[str], moved: dict[str, str | None],
+                         undo: Iterable[Iterable[str]]) -> dict[str, int] | None:
+        """Down sets as restores are taken back one batch after the other, in one sweep.
+
+        Starts from ``down_after(failed - moved, moved)`` (step 0); step ``i``
+        takes back the restores of the assets in the ``i``-th batch of
+        ``undo`` (each no longer moved; forced down again when it failed).
+        Returns, for every component down at some step, the first step at
+        which it is down; each step's down set is
+        ``down_after(failed - still moved, still moved)`` exactly.
+
+        The down set is grown in place instead of recomputed, which is exact
+        while it only grows. It can shrink in one case: taking back the
+        restore, onto another target, of an asset that did not fail and is
+        down at that moment (its own rows apply again, and a cycle through
+        them may be up). Then the answer is None: ask ``down_after`` step by step.
+        """
+        failed = frozenset(failed)
+        moved = dict(moved)
+        on_target: dict[str, list[str]] = {}
+        for a, t in moved.items():
+            if t is not None:
+                on_target.setdefault(t, []).append(a)
+        down: set[str] = set(failed) - set(moved)
+        lost: dict[tuple[str, int], int] = {}
+        self._spread(down, list(down), lost, on_target, moved)
+        first = dict.fromkeys(down, 0)
+        for step, batch in enumerate(undo, start=1):
+            stack, grown = [], []
+            for a in batch:
+                target = moved.pop(a, None)
+                if a in down:
+                    if a not in failed and target is not None:
+                        return None
+                    continue
+                if a in failed:
+                    down.add(a)
+                    stack.append(a)
+                elif target is not None:  # its own rows apply again: count what they lose now
+                    for gi, (_, _, members) in enumerate(self.groups[a]):
+                        lost[(a, gi)] = sum(1 for m in members if m in down)
+                    if not self.requirements_met(a, down):
+                        down.add(a)
+                        stack.append(a)
+            self._spread(down, stack, lost, on_target, moved, grown)
+            for c in grown:
+                first[c] = step
+        return first
 
     def requirements_met(self, component: str, down: Iterable[str] | set[str]) -> bool:
         """Whether ``component``'s own dependency rows are satisfied when ``down`` are down."""

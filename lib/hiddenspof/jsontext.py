@@ -1,0 +1,163 @@
+"""The analysis JSON as text, fast: the bytes of ``json.dumps(..., sort_keys=True, indent=2)``, written quicker.
+
+Why: with ``indent`` set, the standard library falls back to its pure-Python
+encoder (a generator yielding every token), which at 100,000 components
+spends more than ten seconds and a gigabyte of strings on the analysis JSON.
+Here the containers whose children are all plain values (most of them: a
+finding, a backup, a component) are written by the standard library's C
+encoder in one call, its item separator carrying the newline and the
+indentation of that depth, and only the containers holding other containers
+are walked in Python. The text is the same, byte for byte, as
+``json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False,
+allow_nan=False)`` (``tests/test_jsontext.py`` compares them on the samples
+and on random nested values).
+
+:func:`clean` is the value normaliser the analysis JSON applies first (floats
+rounded, tuples as lists, keys as strings); it dispatches on the exact type so
+the common cases cost one comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import json.encoder as _stdlib
+import math
+import numbers
+
+__all__ = ["clean", "dumps_indented"]
+
+_CONTAINERS = (dict, list)
+
+
+def clean(value, digits: int):
+    """Plain JSON values: floats rounded to ``digits`` (-0.0 as 0.0, non-finite as null), tuples as lists.
+
+    Dict keys become strings, integers (numpy's too) plain ints, anything
+    else that is not a number its ``str``.
+    """
+    t = type(value)
+    if t is str or t is bool or value is None or t is int:
+        return value
+    if t is float:
+        if not math.isfinite(value):
+            return None
+        x = round(value, digits)
+        return 0.0 if x == 0 else x
+    if t is dict:
+        return {str(k): clean(v, digits) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [clean(v, digits) for v in value]
+    return _clean_other(value, digits)
+
+
+def _clean_other(value, digits: int):
+    """``clean`` for every type not dispatched on exactly (subclasses, numpy scalars, dates)."""
+    if isinstance(value, bool) or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return {str(k): clean(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v, digits) for v in value]
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(x):
+        return None
+    x = round(x, digits)
+    return 0.0 if x == 0 else x
+
+
+class _Writer:
+    """Writes cleaned values (plain dicts, lists, strings, numbers, booleans, None) as indented JSON."""
+
+    def __init__(self, indent: int = 2):
+        self.step = " " * indent
+        self.indents: list[str] = [""]
+        self.leaf: list = []  # per depth: a callable writing an all-plain container at that depth
+
+    def _pad(self, depth: int) -> str:
+        while len(self.indents) <= depth:
+            self.indents.append(self.step * len(self.indents))
+        return self.indents[depth]
+
+    def _leaf(self, depth: int):
+        while len(self.leaf) <= depth:
+            sep = ",\n" + self._pad(len(self.leaf) + 1)
+            if _stdlib.c_make_encoder is not None:
+                enc = _stdlib.c_make_encoder(None, None, _stdlib.c_encode_basestring, None, ": ", sep,
+                                             True, False, False)
+                self.leaf.append(lambda o, _enc=enc: "".join(_enc(o, 0)))
+            else:  # no C accelerator: the standard encoder, still one call per container
+                self.leaf.append(json.JSONEncoder(sort_keys=True, ensure_ascii=False, allow_nan=False,
+                                                  separators=(sep, ": ")).encode)
+        return self.leaf[depth]
+
+    def scalar(self, v) -> str:
+        t = type(v)
+        if t is str:
+            return _stdlib.encode_basestring(v)
+        if v is None:
+            return "null"
+        if v is True:
+            return "true"
+        if v is False:
+            return "false"
+        if t is int:
+            return int.__repr__(v)
+        if t is float:
+            return float.__repr__(v)
+        return json.dumps(v, ensure_ascii=False, allow_nan=False)
+
+    def write(self, v, depth: int, out: list[str]) -> None:
+        t = type(v)
+        if t is dict:
+            if not v:
+                out.append("{}")
+                return
+            if not any(type(x) in _CONTAINERS for x in v.values()):
+                text = self._leaf(depth)(v)
+                out.append("{\n" + self._pad(depth + 1) + text[1:-1] + "\n" + self._pad(depth) + "}")
+                return
+            inner, sep = self._pad(depth + 1), ",\n" + self._pad(depth + 1)
+            out.append("{\n" + inner)
+            first = True
+            for k in sorted(v):
+                if not first:
+                    out.append(sep)
+                first = False
+                out.append(_stdlib.encode_basestring(k) + ": ")
+                self.write(v[k], depth + 1, out)
+            out.append("\n" + self._pad(depth) + "}")
+        elif t is list:
+            if not v:
+                out.append("[]")
+                return
+            if not any(type(x) in _CONTAINERS for x in v):
+                text = self._leaf(depth)(v)
+                out.append("[\n" + self._pad(depth + 1) + text[1:-1] + "\n" + self._pad(depth) + "]")
+                return
+            inner, sep = self._pad(depth + 1), ",\n" + self._pad(depth + 1)
+            out.append("[\n" + inner)
+            first = True
+            for x in v:
+                if not first:
+                    out.append(sep)
+                first = False
+                self.write(x, depth + 1, out)
+            out.append("\n" + self._pad(depth) + "]")
+        else:
+            out.append(self.scalar(v))
+
+
+def dumps_indented(value) -> str:
+    """``json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)``, faster.
+
+    ``value`` must already be plain (see :func:`clean`): dicts with string
+    keys, lists, strings, ints, finite floats, booleans and None.
+    """
+    out: list[str] = []
+    _Writer().write(value, 0, out)
+    return "".join(out)

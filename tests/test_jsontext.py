@@ -1,0 +1,49 @@
+"""The fast analysis-JSON writer gives the standard library's indented bytes exactly."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+
+from hiddenspof import analysis, inventory, jsontext
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _stdlib(value) -> str:
+    return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def _random_value(rng: random.Random, depth: int = 0):
+    pick = rng.random()
+    if depth < 4 and pick < 0.25:
+        return {rng.choice(["a", "b", "Zeta", "é", "k\"q", "", "10", "9"]) + str(rng.randint(0, 3)): _random_value(rng, depth + 1)
+                for _ in range(rng.randint(0, 5))}
+    if depth < 4 and pick < 0.5:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 5))]
+    return rng.choice([
+        None, True, False, 0, -3, 10**20, 0.0, 1e-06, 1.5e16, -2.25, 1 / 3, "", "plain", "tab\tand\nnewline",
+        "ünïcode ✓", "quote \" back\\slash", "\u2028", "\x00",
+    ])
+
+
+def test_random_nested_values_give_the_stdlib_bytes():
+    rng = random.Random(26)
+    for _ in range(3000):
+        value = _random_value(rng)
+        assert jsontext.dumps_indented(value) == _stdlib(value)
+
+
+def test_the_teaching_analysis_gives_the_stdlib_bytes():
+    result = analysis.analyze(inventory.load(DATA / "teaching.yaml"))
+    assert analysis.dumps(result) == _stdlib(analysis._clean(result)) + "\n"
+
+
+def test_clean_rounds_floats_and_normalises_types():
+    raw = {1: (np.float64(0.1234567891), np.int64(7), -0.0000001, math.nan, math.inf, True, "s"), "x": [np.float32(2.5)]}
+    assert jsontext.clean(raw, 6) == {"1": [0.123457, 7, 0.0, None, None, True, "s"], "x": [2.5]}
+    assert type(jsontext.clean(np.int64(7), 6)) is int
