@@ -946,3 +946,115 @@ def format_changes(changes: Sequence[Mapping]) -> list[str]:
             extra += "; no longer failing: " + ", ".join(ch["no_longer_failing"])
         lines.append(f"  {ch['framework']} {ch['id']}: {ch['old'].replace('_', ' ')} -> {ch['new'].replace('_', ' ')} {tag}{extra}")
     return lines
+
+
+# -- the report's Controls section ----------------------------------------------------------------------
+
+
+def _status_word(c: Mapping) -> str:
+    return "out of scope" if c.get("out_of_scope") else c["status"].replace("_", " ")
+
+
+def counts_frame(doc: Mapping):
+    """One row per framework: how many controls are met, not met, without evidence, out of scope."""
+    import pandas as pd
+
+    counts = summary_counts(doc)
+    rows = [{"framework": fw["name"], "met": counts[fw["key"]]["met"], "not_met": counts[fw["key"]]["not_met"],
+             "no_evidence": counts[fw["key"]]["no_evidence"], "out_of_scope": counts[fw["key"]]["out_of_scope"],
+             "met_of_assessed": f"{counts[fw['key']]['met']} / {counts[fw['key']]['assessed']}"}
+            for fw in doc["frameworks"] if fw["key"] in counts]
+    return pd.DataFrame(rows, columns=["framework", "met", "not_met", "no_evidence", "out_of_scope", "met_of_assessed"])
+
+
+def matrix_frame(doc: Mapping, framework: str):
+    """The controls of one framework by status: one row per control, its status and how many assets fail it."""
+    import pandas as pd
+
+    rows = []
+    for c in doc["controls"]:
+        if c["framework"] != framework:
+            continue
+        bad = {f["asset"] for f in c["failing"] if f["status"] == "not_met"}
+        unknown = {f["asset"] for f in c["failing"] if f["status"] == "no_evidence"} - bad
+        rows.append({"control": c["id"], "reference": c["reference"], "title": c["title"], "status": _status_word(c),
+                     "assets_in_scope": len(c["assets"]), "assets_not_met": len(bad), "assets_no_evidence": len(unknown),
+                     "note": c["out_of_scope"] or (f"tier unknown, not judged: {', '.join(c['unknown_tier'])}"
+                                                   if c["unknown_tier"] else "")})
+    return pd.DataFrame(rows, columns=["control", "reference", "title", "status", "assets_in_scope", "assets_not_met",
+                                       "assets_no_evidence", "note"])
+
+
+def _fix_of(finding_ids: Sequence[str], findings: Mapping[str, Mapping]) -> tuple[str, str]:
+    """The change that would meet a failing rule: the verified fix of its findings (most severe first)."""
+    chosen = [findings[i] for i in finding_ids if i in findings]
+    order = {s: n for n, s in enumerate(("critical", "high", "medium", "low", "info"))}
+    chosen.sort(key=lambda f: (not (f.get("fix") or {}).get("verified", False), order.get(f.get("severity"), 9), f["id"]))
+    for f in chosen:
+        fix = f.get("fix")
+        if fix and fix.get("change"):
+            return fix["change"], "verified" if fix.get("verified") else "not verified"
+    for f in chosen:
+        if f.get("recommendation"):
+            return f["recommendation"], "not verified"
+    return "", ""
+
+
+def not_met_frame(doc: Mapping, result: Mapping, names: Mapping[str, str] | None = None):
+    """Every control not met: the assets (by name) failing each rule, the evidence, and the change that would meet it.
+
+    The change is the fix of the findings behind the failure (the analysis applied it to a copy of the
+    inventory and re-analysed: ``verified`` when that resolved the finding); without a finding, empty.
+    """
+    import pandas as pd
+
+    names = names or {}
+    by_id = {f["id"]: f for f in result.get("findings", [])}
+    groups: dict[tuple, dict] = {}
+    for c in doc["controls"]:
+        if c["status"] != "not_met":
+            continue
+        for f in c["failing"]:
+            if f["status"] != "not_met":
+                continue
+            change, state = _fix_of(f["findings"], by_id)
+            key = (c["framework"], c["id"], f["rule"], change, state)
+            row = groups.get(key)
+            if row is None:
+                row = groups[key] = {"framework": c["framework"], "control": c["id"], "assets": [], "rule": f["rule"],
+                                     "evidence": f["evidence"], "change_that_would_meet_it": change, "fix": state}
+            row["assets"].append(str(names.get(f["asset"], f["asset"])))
+    rows = []
+    for row in groups.values():  # assets that fail one rule of one control and share the change: one line
+        n = len(row["assets"])
+        if n > 1:
+            row["evidence"] += f" (the first of {n} assets; the controls JSON holds each one's evidence)"
+        rows.append(dict(row, assets=", ".join(row["assets"])))
+    return pd.DataFrame(rows, columns=["framework", "control", "assets", "rule", "evidence", "change_that_would_meet_it", "fix"])
+
+
+def fleet_counts(result: Mapping, frameworks: Sequence[str | Path]) -> dict[str, dict[str, int]]:
+    """framework key -> {met, total}: the fleet index's column per chosen framework (total: controls with rules)."""
+    doc = evaluate(result, load_frameworks(frameworks))
+    return {k: {"met": v["met"], "total": v["assessed"]} for k, v in summary_counts(doc).items()}
+
+
+# -- hooks for the report ------------------------------------------------------------------------------
+
+#: the report's Controls notebook (rendered only when frameworks are chosen)
+REPORT_NOTEBOOK_PREFIX = "08_"
+
+
+def resolve_frameworks(names: Sequence[str | Path] | None) -> tuple[str, ...]:
+    """The report's ``--framework`` values checked (every problem at once) and made absolute where they are files."""
+    if not names:
+        return ()
+    load_frameworks(names)  # raises FrameworkError naming every problem
+    return tuple(n if str(n) in BUILTIN else str(Path(n).resolve()) for n in dict.fromkeys(map(str, names)))
+
+
+def notebook_parameters(notebook_name: str, frameworks: Sequence[str]) -> dict:
+    """The papermill parameters the Controls notebook takes from the report (none for the other notebooks)."""
+    if notebook_name.startswith(REPORT_NOTEBOOK_PREFIX) and frameworks:
+        return {"frameworks": list(frameworks)}
+    return {}
