@@ -451,14 +451,22 @@ RULE_CHOICES = [
 
 
 @pytest.fixture(scope="module")
-def sample_results():
-    return {name: (load(path), analysis.analyze(load(path))) for name, path in SAMPLES.items()}
+def sample_results(tmp_path_factory):
+    """The three samples and a synthetic estate none of the rules were written against."""
+    from hiddenspof import synth
+
+    out = {name: (load(path), analysis.analyze(load(path))) for name, path in SAMPLES.items()}
+    folder = tmp_path_factory.mktemp("synth") / "estate"
+    synth.write_estate(folder, 200, seed=7, health=0.5)
+    inv = load(folder)
+    out["synth-200"] = (inv, analysis.analyze(inv))
+    return out
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rules=st.lists(st.sampled_from(range(len(RULE_CHOICES))), min_size=1, max_size=4, unique=True),
        tiers=st.one_of(st.none(), st.lists(st.integers(1, 4), min_size=1, max_size=3, unique=True)),
-       sample=st.sampled_from(sorted(SAMPLES)))
+       sample=st.sampled_from([*sorted(SAMPLES), "synth-200"]))
 def test_asset_status_is_the_conjunction_of_its_rules_read_naively(sample_results, rules, tiers, sample):
     _, result = sample_results[sample]
     chosen = [RULE_CHOICES[i] for i in rules]
