@@ -741,6 +741,9 @@ _FINDING_WORDS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "verification_at_least": (("silent_failure", ("verification", "verified", "unverified", "tiny", "collapse")),),
     "alert_path_independent": (("silent_failure", ("alert",)),),
 }
+#: a 3-2-1-1-0 finding that names its part bears on the rule of that part only
+_PART_RULES = {"one_offsite": "copy_in_other", "one_offline_or_immutable": "copy_offline_or_immutable",
+               "zero_errors": "restore_test_within_days", "three_copies": None, "two_media": None}
 _MODE_WORDS = {"site_loss": "site", "region_loss": "region", "account_loss": "account", "provider_loss": "provider"}
 
 
@@ -750,6 +753,10 @@ def _bears_on(rule: Rule, finding: Mapping) -> bool:
     category = finding.get("category", "")
     body = fid.split(":", 1)[1] if ":" in fid else fid
     head = body.split(":", 1)[0]
+    if category == "silent_failure" and head == "3-2-1-1-0":
+        parts = [p for p in _PART_RULES if p in body]
+        if parts:
+            return any(_PART_RULES[p] == rule.name for p in parts)
     for cat, words in _FINDING_WORDS.get(rule.name, ()):
         if cat != category:
             continue
@@ -985,8 +992,14 @@ def matrix_frame(doc: Mapping, framework: str):
                                        "assets_no_evidence", "note"])
 
 
-def _fix_of(finding_ids: Sequence[str], findings: Mapping[str, Mapping]) -> tuple[str, str]:
-    """The change that would meet a failing rule: the verified fix of its findings (most severe first)."""
+def _fix_of(finding_ids: Sequence[str], findings: Mapping[str, Mapping], asset: str = "",
+            steps: Sequence[Mapping] = ()) -> tuple[str, str]:
+    """The change that would meet a failing rule: the first step of the plan (the roadmap) that takes up or
+    resolves one of its findings for this asset, else the verified fix of its findings (most severe first)."""
+    wanted = set(finding_ids)
+    for step in steps:
+        if asset in step.get("asset_ids", ()) and wanted & (set(step.get("findings", ())) | set(step.get("resolved", ()))):
+            return f"plan step {step.get('step')}: {step.get('detail') or step.get('title')}", "verified"
     chosen = [findings[i] for i in finding_ids if i in findings]
     order = {s: n for n, s in enumerate(("critical", "high", "medium", "low", "info"))}
     chosen.sort(key=lambda f: (not (f.get("fix") or {}).get("verified", False), order.get(f.get("severity"), 9), f["id"]))
@@ -1003,13 +1016,15 @@ def _fix_of(finding_ids: Sequence[str], findings: Mapping[str, Mapping]) -> tupl
 def not_met_frame(doc: Mapping, result: Mapping, names: Mapping[str, str] | None = None):
     """Every control not met: the assets (by name) failing each rule, the evidence, and the change that would meet it.
 
-    The change is the fix of the findings behind the failure (the analysis applied it to a copy of the
-    inventory and re-analysed: ``verified`` when that resolved the finding); without a finding, empty.
+    The change is the step of the analysis's plan (the roadmap of verified fixes) that takes up or resolves
+    the findings behind the failure for that asset; else the findings' own fix (``verified`` when the
+    analysis applied it to a copy of the inventory and the finding went away); without a finding, empty.
     """
     import pandas as pd
 
     names = names or {}
     by_id = {f["id"]: f for f in result.get("findings", [])}
+    steps = (result.get("plan") or {}).get("steps") or []
     groups: dict[tuple, dict] = {}
     for c in doc["controls"]:
         if c["status"] != "not_met":
@@ -1017,7 +1032,7 @@ def not_met_frame(doc: Mapping, result: Mapping, names: Mapping[str, str] | None
         for f in c["failing"]:
             if f["status"] != "not_met":
                 continue
-            change, state = _fix_of(f["findings"], by_id)
+            change, state = _fix_of(f["findings"], by_id, f["asset"], steps)
             key = (c["framework"], c["id"], f["rule"], change, state)
             row = groups.get(key)
             if row is None:
