@@ -196,7 +196,7 @@ def test_capacity_widget_slider_shortens_makespan(teaching):
 
 
 def test_capacity_gantt_axis_fits_the_bars_and_hovers(teaching):
-    """The Gantt's hours axis fits 1.5 h bars (not the 72 h RTO), names off-axis RTOs, and bars carry hover text."""
+    """The Gantt's hours axis fits 1.5 h bars (not the 24 h RTO), names off-axis RTOs, and bars carry hover text."""
     from hiddenspof.charts.capacity import restore_gantt
 
     _, m = teaching
@@ -205,7 +205,7 @@ def test_capacity_gantt_axis_fits_the_bars_and_hovers(teaching):
     top = spec["layer"][0]["encoding"]["x"]["scale"]["domain"][1]
     assert res.makespan_hours <= top < 2 * res.makespan_hours
     subtitle = spec["title"]["subtitle"]
-    assert "files-share 72 h" in (" ".join(subtitle) if isinstance(subtitle, list) else subtitle)
+    assert "files-share 24 h" in (" ".join(subtitle) if isinstance(subtitle, list) else subtitle)
     page = widgets.capacity_html(res)
     assert "<svg" in page and "<title>" in page and "backup: files-replica" in page
 
