@@ -1000,10 +1000,33 @@ def write_solutions(workshop_dir, solutions_dir=None) -> list:
     return written
 
 
-if __name__ == "__main__":  # python -m hiddenspof.workshop solutions notebooks/workshop [SOLUTIONS_DIR]
+def main(argv=None) -> int:
+    """``python -m hiddenspof.workshop solutions|check|handouts ...`` (the Makefile's workshop targets)."""
     import sys
 
-    if len(sys.argv) not in (3, 4) or sys.argv[1] != "solutions":
-        sys.exit("usage: python -m hiddenspof.workshop solutions WORKSHOP_DIR [SOLUTIONS_DIR]")
-    for p in write_solutions(*sys.argv[2:]):
-        print(p)
+    args = list(sys.argv[1:] if argv is None else argv)
+    usage = ("usage: python -m hiddenspof.workshop solutions WORKSHOP_DIR [SOLUTIONS_DIR]\n"
+             "       python -m hiddenspof.workshop check [--quick]\n"
+             "       python -m hiddenspof.workshop handouts OUT_DIR")
+    if args[:1] == ["solutions"] and len(args) in (2, 3):
+        for p in write_solutions(*args[1:]):
+            print(p)
+        return 0
+    if args[:1] == ["check"] and args[1:] in ([], ["--quick"]):
+        from .workshop_setup import preclass_check, report
+
+        text, code = report(preclass_check(run_notebook=args[1:] != ["--quick"]))
+        print(text)
+        return code
+    if args[:1] == ["handouts"] and len(args) == 2:
+        from .workshop_handouts import write_handouts
+
+        for p in write_handouts(args[1]):
+            print(p)
+        return 0
+    print(usage, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
