@@ -59,7 +59,7 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         (Fussell-Vesely, see ``coupling.analyze``).
     """
     m = model.build(inventory)
-    cr = coupling.analyze(m)
+    cr = coupling.analyze(m)  # the verdicts; the advice layer reads them below
     comps = inventory.components.set_index("id", drop=False)
 
     assets = []
@@ -109,15 +109,17 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         for c in m.ids
     ]
     # Data-quality gaps of the inventory itself (what it leaves unknown).
-    # The advice layer: a verified fix (or what was tried) on every critical or high coupling finding.
-    from .advice import attach_fixes
+    # The advice layer, above the verdicts: the consolidated coupling findings, then a verified fix (or what
+    # was tried) on every critical or high finding.
+    from . import advice
     from .quality import quality_findings
 
-    findings = sort_findings(attach_fixes(m, [*cr.findings, *silent_findings, *capacity_findings,
-                                             *quality_findings(inventory)]))
+    coupling_findings = advice.findings_of(m, cr)
+    findings = sort_findings(advice.attach_fixes(m, [*coupling_findings, *silent_findings, *capacity_findings,
+                                                    *quality_findings(inventory)]))
     if parts is not None:
         parts.update(model=m, coupling=cr, silent=sr, capacity=cap)
-    return {
+    result = {
         "schema_version": SCHEMA_VERSION,
         "environment": {"name": inventory.meta.name, "as_of": inventory.meta.as_of.isoformat()},
         "assets": assets,
@@ -127,6 +129,12 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         "capacity": capacity,
         "findings": [f.to_json() for f in findings],
     }
+    # -- controls (docs/controls.md): the facts the control rules read, and the controls each finding bears on
+    from .controls import attach_controls, evidence_fields
+
+    evidence_fields(result, m, inventory, sr)
+    attach_controls(result)
+    return result
 
 
 def _clean(value):
