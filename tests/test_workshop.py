@@ -341,7 +341,7 @@ def _giveaways(ws) -> list[str]:
     out = ['class="hs-reveal"', 'class="hs-answer"', "Unrecoverable:", "Makespan", "bottlenecks:",
            "capped at 100", "on a dependency cycle", "[RIGHT]"]
     for q, question in workshop.QUESTIONS.items():
-        if question.kind == "number" or len(workshop.solution(q, ws.inventory, ws.model)) > 1:
+        if question.kind == "number" or (question.kind != "yesno" and len(workshop.solution(q, ws.inventory, ws.model)) > 1):
             out += _answer_forms(ws, q)
     return out
 
