@@ -228,7 +228,7 @@ def ransomware_scenario(inv):
 
 def scenario_frame(scenario) -> pd.DataFrame:
     """One row: the scenario's name and what it fails (for the notebook that teaches it)."""
-    return pd.DataFrame({"scenario": [scenario.name], "what it encrypts": [", ".join(scenario.fail)]})
+    return pd.DataFrame({"scenario": [scenario.name], "what it encrypts": [", ".join(sorted(scenario.fail))]})
 
 
 def surviving_backups(inv, m) -> pd.DataFrame:
