@@ -13,7 +13,9 @@ from hiddenspof.cli import main
 from hiddenspof.importers import build_draft, run
 from test_importers import BOUTIQUE, CATALOG, CMDB, DATA_NS, HOTEL, VELERO
 from test_importers_backup import (
+    BUNKER,
     DB_ARN,
+    DR_ACCT,
     PROD_VAULT,
     ROLE,
     SRC_ACCT,
@@ -140,6 +142,7 @@ def test_aws_backup_continuous_jobs_are_their_own_five_minute_backup(tmp_path):
     assert not [k for k in d.runs if k[0] == cid]  # its jobs are not recovery points: no runs
     assert any(f"`{cid}`: 3 jobs of the continuous backup" in m for m in d.mapped)
     assert any(f"the last job of continuous backup `{cid}` (2024-03-03T05:00:00Z) ended FAILED" in x for x in d.seen)
+    assert any(x.startswith("`orders` has no copy outside account") for x in d.seen)  # a PITR restore stays home
     assert {r["type"] for k, r in d.runs.items() if k[0] == f"orders@{SRC_ACCT}.eu-west-1.prod"} == {"incremental"}
     out = tmp_path / "inv"
     run("aws-backup", [str(src)], str(out), as_of="2024-03-04", stderr=io.StringIO())
@@ -167,6 +170,23 @@ def test_terraform_s3_bucket_is_placed_on_its_account_and_region(tmp_path):
     bucket["values"]["bucket_regional_domain_name"] = "acme-assets.s3.eu-central-1.amazonaws.com"
     d = build_draft("terraform", [str(write_json(tmp_path / "b.json", doc))])
     assert ("acme-assets", "aws-region.eu-central-1") in deps(d)
+
+
+def test_aws_backup_places_an_s3_bucket_by_the_vault_of_its_own_backups(tmp_path):
+    """An S3 ARN names neither account nor region: a backup job writes to a vault of the bucket's own account
+    and region, so the bucket lies there, and its copy in another account is seen to be kept elsewhere."""
+    bucket = "arn:aws:s3:::acme-assets"
+    jobs = write_json(tmp_path / "jobs.json", {"BackupJobs": [
+        dict(backup_job(1, "2024-03-01T05:00:00Z", resource=bucket, rtype="S3"), AccountId=SRC_ACCT)]})
+    copies = write_json(tmp_path / "copies.json", {"CopyJobs": [{
+        "CopyJobId": "c1", "SourceBackupVaultArn": PROD_VAULT, "DestinationBackupVaultArn": BUNKER,
+        "ResourceArn": bucket, "ResourceType": "S3", "CreationDate": "2024-03-01T07:00:00Z",
+        "CompletionDate": "2024-03-01T07:30:00Z", "State": "COMPLETED"}]})
+    d = build_draft("aws-backup", [str(jobs), str(copies)])
+    assert {("acme-assets", f"aws-account.{SRC_ACCT}"), ("acme-assets", "aws-region.eu-west-1")} <= deps(d)
+    assert d.backups[f"acme-assets@{DR_ACCT}.eu-central-1.bunker"]["restore_to"] == f"aws-restore-target.{DR_ACCT}.eu-central-1"
+    assert not any(x.startswith("`acme-assets` has no copy outside") for x in d.seen)
+    assert d.components["acme-assets"]["platform"] == "aws-s3"
 
 
 def velero_state() -> dict:

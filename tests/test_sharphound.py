@@ -456,42 +456,79 @@ def test_bloodhound_test_domain_merged_into_a_small_estate(tmp_path):
 
 # ------------------------------------------------------------------------------- OpenGraph
 
+#: The OpenGraph ingest shape BloodHound CE documents and checks at upload (its node, edge and
+#: metadata schemas, restated here): nodes need an ``id`` and up to three ``kinds``; edges need
+#: ``start``, ``end``, a ``kind`` of letters, digits and underscores, and a ``properties`` map
+#: (or null); an endpoint matches by ``id`` (default), ``name`` or ``property``; property values
+#: are primitives or homogeneous arrays of primitives, under lower-case names.
 OPENGRAPH_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "required": ["graph"],
-    "additionalProperties": False,
     "properties": {
-        "metadata": {"type": "object", "properties": {"source_kind": {"type": "string", "minLength": 1}},
-                     "additionalProperties": False},
+        "metadata": {"type": "object", "additionalProperties": False,
+                     "properties": {"source_kind": {"type": ["string", "null"]}}},
         "graph": {
-            "type": "object", "required": ["nodes", "edges"], "additionalProperties": False,
+            "type": "object", "required": ["nodes", "edges"],
             "properties": {
                 "nodes": {"type": "array", "items": {
-                    "type": "object", "required": ["id", "kinds"], "additionalProperties": False,
+                    "type": "object", "required": ["id", "kinds"],
                     "properties": {
                         "id": {"type": "string", "minLength": 1},
-                        "kinds": {"type": "array", "minItems": 1, "maxItems": 3,
-                                  "items": {"type": "string", "pattern": "^[A-Za-z0-9_]+$"}},
-                        "properties": {"$ref": "#/$defs/properties"}}}},
+                        "kinds": {"type": "array", "minItems": 1, "maxItems": 3, "items": {"type": "string"}},
+                        "properties": {"$ref": "#/$defs/property_map"}}}},
                 "edges": {"type": "array", "items": {
-                    "type": "object", "required": ["kind", "start", "end"], "additionalProperties": False,
+                    "type": "object", "required": ["start", "end", "kind", "properties"],
                     "properties": {
                         "kind": {"type": "string", "pattern": "^[A-Za-z0-9_]+$"},
                         "start": {"$ref": "#/$defs/endpoint"}, "end": {"$ref": "#/$defs/endpoint"},
-                        "properties": {"$ref": "#/$defs/properties"}}}},
+                        "properties": {"$ref": "#/$defs/property_map"}}}},
             }},
     },
     "$defs": {
-        "endpoint": {"type": "object", "required": ["value"], "additionalProperties": False,
-                     "properties": {"value": {"type": "string", "minLength": 1},
-                                    "match_by": {"enum": ["id", "name"]}, "kind": {"type": "string"}}},
-        "primitive": {"type": ["string", "number", "boolean"]},
-        "properties": {"type": "object", "additionalProperties": {
-            "anyOf": [{"$ref": "#/$defs/primitive"},
-                      {"type": "array", "items": {"$ref": "#/$defs/primitive"}}]}},
+        "endpoint": {
+            "type": "object",
+            "properties": {"match_by": {"enum": ["id", "name", "property"]}, "value": {"type": "string"},
+                           "kind": {"type": "string"},
+                           "property_matchers": {"type": "array", "items": {
+                               "type": "object", "required": ["key", "operator", "value"],
+                               "properties": {"key": {"type": "string"}, "operator": {"enum": ["equals"]},
+                                              "value": {"type": ["string", "number", "boolean"]}}}}},
+            "if": {"required": ["match_by"], "properties": {"match_by": {"const": "property"}}},
+            "then": {"required": ["property_matchers"], "not": {"required": ["value"]}},
+            "else": {"required": ["value"], "not": {"required": ["property_matchers"]}}},
+        "property_map": {
+            "type": ["object", "null"], "propertyNames": {"pattern": "^[a-z0-9_]+$"},
+            "additionalProperties": {"anyOf": [
+                {"type": ["string", "number", "boolean"]},
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "array", "items": {"type": "number"}},
+                {"type": "array", "items": {"type": "boolean"}}]}},
     },
 }
+
+
+def test_opengraph_schema_rejects_what_bloodhound_rejects():
+    """The schema is not vacuous: each documented rule refuses a document that breaks it."""
+    jsonschema = pytest.importorskip("jsonschema")
+    node = {"id": "n1", "kinds": ["HSBackup"], "properties": {"name": "x"}}
+    edge = {"kind": "HSStoredOn", "start": {"value": "n1", "match_by": "id"}, "end": {"value": "n1"},
+            "properties": {}}
+    good = {"metadata": {"source_kind": "HiddenSPOF"}, "graph": {"nodes": [node], "edges": [edge]}}
+    jsonschema.validate(good, OPENGRAPH_SCHEMA)
+    bad = [
+        {"graph": {"nodes": [{**node, "kinds": ["A", "B", "C", "D"]}], "edges": []}},
+        {"graph": {"nodes": [{**node, "properties": {"nested": {"a": 1}}}], "edges": []}},
+        {"graph": {"nodes": [{**node, "properties": {"mixed": ["a", 1]}}], "edges": []}},
+        {"graph": {"nodes": [{**node, "properties": {"Name": "x"}}], "edges": []}},
+        {"graph": {"nodes": [], "edges": [{**edge, "kind": "HS-StoredOn"}]}},
+        {"graph": {"nodes": [], "edges": [{k: v for k, v in edge.items() if k != "properties"}]}},
+        {"graph": {"nodes": [], "edges": [{**edge, "start": {"match_by": "id"}}]}},
+        {"metadata": {"source_kind": "x", "other": 1}, "graph": {"nodes": [], "edges": []}},
+    ]
+    for doc in bad:
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(doc, OPENGRAPH_SCHEMA)
 
 
 def test_opengraph_export_validates_and_carries_the_attack_path(tmp_path):
@@ -579,14 +616,16 @@ def test_builtin_group_without_domain_prefix_in_a_one_domain_collection(tmp_path
     assert admin_rows(d)[("win10.corp.local", "administrators@corp.local")] == "directory: AdminTo (LocalGroups)"
 
 
-def test_second_import_of_the_same_collection_writes_the_same_bytes(tmp_path):
+@pytest.mark.parametrize("fresh", [False, True])
+def test_second_import_of_the_same_collection_writes_the_same_bytes(tmp_path, fresh):
     inv = estate(tmp_path / "estate")
     srcs = write(tmp_path / "c", domains=[domain()], users=[user("BOB", 1102), user("ALICE", 1101)],
                  groups=[group("DOMAIN ADMINS", 512, members=[sid(1101)])],
-                 computers=[computer("BACKUP01", 1110, admins=[sid(512)]),
+                 computers=[computer("BACKUP01", 1110, admins=[sid(512)]), computer("LAPTOP7", 1112),
                             computer("SRV02", 1120, admins=[sid(1102)], privileged=[sid(1101)])])
     out = tmp_path / "out"
-    run("sharphound", srcs, str(out), into=str(inv))
+    run("sharphound", srcs, str(out), into=None if fresh else str(inv))
+    assert ("laptop7.corp.local" in (out / "components.csv").read_text()) == fresh
     first = {p.name: p.read_bytes() for p in out.iterdir()}
     result = run("sharphound", srcs, str(out))
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first
@@ -637,3 +676,13 @@ def test_computer_account_controlling_a_computer_is_written_and_flagged(tmp_path
     d = build_draft("sharphound", srcs)
     assert admin_rows(d)[("win10.corp.local", "srv02.corp.local")] == "directory: GenericAll ACE"
     assert any(f"computer account SRV02.{D} controls computer WIN10.{D}" in line for line in d.seen)
+
+
+def test_object_without_a_name_is_skipped_and_reported(tmp_path):
+    nameless = user("GHOST", 1190)
+    nameless["Properties"]["name"] = None
+    srcs = write(tmp_path / "c", domains=[domain()], users=[nameless],
+                 computers=[computer("WIN10", 1104, admins=[sid(1190)])])
+    d = build_draft("sharphound", srcs)
+    assert any(sid(1190) in line and "no name" in line for line in d.ignored)
+    assert any(sid(1190) in line and "unresolved" in line for line in d.ignored)

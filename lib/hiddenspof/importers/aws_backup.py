@@ -146,6 +146,7 @@ class _Aws:
         self.backups_of: dict[str, list[str]] = {}  # resource ARN -> backup ids
         self.unfinished: dict[str, int] = {}         # job state -> jobs not finished
         self.continuous_jobs: dict[str, list[tuple[str, str]]] = {}  # continuous backup -> (start, state) of its jobs
+        self.homes: dict[str, Arn] = {}             # ARN naming no account/region (S3) -> ARN placed by its vault
 
     # -- places -------------------------------------------------------------------------
     def account(self, acct: str, source: str) -> str:
@@ -212,9 +213,20 @@ class _Aws:
         return cid
 
     # -- resources and backups ----------------------------------------------------------
-    def asset(self, rec: Record, field: str, source: str) -> tuple[str, Arn, str]:
+    def asset(self, rec: Record, field: str, source: str, home: Arn | None = None) -> tuple[str, Arn, str]:
+        """The component of a job's resource, its ARN and type. An S3 ARN names neither account nor
+        region: ``home`` (the vault the resource's own backups go to, in its account and region) places it."""
         arn = parse_arn(rec.where, field, rec.require(field, "the resource's ARN"))
         rtype = str(rec.get("ResourceType") or "")
+        if arn.text in self.homes:
+            arn = self.homes[arn.text]
+        elif home is not None and not (arn.account and arn.region):
+            arn = Arn(arn.text, arn.service, arn.region or home.region,
+                      arn.account or str(rec.get("AccountId") or "") or home.account, arn.resource)
+            self.homes[arn.text] = arn
+            self.d.mapped.add(f"`{arn.name}`: its ARN names no account or region; it lies in account {arn.account or '?'}"
+                              f" and {arn.region or '?'}, where its own backups are kept (a backup job writes to a vault"
+                              " of the resource's account and region)")
         if arn.text not in self.assets:
             self.names.setdefault(arn.name, set()).add(arn.text)
             cid = arn.name if len(self.names[arn.name]) == 1 else f"{arn.account}.{arn.region}.{arn.name}"
@@ -412,8 +424,9 @@ def import_aws_backup(paths: list[str]) -> Draft:
     for rec, source in lists["BackupVaultList"]:
         aws.describe_vault(rec, source)
     for rec, source in lists["BackupJobs"]:
-        asset, res, rtype = aws.asset(rec, "ResourceArn", source)
+        parse_arn(rec.where, "ResourceArn", rec.require("ResourceArn", "the resource's ARN"))  # named first when bad
         vault_arn = parse_arn(rec.where, "BackupVaultArn", rec.require("BackupVaultArn", "the vault's ARN"))
+        asset, res, rtype = aws.asset(rec, "ResourceArn", source, home=vault_arn)
         continuous = is_continuous(rec.get("RecoveryPointArn"))
         bid = aws.backup(asset, res, rtype, vault_arn, aws.role(rec, source), source, continuous=continuous)
         if rec.get("RecoveryPointArn"):
@@ -424,8 +437,9 @@ def import_aws_backup(paths: list[str]) -> Draft:
             aws.job_run(rec, bid, rtype, source)
     aws.continuous_report()
     for rec, source in lists["CopyJobs"]:
-        asset, res, rtype = aws.asset(rec, "ResourceArn", source)
+        parse_arn(rec.where, "ResourceArn", rec.require("ResourceArn", "the resource's ARN"))  # named first when bad
         src = parse_arn(rec.where, "SourceBackupVaultArn", rec.require("SourceBackupVaultArn", "the source vault's ARN"))
+        asset, res, rtype = aws.asset(rec, "ResourceArn", source, home=src)
         dst = parse_arn(rec.where, "DestinationBackupVaultArn",
                         rec.require("DestinationBackupVaultArn", "the destination vault's ARN"))
         bid = aws.backup(asset, res, rtype, dst, "", source, copy_of=f"{src.name} ({src.account}, {src.region})")
@@ -444,8 +458,9 @@ def import_aws_backup(paths: list[str]) -> Draft:
         elif not aws.vault_immutable(arn):
             draft.seen.add(f"vault `{cid}` is not locked: whoever holds its account can delete every recovery point in it")
     for asset_arn, bids in sorted(aws.backups_of.items()):
-        res = parse_arn("", "", asset_arn)
-        if not any(draft.backups[b].get("restore_to") for b in bids):
+        res = aws.homes.get(asset_arn) or parse_arn("", "", asset_arn)
+        home_target = f"aws-restore-target.{res.account}.{res.region}"
+        if not any(draft.backups[b].get("restore_to") not in ("", None, home_target) for b in bids):
             draft.seen.add(f"`{aws.assets[asset_arn]}` has no copy outside account {res.account or '?'} and region"
                            f" {res.region or '?'}: losing either loses every backup of it")
     if not lists["BackupJobs"] and not lists["CopyJobs"]:

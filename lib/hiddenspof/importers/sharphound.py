@@ -290,8 +290,10 @@ def read_collection(paths: Iterable[str]) -> Collection:
                 if rec.data.get("IsDeleted") is True:
                     col.ignored.add(f"{typ} `{name or sid}`: deleted in the directory")
                     continue
-                if not name:
-                    raise ImportSourceError(f"{rec.where}: Properties.name: missing - expected the object's directory name")
+                if not name:  # a gap in what the collector resolved, not a broken file
+                    col.ignored.add(f"{typ} `{sid}` ({rec.label}): no name in the collection, not mapped"
+                                    " (where it is named, it is listed as unresolved)")
+                    continue
                 if typ == "domain":
                     domain = name
                 old = col.objects.get(sid)
@@ -531,16 +533,18 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
     types = sorted({t for _, t, _ in col.files if t in _TYPES})
     draft = Draft(FMT, tuple(f"{FMT}:{t}" for t in types))
     inv = _Existing.read(existing)
-    merging = bool(inv.kinds)
+    # merging into an estate: it has components an earlier import of this directory did not write
+    merging = bool(set(inv.kinds) - set(inv.ours))
 
     # ids: an existing component where one matches, else a new id from the directory name
     ids: dict[str, str] = {}
+    ours: set[str] = set()
     matched: dict[str, str] = {}
     claimed: dict[str, str] = {}
     taken = set(inv.kinds)
     for sid in sorted(col.objects, key=lambda s: (col.objects[s].type, col.objects[s].name, s)):
         obj = col.objects[sid]
-        hit = inv.match(_match_keys(obj), _MATCH_KINDS[obj.type]) if merging else None
+        hit = inv.match(_match_keys(obj), _MATCH_KINDS[obj.type]) if inv.kinds else None
         if hit is not None and hit in claimed:
             draft.guessed.add(f"{obj.type} {obj.name} also matches `{hit}` (already matched by {claimed[hit]}):"
                               " added as its own component; merge them by hand if they are one")
@@ -548,6 +552,7 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
         if hit is not None and inv.ours.get(hit) == sid:
             ids[sid] = hit  # written by an earlier import of this directory: the same rules apply again
             claimed[hit] = obj.name
+            ours.add(sid)
             continue
         if hit is not None:
             ids[sid] = matched[sid] = hit
@@ -577,10 +582,11 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
                                   "groups"))
 
     computers = {s for s, o in col.objects.items() if o.type == "computer"}
-    if merging:
-        anchors = domains | set(matched)
-    else:
-        anchors = domains | computers
+    # anchors: the components of the inventory (matched, or written by an earlier import of this
+    # directory) and the domain; with no estate to merge into, every computer
+    anchors = domains | set(matched) | ours
+    if not merging:
+        anchors |= computers
     keep = _reach_back(relations, anchors)
     kept = [r for r in relations if r.target in keep]
     in_rows = {r.target for r in kept} | {r.holder for r in kept}
@@ -608,7 +614,7 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
             src = source[obj.type] if source[obj.type] in draft.sources else draft.sources[0]
             draft.component(matched[sid], inv.kinds[matched[sid]], src, object_id=sid)
             continue
-        wanted = obj.type == "domain" or (obj.type == "computer" and not merging) or sid in in_rows
+        wanted = sid in anchors or sid in in_rows
         if not wanted:
             continue
         src = source[obj.type] if source[obj.type] in draft.sources else draft.sources[0]
@@ -652,7 +658,7 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
     out_of_scope = sorted(
         col.objects[s].name for s in {r.holder for r in relations} | {r.target for r in relations}
         if s not in in_rows and s not in matched and col.objects[s].type in ("user", "group", "computer")
-        and not (col.objects[s].type == "computer" and not merging)
+        and s not in anchors
     )
     if out_of_scope:
         shown = ", ".join(out_of_scope[:_OUT_OF_SCOPE_SHOWN])

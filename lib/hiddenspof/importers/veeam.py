@@ -8,6 +8,7 @@ The Health Check collector (VeeamHub/veeam-healthcheck) writes one CSV per objec
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from .draft import Draft, format_number
@@ -181,6 +182,16 @@ def _bundle_date_order(rows: dict[str, list[tuple[str, int, dict[str, str]]]], s
     return next(iter(evidence), None)
 
 
+def _dotted_dates(rows: dict[str, list[tuple[str, int, dict[str, str]]]]) -> bool:
+    """Whether the bundle writes dates with dots (``06.03.2026``: de-DE and most cultures that also
+    write a decimal comma)."""
+    return any((numeric_date_fields(v) or (0, 0, ""))[2] == "." for lst in rows.values() for _p, _n, r in lst
+               for v in r.values())
+
+
+_COMMA_DECIMAL = re.compile(r"-?\d+,\d+")
+
+
 def _role(name: str) -> str:
     low = name.lower()
     return next((k for k in BUNDLE_FILES if low.endswith(k) and (k.startswith("_") or low == k)), "")
@@ -221,6 +232,14 @@ class _Estate:
         self.capacity: dict[str, tuple[str, bool, dict[str, str]]] = {}
         self.keys: dict[str, tuple[str, str, str, bool]] = {}
         self.date_order: str | None = None     # "DMY" | "MDY" | None: how day-month dates read
+        self.decimal_comma = False             # numbers written with a decimal comma (a dotted-date culture)
+
+    def number(self, where: str, field: str, value: str | None) -> float | None:
+        """A number of the bundle: PowerShell writes doubles in the server's culture without grouping,
+        so in a bundle of a decimal-comma culture (dotted dates) ``12,5`` is 12.5."""
+        if self.decimal_comma and value and _COMMA_DECIMAL.fullmatch(value.strip()):
+            value = value.strip().replace(",", ".")
+        return parse_float(where, field, value)
 
     # -- machines -----------------------------------------------------------------------
     def machine(self, name: str, source: str, why: str) -> str:
@@ -399,7 +418,7 @@ class _Estate:
                 continue
             immutable = bool(parse_bool(where, "Immute", row.get("immute")))
             cid = f"captier.{sobr.split('.', 1)[1]}"
-            days = parse_float(where, "immutabilityperiod", row.get("immutabilityperiod"))
+            days = self.number(where, "immutabilityperiod", row.get("immutabilityperiod"))
             self.d.component(cid, "backup_store", source, name=f"capacity tier of {srow['name']} ({row['type']})",
                              source_type=f"Veeam capacity tier ({row['type']})",
                              notes=f"immutable for {format_number(days)} days" if immutable and days else "")
@@ -514,7 +533,7 @@ class _Estate:
 
     def _retention(self, where: str, row: dict[str, str], job: _Job, type_col: str, count_col: str) -> float | None:
         rtype = row.get(type_col, "").lower()
-        count = parse_float(where, count_col, row.get(count_col))
+        count = self.number(where, count_col, row.get(count_col))
         if count is None or count <= 0:
             return None
         if rtype == "days":
@@ -540,7 +559,7 @@ class _Estate:
                     continue
                 vtype = row.get("type", "").lower()
                 flavour = "vi_template" if vtype == "vmtemplate" else kind
-                used = parse_float(where, "UsedSize", row.get("usedsize"))
+                used = self.number(where, "UsedSize", row.get("usedsize"))
                 cid = self.by_name.get(_short(name), name) if kind == "phys" else name
                 self.d.component(cid, "service", source, name=name, source_type=SOURCE_TYPES[flavour],
                                  data_gb=None if used is None else used / 1e9, platform=PLATFORMS.get(flavour),
@@ -657,7 +676,7 @@ class _Estate:
                 self.d.todo.add(f"the repository of job `{row['jobname']}` (a `storage` dependency of its backups)")
             asset = self.asset(row["vmname"], row.get("jobtype", ""), source)
             bid = self.backup(job, asset, source)
-            size = parse_float(where, "BackupSizeGB", row.get("backupsizegb"))
+            size = self.number(where, "BackupSizeGB", row.get("backupsizegb"))
             hours = parse_duration_hours(where, "TaskDuration", row.get("taskduration")) or parse_duration_hours(
                 where, "JobDuration", row.get("jobduration"))
             retry = parse_bool(where, "IsRetry", row.get("isretry"))
@@ -761,7 +780,7 @@ class _Estate:
                 self.d.depend(store, self.vbr, "location", source)
         bid = "veeam-configuration-backup"
         every = schedule_hours_from_text(row.get("scheduleoptions", ""))
-        points = parse_float(where, "RetentionRestorePointsCount", row.get("retentionrestorepointscount"))
+        points = self.number(where, "RetentionRestorePointsCount", row.get("retentionrestorepointscount"))
         self.d.backup(bid, self.vbr, source, method="dump", schedule_hours=every,
                       retention_days=points * every / 24 if points and every else None,
                       verification="job_status", notes=f"Veeam configuration backup to {target}")
@@ -806,8 +825,10 @@ def import_veeam(paths: list[str]) -> Draft:
     draft = Draft("veeam", tuple(f"veeam:{label(p)}" for p in files))
     est = _Estate(draft, rows)
     est.date_order = _bundle_date_order(rows, skipped)
+    est.decimal_comma = _dotted_dates(rows)
     if est.date_order:
-        draft.mapped.add("dates are read " + ("day first (dd/MM/yyyy)" if est.date_order == "DMY" else "month first (M/d/yyyy)")
+        draft.mapped.add("dates are read " + ("day first (dd/MM/yyyy, dd.MM.yyyy)" if est.date_order == "DMY"
+                                              else "month first (M/d/yyyy)")
                          + (", as `--date-format` declares" if declared_date_order() else ", as the bundle's own dates show"))
     est.servers_and_proxies()
     est.repositories()
