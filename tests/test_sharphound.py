@@ -559,6 +559,11 @@ def test_opengraph_export_validates_and_carries_the_attack_path(tmp_path):
     assert edges[("HSAdministers", sid(1102), sid(1120))]["properties"]["hs_directory"] == "AdminTo (LocalGroups)"
     assert ("HSAdministers", sid(1120), sid(1101)) in edges   # the session: holding SRV02 gives ALICE
     assert ("HSAdministers", sid(512), sid(1110)) in edges
+    # each asset's verdict is the analysis JSON's
+    from hiddenspof import analysis
+    verdicts = {a["id"]: a["threats"]["credential_compromise"] for a in analysis.analyze(load(out))["assets"]}
+    assert {n["properties"]["hs_id"]: n["properties"]["hs_credential_compromise"] for n in doc["graph"]["nodes"]
+            if "hs_credential_compromise" in n["properties"]} == verdicts
     # repeatable
     again = tmp_path / "again.json"
     main(["export", "opengraph", str(out), str(again)])
