@@ -559,6 +559,11 @@ def test_opengraph_export_validates_and_carries_the_attack_path(tmp_path):
     assert edges[("HSAdministers", sid(1102), sid(1120))]["properties"]["hs_directory"] == "AdminTo (LocalGroups)"
     assert ("HSAdministers", sid(1120), sid(1101)) in edges   # the session: holding SRV02 gives ALICE
     assert ("HSAdministers", sid(512), sid(1110)) in edges
+    # each asset's verdict is the analysis JSON's
+    from hiddenspof import analysis
+    verdicts = {a["id"]: a["threats"]["credential_compromise"] for a in analysis.analyze(load(out))["assets"]}
+    assert {n["properties"]["hs_id"]: n["properties"]["hs_credential_compromise"] for n in doc["graph"]["nodes"]
+            if "hs_credential_compromise" in n["properties"]} == verdicts
     # repeatable
     again = tmp_path / "again.json"
     main(["export", "opengraph", str(out), str(again)])
@@ -676,3 +681,13 @@ def test_computer_account_controlling_a_computer_is_written_and_flagged(tmp_path
     d = build_draft("sharphound", srcs)
     assert admin_rows(d)[("win10.corp.local", "srv02.corp.local")] == "directory: GenericAll ACE"
     assert any(f"computer account SRV02.{D} controls computer WIN10.{D}" in line for line in d.seen)
+
+
+def test_object_without_a_name_is_skipped_and_reported(tmp_path):
+    nameless = user("GHOST", 1190)
+    nameless["Properties"]["name"] = None
+    srcs = write(tmp_path / "c", domains=[domain()], users=[nameless],
+                 computers=[computer("WIN10", 1104, admins=[sid(1190)])])
+    d = build_draft("sharphound", srcs)
+    assert any(sid(1190) in line and "no name" in line for line in d.ignored)
+    assert any(sid(1190) in line and "unresolved" in line for line in d.ignored)

@@ -84,8 +84,10 @@ def test_repoint_errors_name_the_problem(teaching):
 def test_scale_capacity_multiplies_limits(teaching):
     """Throughput is multiplied, parallelism multiplied and rounded up."""
     inv = whatif.apply(teaching, whatif.ScaleCapacity("bucket-offsite", 1.25))
+    before = teaching.components.set_index("id").loc["bucket-offsite"]
     row = inv.components.set_index("id").loc["bucket-offsite"]
-    assert row["throughput_mb_s"] == 125.0 and row["max_parallel_restores"] == 3
+    assert before["max_parallel_restores"] == 2
+    assert row["throughput_mb_s"] == before["throughput_mb_s"] * 1.25 and row["max_parallel_restores"] == 3
 
 
 # -- the failure explorer ---------------------------------------------------------------------------------

@@ -290,8 +290,10 @@ def read_collection(paths: Iterable[str]) -> Collection:
                 if rec.data.get("IsDeleted") is True:
                     col.ignored.add(f"{typ} `{name or sid}`: deleted in the directory")
                     continue
-                if not name:
-                    raise ImportSourceError(f"{rec.where}: Properties.name: missing - expected the object's directory name")
+                if not name:  # a gap in what the collector resolved, not a broken file
+                    col.ignored.add(f"{typ} `{sid}` ({rec.label}): no name in the collection, not mapped"
+                                    " (where it is named, it is listed as unresolved)")
+                    continue
                 if typ == "domain":
                     domain = name
                 old = col.objects.get(sid)

@@ -567,7 +567,7 @@ class _OtherClouds:
             self.d.component(account, "account", source, name=account_name, source_type=account_name.rsplit(" ", 1)[0])
             self.d.depend(cid, account, "location", source)
         if region:
-            self.d.component(region, "region", source, name=region_name, source_type=region_name.rsplit(" ", 1)[0])
+            self.d.component(region, "region", source, name=region_name, source_type=region_name.rsplit(" ", 1)[0] + " region")
             self.d.depend(cid, region, "location", source)
 
     def pitr(self, r: _Res, cid: str, store: tuple[str, str], target: str, minutes: int, days: float, places, notes: str) -> None:

@@ -827,7 +827,8 @@ def import_veeam(paths: list[str]) -> Draft:
     est.date_order = _bundle_date_order(rows, skipped)
     est.decimal_comma = _dotted_dates(rows)
     if est.date_order:
-        draft.mapped.add("dates are read " + ("day first (dd/MM/yyyy)" if est.date_order == "DMY" else "month first (M/d/yyyy)")
+        draft.mapped.add("dates are read " + ("day first (dd/MM/yyyy, dd.MM.yyyy)" if est.date_order == "DMY"
+                                              else "month first (M/d/yyyy)")
                          + (", as `--date-format` declares" if declared_date_order() else ", as the bundle's own dates show"))
     est.servers_and_proxies()
     est.repositories()
