@@ -49,7 +49,7 @@ def score(inv):
 
 
 def rpo_findings(res):
-    return [f for f in res.findings if f.id.startswith("silent_failure:rpo:")]
+    return [f for f in res.findings if f.id == "silent_failure:rpo"]
 
 
 def factor(res, backup, name):
@@ -210,9 +210,8 @@ def test_no_runs_only_where_the_tool_logs_runs():
     assert factor(res, "velero-daily", "job_history").points == 20.0
     assert "no job history of velero was collected" in factor(res, "velero-daily", "job_history").evidence
     assert "replica, which keeps no job history" in factor(res, "replica", "job_history").evidence
-    assert not any(f.id == "silent_failure:no-job-history:db" and "replica" in f.components for f in res.findings)
-    sev = {f.assets[0]: f.severity for f in res.findings if f.id.startswith("silent_failure:no-job-history")}
-    assert sev.get("app") == "low" and sev.get("db") in ("medium", "low")
-    assert all(f.severity not in ("high", "critical") for f in res.findings if "no-job-history" in f.id)
+    [gap] = [f for f in res.findings if f.id == "silent_failure:no-job-history"]
+    assert gap.severity == "medium" and set(gap.assets) == {"app", "db"}  # an evidence gap, never high
+    assert "replica" not in gap.components
     # the Velero app is judged by its schedule: daily meets its 24 h RPO
     assert res.rpo["app"].met and res.rpo["app"].window_basis == "schedule"

@@ -49,7 +49,7 @@ def test_apply_never_modifies_the_input(teaching):
     assert teaching == inventory.load(SAMPLES["teaching"])
     assert not (changed == teaching)
     assert "nas-local" in set(changed.components["id"])
-    assert "files-share-offline-copy" in set(changed.backups["id"])
+    assert "new-files-share-offline-copy" in set(changed.backups["id"])  # new ids start with new-
     for name in ("components", "dependencies", "backups", "restore_tests"):
         assert list(changed.table(name).dtypes) == list(teaching.table(name).dtypes), name
 
