@@ -22,11 +22,13 @@ STORED = json.loads((GOLDEN / "analysis.sha256.json").read_text())
 
 
 def test_every_case_has_a_stored_digest():
+    """Every golden case (samples, synthetic sizes) has a digest to compare with."""
     assert set(make_golden.cases()) <= set(STORED)
 
 
 @pytest.mark.parametrize("case", make_golden.cases())
 def test_analysis_json_bytes_are_the_golden_ones(case, tmp_path):
+    """The analysis JSON of the case hashes to its stored digest (same bytes as when the digests were made)."""
     text = make_golden.analysis_text(case, tmp_path)
     assert make_golden.digest(text) == STORED[case], (
         f"the analysis JSON of {case} changed; if that is intended, run `make golden` and commit the digests")

@@ -8,7 +8,6 @@ import random
 from pathlib import Path
 
 import numpy as np
-
 from hiddenspof import analysis, inventory, jsontext
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -32,6 +31,7 @@ def _random_value(rng: random.Random, depth: int = 0):
 
 
 def test_random_nested_values_give_the_stdlib_bytes():
+    """Random nested dicts/lists of awkward strings and numbers: the same text as json.dumps(indent=2)."""
     rng = random.Random(26)
     for _ in range(3000):
         value = _random_value(rng)
@@ -39,11 +39,13 @@ def test_random_nested_values_give_the_stdlib_bytes():
 
 
 def test_the_teaching_analysis_gives_the_stdlib_bytes():
+    """analysis.dumps of the teaching sample is json.dumps of its cleaned result, byte for byte."""
     result = analysis.analyze(inventory.load(DATA / "teaching.yaml"))
     assert analysis.dumps(result) == _stdlib(analysis._clean(result)) + "\n"
 
 
 def test_clean_rounds_floats_and_normalises_types():
+    """clean rounds floats to the digits, maps nan/inf to None, numpy scalars to plain numbers, keys to str."""
     raw = {1: (np.float64(0.1234567891), np.int64(7), -0.0000001, math.nan, math.inf, True, "s"), "x": [np.float32(2.5)]}
     assert jsontext.clean(raw, 6) == {"1": [0.123457, 7, 0.0, None, None, True, "s"], "x": [2.5]}
     assert type(jsontext.clean(np.int64(7), 6)) is int

@@ -12,7 +12,6 @@ import random
 from pathlib import Path
 
 import pytest
-
 from hiddenspof import capacity, inventory, model
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -24,6 +23,7 @@ def built(request):
 
 
 def test_first_down_steps_equals_down_after_at_every_step(built):
+    """Random failures and restore schedules: each step's down set is down_after's, computed afresh."""
     rng = random.Random(26)
     ids = list(built.ids)
     answered = 0
@@ -55,6 +55,7 @@ def test_first_down_steps_equals_down_after_at_every_step(built):
 
 
 def test_capacity_first_up_equals_bisection_on_every_scenario(built):
+    """Every capacity scenario of the sample: the one-sweep back-up moments equal the bisection's."""
     lim = capacity.limits(built)
     obj = capacity._objectives(built)
     checked = 0
