@@ -70,6 +70,12 @@ def _clean_other(value, digits: int):
     return 0.0 if x == 0 else x
 
 
+def _plain(container) -> bool:
+    """Whether a dict or list holds no dict or list."""
+    values = container.values() if type(container) is dict else container
+    return not any(type(x) in _CONTAINERS for x in values)
+
+
 class _Writer:
     """Writes cleaned values (plain dicts, lists, strings, numbers, booleans, None) as indented JSON."""
 
@@ -77,6 +83,7 @@ class _Writer:
         self.step = " " * indent
         self.indents: list[str] = [""]
         self.leaf: list = []  # per depth: a callable writing an all-plain container at that depth
+        self._marked = None  # the C encoder separating items with \x01 (see _leaves)
 
     def _pad(self, depth: int) -> str:
         while len(self.indents) <= depth:
@@ -94,6 +101,33 @@ class _Writer:
                 self.leaf.append(json.JSONEncoder(sort_keys=True, ensure_ascii=False, allow_nan=False,
                                                   separators=(sep, ": ")).encode)
         return self.leaf[depth]
+
+    def _leaves(self, v: list, depth: int) -> str:
+        """A list (at ``depth``) of containers of plain values, with one call of the C encoder.
+
+        The encoder separates items with ``\\x01``, a character that never
+        appears raw in its output otherwise (it escapes every control
+        character in strings). Between two children it follows a closing
+        bracket and precedes an opening one, which nothing inside a child
+        does (a value never ends with a bracket, a key starts with a quote),
+        so the children can be told apart and each indented one level deeper.
+        """
+        if self._marked is None:
+            self._marked = _stdlib.c_make_encoder(None, None, _stdlib.c_encode_basestring, None, ": ", "\x01",
+                                                  True, False, False)
+        text = "".join(self._marked(v, 0))[1:-1]
+        for a in "}]":
+            for b in "{[":
+                text = text.replace(a + "\x01" + b, a + "\x02" + b)
+        pad, inner = self._pad(depth + 1), ",\n" + self._pad(depth + 2)
+        head, tail = "\n" + self._pad(depth + 2), "\n" + pad
+        parts = []
+        for child in text.split("\x02"):
+            if len(child) == 2:  # {} or []
+                parts.append(child)
+            else:
+                parts.append(child[0] + head + child[1:-1].replace("\x01", inner) + tail + child[-1])
+        return "[\n" + pad + (",\n" + pad).join(parts) + "\n" + self._pad(depth) + "]"
 
     def scalar(self, v) -> str:
         t = type(v)
@@ -138,6 +172,9 @@ class _Writer:
             if not any(type(x) in _CONTAINERS for x in v):
                 text = self._leaf(depth)(v)
                 out.append("[\n" + self._pad(depth + 1) + text[1:-1] + "\n" + self._pad(depth) + "]")
+                return
+            if _stdlib.c_make_encoder is not None and all(type(x) in _CONTAINERS and _plain(x) for x in v):
+                out.append(self._leaves(v, depth))
                 return
             inner, sep = self._pad(depth + 1), ",\n" + self._pad(depth + 1)
             out.append("[\n" + inner)
