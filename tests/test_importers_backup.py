@@ -635,7 +635,7 @@ def test_terraform_plans_rules_copies_locks_rds_and_replication(tmp_path):
     assert (primary, f"iam.{SRC_ACCT}.AWSBackupDefaultServiceRole") in deps(d)
     assert d.components["orders"]["data_gb"] == "107.374" and ("orders", "aws-az.eu-west-1a") in deps(d)
     auto = d.backups["orders.automated-backups"]
-    assert auto["retention_days"] == "7" and auto["schedule_hours"] == "24"
+    assert auto["retention_days"] == "7" and auto["schedule_hours"] == "0.083333"  # point-in-time recovery: 5 minutes
     assert auto["restore_to"] == f"aws-restore-target.{SRC_ACCT}.eu-west-1"  # any zone of the region
     rep = d.backups["acme-assets.replica.acme-assets-dr"]
     assert rep["method"] == "replica" and ("s3-replica.acme-assets-dr", f"aws-account.{DR_ACCT}") in deps(d)

@@ -34,7 +34,8 @@ def culture_bundle(tmp_path: Path, culture: str, settle: bool = True) -> Path:
     """A Health Check bundle of nightly sessions 6-12 March 2026, written in ``culture``'s conventions."""
     nightly = job("Nightly", "Hardened")
     nightly["SheduleEnabledTime"] = SETTLER[culture] if settle else ""
-    sessions = [session("Nightly", "APP1", CULTURES[culture](d)) for d in DAYS]
+    size = "12,5" if culture == "de-DE" else "12.5"  # PowerShell writes numbers in the culture too
+    sessions = [session("Nightly", "APP1", CULTURES[culture](d), size=size) for d in DAYS]
     return bundle(tmp_path / culture, jobs=[nightly], sessions=sessions, protected=["APP1"])
 
 
@@ -50,11 +51,11 @@ def test_four_cultures_give_identical_runs(tmp_path):
         run("veeam", [str(culture_bundle(tmp_path, culture))], str(outs[culture]), as_of="2026-03-13",
             stderr=io.StringIO())
     iso = _runs(outs["iso"])
-    assert b"2026-03-06T22:00:00" in iso and b"2026-06-03" not in iso
+    assert b"2026-03-06T22:00:00" in iso and b"2026-06-03" not in iso and b",12.5," in iso
     for culture in ("en-US", "en-GB", "de-DE"):
         assert _runs(outs[culture]) == iso, culture
     report = (outs["en-GB"] / "import-report-veeam.md").read_text(encoding="utf-8")
-    assert "dates are read day first (dd/MM/yyyy), as the bundle's own dates show" in report
+    assert "dates are read day first (dd/MM/yyyy, dd.MM.yyyy), as the bundle's own dates show" in report
 
 
 @pytest.mark.parametrize(("culture", "declared", "value"), [
@@ -123,3 +124,18 @@ def test_generic_reader_never_guesses():
             parse_datetime("f", "t", "13/03/2026")
     assert [parse_date_format(f) for f in ("DD/MM/YYYY", "M/d/yyyy h:mm:ss tt", "%d.%m.%Y", "mdy")] == \
         ["DMY", "MDY", "DMY", "MDY"]
+
+
+@pytest.mark.slow
+def test_import_notebook_passes_the_date_format(tmp_path):
+    """00_import's `date_format` parameter reads a bundle whose dates the bundle itself does not settle."""
+    import papermill
+
+    notebook = Path(__file__).parent.parent / "notebooks" / "00_import.ipynb"
+    out = tmp_path / "inv"
+    papermill.execute_notebook(
+        str(notebook), str(tmp_path / "out.ipynb"), cwd=str(notebook.parent), progress_bar=False,
+        parameters={"fmt": "veeam", "sources": str(culture_bundle(tmp_path, "en-GB", settle=False)),
+                    "out_dir": str(out), "as_of": "2026-03-13", "date_format": "DD/MM/YYYY"},
+    )
+    assert b"2026-03-12T22:00:00" in _runs(out) and b"2026-12-03" not in _runs(out)

@@ -456,42 +456,79 @@ def test_bloodhound_test_domain_merged_into_a_small_estate(tmp_path):
 
 # ------------------------------------------------------------------------------- OpenGraph
 
+#: The OpenGraph ingest shape BloodHound CE documents and checks at upload (its node, edge and
+#: metadata schemas, restated here): nodes need an ``id`` and up to three ``kinds``; edges need
+#: ``start``, ``end``, a ``kind`` of letters, digits and underscores, and a ``properties`` map
+#: (or null); an endpoint matches by ``id`` (default), ``name`` or ``property``; property values
+#: are primitives or homogeneous arrays of primitives, under lower-case names.
 OPENGRAPH_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "required": ["graph"],
-    "additionalProperties": False,
     "properties": {
-        "metadata": {"type": "object", "properties": {"source_kind": {"type": "string", "minLength": 1}},
-                     "additionalProperties": False},
+        "metadata": {"type": "object", "additionalProperties": False,
+                     "properties": {"source_kind": {"type": ["string", "null"]}}},
         "graph": {
-            "type": "object", "required": ["nodes", "edges"], "additionalProperties": False,
+            "type": "object", "required": ["nodes", "edges"],
             "properties": {
                 "nodes": {"type": "array", "items": {
-                    "type": "object", "required": ["id", "kinds"], "additionalProperties": False,
+                    "type": "object", "required": ["id", "kinds"],
                     "properties": {
                         "id": {"type": "string", "minLength": 1},
-                        "kinds": {"type": "array", "minItems": 1, "maxItems": 3,
-                                  "items": {"type": "string", "pattern": "^[A-Za-z0-9_]+$"}},
-                        "properties": {"$ref": "#/$defs/properties"}}}},
+                        "kinds": {"type": "array", "minItems": 1, "maxItems": 3, "items": {"type": "string"}},
+                        "properties": {"$ref": "#/$defs/property_map"}}}},
                 "edges": {"type": "array", "items": {
-                    "type": "object", "required": ["kind", "start", "end"], "additionalProperties": False,
+                    "type": "object", "required": ["start", "end", "kind", "properties"],
                     "properties": {
                         "kind": {"type": "string", "pattern": "^[A-Za-z0-9_]+$"},
                         "start": {"$ref": "#/$defs/endpoint"}, "end": {"$ref": "#/$defs/endpoint"},
-                        "properties": {"$ref": "#/$defs/properties"}}}},
+                        "properties": {"$ref": "#/$defs/property_map"}}}},
             }},
     },
     "$defs": {
-        "endpoint": {"type": "object", "required": ["value"], "additionalProperties": False,
-                     "properties": {"value": {"type": "string", "minLength": 1},
-                                    "match_by": {"enum": ["id", "name"]}, "kind": {"type": "string"}}},
-        "primitive": {"type": ["string", "number", "boolean"]},
-        "properties": {"type": "object", "additionalProperties": {
-            "anyOf": [{"$ref": "#/$defs/primitive"},
-                      {"type": "array", "items": {"$ref": "#/$defs/primitive"}}]}},
+        "endpoint": {
+            "type": "object",
+            "properties": {"match_by": {"enum": ["id", "name", "property"]}, "value": {"type": "string"},
+                           "kind": {"type": "string"},
+                           "property_matchers": {"type": "array", "items": {
+                               "type": "object", "required": ["key", "operator", "value"],
+                               "properties": {"key": {"type": "string"}, "operator": {"enum": ["equals"]},
+                                              "value": {"type": ["string", "number", "boolean"]}}}}},
+            "if": {"required": ["match_by"], "properties": {"match_by": {"const": "property"}}},
+            "then": {"required": ["property_matchers"], "not": {"required": ["value"]}},
+            "else": {"required": ["value"], "not": {"required": ["property_matchers"]}}},
+        "property_map": {
+            "type": ["object", "null"], "propertyNames": {"pattern": "^[a-z0-9_]+$"},
+            "additionalProperties": {"anyOf": [
+                {"type": ["string", "number", "boolean"]},
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "array", "items": {"type": "number"}},
+                {"type": "array", "items": {"type": "boolean"}}]}},
     },
 }
+
+
+def test_opengraph_schema_rejects_what_bloodhound_rejects():
+    """The schema is not vacuous: each documented rule refuses a document that breaks it."""
+    jsonschema = pytest.importorskip("jsonschema")
+    node = {"id": "n1", "kinds": ["HSBackup"], "properties": {"name": "x"}}
+    edge = {"kind": "HSStoredOn", "start": {"value": "n1", "match_by": "id"}, "end": {"value": "n1"},
+            "properties": {}}
+    good = {"metadata": {"source_kind": "HiddenSPOF"}, "graph": {"nodes": [node], "edges": [edge]}}
+    jsonschema.validate(good, OPENGRAPH_SCHEMA)
+    bad = [
+        {"graph": {"nodes": [{**node, "kinds": ["A", "B", "C", "D"]}], "edges": []}},
+        {"graph": {"nodes": [{**node, "properties": {"nested": {"a": 1}}}], "edges": []}},
+        {"graph": {"nodes": [{**node, "properties": {"mixed": ["a", 1]}}], "edges": []}},
+        {"graph": {"nodes": [{**node, "properties": {"Name": "x"}}], "edges": []}},
+        {"graph": {"nodes": [], "edges": [{**edge, "kind": "HS-StoredOn"}]}},
+        {"graph": {"nodes": [], "edges": [{k: v for k, v in edge.items() if k != "properties"}]}},
+        {"graph": {"nodes": [], "edges": [{**edge, "start": {"match_by": "id"}}]}},
+        {"metadata": {"source_kind": "x", "other": 1}, "graph": {"nodes": [], "edges": []}},
+    ]
+    for doc in bad:
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(doc, OPENGRAPH_SCHEMA)
 
 
 def test_opengraph_export_validates_and_carries_the_attack_path(tmp_path):
@@ -522,7 +559,135 @@ def test_opengraph_export_validates_and_carries_the_attack_path(tmp_path):
     assert edges[("HSAdministers", sid(1102), sid(1120))]["properties"]["hs_directory"] == "AdminTo (LocalGroups)"
     assert ("HSAdministers", sid(1120), sid(1101)) in edges   # the session: holding SRV02 gives ALICE
     assert ("HSAdministers", sid(512), sid(1110)) in edges
+    # each asset's verdict is the analysis JSON's
+    from hiddenspof import analysis
+    verdicts = {a["id"]: a["threats"]["credential_compromise"] for a in analysis.analyze(load(out))["assets"]}
+    assert {n["properties"]["hs_id"]: n["properties"]["hs_credential_compromise"] for n in doc["graph"]["nodes"]
+            if "hs_credential_compromise" in n["properties"]} == verdicts
     # repeatable
     again = tmp_path / "again.json"
     main(["export", "opengraph", str(out), str(again)])
     assert again.read_bytes() == target.read_bytes()
+
+
+def test_helpdesk_resets_the_backup_service_account_the_analyst_modelled(tmp_path):
+    """Principals match existing credentials: HELPDESK can reset VEEAM-SVC, which administers the
+    backup server (a hand row): holding the helpdesk login destroys the repository."""
+    inv = estate(tmp_path / "estate")
+    (inv / "components.csv").write_text((inv / "components.csv").read_text()
+                                        + "veeam-svc,Veeam service account,credentials,,\n"
+                                        + "ad,corp,identity,,the directory\n")
+    (inv / "dependencies.csv").write_text((inv / "dependencies.csv").read_text()
+                                          + "backup01,veeam-svc,admin,,,runs the backup service\n")
+    srcs = write(tmp_path / "c", domains=[domain()],
+                 users=[user("VEEAM-SVC", 1150, aces=[(sid(1160), "ForceChangePassword")]), user("HELPDESK", 1160)])
+    out = tmp_path / "out"
+    run("sharphound", srcs, str(out), into=str(inv))
+    comps = {r["id"]: r for r in rows(out, "components")}
+    assert "veeam-svc@corp.local" not in comps and "corp.local" not in comps   # matched: veeam-svc, ad
+    assert comps["veeam-svc"]["object_id"] == sid(1150) and comps["ad"]["object_id"] == DOM
+    model = build(load(out))
+    attack = credential_compromise(model, "helpdesk@corp.local")
+    assert "backup01" in attack.destroyed
+    assert attack.explain("backup01") == (
+        "holding `helpdesk@corp.local` -> resets `veeam-svc` (admin row: veeam-svc on helpdesk@corp.local;"
+        " directory: ForceChangePassword ACE) -> destroys `backup01` (admin row: backup01 on veeam-svc)")
+
+
+def test_report_lists_mapped_skipped_and_what_was_not_collected(tmp_path):
+    inv = estate(tmp_path / "estate")
+    blind = computer("BACKUP01", 1110)
+    del blind["LocalGroups"]
+    blind["LocalAdmins"] = {"Results": [], "Collected": False, "FailureReason": "access denied"}
+    srcs = write(tmp_path / "c", domains=[domain()],
+                 users=[user("NOBODY", 1101, aces=[(sid(1102), "ForceChangePassword")]), user("LONER", 1102)],
+                 computers=[blind, computer("APP01", 1130, admins=[sid(4242)])])
+    out = tmp_path / "out"
+    run("sharphound", srcs, str(out), into=str(inv))
+    report = (out / "import-report-sharphound.md").read_text()
+    mapped = report.split("## Mapped", 1)[1].split("## Guessed", 1)[0]
+    assert f"computer BACKUP01.{D} -> existing component `backup01`" in mapped
+    ignored = report.split("## Ignored", 1)[1].split("## No longer", 1)[0]
+    assert f"unresolved SID `{sid(4242)}`" in ignored and "AdminTo (LocalGroups)" in ignored
+    assert f"LONER@{D}" in ignored and "out of scope" in ignored
+    todo = report.split("## What the analyst completes", 1)[1]
+    assert f"BACKUP01.{D} (`backup01`): the collection has no local administrators" in todo
+
+
+def test_builtin_group_without_domain_prefix_in_a_one_domain_collection(tmp_path):
+    srcs = write(tmp_path / "c", domains=[domain()], computers=[computer("WIN10", 1104, admins=["S-1-5-32-544"])])
+    d = build_draft("sharphound", srcs)
+    assert d.components["administrators@corp.local"]["name"] == f"ADMINISTRATORS@{D}"
+    assert admin_rows(d)[("win10.corp.local", "administrators@corp.local")] == "directory: AdminTo (LocalGroups)"
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+def test_second_import_of_the_same_collection_writes_the_same_bytes(tmp_path, fresh):
+    inv = estate(tmp_path / "estate")
+    srcs = write(tmp_path / "c", domains=[domain()], users=[user("BOB", 1102), user("ALICE", 1101)],
+                 groups=[group("DOMAIN ADMINS", 512, members=[sid(1101)])],
+                 computers=[computer("BACKUP01", 1110, admins=[sid(512)]), computer("LAPTOP7", 1112),
+                            computer("SRV02", 1120, admins=[sid(1102)], privileged=[sid(1101)])])
+    out = tmp_path / "out"
+    run("sharphound", srcs, str(out), into=None if fresh else str(inv))
+    assert ("laptop7.corp.local" in (out / "components.csv").read_text()) == fresh
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = run("sharphound", srcs, str(out))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    assert not result.kept and not result.removed
+    # what the import itself wrote is its own on the next run, not a component the analyst had
+    assert "existing component `srv02.corp.local`" not in first["import-report-sharphound.md"].decode()
+
+
+def test_docs_worked_example_holds(tmp_path):
+    """docs/importers.md, sharphound worked example: WIN10 as the domain-joined backup server."""
+    if not SHARED.is_dir():
+        pytest.skip("shared fixtures not beside the clone")
+    inv = tmp_path / "estate"
+    inv.mkdir()
+    (inv / "inventory.yaml").write_text("name: Example estate\nas_of: 2026-11-30\n")
+    (inv / "components.csv").write_text("id,name,kind,tier,notes\nerp-db,ERP database,datastore,1,\n"
+                                        "uccomp,UCComp,service,,runs the ERP database\n"
+                                        "win10,WIN10,backup_store,,backup server\n")
+    (inv / "dependencies.csv").write_text("component,depends_on,kind,group,needs,notes\n"
+                                          "erp-db,uccomp,runtime,,,\nerp-nightly,win10,storage,,,\n")
+    (inv / "backups.csv").write_text("id,protects,method,schedule_hours,retention_days\n"
+                                     "erp-nightly,erp-db,image,24,30\n")
+    out = tmp_path / "estate-ad"
+    run("sharphound", sorted(str(p) for p in SHARED.glob("*.json")), str(out), into=str(inv))
+    ids = {r["id"] for r in rows(out, "components")}
+    assert not ids & {"primary.testlab.local", "testmsa.testlab.local", "win10.testlab.local"}
+    deps = (out / "dependencies.csv").read_text()
+    for line in ("win10,dfm@testlab.local,admin,,,directory: AdminTo (LocalGroups)",
+                 "win10,domain-admins@testlab.local,admin,,,directory: AdminTo (LocalGroups); GenericAll ACE; Owns ACE",
+                 "uccomp,dfm@testlab.local,admin,,,directory: GenericAll ACE",
+                 "dfm@testlab.local,win10,admin,,,directory: HasSession (Sessions)",
+                 "administrator@testlab.local,win10,admin,,,directory: HasSession (Sessions)",
+                 "domain-admins@testlab.local,admin@testlab.local,admin,,,directory: MemberOf",
+                 "testlab.local,dcsyncdirect@testlab.local,admin,,,directory: DCSync (GetChanges + GetChangesAll ACEs)"):
+        assert line in deps
+    tier_zero = (out / "import-report-sharphound.md").read_text().split("## Tier Zero principals", 1)[1]
+    assert tier_zero.count("\n- `") == 10
+    model = build(load(out))
+    attack = credential_compromise(model, "dfm@testlab.local")
+    assert {"uccomp", "win10", "testlab.local"} <= attack.destroyed
+    assert "administrator@testlab.local" in attack.held
+    assert "erp-db" in model.recover(attack.destroyed).unrecoverable
+
+
+def test_computer_account_controlling_a_computer_is_written_and_flagged(tmp_path):
+    srcs = write(tmp_path / "c", domains=[domain()],
+                 computers=[computer("WIN10", 1104, aces=[(sid(1120), "GenericAll")]), computer("SRV02", 1120)])
+    d = build_draft("sharphound", srcs)
+    assert admin_rows(d)[("win10.corp.local", "srv02.corp.local")] == "directory: GenericAll ACE"
+    assert any(f"computer account SRV02.{D} controls computer WIN10.{D}" in line for line in d.seen)
+
+
+def test_object_without_a_name_is_skipped_and_reported(tmp_path):
+    nameless = user("GHOST", 1190)
+    nameless["Properties"]["name"] = None
+    srcs = write(tmp_path / "c", domains=[domain()], users=[nameless],
+                 computers=[computer("WIN10", 1104, admins=[sid(1190)])])
+    d = build_draft("sharphound", srcs)
+    assert any(sid(1190) in line and "no name" in line for line in d.ignored)
+    assert any(sid(1190) in line and "unresolved" in line for line in d.ignored)

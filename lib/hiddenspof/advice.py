@@ -1196,7 +1196,8 @@ def written_down(model: Model, fix: Fix, changes: Sequence) -> Fix:
 
 
 def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BUDGET) -> list[Finding]:
-    """The findings with a verified (or plainly unverified) fix on every critical or high coupling finding.
+    """The findings with a verified (or plainly unverified) fix on every critical or high coupling, capacity and
+    silent-failure finding (``silentfix``).
 
     The recommendation becomes the fix in words; an unverified fix keeps
     the finding's own recommendation and says what was tried.
@@ -1206,6 +1207,7 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
     cache: dict[Problem, tuple[Fix, tuple]] = {}
     work = [FIX_WORK_BUDGET]
     ctx = Context.of(model, findings)
+    silent_memo: dict = {}  # the silent re-scorings share the job-history summaries
 
     def rank(i: int) -> tuple:
         f = findings[i]
@@ -1222,6 +1224,11 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
             fix = written_down(model, fix, changes)
             rec = _sentence(fix.change) + " " + _sentence(fix.effect) if fix.verified else f.recommendation
             out[i] = dataclasses.replace(f, fix=fix, recommendation=rec)
+            continue
+        if f.category == "silent_failure":  # fixed by evidence and settings, verified by scoring again
+            from .silentfix import silent_fix
+
+            out[i] = dataclasses.replace(f, fix=silent_fix(model, f, findings, silent_memo, work))
             continue
         problem = problem_of(model, f)
         if problem is None:

@@ -197,6 +197,37 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_controls(args: argparse.Namespace) -> int:
+    """Judge the estate against control frameworks (built-in or a policy file); JSON and CSV for GRC tools."""
+    import json
+
+    from . import analysis, controls
+
+    frameworks = controls.load_frameworks(args.framework)  # a bad policy file: its problems, exit 1
+    try:
+        inv = _load(args.path)
+    except InventoryError as err:
+        _print_problems(err)
+        return EXIT_INVALID
+    doc = controls.evaluate(analysis.analyze(inv), frameworks)
+    if args.json:
+        text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        if args.json == "-":
+            sys.stdout.write(text)
+        else:
+            _atomic_write(Path(args.json), text)
+    if args.csv:
+        _atomic_write(Path(args.csv), controls.controls_csv(doc))
+    if args.json != "-":
+        print(controls.format_text(doc))
+    if args.fail_on == "not_met":
+        failed = [c for c in doc["controls"] if c["status"] == "not_met"]
+        if failed:
+            print(f"{len(failed)} control(s) not met.", file=sys.stderr)
+            return EXIT_FINDINGS
+    return EXIT_OK
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
     """Apply the fixes of named findings (or every verified one) to a copy of the inventory; re-analyse it."""
     import json
@@ -303,6 +334,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new", metavar="NEW", help="analysis JSON or inventory")
     p.add_argument("--json", metavar="OUT", help="also write the comparison as JSON")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("controls", help="judge the estate against DORA, NIS2, ISO 27001, NIST CSF 2.0, CIS v8, HIPAA "
+                                        "or a policy file")
+    p.add_argument("path", help="inventory path")
+    p.add_argument("--framework", action="append", metavar="NAME_OR_FILE",
+                   help="dora, nis2, iso27001, nist-csf-2, cis-v8, hipaa or a policy .yaml (repeat; default: the six)")
+    p.add_argument("--json", metavar="OUT", help="write the controls as JSON ('-': standard output)")
+    p.add_argument("--csv", metavar="OUT", help="write one row per control and framework as CSV")
+    p.add_argument("--fail-on", metavar="STATUS", choices=["not_met"], help="exit 3 when a control is not met")
+    p.set_defaults(func=cmd_controls)
 
     p = sub.add_parser("apply", help="apply the fixes of named findings to a copy of the inventory and re-analyse it")
     p.add_argument("path", help="inventory path (it is not changed)")

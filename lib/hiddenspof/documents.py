@@ -224,7 +224,7 @@ def write_docx(
     pages : sequence of asset_pages.AssetPage
         The tier-1/2 asset pages.
     roadmap : pandas.DataFrame, optional
-        ``whatif.roadmap_frame(...)``; None or empty says no change was found.
+        ``plan.steps_frame(result["plan"])``; None or empty says no change was found.
     template : path, optional
         The firm's ``.docx`` template: its styles, cover, headers and footers are kept.
     """
@@ -283,8 +283,8 @@ def write_docx(
 
     _heading(doc, "Remediation roadmap", 1)
     if roadmap is not None and len(roadmap):
-        _sentence(doc, "The changes that remove the most risk, best first, each measured by re-running the analysis "
-                       "with the change applied to a copy of the inventory.")
+        _sentence(doc, "The verified fixes as a plan: one work package per step, each applied on top of the steps "
+                       "before it and the estate analysed again; residual risk is what is left after the step.")
         _table(doc, roadmap)
     else:
         _sentence(doc, "No change was found that the re-analysis shows removing risk.")

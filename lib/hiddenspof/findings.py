@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
+    "AssetLine",
     "CATEGORIES",
     "Fix",
     "SEVERITIES",
     "Finding",
+    "consolidate",
     "severity_rank",
     "sort_findings",
     "findings_frame",
@@ -73,6 +76,21 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class AssetLine:
+    """One asset's row in the per-asset table of a finding that applies one rule to many assets."""
+
+    asset: str
+    severity: str
+    components: tuple[str, ...] = ()
+    evidence: str = ""
+    recommendation: str = ""
+
+    def to_json(self) -> dict:
+        return {"asset": self.asset, "severity": self.severity, "components": list(self.components),
+                "evidence": self.evidence, "recommendation": self.recommendation}
+
+
+@dataclass(frozen=True)
 class Finding:
     """One thing the analyst should act on, explained by its evidence.
 
@@ -92,6 +110,8 @@ class Finding:
     blockers: tuple[str, ...] = field(default_factory=tuple)
     #: The verified (or tried) change behind the recommendation; None when not applicable.
     fix: Fix | None = None
+    #: One row per asset when the finding applies one rule to many assets (``consolidate``); empty otherwise.
+    per_asset: tuple[AssetLine, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -102,6 +122,10 @@ class Finding:
         object.__setattr__(self, "blockers", tuple(sorted(set(self.blockers))))
         if isinstance(self.fix, dict):  # read back from the JSON
             object.__setattr__(self, "fix", Fix(**{k: v for k, v in self.fix.items() if k in Fix.__dataclass_fields__}))
+        if any(isinstance(x, dict) for x in self.per_asset):  # read back from the JSON
+            object.__setattr__(self, "per_asset", tuple(
+                x if isinstance(x, AssetLine) else AssetLine(**{**x, "components": tuple(x.get("components", ()))})
+                for x in self.per_asset))
 
     @classmethod
     def from_json(cls, data: dict) -> Finding:
@@ -116,7 +140,51 @@ class Finding:
             "assets": list(self.assets), "components": list(self.components),
             "evidence": self.evidence, "recommendation": self.recommendation,
             "blockers": list(self.blockers), "fix": None if self.fix is None else self.fix.to_json(),
+            "per_asset": [x.to_json() for x in self.per_asset],
         }
+
+
+def _listed(items: Sequence[str], limit: int = 4) -> str:
+    """``a``, ``a and b``, ``a, b, c, d and 3 more``."""
+    items = list(items)
+    if len(items) > limit:
+        return f"{', '.join(items[:limit])} and {len(items) - limit} more"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def consolidate(rule_id: str, per_asset: Sequence[Finding], title: str | None = None,
+                recommendation: str | None = None) -> Finding:
+    """One finding for one rule applied to many assets, from the rule's per-asset findings.
+
+    The id is ``rule_id`` (``category:rule``, no asset: it stays the same
+    however many assets the rule catches, so assessments compare finding by
+    finding), the severity the worst, the assets and components the union;
+    ``per_asset`` keeps each asset's severity, components, evidence and
+    recommendation (the per-asset table), and the evidence says them asset by
+    asset. With one asset the finding keeps its own title and wording.
+    ``title``'s ``{n}`` is the number of assets and ``{assets}`` names them.
+    """
+    parts = sorted(per_asset, key=lambda f: (severity_rank(f.severity), f.assets))
+    if not parts:
+        raise ValueError(f"nothing to consolidate for {rule_id!r}")
+    lines = tuple(sorted((AssetLine(a, f.severity, f.components, f.evidence, f.recommendation)
+                          for f in parts for a in f.assets), key=lambda x: x.asset))
+    assets = sorted({x.asset for x in lines})
+    first = parts[0]
+    if len(parts) == 1:
+        return dataclasses.replace(first, id=rule_id, per_asset=lines)
+    evidence = " ".join(f"{x.asset} ({x.severity}): {x.evidence}" for x in lines)
+    recs = []
+    for x in lines:
+        if x.recommendation and x.recommendation not in recs:
+            recs.append(x.recommendation)
+    return Finding(
+        id=rule_id, category=first.category, severity=first.severity,
+        title=(title or "{n} assets: " + first.title).format(n=len(assets), assets=_listed(assets)),
+        assets=tuple(assets), components=tuple(c for f in parts for c in f.components),
+        evidence=evidence, recommendation=recommendation or " ".join(recs),
+        blockers=tuple(b for f in parts for b in f.blockers), per_asset=lines,
+    )
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

@@ -82,12 +82,19 @@ class ApplyResult:
 def verified_in_order(result: Mapping) -> list[str]:
     """The ids of the findings whose fix is verified, in roadmap order.
 
-    The roadmap order is the analysis JSON's ``roadmap`` steps where it has
-    them (each step naming its ``findings``), then the findings' own order
-    (most severe first).
+    Where the analysis JSON has a ``plan`` (``hiddenspof.plan``), exactly the
+    fixes its steps apply, in their order (the plan leaves out fixes whose
+    finding an earlier step resolved, or that clash with one, and says so
+    in ``plan.not_applied``), so that applying them gives the plan's end
+    state. Otherwise the ``roadmap`` steps where the JSON has them (each
+    step naming its ``findings``), then the findings' own order (most severe
+    first).
     """
     verified = [f["id"] for f in result["findings"] if f.get("fix") and f["fix"].get("verified")
                 and f["fix"].get("changes")]
+    plan = result.get("plan")
+    if isinstance(plan, Mapping) and isinstance(plan.get("steps"), list):
+        return [fid for step in plan["steps"] for fid in step.get("findings", ()) if fid in verified]
     order: list[str] = []
     for step in result.get("roadmap") or ():
         for fid in (step.get("findings") or ()) if isinstance(step, Mapping) else ():

@@ -254,8 +254,8 @@ def _cell_text(value: Any) -> str:
 
 def _read_csv(path: Path, display: str, problems: list[Problem]) -> _Raw | None:
     try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
+        frame = pd.read_csv(  # object columns of Python str: pandas' own string dtype is iterated cell by cell
+            path, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
             skip_blank_lines=True, skipinitialspace=False,
         )
     except pd.errors.EmptyDataError:
@@ -265,8 +265,18 @@ def _read_csv(path: Path, display: str, problems: list[Problem]) -> _Raw | None:
         problems.append(Problem(display, None, None, None, f"a readable UTF-8 CSV file ({_short(exc)})"))
         return None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
-    frame = frame.apply(lambda s: s.str.strip()) if len(frame.columns) else frame
-    return _Raw(frame, np.arange(len(frame)) + 2, display)
+    return _Raw(frame, np.arange(len(frame)) + 2, display)  # cells are stripped where they are converted
+
+
+_STRIP = np.frompyfunc(str.strip, 1, 1)  # str.strip over an object array in one C loop
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    """The column's cells as stripped text, "" for a missing one (one C-level pass when every cell is text)."""
+    column = column.astype(object)
+    if pd.api.types.infer_dtype(column, skipna=False) in ("string", "empty"):
+        return pd.Series(_STRIP(column.to_numpy(dtype=object)).astype(object), index=column.index, dtype=object)
+    return column.map(lambda v: "" if v is None else str(v).strip())
 
 
 def _short(exc: BaseException) -> str:
@@ -543,17 +553,16 @@ _FALSE = {"false", "no", "0"}
 
 def _convert(raw: _Raw, col: Column, problems: list[Problem]) -> pd.Series:
     """Typed values of one column; bad cells are reported and become missing."""
-    text = raw.frame[col.name].astype(object).map(lambda v: "" if v is None else str(v).strip())
+    text = _stripped(raw.frame[col.name])
     empty = text == ""
     bad = pd.Series(False, index=text.index)
     expected = _type_expected(col)
     if col.type in ("text", "id"):
-        out = pd.Series([v if v != "" else None for v in text], index=text.index, dtype=object)
+        out = text.where(~empty, None)
     elif col.type == "enum":
-        lowered = text.str.lower()
+        lowered = text.str.lower().astype(object)
         bad = ~empty & ~lowered.isin(col.choices)
-        keep = (~empty & ~bad).to_numpy()
-        out = pd.Series([v if k else None for v, k in zip(lowered, keep)], index=text.index, dtype=object)
+        out = lowered.where(~empty & ~bad, None)
         for idx in np.flatnonzero(bad.to_numpy()):
             value = text.iloc[idx]
             hint = difflib.get_close_matches(value.lower(), col.choices, n=1, cutoff=0.5)

@@ -806,12 +806,12 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
             os.chmod(tmp / "report.pdf", FILE_MODE)
             written.append("report.pdf")
         if "docx" in job.formats:
-            from . import asset_pages, whatif
+            from . import asset_pages, plan
 
             documents.write_docx(
                 tmp / "report.docx", result, environment=meta.name, as_of=meta.as_of.isoformat(), client=client,
                 pages=asset_pages.build(result, assessed.model, dict(zip(inv.components["id"], inv.components["name"]))),
-                roadmap=whatif.roadmap_frame(whatif.roadmap(inv, limit=10)), template=job.docx_template,
+                roadmap=plan.steps_frame(result.get("plan") or {}), template=job.docx_template,
             )
             os.chmod(tmp / "report.docx", FILE_MODE)
             written.append("report.docx")

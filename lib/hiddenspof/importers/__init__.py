@@ -142,6 +142,24 @@ def build_draft(fmt: str, sources: list[str], *, date_format: str | None = None,
         return FORMATS[fmt]([os.fspath(s) for s in sources])
 
 
+def _keep_backup_stores(draft: Draft, existing) -> None:
+    """A component another format's import wrote as a ``backup_store`` stays one when this source
+    sees only a ``datastore`` (the bucket Velero writes its backups to, imported again from Terraform
+    as a plain S3 bucket): the source that knows what the store holds wins, whatever the order of
+    the imports, so the bucket is not reported as a datastore that "has no backup"."""
+    if existing is None:
+        return
+    for (cid,), row in existing.rows.items():
+        mine = draft.components.get(cid)
+        if mine is None or mine.get("kind") != "datastore" or row.get("kind") != "backup_store":
+            continue
+        sources = [src for src in row.get(PROVENANCE, "").split(";") if src]
+        if not sources or any(not src.startswith(f"{draft.fmt}:") for src in sources):
+            mine["kind"] = "backup_store"
+            draft.mapped.add(f"`{cid}`: kept a `backup_store`, as an earlier import ({row.get(PROVENANCE, '')}) names it;"
+                             " this source sees a datastore")
+
+
 def _yaml_text(name: str, as_of: str | None, draft: Draft) -> str:
     quoted = name.replace("'", "''")
     lines = [f"name: '{quoted}'"]
@@ -241,6 +259,8 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         "backup_runs": {k + ("",): v for k, v in draft.runs.items()},
         "restore_tests": {k + ("",): v for k, v in draft.tests.items()},
     }
+    if into is not None:
+        _keep_backup_stores(draft, read_table(into, "components"))
     outcomes: dict[str, MergeOutcome] = {}
     for table in KEYS:
         if table in HISTORY and not imported[table]:

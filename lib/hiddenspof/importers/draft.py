@@ -21,7 +21,7 @@ __all__ = [
 
 COMPONENT_COLUMNS = (
     "id", "name", "kind", "tier", "rto_hours", "rpo_hours", "data_gb", "failure_probability",
-    "throughput_mb_s", "max_parallel_restores", "owner", "location", "notes",
+    "throughput_mb_s", "max_parallel_restores", "owner", "location", "notes", "platform",
 )
 DEPENDENCY_COLUMNS = ("component", "depends_on", "kind", "group", "needs", "notes")
 BACKUP_COLUMNS = (

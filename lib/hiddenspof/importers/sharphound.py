@@ -27,8 +27,8 @@ from typing import Any
 from hiddenspof.inventory import DIRECTORY_NOTE
 
 from .draft import Draft
-from .sources import ImportSourceError, _read_text
-from .writer import read_table
+from .sources import ImportSourceError, _read_text, label
+from .writer import read_state, read_table
 
 __all__ = [
     "COMPUTER_RIGHTS",
@@ -83,6 +83,7 @@ class _File:
     where: str
     type: str
     records: list
+    label: str = ""   # the base name (``computers.json``, ``collection.zip:computers.json``): report lines
 
 
 def _locate_record(text: str) -> str:
@@ -104,7 +105,7 @@ def _locate_record(text: str) -> str:
         index += 1
 
 
-def _parse(text: str, where: str) -> _File | None:
+def _parse(text: str, where: str, name: str) -> _File | None:
     """A collection file's JSON, checked to be ``{meta: {type, version}, data: [...]}``."""
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -129,8 +130,8 @@ def _parse(text: str, where: str) -> _File | None:
         raise ImportSourceError(f"{where}: data: is a {type(doc['data']).__name__} - expected a list of records")
     kind = kind.lower()
     if kind not in _TYPES:
-        return _File(where, kind, [])  # AD CS and other kinds: not in the mapping (reported)
-    return _File(where, kind, doc["data"])
+        return _File(where, kind, [], name)  # AD CS and other kinds: not in the mapping (reported)
+    return _File(where, kind, doc["data"], name)
 
 
 def _decode(raw: bytes, where: str) -> str:
@@ -162,7 +163,7 @@ def _files(paths: Iterable[str]) -> list[_File]:
                         where = f"{path}:{info.filename}"
                         if info.flag_bits & 0x1:
                             raise ImportSourceError(f"{where}: encrypted - expected the zip without a password (SharpHound --zippassword)")
-                        parsed = _parse(_decode(zf.read(info), where), where)
+                        parsed = _parse(_decode(zf.read(info), where), where, f"{label(path)}:{info.filename}")
                         if parsed is not None:
                             out.append(parsed)
             except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
@@ -170,7 +171,7 @@ def _files(paths: Iterable[str]) -> list[_File]:
         else:
             if path.lower().endswith(".zip") and os.path.exists(path):
                 raise ImportSourceError(f"{path}: not a readable zip file (truncated?) - expected the collection's zip")
-            parsed = _parse(_read_text(path), os.fspath(path))
+            parsed = _parse(_read_text(path), os.fspath(path), label(path))
             if parsed is not None:
                 out.append(parsed)
     return out
@@ -209,6 +210,7 @@ class Collection:
     objects: dict[str, Obj] = field(default_factory=dict)
     relations: list[Relation] = field(default_factory=list)
     unresolved: dict[str, set[str]] = field(default_factory=dict)     # SID -> where it is named
+    uncollected: dict[str, set[str]] = field(default_factory=dict)    # computer SID -> what was not collected
     ignored: set[str] = field(default_factory=set)
     tier_zero_groups: set[str] = field(default_factory=set)
 
@@ -218,6 +220,7 @@ class _Rec:
 
     def __init__(self, data: Any, file: _File, index: int) -> None:
         self.where = f"{file.where}: record data[{index}]"
+        self.label = f"{file.label}: data[{index}]"
         if not isinstance(data, dict):
             raise ImportSourceError(f"{self.where}: is a {type(data).__name__} - expected an object")
         self.data = data
@@ -268,15 +271,15 @@ def read_collection(paths: Iterable[str]) -> Collection:
     ace_rights: dict[str, dict[str, set[str]]] = {}   # domain SID -> principal -> replication rights
     pending: list[tuple[str, str, str, str, str, str]] = []  # (target, holder, relation, where, rule, file type)
     for f in files:
-        col.files.append((f.where, f.type, len(f.records)))
+        col.files.append((f.label, f.type, len(f.records)))
         if f.type not in _TYPES:
-            col.ignored.add(f"`{f.where}`: files of type `{f.type}` are not part of the directory mapping")
+            col.ignored.add(f"`{f.label}`: files of type `{f.type}` are not part of the directory mapping")
             continue
         for index, data in enumerate(f.records):
             rec = _Rec(data, f, index)
             if f.type == "sessions":
                 user, comp = rec.sid("UserSID"), rec.sid("ComputerSID")
-                pending.append((user, comp, "HasSession (sessions)", rec.where, "session", f.type))
+                pending.append((user, comp, "HasSession (sessions)", rec.label, "session", f.type))
                 continue
             sid = rec.sid()
             props = rec.obj("Properties")
@@ -287,8 +290,10 @@ def read_collection(paths: Iterable[str]) -> Collection:
                 if rec.data.get("IsDeleted") is True:
                     col.ignored.add(f"{typ} `{name or sid}`: deleted in the directory")
                     continue
-                if not name:
-                    raise ImportSourceError(f"{rec.where}: Properties.name: missing - expected the object's directory name")
+                if not name:  # a gap in what the collector resolved, not a broken file
+                    col.ignored.add(f"{typ} `{sid}` ({rec.label}): no name in the collection, not mapped"
+                                    " (where it is named, it is listed as unresolved)")
+                    continue
                 if typ == "domain":
                     domain = name
                 old = col.objects.get(sid)
@@ -303,11 +308,11 @@ def read_collection(paths: Iterable[str]) -> Collection:
                 holder = rec.sid("PrincipalSID", ace.get("PrincipalSID"), f"{path}.PrincipalSID")
                 inherited = " (inherited)" if ace.get("IsInherited") is True else ""
                 if typ == "computer" and right in COMPUTER_RIGHTS:
-                    pending.append((sid, holder, f"{right} ACE{inherited}", rec.where, "control of a computer", f.type))
+                    pending.append((sid, holder, f"{right} ACE{inherited}", rec.label, "control of a computer", f.type))
                 elif typ in ("user", "group") and right in PRINCIPAL_RIGHTS:
-                    pending.append((sid, holder, f"{right} ACE{inherited}", rec.where, "control of a user or group", f.type))
+                    pending.append((sid, holder, f"{right} ACE{inherited}", rec.label, "control of a user or group", f.type))
                 elif typ == "domain" and right in DOMAIN_RIGHTS:
-                    pending.append((sid, holder, f"{right} ACE{inherited}", rec.where, "control of the domain", f.type))
+                    pending.append((sid, holder, f"{right} ACE{inherited}", rec.label, "control of the domain", f.type))
                 elif typ == "domain" and right in ("GetChanges", "GetChangesAll"):
                     ace_rights.setdefault(sid, {}).setdefault(holder, set()).add(right)
                 elif right:
@@ -315,9 +320,11 @@ def read_collection(paths: Iterable[str]) -> Collection:
             if typ == "group":
                 for path, member in rec.items(rec.data.get("Members"), "Members"):
                     m = rec.sid("ObjectIdentifier", member.get("ObjectIdentifier"), f"{path}.ObjectIdentifier")
-                    pending.append((sid, m, "MemberOf", rec.where, "group membership", f.type))
+                    pending.append((sid, m, "MemberOf", rec.label, "group membership", f.type))
             if typ == "computer":
-                _computer_relations(rec, sid, pending, f.type)
+                missing = _computer_relations(rec, sid, pending, f.type)
+                if missing:
+                    col.uncollected.setdefault(sid, set()).update(missing)
             if typ == "domain":
                 for path, trust in rec.items(rec.data.get("Trusts"), "Trusts"):
                     other = rec.text(trust.get("TargetDomainName"), f"{path}.TargetDomainName")
@@ -347,26 +354,38 @@ def read_collection(paths: Iterable[str]) -> Collection:
     return col
 
 
-def _computer_relations(rec: _Rec, sid: str, pending: list, ftype: str) -> None:
-    """Local administrators and sessions of one computer record (newer and older forms)."""
-    for path, group in rec.items(rec.data.get("LocalGroups"), "LocalGroups"):
+def _computer_relations(rec: _Rec, sid: str, pending: list, ftype: str) -> set[str]:
+    """Local administrators and sessions of one computer record (newer and older forms).
+
+    Returns what the collector says it did not collect (``Collected: false``), for the report.
+    """
+    missing: set[str] = set()
+    groups = rec.items(rec.data.get("LocalGroups"), "LocalGroups")
+    if not groups and isinstance(rec.data.get("LocalAdmins"), dict) and rec.data["LocalAdmins"].get("Collected") is False:
+        missing.add("local administrators")
+    for key in _SESSION_LISTS:
+        block = rec.data.get(key)
+        if isinstance(block, dict) and block.get("Collected") is False:
+            missing.add(key)
+    for path, group in groups:
         gid = rec.text(group.get("ObjectIdentifier"), f"{path}.ObjectIdentifier").upper()
         gname = rec.text(group.get("Name"), f"{path}.Name").upper()
         if not (gid.endswith("-544") or gname.startswith("ADMINISTRATORS@")):
             continue
         for rpath, member in rec.items(group.get("Results"), f"{path}.Results"):
             m = rec.sid("ObjectIdentifier", member.get("ObjectIdentifier"), f"{rpath}.ObjectIdentifier")
-            pending.append((sid, m, "AdminTo (LocalGroups)", rec.where, "local administrator", ftype))
+            pending.append((sid, m, "AdminTo (LocalGroups)", rec.label, "local administrator", ftype))
     admins = rec.obj("LocalAdmins")
     for rpath, member in rec.items(admins.get("Results"), "LocalAdmins.Results"):
         m = rec.sid("ObjectIdentifier", member.get("ObjectIdentifier"), f"{rpath}.ObjectIdentifier")
-        pending.append((sid, m, "AdminTo (LocalAdmins)", rec.where, "local administrator", ftype))
+        pending.append((sid, m, "AdminTo (LocalAdmins)", rec.label, "local administrator", ftype))
     for key in _SESSION_LISTS:
         block = rec.obj(key)
         for rpath, s in rec.items(block.get("Results"), f"{key}.Results"):
             user = rec.sid("UserSID", s.get("UserSID"), f"{rpath}.UserSID")
             comp = rec.sid("ComputerSID", s.get("ComputerSID"), f"{rpath}.ComputerSID") if s.get("ComputerSID") is not None else sid
-            pending.append((user, comp, f"HasSession ({key})", rec.where, "session", ftype))
+            pending.append((user, comp, f"HasSession ({key})", rec.label, "session", ftype))
+    return missing
 
 
 def _well_known(col: Collection, named: set[str]) -> None:
@@ -380,6 +399,8 @@ def _well_known(col: Collection, named: set[str]) -> None:
             dom = domains_by_sid[m.group(1)]
         elif b and b.group(2) in ("544", "548", "551") and (b.group(1) or "").upper() in domains_by_name:
             dom = domains_by_name[(b.group(1) or "").upper()]
+        elif b and b.group(2) in ("544", "548", "551") and not b.group(1) and len(domains_by_name) == 1:
+            dom = next(iter(domains_by_name.values()))  # older collectors: no domain prefix, one domain
         else:
             continue
         rid = (m or b).group(2)
@@ -434,21 +455,29 @@ class _Existing:
 
     kinds: dict[str, str]
     by_key: dict[str, set[str]]
+    #: components an earlier directory import wrote: id -> the SID it wrote them for
+    ours: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, folder: str | None) -> _Existing:
         kinds: dict[str, str] = {}
         by_key: dict[str, set[str]] = {}
+        ours: dict[str, str] = {}
         table = read_table(folder, "components") if folder else None
+        written = read_state(folder)["components"] if folder else {}
         for row in (table.rows.values() if table else ()):
             cid = row.get("id", "")
             if not cid:
                 continue
             kinds[cid] = row.get("kind", "")
+            state = written.get((cid,), {})
+            sid = state.get("object_id", "").upper()
+            if sid and f"{sid} IN THE DIRECTORY" in state.get("notes", "").upper():
+                ours[cid] = sid
             for value in {cid, row.get("name", "")}:
                 if value:
                     by_key.setdefault(value.lower(), set()).add(cid)
-        return cls(kinds, by_key)
+        return cls(kinds, by_key, ours)
 
     def match(self, keys: list[str], kinds: frozenset[str] | None) -> str | None:
         """The one existing component whose id or name equals the first key that names exactly one."""
@@ -504,20 +533,27 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
     types = sorted({t for _, t, _ in col.files if t in _TYPES})
     draft = Draft(FMT, tuple(f"{FMT}:{t}" for t in types))
     inv = _Existing.read(existing)
-    merging = bool(inv.kinds)
+    # merging into an estate: it has components an earlier import of this directory did not write
+    merging = bool(set(inv.kinds) - set(inv.ours))
 
     # ids: an existing component where one matches, else a new id from the directory name
     ids: dict[str, str] = {}
+    ours: set[str] = set()
     matched: dict[str, str] = {}
     claimed: dict[str, str] = {}
     taken = set(inv.kinds)
     for sid in sorted(col.objects, key=lambda s: (col.objects[s].type, col.objects[s].name, s)):
         obj = col.objects[sid]
-        hit = inv.match(_match_keys(obj), _MATCH_KINDS[obj.type]) if merging else None
+        hit = inv.match(_match_keys(obj), _MATCH_KINDS[obj.type]) if inv.kinds else None
         if hit is not None and hit in claimed:
             draft.guessed.add(f"{obj.type} {obj.name} also matches `{hit}` (already matched by {claimed[hit]}):"
                               " added as its own component; merge them by hand if they are one")
             hit = None
+        if hit is not None and inv.ours.get(hit) == sid:
+            ids[sid] = hit  # written by an earlier import of this directory: the same rules apply again
+            claimed[hit] = obj.name
+            ours.add(sid)
+            continue
         if hit is not None:
             ids[sid] = matched[sid] = hit
             claimed[hit] = obj.name
@@ -546,10 +582,11 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
                                   "groups"))
 
     computers = {s for s, o in col.objects.items() if o.type == "computer"}
-    if merging:
-        anchors = domains | set(matched)
-    else:
-        anchors = domains | computers
+    # anchors: the components of the inventory (matched, or written by an earlier import of this
+    # directory) and the domain; with no estate to merge into, every computer
+    anchors = domains | set(matched) | ours
+    if not merging:
+        anchors |= computers
     keep = _reach_back(relations, anchors)
     kept = [r for r in relations if r.target in keep]
     in_rows = {r.target for r in kept} | {r.holder for r in kept}
@@ -577,7 +614,7 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
             src = source[obj.type] if source[obj.type] in draft.sources else draft.sources[0]
             draft.component(matched[sid], inv.kinds[matched[sid]], src, object_id=sid)
             continue
-        wanted = obj.type == "domain" or (obj.type == "computer" and not merging) or sid in in_rows
+        wanted = sid in anchors or sid in in_rows
         if not wanted:
             continue
         src = source[obj.type] if source[obj.type] in draft.sources else draft.sources[0]
@@ -600,10 +637,16 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
             src = f"{FMT}:{r.source}"
             draft.depend(ids[r.target], ids[r.holder], "admin", src if src in draft.sources else draft.sources[0])
         counts[r.rule] = counts.get(r.rule, 0) + 1
+    for r in kept:
+        if col.objects[r.target].type == "computer" and col.objects[r.holder].type == "computer":
+            draft.seen.add(f"computer account {col.objects[r.holder].name} controls computer {col.objects[r.target].name}"
+                           f" ({r.relation}): written as `{ids[r.target]}` on `{ids[r.holder]}`, but the credential"
+                           " closure does not pass from one computer to another; model who can take the first"
+                           " computer over with its own `admin` rows if this path matters")
     for rule, n in sorted(counts.items()):
         draft.mapped.add(f"{rule}: {n} directory relation(s) -> `admin` rows")
     for where, typ, n in col.files:
-        draft.mapped.add(f"read `{where}` ({typ}, {n} records)")
+        draft.mapped.add(f"read `{where}` ({typ}, {n} record{'' if n == 1 else 's'})")
 
     # skipped: unresolved SIDs and out-of-scope principals
     for sid in sorted(col.unresolved):
@@ -615,7 +658,7 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
     out_of_scope = sorted(
         col.objects[s].name for s in {r.holder for r in relations} | {r.target for r in relations}
         if s not in in_rows and s not in matched and col.objects[s].type in ("user", "group", "computer")
-        and not (col.objects[s].type == "computer" and not merging)
+        and s not in anchors
     )
     if out_of_scope:
         shown = ", ".join(out_of_scope[:_OUT_OF_SCOPE_SHOWN])
@@ -623,6 +666,12 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
         draft.ignored.add(f"out of scope ({len(out_of_scope)} principals and computers with directory rights but no path"
                           f" to a component of the inventory or to the domain): {shown}{more}")
     draft.ignored |= col.ignored
+    for sid in sorted(col.uncollected):
+        if sid in matched or ids.get(sid) in draft.components:
+            what = ", ".join(sorted(col.uncollected[sid]))
+            draft.todo.add(f"{col.objects[sid].name} (`{ids[sid]}`): the collection has no {what} for it (not collected):"
+                           " paths through it may be missing; collect it again with local admin and session"
+                           " collection, or add the `admin` rows by hand")
     draft.todo.add("give the components the directory matched their real kind (backup server, backup store, key"
                    " server, hypervisor) if they are new, and rows for what runs on them")
     names = sorted(col.objects[d].name for d in domains)
