@@ -1102,8 +1102,10 @@ def candidates(inventory: Inventory, m: Model | None = None, findings=None) -> l
       else to a new separate target;
     * a common cause, an unrecoverable credential-compromise or
       logical-corruption verdict, a replica used as backup, or a 3-2-1-1-0 gap:
-      add an independent offline copy of A; for credential compromise also
-      make each non-immutable backup of A immutable;
+      add an independent offline copy of A (for a domain or a stolen credential
+      only when A has no offline or immutable copy yet: never ask for what
+      exists); for credential compromise also make each non-immutable backup
+      of A immutable;
     * a missing, stale, failed or file-only restore test, or weak
       verification: verify the backup with a full restore test.
 
@@ -1118,6 +1120,11 @@ def candidates(inventory: Inventory, m: Model | None = None, findings=None) -> l
     out: dict[Change, list[str]] = {}
     # existing restore targets (a standby VM, a DR host) are preferred to inventing a new one
     targets = sorted({i.restore_to for i in m.backup.values() if i.restore_to is not None and i.restore_to not in m.backup})
+
+    def kept_safe(asset: str) -> bool:
+        """Whether the asset already has an offline or immutable copy: never ask for another (its restore path is
+        what the other candidates fix)."""
+        return any(m.backup[b].immutable or m.backup[b].offline for b in m.backups_of.get(asset, ()))
 
     def add(ch: Change, fid: str) -> None:
         out.setdefault(ch, [])
@@ -1151,14 +1158,16 @@ def candidates(inventory: Inventory, m: Model | None = None, findings=None) -> l
                             if tpath is not None and len(tpath) >= 2:
                                 holder = tpath[-2]
                                 add(Repoint(holder, cause, _slug(f"{holder}-own-{kind}"), new_kind=kind), f.id)
-                add(AddOfflineCopy(asset), f.id)
+                if not kept_safe(asset):
+                    add(AddOfflineCopy(asset), f.id)
         elif f.category == "coupling" and f.assets:
             text = f.id + " " + f.title
             if "credential_compromise" in text or "logical_corruption" in text:
                 for asset in f.assets:
                     if asset not in m.backups_of:
                         continue
-                    add(AddOfflineCopy(asset), f.id)
+                    if not kept_safe(asset):
+                        add(AddOfflineCopy(asset), f.id)
                     if "credential_compromise" in text:
                         for b in m.backups_of[asset]:
                             if not m.backup[b].immutable and m.backup[b].method != "replica":
