@@ -732,3 +732,13 @@ def test_object_without_a_name_is_skipped_and_reported(tmp_path):
     d = build_draft("sharphound", srcs)
     assert any(sid(1190) in line and "no name" in line for line in d.ignored)
     assert any(sid(1190) in line and "unresolved" in line for line in d.ignored)
+
+
+def test_older_collection_with_bare_local_admin_list_is_refused_naming_the_field(tmp_path):
+    old = computer("WIN10", 1104)
+    del old["LocalGroups"]
+    old["LocalAdmins"] = [{"MemberId": sid(1102), "MemberType": "User"}]
+    srcs = write(tmp_path / "c", computers=[old])
+    with pytest.raises(ImportSourceError) as err:
+        build_draft("sharphound", srcs)
+    assert "record data[0]: LocalAdmins: is a list - expected an object" in str(err.value)
