@@ -198,6 +198,10 @@ def test_rto_met(estate_result):
             if r["asset"] == "A":
                 r["finish_hours"], r["meets_rto"] = None, None
     assert _judge(unknown, rule, "A") == "no_evidence"  # unknown duration: not met, no evidence
+    no_throughput = analysis.analyze(make_inventory(
+        components=[{"id": "db", "kind": "datastore", "rto_hours": 4, "data_gb": 100}],
+        backups=[{"id": "b", "protects": "db"}]))
+    assert _judge(no_throughput, rule, "db") == "no_evidence"  # nothing on its path says how fast it restores
     disaster = {"rto_met": "disaster"}
     assert _judge(estate_result, disaster, "A") == "fails"  # losing r1 takes both sites: unrecoverable
     assert _judge(estate_result, disaster, "B") == "fails"  # unrecoverable when s1 burns
