@@ -201,6 +201,8 @@ def _anchors(fix) -> set:
     for e in fix.changes:
         if e.op == "set" and e.column in ("restore_to", "alert_channel") and e.value is not None:
             out.add(("id", e.value))
+        if e.op == "set":  # two fixes that set the same cell (more capacity on one bottleneck) are one package
+            out.add(("cell", e.table, e.id, e.column))
         out.add(("edit", e))
     return out
 
@@ -209,8 +211,8 @@ def packages(findings: Sequence[Finding]) -> list[list[Finding]]:
     """The findings with a verified fix, grouped into work packages, in plan order.
 
     Two fixes are one package when they add or reuse the same component
-    (a vault, a restore target, an alert channel, a new site) or share an
-    edit. Packages are ordered by their most severe finding (the findings'
+    (a vault, a restore target, an alert channel, a new site), set the same
+    cell (the capacity of one bottleneck) or share an edit. Packages are ordered by their most severe finding (the findings'
     own order: severity, category, id), fixes inside a package likewise.
     """
     fixed = [f for f in findings if f.fix is not None and f.fix.verified and f.fix.changes]
