@@ -33,8 +33,8 @@ system-deps: ## install Debian's chromium (PDF reports, browser tests) and scram
 test: $(STAMP) system-deps ## run the whole test suite (unit, property, notebook, browser)
 	$(BIN)/python -m pytest
 
-report: $(STAMP) ## render every sample estate into reports/ (open reports/index.html)
-	$(BIN)/hiddenspof report $(SAMPLES) --out reports --jobs $(JOBS)
+report: $(STAMP) ## render every sample estate into reports/, assessed against DORA and CIS v8 (open reports/index.html)
+	$(BIN)/hiddenspof report $(SAMPLES) --out reports --jobs $(JOBS) --framework dora --framework cis-v8
 	@echo "Open reports/index.html"
 
 lab: $(STAMP) ## open JupyterLab on the notebooks (widgets work)

@@ -198,6 +198,10 @@ def test_rto_met(estate_result):
             if r["asset"] == "A":
                 r["finish_hours"], r["meets_rto"] = None, None
     assert _judge(unknown, rule, "A") == "no_evidence"  # unknown duration: not met, no evidence
+    no_throughput = analysis.analyze(make_inventory(
+        components=[{"id": "db", "kind": "datastore", "rto_hours": 4, "data_gb": 100}],
+        backups=[{"id": "b", "protects": "db"}]))
+    assert _judge(no_throughput, rule, "db") == "no_evidence"  # nothing on its path says how fast it restores
     disaster = {"rto_met": "disaster"}
     assert _judge(estate_result, disaster, "A") == "fails"  # losing r1 takes both sites: unrecoverable
     assert _judge(estate_result, disaster, "B") == "fails"  # unrecoverable when s1 burns
@@ -451,14 +455,22 @@ RULE_CHOICES = [
 
 
 @pytest.fixture(scope="module")
-def sample_results():
-    return {name: (load(path), analysis.analyze(load(path))) for name, path in SAMPLES.items()}
+def sample_results(tmp_path_factory):
+    """The three samples and a synthetic estate none of the rules were written against."""
+    from hiddenspof import synth
+
+    out = {name: (load(path), analysis.analyze(load(path))) for name, path in SAMPLES.items()}
+    folder = tmp_path_factory.mktemp("synth") / "estate"
+    synth.write_estate(folder, 200, seed=7, health=0.5)
+    inv = load(folder)
+    out["synth-200"] = (inv, analysis.analyze(inv))
+    return out
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rules=st.lists(st.sampled_from(range(len(RULE_CHOICES))), min_size=1, max_size=4, unique=True),
        tiers=st.one_of(st.none(), st.lists(st.integers(1, 4), min_size=1, max_size=3, unique=True)),
-       sample=st.sampled_from(sorted(SAMPLES)))
+       sample=st.sampled_from([*sorted(SAMPLES), "synth-200"]))
 def test_asset_status_is_the_conjunction_of_its_rules_read_naively(sample_results, rules, tiers, sample):
     _, result = sample_results[sample]
     chosen = [RULE_CHOICES[i] for i in rules]
@@ -526,3 +538,90 @@ def test_compare_lists_controls_that_changed_status(tmp_path):
     after = {(c["framework"], c["id"]): c["status"] for c in controls.evaluate(new, [controls.builtin(n) for n in controls.BUILTIN])["controls"]}
     assert set(changes) == {k for k in every if every[k] != after[k]}
     assert "cis-v8 11.4: not met -> met [better]" in compare.format_text(result)
+
+
+# -- the report and the fleet index ------------------------------------------------------------------------------
+
+def test_fleet_index_gains_a_column_per_chosen_framework(sample_results):
+    from hiddenspof import fleet
+
+    entries = []
+    for name, (_, result) in sorted(sample_results.items()):
+        entry = dict(fleet.environment_entry(result), slug=name)
+        entry["controls"] = controls.fleet_counts(result, ["dora", "cis-v8"])
+        entries.append(entry)
+    doc = fleet.index_document(entries, [], None)
+    assert doc["frameworks"] == ["dora", "cis-v8"]
+    teaching = controls.evaluate(sample_results["teaching"][1], [controls.builtin("dora")])
+    met = sum(c["status"] == "met" for c in teaching["controls"] if c["out_of_scope"] is None)
+    total = sum(c["out_of_scope"] is None for c in teaching["controls"])
+    rows = {r["slug"]: r for r in csv.DictReader(io.StringIO(fleet.index_csv(doc)))}
+    assert rows["teaching"]["controls_met_dora"] == f"{met}/{total}"
+    assert all(r["controls_met_cis-v8"] for r in rows.values())
+    page = fleet.index_html(doc)
+    assert "dora controls met" in page and f"{met} / {total}" in page
+    # without --framework the index is as before
+    plain = fleet.index_document([{k: v for k, v in e.items() if k != "controls"} for e in entries], [], None)
+    assert plain["frameworks"] == [] and "controls_met" not in fleet.index_csv(plain)
+
+
+def test_report_notebook_list_has_controls_only_with_a_framework():
+    from hiddenspof import report
+
+    names = [p.name for p in report.notebook_list(ROOT / "notebooks")]
+    assert not any(n.startswith("08_") for n in names)
+    assert [p.name for p in report.notebook_list(ROOT / "notebooks", with_controls=True)][-1] == "08_controls.ipynb"
+    assert controls.notebook_parameters("08_controls.ipynb", ("dora",)) == {"frameworks": ["dora"]}
+    assert controls.notebook_parameters("05_summary.ipynb", ("dora",)) == {}
+
+
+def test_report_refuses_a_bad_policy_before_rendering(tmp_path):
+    from hiddenspof import report
+
+    bad = tmp_path / "p.yaml"
+    bad.write_text("name: x\nversion: 1\nsource: s\ncontrols: [{id: A, title: t, reference: r, require: [{rto_met: soon}]}]\n",
+                   encoding="utf-8")
+    with pytest.raises(controls.FrameworkError, match="value 'soon'"):
+        report.render([str(SAMPLES["teaching"])], tmp_path / "out", frameworks=[str(bad)], progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_report_controls_section_and_fleet_column(tmp_path):
+    """The Controls notebook renders in the report with the chosen frameworks; the index shows met / total."""
+    import shutil
+
+    from hiddenspof import report
+
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    shutil.copy(ROOT / "notebooks" / "08_controls.ipynb", notebooks / "08_controls.ipynb")
+    out = tmp_path / "out"
+    assert report.render([str(SAMPLES["teaching"])], out, notebooks_dir=notebooks, progress=False,
+                         frameworks=["cis-v8", str(ROOT / "data" / "sample-policy.yaml")]) == 0
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Controls by status" in page and "Controls not met" in page
+    assert "CIS Critical Security Controls v8" in page and "backup policy 2027 (sample)" in page
+    result = json.loads((folder / "analysis.json").read_text(encoding="utf-8"))
+    doc = controls.evaluate(result, [controls.builtin("cis-v8")])
+    names = dict(zip(load(SAMPLES["teaching"]).components["id"], load(SAMPLES["teaching"]).components["name"]))
+    for c in doc["controls"]:
+        if c["status"] == "not_met":
+            for f in c["failing"]:
+                assert names[f["asset"]] in page  # the assets by name
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["frameworks"][0] == "cis-v8"
+    index = json.loads((out / "index.json").read_text(encoding="utf-8"))
+    assert index["frameworks"] == ["cis-v8", "sample-policy"]
+    counts = controls.summary_counts(doc)["cis-v8"]
+    assert index["environments"][0]["controls"]["cis-v8"] == {"met": counts["met"], "total": counts["assessed"]}
+
+
+def test_rpo_verdict_agrees_with_the_rpo_findings(sample_results):
+    """An asset misses its RPO in the controls' evidence exactly when the silent-failure analysis reports it."""
+    for _, result in sample_results.values():
+        missed = {a["id"] for a in result["assets"] if a["rpo"]["met"] is False}
+        reported = {x for f in result["findings"] if f["id"].startswith("silent_failure:rpo") for x in f["assets"]}
+        assert missed == reported
+        assert all(a["rpo"]["met"] is True for a in result["assets"] if a["rpo_hours"] is None)

@@ -370,3 +370,23 @@ def test_changed_inventory_is_valid_for_the_loader(teaching, change, tmp_path):
     changed = whatif.apply(teaching, change)
     path = inventory.save(changed, tmp_path / "changed.yaml")
     assert inventory.load(path) == changed
+
+
+def test_candidates_never_ask_for_an_offline_copy_that_exists():
+    """A stolen-credential finding over two assets: the one whose copy is already immutable gets no 'add an offline,
+    immutable copy' candidate (its restore path is the problem); the other does."""
+    from hiddenspof.findings import Finding
+
+    inv = make_inventory(
+        components=[{"id": "db", "kind": "datastore", "tier": 1}, {"id": "web", "kind": "service", "tier": 2},
+                    {"id": "store", "kind": "backup_store"}, {"id": "ad", "kind": "identity"}],
+        dependencies=[{"component": "db", "depends_on": "ad"}, {"component": "web", "depends_on": "ad"},
+                      {"component": "db-bk", "depends_on": "store"}, {"component": "web-bk", "depends_on": "store"}],
+        backups=[{"id": "db-bk", "protects": "db", "method": "object_copy", "immutable": True},
+                 {"id": "web-bk", "protects": "web", "method": "dump"}],
+    )
+    f = Finding("coupling:threat:credential_compromise:ad", "coupling", "critical", "A stolen ad ...", ("db", "web"),
+                ("ad",))
+    changes = [c for c, _ in whatif.candidates(inv, findings=[f])]
+    assert whatif.AddOfflineCopy("web") in changes
+    assert whatif.AddOfflineCopy("db") not in changes

@@ -52,6 +52,7 @@ def test_wheel_carries_notebooks_samples_and_templates(installed):
     assert "hiddenspof/_resources/data/teaching.yaml" in names
     assert "hiddenspof/_resources/data/hybrid-enterprise/components.csv" in names
     assert "hiddenspof/templates/hiddenspof_report/index.html.j2" in names
+    assert "hiddenspof/frameworks/dora.yaml" in names  # the built-in control frameworks (docs/controls.md)
     assert not any(n.endswith("build_samples.py") for n in names)
 
 

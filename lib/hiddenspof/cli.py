@@ -86,7 +86,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import report
 
     return report.render(args.paths, args.out, jobs=args.jobs, scheduler=args.scheduler, baseline=args.baseline,
-                         formats=args.formats, docx_template=args.docx_template)
+                         formats=args.formats, docx_template=args.docx_template, frameworks=args.framework)
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -282,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated html,pdf,docx: also write report.pdf (printed by Chromium) and report.docx")
     p.add_argument("--docx-template", metavar="FIRM.docx",
                    help="the firm's Word template for report.docx (styles, cover page, headers are kept)")
+    p.add_argument("--framework", action="append", metavar="NAME_OR_FILE",
+                   help="add a Controls section and a fleet-index column for this framework (dora, nis2, iso27001, "
+                        "nist-csf-2, cis-v8, hipaa or a policy .yaml; repeat)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("template", help="write a blank intake workbook with every sheet, column and allowed value")

@@ -741,6 +741,9 @@ _FINDING_WORDS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "verification_at_least": (("silent_failure", ("verification", "verified", "unverified", "tiny", "collapse")),),
     "alert_path_independent": (("silent_failure", ("alert",)),),
 }
+#: a 3-2-1-1-0 finding that names its part bears on the rule of that part only
+_PART_RULES = {"one_offsite": "copy_in_other", "one_offline_or_immutable": "copy_offline_or_immutable",
+               "zero_errors": "restore_test_within_days", "three_copies": None, "two_media": None}
 _MODE_WORDS = {"site_loss": "site", "region_loss": "region", "account_loss": "account", "provider_loss": "provider"}
 
 
@@ -750,6 +753,10 @@ def _bears_on(rule: Rule, finding: Mapping) -> bool:
     category = finding.get("category", "")
     body = fid.split(":", 1)[1] if ":" in fid else fid
     head = body.split(":", 1)[0]
+    if category == "silent_failure" and head == "3-2-1-1-0":
+        parts = [p for p in _PART_RULES if p in body]
+        if parts:
+            return any(_PART_RULES[p] == rule.name for p in parts)
     for cat, words in _FINDING_WORDS.get(rule.name, ()):
         if cat != category:
             continue
@@ -946,3 +953,123 @@ def format_changes(changes: Sequence[Mapping]) -> list[str]:
             extra += "; no longer failing: " + ", ".join(ch["no_longer_failing"])
         lines.append(f"  {ch['framework']} {ch['id']}: {ch['old'].replace('_', ' ')} -> {ch['new'].replace('_', ' ')} {tag}{extra}")
     return lines
+
+
+# -- the report's Controls section ----------------------------------------------------------------------
+
+
+def _status_word(c: Mapping) -> str:
+    return "out of scope" if c.get("out_of_scope") else c["status"].replace("_", " ")
+
+
+def counts_frame(doc: Mapping):
+    """One row per framework: how many controls are met, not met, without evidence, out of scope."""
+    import pandas as pd
+
+    counts = summary_counts(doc)
+    rows = [{"framework": fw["name"], "met": counts[fw["key"]]["met"], "not_met": counts[fw["key"]]["not_met"],
+             "no_evidence": counts[fw["key"]]["no_evidence"], "out_of_scope": counts[fw["key"]]["out_of_scope"],
+             "met_of_assessed": f"{counts[fw['key']]['met']} / {counts[fw['key']]['assessed']}"}
+            for fw in doc["frameworks"] if fw["key"] in counts]
+    return pd.DataFrame(rows, columns=["framework", "met", "not_met", "no_evidence", "out_of_scope", "met_of_assessed"])
+
+
+def matrix_frame(doc: Mapping, framework: str):
+    """The controls of one framework by status: one row per control, its status and how many assets fail it."""
+    import pandas as pd
+
+    rows = []
+    for c in doc["controls"]:
+        if c["framework"] != framework:
+            continue
+        bad = {f["asset"] for f in c["failing"] if f["status"] == "not_met"}
+        unknown = {f["asset"] for f in c["failing"] if f["status"] == "no_evidence"} - bad
+        rows.append({"control": c["id"], "reference": c["reference"], "title": c["title"], "status": _status_word(c),
+                     "assets_in_scope": len(c["assets"]), "assets_not_met": len(bad), "assets_no_evidence": len(unknown),
+                     "note": c["out_of_scope"] or (f"tier unknown, not judged: {', '.join(c['unknown_tier'])}"
+                                                   if c["unknown_tier"] else "")})
+    return pd.DataFrame(rows, columns=["control", "reference", "title", "status", "assets_in_scope", "assets_not_met",
+                                       "assets_no_evidence", "note"])
+
+
+def _fix_of(finding_ids: Sequence[str], findings: Mapping[str, Mapping], asset: str = "",
+            steps: Sequence[Mapping] = ()) -> tuple[str, str]:
+    """The change that would meet a failing rule: the first step of the plan (the roadmap) that takes up or
+    resolves one of its findings for this asset, else the verified fix of its findings (most severe first)."""
+    wanted = set(finding_ids)
+    for step in steps:
+        if asset in step.get("asset_ids", ()) and wanted & (set(step.get("findings", ())) | set(step.get("resolved", ()))):
+            return f"plan step {step.get('step')}: {step.get('detail') or step.get('title')}", "verified"
+    chosen = [findings[i] for i in finding_ids if i in findings]
+    order = {s: n for n, s in enumerate(("critical", "high", "medium", "low", "info"))}
+    chosen.sort(key=lambda f: (not (f.get("fix") or {}).get("verified", False), order.get(f.get("severity"), 9), f["id"]))
+    for f in chosen:
+        fix = f.get("fix")
+        if fix and fix.get("change"):
+            return fix["change"], "verified" if fix.get("verified") else "not verified"
+    for f in chosen:
+        if f.get("recommendation"):
+            return f["recommendation"], "not verified"
+    return "", ""
+
+
+def not_met_frame(doc: Mapping, result: Mapping, names: Mapping[str, str] | None = None):
+    """Every control not met: the assets (by name) failing each rule, the evidence, and the change that would meet it.
+
+    The change is the step of the analysis's plan (the roadmap of verified fixes) that takes up or resolves
+    the findings behind the failure for that asset; else the findings' own fix (``verified`` when the
+    analysis applied it to a copy of the inventory and the finding went away); without a finding, empty.
+    """
+    import pandas as pd
+
+    names = names or {}
+    by_id = {f["id"]: f for f in result.get("findings", [])}
+    steps = (result.get("plan") or {}).get("steps") or []
+    groups: dict[tuple, dict] = {}
+    for c in doc["controls"]:
+        if c["status"] != "not_met":
+            continue
+        for f in c["failing"]:
+            if f["status"] != "not_met":
+                continue
+            change, state = _fix_of(f["findings"], by_id, f["asset"], steps)
+            key = (c["framework"], c["id"], f["rule"], change, state)
+            row = groups.get(key)
+            if row is None:
+                row = groups[key] = {"framework": c["framework"], "control": c["id"], "assets": [], "rule": f["rule"],
+                                     "evidence": f["evidence"], "change_that_would_meet_it": change, "fix": state}
+            row["assets"].append(str(names.get(f["asset"], f["asset"])))
+    rows = []
+    for row in groups.values():  # assets that fail one rule of one control and share the change: one line
+        n = len(row["assets"])
+        if n > 1:
+            row["evidence"] += f" (the first of {n} assets; the controls JSON holds each one's evidence)"
+        rows.append(dict(row, assets=", ".join(row["assets"])))
+    return pd.DataFrame(rows, columns=["framework", "control", "assets", "rule", "evidence", "change_that_would_meet_it", "fix"])
+
+
+def fleet_counts(result: Mapping, frameworks: Sequence[str | Path]) -> dict[str, dict[str, int]]:
+    """framework key -> {met, total}: the fleet index's column per chosen framework (total: controls with rules)."""
+    doc = evaluate(result, load_frameworks(frameworks))
+    return {k: {"met": v["met"], "total": v["assessed"]} for k, v in summary_counts(doc).items()}
+
+
+# -- hooks for the report ------------------------------------------------------------------------------
+
+#: the report's Controls notebook (rendered only when frameworks are chosen)
+REPORT_NOTEBOOK_PREFIX = "08_"
+
+
+def resolve_frameworks(names: Sequence[str | Path] | None) -> tuple[str, ...]:
+    """The report's ``--framework`` values checked (every problem at once) and made absolute where they are files."""
+    if not names:
+        return ()
+    load_frameworks(names)  # raises FrameworkError naming every problem
+    return tuple(n if str(n) in BUILTIN else str(Path(n).resolve()) for n in dict.fromkeys(map(str, names)))
+
+
+def notebook_parameters(notebook_name: str, frameworks: Sequence[str]) -> dict:
+    """The papermill parameters the Controls notebook takes from the report (none for the other notebooks)."""
+    if notebook_name.startswith(REPORT_NOTEBOOK_PREFIX) and frameworks:
+        return {"frameworks": list(frameworks)}
+    return {}

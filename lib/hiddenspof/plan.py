@@ -158,11 +158,11 @@ def steps_frame(plan_json: Mapping) -> pd.DataFrame:
         rows.append({"step": s["step"], "work_package": s["title"], "assets": ", ".join(s["assets"]),
                      "edits": len(s.get("changes", ())), "risk_removed": removed,
                      "residual_risk": None if after is None else round(after, 2),
-                     "critical_high_left": s.get("serious_after")})
+                     "critical_or_high_left": s.get("serious_after")})
         prev = after
     frame = pd.DataFrame(rows, columns=["step", "work_package", "assets", "edits", "risk_removed",
-                                        "residual_risk", "critical_high_left"])
-    frame["critical_high_left"] = frame["critical_high_left"].astype("Int64")
+                                        "residual_risk", "critical_or_high_left"])
+    frame["critical_or_high_left"] = frame["critical_or_high_left"].astype("Int64")
     return frame
 
 

@@ -566,7 +566,9 @@ def solution_text(question_id: str, inventory: Inventory, m=None) -> str:
 
 
 def hours_text(hours: float) -> str:
-    """Hours for people: ``28.9 hours (28 h 57 min)``, ``40 minutes``."""
+    """Hours for people: ``28.9 hours (28 h 57 min)``, ``40 minutes``; ``unknown`` when not timed."""
+    if hours is None or (isinstance(hours, float) and math.isnan(hours)):
+        return "unknown"
     minutes = round(hours * 60)
     if minutes < 60:
         return _plural(minutes, "minute")
