@@ -86,7 +86,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import report
 
     return report.render(args.paths, args.out, jobs=args.jobs, scheduler=args.scheduler, baseline=args.baseline,
-                         formats=args.formats, docx_template=args.docx_template)
+                         formats=args.formats, docx_template=args.docx_template, paper=args.paper,
+                         detail=args.detail, firm=args.firm)
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -217,6 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated html,pdf,docx: also write report.pdf (printed by Chromium) and report.docx")
     p.add_argument("--docx-template", metavar="FIRM.docx",
                    help="the firm's Word template for report.docx (styles, cover page, headers are kept)")
+    p.add_argument("--paper", default="a4", choices=["a4", "letter"],
+                   help="paper of report.pdf and report.docx alike (default a4)")
+    p.add_argument("--detail", default="summary", choices=["summary", "full"],
+                   help="summary: the client deliverable (high findings, tier-1 pages); full: everything")
+    p.add_argument("--firm", metavar="NAME",
+                   help="the author's firm on the cover (default: the --docx-template's company or title)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("template", help="write a blank intake workbook with every sheet, column and allowed value")
