@@ -106,6 +106,8 @@ class Table:
     title: str = ""
     stack_title: int | None = None  # the column that titles a row when stacked (None: the first)
     compact: bool = False  # small type, tight rows (an index)
+    #: columns of long identifiers that may break after their separators (``:``, ``+``), never inside a part
+    breakable: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.numeric:
@@ -184,6 +186,8 @@ class WorkPackage:
     risk_before: float
     risk_after: float  # residual risk after this step (cumulative)
     risk_today: float
+    #: the what-if changes of this package (``whatif.Change``), to re-apply; not shown
+    applied: tuple = field(default=(), compare=False, repr=False)
 
 
 def work_packages(inventory, limit: int = 10) -> list[WorkPackage]:
@@ -227,6 +231,7 @@ def work_packages(inventory, limit: int = 10) -> list[WorkPackage]:
             number=len(out) + 1, title=item.description[:1].upper() + item.description[1:],
             changes=(item.description,), assets=tuple(item.assets), outcome=tuple(bits),
             findings=tuple(item.findings), risk_before=risk, risk_after=after, risk_today=today,
+            applied=(item.change,),
         ))
         current, risk = changed, after
     return out
@@ -539,7 +544,8 @@ def _finding_index(ctx: BuildContext) -> Section:
     items: list = [Paragraph("The reference of each finding in this document and its id in the full record "
                              "(report.html, findings.csv, analysis.json).", "note")]
     if rows:
-        items.append(Table(("Ref", "Severity", "Finding id"), rows, title="Finding index", compact=True))
+        items.append(Table(("Ref", "Severity", "Finding id"), rows, title="Finding index", compact=True,
+                           breakable=(2,)))
     return Section("index", "Finding index", tuple(items), appendix=True)
 
 

@@ -180,9 +180,19 @@ def _longest_word(text: str) -> int:
     return max((len(w) for w in str(text).split()), default=0)
 
 
+_ID_SEPARATORS = re.compile(r"(?<=[:+])")
+
+
 def column_min_pt(table, column: int) -> float:
-    """The narrowest a column may be: its header's longest word and every cell's longest word, unbroken."""
-    words = [_longest_word(table.headers[column]), *(_longest_word(r[column]) for r in table.rows)]
+    """The narrowest a column may be: its header's longest word and every cell's longest word, unbroken.
+
+    In a column of long identifiers (``Table.breakable``) a word may break
+    after a separator (``:``, ``+``), so its longest part counts.
+    """
+    cells = [r[column] for r in table.rows]
+    if column in table.breakable:
+        cells = [" ".join(_ID_SEPARATORS.split(c)) for c in cells]
+    words = [_longest_word(table.headers[column]), *(_longest_word(c) for c in cells)]
     return max(words) * _CHAR_EM * TABLE_PT + _CELL_PAD_PT
 
 
@@ -255,8 +265,13 @@ code, .id {{ font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; }}
 """
 
 
-def _words(text: str) -> str:
-    """Text as HTML in which no identifier breaks across lines (tokens with ``-``, ``/``, ``.`` ... kept whole)."""
+def _words(text: str, breakable: bool = False) -> str:
+    """Text as HTML in which no identifier breaks across lines (tokens with ``-``, ``/``, ``.`` ... kept whole).
+
+    ``breakable``: a long identifier may break after ``:`` or ``+`` (between its parts), nowhere else.
+    """
+    if breakable:
+        return "<wbr>".join(_words(part) for part in _ID_SEPARATORS.split(str(text)))
     out = []
     for token in re.split(r"(\s+)", str(text)):
         if token and not token.isspace() and re.search(r"\w[^\w\s]+\w", token):
@@ -283,7 +298,8 @@ def _table_html(table, paper: str) -> str:
         return caption + "".join(_record_html(table, row) for row in table.rows)
     head = "".join(f'<th class="{"n" if num else ""}">{_words(h)}</th>' for h, num in zip(table.headers, table.numeric))
     body = "".join(
-        "<tr>" + "".join(f'<td class="{"n" if num else ""}">{_words(c)}</td>' for c, num in zip(row, table.numeric))
+        "<tr>" + "".join(f'<td class="{"n" if num else ""}">{_words(c, i in table.breakable)}</td>'
+                         for i, (c, num) in enumerate(zip(row, table.numeric)))
         + "</tr>" for row in table.rows)
     compact = " compact" if table.compact else ""
     return f'{caption}<table class="t{compact}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -292,7 +308,7 @@ def _table_html(table, paper: str) -> str:
 def _record_html(table, row) -> str:
     """One row of a wide table as a stacked block: its title cell, then every other column as label: value."""
     first = table.stack_title or 0
-    fields = "".join(f"<dt>{_words(h)}</dt><dd>{_words(v)}</dd>"
+    fields = "".join(f"<dt>{_words(h)}</dt><dd>{_words(v, i in table.breakable)}</dd>"
                      for i, (h, v) in enumerate(zip(table.headers, row)) if i != first)
     return f'<div class="record"><div class="rtitle">{_words(row[first])}</div><dl>{fields}</dl></div>'
 

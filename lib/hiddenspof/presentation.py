@@ -435,6 +435,10 @@ class Names:
         """A generated sentence with names for ids and words for threat modes and model keys."""
         out = str(sentence)
         if self._pattern is not None:
+            # a capacity scenario named after what it fails ("site:dc-1") reads "loss of <name>"
+            out = re.sub(r"(?<![\w:-])(site|region|provider|account):([^\s'\",;()]+?)(?=['\",;()]|\s|$)",
+                         lambda m: f"loss of {self._label[m.group(2)]}" if m.group(2) in self._label else m.group(0),
+                         out)
             out = re.sub(r"`([^`]+)`", lambda m: self.of(m.group(1)) if m.group(1) in self._label else m.group(1), out)
             out = self._pattern.sub(lambda m: self._label[m.group(1)], out)
         out = re.sub(r"`([^`]*)`", r"\1", out)
