@@ -14,7 +14,7 @@ from test_model import B, C, D, build, inventory_of
 
 
 def _findings(m):
-    return {f.id: f for f in coupling.analyze(m, pairs=False).findings}
+    return {f.id: f for f in advice.findings_of(m, coupling.analyze(m, pairs=False))}
 
 
 def test_chain_of_four_taking_three_assets_is_one_domain():
@@ -94,7 +94,7 @@ def test_hospital_reads_like_a_consultant(hospital_result):
 def test_hospital_fix_is_verified_by_reanalysis(hospital_result):
     """The verified fix, applied to the whole inventory and analysed again, leaves no credential finding."""
     m = model.build(_hospital())
-    (f,) = [f for f in coupling.analyze(m, pairs=False).findings if ":credential_compromise:" in f.id]
+    (f,) = [f for f in advice.findings_of(m, coupling.analyze(m, pairs=False)) if ":credential_compromise:" in f.id]
     fix, changes = advice.find_fix(m, advice.problem_of(m, f))
     assert fix.verified and changes
     after = coupling.analyze(model.build(whatif.apply(_hospital(), list(changes))), pairs=False)
@@ -108,7 +108,7 @@ def test_offline_copy_blocked_by_destroyed_key_server():
              C("host", "other")]
     deps = [D("db", "ad"), D("keysrv", "ad"), D("tape", "vault"), D("tape", "keysrv")]
     m = build(comps, deps, [B("tape", "db", offline=True, immutable=True, restore_to="host")])
-    (f,) = [f for f in coupling.analyze(m, pairs=False).findings if ":credential_compromise:" in f.id]
+    (f,) = [f for f in advice.findings_of(m, coupling.analyze(m, pairs=False)) if ":credential_compromise:" in f.id]
     assert f.blockers == ("keysrv",)
     assert "tape survives" in f.title and "keysrv" in f.title and "tape needs keysrv (destroyed)" in f.evidence
     (g,) = advice.attach_fixes(m, [f])
@@ -119,7 +119,7 @@ def test_offline_copy_blocked_by_destroyed_key_server():
 def test_fix_never_recommends_what_exists_and_says_what_was_tried():
     """No candidate resolves a site with nothing outside it: the fix is unverified and says what was tried."""
     m = build([C("db", "datastore", tier=1), C("s", "site")], [D("db", "s"), D("bk", "s")], [B("bk", "db")])
-    (f,) = [f for f in coupling.analyze(m, pairs=False).findings if f.id == "coupling:domain:s"]
+    (f,) = [f for f in advice.findings_of(m, coupling.analyze(m, pairs=False)) if f.id == "coupling:domain:s"]
     fix, _ = advice.find_fix(m, advice.problem_of(m, f), budget=0)
     assert fix.verified is False and "search budget of 0 re-analyses" in fix.effect
     (g,) = advice.attach_fixes(m, [f])
@@ -136,7 +136,7 @@ def test_declared_scenario_finding_names_its_blockers():
         backups=[{"id": "bk", "protects": "db"}],
     )
     m = model.build(inv)
-    (f,) = [f for f in coupling.analyze(m, pairs=False).findings if f.id.startswith("coupling:scenario:")]
+    (f,) = [f for f in advice.findings_of(m, coupling.analyze(m, pairs=False)) if f.id.startswith("coupling:scenario:")]
     assert f.id == "coupling:scenario:ransomware-on-the-office" and f.blockers == ("nas",)
     assert f.assets == ("db",) and "nas" in f.title
 
@@ -148,7 +148,7 @@ def test_verified_fix_leaves_no_finding_in_place(estate):
     comps, deps, backups = estate
     inv = inventory_of(comps, deps, backups)
     m = model.build(inv)
-    for f in coupling.analyze(m, pairs=False).findings:
+    for f in advice.findings_of(m, coupling.analyze(m, pairs=False)):
         problem = advice.problem_of(m, f)
         if problem is None:
             continue
@@ -164,7 +164,7 @@ def test_verified_fix_leaves_no_finding_in_place(estate):
         for s in strikes:
             failed = coupling.scenario_failures(m2, s, problem.mode)
             assert not set(ref.unrecoverable(failed)) & set(f.assets), (f.id, fix.change)
-        again = coupling.analyze(m2, pairs=False).findings
+        again = advice.findings_of(m2, coupling.analyze(m2, pairs=False))
         rule = f.id.split(":")[:3] if ":threat:" in f.id else f.id.split(":")[:2]
         for g in again:
             same_rule = g.id.split(":")[: len(rule)] == rule

@@ -320,3 +320,33 @@ def test_old_finding_ids_map_to_the_consolidated_findings():
     assert {"old_id": "coupling:keystone:san", "id": "coupling:domain:site-a"} in f["renamed"]
     text = compare.format_text(compare.compare_results(old, new))
     assert "renamed  coupling:keystone:san -> coupling:domain:site-a" in text
+
+
+def test_per_asset_silent_ids_map_to_the_finding_of_their_rule():
+    """Silent-failure findings became one per rule: old per-asset (and per-backup) ids are carried by the
+    rule's finding listing the asset; between two assessments of the new form, an asset leaving a rule's
+    finding is reported under assets_changed while the id stays."""
+    old = result([asset("db"), asset("web")], [
+        {**finding("silent_failure:restore-test-missing:db", "critical"), "assets": ["db"], "components": ["db-bk"]},
+        {**finding("silent_failure:restore-test-missing:web", "high"), "assets": ["web"], "components": ["web-bk"]},
+        {**finding("silent_failure:3-2-1-1-0:web", "medium"), "assets": ["web"], "components": ["web-bk"]},
+    ])
+    new = result([asset("db"), asset("web")], [
+        {**finding("silent_failure:restore-test-missing", "critical"), "assets": ["db", "web"],
+         "components": ["db-bk", "web-bk"]},
+        {**finding("silent_failure:3-2-1-1-0:one_offsite", "medium"), "assets": ["web"], "components": ["web-bk"]},
+    ])
+    assert compare.successors(old["findings"], new["findings"]) == {
+        "silent_failure:restore-test-missing:db": "silent_failure:restore-test-missing",
+        "silent_failure:restore-test-missing:web": "silent_failure:restore-test-missing",
+        "silent_failure:3-2-1-1-0:web": "silent_failure:3-2-1-1-0:one_offsite",
+    }
+    f = compare.compare_results(old, new)["findings"]
+    assert f["new"] == [] and f["resolved"] == [] and f["assets_changed"] == []
+    later = result([asset("db"), asset("web")], [
+        {**finding("silent_failure:restore-test-missing", "critical"), "assets": ["db"], "components": ["db-bk"]},
+    ])
+    f = compare.compare_results(new, later)["findings"]
+    assert f["assets_changed"] == [{"id": "silent_failure:restore-test-missing", "gained": [], "lost": ["web"]}]
+    assert [x["id"] for x in f["resolved"]] == ["silent_failure:3-2-1-1-0:one_offsite"]
+    assert "assets   silent_failure:restore-test-missing: -web" in compare.format_text(compare.compare_results(new, later))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hiddenspof import coupling, model
+from hiddenspof import advice, coupling, model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import Reference
@@ -31,7 +31,7 @@ def test_common_cause_shared_site_and_self():
     # bk and st do not take db down: they are not common causes
     assert r.assets["db"].common_cause == ("s1",)
     assert r.blast_radius == {"bk": 0, "db": 0, "s1": 1, "s2": 0, "st": 0}
-    (f,) = [f for f in r.findings if f.id == "coupling:domain:s1"]
+    (f,) = [f for f in advice.findings_of(m, r) if f.id == "coupling:domain:s1"]
     assert f.severity == "critical"
     assert "production: db -> s1" in f.evidence and "bk -> st -> s1" in f.evidence
 
@@ -138,7 +138,7 @@ def test_credential_compromise_destroys_holders_and_spares_immutable():
     assert coupling.credential_compromise_destroys(both, "cred") == {"db", "bk1"}
     assert threats(both, "db")["credential_compromise"] == "recoverable"
     r = coupling.analyze(mutable)
-    (f,) = [f for f in r.findings if f.id == "coupling:threat:credential_compromise:cred"]
+    (f,) = [f for f in advice.findings_of(mutable, r) if f.id == "coupling:threat:credential_compromise:cred"]
     assert f.severity == "critical" and "cred" in f.components and f.assets == ("db",)
 
 
@@ -229,7 +229,7 @@ def test_domain_admin_escalates_to_the_off_site_copy_and_wipes_the_directory():
     assert threats(m, "files")["credential_compromise"] == "unrecoverable"
     # the directory itself: holding ad (an identity) destroys it
     assert "ad" in coupling.credential_compromise(m, "ad").destroyed
-    (f,) = [f for f in coupling.analyze(m).findings if f.id.startswith("coupling:threat:credential_compromise:")]
+    (f,) = [f for f in advice.findings_of(m, coupling.analyze(m)) if f.id.startswith("coupling:threat:credential_compromise:")]
     assert f.assets == ("files",) and "domain-admin" in f.components
     assert "reads `s3-keys` stored on `veeam-server`" in f.evidence
 
@@ -337,9 +337,9 @@ def test_keystone_and_rto_inversion():
     r = coupling.analyze(m)
     assert r.keystones == {"idp": ("a", "b")}
     assert r.rto_inversions == (("a", "idp"),)
-    ids = {f.id for f in r.findings}
+    ids = {f.id for f in advice.findings_of(m, r)}
     assert {"coupling:domain:idp", "coupling:rto-inversion:a:idp"} <= ids
-    (f,) = [f for f in r.findings if f.id == "coupling:domain:idp"]  # the keystone is its own failure domain
+    (f,) = [f for f in advice.findings_of(m, r) if f.id == "coupling:domain:idp"]  # the keystone is its own failure domain
     assert f.assets == ("a", "b") and "no backup of idp yet 2 assets" in f.evidence
 
 

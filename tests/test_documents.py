@@ -76,7 +76,7 @@ def teaching():
     """The teaching estate: inventory, analysis and its summary deliverable (the plan computed once)."""
     inv = inventory.load(DATA / "teaching.yaml")
     result = analysis.analyze(inv)
-    plan = deliverable.work_packages(inv)
+    plan = deliverable.work_packages(result)
     return inv, result, plan
 
 

@@ -331,10 +331,10 @@ def test_imported_inventory_validates(tmp_path, fmt, sources):
     inv = inventory.load(str(out))
     assert len(inv.components) > 5
     assert str(inv.meta.as_of) == "1970-01-01"
-    report = (out / "import-report.md").read_text(encoding="utf-8")
+    report = (out / f"import-report-{fmt}.md").read_text(encoding="utf-8")
     for heading in ("## Mapped", "## Guessed", "## Ignored", "as_of is a placeholder"):
         assert heading in report
-    assert Path(result.report_path) == out / "import-report.md"
+    assert Path(result.report_path) == out / f"import-report-{fmt}.md"
     ids = [r["id"] for r in read_csv(out / "components.csv")]
     assert ids == sorted(ids)
 
@@ -402,7 +402,7 @@ def test_merge_keeps_hand_edits_and_reports_removals(tmp_path):
     dep_rows = {(r["component"], r["depends_on"]) for r in read_csv(merged / "dependencies.csv")}
     assert ("web", "old") in dep_rows
     assert "web -> old" in err.getvalue() and "components: old" in err.getvalue()
-    report = (merged / "import-report.md").read_text(encoding="utf-8")
+    report = (merged / "import-report-compose.md").read_text(encoding="utf-8")
     assert "`web` -> `old`" in report and "kept `service`, the source says `datastore`" in report
     assert any("db" in k and "kind" in k for k in result.kept)
     inventory.load(str(merged))

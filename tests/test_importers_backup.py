@@ -253,7 +253,7 @@ def test_veeam_unprotected_vms_are_components_without_backup_and_a_data_quality_
     ids = {f["id"] for f in result["findings"] if f["category"] == "data_quality"}
     assert {"data_quality:no-backup:SANDBOX", "data_quality:no-backup:LEGACY"} <= ids
     assert "data_quality:no-backup:APP1" not in ids
-    assert "`SANDBOX` (VMware VM) is not protected by any Veeam job" in (out / "import-report.md").read_text(encoding="utf-8")
+    assert "`SANDBOX` (VMware VM) is not protected by any Veeam job" in (out / "import-report-veeam.md").read_text(encoding="utf-8")
 
 
 def test_veeam_configuration_backup_on_the_shared_repository_is_reported(tmp_path):
@@ -269,7 +269,7 @@ def test_veeam_configuration_backup_on_the_shared_repository_is_reported(tmp_pat
     assert ("veeam-configuration-backup", "repo.Default-Backup-Repository") in deps(d)
     assert ("veeam-configuration-backup", "veeam-key.configuration-backup") in deps(d)
     out, inv, result = imported(tmp_path, "veeam", [root])
-    report = (out / "import-report.md").read_text(encoding="utf-8")
+    report = (out / "import-report-veeam.md").read_text(encoding="utf-8")
     assert "configuration backup is written to `repo.Default-Backup-Repository`, the repository that also holds 1 job backups" in report
     assert "on the backup server `VBR01` itself" in report
     assert "VBR01" in model.build(inv).recover({"VBR01"}).unrecoverable
@@ -350,7 +350,7 @@ def test_veeam_baseline_bundle_imports_validates_and_analyzes(tmp_path):
     assert backups.loc["Production-VM-Backup.DC01.capacity-tier", "immutable"] == True  # noqa: E712
     dq = {f["id"] for f in result["findings"] if f["category"] == "data_quality"}
     assert {"data_quality:no-backup:DEV-SANDBOX", "data_quality:no-backup:WORKSTATION01"} <= dq
-    report = (out / "import-report.md").read_text(encoding="utf-8")
+    report = (out / "import-report-veeam.md").read_text(encoding="utf-8")
     assert "repository `repo.Default-Backup-Repository` lives on the backup server `VEEAM-VBR01` itself" in report
     assert "7 backup runs" in report
     scores = {b["id"]: b["silent_failure_score"] for b in result["backups"]}
@@ -388,7 +388,7 @@ def test_veeam_reimport_is_byte_identical_and_keeps_hand_edits(tmp_path):
     runs = read_csv(merged / "backup_runs.csv")
     assert {r["backup"]: r for r in runs}["Physical-Servers-Backup.PHYSICAL02"]["message"] == "disk full, fixed by ops"
     assert any(r["started_at"] == "2024-02-01T22:00:00" for r in runs)
-    assert "kept `datastore`, the source says `service`" in (merged / "import-report.md").read_text(encoding="utf-8")
+    assert "kept `datastore`, the source says `service`" in (merged / "import-report-veeam.md").read_text(encoding="utf-8")
     inventory.load(str(merged))
 
 
@@ -516,7 +516,7 @@ def test_aws_published_example_imports(tmp_path):
     assert set(inv.backups["protects"]) == {"i-12345678901234567", "fs-12345678"}
     runs = read_csv(out / "backup_runs.csv")
     assert [(r["started_at"], r["status"]) for r in runs] == [("2020-09-21T20:55:24Z", "success")]
-    assert "1 jobs in state CREATED" in (out / "import-report.md").read_text(encoding="utf-8")
+    assert "1 jobs in state CREATED" in (out / "import-report-aws-backup.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -554,7 +554,7 @@ def test_aws_reimport_is_idempotent_and_merges_new_pages(tmp_path):
     run("aws-backup", [str(p) for p in sources], str(out), stderr=io.StringIO())
     starts = {r["started_at"] for r in read_csv(out / "backup_runs.csv")}
     assert {"2024-03-09T00:00:00Z", "2024-03-01T00:00:00Z"} <= starts
-    assert "also keeps 4 rows that earlier imports" in (out / "import-report.md").read_text(encoding="utf-8")
+    assert "also keeps 4 rows that earlier imports" in (out / "import-report-aws-backup.md").read_text(encoding="utf-8")
     inventory.load(str(out))
 
 
@@ -635,7 +635,7 @@ def test_terraform_plans_rules_copies_locks_rds_and_replication(tmp_path):
     assert (primary, f"iam.{SRC_ACCT}.AWSBackupDefaultServiceRole") in deps(d)
     assert d.components["orders"]["data_gb"] == "107.374" and ("orders", "aws-az.eu-west-1a") in deps(d)
     auto = d.backups["orders.automated-backups"]
-    assert auto["retention_days"] == "7" and auto["schedule_hours"] == "24"
+    assert auto["retention_days"] == "7" and auto["schedule_hours"] == "0.083333"  # point-in-time recovery: 5 minutes
     assert auto["restore_to"] == f"aws-restore-target.{SRC_ACCT}.eu-west-1"  # any zone of the region
     rep = d.backups["acme-assets.replica.acme-assets-dr"]
     assert rep["method"] == "replica" and ("s3-replica.acme-assets-dr", f"aws-account.{DR_ACCT}") in deps(d)
@@ -884,7 +884,7 @@ def test_report_counts_match_what_was_written(tmp_path, fmt):
 
     out = tmp_path / "inv"
     run(fmt, [str(s) for s in _all_sources(tmp_path)[fmt]], str(out), stderr=io.StringIO())
-    report = (out / "import-report.md").read_text(encoding="utf-8")
+    report = (out / f"import-report-{fmt}.md").read_text(encoding="utf-8")
     m = re.search(r"This import gives (\d+) components, (\d+) dependencies,? (?:and )?(\d+) backups"
                   r"(?:, (\d+) backup runs and (\d+) restore tests)?", report)
     assert m, report[:500]

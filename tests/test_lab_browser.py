@@ -128,7 +128,7 @@ def test_failure_explorer_in_lab(lab):
             expect(answer).to_contain_text("Unrecoverable: files-share", timeout=30_000)
             text = answer.inner_text()
             assert "orders-db-offsite" in text and "restored" in text
-            assert "takes down 2 protected asset(s); 1 restored, 1 unrecoverable" in text
+            assert "takes down 2 protected assets; 1 restored, 1 unrecoverable" in text
             # a second choice replaces the answer: the cloud account alone takes nothing down
             explorer.select_option(label="acct-cloud (account: Cloud storage account harbour-offsite)")
             expect(page.locator(".widget-html-content", has_text="Failing acct-cloud")).to_contain_text(
@@ -156,7 +156,7 @@ def test_exercise_predict_submit_reveal_in_lab(lab):
             _open_and_run_all(page, lab, "workshop/02_coupling.ipynb")
             boxes = page.locator(".widget-text input[type=text]")
             expect(boxes.first).to_be_visible(timeout=120_000)
-            expect(page.locator(".widget-html-content", has_text="0 of 4 right")).to_be_visible(timeout=60_000)
+            expect(page.locator(".widget-html-content", has_text="0 of 6 right")).to_be_visible(timeout=60_000)
             # predict: nothing answers the exercise yet
             assert page.locator(".widget-select-multiple select").count() == 0
             assert page.locator(".hs-answer").count() == 0
@@ -165,18 +165,28 @@ def test_exercise_predict_submit_reveal_in_lab(lab):
             expect(page.locator(".hs-readback", has_text="read as: files-share")).to_be_visible()
             boxes.nth(1).fill("orders-db-nightly")
             page.get_by_role("button", name="Check").first.click()
-            # reveal: the verdicts, the answer and the explorer on the fire
+            # a wrong first answer: a hint and a second try, nothing revealed yet
             expect(page.locator(".hs-check", has_text="coupling.fire_lost: right")).to_be_visible(timeout=30_000)
             wrong = page.locator(".hs-check", has_text="coupling.fire_backup")
             expect(wrong).to_contain_text("NOT YET")
             expect(wrong).to_contain_text("Hint:")
-            expect(page.locator(".hs-answer")).to_contain_text("orders-db-offsite")
+            expect(wrong).to_contain_text("One more try.")
+            page.wait_for_timeout(500)
+            assert page.locator(".hs-answer").count() == 0
+            assert page.locator(".widget-select-multiple select").count() == 0
+            # the second try opens the reveal: the answer and the explorer on the fire
+            boxes.nth(1).fill("the cloud bucket copy")
+            expect(page.locator(".hs-readback", has_text="cannot read")).to_be_visible()
+            boxes.nth(1).fill("orders-db-offsite")
+            page.get_by_role("button", name="Check").first.click()
+            expect(page.locator(".hs-answer")).to_contain_text("orders-db-offsite", timeout=30_000)
             explorer = page.locator(".widget-select-multiple select")
             expect(explorer).to_be_visible(timeout=30_000)
             answer = page.locator(".widget-html-content", has_text="Failing dc-harbour")
             expect(answer).to_contain_text("Unrecoverable: files-share", timeout=30_000)
-            assert "takes down 2 protected asset(s); 1 restored, 1 unrecoverable" in answer.inner_text()
-            expect(page.locator(".widget-html-content", has_text="1 of 4 right")).to_be_visible(timeout=30_000)
+            assert "takes down 2 protected assets; 1 restored, 1 unrecoverable" in answer.inner_text()
+            expect(page.locator(".widget-html-content", has_text="1 of 6 right (1 more at the second try")).to_be_visible(
+                timeout=30_000)
             # the search filter keeps the choice; choosing another component replaces the answer
             search = page.get_by_placeholder("search components")
             search.fill("acct")

@@ -293,14 +293,14 @@ def rpo_result(runs, backups, rpo, tier=1, **overrides):
     """Score the small estate with db's RPO set to ``rpo`` hours; return (result, db's RPO findings)."""
     inv = estate(runs, backups=backups, asset={"rpo_hours": rpo, "tier": tier}, **overrides)
     res = silent.score(inv, model.build(inv))
-    return res, [f for f in res.findings if f.id.startswith("silent_failure:rpo:")]
+    return res, [f for f in res.findings if f.id == "silent_failure:rpo"]
 
 
 def test_daily_backups_against_one_hour_rpo_raise_an_rpo_finding():
     """Two daily backups of a tier-1 asset with a 1 h RPO: one critical finding naming both backups and the numbers."""
     runs = daily("b-ok", "2026-08-02T01:00:00", 60, size=wobble) + daily("b-copy", "2026-08-02T03:00:00", 60, size=wobble)
     res, found = rpo_result(runs, ("b-copy", "b-ok"), rpo=1)
-    assert [f.id for f in found] == ["silent_failure:rpo:db"]
+    assert [f.id for f in found] == ["silent_failure:rpo"]
     f = found[0]
     assert f.severity == "critical" and f.category == "silent_failure" and f.assets == ("db",)
     assert f.components == ("b-copy", "b-ok")
@@ -471,8 +471,8 @@ def test_findings_are_stable_and_actionable():
     inv = estate([], backups=("b1",), tests=[], b1={"verification": "job_status"})
     res = silent.score(inv, model.build(inv))
     ids = [f.id for f in res.findings]
-    assert "silent_failure:restore-test-missing:db" in ids  # one per asset and rule, named by the asset
-    f = next(f for f in res.findings if f.id == "silent_failure:restore-test-missing:db")
+    assert "silent_failure:restore-test-missing" in ids  # one per rule, listing its assets
+    f = next(f for f in res.findings if f.id == "silent_failure:restore-test-missing")
     assert isinstance(f, Finding) and f.category == "silent_failure" and f.assets == ("db",)
     assert "quarterly full restore test of db" in f.recommendation
     assert all(f.category == "silent_failure" for f in res.findings)
@@ -487,14 +487,14 @@ def test_never_tested_backups_make_one_finding_per_asset():
     runs = [r for b in ("b1", "b2", "b3") for r in daily(b, "2026-08-02T01:00:00", 60, size=wobble)]
     inv = estate(runs, backups=("b1", "b2", "b3"), tests=[])
     res = silent.score(inv, model.build(inv))
-    missing = [f for f in res.findings if ":restore-test-missing:" in f.id]
-    assert [f.id for f in missing] == ["silent_failure:restore-test-missing:db"]
+    missing = [f for f in res.findings if ":restore-test-missing" in f.id]
+    assert [f.id for f in missing] == ["silent_failure:restore-test-missing"]
     f = missing[0]
     assert f.title == "3 backups of db have no recent passing restore test: b1, b2 and b3"
     assert f.components == ("b1", "b2", "b3") and f.assets == ("db",)
     assert all(f"{b} has never been restore-tested" in f.evidence for b in ("b1", "b2", "b3"))
     assert f.recommendation.startswith("Schedule a quarterly full restore test of db from each of b1, b2 and b3")
-    assert not [f for f in res.findings if ":restore-test-files-only:" in f.id]
+    assert not [f for f in res.findings if ":restore-test-files-only" in f.id]
 
 
 def test_files_only_finding_names_only_backups_tested_at_file_level():
@@ -517,7 +517,7 @@ def test_grouped_finding_takes_the_most_severe_member():
                  mute={"alert_channel": None, "verification": "none"},
                  coupled={"alert_channel": "pager-a", "verification": "none"})  # 35 and 30: neither is a healthy alternative
     res = silent.score(inv, model.build(inv))
-    alerts = [f for f in res.findings if ":alert-channel:" in f.id]
+    alerts = [f for f in res.findings if ":alert-channel" in f.id]
     assert len(alerts) == 1
     f = alerts[0]
     assert f.components == ("coupled", "mute", "pager-a")
@@ -533,18 +533,21 @@ def test_stale_asset_tells_one_story():
     res = silent.score(inv, model.build(inv))
     rules = sorted(f.id.split(":")[1] for f in res.findings)
     assert "rpo" in rules and "stale-last-success" not in rules and "missed-runs" not in rules
-    f = next(f for f in res.findings if f.id == "silent_failure:rpo:db")
+    f = next(f for f in res.findings if f.id == "silent_failure:rpo")
     assert "Last completed run of each backup: b-stale 9.9 days before." in f.evidence
     # the factors still carry the points: grouping changes findings, never scores
     assert nonzero(res, "b-stale") == {"last_success_age": 30.0, "missed_runs": 15.0}
 
 
 def _no_duplicate_stories(findings):
-    """No two findings share category, assets and recommendation; no asset has two findings of one rule."""
+    """No two findings share category, assets and recommendation; one finding per rule (its id), the asset
+    rows of its per-asset table naming each asset once."""
     keys = [(f.category, f.assets, f.recommendation) for f in findings]
     assert len(keys) == len(set(keys)), [k for k in keys if keys.count(k) > 1]
-    rules = [(f.id.rsplit(":", 1)[0], f.assets) for f in findings]
-    assert len(rules) == len(set(rules))
+    ids = [f.id for f in findings]
+    assert len(ids) == len(set(ids))
+    for f in findings:
+        assert [x.asset for x in f.per_asset] == list(f.assets), f.id
 
 
 def test_no_duplicate_stories_in_known_estate(known):
@@ -559,7 +562,7 @@ def test_no_duplicate_stories_in_samples(sample_path):
     inv = inventory.load(sample_path)
     res = silent.score(inv, model.build(inv))
     _no_duplicate_stories(res.findings)
-    assert not any(":restore-test-files-only:" in f.id and "never been restore-tested" in f.evidence for f in res.findings)
+    assert not any(":restore-test-files-only" in f.id and "never been restore-tested" in f.evidence for f in res.findings)
 
 
 def test_to_json_matches_contract(known):
@@ -610,9 +613,16 @@ def test_rule_32110_met_and_not_met():
         "one_offline_or_immutable": False, "zero_errors": False,
     }
     assert "site-a" in web.part("one_offsite").reason
-    f = next(f for f in res.findings if f.id == "silent_failure:3-2-1-1-0:web")
-    assert f.severity == "medium" and "another site or region" in f.recommendation
-    assert not any(f.id == "silent_failure:3-2-1-1-0:db" for f in res.findings)
+    # one finding per missing part, listing the assets that miss it; db misses none
+    parts = {f.id.split(":")[2]: f for f in res.findings if f.id.startswith("silent_failure:3-2-1-1-0:")}
+    # (zero errors: web is untested, a story its restore-test finding tells)
+    assert set(parts) == {"three_copies", "two_media", "one_offsite", "one_offline_or_immutable"}
+    assert all(f.assets == ("web",) for f in parts.values())
+    f = parts["one_offsite"]
+    # never ask for what exists: the estate already has stores outside site-a, the remedy names one
+    assert f.severity == "medium" and "keep one copy on the existing backup store lib-b" in f.recommendation
+    assert "another site or region" not in f.recommendation
+    assert "lib-b, where immutable or offline copies are already kept" in parts["one_offline_or_immutable"].recommendation
     table = res.rule_frame()
     assert table["asset"].tolist() == ["db", "web"] and table["all_met"].tolist() == [True, False]
 
@@ -638,8 +648,8 @@ def test_offsite_copy_whose_restore_needs_the_site_is_not_asked_for_again():
     assert not part.met
     assert "copy is stored on colo-store, outside site-a, but restoring it needs veeam, lost with site-a" in part.reason
     assert "local shares site-a" in part.reason
-    f = next(f for f in res.findings if f.id == "silent_failure:3-2-1-1-0:db")
-    assert "another site or region" not in f.recommendation
+    f = next(f for f in res.findings if f.id == "silent_failure:3-2-1-1-0:one_offsite")
+    assert f.assets == ("db",) and "another site or region" not in f.recommendation
     assert ("make the restore of copy work without site-a (keep veeam, or a stand-in, outside site-a; "
             "the copy itself is already kept elsewhere)") in f.recommendation
 
@@ -663,11 +673,13 @@ def test_zero_errors_is_left_to_the_restore_test_finding():
     res = silent.score(inv, model.build(inv))
     assert not res.rule_32110["db"].part("zero_errors").met and res.rule_32110["db"].part("one_offsite").met
     ids = {f.id for f in res.findings}
-    assert "silent_failure:restore-test-missing:db" in ids and "silent_failure:3-2-1-1-0:db" not in ids
-    web = next(f for f in res.findings if f.id == "silent_failure:3-2-1-1-0:web")
-    assert web.title == "web does not meet the 3-2-1-1-0 rule (5 of 5 parts missing)"
-    assert "restore test" not in web.recommendation
-    assert "zero errors:" in web.evidence and "its restore-test finding says what to do" in web.evidence
+    assert "silent_failure:restore-test-missing" in ids
+    assert not any(f.id.startswith("silent_failure:3-2-1-1-0:") and "db" in f.assets for f in res.findings)
+    parts = {f.id.split(":")[2]: f for f in res.findings if f.id.startswith("silent_failure:3-2-1-1-0:")}
+    assert parts["three_copies"].title == "web has fewer than three copies (3-2-1-1-0)"
+    # web is untested too: its zero-errors story is the restore-test finding's, listing it
+    restore = next(f for f in res.findings if f.id == "silent_failure:restore-test-missing")
+    assert "zero_errors" not in parts and restore.assets == ("db", "web")
 
 
 # -- monotonicity ------------------------------------------------------------------------

@@ -310,3 +310,26 @@ def test_cli_synth_fleet_and_health(tmp_path, capsys):
     assert main(["synth", str(tmp_path / "h"), "--components", "200", "--health", "1.5"]) == 2
     assert "health must be a number from 0" in capsys.readouterr().err
     assert not (tmp_path / "h").exists()
+
+
+def _unrecoverable_share(folder) -> float:
+    """Share of protected assets that some threat mode leaves unrecoverable."""
+    from hiddenspof import analysis
+
+    assets = analysis.analyze(inventory.load(folder))["assets"]
+    bad = [a for a in assets if "unrecoverable" in a["threats"].values()]
+    return len(bad) / len(assets)
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_healthy_end_is_mostly_green_and_fragile_end_mostly_red(seed, tmp_path):
+    """`synth --health 0.95`: at most a third of the assets unrecoverable under some threat; 0.05: at least two thirds.
+
+    A healthy estate keeps a separate backup identity, a backup server and DR cluster outside the
+    production domain, emergency cloud access and separated copies, so one stolen directory
+    login or one lost identity no longer takes every recovery path with it.
+    """
+    synth.write_estate(tmp_path / "healthy", 400, seed, history_days=14, health=0.95)
+    synth.write_estate(tmp_path / "fragile", 400, seed, history_days=14, health=0.05)
+    assert _unrecoverable_share(tmp_path / "healthy") <= 1 / 3
+    assert _unrecoverable_share(tmp_path / "fragile") >= 2 / 3

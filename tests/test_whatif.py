@@ -49,7 +49,7 @@ def test_apply_never_modifies_the_input(teaching):
     assert teaching == inventory.load(SAMPLES["teaching"])
     assert not (changed == teaching)
     assert "nas-local" in set(changed.components["id"])
-    assert "files-share-offline-copy" in set(changed.backups["id"])
+    assert "new-files-share-offline-copy" in set(changed.backups["id"])  # new ids start with new-
     for name in ("components", "dependencies", "backups", "restore_tests"):
         assert list(changed.table(name).dtypes) == list(teaching.table(name).dtypes), name
 
@@ -84,8 +84,10 @@ def test_repoint_errors_name_the_problem(teaching):
 def test_scale_capacity_multiplies_limits(teaching):
     """Throughput is multiplied, parallelism multiplied and rounded up."""
     inv = whatif.apply(teaching, whatif.ScaleCapacity("bucket-offsite", 1.25))
+    before = teaching.components.set_index("id").loc["bucket-offsite"]
     row = inv.components.set_index("id").loc["bucket-offsite"]
-    assert row["throughput_mb_s"] == 125.0 and row["max_parallel_restores"] == 3
+    assert before["max_parallel_restores"] == 2
+    assert row["throughput_mb_s"] == before["throughput_mb_s"] * 1.25 and row["max_parallel_restores"] == 3
 
 
 # -- the failure explorer ---------------------------------------------------------------------------------
@@ -368,3 +370,23 @@ def test_changed_inventory_is_valid_for_the_loader(teaching, change, tmp_path):
     changed = whatif.apply(teaching, change)
     path = inventory.save(changed, tmp_path / "changed.yaml")
     assert inventory.load(path) == changed
+
+
+def test_candidates_never_ask_for_an_offline_copy_that_exists():
+    """A stolen-credential finding over two assets: the one whose copy is already immutable gets no 'add an offline,
+    immutable copy' candidate (its restore path is the problem); the other does."""
+    from hiddenspof.findings import Finding
+
+    inv = make_inventory(
+        components=[{"id": "db", "kind": "datastore", "tier": 1}, {"id": "web", "kind": "service", "tier": 2},
+                    {"id": "store", "kind": "backup_store"}, {"id": "ad", "kind": "identity"}],
+        dependencies=[{"component": "db", "depends_on": "ad"}, {"component": "web", "depends_on": "ad"},
+                      {"component": "db-bk", "depends_on": "store"}, {"component": "web-bk", "depends_on": "store"}],
+        backups=[{"id": "db-bk", "protects": "db", "method": "object_copy", "immutable": True},
+                 {"id": "web-bk", "protects": "web", "method": "dump"}],
+    )
+    f = Finding("coupling:threat:credential_compromise:ad", "coupling", "critical", "A stolen ad ...", ("db", "web"),
+                ("ad",))
+    changes = [c for c, _ in whatif.candidates(inv, findings=[f])]
+    assert whatif.AddOfflineCopy("web") in changes
+    assert whatif.AddOfflineCopy("db") not in changes

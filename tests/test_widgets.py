@@ -196,7 +196,7 @@ def test_capacity_widget_slider_shortens_makespan(teaching):
 
 
 def test_capacity_gantt_axis_fits_the_bars_and_hovers(teaching):
-    """The Gantt's hours axis fits 1.5 h bars (not the 72 h RTO), names off-axis RTOs, and bars carry hover text."""
+    """The Gantt's hours axis fits 1.5 h bars (not the 24 h RTO), names off-axis RTOs, and bars carry hover text."""
     from hiddenspof.charts.capacity import restore_gantt
 
     _, m = teaching
@@ -205,7 +205,7 @@ def test_capacity_gantt_axis_fits_the_bars_and_hovers(teaching):
     top = spec["layer"][0]["encoding"]["x"]["scale"]["domain"][1]
     assert res.makespan_hours <= top < 2 * res.makespan_hours
     subtitle = spec["title"]["subtitle"]
-    assert "files-share 72 h" in (" ".join(subtitle) if isinstance(subtitle, list) else subtitle)
+    assert "files-share 24 h" in (" ".join(subtitle) if isinstance(subtitle, list) else subtitle)
     page = widgets.capacity_html(res)
     assert "<svg" in page and "<title>" in page and "backup: files-replica" in page
 
@@ -230,7 +230,7 @@ def test_capacity_widget_default_scenarios_and_chart(teaching):
 
 
 def test_exercise_reveals_nothing_until_answered(teaching):
-    """Before an answer the reveal is neither built nor shown; a wrong answer gets a hint and opens it."""
+    """Before an answer nothing is built; a wrong first answer gets a hint only; the second try opens the reveal."""
     from hiddenspof import workshop
 
     inv, m = teaching
@@ -241,16 +241,37 @@ def test_exercise_reveals_nothing_until_answered(teaching):
     assert ex.text().startswith("[NO ANSWER]") and "files-share" not in ex.text()
     ex.submit()  # an empty box is not an answer
     assert not ex.revealed and "Type an answer first" in ex.feedback["coupling.fire_lost"].value
+    ex.inputs["coupling.fire_lost"].value = "Orders-DB and shopz"  # a typo: flagged, no try used
+    assert "cannot read" in ex.readback["coupling.fire_lost"].value
+    ex.check_button.click()
+    assert not ex.revealed and "[NOT READ]" in ex.text() and ws.tries == {}
     ex.inputs["coupling.fire_lost"].value = "Orders-DB"
+    assert "read as: orders-db" in ex.readback["coupling.fire_lost"].value
+    ex.check_button.click()
+    assert built == [] and not ex.revealed and ex.reveal_box.layout.display == "none"
+    assert "[NOT YET]" in ex.text() and "Hint:" in ex.text() and "One more try." in ex.text()
+    assert "files-share" not in ex.text()
+    ex.inputs["coupling.fire_lost"].value = "web-1"
     ex.check_button.click()
     assert built == [1] and ex.revealed and ex.reveal_box.layout.display is None
-    assert "[NOT YET]" in ex.text() and "Hint:" in ex.text()
     revealed = " ".join(getattr(w, "value", "") for w in ex.reveal_box.children)
     assert "Answer" in revealed and "files-share" in revealed
     assert str(ws.score()) == "0 of 1 right"
     ex.inputs["coupling.fire_lost"].value = "FILES-SHARE"
     ex.check_button.click()
-    assert built == [1] and str(ws.score()) == "1 of 1 right"
+    assert built == [1] and str(ws.score()) == "0 of 1 right"  # typed after the reveal: not scored
+
+
+def test_exercise_show_me_reveals_and_is_noted(teaching):
+    """Show me opens the reveal at once; the score says the answer was shown, not predicted."""
+    from hiddenspof import workshop
+
+    inv, m = teaching
+    ws = workshop.Workshop(inv, m)
+    ex = ws.exercise("silent.replica", reveal=lambda: "<p>the methods</p>")
+    ex.show_button.click()
+    assert ex.revealed and ex.show_button.disabled
+    assert str(ws.score()) == "0 of 1 right (1 shown before answering)"
 
 
 def test_exercise_group_reveals_after_every_question(teaching):
@@ -259,11 +280,11 @@ def test_exercise_group_reveals_after_every_question(teaching):
 
     inv, m = teaching
     ws = workshop.Workshop(inv, m)
-    ex = ws.exercise(["capacity.bottleneck", "capacity.makespan"], reveal=lambda: "<p>schedule</p>")
-    ex.inputs["capacity.bottleneck"].value = "nas-01"
+    ex = ws.exercise(["capacity.bottleneck", "capacity.files_back"], reveal=lambda: "<p>schedule</p>")
+    ex.inputs["capacity.bottleneck"].value = ws.solution("capacity.bottleneck")
     ex.submit()
     assert not ex.revealed
-    ex.inputs["capacity.makespan"].value = "1,56"
+    ex.inputs["capacity.files_back"].value = ws.solution("capacity.files_back").replace(".", ",")
     ex.submit()
     assert ex.revealed and str(ws.score()) == "2 of 2 right"
 
@@ -285,21 +306,25 @@ def test_exercise_show_me_and_score_notes(teaching):
 
 
 def test_exercise_reads_answers_back_as_typed(teaching):
-    """The box reads the answer as it is typed: decimal comma and units, ids in any case, unknown ids struck."""
+    """The box reads the answer as it is typed: decimal comma and units, ids and names in any case, typos flagged."""
     from hiddenspof import workshop
 
     inv, m = teaching
     ws = workshop.Workshop(inv, m)
-    ex = ws.exercise(["capacity.makespan", "intake.group"])
-    ex.inputs["capacity.makespan"].value = "1,56"
-    assert "read as 1.56 h" in ex.readback["capacity.makespan"].value
-    ex.inputs["capacity.makespan"].value = "90 min"
-    assert "read as 1.5 h" in ex.readback["capacity.makespan"].value
-    ex.inputs["capacity.makespan"].value = "soon"
-    assert "expected a number" in ex.readback["capacity.makespan"].value
+    ex = ws.exercise(["capacity.files_back", "intake.group"])
+    ex.inputs["capacity.files_back"].value = "1,56"
+    assert "read as 1.56 h" in ex.readback["capacity.files_back"].value
+    ex.inputs["capacity.files_back"].value = "1h30"
+    assert "read as 1.5 h" in ex.readback["capacity.files_back"].value
+    ex.inputs["capacity.files_back"].value = "5633 s"
+    assert "read as 1.565 h" in ex.readback["capacity.files_back"].value
+    ex.inputs["capacity.files_back"].value = "soon"
+    assert "cannot read" in ex.readback["capacity.files_back"].value
     ex.inputs["intake.group"].value = "WEB-1 and webb-2"
     text = ex.readback["intake.group"].value
-    assert "web-1" in text and "<s>webb-2</s> (no such id)" in text
+    assert "cannot read" in text and "webb-2" in text and "is not a component" in text
+    ex.inputs["intake.group"].value = "Shop web server 1 -> web-2"
+    assert "read as: web-1, web-2" in ex.readback["intake.group"].value
     assert not ex.revealed and ws.results == {}
 
 
@@ -309,7 +334,7 @@ def test_exercise_static_mode_for_papermill(teaching):
 
     inv, m = teaching
     ws = workshop.Workshop(inv, m)
-    asked = ws.exercise("capacity.makespan", interactive=False, reveal=lambda: widgets.Table(workshop.protected_assets(m)))
+    asked = ws.exercise("capacity.files_back", interactive=False, reveal=lambda: widgets.Table(workshop.protected_assets(m)))
     bundle = asked._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html"} and "hs-reveal" not in bundle["text/html"]
     done = ws.exercise("intake.assets", "files-share, orders-db", interactive=False,

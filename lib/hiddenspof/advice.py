@@ -54,8 +54,13 @@ __all__ = [
     "attach_fixes",
     "capacity_fix",
     "blockers_of",
+    "production_side",
+    "reused_by",
+    "touches_production",
+    "written_down",
     "coupling_findings",
     "failure_domains",
+    "findings_of",
     "find_fix",
     "problem_of",
     "resolved",
@@ -727,8 +732,70 @@ def capacity_fix(model: Model, finding: Finding, work: list[int] | None = None) 
                "restore rates or the waits for earlier restores limit it (faster media, parallel streams, agreed RTOs)"), ()
 
 
+def production_side(model: Model) -> frozenset[str]:
+    """What production runs on: every protected asset and what it requires, transitively (not its backups).
+
+    A fix that changes the rows of one of these changes a production asset's
+    own requirements (``production: true``); everything else a fix may touch
+    (backups, their stores, tools, keys and credentials, restore targets, new
+    components) is backup-side.
+    """
+    seen: set[str] = set()
+    stack = list(model.assets)
+    while stack:
+        v = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        stack.extend(model.dependencies_of(v))
+    return frozenset(seen)
+
+
+def reused_by(model: Model, edits: Sequence) -> tuple[str, ...]:
+    """The existing components a fix's edits rely on: stores, targets, places and key copies it points at."""
+    from .edits import new_ids
+
+    added = set(new_ids(edits))
+    out: set[str] = set()
+    for e in edits:
+        r = e.fields
+        if e.op == "add_dependency" and r.get("depends_on") in model.kind and r.get("depends_on") not in added:
+            out.add(r["depends_on"])
+        elif e.op == "set" and e.table == "backups" and e.column == "restore_to" and e.value in model.kind:
+            out.add(e.value)
+        elif e.op == "add_backup":
+            for col in ("restore_to", "alert_channel"):
+                if r.get(col) in model.kind and r.get(col) not in added:
+                    out.add(r[col])
+    return tuple(sorted(out))
+
+
+def touches_production(model: Model, edits: Sequence, production: frozenset[str] | None = None) -> bool:
+    """Whether the edits change the rows of a component production runs on (see :func:`production_side`)."""
+    production = production_side(model) if production is None else production
+    return any(e.op in ("add_dependency", "remove_dependency") and e.fields.get("component") in production
+               for e in edits)
+
+
+def written_down(model: Model, fix: Fix, changes: Sequence) -> Fix:
+    """``fix`` with its what-if ``changes`` compiled to ``fix.changes`` edits on the whole inventory, with
+    ``reuses`` and ``production`` read from them (unverified, saying why, if they no longer compile)."""
+    from . import whatif
+
+    if not changes:
+        return fix
+    try:
+        edits, _ = whatif.compile_changes(model.inventory, list(changes))
+    except whatif.WhatIfError as err:
+        return dataclasses.replace(fix, verified=False, effect=f"{fix.effect}; but it does not apply to the whole "
+                                   f"inventory: {err}")
+    return dataclasses.replace(fix, changes=tuple(edits), steps=tuple(changes), reuses=reused_by(model, edits),
+                               production=touches_production(model, edits))
+
+
 def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BUDGET) -> list[Finding]:
-    """The findings with a verified (or plainly unverified) fix on every critical or high coupling finding.
+    """The findings with a verified (or plainly unverified) fix on every critical or high coupling, capacity and
+    silent-failure finding (``silentfix``).
 
     The recommendation becomes the fix in words; an unverified fix keeps
     the finding's own recommendation and says what was tried.
@@ -737,6 +804,7 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
     out: dict[int, Finding] = {}
     cache: dict[Problem, tuple[Fix, tuple]] = {}
     work = [FIX_WORK_BUDGET]
+    silent_memo: dict = {}  # the silent re-scorings share the job-history summaries
 
     def rank(i: int) -> tuple:
         f = findings[i]
@@ -750,9 +818,14 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
             continue
         if f.category == "capacity" and f.id.split(":")[1] in ("rto-miss", "routine-rto-miss"):
             fix, changes = capacity_fix(model, f, work)
-            fix = dataclasses.replace(fix, changes=tuple(changes))
+            fix = written_down(model, fix, changes)
             rec = _sentence(fix.change) + " " + _sentence(fix.effect) if fix.verified else f.recommendation
             out[i] = dataclasses.replace(f, fix=fix, recommendation=rec)
+            continue
+        if f.category == "silent_failure":  # fixed by evidence and settings, verified by scoring again
+            from .silentfix import silent_fix
+
+            out[i] = dataclasses.replace(f, fix=silent_fix(model, f, findings, silent_memo, work))
             continue
         problem = problem_of(model, f)
         if problem is None:
@@ -761,7 +834,7 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
         if problem not in cache:
             cache[problem] = find_fix(model, problem, budget, work)
         fix, changes = cache[problem]
-        fix = dataclasses.replace(fix, changes=tuple(changes))
+        fix = written_down(model, fix, changes)
         rec = f.recommendation
         if fix.verified:
             rec = _sentence(fix.change) + " " + _sentence(fix.effect)
@@ -990,3 +1063,9 @@ def coupling_findings(model: Model, assets: dict, unrecoverable_by: dict[str, tu
         covered |= {((k,), f.assets) for k in f.components}
     out += _scenario_findings(model, covered)
     return out
+
+
+def findings_of(model: Model, result: coupling.CouplingResult) -> list[Finding]:
+    """Every coupling finding of an analysed estate: the consolidated ones of this layer (failure domains,
+    stolen credentials, corruption, declared scenarios), then the verdicts' own (cycles, RTO inversions)."""
+    return coupling_findings(model, result.assets, result.unrecoverable_by) + list(result.findings)

@@ -52,14 +52,15 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     dict
         ``schema_version``, ``environment``, ``assets`` (sorted by id),
         ``backups``, ``components`` (sorted by id), ``cycles``, ``capacity``
-        and ``findings`` (sorted with ``findings.sort_findings``). Every key is
+        ``findings`` (sorted with ``findings.sort_findings``) and ``plan`` (the
+        verified fixes as a cumulative plan, ``plan.Plan.to_json``). Every key is
         always present. Beyond the contract, each asset also carries
         ``cut_sets`` (order-2, most likely first), ``survivability_method`` and
         ``survivability_error``, and each component its ``importance``
         (Fussell-Vesely, see ``coupling.analyze``).
     """
     m = model.build(inventory)
-    cr = coupling.analyze(m)
+    cr = coupling.analyze(m)  # the verdicts; the advice layer reads them below
     comps = inventory.components.set_index("id", drop=False)
 
     assets = []
@@ -109,15 +110,22 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         for c in m.ids
     ]
     # Data-quality gaps of the inventory itself (what it leaves unknown).
-    # The advice layer: a verified fix (or what was tried) on every critical or high coupling finding.
-    from .advice import attach_fixes
+    # The advice layer, above the verdicts: the consolidated coupling findings, then a verified fix (or what
+    # was tried) on every critical or high finding.
+    from . import advice
     from .quality import quality_findings
 
-    findings = sort_findings(attach_fixes(m, [*cr.findings, *silent_findings, *capacity_findings,
-                                             *quality_findings(inventory)]))
+    coupling_findings = advice.findings_of(m, cr)
+    findings = sort_findings(advice.attach_fixes(m, [*coupling_findings, *silent_findings, *capacity_findings,
+                                                    *quality_findings(inventory)]))
+    # The plan, above the advice: the verified fixes applied one work package after the other, each
+    # re-analysed on top of the ones before, down to the end state (what is left when the plan is done).
+    from . import plan as plan_mod
+
+    the_plan = plan_mod.build(inventory, findings)
     if parts is not None:
-        parts.update(model=m, coupling=cr, silent=sr, capacity=cap)
-    return {
+        parts.update(model=m, coupling=cr, silent=sr, capacity=cap, plan=the_plan)
+    result = {
         "schema_version": SCHEMA_VERSION,
         "environment": {"name": inventory.meta.name, "as_of": inventory.meta.as_of.isoformat()},
         "assets": assets,
@@ -126,7 +134,14 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         "cycles": [list(c) for c in cr.cycles],
         "capacity": capacity,
         "findings": [f.to_json() for f in findings],
+        "plan": the_plan.to_json(),
     }
+    # -- controls (docs/controls.md): the facts the control rules read, and the controls each finding bears on
+    from .controls import attach_controls, evidence_fields
+
+    evidence_fields(result, m, inventory, sr)
+    attach_controls(result)
+    return result
 
 
 def _clean(value):

@@ -86,8 +86,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import report
 
     return report.render(args.paths, args.out, jobs=args.jobs, scheduler=args.scheduler, baseline=args.baseline,
-                         formats=args.formats, docx_template=args.docx_template, paper=args.paper,
-                         detail=args.detail, firm=args.firm)
+                         formats=args.formats, docx_template=args.docx_template, frameworks=args.framework,
+                         paper=args.paper, detail=args.detail, firm=args.firm)
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -121,7 +121,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import an inventory from what the client already has."""
     from . import importers
 
-    result = importers.run(args.format, args.sources, args.out, into=args.into, as_of=args.as_of, stderr=sys.stderr)
+    result = importers.run(args.format, args.sources, args.out, into=args.into, as_of=args.as_of, stderr=sys.stderr,
+                           date_format=args.date_format)
     if result is not None:
         summary = getattr(result, "summary", None)
         print(summary() if callable(summary) else f"wrote {args.out}")
@@ -139,12 +140,21 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if args.format == "graphml":
         exchange.write_graphml(inv, args.out)
+    elif args.format == "opengraph":
+        _export_opengraph(inv, args.out)
     else:
         skipped = exchange.write_mef(inv, args.out, asset=args.asset) or []
         for item in skipped:
             print(f"skipped: {item}", file=sys.stderr)
     print(f"wrote {args.out}")
     return EXIT_OK
+
+
+def _export_opengraph(inv, out: str) -> None:
+    """The backup infrastructure and its attack paths as BloodHound CE OpenGraph JSON."""
+    from . import opengraph
+
+    opengraph.write_opengraph(inv, out)
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -188,6 +198,61 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_controls(args: argparse.Namespace) -> int:
+    """Judge the estate against control frameworks (built-in or a policy file); JSON and CSV for GRC tools."""
+    import json
+
+    from . import analysis, controls
+
+    frameworks = controls.load_frameworks(args.framework)  # a bad policy file: its problems, exit 1
+    try:
+        inv = _load(args.path)
+    except InventoryError as err:
+        _print_problems(err)
+        return EXIT_INVALID
+    doc = controls.evaluate(analysis.analyze(inv), frameworks)
+    if args.json:
+        text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        if args.json == "-":
+            sys.stdout.write(text)
+        else:
+            _atomic_write(Path(args.json), text)
+    if args.csv:
+        _atomic_write(Path(args.csv), controls.controls_csv(doc))
+    if args.json != "-":
+        print(controls.format_text(doc))
+    if args.fail_on == "not_met":
+        failed = [c for c in doc["controls"] if c["status"] == "not_met"]
+        if failed:
+            print(f"{len(failed)} control(s) not met.", file=sys.stderr)
+            return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    """Apply the fixes of named findings (or every verified one) to a copy of the inventory; re-analyse it."""
+    import json
+
+    from . import analysis, fixapply
+
+    inv = _load(args.path)
+    if args.analysis:
+        try:
+            result = json.loads(Path(args.analysis).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise fixapply.ApplyError(f"cannot read the analysis JSON {args.analysis}: {err}") from None
+        if not isinstance(result, dict) or not isinstance(result.get("findings"), list):
+            raise fixapply.ApplyError(f"{args.analysis} is not an analysis JSON: expected a 'findings' list")
+    else:
+        result = analysis.analyze(inv)
+    outcome = fixapply.apply_fixes(inv, result, args.fix)
+    fixapply.write_inventory(outcome.inventory, args.out)
+    for line in outcome.lines():
+        print(line)
+    print(f"changed inventory written to {args.out}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(
@@ -218,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated html,pdf,docx: also write report.pdf (printed by Chromium) and report.docx")
     p.add_argument("--docx-template", metavar="FIRM.docx",
                    help="the firm's Word template for report.docx (styles, cover page, headers are kept)")
+    p.add_argument("--framework", action="append", metavar="NAME_OR_FILE",
+                   help="add a Controls section and a fleet-index column for this framework (dora, nis2, iso27001, "
+                        "nist-csf-2, cis-v8, hipaa or a policy .yaml; repeat)")
     p.add_argument("--paper", default="a4", choices=["a4", "letter"],
                    help="paper of report.pdf and report.docx alike (default a4)")
     p.add_argument("--detail", default="summary", choices=["summary", "full"],
@@ -248,10 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--into", metavar="EXISTING", help="merge into this existing CSV-folder inventory, keeping hand edits")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="assessment date of a new inventory (a merge keeps the existing one)")
+    p.add_argument("--date-format", metavar="FMT",
+                   help="order of day and month where the source writes dates like 06/03/2026 and does not say which:"
+                        " DD/MM/YYYY (day first) or MM/DD/YYYY (month first); never guessed")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="export the dependency graph as GraphML or fault trees as Open-PSA MEF")
-    p.add_argument("format", choices=["graphml", "mef"])
+    p = sub.add_parser("export", help="export the dependency graph as GraphML, fault trees as Open-PSA MEF, or the"
+                       " backup attack graph as BloodHound OpenGraph")
+    p.add_argument("format", choices=["graphml", "mef", "opengraph"])
     p.add_argument("path", help="inventory path")
     p.add_argument("out", metavar="OUT")
     p.add_argument("--asset", metavar="ID", help="mef only: just this asset's fault tree")
@@ -272,6 +344,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new", metavar="NEW", help="analysis JSON or inventory")
     p.add_argument("--json", metavar="OUT", help="also write the comparison as JSON")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("controls", help="judge the estate against DORA, NIS2, ISO 27001, NIST CSF 2.0, CIS v8, HIPAA "
+                                        "or a policy file")
+    p.add_argument("path", help="inventory path")
+    p.add_argument("--framework", action="append", metavar="NAME_OR_FILE",
+                   help="dora, nis2, iso27001, nist-csf-2, cis-v8, hipaa or a policy .yaml (repeat; default: the six)")
+    p.add_argument("--json", metavar="OUT", help="write the controls as JSON ('-': standard output)")
+    p.add_argument("--csv", metavar="OUT", help="write one row per control and framework as CSV")
+    p.add_argument("--fail-on", metavar="STATUS", choices=["not_met"], help="exit 3 when a control is not met")
+    p.set_defaults(func=cmd_controls)
+
+    p = sub.add_parser("apply", help="apply the fixes of named findings to a copy of the inventory and re-analyse it")
+    p.add_argument("path", help="inventory path (it is not changed)")
+    p.add_argument("--fix", nargs="+", required=True, metavar="FINDING_ID",
+                   help="finding ids whose fix.changes to apply, in this order; all-verified: every verified fix "
+                        "in roadmap order")
+    p.add_argument("--out", required=True, metavar="DIR", help="new folder for the changed CSV-folder inventory")
+    p.add_argument("--analysis", metavar="JSON",
+                   help="take the fixes from this earlier analysis JSON instead of analysing PATH now")
+    p.set_defaults(func=cmd_apply)
     return parser
 
 

@@ -280,7 +280,11 @@ def compare_results(old: dict, new: dict) -> dict:
         ``verdict``; ``unchanged``: ids), ``findings`` (``new``, ``resolved``,
         ``severity_changed``, ``unchanged`` ids; matched by ``id``, an old id
         that a consolidated finding now carries matched to it: ``renamed``
-        lists those as ``{"old_id", "id"}``, see :func:`successors`) and
+        lists those as ``{"old_id", "id"}``, see :func:`successors`;
+        ``assets_changed``: ``{"id", "gained", "lost"}`` for a finding on both
+        sides whose assets differ, as when a rule's one finding now lists
+        fewer assets), ``controls`` (the built-in controls whose status
+        changed, see ``controls.compare_controls``) and
         ``headline`` (``verdict``, ``improved``, ``regressed``, ``text``).
         Pure: the same inputs give the same dict, lists sorted.
     """
@@ -301,10 +305,19 @@ def compare_results(old: dict, new: dict) -> dict:
     # old ids that a consolidated finding now carries are compared with it (the most severe of them)
     moved = successors(old["findings"], new["findings"])
     f_old: dict[str, dict] = {}
+    old_assets: dict[str, set] = {}
     for f in sorted(old["findings"], key=lambda f: (_severity_rank(f.get("severity")), f["id"])):
         key = moved.get(f["id"], f["id"])
+        old_assets.setdefault(key, set()).update(f.get("assets") or ())
         if key not in f_old:
             f_old[key] = {**f, "id": key}
+    # a finding of one rule lists every asset it catches: assets may leave it or join it while its id stays
+    assets_changed = []
+    for fid in sorted(set(f_old) & set(f_new)):
+        now = set(f_new[fid].get("assets") or ())
+        if now != old_assets[fid]:
+            assets_changed.append({"id": fid, "gained": sorted(now - old_assets[fid]),
+                                   "lost": sorted(old_assets[fid] - now)})
     severity_changed = []
     for fid in sorted(set(f_old) & set(f_new)):
         so, sn = f_old[fid].get("severity"), f_new[fid].get("severity")
@@ -317,6 +330,7 @@ def compare_results(old: dict, new: dict) -> dict:
         "severity_changed": severity_changed,
         "unchanged": sorted(i for i in set(f_old) & set(f_new) if f_old[i].get("severity") == f_new[i].get("severity")),
         "renamed": [{"old_id": o, "id": n} for o, n in sorted(moved.items())],
+        "assets_changed": assets_changed,
     }
     improved = sum(c["improved"] for c in changed) + len(findings["resolved"])
     regressed = sum(c["regressed"] for c in changed) + len(findings["new"])
@@ -333,6 +347,9 @@ def compare_results(old: dict, new: dict) -> dict:
         },
         "findings": findings,
     }
+    from .controls import compare_controls  # the controls whose status changed (docs/controls.md)
+
+    result["controls"] = compare_controls(old, new)
     result["headline"] = {
         "verdict": _verdict(improved, regressed),
         "improved": improved,
@@ -435,11 +452,21 @@ def format_text(result: dict) -> str:
             lines.append(f"  {label:<8} [{item['severity']}] {item['id']}: {item['title']}")
     for item in f["severity_changed"]:
         lines.append(f"  severity [{item['old_severity']} -> {item['severity']}] {item['id']}: {item['title']}")
+    moved_assets = f.get("assets_changed", [])
+    if moved_assets:
+        lines.append(f"Findings whose assets changed: {len(moved_assets)}")
+        for item in moved_assets:
+            diff = [f"-{a}" for a in item["lost"]] + [f"+{a}" for a in item["gained"]]
+            lines.append(f"  assets   {item['id']}: {' '.join(diff)}")
     renamed = f.get("renamed", [])
     if renamed:
         lines.append(f"Finding ids now carried by a consolidated finding: {len(renamed)}")
         for item in renamed:
             lines.append(f"  renamed  {item['old_id']} -> {item['id']}")
+    if "controls" in result:
+        from .controls import format_changes
+
+        lines += ["", *format_changes(result["controls"])]
     return "\n".join(lines) + "\n"
 
 

@@ -702,15 +702,19 @@ class CompromiseStep:
     action: str
     via: str | None
     rows: tuple[str, ...] = ()
+    #: the directory relation behind the admin row, in BloodHound's words (``MemberOf``), or ""
+    relation: str = ""
 
     def text(self) -> str:
-        """This step in words: ``resets `svc` (row: svc on domain-admin)``."""
+        """This step in words: ``resets `svc` (row: svc on domain-admin)``; ``...; directory: MemberOf)``."""
         c = f"`{self.component}`"
         if self.action == "holds":
             return f"holding {c}"
         if self.action == "wipes":
             return f"wipes {c} (a held identity: the directory must be rebuilt)"
         row = _row_text(self.component, self.via, self.rows)
+        if self.relation:
+            row += f"; directory: {self.relation}"
         if self.action == "reads":
             return f"reads {c} stored on `{self.via}` ({row})"
         return f"{self.action} {c} ({row})"
@@ -824,6 +828,7 @@ def _compromise(model: Model, holders: tuple[str, ...]) -> Compromise:
     """The closure of ``credential_compromise`` (not cached)."""
     model._check(holders)
     kind, rows_on, row_kinds = model.kind, model.rows_on, model.row_kinds
+    relation = model.directory_relation
     spared = _spared(model)
     held: set[str] = set(holders)
     destroyed: set[str] = set()
@@ -845,11 +850,11 @@ def _compromise(model: Model, holders: tuple[str, ...]) -> Compromise:
                     if ck == "identity":
                         destroyed.add(c)
                     verb = ("resets" if ck == "credentials" else "takes over") if v_held else "reads"
-                    steps.append(CompromiseStep(c, verb, v, row_kinds[(c, v)]))
+                    steps.append(CompromiseStep(c, verb, v, row_kinds[(c, v)], relation.get((c, v), "")))
                     queue.append(c)
             elif v_held and ck in DESTROYABLE_KINDS and c not in destroyed and c not in spared:
                 destroyed.add(c)
-                steps.append(CompromiseStep(c, "destroys", v, row_kinds[(c, v)]))
+                steps.append(CompromiseStep(c, "destroys", v, row_kinds[(c, v)], relation.get((c, v), "")))
                 queue.append(c)
     return Compromise(holders, frozenset(held), frozenset(destroyed), tuple(steps))
 
@@ -1313,13 +1318,9 @@ def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
             keystones[x] = hit
     cycles = recovery_cycles(model)
     inversions = _rto_inversions(model)
-    from .advice import coupling_findings  # the advice layer builds on this module
-
-    findings = (
-        coupling_findings(model, assets, unrecoverable_by)
-        + _cycle_findings(model, cycles)
-        + _rto_findings(model, inversions)
-    )
+    # the verdicts' own findings; the consolidated ones (failure domains, stolen credentials, corruption,
+    # declared scenarios) are the advice layer's, which reads this result (advice.findings_of)
+    findings = _cycle_findings(model, cycles) + _rto_findings(model, inversions)
     return CouplingResult(
         assets=assets,
         unrecoverable_by=unrecoverable_by,

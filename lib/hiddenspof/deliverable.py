@@ -40,7 +40,6 @@ from .presentation import (
     Names,
     cell_text,
     threat_label,
-    threat_phrase,
 )
 
 __all__ = [
@@ -179,61 +178,40 @@ class WorkPackage:
 
     number: int
     title: str
-    changes: tuple[str, ...]
-    assets: tuple[str, ...]
-    outcome: tuple[str, ...]  # what the re-analysis shows it fixes, per system (ids as they are: Names rewrites them)
-    findings: tuple[str, ...]
-    risk_before: float
-    risk_after: float  # residual risk after this step (cumulative)
+    changes: tuple[str, ...]  # what is done, in words
+    assets: tuple[str, ...]  # ids
+    outcome: tuple[str, ...]  # what the re-analysis after it shows, in words (ids as they are: Names rewrites them)
+    findings: tuple[str, ...]  # ids of the findings whose fixes it applies
+    risk_before: float | None
+    risk_after: float | None  # residual risk after this step (cumulative); None: not re-analysed on its own
     risk_today: float
-    #: the what-if changes of this package (``whatif.Change``), to re-apply; not shown
+    serious_after: int | None = None  # critical and high findings still open after it
+    #: the edits of this package (the analysis JSON's ``plan.steps[].changes``), to re-apply; not shown
     applied: tuple = field(default=(), compare=False, repr=False)
 
 
-def work_packages(inventory, limit: int = 10) -> list[WorkPackage]:
+def work_packages(result: Mapping) -> list[WorkPackage]:
     """The plan as work packages with the residual risk after each: the one adapter the layout reads.
 
-    Today's remediation roadmap (``whatif.roadmap``) ranks single changes,
-    each measured alone. Here the ranked changes are applied one after the
-    other to a copy of the inventory and the estate's risk re-analysed after
-    each step, so every package says what is left once it and every earlier
-    one are done; a change the earlier steps made redundant is dropped.
+    Reads the analysis JSON's ``plan`` (``hiddenspof.plan``): every verified
+    fix applied one work package after the other, each re-analysed on top of
+    the ones before. An analysis without a plan gives no package.
     """
-    from . import whatif
-
-    items = whatif.roadmap(inventory, limit=limit)
-    if not items:
-        return []
-    memo: dict = {}
-    today = items[0].risk_before
-    current, risk = inventory, today
-    out: list[WorkPackage] = []
-    for item in items:
-        try:
-            changed = whatif.apply(current, item.change)
-        except whatif.WhatIfError:
-            continue
-        after = whatif.estate_risk(changed, memo=memo).total
-        if risk - after <= 1e-9:
-            continue  # earlier packages already removed this risk
-        bits = []
-        for a in item.assets:
-            parts = []
-            if item.removed_causes.get(a):
-                parts.append("no longer fails with " + ", ".join(item.removed_causes[a]))
-            if item.fixed_threats.get(a):
-                parts.append("survives " + ", ".join(threat_phrase(t) for t in item.fixed_threats[a]))
-            if item.silent_delta.get(a, 0.0) < -1e-9:
-                parts.append(f"silent-failure score {item.silent_delta[a]:+.0f}")
-            if parts:
-                bits.append(f"{a} " + " and ".join(parts))
+    plan = result.get("plan") or {}
+    today = plan.get("risk_before")
+    titles = {f["id"]: f["title"] for f in result.get("findings", [])}
+    out, before = [], today
+    for step in plan.get("steps", ()):
+        resolved = [titles.get(f, f) for f in step.get("resolved", ())]
+        outcome = tuple(f"resolves: {t}" for t in resolved)
         out.append(WorkPackage(
-            number=len(out) + 1, title=item.description[:1].upper() + item.description[1:],
-            changes=(item.description,), assets=tuple(item.assets), outcome=tuple(bits),
-            findings=tuple(item.findings), risk_before=risk, risk_after=after, risk_today=today,
-            applied=(item.change,),
+            number=int(step["step"]), title=str(step["title"]), changes=(str(step.get("detail", "")),),
+            assets=tuple(step.get("asset_ids", ())), outcome=outcome, findings=tuple(step.get("findings", ())),
+            risk_before=before, risk_after=step.get("risk_after"), risk_today=float(today or 0.0),
+            serious_after=step.get("serious_after"), applied=tuple(step.get("changes", ())),
         ))
-        current, risk = changed, after
+        if step.get("risk_after") is not None:
+            before = step["risk_after"]
     return out
 
 
@@ -329,8 +307,8 @@ def _summary(ctx: BuildContext) -> Section:
             f"{h['unrecoverable_assets']} of them can be left with no working backup by a single threat, "
             f"and {counts['critical'] + counts['high']} findings are of high severity or above.")
     items: list = [Paragraph(lead, "lead")]
-    if ctx.plan:
-        first = ctx.plan[: min(3, len(ctx.plan))]
+    first = [p for p in ctx.plan[:3] if p.risk_after is not None]
+    if first:
         left = first[-1].risk_after / first[-1].risk_today if first[-1].risk_today else 0.0
         items.append(Paragraph(
             f"The first {len(first)} work package{'s' if len(first) != 1 else ''} of the plan "
@@ -442,29 +420,49 @@ def _findings(ctx: BuildContext) -> Section:
 
 def _plan(ctx: BuildContext) -> Section:
     n = ctx.names
+    plan = ctx.result.get("plan") or {}
     if not ctx.plan:
         return Section("plan", "The plan", (Paragraph(
-            "No change was found that the re-analysis shows removing risk."),))
+            "No verified fix was found, so there is no plan: the findings say what to look at."),))
     today = ctx.plan[0].risk_today
     items: list = [Paragraph(
-        "Work packages in the order to do them. Each was applied, after the ones before it, to a copy of the "
-        f"inventory and the analysis run again: the residual risk is what is left once it is done "
+        "Work packages in the order to do them. Each was applied, on top of the ones before it, to a copy of the "
+        "inventory and the analysis run again: the residual risk is what is left once it is done "
         f"(today: {today:.1f} risk points, a tier-weighted count of threats, single points of failure and "
         "silent-failure risk; docs/deliverable.md explains it).")]
     rows = []
     for p in ctx.plan:
-        share = p.risk_after / today if today else 0.0
-        rows.append((str(p.number), n.text(p.title), f"{p.risk_after:.1f}", f"{100 * share:.0f} %"))
-    items.append(Table(("Step", "Work package", "Residual risk", "Of today"), tuple(rows),
-                       numeric=(True, False, True, True), title="Residual risk after each work package"))
+        residual = MISSING if p.risk_after is None else f"{p.risk_after:.1f}"
+        share = MISSING if p.risk_after is None or not today else f"{100 * p.risk_after / today:.0f} %"
+        left = MISSING if p.serious_after is None else str(p.serious_after)
+        rows.append((str(p.number), n.text(p.title), residual, share, left))
+    items.append(Table(("Step", "Work package", "Residual risk", "Of today", "High left"), tuple(rows),
+                       numeric=(True, False, True, True, True), title="Residual risk after each work package"))
     for p in ctx.plan:
         fixed = [ctx.refs[f] for f in p.findings if f in ctx.refs]
+        if p.risk_after is None:
+            residual = "not analysed after this step on its own (the end state below is)"
+        else:
+            removed = "" if p.risk_before is None else f" ({p.risk_before - p.risk_after:.1f} removed)"
+            residual = f"{p.risk_after:.1f} points after this step{removed}"
         fields = [("Systems", _listed(n, p.assets)),
+                  ("What is done", n.text(p.changes[0][:1].upper() + p.changes[0][1:]) if p.changes[0] else MISSING),
                   ("What it changes", _effects(n, p.outcome)),
-                  ("Residual risk", f"{p.risk_after:.1f} points after this step ({p.risk_before - p.risk_after:.1f} removed)")]
+                  ("Residual risk", residual)]
         if fixed:
             fields.append(("Findings addressed", ", ".join(fixed)))
         items.append(Block(f"{p.number}. {n.text(p.title)}", tuple(fields)))
+    end = plan.get("end_state") or {}
+    if end:
+        counts = end.get("severity_counts") or {}
+        left = ", ".join(f"{c} {s}" for s, c in counts.items() if c) or "no finding"
+        lost = end.get("unrecoverable_assets") or []
+        items.append(Paragraph(
+            f"When the plan is done (the end state, analysed as a whole): {end.get('risk', 0):.1f} risk points "
+            f"are left, with {left}"
+            + (f"; {len(lost)} system{'s are' if len(lost) != 1 else ' is'} still lost to some threat "
+               f"({', '.join(lost[:LISTED])}{' and more' if len(lost) > LISTED else ''})" if lost else "")
+            + "."))
     return Section("plan", "The plan", tuple(items))
 
 
@@ -565,7 +563,7 @@ def build(result: Mapping, inventory=None, *, model=None, names: Mapping[str, st
     names : mapping, optional
         Component id -> name (default: the inventory's).
     plan : sequence of WorkPackage, optional
-        Default: ``work_packages(inventory)`` (none without an inventory).
+        Default: ``work_packages(result)`` (the analysis JSON's plan).
     paper : ``a4`` or ``letter``
     detail : ``summary`` or ``full``
     client, firm : str, optional
@@ -582,7 +580,7 @@ def build(result: Mapping, inventory=None, *, model=None, names: Mapping[str, st
 
         model = model_mod.build(inventory)
     if plan is None:
-        plan = work_packages(inventory) if inventory is not None else []
+        plan = work_packages(result)
     ctx = BuildContext(result=result, names=Names(names), detail=detail, inventory=inventory, model=model,
                        plan=tuple(plan))
     shown = _shown_findings(ctx)

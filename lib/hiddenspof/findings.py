@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
+    "AssetLine",
     "CATEGORIES",
     "Fix",
     "SEVERITIES",
     "Finding",
+    "consolidate",
     "severity_rank",
     "sort_findings",
     "findings_frame",
@@ -37,18 +40,54 @@ def severity_rank(severity: str) -> int:
 class Fix:
     """A change that was applied to a copy of the inventory and re-analysed.
 
-    ``verified`` is true only when the re-analysis shows the finding resolved;
-    ``effect`` says what changed (or, unverified, what was tried).
+    ``verified`` is true only when the re-analysis shows the finding resolved
+    and raises no new critical or high finding; ``effect`` says what changed
+    (or, unverified, what was tried). ``changes`` are the same change as edit
+    operations (``hiddenspof.edits.Edit``; ``hiddenspof apply`` applies them),
+    ``reuses`` the existing components it relies on, ``new_findings`` the
+    critical or high findings it would raise, ``production`` whether it
+    changes a production asset's own requirements.
     """
 
     change: str
     verified: bool
     effect: str
-    #: the what-if changes themselves (``whatif.Change``), to re-apply; not part of the JSON
+    #: the edits (``edits.Edit``) of ``fix.changes``, in order
     changes: tuple = field(default=(), compare=False, repr=False)
+    reuses: tuple[str, ...] = ()
+    new_findings: tuple[str, ...] = ()
+    production: bool = False
+    #: the what-if changes (``whatif.Change``) the edits were compiled from; not part of the JSON
+    steps: tuple = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if any(not hasattr(e, "op") for e in self.changes):  # read back from the JSON: dicts
+            from .edits import edit_from_json
+
+            object.__setattr__(self, "changes", tuple(e if hasattr(e, "op") else edit_from_json(e)
+                                                      for e in self.changes))
+        object.__setattr__(self, "reuses", tuple(self.reuses))
+        object.__setattr__(self, "new_findings", tuple(self.new_findings))
 
     def to_json(self) -> dict:
-        return {"change": self.change, "verified": bool(self.verified), "effect": self.effect}
+        return {"change": self.change, "verified": bool(self.verified), "effect": self.effect,
+                "changes": [e.to_json() for e in self.changes], "reuses": list(self.reuses),
+                "new_findings": list(self.new_findings), "production": bool(self.production)}
+
+
+@dataclass(frozen=True)
+class AssetLine:
+    """One asset's row in the per-asset table of a finding that applies one rule to many assets."""
+
+    asset: str
+    severity: str
+    components: tuple[str, ...] = ()
+    evidence: str = ""
+    recommendation: str = ""
+
+    def to_json(self) -> dict:
+        return {"asset": self.asset, "severity": self.severity, "components": list(self.components),
+                "evidence": self.evidence, "recommendation": self.recommendation}
 
 
 @dataclass(frozen=True)
@@ -71,6 +110,8 @@ class Finding:
     blockers: tuple[str, ...] = field(default_factory=tuple)
     #: The verified (or tried) change behind the recommendation; None when not applicable.
     fix: Fix | None = None
+    #: One row per asset when the finding applies one rule to many assets (``consolidate``); empty otherwise.
+    per_asset: tuple[AssetLine, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -80,7 +121,11 @@ class Finding:
         object.__setattr__(self, "components", tuple(sorted(set(self.components))))
         object.__setattr__(self, "blockers", tuple(sorted(set(self.blockers))))
         if isinstance(self.fix, dict):  # read back from the JSON
-            object.__setattr__(self, "fix", Fix(**self.fix))
+            object.__setattr__(self, "fix", Fix(**{k: v for k, v in self.fix.items() if k in Fix.__dataclass_fields__}))
+        if any(isinstance(x, dict) for x in self.per_asset):  # read back from the JSON
+            object.__setattr__(self, "per_asset", tuple(
+                x if isinstance(x, AssetLine) else AssetLine(**{**x, "components": tuple(x.get("components", ()))})
+                for x in self.per_asset))
 
     @classmethod
     def from_json(cls, data: dict) -> Finding:
@@ -95,7 +140,51 @@ class Finding:
             "assets": list(self.assets), "components": list(self.components),
             "evidence": self.evidence, "recommendation": self.recommendation,
             "blockers": list(self.blockers), "fix": None if self.fix is None else self.fix.to_json(),
+            "per_asset": [x.to_json() for x in self.per_asset],
         }
+
+
+def _listed(items: Sequence[str], limit: int = 4) -> str:
+    """``a``, ``a and b``, ``a, b, c, d and 3 more``."""
+    items = list(items)
+    if len(items) > limit:
+        return f"{', '.join(items[:limit])} and {len(items) - limit} more"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def consolidate(rule_id: str, per_asset: Sequence[Finding], title: str | None = None,
+                recommendation: str | None = None) -> Finding:
+    """One finding for one rule applied to many assets, from the rule's per-asset findings.
+
+    The id is ``rule_id`` (``category:rule``, no asset: it stays the same
+    however many assets the rule catches, so assessments compare finding by
+    finding), the severity the worst, the assets and components the union;
+    ``per_asset`` keeps each asset's severity, components, evidence and
+    recommendation (the per-asset table), and the evidence says them asset by
+    asset. With one asset the finding keeps its own title and wording.
+    ``title``'s ``{n}`` is the number of assets and ``{assets}`` names them.
+    """
+    parts = sorted(per_asset, key=lambda f: (severity_rank(f.severity), f.assets))
+    if not parts:
+        raise ValueError(f"nothing to consolidate for {rule_id!r}")
+    lines = tuple(sorted((AssetLine(a, f.severity, f.components, f.evidence, f.recommendation)
+                          for f in parts for a in f.assets), key=lambda x: x.asset))
+    assets = sorted({x.asset for x in lines})
+    first = parts[0]
+    if len(parts) == 1:
+        return dataclasses.replace(first, id=rule_id, per_asset=lines)
+    evidence = " ".join(f"{x.asset} ({x.severity}): {x.evidence}" for x in lines)
+    recs = []
+    for x in lines:
+        if x.recommendation and x.recommendation not in recs:
+            recs.append(x.recommendation)
+    return Finding(
+        id=rule_id, category=first.category, severity=first.severity,
+        title=(title or "{n} assets: " + first.title).format(n=len(assets), assets=_listed(assets)),
+        assets=tuple(assets), components=tuple(c for f in parts for c in f.components),
+        evidence=evidence, recommendation=recommendation or " ".join(recs),
+        blockers=tuple(b for f in parts for b in f.blockers), per_asset=lines,
+    )
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

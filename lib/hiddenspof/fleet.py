@@ -204,9 +204,25 @@ def index_document(entries: Sequence[Mapping], failed: Sequence[Mapping], baseli
                         "+ common causes + silent-failure score / 100); see docs/fleet-index.md",
         "baseline": baseline,
         "environments": ranked,
+        "frameworks": control_frameworks(entries),
         "failed": sorted((dict(f) for f in failed), key=lambda f: (natural_key(f["name"] or f["slug"]), f["slug"])),
         "rollup": rollup(entries),
     }
+
+
+def control_frameworks(entries: Sequence[Mapping]) -> list[str]:
+    """The frameworks chosen for the run (``report --framework``), in the order first met: a column each."""
+    keys: list[str] = []
+    for e in entries:
+        for k in e.get("controls") or {}:
+            if k not in keys:
+                keys.append(k)
+    return keys
+
+
+def _controls_cell(e: Mapping, key: str) -> tuple[int, int] | None:
+    c = (e.get("controls") or {}).get(key)
+    return None if c is None else (int(c["met"]), int(c["total"]))
 
 
 # ------------------------------------------------------------------ CSV
@@ -224,6 +240,8 @@ def index_csv(document: Mapping) -> str:
     if with_change:
         columns += ["baseline_found", "risk_change", "new_critical", "resolved_critical",
                     "verdicts_worse", "verdicts_better"]
+    frameworks = document.get("frameworks") or []
+    columns += [f"controls_met_{k}" for k in frameworks]
     columns += ["report", "reason"]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -240,12 +258,14 @@ def index_csv(document: Mapping) -> str:
             row += [found, ch.get("risk_change", "") if found else "",
                     len(ch.get("new_critical", ())) if found else "", len(ch.get("resolved_critical", ())) if found else "",
                     len(ch.get("verdicts_worse", ())) if found else "", len(ch.get("verdicts_better", ())) if found else ""]
+        row += ["" if (c := _controls_cell(e, k)) is None else f"{c[0]}/{c[1]}" for k in frameworks]
         row += [f"{e['slug']}/report.html", ""]
         writer.writerow([neutralise_cell(v) for v in row])
     for f in document["failed"]:
         row = ["", f["slug"], f["name"] or "", "", "failed"] + [""] * 14
         if with_change:
             row += [""] * 6
+        row += [""] * len(frameworks)
         row += ["", f["reason"]]
         writer.writerow([neutralise_cell(v) for v in row])
     return buf.getvalue()
@@ -351,6 +371,8 @@ def index_html(document: Mapping) -> str:
         cols += [("risk_change", "risk change", True), ("new_critical", "new critical", True),
                  ("resolved_critical", "resolved critical", True), ("verdicts_worse", "verdicts worse", True),
                  ("verdicts_better", "verdicts better", True)]
+    frameworks = document.get("frameworks") or []
+    cols += [(f"controls_{k}", f"{k} controls met", True) for k in frameworks]
     cols += [("data", "data", False)]
     head = "".join(
         f'<th scope="col" data-col="{key}"' + (' class="num"' if num else "") + f'><button type="button">{_e(label)}</button></th>'
@@ -394,6 +416,10 @@ def index_html(document: Mapping) -> str:
                     _num(len(ch["new_critical"])), _num(len(ch["resolved_critical"])),
                     _num(len(ch["verdicts_worse"])), _num(len(ch["verdicts_better"])),
                 ]
+        for k in frameworks:  # met / total, sorted by the share met
+            c = _controls_cell(e, k)
+            cells.append(_num(None, "n/a") if c is None else
+                         _num(round(c[0] / c[1], 6) if c[1] else 0.0, f"{c[0]} / {c[1]}"))
         cells.append(
             f'<td><a href="{slug}/analysis.json">analysis.json</a> · <a href="{slug}/findings.csv">findings.csv</a> · '
             f'<a href="{slug}/manifest.json">manifest.json</a></td>'

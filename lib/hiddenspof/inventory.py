@@ -56,6 +56,9 @@ THREAT_MODES = (
 META_KEYS = ("name", "as_of", "organisation", "description", "scenarios")
 #: The dependency kind of an *administrative* row (K can administer X; X does not need K).
 ADMIN = "admin"
+#: How an ``admin`` row's ``notes`` name the directory relation behind it (``directory: MemberOf``,
+#: written by the directory import); attack paths quote what follows.
+DIRECTORY_NOTE = "directory: "
 
 
 def is_admin(kind: Any) -> bool:
@@ -96,6 +99,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("owner", "text", help="free text"),
         _c("location", "text", help="free text"),
         _c("notes", "text", help="free text"),
+        _c("platform", "text", help="the technology that runs it, lower case (vmware, hyperv, physical, aws-rds, "
+           "aws-ec2, aws-s3, azure-sql, kubernetes, ...); a fix only restores onto a target of the same platform "
+           "where both are known"),
     ),
     "dependencies": (
         _c("component", "id", True, "the component that needs something"),
@@ -143,7 +149,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
 REQUIRED_TABLES = ("components", "dependencies", "backups")
 # Optional columns that hiddenspof's own importers write (provenance of a row):
 # kept as text like any extra column, but without an "unknown column" warning.
-EXTENSION_COLUMNS = frozenset({"imported_from", "source_type", "namespace", "system", "sys_id"})
+EXTENSION_COLUMNS = frozenset({"imported_from", "source_type", "namespace", "system", "sys_id", "object_id"})
 OPTIONAL_TABLES = ("backup_runs", "restore_tests")
 
 
@@ -248,8 +254,8 @@ def _cell_text(value: Any) -> str:
 
 def _read_csv(path: Path, display: str, problems: list[Problem]) -> _Raw | None:
     try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
+        frame = pd.read_csv(  # object columns of Python str: pandas' own string dtype is iterated cell by cell
+            path, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
             skip_blank_lines=True, skipinitialspace=False,
         )
     except pd.errors.EmptyDataError:
@@ -259,8 +265,18 @@ def _read_csv(path: Path, display: str, problems: list[Problem]) -> _Raw | None:
         problems.append(Problem(display, None, None, None, f"a readable UTF-8 CSV file ({_short(exc)})"))
         return None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
-    frame = frame.apply(lambda s: s.str.strip()) if len(frame.columns) else frame
-    return _Raw(frame, np.arange(len(frame)) + 2, display)
+    return _Raw(frame, np.arange(len(frame)) + 2, display)  # cells are stripped where they are converted
+
+
+_STRIP = np.frompyfunc(str.strip, 1, 1)  # str.strip over an object array in one C loop
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    """The column's cells as stripped text, "" for a missing one (one C-level pass when every cell is text)."""
+    column = column.astype(object)
+    if pd.api.types.infer_dtype(column, skipna=False) in ("string", "empty"):
+        return pd.Series(_STRIP(column.to_numpy(dtype=object)).astype(object), index=column.index, dtype=object)
+    return column.map(lambda v: "" if v is None else str(v).strip())
 
 
 def _short(exc: BaseException) -> str:
@@ -537,17 +553,16 @@ _FALSE = {"false", "no", "0"}
 
 def _convert(raw: _Raw, col: Column, problems: list[Problem]) -> pd.Series:
     """Typed values of one column; bad cells are reported and become missing."""
-    text = raw.frame[col.name].astype(object).map(lambda v: "" if v is None else str(v).strip())
+    text = _stripped(raw.frame[col.name])
     empty = text == ""
     bad = pd.Series(False, index=text.index)
     expected = _type_expected(col)
     if col.type in ("text", "id"):
-        out = pd.Series([v if v != "" else None for v in text], index=text.index, dtype=object)
+        out = text.where(~empty, None)
     elif col.type == "enum":
-        lowered = text.str.lower()
+        lowered = text.str.lower().astype(object)
         bad = ~empty & ~lowered.isin(col.choices)
-        keep = (~empty & ~bad).to_numpy()
-        out = pd.Series([v if k else None for v, k in zip(lowered, keep)], index=text.index, dtype=object)
+        out = lowered.where(~empty & ~bad, None)
         for idx in np.flatnonzero(bad.to_numpy()):
             value = text.iloc[idx]
             hint = difflib.get_close_matches(value.lower(), col.choices, n=1, cutoff=0.5)

@@ -55,7 +55,7 @@ import networkx as nx
 import pandas as pd
 
 from .errors import HiddenspofError
-from .inventory import is_admin
+from .inventory import DIRECTORY_NOTE, is_admin
 
 __all__ = [
     "DEFAULT_PROBABILITY",
@@ -221,14 +221,20 @@ class Model:
         deps = inventory.dependencies
         admin_of: dict[str, set[str]] = {c: set() for c in self.ids}
         row_kinds: dict[tuple[str, str], set[str]] = {}
-        for comp, target, dkind, group, needs in zip(
-            deps["component"], deps["depends_on"], deps["kind"], deps["group"], deps["needs"]
+        #: (component, depends_on) -> the directory relation an ``admin`` row names in its notes
+        #: (``directory: MemberOf``, written by the directory import); the attack path quotes it
+        self.directory_relation: dict[tuple[str, str], str] = {}
+        for comp, target, dkind, group, needs, note in zip(
+            deps["component"], deps["depends_on"], deps["kind"], deps["group"], deps["needs"], deps["notes"]
         ):
             comp, target, group = str(comp), str(target), _text(group)
             if is_admin(dkind):
                 # not a requirement: it only gives the holder of ``target`` reach over ``comp``
                 admin_of[comp].add(target)
                 row_kinds.setdefault((comp, target), set()).add("admin")
+                note = _text(note)
+                if note and note.startswith(DIRECTORY_NOTE):
+                    self.directory_relation[(comp, target)] = note[len(DIRECTORY_NOTE):].strip()
                 continue
             row_kinds.setdefault((comp, target), set()).add("plain" if group is None else "grouped")
             if group is None:

@@ -82,9 +82,10 @@ VERDICT_COLOURS: dict[str, str] = {
     "misses RTO": "#c0392b", "meets RTO": "#27ae60", "no verdict": "#95a5a6",
     "verified": "#27ae60", "not verified": "#e67e22",
     "pass": "#27ae60", "partial": "#e67e22", "fail": "#c0392b",
+    "met": "#27ae60", "not met": "#c0392b", "no evidence": "#95a5a6", "out of scope": "#bdc3c7",  # controls
 }
 assert tuple(SEVERITY_COLOURS) == SEVERITIES
-_DARK_TEXT = {"low", "not applicable", "no verdict"}  # light backgrounds that need dark text
+_DARK_TEXT = {"low", "not applicable", "no verdict", "no evidence", "out of scope"}  # light backgrounds that need dark text
 
 #: Human name of each threat mode.
 THREAT_LABELS: dict[str, str] = {

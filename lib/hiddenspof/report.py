@@ -136,6 +136,7 @@ class Job:
     formats: tuple[str, ...] = ("html",)  # documents.FORMATS wanted (html always)
     docx_template: str | None = None  # absolute path of the firm's Word template
     baseline_given: bool = False  # --baseline was given (no baseline_path then means a new environment)
+    frameworks: tuple[str, ...] = ()  # --framework: built-in names or absolute policy paths (the Controls section)
     paper: str = "a4"  # deliverable.PAPERS: report.pdf and report.docx alike
     detail: str = "summary"  # deliverable.DETAILS
     firm: str | None = None  # the author's firm on the deliverable's cover
@@ -191,14 +192,19 @@ def assign_slugs(bases: Sequence[tuple[str, str]]) -> list[str]:
     return [result[i] for i in range(len(bases))]
 
 
-def notebook_list(notebooks_dir: str | os.PathLike | None = None, with_compare: bool = False) -> list[Path]:
-    """The report's notebooks ``0[1-9]_*.ipynb`` in name order (``06_*`` only with a baseline).
+def notebook_list(notebooks_dir: str | os.PathLike | None = None, with_compare: bool = False,
+                  with_controls: bool = False) -> list[Path]:
+    """The report's notebooks ``0[1-9]_*.ipynb`` in name order (``06_*`` only with a baseline, ``08_*``, the
+    Controls section, only with ``--framework``).
 
     ``00_*`` notebooks prepare an inventory (importers) and are not part of an assessment.
     """
     folder = Path(notebooks_dir) if notebooks_dir is not None else shipped_notebooks_dir()
     found = sorted(folder.glob("0[1-9]_*.ipynb"), key=lambda p: p.name)
-    return [p.resolve() for p in found if with_compare or not p.name.startswith(COMPARE_PREFIX)]
+    from .controls import REPORT_NOTEBOOK_PREFIX
+
+    return [p.resolve() for p in found if (with_compare or not p.name.startswith(COMPARE_PREFIX))
+            and (with_controls or not p.name.startswith(REPORT_NOTEBOOK_PREFIX))]
 
 
 def _problem_lines(exc: BaseException) -> list[str]:
@@ -256,6 +262,7 @@ def _plan(
     baseline: str | os.PathLike | None,
     formats: tuple[str, ...] = ("html",),
     docx_template: str | None = None,
+    frameworks: tuple[str, ...] = (),
 ) -> tuple[list[Job], list[Outcome]]:
     """Load each inventory once for its name; give every input a unique slug; split runnable from failed."""
     from . import inventory
@@ -291,7 +298,7 @@ def _plan(
         if base_path is None:
             chosen = tuple(p for p in chosen if not Path(p).name.startswith(COMPARE_PREFIX))
         jobs.append(Job(slug, name, absolute, given, str(out), chosen, base_path, formats, docx_template,
-                        baseline_given=baseline is not None))
+                        baseline_given=baseline is not None, frameworks=frameworks))
     return jobs, failed
 
 
@@ -734,6 +741,9 @@ def _execute(job: Job, notebook: Path, tmp: Path, kernel: _SharedKernel | None =
     parameters = {"inventory_path": job.inventory_path, "interactive": False}
     if job.baseline_path is not None and notebook.name.startswith(COMPARE_PREFIX):
         parameters["baseline_path"] = job.baseline_path
+    from .controls import notebook_parameters
+
+    parameters.update(notebook_parameters(notebook.name, job.frameworks))
     target = tmp / notebook.name
     engine = {}
     if kernel is not None:
@@ -843,6 +853,7 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
                 "inventory_path": job.inventory_path,
                 "interactive": False,
                 "baseline_path": job.baseline_path,
+                "frameworks": list(job.frameworks),
             },
             "notebooks": [
                 {"name": Path(p).name, "sha256": _sha256_file(Path(p))} for p in job.notebooks
@@ -895,7 +906,12 @@ def _fleet_entry(job: Job, analysis_text: str) -> dict:
     from . import compare, fleet
 
     baseline = compare.load_assessment(job.baseline_path) if job.baseline_path is not None else None
-    entry = fleet.environment_entry(json.loads(analysis_text), baseline, baseline_expected=job.baseline_given)
+    result = json.loads(analysis_text)
+    entry = fleet.environment_entry(result, baseline, baseline_expected=job.baseline_given)
+    if job.frameworks:  # a column per chosen framework: met / total
+        from .controls import fleet_counts
+
+        entry["controls"] = fleet_counts(result, job.frameworks)
     return dict(entry, slug=job.slug)
 
 
@@ -1056,6 +1072,7 @@ def render(
     progress: bool = True,
     formats: str | Sequence[str] = ("html",),
     docx_template: str | os.PathLike | None = None,
+    frameworks: Sequence[str] | None = None,
     paper: str = "a4",
     detail: str = "summary",
     firm: str | None = None,
@@ -1088,6 +1105,9 @@ def render(
         environment also gets ``report.pdf`` / ``report.docx``. The HTML is always written.
     docx_template : path, optional
         The firm's Word template for ``report.docx`` (its styles, cover and headers are kept).
+    frameworks : sequence of str, optional
+        Built-in framework names or policy files: adds the Controls section
+        (``08_controls``) and a fleet-index column per framework (``docs/controls.md``).
     paper : ``a4`` or ``letter``
         The paper of ``report.pdf`` and ``report.docx`` alike.
     detail : ``summary`` or ``full``
@@ -1113,7 +1133,10 @@ def render(
         raise UsageError("no inventory given: name at least one CSV folder, .xlsx or .yaml file")
     if not isinstance(jobs, int) or jobs < 1:
         raise UsageError(f"--jobs must be an integer >= 1 (got {jobs!r})")
-    notebooks = notebook_list(notebooks_dir, with_compare=baseline is not None)
+    from .controls import resolve_frameworks
+
+    chosen_frameworks = resolve_frameworks(frameworks)  # a bad policy file: every problem, before anything renders
+    notebooks = notebook_list(notebooks_dir, with_compare=baseline is not None, with_controls=bool(chosen_frameworks))
     if not notebooks:
         where = notebooks_dir if notebooks_dir is not None else shipped_notebooks_dir()
         raise UsageError(f"no notebooks 0[1-9]_*.ipynb found in {where}")
@@ -1143,7 +1166,8 @@ def render(
 
     with outdir.locked(out):  # one run at a time per folder; a second one is refused
         outdir.remove_stale(out)  # what killed runs left behind
-        planned, failed = _plan(paths, out, notebooks, baseline, wanted, None if template is None else str(template))
+        planned, failed = _plan(paths, out, notebooks, baseline, wanted, None if template is None else str(template),
+                                chosen_frameworks)
         planned = [dataclasses.replace(j, paper=paper, detail=detail, firm=firm) for j in planned]
         bar = _Progress(planned, len(failed), enabled=progress)
         try:

@@ -33,7 +33,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .findings import Finding, sort_findings
+from .findings import Finding, consolidate, sort_findings
 from .inventory import RUN_TYPES
 
 __all__ = [
@@ -872,6 +872,11 @@ class _DownCache:
         self._cache: dict[str, frozenset[str]] = {}
         #: every site and region, sorted: computed once, not once per asset (that was O(N) per asset)
         self.places: tuple[str, ...] = tuple(sorted(c for c, k in model.kind.items() if k in ("site", "region")))
+        #: every backup store, and those already holding an immutable or offline copy (what a remedy reuses)
+        self.stores: tuple[str, ...] = tuple(sorted(c for c, k in model.kind.items() if k == "backup_store"))
+        self.vaults: tuple[str, ...] = tuple(sorted({
+            t for b, i in model.backup.items() if i.immutable or i.offline
+            for t in model.graph.successors(b) if model.kind.get(t) == "backup_store"}))
 
     def __call__(self, x: str) -> frozenset[str]:
         if x not in self._cache:
@@ -940,7 +945,16 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
     reason = f"{len(distinct)} distinct media: {asset} on the production storage" + (f"; {desc}" if desc else "")
     if unknown:
         reason += f"; medium unknown for {', '.join(unknown)} (no backup_store dependency, method not tape)"
-    parts.append(RulePart("two_media", len(distinct) >= 2, reason + "."))
+    media_remedy = ""
+    if len(distinct) < 2:
+        used = {t for b in backups for t in graph.successors(b)}
+        spare = [t for t in down.stores if t not in used and t != asset]
+        if unknown:  # never ask for what may exist: the copy's medium is only unrecorded
+            media_remedy = (f"record where {_and(unknown)} {'is' if len(unknown) == 1 else 'are'} kept (a backup_store "
+                            "row, or method tape): it may already be a second medium")
+        elif spare:
+            media_remedy = f"keep one copy on the existing backup store {spare[0]}"
+    parts.append(RulePart("two_media", len(distinct) >= 2, reason + ".", media_remedy))
 
     # offsite: no site or region takes down both the asset and the backup
     places = down.places
@@ -984,16 +998,34 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
         else:
             reason = f"no backup of {asset} is recorded outside its location {a_loc!r}."
     remedy = ""
+    unplaced = [b for b in backups if asset_places and not any(b in down(p) for p in places)]
     if not offsite and stored_away:
         remedy = "; ".join(f"make the restore of {b} work without {p} (keep {_and(n)}, or a stand-in, outside {p}; "
                            f"the copy itself is already kept elsewhere)" for b, p, n in stored_away)
+    elif not offsite and unplaced:  # never ask for what may exist: where the copy is kept is only unrecorded
+        remedy = (f"record the site or region of {_and(unplaced)} and {'its' if len(unplaced) == 1 else 'their'} "
+                  "store: the copy may already be kept elsewhere")
+    elif not offsite and asset_places:
+        away = next((t for t in down.stores if any(t in down(p) for p in places)
+                     and not any(t in down(p) for p in asset_places)), None)
+        if away is not None:
+            remedy = f"keep one copy on the existing backup store {away}, which survives the loss of {_and(asset_places)}"
     parts.append(RulePart("one_offsite", bool(offsite), reason, remedy))
 
     safe = [b for b in backups if info[b].immutable or info[b].offline]
     labels = [f"{b} ({'/'.join(x for x in ('immutable', 'offline') if getattr(info[b], x))})" for b in safe]
+    safe_remedy = ""
+    if not safe:
+        lockable = [b for b in backups if info[b].method != "replica"]
+        if down.vaults:
+            safe_remedy = (f"keep one copy on {down.vaults[0]}, where immutable or offline copies are already kept"
+                           + (f", or make {lockable[0]} immutable (object lock)" if lockable else ""))
+        elif lockable:
+            safe_remedy = f"make {lockable[0]} immutable (object lock on its store) or keep an offline copy"
     parts.append(RulePart("one_offline_or_immutable", bool(safe),
                           (", ".join(labels) + "." if safe
-                           else f"no backup of {asset} is immutable or offline: one compromised credential can erase them all.")))
+                           else f"no backup of {asset} is immutable or offline: one compromised credential can erase them all."),
+                          safe_remedy))
 
     clean = [b for b in backups if b in tests.index and bool(tests.at[b, "fresh_full_pass"]) and tests.at[b, "last_result"] == "pass"]
     parts.append(RulePart("zero_errors", bool(clean),
@@ -1065,6 +1097,11 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _listed(items: list[str], limit: int) -> str:
+    """``_and`` of at most ``limit`` items, the rest counted."""
+    return _and(items) if len(items) <= limit else f"{', '.join(items[:limit])} and {len(items) - limit} more"
+
+
 def _words(backups: list[str], asset: str) -> dict[str, str]:
     """The template fields for one backup or several (agreement of verbs and pronouns)."""
     one = len(backups) == 1
@@ -1096,22 +1133,57 @@ def _reported(s: BackupScore, f: Factor) -> bool:
     return True
 
 
+#: A rule's finding when it catches several assets: its title ({n} assets, {assets} their names).
+_MANY_TITLES = {
+    "restore-test-missing": "Backups of {n} assets have no recent passing restore test: {assets}",
+    "restore-test-failed": "The latest restore tests of backups of {n} assets did not pass: {assets}",
+    "restore-test-files-only": "Restore tests of {n} assets cover files only: {assets}",
+    "no-job-history": "No runs on record for backups of {n} assets: {assets}",
+    "stale-last-success": "Backups of {n} assets have not completed recently: {assets}",
+    "missed-runs": "Backups of {n} assets miss scheduled runs: {assets}",
+    "failure-streak": "Backups of {n} assets have been failing with no success since: {assets}",
+    "tiny-success": "Backups of {n} assets report success with almost no data: {assets}",
+    "size-collapse": "The backup sizes of {n} assets collapsed: {assets}",
+    "duration-anomaly": "The backup durations of {n} assets changed sharply: {assets}",
+    "alert-channel": "Failures of backups of {n} assets may reach nobody: {assets}",
+    "replica-as-backup": "{n} assets count a replica as a backup: {assets}",
+    "rpo": "{n} assets miss their RPO: {assets}",
+}
+
+#: 3-2-1-1-0 part -> (title for one asset, title for several), finding ``silent_failure:3-2-1-1-0:<part>``.
+_PART_TITLES = {
+    "three_copies": ("{a} has fewer than three copies (3-2-1-1-0)",
+                     "{n} assets have fewer than three copies (3-2-1-1-0): {assets}"),
+    "two_media": ("{a} keeps every copy on one medium (3-2-1-1-0)",
+                  "{n} assets keep every copy on one medium (3-2-1-1-0): {assets}"),
+    "one_offsite": ("{a} has no copy that survives the loss of its site or region (3-2-1-1-0)",
+                    "{n} assets have no copy that survives the loss of their site or region (3-2-1-1-0): {assets}"),
+    "one_offline_or_immutable": ("{a} has no offline or immutable copy (3-2-1-1-0)",
+                                 "{n} assets have no offline or immutable copy (3-2-1-1-0): {assets}"),
+    "zero_errors": ("{a} has no full restore test passed in the last 90 days (3-2-1-1-0)",
+                    "{n} assets have no full restore test passed in the last 90 days (3-2-1-1-0): {assets}"),
+}
+
+
 def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], rules: dict[str, Rule32110],
               model, folded: Mapping[str, frozenset[str]] | None = None) -> list[Finding]:
-    """Findings for factors worth acting on, one per (asset, rule), and for failed 3-2-1-1-0 parts.
+    """Findings for factors worth acting on and for missing 3-2-1-1-0 parts: **one per rule**.
 
-    Backups of one asset that show the same factor tell one story: they make
-    one finding ``silent_failure:<rule>:<asset>`` listing them, with every
-    backup's evidence and the most severe member's severity. Severity of a
-    member: a factor of 25+ points is high, 15+ medium, else low; one level
-    lower when the asset has another backup scoring under 30 (a healthier
-    alternative); high becomes critical for a tier-1 asset whose best backup
-    scores 50 or more. ``folded`` maps an asset to rules told by another
-    finding (its RPO finding) and left out here.
+    Backups that show the same factor tell one story: every asset whose
+    backups show it is listed in one finding ``silent_failure:<rule>``
+    (``findings.consolidate``), with a per-asset row (its backups, their
+    evidence and scores, its severity) and the most severe asset's severity.
+    Each missing 3-2-1-1-0 part is one finding ``silent_failure:3-2-1-1-0:<part>``
+    listing every asset that misses it. Severity of a backup: a factor of 25+
+    points is high, 15+ medium, else low; one level lower when the asset has
+    another backup scoring under 30 (a healthier alternative); high becomes
+    critical for a tier-1 asset whose best backup scores 50 or more.
+    ``folded`` maps an asset to rules told by another finding (its RPO
+    finding) and left out here.
     """
     tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(model.inventory.components["id"], model.inventory.components["tier"])}
     folded = folded or {}
-    out = []
+    per_rule: dict[str, list[Finding]] = {}
     healthy: dict[str, list[str]] = {}
     for s in scores:
         if s.score < 30:
@@ -1128,24 +1200,34 @@ def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], 
             elif level == 1 and tier.get(s.protects) == 1 and (asset_scores.get(s.protects) or 0) >= 50:
                 level = 0
             groups.setdefault((s.protects, f.name), []).append((level, s, f))
+    backups_of_rule: dict[str, list[str]] = {}
     for (asset, name), members in sorted(groups.items(), key=lambda kv: (kv[0][0], FACTOR_NAMES.index(kv[0][1]))):
         rule, title_one, title_many, rec = _RULES[name]
         backups = [s.id for _, s, _ in members]
+        backups_of_rule.setdefault(rule, []).extend(backups)
         words = _words(backups, asset)
         comps = list(backups)
         for _, s, f in members:
             if f.name == "alerting" and model.backup[s.id].alert_channel:
                 comps.append(model.backup[s.id].alert_channel)
-        out.append(Finding(
-            id=f"silent_failure:{rule}:{asset}", category="silent_failure", severity=_LEVELS[min(m[0] for m in members)],
+        per_rule.setdefault(rule, []).append(Finding(
+            id=f"silent_failure:{rule}", category="silent_failure", severity=_LEVELS[min(m[0] for m in members)],
             title=(title_one if len(members) == 1 else title_many).format(**words), assets=(asset,),
             components=tuple(comps),
             evidence=" ".join(_sentence(f.evidence, (s.id, asset)) + f" (score of {s.id} {s.score:g}/100.)"
                               for _, s, f in members),
             recommendation=rec.format(**words),
         ))
+    out = []
+    for rule, parts in per_rule.items():
+        rec = None
+        if len(parts) > 1:  # the rule's remedy once, naming every backup
+            factor = next(n for n, r in _RULES.items() if r[0] == rule)
+            words = _words(sorted(backups_of_rule[rule]), "each asset listed")
+            rec = _RULES[factor][3].format(**words)
+        out.append(consolidate(f"silent_failure:{rule}", parts, _MANY_TITLES[rule], rec))
     # assets whose restore tests already have a finding: the "zero errors" part is that story
-    tested = {f.assets[0] for f in out if f.id.split(":")[1] in _RESTORE_TEST_RULES}
+    tested = {a for f in out if f.id.split(":")[1] in _RESTORE_TEST_RULES for a in f.assets}
     recs = {
         "three_copies": "keep at least two backups besides the data itself",
         "two_media": "keep one copy on a different storage system or medium",
@@ -1153,23 +1235,25 @@ def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], 
         "one_offline_or_immutable": "make one copy immutable (object lock) or offline",
         "zero_errors": "pass a full restore test at least quarterly",
     }
+    by_part: dict[str, list[Finding]] = {}
+    remedies: dict[str, dict[str, list[str]]] = {}  # part -> remedy -> assets (one sentence for those sharing it)
     for asset in sorted(rules):
-        rule = rules[asset]
-        missing = [p for p in rule.parts if not p.met]
-        acted = [p for p in missing if not (p.name == "zero_errors" and asset in tested)]
-        if not acted:
-            continue
-        names = {p.name for p in missing}
-        severity = "medium" if names & {"one_offsite", "one_offline_or_immutable"} else "low"
-        told = [] if len(acted) == len(missing) else [
-            f"zero errors: {rule.part('zero_errors').reason[:-1]} (its restore-test finding says what to do)."]
-        out.append(Finding(
-            id=f"silent_failure:3-2-1-1-0:{asset}", category="silent_failure", severity=severity,
-            title=f"{asset} does not meet the 3-2-1-1-0 rule ({len(missing)} of 5 parts missing)",
-            assets=(asset,), components=tuple(model.backups_of.get(asset, ())),
-            evidence=" ".join([f"{p.name.replace('_', ' ')}: {p.reason}" for p in acted] + told),
-            recommendation=f"For {asset}: " + "; ".join(p.remedy or recs[p.name] for p in acted) + ".",
-        ))
+        for p in rules[asset].parts:
+            if p.met or (p.name == "zero_errors" and asset in tested):
+                continue
+            remedies.setdefault(p.name, {}).setdefault(p.remedy or recs[p.name], []).append(asset)
+            by_part.setdefault(p.name, []).append(Finding(
+                id=f"silent_failure:3-2-1-1-0:{p.name}", category="silent_failure",
+                severity="medium" if p.name in ("one_offsite", "one_offline_or_immutable") else "low",
+                title=_PART_TITLES[p.name][0].format(a=asset), assets=(asset,),
+                components=tuple(model.backups_of.get(asset, ())),
+                evidence=f"{p.name.replace('_', ' ')}: {p.reason}",
+                recommendation=f"For {asset}: {p.remedy or recs[p.name]}.",
+            ))
+    for name in RULE_PARTS:
+        if name in by_part:
+            rec = " ".join(f"For {_listed(assets, 6)}: {remedy}." for remedy, assets in remedies[name].items())
+            out.append(consolidate(f"silent_failure:3-2-1-1-0:{name}", by_part[name], _PART_TITLES[name][1], rec))
     return sort_findings(out)
 
 
@@ -1539,7 +1623,9 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
         backups=scores,
         asset_scores=asset_scores,
         rule_32110=rules,
-        findings=sort_findings(_findings(scores, asset_scores, rules, model, folded) + rpo_findings),
+        findings=sort_findings(_findings(scores, asset_scores, rules, model, folded)
+                               + ([consolidate("silent_failure:rpo", rpo_findings, _MANY_TITLES["rpo"])]
+                                  if rpo_findings else [])),
         run_source=(runs, as_of, ref_by_backup, dumps),
         restore_tests=tests,
         rpo=rpo_checks,

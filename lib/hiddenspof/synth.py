@@ -79,9 +79,16 @@ COUPLING_STYLES = ("same_account", "other_account", "other_provider", "offline",
 
 HEALTH = """How the ``health`` knob (0 fragile .. 1 healthy) shapes an estate.
 
-Separation: with probability ``health`` each cloud's IAM gets cloud-native
-emergency access beside the federated corporate SSO (so losing on-premises
-identity no longer takes every cloud control plane down); first backups
+Separation of the estate (certain from health 0.8 up, with probability
+``1.25 x health`` below): each cloud's IAM gets cloud-native emergency access
+beside the federated corporate SSO and its console opens with any identity
+left (so losing on-premises identity no longer takes every cloud control
+plane down); each backup account signs in with its own backup identity (a
+separate backup admin: a stolen directory login no longer reaches the backup
+credentials); the Veeam servers run outside the production domain on the
+backup account's service login; the on-premises DR landing zone has its own
+cluster manager; tapes restored into that landing zone need no interconnect
+to the cloud. Per backup, with probability ``health``: first backups
 move from same-account snapshots to other-provider, offline and immutable
 copies, and separated copies (other account or provider, offline,
 immutable) restore to a DR landing zone rather than in place. Immutability: those copies are object-locked with
@@ -139,6 +146,10 @@ class _Builder:
     def chance(self, at_full_health: float) -> bool:
         """A draw that comes true with probability ``health x at_full_health`` (never without the knob)."""
         return self.health is not None and self.hrnd.random() < self.health * at_full_health
+
+    def separated(self) -> bool:
+        """An estate-wide separation (a whole identity or control plane kept apart): certain from health 0.8 up."""
+        return self.health is not None and self.hrnd.random() < min(1.0, 1.25 * self.health)
 
     def weights(self, fragile: tuple, healthy: tuple, default: tuple) -> tuple:
         """Choice weights moved from ``fragile`` (health 0) to ``healthy`` (health 1); ``default`` without the knob."""
@@ -249,6 +260,7 @@ def _infrastructure(b: _Builder, rnd: random.Random, n: int) -> _Infra:
     cred_admin: dict[str, str] = {}
     cred_backup: dict[str, str] = {}
     cred_root: dict[str, str] = {}
+    backup_iam: dict[str, str] = {}
     kms: dict[tuple[str, str], str] = {}
     dns: dict[str, str] = {}
     mon: dict[str, str] = {}
@@ -262,19 +274,29 @@ def _infrastructure(b: _Builder, rnd: random.Random, n: int) -> _Infra:
         else:
             iam = b.comp(f"iam-{p}", "identity", owner="identity team")
             b.dep(iam, f"provider-{p}", "control")
-            if b.chance(1.0):  # separation: cloud-native emergency access beside the federated SSO
+            local = None
+            if b.separated():  # separation: cloud-native emergency access beside the federated SSO
                 local = b.comp(f"idp-{p}-emergency", "identity", owner="identity team",
                                notes="emergency access accounts, not federated from on-premises")
                 b.dep(local, f"provider-{p}", "control")
                 b.group(iam, [sso, local], "identity", "sign-in", 1)
             else:
                 b.dep(iam, sso, "identity")
+            backup_iam[p] = iam
+            if b.separated():  # separation: the backup account signs in with its own identity
+                backup_iam[p] = b.comp(f"idp-{p}-backup", "identity", owner="backup team",
+                                       notes="backup administrators' own sign-in, not federated from the corporate directory")
+                b.dep(backup_iam[p], f"provider-{p}", "control")
             cps = []
             for rk in regions[p]:
                 r = rk.split("/")[1]
                 c = b.comp(f"cp-{p}-{r}", "control_plane", failure_probability=0.01)
                 b.dep(c, f"region-{p}-{r}", "location")
-                b.dep(c, iam, "identity")
+                sign_in = sorted({iam, backup_iam[p]} | ({local} if local else set()))
+                if len(sign_in) == 1:
+                    b.dep(c, iam, "identity")
+                else:  # the console still opens with any identity that is left
+                    b.group(c, sign_in, "identity", "sign-in", 1)
                 cp[rk] = c
                 cps.append(c)
         n_prod = 1 if p == "onprem" else _scale(n, 8_000, 1, 12)
@@ -284,6 +306,12 @@ def _infrastructure(b: _Builder, rnd: random.Random, n: int) -> _Infra:
             prod_accounts[p].append(b.comp(f"account-{p}-{name}", "account", owner="cloud team"))
         backup_account[p] = b.comp(f"account-{p}-backup", "account", owner="backup team",
                                    notes="separate account for backup copies")
+        if p == "onprem":
+            backup_iam[p] = iam
+            if b.separated():  # separation: the backup account signs in with its own identity, not the corporate one
+                backup_iam[p] = b.comp(f"idp-{p}-backup", "identity", owner="backup team",
+                                       notes="backup administrators' own sign-in, not joined to the production domain")
+                b.dep(backup_iam[p], f"provider-{p}", "control")
         for acct in prod_accounts[p] + [backup_account[p]]:
             b.dep(acct, f"provider-{p}", "control")
             short = acct.removeprefix("account-")
@@ -291,7 +319,7 @@ def _infrastructure(b: _Builder, rnd: random.Random, n: int) -> _Infra:
             cred_backup[acct] = b.comp(f"cred-{short}-backup", "credentials", notes="backup service role")
             for c in (cred_admin[acct], cred_backup[acct]):
                 b.dep(c, acct, "control")
-                b.dep(c, iam, "identity")
+                b.dep(c, backup_iam[p] if acct == backup_account[p] else iam, "identity")
             for rk in regions[p]:
                 r = rk.split("/")[1]
                 k = b.comp(f"kms-{short}-{r}", "kms")
@@ -362,8 +390,11 @@ def _infrastructure(b: _Builder, rnd: random.Random, n: int) -> _Infra:
                     t = b.comp(f"tool-veeam-{i:02d}", "recovery_tool", throughput_mb_s=800.0,
                                max_parallel_restores=8, owner="backup team")
                     b.dep(t, nets[rk][i % 2], "network")
-                    b.dep(t, ad, "identity", None)
-                    b.dep(t, cred_backup[prod_accounts[p][0]], "identity")
+                    if b.separated():  # separate backup admin: the backup server is outside the production domain
+                        b.dep(t, cred_backup[backup_account[p]], "identity")
+                    else:
+                        b.dep(t, ad, "identity", None)
+                        b.dep(t, cred_backup[prod_accounts[p][0]], "identity")
                     tools[rk].append(t)
             else:
                 t = b.comp(f"tool-{p}-backup-{r}", "recovery_tool", throughput_mb_s=2000.0,
@@ -372,7 +403,14 @@ def _infrastructure(b: _Builder, rnd: random.Random, n: int) -> _Infra:
                 tools[rk].append(t)
             lz = b.comp(f"landing-{p}-{r}", "other", name=f"DR landing zone {p} {r}", owner="platform team")
             b.dep(lz, bacct, "control")
-            b.dep(lz, cp[rk], "control")
+            if p == "onprem" and b.separated():  # the DR cluster has its own manager, outside the production domain
+                dr_cp = b.comp("cp-onprem-dr", "control_plane", name="DR cluster manager", owner="platform team",
+                               notes="local accounts, not joined to the production directory")
+                b.dep(dr_cp, nets[rk][1], "network")
+                b.dep(dr_cp, cred_backup[bacct], "identity")
+                b.dep(lz, dr_cp, "control")
+            else:
+                b.dep(lz, cp[rk], "control")
             b.group(lz, nets[rk], "network", "zones", 1)
             landing[rk] = lz
     tape_store = b.comp("tape-shelf-offsite", "backup_store", owner="backup team", notes="tapes on a shelf")
@@ -457,10 +495,10 @@ def _add_backup(b: _Builder, inf: _Infra, rnd: random.Random, asset: _Asset, k: 
         method, offline, schedule = "tape", True, 168.0
         deps = [(inf.tape_store, "storage"), (inf.tape_tool, "restore"), (inf.breakglass, "identity"),
                 (rnd.choice(inf.teams["storage"]), "restore")]
-        if p != "onprem":
-            deps.append((inf.interconnect[p], "network"))
         if b.chance(0.9):  # restored into the DR landing zone, not in place next to what destroyed the asset
             restore_to = inf.landing[inf.regions["onprem"][0]]
+        if p != "onprem" and (restore_to is None or b.health is None):  # back to the cloud over the interconnect
+            deps.append((inf.interconnect[p], "network"))
         retention = rnd.choice([365.0, 2555.0])
     elif style == "immutable":
         bacct = inf.backup_account[p]

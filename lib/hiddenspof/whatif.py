@@ -3,7 +3,10 @@
 Every what-if here is *the same analysis as the report* run on a changed
 inventory: a change (:class:`Repoint`, :class:`SetProtection`,
 :class:`SetVerification`, :class:`AddOfflineCopy`, :class:`ScaleCapacity`,
-:class:`LeaveDomain`, :class:`SeparateAdminAccount`)
+:class:`LeaveDomain`, :class:`SeparateAdminAccount`) compiles to the edit
+operations of ``fix.changes`` (``hiddenspof.edits``: one vocabulary for the
+what-ifs, the advice and ``hiddenspof apply``; :func:`compile_changes`) and
+applying those edits is the only way it is applied. It
 returns a new ``Inventory`` (the input is never modified; a change checks
 the ids it names and keeps the contract's invariants: no duplicate or
 self-referencing dependency rows, known kinds and verifications, no
@@ -31,7 +34,6 @@ recompute any line of the roadmap by hand from the analysis JSON.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,8 +42,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import coupling, silent
+from . import edits as edits_mod
 from . import model as model_mod
-from .errors import HiddenspofError
 from .inventory import KINDS, Inventory, is_admin
 from .model import Model
 
@@ -59,6 +61,7 @@ __all__ = [
     "SeparateAdminAccount",
     "attack_changes",
     "apply",
+    "compile_changes",
     "AssetView",
     "asset_view",
     "ExplorerResult",
@@ -82,47 +85,15 @@ TIER_WEIGHT: dict[int | None, float] = {1: 4.0, 2: 3.0, 3: 2.0, 4: 1.0, None: 2.
 _VERIFICATIONS = ("none", "job_status", "checksum", "restore_test", "dr_drill")
 
 
-class WhatIfError(HiddenspofError, ValueError):
+class WhatIfError(edits_mod.EditError):
     """Raised when a change cannot apply to the inventory (unknown id, nothing to re-point, bad factor)."""
 
 
 # -- table helpers -----------------------------------------------------------------------------------------
 
 
-def _missing(dtype) -> object:
-    """The missing value of a normalised column type."""
-    if pd.api.types.is_bool_dtype(dtype):
-        return False
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return pd.NaT
-    if pd.api.types.is_float_dtype(dtype):
-        return math.nan
-    if pd.api.types.is_extension_array_dtype(dtype):
-        return pd.NA
-    return None
-
-
-def _append(frame: pd.DataFrame, rows: Sequence[Mapping]) -> pd.DataFrame:
-    """``frame`` with ``rows`` appended, every column keeping its normalised dtype."""
-    if not rows:
-        return frame
-    data = {}
-    for c in frame.columns:
-        gap = _missing(frame[c].dtype)
-        data[c] = [r.get(c, gap) for r in rows]
-    add = pd.DataFrame({c: pd.Series(v, dtype=frame[c].dtype) for c, v in data.items()})
-    if frame.empty:
-        return add.reset_index(drop=True)
-    return pd.concat([frame, add], ignore_index=True)
-
-
-def _set(frame: pd.DataFrame, mask, column: str, value) -> pd.DataFrame:
-    """A copy of ``frame`` with ``column`` set to ``value`` where ``mask``, dtype kept."""
-    out = frame.copy()
-    col = out[column].copy()
-    col[mask] = value
-    out[column] = col.astype(frame[column].dtype)
-    return out
+_append = edits_mod.append_rows
+_set = edits_mod.set_cells
 
 
 def _ids(inv: Inventory) -> set[str]:
@@ -158,22 +129,32 @@ def _fresh_id(inv: Inventory, base: str) -> str:
     return f"{base}-{n}"
 
 
-def _add_component(inv: Inventory, cid: str, kind: str, name: str, notes: str) -> Inventory:
-    comps = _append(inv.components, [{"id": cid, "name": name, "kind": kind, "notes": notes}])
-    return dataclasses.replace(inv, components=comps)
-
-
 # -- changes ----------------------------------------------------------------------------------------------
 
 
 class Change:
-    """A change to an inventory: ``apply(inv)`` returns a new inventory; ``describe()`` says it in words."""
+    """A change to an inventory, written as edit operations (``edits``, the vocabulary of ``fix.changes``).
+
+    ``edits(inv)`` checks the change against the inventory and returns its
+    edits; ``apply(inv)`` applies them with ``edits.apply_changes`` (the only
+    way a change is applied) and returns a new inventory; ``describe()`` says
+    it in words.
+    """
 
     #: the backup (if any) the change is about; separation what-ifs report on its asset
     backup: str | None = None
 
-    def apply(self, inv: Inventory) -> Inventory:  # pragma: no cover - interface
+    def edits(self, inv: Inventory) -> list[edits_mod.Edit]:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def apply(self, inv: Inventory) -> Inventory:
+        """The inventory with the change's edits applied (the input is not modified)."""
+        try:
+            return edits_mod.apply_changes(inv, self.edits(inv))
+        except WhatIfError:
+            raise
+        except edits_mod.EditError as err:
+            raise WhatIfError(str(err)) from None
 
     def describe(self) -> str:  # pragma: no cover - interface
         raise NotImplementedError
@@ -185,6 +166,32 @@ class Change:
         return str(_require_backup(inv, self.backup)["protects"])
 
 
+def _dep_key(row: Mapping) -> dict:
+    """The fields of a dependencies row that tell it apart (for ``remove_dependency``)."""
+    out = {"component": row["component"], "depends_on": row["depends_on"]}
+    g = row.get("group")
+    if g is not None and not (not isinstance(g, str) and pd.isna(g)):
+        out["group"] = g
+    if is_admin(row.get("kind")):
+        out["kind"] = "admin"
+    return out
+
+
+def _dep_fields(row: Mapping) -> dict:
+    """A dependencies row as edit fields (missing cells left out)."""
+    out = {}
+    for k in ("component", "depends_on", "kind", "group", "needs", "notes"):
+        v = row.get(k)
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            continue
+        out[k] = int(v) if k == "needs" else v
+    return out
+
+
+def _new_component(cid: str, kind: str, name: str, notes: str) -> edits_mod.Edit:
+    return edits_mod.add_component(id=cid, name=name, kind=kind, notes=notes)
+
+
 @dataclass(frozen=True)
 class Repoint(Change):
     """Re-point one dependency of ``component`` from ``old`` to ``new``.
@@ -193,15 +200,15 @@ class Repoint(Change):
     in place"): then the restore target moves to ``new``. Otherwise every row
     ``component -> old`` (ungrouped or in a group) now points at ``new``.
     With ``new_kind`` set and ``new`` not yet a component, ``new`` is created
-    with that kind and **no dependencies** (a separate account, identity or
-    key store that shares nothing with the estate): the what-if of buying the
-    separation, not of an existing component.
+    with that kind, placed by a row on each of ``place`` (a site, region,
+    account or provider; none: it shares nothing with the estate).
     """
 
     component: str
     old: str | None
     new: str
     new_kind: str | None = None
+    place: tuple[str, ...] = ()
 
     @property
     def backup(self) -> str | None:  # type: ignore[override]
@@ -213,19 +220,24 @@ class Repoint(Change):
         hit = bk.loc[bk["id"] == self.component, "protects"]
         return None if hit.empty else str(hit.iloc[0])
 
-    def apply(self, inv: Inventory) -> Inventory:
-        """The inventory with the dependency re-pointed (the new component created if asked)."""
+    def edits(self, inv: Inventory) -> list[edits_mod.Edit]:
+        """The edits: the new component (and its place) if asked, then the re-pointed target or rows."""
         _require_component(inv, self.component)
         if self.new_kind is not None and self.new_kind not in KINDS:
             raise WhatIfError(f"new_kind {self.new_kind!r} is not a component kind: expected one of {', '.join(KINDS)}")
+        out: list[edits_mod.Edit] = []
         if self.new not in _ids(inv):
             if self.new_kind is None:
                 raise WhatIfError(
                     f"cannot re-point {self.component!r} to {self.new!r}: it is not a component "
                     "(give new_kind to create it)"
                 )
-            inv = _add_component(inv, self.new, self.new_kind, f"{self.new} (proposed)",
-                                 "Added by a what-if: shares no dependency with the estate")
+            out.append(_new_component(self.new, self.new_kind, f"{self.new} (proposed)",
+                                      "Added by a fix: " + ("placed on " + ", ".join(self.place) if self.place
+                                                            else "shares no dependency with the estate")))
+            for p in self.place:
+                _require_component(inv, p, "place")
+                out.append(edits_mod.add_dependency(component=self.new, depends_on=p, kind="location"))
         if self.new == self.component:
             raise WhatIfError(f"{self.component!r} cannot depend on itself")
         bk = inv.backups
@@ -239,7 +251,7 @@ class Repoint(Change):
                         f"restore_to of {self.component!r} cannot be its own asset {self.new!r}: "
                         "such a path never restores it"
                     )
-                return dataclasses.replace(inv, backups=_set(bk, bk["id"] == self.component, "restore_to", self.new))
+                return out + [edits_mod.set_value("backups", self.component, "restore_to", self.new)]
         deps = inv.dependencies
         admin = deps["kind"].map(is_admin).astype(bool)  # admin rows are not requirements: never re-pointed
         mask = (deps["component"] == self.component) & (deps["depends_on"] == self.old) & ~admin
@@ -249,15 +261,17 @@ class Repoint(Change):
                 f"{self.component!r} has no dependency row on {self.old!r}{where}: expected one of "
                 f"{', '.join(sorted(set(deps.loc[deps['component'] == self.component, 'depends_on']))) or 'none'}"
             )
-        new = _set(deps, mask, "depends_on", self.new)
-        keys = list(zip(new["component"], new["depends_on"], new["group"].fillna("\0"), admin))
-        seen: set = set()
-        keep = []
-        for k in keys:  # the component may already have had a row on ``new``: no duplicate rows
-            keep.append(k not in seen)
-            seen.add(k)
-        new = new.loc[keep].reset_index(drop=True)
-        return dataclasses.replace(inv, dependencies=new)
+        have = {(g if isinstance(g, str) else None) for g in
+                deps.loc[(deps["component"] == self.component) & (deps["depends_on"] == self.new) & ~admin, "group"]}
+        for row in deps.loc[mask].to_dict("records"):
+            out.append(edits_mod.remove_dependency(**_dep_key(row)))
+            fields = _dep_fields(row)
+            group = fields.get("group")
+            if group in have:  # the component already had this row on ``new``: no duplicate rows
+                continue
+            have.add(group)
+            out.append(edits_mod.add_dependency(**{**fields, "depends_on": self.new}))
+        return out
 
     def describe(self) -> str:
         """One sentence."""
@@ -275,16 +289,15 @@ class SetProtection(Change):
     immutable: bool | None = None
     offline: bool | None = None
 
-    def apply(self, inv: Inventory) -> Inventory:
-        """The inventory with the backup's flags set."""
+    def edits(self, inv: Inventory) -> list[edits_mod.Edit]:
+        """``set`` of the backup's flags."""
         _require_backup(inv, self.backup)
-        bk = inv.backups
-        mask = bk["id"] == self.backup
+        out = []
         if self.immutable is not None:
-            bk = _set(bk, mask, "immutable", bool(self.immutable))
+            out.append(edits_mod.set_value("backups", self.backup, "immutable", bool(self.immutable)))
         if self.offline is not None:
-            bk = _set(bk, mask, "offline", bool(self.offline))
-        return dataclasses.replace(inv, backups=bk)
+            out.append(edits_mod.set_value("backups", self.backup, "offline", bool(self.offline)))
+        return out
 
     def describe(self) -> str:
         """One sentence."""
@@ -306,26 +319,25 @@ class SetVerification(Change):
     verification: str = "restore_test"
     tested: bool = False
 
-    def apply(self, inv: Inventory) -> Inventory:
-        """The inventory with the verification set (and the restore test added when ``tested``)."""
+    def edits(self, inv: Inventory) -> list[edits_mod.Edit]:
+        """``set`` of the verification, and ``add_restore_test`` when ``tested``."""
         row = _require_backup(inv, self.backup)
         if self.verification not in _VERIFICATIONS:
             raise WhatIfError(
                 f"verification {self.verification!r} is not allowed: expected one of {', '.join(_VERIFICATIONS)}"
             )
-        bk = _set(inv.backups, inv.backups["id"] == self.backup, "verification", self.verification)
-        inv = dataclasses.replace(inv, backups=bk)
+        out = [edits_mod.set_value("backups", self.backup, "verification", self.verification)]
         if self.tested:
             size = row["size_gb"]
             if pd.isna(size):
                 comps = inv.components
                 size = comps.loc[comps["id"] == row["protects"], "data_gb"].iloc[0]
-            test = {"backup": self.backup, "tested_at": pd.Timestamp(inv.meta.as_of), "result": "pass",
-                    "scope": "dr_drill" if self.verification == "dr_drill" else "full",
-                    "restored_gb": float(size) if not pd.isna(size) else math.nan,
-                    "notes": "What-if: a passing full restore test on the assessment day"}
-            inv = dataclasses.replace(inv, restore_tests=_append(inv.restore_tests, [test]))
-        return inv
+            out.append(edits_mod.add_restore_test(
+                backup=self.backup, tested_at=inv.meta.as_of.isoformat(), result="pass",
+                scope="dr_drill" if self.verification == "dr_drill" else "full",
+                restored_gb=None if pd.isna(size) else float(size),
+                notes="What-if: a passing full restore test on the assessment day"))
+        return out
 
     def describe(self) -> str:
         """One sentence."""
@@ -334,61 +346,69 @@ class SetVerification(Change):
         return f"set the verification of {self.backup} to {self.verification}"
 
 
+def _schedule_of(inv: Inventory, asset: str) -> float:
+    bk = inv.backups
+    sched = pd.to_numeric(bk.loc[bk["protects"] == asset, "schedule_hours"]).min()
+    return float(sched) if not pd.isna(sched) else 24.0
+
+
 @dataclass(frozen=True)
 class AddOfflineCopy(Change):
     """Add an independent offline, immutable copy of ``asset``.
 
-    A new backup ``<asset>-offline-copy`` (method ``tape``, offline,
-    immutable, verification ``restore_test``) stored on a new backup store
-    ``<asset>-offline-vault`` that depends on nothing in the estate. It
+    A new backup ``new-<asset>-offline-copy`` (method ``tape``, offline,
+    immutable, verification ``restore_test``) kept on ``store`` (an existing
+    store, reused) or on a new backup store ``new-<asset>-offline-vault``
+    placed by a row on each of ``place`` (a site, region, account or provider
+    outside the failure; none: it depends on nothing in the estate). It
     restores to ``restore_to`` (``None``: in place, so it needs the asset's own
-    dependencies, as a tape does). ``store`` names an existing store instead
-    of creating one. Its size is the asset's ``data_gb``; ``restore_mb_s`` its
-    rate (unknown when None).
+    dependencies, as a tape does). Its size is the asset's ``data_gb``;
+    ``restore_mb_s`` its rate (unknown when None).
     """
 
     asset_id: str
     restore_to: str | None = None
     store: str | None = None
     restore_mb_s: float | None = None
+    place: tuple[str, ...] = ()
 
     def asset(self, inv: Inventory) -> str | None:
         """The asset copied."""
         return self.asset_id
 
-    def apply(self, inv: Inventory) -> Inventory:
-        """The inventory with the copy (and its vault) added."""
+    def edits(self, inv: Inventory) -> list[edits_mod.Edit]:
+        """The new store (placed) unless one is reused, the new backup and its row on the store."""
         _require_component(inv, self.asset_id, "asset")  # any component, a backup included, may be protected
         if self.restore_to is not None:
             _require_component(inv, self.restore_to, "restore target")
         if self.restore_mb_s is not None and not self.restore_mb_s > 0:
             raise WhatIfError(f"restore_mb_s must be > 0 (got {self.restore_mb_s!r})")
-        bid = _fresh_id(inv, f"{self.asset_id}-offline-copy")
+        out: list[edits_mod.Edit] = []
+        bid = _fresh_id(inv, f"new-{self.asset_id}-offline-copy")
         store = self.store
         if store is None:
-            store = _fresh_id(inv, f"{self.asset_id}-offline-vault")
-            inv = _add_component(inv, store, "backup_store", f"Offline vault for {self.asset_id} (proposed)",
-                                 "Added by a what-if: air-gapped, shares no dependency with the estate")
+            store = _fresh_id(inv, f"new-{self.asset_id}-offline-vault")
+            out.append(_new_component(store, "backup_store", f"Offline vault for {self.asset_id} (proposed)",
+                                      "Added by a fix: air-gapped" + (f", kept at {', '.join(self.place)}"
+                                                                     if self.place else ", shares nothing")))
+            for p in self.place:
+                _require_component(inv, p, "place")
+                out.append(edits_mod.add_dependency(component=store, depends_on=p, kind="location"))
         else:
             _require_component(inv, store, "store")
-        inv = _add_component(inv, bid, "backup", f"Offline copy of {self.asset_id} (proposed)",
-                             "Added by a what-if")
-        bk = inv.backups
-        sched = pd.to_numeric(bk.loc[bk["protects"] == self.asset_id, "schedule_hours"]).min()
-        backup = {"id": bid, "protects": self.asset_id, "method": "tape",
-                  "schedule_hours": float(sched) if not pd.isna(sched) else 24.0, "retention_days": 90.0,
-                  "immutable": True, "offline": True, "verification": "restore_test",
-                  "restore_to": self.restore_to,
-                  "restore_mb_s": math.nan if self.restore_mb_s is None else float(self.restore_mb_s),
-                  "notes": "What-if: independent offline copy"}
-        dep = {"component": bid, "depends_on": store, "kind": "storage"}
-        return dataclasses.replace(inv, backups=_append(bk, [backup]),
-                                   dependencies=_append(inv.dependencies, [dep]))
+        out.append(_new_component(bid, "backup", f"Offline copy of {self.asset_id} (proposed)", "Added by a fix"))
+        out.append(edits_mod.add_backup(
+            id=bid, protects=self.asset_id, method="tape", schedule_hours=_schedule_of(inv, self.asset_id),
+            retention_days=90.0, immutable=True, offline=True, verification="restore_test",
+            restore_to=self.restore_to, restore_mb_s=self.restore_mb_s, notes="What-if: independent offline copy"))
+        out.append(edits_mod.add_dependency(component=bid, depends_on=store, kind="storage"))
+        return out
 
     def describe(self) -> str:
         """One sentence."""
         where = f", restored to {self.restore_to}" if self.restore_to else ""
-        return f"add an independent offline, immutable copy of {self.asset_id}{where}"
+        kept = f" on {self.store}" if self.store else ""
+        return f"add an independent offline, immutable copy of {self.asset_id}{kept}{where}"
 
 
 @dataclass(frozen=True)
@@ -396,20 +416,22 @@ class AddRecoverySite(Change):
     """A recovery site with its own backup server and keys, holding an offline copy of each of ``assets``.
 
     The named composite of the advice layer: a new restore target ``name``
-    that depends on nothing in the estate (its own servers, credentials and
-    keys), and for each asset an independent offline, immutable copy
+    (placed by a row on each of ``place``, a region or provider; none: it
+    depends on nothing in the estate: its own servers, credentials and keys),
+    and for each asset an independent offline, immutable copy
     (:class:`AddOfflineCopy`) restored there.
     """
 
     assets: tuple[str, ...]
-    name: str = "recovery-site"
+    name: str = "new-recovery-site"
+    place: tuple[str, ...] = ()
 
     def asset(self, inv: Inventory) -> str | None:
         """The first asset copied."""
         return self.assets[0] if self.assets else None
 
-    def apply(self, inv: Inventory) -> Inventory:
-        """The inventory with the site and one offline copy per asset restoring to it."""
+    def edits(self, inv: Inventory) -> list[edits_mod.Edit]:
+        """The site, then per asset a vault, a copy and its row on the vault."""
         if not self.assets:
             raise WhatIfError("a recovery site needs at least one asset to hold")
         known = _ids(inv)
@@ -418,31 +440,31 @@ class AddRecoverySite(Change):
             raise WhatIfError(f"asset {missing[0]!r} is not in the inventory: expected a component id")
         site = _fresh_id(inv, self.name)
         ids = _ids(inv) | set(inv.backups["id"]) | {site}
-        comps = [{"id": site, "name": f"Recovery site {site} (proposed)", "kind": "other",
-                  "notes": "Added by a what-if: its own backup server, credentials and keys; shares nothing"}]
-        backups, deps = [], []
-        bk = inv.backups
+        out = [_new_component(site, "other", f"Recovery site {site} (proposed)",
+                              "Added by a fix: its own backup server, credentials and keys; shares nothing")]
+        for p in self.place:
+            _require_component(inv, p, "place")
+            out.append(edits_mod.add_dependency(component=site, depends_on=p, kind="location"))
         for a in self.assets:
-            vault, bid = f"{a}-offline-vault", f"{a}-offline-copy"
-            for base in (vault, bid):
-                n = 2
-                name = base
+            names = []
+            for base in (f"new-{a}-offline-vault", f"new-{a}-offline-copy"):
+                n, name = 2, base
                 while name in ids:
                     name = f"{base}-{n}"
                     n += 1
                 ids.add(name)
-                vault, bid = (name, bid) if base == vault else (vault, name)
-            comps += [{"id": vault, "name": f"Offline vault for {a} (proposed)", "kind": "backup_store",
-                       "notes": "Added by a what-if: air-gapped, shares no dependency with the estate"},
-                      {"id": bid, "name": f"Offline copy of {a} (proposed)", "kind": "backup", "notes": "Added by a what-if"}]
-            sched = pd.to_numeric(bk.loc[bk["protects"] == a, "schedule_hours"]).min()
-            backups.append({"id": bid, "protects": a, "method": "tape",
-                            "schedule_hours": float(sched) if not pd.isna(sched) else 24.0, "retention_days": 90.0,
-                            "immutable": True, "offline": True, "verification": "restore_test", "restore_to": site,
-                            "restore_mb_s": math.nan, "notes": "What-if: independent offline copy at the recovery site"})
-            deps.append({"component": bid, "depends_on": vault, "kind": "storage"})
-        return dataclasses.replace(inv, components=_append(inv.components, comps), backups=_append(bk, backups),
-                                   dependencies=_append(inv.dependencies, deps))
+                names.append(name)
+            vault, bid = names
+            out.append(_new_component(vault, "backup_store", f"Offline vault for {a} (proposed)",
+                                      f"Added by a fix: air-gapped, kept at {site}"))
+            out.append(edits_mod.add_dependency(component=vault, depends_on=site, kind="location"))
+            out.append(_new_component(bid, "backup", f"Offline copy of {a} (proposed)", "Added by a fix"))
+            out.append(edits_mod.add_backup(
+                id=bid, protects=a, method="tape", schedule_hours=_schedule_of(inv, a), retention_days=90.0,
+                immutable=True, offline=True, verification="restore_test", restore_to=site,
+                notes="What-if: independent offline copy at the recovery site"))
+            out.append(edits_mod.add_dependency(component=bid, depends_on=vault, kind="storage"))
+        return out
 
     def describe(self) -> str:
         """One sentence."""
@@ -458,8 +480,8 @@ class ScaleCapacity(Change):
     component: str
     factor: float
 
-    def apply(self, inv: Inventory) -> Inventory:
-        """The inventory with the component's limits scaled."""
+    def edits(self, inv: Inventory) -> list[edits_mod.Edit]:
+        """``set`` of the component's limits."""
         _require_component(inv, self.component)
         if not (isinstance(self.factor, (int, float)) and self.factor > 0 and math.isfinite(self.factor)):
             raise WhatIfError(f"scale factor for {self.component!r} must be a number > 0 (got {self.factor!r})")
@@ -472,19 +494,21 @@ class ScaleCapacity(Change):
                 f"{self.component!r} has no throughput_mb_s or max_parallel_restores to scale: "
                 "expected a constrained component"
             )
+        out = []
         if not pd.isna(thr):
-            comps = _set(comps, mask, "throughput_mb_s", float(thr) * self.factor)
+            out.append(edits_mod.set_value("components", self.component, "throughput_mb_s", float(thr) * self.factor))
         if not pd.isna(par):
-            comps = _set(comps, mask, "max_parallel_restores", max(1, math.ceil(int(par) * self.factor - 1e-12)))
-        return dataclasses.replace(inv, components=comps)
+            out.append(edits_mod.set_value("components", self.component, "max_parallel_restores",
+                                           max(1, math.ceil(int(par) * self.factor - 1e-12))))
+        return out
 
     def describe(self) -> str:
         """One sentence."""
         return f"scale the restore capacity of {self.component} by {self.factor:g}"
 
 
-def _drop_rows(inv: Inventory, component: str, target: str) -> Inventory:
-    """The inventory without any row (plain, grouped or admin) of ``component`` on ``target``.
+def _drop_rows(inv: Inventory, component: str, target: str) -> list[edits_mod.Edit]:
+    """``remove_dependency`` of every row (plain, grouped or admin) of ``component`` on ``target``.
 
     A group left with fewer members than its ``needs`` would be invalid: that is an error naming the group.
     """
@@ -503,7 +527,7 @@ def _drop_rows(inv: Inventory, component: str, target: str) -> Inventory:
                 f"dropping {component!r}'s rows on {target!r} leaves group {group!r} with {len(rows)} member(s) "
                 f"but needs {needs}: expected a group that keeps at least {needs}"
             )
-    return dataclasses.replace(inv, dependencies=kept)
+    return [edits_mod.remove_dependency(**_dep_key(row)) for row in deps.loc[mask].to_dict("records")]
 
 
 _ESCALATION_KINDS = ("credentials", "identity", "account")
@@ -528,8 +552,8 @@ class LeaveDomain(Change):
         hit = bk.loc[bk["id"] == self.component, "protects"]
         return None if hit.empty else str(hit.iloc[0])
 
-    def apply(self, inv: Inventory) -> Inventory:
-        """The inventory without ``component``'s rows on ``identity``."""
+    def edits(self, inv: Inventory) -> list[edits_mod.Edit]:
+        """``remove_dependency`` of ``component``'s rows on ``identity``."""
         _require_component(inv, self.component)
         _require_component(inv, self.identity, "identity")
         kind = _kind_of(inv, self.identity)
@@ -558,8 +582,8 @@ class SeparateAdminAccount(Change):
     account: str
     escalates_from: str
 
-    def apply(self, inv: Inventory) -> Inventory:
-        """The inventory without ``account``'s rows on ``escalates_from``."""
+    def edits(self, inv: Inventory) -> list[edits_mod.Edit]:
+        """``remove_dependency`` of ``account``'s rows on ``escalates_from``."""
         _require_component(inv, self.account, "account")
         _require_component(inv, self.escalates_from)
         kind = _kind_of(inv, self.account)
@@ -615,11 +639,31 @@ def apply(inventory: Inventory, changes: Change | Iterable[Change]) -> Inventory
     WhatIfError
         When a change names an unknown id or has nothing to change.
     """
+    return compile_changes(inventory, changes)[1]
+
+
+def compile_changes(inventory: Inventory, changes: Change | Iterable[Change]) -> tuple[list[edits_mod.Edit], Inventory]:
+    """The edits of ``changes`` applied in order (each compiled on the inventory the ones before left), and
+    the changed inventory: ``fix.changes`` of a change set, and what applying it gives.
+
+    Raises
+    ------
+    WhatIfError
+        When a change names an unknown id or has nothing to change.
+    """
     if isinstance(changes, Change):
         changes = [changes]
+    out: list[edits_mod.Edit] = []
     for ch in changes:
-        inventory = ch.apply(inventory)
-    return inventory
+        step = ch.edits(inventory)
+        try:
+            inventory = edits_mod.apply_changes(inventory, step)
+        except WhatIfError:
+            raise
+        except edits_mod.EditError as err:
+            raise WhatIfError(str(err)) from None
+        out.extend(step)
+    return out, inventory
 
 
 # -- per-asset verdicts ------------------------------------------------------------------------------------
@@ -1018,8 +1062,10 @@ def candidates(inventory: Inventory, m: Model | None = None, findings=None) -> l
       else to a new separate target;
     * a common cause, an unrecoverable credential-compromise or
       logical-corruption verdict, a replica used as backup, or a 3-2-1-1-0 gap:
-      add an independent offline copy of A; for credential compromise also
-      make each non-immutable backup of A immutable;
+      add an independent offline copy of A (for a domain or a stolen credential
+      only when A has no offline or immutable copy yet: never ask for what
+      exists); for credential compromise also make each non-immutable backup
+      of A immutable;
     * a missing, stale, failed or file-only restore test, or weak
       verification: verify the backup with a full restore test.
 
@@ -1028,11 +1074,17 @@ def candidates(inventory: Inventory, m: Model | None = None, findings=None) -> l
     """
     m = m or model_mod.build(inventory)
     if findings is None:
-        cres = coupling.analyze(m, pairs=False)
-        findings = list(cres.findings) + list(silent.score(inventory, m).findings)
+        from . import advice
+
+        findings = advice.findings_of(m, coupling.analyze(m, pairs=False)) + list(silent.score(inventory, m).findings)
     out: dict[Change, list[str]] = {}
     # existing restore targets (a standby VM, a DR host) are preferred to inventing a new one
     targets = sorted({i.restore_to for i in m.backup.values() if i.restore_to is not None and i.restore_to not in m.backup})
+
+    def kept_safe(asset: str) -> bool:
+        """Whether the asset already has an offline or immutable copy: never ask for another (its restore path is
+        what the other candidates fix)."""
+        return any(m.backup[b].immutable or m.backup[b].offline for b in m.backups_of.get(asset, ()))
 
     def add(ch: Change, fid: str) -> None:
         out.setdefault(ch, [])
@@ -1066,14 +1118,16 @@ def candidates(inventory: Inventory, m: Model | None = None, findings=None) -> l
                             if tpath is not None and len(tpath) >= 2:
                                 holder = tpath[-2]
                                 add(Repoint(holder, cause, _slug(f"{holder}-own-{kind}"), new_kind=kind), f.id)
-                add(AddOfflineCopy(asset), f.id)
+                if not kept_safe(asset):
+                    add(AddOfflineCopy(asset), f.id)
         elif f.category == "coupling" and f.assets:
             text = f.id + " " + f.title
             if "credential_compromise" in text or "logical_corruption" in text:
                 for asset in f.assets:
                     if asset not in m.backups_of:
                         continue
-                    add(AddOfflineCopy(asset), f.id)
+                    if not kept_safe(asset):
+                        add(AddOfflineCopy(asset), f.id)
                     if "credential_compromise" in text:
                         for b in m.backups_of[asset]:
                             if not m.backup[b].immutable and m.backup[b].method != "replica":
@@ -1117,7 +1171,10 @@ def roadmap(inventory: Inventory, limit: int = 10) -> list[Remediation]:
     m = model_mod.build(inventory)
     memo: dict = {}  # the candidates share the job history: summarised once (silent.score)
     before = estate_risk(inventory, m, memo=memo)
-    findings = list(coupling.analyze(m, pairs=False).findings) + list(silent.score(inventory, m, memo=memo).findings)
+    from . import advice
+
+    findings = (advice.findings_of(m, coupling.analyze(m, pairs=False))
+                + list(silent.score(inventory, m, memo=memo).findings))
     known = {f.id for f in findings}
     out = []
     for ch, fids in candidates(inventory, m, findings):

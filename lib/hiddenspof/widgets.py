@@ -60,10 +60,19 @@ _table = table_html
 
 
 class Table:
-    """A table shown in full in a notebook (no truncated cells, no row limit), as HTML and as plain text."""
+    """A table shown in full in a notebook (no truncated cells, no row limit), as HTML and as plain text.
 
-    def __init__(self, frame: pd.DataFrame, css: str = "hs-table") -> None:
-        self.frame = frame
+    Cells read as the report's do (``presentation.text_frame``): headers in
+    words (``RTO``, ``Restore to``), numbers with their unit and thousands
+    separators, yes/no, kinds in words, and a dash for a missing value (never
+    ``<NA>`` or ``None``).
+    """
+
+    def __init__(self, frame: pd.DataFrame, css: str = "hs-table", *, people: bool = True) -> None:
+        from .presentation import text_frame
+
+        self.raw = frame
+        self.frame = text_frame(frame) if people else frame
         self.css = css
 
     def _repr_html_(self) -> str:
@@ -100,6 +109,11 @@ def _schedule_columns(restores: pd.DataFrame) -> pd.DataFrame:
     return restores.loc[:, cols].round({"start_hours": 2, "finish_hours": 2, "rto_hours": 2})
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 protected asset``, ``2 protected assets``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def filter_options(options: list[tuple[str, str]], query: str) -> list[tuple[str, str]]:
     """The (label, id) options whose label contains ``query`` (case-insensitive); all for an empty query."""
     q = query.strip().lower()
@@ -117,7 +131,7 @@ def explorer_html(result: whatif.ExplorerResult) -> str:
     lost = ", ".join(html.escape(a) for a in result.unrecoverable) or "none"
     parts = [
         '<div class="hs-explorer">',
-        f"<p>Failing <b>{failed}</b> takes down {len(result.down_assets)} protected asset(s); "
+        f"<p>Failing <b>{failed}</b> takes down {_count(len(result.down_assets), 'protected asset')}; "
         f"{len(result.restored)} restored, {len(result.unrecoverable)} unrecoverable.</p>",
         f'<p class="hs-unrecoverable">Unrecoverable: {lost}</p>',
         _table(result.frame(), "hs-explorer-table"),
@@ -131,8 +145,13 @@ def explorer_html(result: whatif.ExplorerResult) -> str:
 
 def separation_html(result: whatif.SeparationResult) -> str:
     """The separation what-if's answer: the change and the before/after table."""
+    from .presentation import threat_label
+
+    frame = result.frame()
+    frame["measure"] = [f"threat: {threat_label(x[len('threat: '):]).lower()}" if x.startswith("threat: ") else x
+                        for x in frame["measure"]]
     return (f'<div class="hs-separation"><p>{html.escape(result.change.describe())}: asset '
-            f"<b>{html.escape(result.asset)}</b></p>{_table(result.frame(), 'hs-separation-table')}</div>")
+            f"<b>{html.escape(result.asset)}</b></p>{_table(frame, 'hs-separation-table')}</div>")
 
 
 def capacity_html(result: whatif.CapacityWhatIf, chart: bool = True) -> str:
@@ -140,14 +159,17 @@ def capacity_html(result: whatif.CapacityWhatIf, chart: bool = True) -> str:
     if result.restores.empty:
         return '<div class="hs-capacity"><p>This scenario needs no restore.</p></div>'
     misses = ", ".join(html.escape(a) for a in result.misses) or "none"
+    from .presentation import text_frame
+
     parts = ['<div class="hs-capacity">',
              f"<p>Makespan {result.makespan_hours:.2f} h; RTO missed by: {misses}; "
              f"bottlenecks: {html.escape(', '.join(result.bottlenecks) or 'none')}</p>"]
     if chart:
         restores = result.restores.round({"start_hours": 2, "finish_hours": 2, "rto_hours": 2})
-        parts.append("<p><i>Hover over a bar for its backup, wave, start and finish.</i></p>")
+        parts.append("<p><i>Hover over a bar for its backup, wave, start and finish; the black tick is the RTO.</i></p>")
         parts.append(hover_chart_html(restore_gantt(restores, title="Restore schedule")))
-    parts.append(_table(result.restores.round(2), "hs-capacity-table"))
+    shown = result.restores.drop(columns=[c for c in ("meets_rto", "size_known", "tier") if c in result.restores])
+    parts.append(_table(text_frame(shown), "hs-capacity-table"))
     parts.append("</div>")
     return "".join(parts)
 
@@ -485,15 +507,16 @@ def _as_html(item) -> str:
 
 
 class Exercise:
-    """One workshop exercise, asked before it is answered: predict, then reveal.
+    """One workshop exercise, asked before it is answered: predict, a hint and a second try, then reveal.
 
     A text box per question reads the answer back as it is typed ("read as
-    1.56 h"), *Check* judges every filled box with ``Workshop.check`` (right,
-    or a hint that never gives the answer), and once every question has been
-    answered (right or not) the *reveal* appears: the widget, table or chart
-    that answers the exercise, plus the model answer. *Show me* reveals it
-    without an answer (the score notes that). ``reveal`` is only called at
-    that moment, so nothing that gives the answer away exists before.
+    28.9 h", "read as: ad-harbour, dns-internal", or what cannot be read).
+    *Check* judges every filled box with ``Workshop.check``: an unreadable
+    answer or a flagged typo uses no try; a wrong one gets a hint and one
+    more try; once every question is done (right, two tries, or *Show me*)
+    the *reveal* appears: the model answers and the widget, table or chart
+    that explains them. ``reveal`` is only called at that moment, so nothing
+    that gives the answer away exists before.
 
     Parameters
     ----------
@@ -502,7 +525,7 @@ class Exercise:
         Question ids of ``workshop.QUESTIONS``.
     answers : str or sequence of str
         Answers given already (the notebook's parameters cell), in order; a
-        non-empty one is checked at once.
+        non-empty one is checked at once, as a first try.
     reveal : callable, optional
         Returns what answers the exercise: a widget (or an explorer), a
         DataFrame, an altair chart, an HTML string, or a list of those.
@@ -527,8 +550,8 @@ class Exercise:
         self.readback = {q: W.HTML() for q in self.questions}
         self.feedback = {q: W.HTML() for q in self.questions}
         self.check_button = W.Button(description="Check", button_style="primary",
-                                     tooltip="check your answers, then see the answer")
-        self.show_button = W.Button(description="Show me", tooltip="reveal without answering")
+                                     tooltip="check your answers: a hint and a second try if not yet right")
+        self.show_button = W.Button(description="Show me", tooltip="show the answer without predicting")
         self.reveal_box = W.VBox(layout=W.Layout(display="none"))
         for q, box in self.inputs.items():
             box.observe(lambda change, q=q: self._read_back(q), names="value")
@@ -546,30 +569,27 @@ class Exercise:
 
     @staticmethod
     def _placeholder(kind: str) -> str:
-        return {"ids": "component ids, separated by commas", "id": "one component id",
-                "number": "a number, e.g. 2.5 or 2,5 h", "yesno": "yes or no"}.get(kind, "your answer")
+        return {"ids": "ids or names, separated by commas or 'and'", "id": "one component id or name",
+                "number": "hours, e.g. 2.5, 2,5 h, 90 min or 1h30", "yesno": "yes or no"}.get(kind, "your answer")
 
     def _read_back(self, q: str) -> None:
         """Show how the answer being typed is read (never whether it is right)."""
         from . import workshop
 
         question = workshop.QUESTIONS[q]
-        try:
-            value = workshop.parse_answer(self.inputs[q].value, question.kind)
-        except ValueError as exc:
-            self.readback[q].value = f'<span class="hs-readback hs-unreadable">{html.escape(str(exc))}</span>'
-            return
-        if value is None:
+        reading = workshop.read_answer(self.inputs[q].value, question.kind, self.ws.model)
+        if not reading.readable:
+            self.readback[q].value = ('<span class="hs-readback hs-unreadable">cannot read: '
+                                      f"{html.escape('; '.join(reading.problems))}</span>")
+        elif reading.value is None:
             self.readback[q].value = ""
         elif question.kind == "number":
-            self.readback[q].value = f'<span class="hs-readback">read as {value:g} h</span>'
+            self.readback[q].value = f'<span class="hs-readback">read as {reading.value:.4g} h</span>'
         elif question.kind == "yesno":
-            self.readback[q].value = f'<span class="hs-readback">read as {"yes" if value else "no"}</span>'
+            self.readback[q].value = f'<span class="hs-readback">read as {"yes" if reading.value else "no"}</span>'
         else:
-            known = workshop._canonical(value, self.ws.model.kind)
-            words = [html.escape(i) if i in self.ws.model.kind else f"<s>{html.escape(i)}</s> (no such id)"
-                     for i in sorted(known)]
-            self.readback[q].value = f'<span class="hs-readback">read as: {", ".join(words)}</span>'
+            words = ", ".join(html.escape(i) for i in sorted(reading.value))
+            self.readback[q].value = f'<span class="hs-readback">read as: {words}</span>'
 
     def checks(self) -> dict:
         """The latest verdict per question (``NO ANSWER`` for those not answered)."""
@@ -581,21 +601,20 @@ class Exercise:
         return out
 
     def submit(self) -> None:
-        """Check every filled box; reveal once every question has an answer."""
+        """Check every filled box (each a try, unless unreadable); reveal once every question is done."""
         for q in self.questions:
             self._read_back(q)
             if self.inputs[q].value.strip():
                 result = self.ws.check(q, self.inputs[q].value)
                 self.feedback[q].value = result._repr_html_()
-            else:
+            elif not self.ws.done(q):
                 self.feedback[q].value = ('<div class="hs-check hs-waiting">Type an answer first '
                                           "(or press Show me).</div>")
-        if all(self.ws.results.get(q) is not None and self.ws.results[q].status != "NO ANSWER"
-               for q in self.questions):
+        if all(self.ws.done(q) for q in self.questions):
             self.reveal()
 
     def show(self) -> None:
-        """Reveal without an answer (recorded as shown, not predicted)."""
+        """Reveal every question's answer without predicting (recorded as shown when not tried)."""
         for q in self.questions:
             self.ws.show(q)
         self.reveal()
@@ -605,7 +624,7 @@ class Exercise:
         if self.revealed:
             return
         self.revealed = True
-        answers = "".join(f"<li><b>{html.escape(q)}</b>: {html.escape(self.ws.solution(q))}</li>"
+        answers = "".join(f"<li><b>{html.escape(q)}</b>: {html.escape(self.ws.answer(q))}</li>"
                           for q in self.questions)
         parts = [f'<div class="hs-answer"><b>Answer</b><ul>{answers}</ul></div>']
         made = self._reveal() if self._reveal is not None else []

@@ -27,10 +27,12 @@ from .draft import (
     TEST_COLUMNS,
     Draft,
 )
+from .fields import parse_date_format, reading_dates
 from .kubernetes import import_kubernetes
 from .merge import MergeOutcome, merge_table
 from .report import render_report
 from .restic import import_restic
+from .sharphound import import_sharphound
 from .sources import ImportSourceError
 from .terraform import import_terraform
 from .veeam import import_veeam
@@ -52,6 +54,7 @@ __all__ = [
     "ImportResult",
     "ImportSourceError",
     "build_draft",
+    "report_name",
     "run",
 ]
 
@@ -67,12 +70,15 @@ FORMATS: dict[str, Callable[[list[str]], Draft]] = {
     "restic": import_restic,
     "borg": import_borg,
     "velero": import_velero,
+    "sharphound": import_sharphound,
 }
+#: formats whose importer also reads the inventory it merges into (``existing=`` folder or None).
+READS_INVENTORY = frozenset({"sharphound"})
 #: ``as_of`` of a fresh import when none is given: a valid date no one could take for a real
 #: assessment date (ages measured from it are absurd), flagged in the report and the YAML.
 AS_OF_PLACEHOLDER = "1970-01-01"
 _EXTRA = {
-    "components": ("namespace", "system", "source_type", "sys_id", PROVENANCE),
+    "components": ("namespace", "system", "source_type", "sys_id", "object_id", PROVENANCE),
     "dependencies": (PROVENANCE,),
     "backups": (PROVENANCE,),
     "backup_runs": (PROVENANCE,),
@@ -105,13 +111,53 @@ class ImportResult:
         return f"wrote {self.out_dir}: {counts}; see {self.report_path}"
 
 
-def build_draft(fmt: str, sources: list[str]) -> Draft:
-    """Run one importer on its sources (no files written); raises ImportSourceError."""
+def report_name(fmt: str) -> str:
+    """The file name of a format's import report: each format keeps its own (``import-report-veeam.md``).
+
+    A later import of another format into the same folder leaves it alone; a later import of the
+    same format replaces it, since the report describes the inventory that import's sources now give.
+    """
+    return f"import-report-{fmt}.md"
+
+
+def build_draft(fmt: str, sources: list[str], *, date_format: str | None = None,
+                existing: str | None = None) -> Draft:
+    """Run one importer on its sources (no files written); raises ImportSourceError.
+
+    ``date_format`` (``--date-format``, e.g. ``DD/MM/YYYY``) declares the order of day and
+    month where the source writes dates like ``06/03/2026``; without it such a date is read
+    only when the source itself settles the order, and refused otherwise.
+
+    ``existing``: the CSV-folder inventory the import merges into, for the formats in
+    :data:`READS_INVENTORY` (the directory import matches computers to its components).
+    """
     if fmt not in FORMATS:
         raise ImportSourceError(f"unknown import format '{fmt}' - expected one of {', '.join(FORMATS)}")
     if not sources:
         raise ImportSourceError(f"import {fmt}: no source file given")
-    return FORMATS[fmt]([os.fspath(s) for s in sources])
+    order = parse_date_format(date_format) if date_format else None
+    with reading_dates(order):
+        if fmt in READS_INVENTORY:
+            return FORMATS[fmt]([os.fspath(s) for s in sources], existing=existing)
+        return FORMATS[fmt]([os.fspath(s) for s in sources])
+
+
+def _keep_backup_stores(draft: Draft, existing) -> None:
+    """A component another format's import wrote as a ``backup_store`` stays one when this source
+    sees only a ``datastore`` (the bucket Velero writes its backups to, imported again from Terraform
+    as a plain S3 bucket): the source that knows what the store holds wins, whatever the order of
+    the imports, so the bucket is not reported as a datastore that "has no backup"."""
+    if existing is None:
+        return
+    for (cid,), row in existing.rows.items():
+        mine = draft.components.get(cid)
+        if mine is None or mine.get("kind") != "datastore" or row.get("kind") != "backup_store":
+            continue
+        sources = [src for src in row.get(PROVENANCE, "").split(";") if src]
+        if not sources or any(not src.startswith(f"{draft.fmt}:") for src in sources):
+            mine["kind"] = "backup_store"
+            draft.mapped.add(f"`{cid}`: kept a `backup_store`, as an earlier import ({row.get(PROVENANCE, '')}) names it;"
+                             " this source sees a datastore")
 
 
 def _yaml_text(name: str, as_of: str | None, draft: Draft) -> str:
@@ -142,11 +188,13 @@ def _as_of_note(path: str) -> str:
 
 
 def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
-        as_of: str | dt.date | None = None, stderr: TextIO | None = None) -> ImportResult:
+        as_of: str | dt.date | None = None, stderr: TextIO | None = None,
+        date_format: str | None = None) -> ImportResult:
     """Import ``sources`` of format ``fmt`` into the CSV-folder inventory ``out_dir``.
 
     Writes ``inventory.yaml``, ``components.csv``, ``dependencies.csv``, ``backups.csv``
-    (rows sorted by key, columns in contract order then extras), ``import-report.md`` and
+    (rows sorted by key, columns in contract order then extras), ``import-report-<fmt>.md``
+    (each format its own, see :func:`report_name`) and
     ``import-state.json`` (the cells this import wrote: the base for the next merge).
 
     ``as_of``: with ``into`` (or when ``out_dir`` already holds an inventory) the existing
@@ -170,6 +218,9 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         Assessment date for a fresh import.
     stderr : file, optional
         Where removals and the change summary are printed (default ``sys.stderr``).
+    date_format : str, optional
+        The order of day and month of the source's dates (``DD/MM/YYYY``, ``MM/DD/YYYY``),
+        where the source does not settle it itself; see :func:`build_draft`.
 
     Returns
     -------
@@ -181,7 +232,7 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         Unreadable or malformed source, or an EXISTING that is not a CSV-folder inventory.
     """
     err = sys.stderr if stderr is None else stderr
-    draft = build_draft(fmt, list(sources))
+    draft = build_draft(fmt, list(sources), date_format=date_format) if fmt not in READS_INVENTORY else None
     out_dir = os.fspath(out_dir)
     if into is None and os.path.exists(os.path.join(out_dir, "components.csv")):
         into = out_dir
@@ -192,6 +243,8 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
             raise ImportSourceError(f"{into}: not a CSV-folder inventory (expected a folder with components.csv and inventory.yaml)")
         if not os.path.exists(os.path.join(into, "inventory.yaml")):
             raise ImportSourceError(f"{into}: inventory.yaml is missing (expected the inventory's metadata)")
+    if draft is None:
+        draft = build_draft(fmt, list(sources), date_format=date_format, existing=into)
     if as_of is not None and into is None:
         try:
             as_of = dt.date.fromisoformat(str(as_of)).isoformat()
@@ -206,6 +259,8 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         "backup_runs": {k + ("",): v for k, v in draft.runs.items()},
         "restore_tests": {k + ("",): v for k, v in draft.tests.items()},
     }
+    if into is not None:
+        _keep_backup_stores(draft, read_table(into, "components"))
     outcomes: dict[str, MergeOutcome] = {}
     for table in KEYS:
         if table in HISTORY and not imported[table]:
@@ -222,7 +277,7 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
     if into is not None and os.path.abspath(into) != os.path.abspath(out_dir):
         for entry in sorted(os.listdir(into)):
             src = os.path.join(into, entry)
-            if os.path.isfile(src) and entry not in {f"{t}.csv" for t in outcomes} | {"import-report.md", STATE_FILE}:
+            if os.path.isfile(src) and entry not in {f"{t}.csv" for t in outcomes} | {report_name(fmt), STATE_FILE}:
                 shutil.copyfile(src, os.path.join(out_dir, entry))
     if into is None:
         write_text(os.path.join(out_dir, "inventory.yaml"), _yaml_text(draft.name or fmt, as_of, draft))
@@ -234,8 +289,11 @@ def run(fmt: str, sources: list[str], out_dir: str, into: str | None = None, *,
         latest = max(k[1] for k in draft.runs)[:10]
         note += (f" The latest job run in the sources started on {latest}: runs after `as_of` are ignored by the"
                  " analysis, so an `as_of` on or after that date counts every run.")
-    report_path = os.path.join(out_dir, "import-report.md")
-    write_text(report_path, render_report(draft, outcomes, note, history_kept))
+    report_path = os.path.join(out_dir, report_name(fmt))
+    report = render_report(draft, outcomes, note, history_kept)
+    if draft.after_merge is not None:
+        report += "\n".join(draft.after_merge(out_dir)) + "\n"
+    write_text(report_path, report)
     removed = tuple(f"{t}: {' -> '.join(x for x in k if x)}" for t, o in outcomes.items() for k in o.removed)
     kept = tuple(f"{t}: {'/'.join(x for x in k if x)} {c}: kept '{cur}' over '{new}'"
                  for t, o in outcomes.items() for k, c, cur, new in o.kept)

@@ -15,7 +15,7 @@ from .fields import bad, hours_between, parse_bool, parse_datetime, parse_float
 from .jsondocs import Record, json_documents
 from .sources import ImportSourceError, label
 
-__all__ = ["RESOURCE_KINDS", "Arn", "import_aws_backup", "parse_arn"]
+__all__ = ["PITR_HOURS", "PLATFORMS", "RESOURCE_KINDS", "Arn", "import_aws_backup", "parse_arn", "pitr_store"]
 
 #: ``ResourceType`` -> (component kind, backup method, run type). The run type is what a
 #: recovery point of that service holds: EBS, EC2, EFS, S3, FSx, RDS/Aurora and the other
@@ -39,6 +39,22 @@ RESOURCE_KINDS: dict[str, tuple[str, str, str]] = {
     "CloudFormation": ("service", "other", "full"),
     "SAP HANA on Amazon EC2": ("datastore", "dump", ""),
 }
+#: ``ResourceType`` -> the component's ``platform`` (the inventory contract's lower-case words).
+#: A VirtualMachine is one the Backup gateway reaches on premises: its hypervisor is not said.
+PLATFORMS: dict[str, str] = {
+    "EC2": "aws-ec2", "EBS": "aws-ebs", "EFS": "aws-efs", "FSx": "aws-fsx", "S3": "aws-s3", "RDS": "aws-rds",
+    "Aurora": "aws-aurora", "DocumentDB": "aws-docdb", "Neptune": "aws-neptune", "Redshift": "aws-redshift",
+    "Storage Gateway": "aws-storage-gateway", "DynamoDB": "aws-dynamodb", "Timestream": "aws-timestream",
+    "CloudFormation": "aws-cloudformation", "SAP HANA on Amazon EC2": "aws-ec2",
+}
+#: hours between the recovery points of a service's point-in-time recovery: RDS, Aurora and
+#: DynamoDB restore to any second up to their latest restorable time, typically 5 minutes
+#: before the present (the services' own documentation), so the recovery point is 5 minutes.
+PITR_HOURS: dict[str, float] = {"RDS": 5 / 60, "Aurora": 5 / 60, "DynamoDB": 5 / 60}
+#: services that keep point-in-time recovery in their own store (transaction logs and
+#: snapshots of the service in the account and region), not in a backup vault.
+_PITR_STORES = {"RDS": ("rds", "RDS automated backup storage"), "Aurora": ("rds", "RDS automated backup storage"),
+                "DynamoDB": ("dynamodb", "DynamoDB point-in-time recovery storage")}
 _RUN_STATE = {"COMPLETED": "success", "PARTIAL": "warning", "FAILED": "failed", "ABORTED": "failed", "EXPIRED": "failed"}
 _UNFINISHED = {"CREATED", "PENDING", "RUNNING", "ABORTING"}
 _RESTORE_STATE = {"COMPLETED": "pass", "FAILED": "fail", "ABORTED": "fail"}
@@ -85,6 +101,40 @@ def restore_target(draft: Draft, vault: Arn, source: str) -> str:
                     notes="where a restore from a copy outside the source account or region lands")
     return target
 
+def pitr_hours_text(rtype: str) -> str:
+    """``schedule_hours`` of a service's point-in-time recovery as text precise to the second ("" when unknown)."""
+    hours = PITR_HOURS.get(rtype)
+    return f"{hours:.6f}".rstrip("0") if hours else ""
+
+
+def pitr_store(draft: Draft, rtype: str, arn: Arn | None, source: str) -> str:
+    """The service's own store of point-in-time recovery in the resource's account and region ("" when the
+    service keeps continuous backups in the vault): a ``backup_store`` placed on its account and region."""
+    if rtype not in _PITR_STORES:
+        return ""
+    short, what = _PITR_STORES[rtype]
+    where = f".{arn.account}.{arn.region}" if arn and arn.account and arn.region else ""
+    cid = f"{short}-backup-storage{where}"
+    draft.component(cid, "backup_store", source, name=f"{what} {arn.region if arn else ''}".strip(),
+                    source_type=f"AWS {what}",
+                    notes="point-in-time recovery logs and automated snapshots, kept by the service in the resource's"
+                          " account and region; they go with the resource unless retained after its deletion")
+    if arn and arn.account:
+        acct = f"aws-account.{arn.account}"
+        draft.component(acct, "account", source, name=f"AWS account {arn.account}", source_type="AWS account")
+        draft.depend(cid, acct, "location", source)
+    if arn and arn.region:
+        reg = f"aws-region.{arn.region}"
+        draft.component(reg, "region", source, name=f"AWS {arn.region}", source_type="AWS region")
+        draft.depend(cid, reg, "location", source)
+    return cid
+
+
+def is_continuous(point_arn: object) -> bool:
+    """A recovery point of an AWS Backup continuous backup (``...:recovery-point:continuous:db-...``)."""
+    return ":recovery-point:continuous:" in str(point_arn or "")
+
+
 class _Aws:
     def __init__(self, draft: Draft) -> None:
         self.d = draft
@@ -95,6 +145,8 @@ class _Aws:
         self.points: dict[str, str] = {}            # recovery point ARN -> backup id
         self.backups_of: dict[str, list[str]] = {}  # resource ARN -> backup ids
         self.unfinished: dict[str, int] = {}         # job state -> jobs not finished
+        self.continuous_jobs: dict[str, list[tuple[str, str]]] = {}  # continuous backup -> (start, state) of its jobs
+        self.homes: dict[str, Arn] = {}             # ARN naming no account/region (S3) -> ARN placed by its vault
 
     # -- places -------------------------------------------------------------------------
     def account(self, acct: str, source: str) -> str:
@@ -161,26 +213,40 @@ class _Aws:
         return cid
 
     # -- resources and backups ----------------------------------------------------------
-    def asset(self, rec: Record, field: str, source: str) -> tuple[str, Arn, str]:
+    def asset(self, rec: Record, field: str, source: str, home: Arn | None = None) -> tuple[str, Arn, str]:
+        """The component of a job's resource, its ARN and type. An S3 ARN names neither account nor
+        region: ``home`` (the vault the resource's own backups go to, in its account and region) places it."""
         arn = parse_arn(rec.where, field, rec.require(field, "the resource's ARN"))
         rtype = str(rec.get("ResourceType") or "")
+        if arn.text in self.homes:
+            arn = self.homes[arn.text]
+        elif home is not None and not (arn.account and arn.region):
+            arn = Arn(arn.text, arn.service, arn.region or home.region,
+                      arn.account or str(rec.get("AccountId") or "") or home.account, arn.resource)
+            self.homes[arn.text] = arn
+            self.d.mapped.add(f"`{arn.name}`: its ARN names no account or region; it lies in account {arn.account or '?'}"
+                              f" and {arn.region or '?'}, where its own backups are kept (a backup job writes to a vault"
+                              " of the resource's account and region)")
         if arn.text not in self.assets:
             self.names.setdefault(arn.name, set()).add(arn.text)
             cid = arn.name if len(self.names[arn.name]) == 1 else f"{arn.account}.{arn.region}.{arn.name}"
             self.assets[arn.text] = cid
             kind = RESOURCE_KINDS.get(rtype, ("datastore", "", ""))[0]
             self.d.component(cid, kind, source, name=str(rec.get("ResourceName") or arn.name),
-                             source_type=f"AWS {rtype}".strip(), notes=arn.text)
+                             source_type=f"AWS {rtype}".strip(), notes=arn.text, platform=PLATFORMS.get(rtype))
             self.placed(cid, arn, source)
             if rtype not in RESOURCE_KINDS:
                 self.d.guessed.add(f"`{cid}`: resource type `{rtype or '?'}` is not in the table; kind `datastore` assumed")
         return self.assets[arn.text], arn, rtype
 
-    def backup(self, asset: str, res: Arn, rtype: str, vault_arn: Arn, role: str, source: str, copy_of: str = "") -> str:
+    def backup(self, asset: str, res: Arn, rtype: str, vault_arn: Arn, role: str, source: str, copy_of: str = "",
+               continuous: bool = False) -> str:
         vault = self.vault(vault_arn, source)
-        bid = f"{asset}@{vault.split('.', 1)[1]}"
+        bid = f"{asset}{'.continuous' if continuous else ''}@{vault.split('.', 1)[1]}"
         if bid in self.d.backups:
             return bid
+        if continuous:
+            return self.continuous_backup(bid, asset, res, rtype, vault, role, source)
         method = RESOURCE_KINDS.get(rtype, ("", "", ""))[1]
         immutable = self.vault_immutable(vault_arn.text)
         target = ""
@@ -205,6 +271,49 @@ class _Aws:
                           + (", immutable (locked vault)" if immutable else "")
                           + (f", restored into `{target}`" if target else ""))
         return bid
+
+    def continuous_backup(self, bid: str, asset: str, res: Arn, rtype: str, vault: str, role: str, source: str) -> str:
+        """A continuous backup (point-in-time recovery): its recovery point is the service's, its store the
+        service's own (RDS, Aurora, DynamoDB) or the vault (S3, SAP HANA), its restore a new resource in the
+        resource's account and region."""
+        store = pitr_store(self.d, rtype, res, source) or vault
+        target = restore_target(self.d, res, source) if res.account and res.region else ""
+        if target:
+            self.placed(target, res, source)
+        every = pitr_hours_text(rtype)
+        self.d.backup(bid, asset, source, method=RESOURCE_KINDS.get(rtype, ("", "other", ""))[1] or None,
+                      schedule_hours=every or None, verification="job_status", restore_to=target or None,
+                      notes=f"AWS Backup continuous backup (point-in-time recovery), recovery point in vault {vault}")
+        self.d.component(bid, "backup", source, source_type="AWS Backup continuous backup")
+        self.d.depend(bid, store, "storage", source)
+        if role:
+            self.d.depend(bid, role, "identity", source)
+        self.backups_of.setdefault(res.text, []).append(bid)
+        self.d.mapped.add(f"`{bid}`: continuous backup of `{asset}` (point-in-time recovery"
+                          + (f", a recovery point every {round(PITR_HOURS[rtype] * 60)} minutes" if every else "")
+                          + f") kept in `{store}`")
+        if not every:
+            self.d.todo.add(f"`schedule_hours` of `{bid}`: how far behind the present its latest restorable time lags")
+        return bid
+
+    def continuous_job(self, rec: Record, bid: str) -> None:
+        """A job of a continuous backup only keeps point-in-time recovery going: its recovery points are
+        every few minutes, not the job's start, so it is no ``backup_runs`` row (the RPO would read
+        the job's daily rhythm as the data-loss window). Its states are counted for the report."""
+        state = str(rec.get("State") or "").upper()
+        if state not in _RUN_STATE and state not in _UNFINISHED:
+            raise bad(rec.where, "State", rec.get("State"), "one of " + ", ".join(sorted(_RUN_STATE) + sorted(_UNFINISHED)))
+        started = parse_datetime(rec.where, "CreationDate", rec.require("CreationDate", "the job's start"))
+        self.continuous_jobs.setdefault(bid, []).append((started, state))
+
+    def continuous_report(self) -> None:
+        for bid, jobs in sorted(self.continuous_jobs.items()):
+            finished = sorted(j for j in jobs if j[1] not in _UNFINISHED)
+            self.d.mapped.add(f"`{bid}`: {len(jobs)} jobs of the continuous backup keep it going; they are not recovery"
+                              " points, so they are not written as runs (its schedule says how fresh it is)")
+            if finished and _RUN_STATE[finished[-1][1]] != "success":
+                self.d.seen.add(f"the last job of continuous backup `{bid}` ({finished[-1][0]}) ended {finished[-1][1]}:"
+                                " point-in-time recovery may have stopped")
 
     def role(self, rec: Record, source: str) -> str:
         if not rec.get("IamRoleArn"):
@@ -315,15 +424,22 @@ def import_aws_backup(paths: list[str]) -> Draft:
     for rec, source in lists["BackupVaultList"]:
         aws.describe_vault(rec, source)
     for rec, source in lists["BackupJobs"]:
-        asset, res, rtype = aws.asset(rec, "ResourceArn", source)
+        parse_arn(rec.where, "ResourceArn", rec.require("ResourceArn", "the resource's ARN"))  # named first when bad
         vault_arn = parse_arn(rec.where, "BackupVaultArn", rec.require("BackupVaultArn", "the vault's ARN"))
-        bid = aws.backup(asset, res, rtype, vault_arn, aws.role(rec, source), source)
+        asset, res, rtype = aws.asset(rec, "ResourceArn", source, home=vault_arn)
+        continuous = is_continuous(rec.get("RecoveryPointArn"))
+        bid = aws.backup(asset, res, rtype, vault_arn, aws.role(rec, source), source, continuous=continuous)
         if rec.get("RecoveryPointArn"):
             aws.points[str(rec.get("RecoveryPointArn"))] = bid
-        aws.job_run(rec, bid, rtype, source)
+        if continuous:
+            aws.continuous_job(rec, bid)
+        else:
+            aws.job_run(rec, bid, rtype, source)
+    aws.continuous_report()
     for rec, source in lists["CopyJobs"]:
-        asset, res, rtype = aws.asset(rec, "ResourceArn", source)
+        parse_arn(rec.where, "ResourceArn", rec.require("ResourceArn", "the resource's ARN"))  # named first when bad
         src = parse_arn(rec.where, "SourceBackupVaultArn", rec.require("SourceBackupVaultArn", "the source vault's ARN"))
+        asset, res, rtype = aws.asset(rec, "ResourceArn", source, home=src)
         dst = parse_arn(rec.where, "DestinationBackupVaultArn",
                         rec.require("DestinationBackupVaultArn", "the destination vault's ARN"))
         bid = aws.backup(asset, res, rtype, dst, "", source, copy_of=f"{src.name} ({src.account}, {src.region})")
@@ -342,8 +458,9 @@ def import_aws_backup(paths: list[str]) -> Draft:
         elif not aws.vault_immutable(arn):
             draft.seen.add(f"vault `{cid}` is not locked: whoever holds its account can delete every recovery point in it")
     for asset_arn, bids in sorted(aws.backups_of.items()):
-        res = parse_arn("", "", asset_arn)
-        if not any(draft.backups[b].get("restore_to") for b in bids):
+        res = aws.homes.get(asset_arn) or parse_arn("", "", asset_arn)
+        home_target = f"aws-restore-target.{res.account}.{res.region}"
+        if not any(draft.backups[b].get("restore_to") not in ("", None, home_target) for b in bids):
             draft.seen.add(f"`{aws.assets[asset_arn]}` has no copy outside account {res.account or '?'} and region"
                            f" {res.region or '?'}: losing either loses every backup of it")
     if not lists["BackupJobs"] and not lists["CopyJobs"]:

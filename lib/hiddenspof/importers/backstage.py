@@ -32,6 +32,14 @@ RESOURCE_KINDS = {
 _NOT_RUNTIME = {"library", "documentation", "template"}
 
 
+#: Resource ``spec.type`` -> ``platform`` where the type names one; a Component annotated for the
+#: Kubernetes plugin (``backstage.io/kubernetes-id`` or ``-label-selector``) runs on ``kubernetes``.
+RESOURCE_PLATFORMS = {
+    "s3-bucket": "aws-s3", "gcs-bucket": "gcp-gcs", "cluster": "kubernetes", "k8s-cluster": "kubernetes",
+    "kubernetes": "kubernetes", "kubernetes-cluster": "kubernetes",
+}
+
+
 def parse_ref(ref: object, default_kind: str | None, default_ns: str) -> tuple[str | None, str, str]:
     """``[kind:][namespace/]name`` -> lower-cased ``(kind, namespace, name)`` (Backstage refs
     compare case-insensitively; a missing namespace is the referring entity's)."""
@@ -155,9 +163,13 @@ def import_backstage(paths: list[str]) -> Draft:
             if stype.lower() not in RESOURCE_KINDS:
                 draft.guessed.add(f"`{cid}`: Resource type `{stype}` is not in the table; kind `other` until the analyst sets it")
         meta = doc.data.get("metadata") or {}
+        annotations = meta.get("annotations") or {}
+        platform = RESOURCE_PLATFORMS.get(str(stype).lower(), "") if kind != "Component" else (
+            "kubernetes" if isinstance(annotations, dict) and any(
+                k in annotations for k in ("backstage.io/kubernetes-id", "backstage.io/kubernetes-label-selector")) else "")
         draft.component(cid, ckind, source, name=meta.get("title") or "", owner=spec.get("owner"),
                         system=spec.get("system"), namespace=ns, source_type=f"{kind} {stype}".strip(),
-                        notes=meta.get("description") or "")
+                        notes=meta.get("description") or "", platform=platform)
         draft.mapped.add(f"`{cid}`: {kind} `{ns}/{name}` type {stype or 'unset'} ({ckind})")
         for ref in spec.get("dependsOn") or []:
             target = find(ref, ns)

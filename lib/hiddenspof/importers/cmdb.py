@@ -77,6 +77,28 @@ def kind_of_class(cls: str, overrides: dict[str, str] | None = None) -> tuple[st
     return "other", False
 
 
+#: CMDB classes that name the platform a CI runs on (``platform``); prefixes end with ``*``.
+PLATFORM_CLASSES = {
+    "cmdb_ci_vmware_instance": "vmware", "cmdb_ci_esx_server": "vmware", "cmdb_ci_vcenter*": "vmware",
+    "cmdb_ci_hyper_v_instance": "hyperv", "cmdb_ci_hyper_v_server": "hyperv", "cmdb_ci_kubernetes_*": "kubernetes",
+    "cmdb_ci_docker_*": "docker",
+}
+#: server classes: physical when the export's ``virtual`` column says false (a VM's hypervisor is not said)
+_SERVER_CLASSES = ("cmdb_ci_server", "cmdb_ci_linux_server", "cmdb_ci_win_server", "cmdb_ci_unix_server",
+                   "cmdb_ci_computer", "cmdb_ci_esx_server")
+
+
+def platform_of_class(cls: str, virtual: str | None = None) -> str:
+    """The ``platform`` a CMDB class (and its ``virtual`` flag) names, "" when it says none."""
+    low = cls.strip().lower()
+    for key, platform in PLATFORM_CLASSES.items():
+        if low == key or (key.endswith("*") and low.startswith(key[:-1])):
+            return platform
+    if low in _SERVER_CLASSES and str(virtual or "").strip().lower() in ("false", "no", "0"):
+        return "physical"
+    return ""
+
+
 def import_cmdb(paths: list[str]) -> Draft:
     """Build a draft inventory from ServiceNow-style CSV exports.
 
@@ -136,7 +158,7 @@ def import_cmdb(paths: list[str]) -> Draft:
         draft.component(name, kind, source, source_type=row["sys_class_name"],
                         owner=row.get("owned_by") or row.get("managed_by") or row.get("support_group"),
                         location=row.get("location"), notes=row.get("short_description"),
-                        sys_id=row.get("sys_id"))
+                        sys_id=row.get("sys_id"), platform=platform_of_class(row["sys_class_name"], row.get("virtual")))
         draft.mapped.add(f"`{name}`: CI of class {row['sys_class_name']} ({kind})")
         if not known:
             draft.guessed.add(f"`{name}`: class {row['sys_class_name']} is not in the class table; kind `other` until set")

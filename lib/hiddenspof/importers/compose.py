@@ -156,7 +156,7 @@ def import_compose(paths: list[str]) -> Draft:
         image = spec.get("image")
         product = datastore_image(str(image) if image else None)
         kind = "datastore" if product else "service"
-        draft.component(cid, kind, source, source_type="compose service", location=project)
+        draft.component(cid, kind, source, source_type="compose service", location=project, platform="docker")
         draft.mapped.add(f"`{cid}`: compose service `{name}` ({kind})")
         if product:
             draft.guessed.add(f"`{cid}` is a datastore: its image `{image}` runs {product}, a well-known database, cache or queue")
@@ -185,7 +185,7 @@ def import_compose(paths: list[str]) -> Draft:
                 if vid is None:
                     draft.ignored.add(f"`{cid}` mounts volume `{msrc}` that the file does not declare")
                     continue
-                draft.component(vid, "datastore", source, source_type="compose volume", location=project,
+                draft.component(vid, "datastore", source, source_type="compose volume", location=project, platform="docker",
                                 notes=f"named volume {msrc}")
                 draft.mapped.add(f"`{vid}`: named volume `{msrc}` of project {project} (datastore)")
                 draft.depend(vid, project, "location", source, notes="volumes live on the host's disk")

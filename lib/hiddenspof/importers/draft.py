@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -20,7 +21,7 @@ __all__ = [
 
 COMPONENT_COLUMNS = (
     "id", "name", "kind", "tier", "rto_hours", "rpo_hours", "data_gb", "failure_probability",
-    "throughput_mb_s", "max_parallel_restores", "owner", "location", "notes",
+    "throughput_mb_s", "max_parallel_restores", "owner", "location", "notes", "platform",
 )
 DEPENDENCY_COLUMNS = ("component", "depends_on", "kind", "group", "needs", "notes")
 BACKUP_COLUMNS = (
@@ -106,6 +107,8 @@ class Draft:
     seen: set[str] = field(default_factory=set)
     #: what the analyst must fill in by hand after this import (format-specific)
     todo: set[str] = field(default_factory=set)
+    #: report lines computed on the merged inventory once written (its folder -> lines), or None
+    after_merge: Callable[[str], list[str]] | None = None
 
     def _mark(self, row: dict[str, str], source: str) -> None:
         entries = {e for e in row.get(PROVENANCE, "").split(";") if e}

@@ -7,15 +7,24 @@ a number``: never a traceback, never a guess.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import math
 import re
+from collections.abc import Iterator
 
 from .sources import ImportSourceError
 
 __all__ = [
+    "DATE_FORMAT_HELP",
     "bad",
     "add_hours",
+    "date_order_of",
+    "declared_date_order",
+    "numeric_date_fields",
+    "parse_date_format",
+    "reading_dates",
     "clean_id",
     "hours_between",
     "median_gap_hours",
@@ -26,9 +35,18 @@ __all__ = [
     "schedule_hours_from_text",
 ]
 
-_US_TIME = re.compile(
-    r"^(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$"
+#: a date written with the day and month as numbers in some order (``06/03/2026 22:00:00``,
+#: ``3/6/2026 10:00:00 PM``, ``06.03.2026 22:00``), the forms Windows tools write under a culture.
+_NUMERIC_DATE = re.compile(
+    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp]\.?[Mm]\.?)?)?$"
 )
+#: year first with slashes or dots (``2026/03/06 22:00``): never ambiguous.
+_YEAR_FIRST = re.compile(
+    r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?$"
+)
+DATE_FORMAT_HELP = "--date-format DD/MM/YYYY (day first) or --date-format MM/DD/YYYY (month first)"
+#: the order of day and month the analyst declared (``--date-format``) for this import: "DMY", "MDY" or None.
+_DECLARED: contextvars.ContextVar[str | None] = contextvars.ContextVar("hiddenspof_date_order", default=None)
 _FRACTION = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 _DURATION = re.compile(r"^(?:(\d+)\.)?(\d{1,3}):(\d{2}):(\d{2})(?:\.\d+)?$")
 
@@ -70,12 +88,73 @@ def parse_bool(where: str, field: str, value: object) -> bool | None:
     raise bad(where, field, value, "True or False")
 
 
-def parse_datetime(where: str, field: str, value: object) -> str | None:
+def parse_date_format(text: str) -> str:
+    """The order of day and month that ``--date-format`` declares: ``"DMY"`` or ``"MDY"``.
+
+    Accepts a pattern naming day and month (``DD/MM/YYYY``, ``MM/DD/YYYY``, ``dd.MM.yyyy``,
+    ``M/d/yyyy h:mm:ss tt``, ``%d/%m/%Y``) or the letters ``DMY`` / ``MDY``. Only the order of
+    the day and the month matters: separators, the year and the time of day are read as written.
+    """
+    raw = str(text or "").strip()
+    letters = re.sub(r"[^a-z]", "", raw.lower().split(" ")[0].replace("%", ""))
+    if letters in ("dmy", "mdy"):
+        return letters.upper()
+    day, month = letters.find("d"), letters.find("m")
+    if day < 0 or month < 0 or "y" not in letters:
+        raise ImportSourceError(
+            f"--date-format '{text}': expected a pattern naming day, month and year, such as DD/MM/YYYY (day first)"
+            " or MM/DD/YYYY (month first)")
+    return "DMY" if day < month else "MDY"
+
+
+@contextlib.contextmanager
+def reading_dates(order: str | None) -> Iterator[None]:
+    """Within the block, day-month dates are read in ``order`` (``"DMY"``/``"MDY"``; None: not declared)."""
+    token = _DECLARED.set(order)
+    try:
+        yield
+    finally:
+        _DECLARED.reset(token)
+
+
+def declared_date_order() -> str | None:
+    """The order ``--date-format`` declared for the running import (None when not given)."""
+    return _DECLARED.get()
+
+
+def numeric_date_fields(value: object) -> tuple[int, int, str] | None:
+    """``(first, second, separator)`` of a day-month date (``06/03/2026 ...``), None for any other text."""
+    m = _NUMERIC_DATE.match(str(value or "").strip())
+    return (int(m.group(1)), int(m.group(3)), m.group(2)) if m else None
+
+
+def date_order_of(value: object) -> str | None:
+    """What one value proves about the order: ``"DMY"`` (a dotted date, or a first field over 12),
+    ``"MDY"`` (a second field over 12), or None (not a day-month date, or both fields 12 or less)."""
+    fields = numeric_date_fields(value)
+    if fields is None:
+        return None
+    first, second, sep = fields
+    if sep == ".":
+        return "DMY"  # dotted dates (de-DE, ru-RU, pl-PL...) are always day first
+    if first > 12 >= second:
+        return "DMY"
+    if second > 12 >= first:
+        return "MDY"
+    return None
+
+
+def parse_datetime(where: str, field: str, value: object, order: str | None = None) -> str | None:
     """An instant as ISO text: naive times stay as written, zoned ones become UTC with ``Z``.
 
     Accepts ISO 8601 (any number of fraction digits, ``Z`` or an offset), epoch seconds
-    (a number: AWS CLI v1) and the US form ``3/1/2024 10:00:00 PM`` that Windows tools
-    write. Fractions of a second are dropped, so keys compare across exports.
+    (a number: AWS CLI v1), year-first dates with slashes or dots, and the day-month forms
+    Windows tools write under a culture (``3/6/2026 10:00:00 PM``, ``06/03/2026 22:00:00``,
+    ``06.03.2026 22:00:00``). A day-month date is read in ``order`` (``"DMY"`` or ``"MDY"``),
+    else in the order ``--date-format`` declared, else only when the value itself settles it
+    (a dotted date is day first; a field over 12 is the day): a date whose day and month could
+    be swapped is never guessed but refused, naming the value and ``--date-format``.
+    Fractions of a second are dropped, so keys compare across exports.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -90,19 +169,22 @@ def parse_datetime(where: str, field: str, value: object) -> str | None:
     text = str(value).strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return parse_datetime(where, field, float(text))
-    m = _US_TIME.match(text)
+    expected = "a date-time (ISO 8601, epoch seconds or a day-month date such as 06/03/2026 22:00:00)"
+    m = _NUMERIC_DATE.match(text)
     if m:
-        month, day, year, hour, minute, second, ampm = m.groups()
-        hour_n = int(hour)
-        if ampm:
-            if not 1 <= hour_n <= 12:
-                raise bad(where, field, value, "a date-time (ISO 8601, epoch seconds or M/D/YYYY h:mm:ss AM)")
-            hour_n = hour_n % 12 + (12 if ampm.lower() == "pm" else 0)
-        try:
-            stamp = dt.datetime(int(year), int(month), int(day), hour_n, int(minute), int(second or 0))
-        except ValueError:
-            raise bad(where, field, value, "a date-time (ISO 8601, epoch seconds or M/D/YYYY h:mm:ss AM)") from None
-        return stamp.strftime("%Y-%m-%dT%H:%M:%S")
+        first, _sep, second, year, hour, minute, second_s, ampm = m.groups()
+        order = order or declared_date_order() or date_order_of(text)
+        if order is None and first != second:
+            raise ImportSourceError(
+                f"{where}: field '{field}': value '{value}' - day and month cannot be told apart (both are 12 or"
+                f" less and the source does not say its date format); a date is never guessed: give {DATE_FORMAT_HELP}")
+        day, month = (first, second) if order in ("DMY", None) else (second, first)
+        return _stamp(where, field, value, int(year), int(month), int(day), hour, minute, second_s, ampm,
+                      f"a date-time in the order {'day/month/year' if order != 'MDY' else 'month/day/year'}")
+    m = _YEAR_FIRST.match(text)
+    if m:
+        year, _sep, month, day, hour, minute, second_s = m.groups()
+        return _stamp(where, field, value, int(year), int(month), int(day), hour, minute, second_s, None, expected)
     m = _FRACTION.match(text)
     if m:
         base, zone = m.groups()
@@ -113,7 +195,21 @@ def parse_datetime(where: str, field: str, value: object) -> str | None:
         if stamp.tzinfo is None:
             return stamp.strftime("%Y-%m-%dT%H:%M:%S")
         return stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    raise bad(where, field, value, "a date-time (ISO 8601, epoch seconds or M/D/YYYY h:mm:ss AM)")
+    raise bad(where, field, value, expected)
+
+
+def _stamp(where: str, field: str, value: object, year: int, month: int, day: int, hour: str | None,
+           minute: str | None, second: str | None, ampm: str | None, expected: str) -> str:
+    hour_n = int(hour or 0)
+    if ampm:
+        if not 1 <= hour_n <= 12:
+            raise bad(where, field, value, expected + " (an AM/PM hour from 1 to 12)")
+        hour_n = hour_n % 12 + (12 if ampm.lower().startswith("p") else 0)
+    try:
+        stamp = dt.datetime(year, month, day, hour_n, int(minute or 0), int(second or 0))
+    except ValueError:
+        raise bad(where, field, value, expected) from None
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def parse_duration_hours(where: str, field: str, value: object) -> float | None:

@@ -14,6 +14,8 @@ __all__ = ["ADMIN_ROLES", "CONTROL_PLANE", "Workload", "import_kubernetes", "k8s
 
 #: id of the component standing for the cluster's control plane (API server, etcd, scheduler).
 CONTROL_PLANE = "kubernetes-control-plane"
+#: ``platform`` of workloads, claims and the control plane: they run on (and restore onto) Kubernetes.
+PLATFORM = "kubernetes"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 #: Built-in ClusterRoles that can delete or rewrite a namespace's workloads and volumes: a
 #: binding of one of them gives its subjects ``admin`` rows over what it covers.
@@ -160,6 +162,25 @@ def import_kubernetes(paths: list[str]) -> Draft:
             claim = (vol or {}).get("persistentVolumeClaim") or {}
             if claim.get("claimName"):
                 claim_refs.add((w.obj.namespace, str(claim["claimName"])))
+    # A StatefulSet's volume claim templates make one claim per pod, `<template>-<statefulset>-<ordinal>`
+    # (what `kubectl get pvc` lists): those volumes are the StatefulSet's, whose data_gb and backups
+    # already count them, so they are not components of their own (counted once).
+    owned: dict[tuple[str, str], str] = {}
+    for w in workloads:
+        if w.obj.kind != "StatefulSet":
+            continue
+        for tpl in (w.obj.data.get("spec") or {}).get("volumeClaimTemplates") or []:
+            tname = str(((tpl or {}).get("metadata") or {}).get("name") or "")
+            if not tname:
+                continue
+            pattern = re.compile(rf"^{re.escape(tname)}-{re.escape(w.obj.name)}-\d+$")
+            for ns, name in claim_refs:
+                if ns == w.obj.namespace and pattern.match(name):
+                    owned[(ns, name)] = w.obj.name
+    for (ns, name), sts in sorted(owned.items()):
+        claim_refs.discard((ns, name))
+        draft.mapped.add(f"PersistentVolumeClaim `{ns}/{name}`: a volume of StatefulSet `{sts}` (its claim template),"
+                         " counted in the StatefulSet's data and backups, not as a component of its own")
     ids = qualify([(w.obj.namespace, w.obj.name) for w in workloads] + sorted(claim_refs))
     for w in workloads:
         w.cid = ids[(w.obj.namespace, w.obj.name)]
@@ -167,7 +188,8 @@ def import_kubernetes(paths: list[str]) -> Draft:
     draft.name = "Kubernetes: " + ", ".join(namespaces) if namespaces else "Kubernetes"
     first = f"kubernetes:{label(paths[0])}" if paths else "kubernetes"
     draft.component(CONTROL_PLANE, "control_plane", first, name="Kubernetes control plane",
-                    source_type="implied", notes="API server, etcd, scheduler: needed to run and restore anything")
+                    source_type="implied", notes="API server, etcd, scheduler: needed to run and restore anything",
+                    platform=PLATFORM)
     draft.mapped.add(f"`{CONTROL_PLANE}`: the cluster's control plane (control_plane); every workload and claim depends on it")
     draft.mapped.add("namespaces: " + (", ".join(f"`{n}`" for n in namespaces) or "none") + " (column `namespace`)")
 
@@ -186,7 +208,7 @@ def import_kubernetes(paths: list[str]) -> Draft:
                 replicas = spec.get("replicas", 1)
                 data_gb = sum(known) * (replicas if isinstance(replicas, int) and replicas > 0 else 1)
         draft.component(w.cid, kind, src[id(o)], namespace=o.namespace, source_type=o.kind,
-                        data_gb=format_number(data_gb) if data_gb is not None else "")
+                        data_gb=format_number(data_gb) if data_gb is not None else "", platform=PLATFORM)
         draft.mapped.add(f"`{w.cid}`: {o.kind} `{o.namespace}/{o.name}` ({kind})")
         if claims:
             draft.mapped.add(f"`{w.cid}` is a datastore: a StatefulSet with volume claim templates keeps state")
@@ -207,7 +229,7 @@ def import_kubernetes(paths: list[str]) -> Draft:
             source = first
             draft.guessed.add(f"`{cid}`: PersistentVolumeClaim `{ns}/{name}` is mounted but not in the source; added as a datastore")
         draft.component(cid, "datastore", source, namespace=ns, source_type="PersistentVolumeClaim",
-                        data_gb=format_number(size) if size is not None else "")
+                        data_gb=format_number(size) if size is not None else "", platform=PLATFORM)
         draft.depend(cid, CONTROL_PLANE, "control", source)
 
     # Services -> workloads

@@ -1,4 +1,4 @@
-"""The ``import-report.md`` text: what was mapped, guessed and ignored, and what the merge kept."""
+"""The ``import-report-<format>.md`` text: what was mapped, guessed and ignored, and what the merge kept."""
 
 from __future__ import annotations
 

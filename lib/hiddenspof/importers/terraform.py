@@ -1,4 +1,5 @@
-"""``terraform show -json`` (state or plan) -> AWS backup plans, vaults, locks, RDS, S3 replication, KMS keys.
+"""``terraform show -json`` (state or plan) -> AWS backup plans, vaults, locks, RDS, S3 replication, KMS keys,
+and the point-in-time recovery of RDS, Aurora, DynamoDB, Azure SQL and Cloud SQL.
 
 Modules are walked recursively; several files (one per account) merge into one draft, with
 ids that carry account and region so they line up with the ``aws-backup`` importer's.
@@ -10,7 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .aws_backup import RESOURCE_KINDS, Arn, kept_elsewhere, parse_arn, restore_target
+from .aws_backup import (
+    PITR_HOURS,
+    PLATFORMS,
+    RESOURCE_KINDS,
+    Arn,
+    kept_elsewhere,
+    parse_arn,
+    pitr_hours_text,
+    pitr_store,
+    restore_target,
+)
 from .cron import cron_hours
 from .draft import Draft, format_number
 from .fields import bad, parse_bool, parse_float
@@ -92,6 +103,7 @@ class _Estate:
     asset_arn: dict[str, Arn] = field(default_factory=dict)       # component id -> ARN
     keys: dict[str, _Res] = field(default_factory=dict)           # key ARN / id -> aws_kms_key
     key_info: dict[str, tuple[str, bool]] = field(default_factory=dict)  # kms component -> (region, multi-region)
+    file_accounts: dict[str, set[str]] = field(default_factory=dict)    # source -> accounts its ARNs name
 
 
 def _resources(module: dict, where: str, source: str, out: list[_Res], module_address: str = "") -> None:
@@ -242,7 +254,10 @@ class _Mapper:
         kind = RESOURCE_KINDS[rtype][0]
         size = parse_float(r.where, "allocated_storage", r.get("allocated_storage"))
         self.d.component(cid, kind, r.source, name=ident, source_type=f"AWS {rtype} ({r.type})",
-                         data_gb=None if size is None else size * _GIB, notes=arn.text if arn else None)
+                         data_gb=None if size is None else size * _GIB, notes=arn.text if arn else None,
+                         platform=PLATFORMS.get(rtype))
+        if arn and r.type == "aws_s3_bucket" and not (arn.account and arn.region):
+            arn = self.bucket_arn(r, arn)
         self.place(cid, arn, r.source)
         for ref in (arn.text if arn else "", r.get("bucket") if r.type == "aws_s3_bucket" else "", r.address):
             if ref:
@@ -250,6 +265,25 @@ class _Mapper:
         if arn:
             self.e.asset_arn[cid] = arn
         return cid
+
+    def bucket_arn(self, r: _Res, arn: Arn) -> Arn:
+        """An S3 bucket's ARN names neither account nor region: the region is the bucket's ``region``
+        (else its regional domain name); the account is the one every other ARN of the same state file
+        names (one state, one provider account), reported as guessed; with several, left to complete."""
+        region = str(r.get("region") or "")
+        if not region:
+            m = re.search(r"\.s3[.-]([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com", str(r.get("bucket_regional_domain_name") or ""))
+            region = m.group(1) if m else ""
+        accounts = self.e.file_accounts.get(r.source, set())
+        account = next(iter(accounts)) if len(accounts) == 1 else ""
+        if account:
+            self.d.guessed.add(f"`{arn.name}`: an S3 ARN names no account; the bucket is placed in account {account},"
+                               f" the only account of the other ARNs of {r.source.split(':', 1)[1]}")
+        else:
+            self.d.todo.add(f"the account of S3 bucket `{arn.name}` (a `location` row on `aws-account.<id>`)")
+        if not region:
+            self.d.todo.add(f"the region of S3 bucket `{arn.name}` (a `location` row on `aws-region.<name>`)")
+        return Arn(arn.text, arn.service, region, account, arn.resource)
 
     def asset_by_ref(self, ref: str, where: str, source: str) -> str:
         if ref in self.e.assets:
@@ -261,7 +295,8 @@ class _Mapper:
                                "EBS" if arn.service == "ec2" else "")
         cid = arn.name
         kind = RESOURCE_KINDS.get(rtype, ("datastore",))[0]
-        self.d.component(cid, kind, source, name=arn.name, source_type=f"AWS {rtype}".strip(), notes=arn.text)
+        self.d.component(cid, kind, source, name=arn.name, source_type=f"AWS {rtype}".strip(), notes=arn.text,
+                         platform=PLATFORMS.get(rtype))
         self.place(cid, arn, source)
         self.e.assets[ref] = cid
         self.e.asset_arn[cid] = arn
@@ -269,11 +304,13 @@ class _Mapper:
         return cid
 
     def rds_automated(self, r: _Res, cid: str) -> None:
+        """RDS (``aws_db_instance``) and Aurora (``aws_rds_cluster``) automated backups: point-in-time
+        recovery to within 5 minutes, kept ``backup_retention_period`` days in the service's own store."""
         days = parse_float(r.where, "backup_retention_period", r.get("backup_retention_period"))
         az = r.get("availability_zone")
         multi = parse_bool(r.where, "multi_az", r.get("multi_az"))
         arn = self.e.asset_arn.get(cid)
-        if az and not multi:
+        if r.type == "aws_db_instance" and az and not multi:
             site = f"aws-az.{az}"
             self.d.component(site, "site", r.source, name=f"AWS {az}", source_type="AWS availability zone")
             self.d.depend(cid, site, "location", r.source)
@@ -284,35 +321,51 @@ class _Mapper:
             self.d.mapped.add(f"`{cid}` runs in one availability zone `{site}` (multi_az false)")
         elif multi:
             self.d.mapped.add(f"`{cid}` is multi-AZ: no single zone takes it down")
+        if days is None and r.type == "aws_rds_cluster":
+            days = 1.0  # Aurora always keeps at least one day of continuous backup (the provider's default)
+            self.d.guessed.add(f"`{cid}`: backup_retention_period not in the state; Aurora's default of 1 day assumed")
         if not days:
             self.d.seen.add(f"`{cid}` has automated backups switched off (backup_retention_period 0)")
             return
-        bid = f"{cid}.automated-backups"
-        store = f"rds-backup-storage.{arn.account}.{arn.region}" if arn else "rds-backup-storage"
-        self.d.component(store, "backup_store", r.source, name=f"RDS backup storage {arn.region if arn else ''}".strip(),
-                         source_type="AWS RDS automated backup storage",
-                         notes="automated backups live in the instance's account and region and go with the instance"
-                               " unless delete_automated_backups is false")
-        self.place(store, arn, r.source)
+        encrypted = parse_bool(r.where, "storage_encrypted", r.get("storage_encrypted"))
+        self.pitr_backup(r, cid, "RDS" if r.type == "aws_db_instance" else "Aurora", f"{cid}.automated-backups", days,
+                         "RDS automated backups (daily snapshot and transaction logs: point-in-time recovery)",
+                         r.get("kms_key_id") if encrypted else None)
+
+    def dynamodb_pitr(self, r: _Res, cid: str) -> None:
+        """``point_in_time_recovery { enabled = true }`` of a DynamoDB table: restore to any second of the
+        last ``recovery_period_in_days`` (35 by default), up to 5 minutes before the present."""
+        pitr = _first(r.get("point_in_time_recovery"))
+        if not parse_bool(r.where, "point_in_time_recovery.enabled", pitr.get("enabled")):
+            self.d.seen.add(f"`{cid}` has point-in-time recovery switched off (point_in_time_recovery.enabled false)")
+            return
+        days = parse_float(r.where, "point_in_time_recovery.recovery_period_in_days", pitr.get("recovery_period_in_days")) or 35.0
+        sse = _first(r.get("server_side_encryption"))
+        key = sse.get("kms_key_arn") if parse_bool(r.where, "server_side_encryption.enabled", sse.get("enabled")) else None
+        self.pitr_backup(r, cid, "DynamoDB", f"{cid}.point-in-time-recovery", days,
+                         "DynamoDB point-in-time recovery (continuous backups)", key)
+
+    def pitr_backup(self, r: _Res, cid: str, rtype: str, bid: str, days: float, notes: str, key_ref: object) -> None:
+        """A point-in-time recovery backup: a recovery point every few minutes, kept ``days`` in the
+        service's own store in the resource's account and region, restored as a new resource there."""
+        arn = self.e.asset_arn.get(cid)
+        store = pitr_store(self.d, rtype, arn, r.source)
         target = ""
         if arn and arn.account and arn.region:
-            # a point-in-time restore makes a new instance in any zone of the region: it needs the
-            # account and region, not the zone the instance ran in
-            target = f"aws-restore-target.{arn.account}.{arn.region}"
-            self.d.component(target, "other", r.source, name=f"restored resources in {arn.account}, {arn.region}",
-                             source_type="AWS restore target",
-                             notes="where a restore lands: a new resource in this account and region")
+            # a point-in-time restore makes a new resource (in any zone of the region): it needs the
+            # account and region, not the zone the resource ran in
+            target = restore_target(self.d, arn, r.source)
             self.place(target, arn, r.source)
-        self.d.backup(bid, cid, r.source, method="snapshot", schedule_hours=24.0, retention_days=days,
-                      verification="job_status", restore_to=target or None,
-                      notes="RDS automated backups (daily snapshot and transaction logs)")
-        self.d.component(bid, "backup", r.source, source_type="AWS RDS automated backups")
+        self.d.backup(bid, cid, r.source, method="snapshot", schedule_hours=pitr_hours_text(rtype), retention_days=days,
+                      verification="job_status", restore_to=target or None, notes=notes)
+        self.d.component(bid, "backup", r.source, source_type=f"AWS {rtype} point-in-time recovery")
         self.d.depend(bid, store, "storage", r.source)
-        key = self.key(r.get("kms_key_id"), r.source, r.where) if parse_bool(r.where, "storage_encrypted", r.get("storage_encrypted")) else ""
+        key = self.key(str(key_ref), r.source, r.where) if key_ref else ""
         if key:
             self.d.depend(bid, key, "keys", r.source)
             self.d.depend(cid, key, "keys", r.source)
-        self.d.mapped.add(f"`{bid}`: automated backups of `{cid}` kept {format_number(days)} days")
+        self.d.mapped.add(f"`{bid}`: point-in-time recovery of `{cid}` (a recovery point every"
+                          f" {round(PITR_HOURS[rtype] * 60)} minutes), kept {format_number(days)} days in `{store}`")
 
     # -- plans --------------------------------------------------------------------------
     def plans(self, resources: list[_Res]) -> None:
@@ -377,7 +430,8 @@ class _Mapper:
             continuous = parse_bool(where, "enable_continuous_backup", rule.get("enable_continuous_backup"))
             self.backup(asset, home, vault, method, every, keep or None, role, source,
                         f"plan {plan.get('name') or plan.address}, rule {rule.get('rule_name', i)}"
-                        + (", continuous" if continuous else ""))
+                        + (", continuous backup (point-in-time recovery)" if continuous else ""),
+                        continuous_type=rtype if continuous else "")
             for j, copy in enumerate(as_list(rule.get("copy_action"), where, "copy_action")):
                 copy = as_object(copy, where, f"copy_action[{j}]")
                 dest = str(copy.get("destination_vault_arn") or "")
@@ -390,7 +444,10 @@ class _Mapper:
                             f"copy by plan {plan.get('name') or plan.address}, rule {rule.get('rule_name', i)}", copy=True)
 
     def backup(self, asset: str, home: Arn | None, vault: _Vault, method: str, every, keep, role: str, source: str,
-               notes: str, copy: bool = False) -> None:
+               notes: str, copy: bool = False, continuous_type: str = "") -> None:
+        if continuous_type:
+            self.continuous(asset, home, vault, method, keep, role, source, notes, continuous_type)
+            return
         bid = f"{asset}@{vault.cid.split('.', 1)[1]}"
         varn = vault.arn
         target = ""
@@ -415,6 +472,32 @@ class _Mapper:
                           + (f" every {format_number(every)} h" if every else "")
                           + (f", kept {format_number(keep)} d" if keep else "")
                           + (", immutable (compliance lock)" if vault.immutable else ""))
+
+    def continuous(self, asset: str, home: Arn | None, vault: _Vault, method: str, keep, role: str, source: str,
+                   notes: str, rtype: str) -> None:
+        """A rule with ``enable_continuous_backup``: point-in-time recovery (the rule's schedule only
+        maintains it), kept in the service's own store (RDS, Aurora) or the vault (S3, SAP HANA), restored
+        as a new resource in the resource's account and region. Same id as the ``aws-backup`` importer's."""
+        bid = f"{asset}.continuous@{vault.cid.split('.', 1)[1]}"
+        store = pitr_store(self.d, rtype, home, source) or vault.cid
+        target = ""
+        if home and home.account and home.region:
+            target = restore_target(self.d, home, source)
+            self.place(target, home, source)
+        every = pitr_hours_text(rtype)
+        self.d.backup(bid, asset, source, method=method or None, schedule_hours=every or None, retention_days=keep,
+                      verification="job_status", restore_to=target or None, notes=notes)
+        self.d.component(bid, "backup", source, source_type="AWS Backup continuous backup")
+        self.d.depend(bid, store, "storage", source)
+        if store == vault.cid and vault.key:
+            self.d.depend(bid, vault.key, "keys", source)
+        if role:
+            self.d.depend(bid, role, "identity", source)
+        if not every:
+            self.d.todo.add(f"`schedule_hours` of `{bid}`: how far behind the present its latest restorable time lags")
+        self.d.mapped.add(f"`{bid}`: continuous backup of `{asset}` (point-in-time recovery"
+                          + (f", a recovery point every {round(PITR_HOURS[rtype] * 60)} minutes" if every else "")
+                          + (f", kept {format_number(keep)} d" if keep else "") + f") in `{store}`")
 
     def s3_replication(self, resources: list[_Res]) -> None:
         for r in resources:
@@ -459,6 +542,115 @@ class _Mapper:
                                   " and corruption at once)")
 
 
+#: minutes between the recovery points of the other clouds' managed databases: Azure SQL takes
+#: transaction-log backups every 5 to 10 minutes (Microsoft's documentation; the worse end is
+#: taken); Cloud SQL archives its transaction logs continuously and publishes no figure (5 minutes,
+#: reported as guessed).
+AZURE_SQL_LOG_MINUTES = 10
+CLOUD_SQL_LOG_MINUTES = 5
+_AZURE_ID = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/[^/]+/providers/Microsoft\.Sql/servers/([^/]+)", re.I)
+
+
+def _minutes_text(minutes: int) -> str:
+    return f"{minutes / 60:.6f}".rstrip("0")
+
+
+class _OtherClouds:
+    """Azure SQL databases and Cloud SQL instances with their built-in point-in-time recovery."""
+
+    def __init__(self, draft: Draft, resources: list[_Res]) -> None:
+        self.d = draft
+        self.servers = {str(r.get("id") or ""): r for r in resources if r.type in ("azurerm_mssql_server", "azurerm_sql_server")}
+
+    def place(self, cid: str, account: str, account_name: str, region: str, region_name: str, source: str) -> None:
+        if account:
+            self.d.component(account, "account", source, name=account_name, source_type=account_name.rsplit(" ", 1)[0])
+            self.d.depend(cid, account, "location", source)
+        if region:
+            self.d.component(region, "region", source, name=region_name, source_type=region_name.rsplit(" ", 1)[0] + " region")
+            self.d.depend(cid, region, "location", source)
+
+    def pitr(self, r: _Res, cid: str, store: tuple[str, str], target: str, minutes: int, days: float, places, notes: str) -> None:
+        sid, what = store
+        self.d.component(sid, "backup_store", r.source, name=what, source_type=what,
+                         notes="kept by the service in the database's subscription or project and region")
+        self.place(sid, *places, r.source)
+        self.d.component(target, "other", r.source, name="restored databases", source_type="restore target",
+                         notes="a point-in-time restore makes a new database in this subscription or project and region")
+        self.place(target, *places, r.source)
+        bid = f"{cid}.point-in-time-recovery"
+        self.d.backup(bid, cid, r.source, method="snapshot", schedule_hours=_minutes_text(minutes), retention_days=days,
+                      verification="job_status", restore_to=target, notes=notes)
+        self.d.component(bid, "backup", r.source, source_type="point-in-time recovery")
+        self.d.depend(bid, sid, "storage", r.source)
+        self.d.mapped.add(f"`{bid}`: point-in-time recovery of `{cid}` (a recovery point every {minutes} minutes),"
+                          f" kept {format_number(days)} days in `{sid}`")
+
+    def azure_sql(self, r: _Res) -> None:
+        name = str(r.get("name") or "")
+        if not name:
+            raise ImportSourceError(f"{r.where}: missing required field 'name' (expected the database's name)")
+        m = _AZURE_ID.match(str(r.get("server_id") or r.get("id") or ""))
+        sub, server = (m.group(1), m.group(2)) if m else ("", str(r.get("server_name") or ""))
+        srv = self.servers.get(str(r.get("server_id") or ""))
+        location = str(r.get("location") or (srv.get("location") if srv else "") or "")
+        cid = f"{server}.{name}" if server else name
+        self.d.component(cid, "datastore", r.source, name=name, source_type=f"Azure SQL database ({r.type})",
+                         platform="azure-sql", notes=str(r.get("id") or "") or None)
+        account = f"azure-subscription.{sub}" if sub else ""
+        region = f"azure-region.{location}" if location else ""
+        places = (account, f"Azure subscription {sub}", region, f"Azure {location}")
+        self.place(cid, *places, r.source)
+        if not account or not region:
+            self.d.todo.add(f"the subscription and region of Azure SQL database `{cid}` (location rows)")
+        policy = _first(r.get("short_term_retention_policy"))
+        days = parse_float(r.where, "short_term_retention_policy.retention_days", policy.get("retention_days")) or 7.0
+        tail = f"{sub}.{location}" if sub and location else (sub or location or cid)
+        self.pitr(r, cid, (f"azure-sql-backup-storage.{tail}", f"Azure SQL backup storage {location}".strip()),
+                  f"azure-restore-target.{tail}", AZURE_SQL_LOG_MINUTES, days, places,
+                  "Azure SQL automated backups (full, differential and transaction-log backups: point-in-time restore)")
+
+    def cloud_sql(self, r: _Res) -> None:
+        name = str(r.get("name") or "")
+        if not name:
+            raise ImportSourceError(f"{r.where}: missing required field 'name' (expected the instance's name)")
+        project, region = str(r.get("project") or ""), str(r.get("region") or "")
+        self.d.component(name, "datastore", r.source, name=name, source_type=f"Cloud SQL instance ({r.get('database_version') or r.type})",
+                         platform="gcp-cloudsql", notes=str(r.get("self_link") or "") or None)
+        account = f"gcp-project.{project}" if project else ""
+        reg = f"gcp-region.{region}" if region else ""
+        places = (account, f"GCP project {project}", reg, f"GCP {region}")
+        self.place(name, *places, r.source)
+        backup = _first(_first(r.get("settings")).get("backup_configuration"))
+        where = f"{r.where}: settings.backup_configuration"
+        if not parse_bool(where, "enabled", backup.get("enabled")):
+            self.d.seen.add(f"`{name}` has automated backups switched off (settings.backup_configuration.enabled false)")
+            return
+        pitr = parse_bool(where, "point_in_time_recovery_enabled", backup.get("point_in_time_recovery_enabled")) or \
+            parse_bool(where, "binary_log_enabled", backup.get("binary_log_enabled"))
+        tail = f"{project}.{region}" if project and region else (project or region or name)
+        store = (f"cloudsql-backup-storage.{tail}", f"Cloud SQL backup storage {region}".strip())
+        target = f"gcp-restore-target.{tail}"
+        if pitr:
+            days = parse_float(where, "transaction_log_retention_days", backup.get("transaction_log_retention_days")) or 7.0
+            self.pitr(r, name, store, target, CLOUD_SQL_LOG_MINUTES, days, places,
+                      "Cloud SQL automated backups and transaction logs (point-in-time recovery)")
+            self.d.guessed.add(f"`{name}.point-in-time-recovery`: Cloud SQL publishes no lag for its transaction-log"
+                               f" archive; a recovery point every {CLOUD_SQL_LOG_MINUTES} minutes assumed")
+            return
+        kept = _first(backup.get("backup_retention_settings"))
+        count = parse_float(where, "backup_retention_settings.retained_backups", kept.get("retained_backups")) or 7.0
+        sid, what = store
+        self.d.component(sid, "backup_store", r.source, name=what, source_type=what)
+        self.place(sid, *places, r.source)
+        bid = f"{name}.automated-backups"
+        self.d.backup(bid, name, r.source, method="snapshot", schedule_hours=24.0, retention_days=count,
+                      verification="job_status", notes="Cloud SQL daily automated backups (no point-in-time recovery)")
+        self.d.component(bid, "backup", r.source, source_type="Cloud SQL automated backups")
+        self.d.depend(bid, sid, "storage", r.source)
+        self.d.mapped.add(f"`{bid}`: daily automated backups of `{name}`, {format_number(count)} kept")
+
+
 def import_terraform(paths: list[str]) -> Draft:
     """Build a draft inventory from ``terraform show -json`` documents (state or plan).
 
@@ -487,17 +679,31 @@ def import_terraform(paths: list[str]) -> Draft:
                 raise ImportSourceError(f"{path}: field 'root_module': expected an object")
             _resources(root, where + ": root_module", source, resources)
     mapper = _Mapper(draft)
+    for r in resources:  # the accounts each state file's ARNs name (an S3 ARN names none)
+        for value in r.values.values():
+            parts = value.split(":", 5) if isinstance(value, str) and value.startswith("arn:") else []
+            if len(parts) == 6 and parts[4].isdigit():
+                mapper.e.file_accounts.setdefault(r.source, set()).add(parts[4])
     mapper.kms_keys(resources)
     mapper.vaults(resources)
     for r in resources:
         if r.type in _TF_TYPES:
             cid = mapper.asset_from(r)
-            if r.type == "aws_db_instance":
+            if r.type in ("aws_db_instance", "aws_rds_cluster"):
                 mapper.rds_automated(r, cid)
+            elif r.type == "aws_dynamodb_table":
+                mapper.dynamodb_pitr(r, cid)
     mapper.plans(resources)
     mapper.s3_replication(resources)
+    clouds = _OtherClouds(draft, resources)
+    for r in resources:
+        if r.type in ("azurerm_mssql_database", "azurerm_sql_database"):
+            clouds.azure_sql(r)
+        elif r.type == "google_sql_database_instance":
+            clouds.cloud_sql(r)
     known = {"aws_kms_key", "aws_backup_vault", "aws_backup_vault_lock_configuration", "aws_backup_plan",
-             "aws_backup_selection", "aws_s3_bucket_replication_configuration", *_TF_TYPES}
+             "aws_backup_selection", "aws_s3_bucket_replication_configuration", "azurerm_mssql_database",
+             "azurerm_sql_database", "azurerm_mssql_server", "azurerm_sql_server", "google_sql_database_instance", *_TF_TYPES}
     others = sorted({r.type for r in resources if r.type not in known})
     if others:
         draft.ignored.add("resource types not mapped: " + ", ".join(f"`{t}`" for t in others))

@@ -8,12 +8,17 @@ The Health Check collector (VeeamHub/veeam-healthcheck) writes one CSV per objec
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from .draft import Draft, format_number
 from .fields import (
+    DATE_FORMAT_HELP,
     add_hours,
     clean_id,
+    date_order_of,
+    declared_date_order,
+    numeric_date_fields,
     parse_bool,
     parse_datetime,
     parse_duration_hours,
@@ -71,6 +76,8 @@ _JOB_TYPES = {
     "endpointbackup": ("image", "agent backup"),
 }
 _ZERO_ID = "00000000-0000-0000-0000-000000000000"
+#: machine flavour -> ``platform`` (the Health Check's own split: Vi*, Hv*, Phys* files and job types)
+PLATFORMS = {"vi": "vmware", "vi_template": "vmware", "hv": "hyperv", "phys": "physical"}
 SOURCE_TYPES = {
     "vi": "VMware VM", "vi_template": "VMware VM template", "hv": "Hyper-V VM",
     "phys": "Veeam agent computer", "session": "Veeam session object",
@@ -134,6 +141,57 @@ def _collect(paths: list[str]) -> tuple[dict[str, list[tuple[str, int, dict[str,
     return rows, files, skipped
 
 
+def _bundle_date_order(rows: dict[str, list[tuple[str, int, dict[str, str]]]], skipped: list[str]) -> str | None:
+    """The order of day and month in the bundle's dates: declared (``--date-format``), else detected.
+
+    One collector run writes every CSV of a bundle under one Windows culture, so every date
+    column of every file is evidence: ISO dates (``2024-03-01T22:00:00.0000000``, as the
+    collector's own baselines write them) say nothing and need nothing; a dotted date is day
+    first (de-DE and every culture that writes dots); a value whose first field is over 12 is
+    day first, whose second field is over 12 month first. Returns None when nothing settles
+    it; a session date that could then be read either way is refused, never guessed.
+    """
+    evidence: dict[str, tuple[str, int, str, str]] = {}
+    tables = [(p, n, r) for lst in rows.values() for p, n, r in lst]
+    for path in skipped:  # files the importer does not map still carry the culture
+        if path.lower().endswith(".csv"):
+            try:
+                _header, body = csv_rows(path)
+                tables.extend((path, n, r) for n, r in body)
+            except ImportSourceError:
+                continue
+    for path, number, row in tables:
+        for column, value in row.items():
+            order = date_order_of(value)
+            if order and order not in evidence:
+                evidence[order] = (path, number, column, value)
+    declared = declared_date_order()
+    if declared:
+        other = "MDY" if declared == "DMY" else "DMY"
+        if other in evidence and (numeric_date_fields(evidence[other][3]) or (0, 0, ""))[2] != ".":
+            path, number, column, value = evidence[other]
+            raise ImportSourceError(
+                f"{path}: row {number}: column '{column}': value '{value}' - expected a date in the declared"
+                f" --date-format ({'day' if declared == 'DMY' else 'month'} first), which this value cannot be")
+        return declared
+    if len(evidence) == 2:
+        (p1, n1, c1, v1), (p2, n2, c2, v2) = evidence["DMY"], evidence["MDY"]
+        raise ImportSourceError(
+            f"{p1}: row {n1}: column '{c1}': value '{v1}' is day first, but {p2}: row {n2}: column '{c2}': value"
+            f" '{v2}' is month first - expected one date format for the whole bundle; give {DATE_FORMAT_HELP}")
+    return next(iter(evidence), None)
+
+
+def _dotted_dates(rows: dict[str, list[tuple[str, int, dict[str, str]]]]) -> bool:
+    """Whether the bundle writes dates with dots (``06.03.2026``: de-DE and most cultures that also
+    write a decimal comma)."""
+    return any((numeric_date_fields(v) or (0, 0, ""))[2] == "." for lst in rows.values() for _p, _n, r in lst
+               for v in r.values())
+
+
+_COMMA_DECIMAL = re.compile(r"-?\d+,\d+")
+
+
 def _role(name: str) -> str:
     low = name.lower()
     return next((k for k in BUNDLE_FILES if low.endswith(k) and (k.startswith("_") or low == k)), "")
@@ -173,6 +231,15 @@ class _Estate:
         self.backups_by_store: dict[str, list[tuple[str, str, _Job]]] = {}
         self.capacity: dict[str, tuple[str, bool, dict[str, str]]] = {}
         self.keys: dict[str, tuple[str, str, str, bool]] = {}
+        self.date_order: str | None = None     # "DMY" | "MDY" | None: how day-month dates read
+        self.decimal_comma = False             # numbers written with a decimal comma (a dotted-date culture)
+
+    def number(self, where: str, field: str, value: str | None) -> float | None:
+        """A number of the bundle: PowerShell writes doubles in the server's culture without grouping,
+        so in a bundle of a decimal-comma culture (dotted dates) ``12,5`` is 12.5."""
+        if self.decimal_comma and value and _COMMA_DECIMAL.fullmatch(value.strip()):
+            value = value.strip().replace(",", ".")
+        return parse_float(where, field, value)
 
     # -- machines -----------------------------------------------------------------------
     def machine(self, name: str, source: str, why: str) -> str:
@@ -191,8 +258,40 @@ class _Estate:
         self.by_name[key] = cid
         return cid
 
+    def share_host(self, row: dict[str, str]) -> str:
+        """The file server or NAS of a repository or extent on a share: the host of an SMB path
+        (``\\\\NAS01\\Backups``) or, for an NFS repository, of ``nas01:/export``; "" for local storage."""
+        for col in ("path", "fullpath", "friendlypath"):
+            path = row.get(col, "").strip()
+            if path.startswith("\\\\") or path.startswith("//"):
+                return next((p for p in path.replace("/", "\\").split("\\") if p), "")
+        if "nfs" in row.get("type", "").lower():
+            path = row.get("path", "") or row.get("friendlypath", "")
+            if ":" in path and not path.startswith("/"):
+                return path.split(":", 1)[0].strip()
+        return ""
+
+    def share_gateway(self, cid: str, row: dict[str, str], host: str, source: str, why: str) -> None:
+        """A store on a share needs its gateway server (``network``): every read passes through it."""
+        if not self.share_host(row):
+            return
+        by_id = self.servers.get(row.get("hostid", ""), {}).get("name", "")
+        gateway = row.get("host", "") or by_id or row.get("gatewayhosts", "").split(";")[0].strip()
+        if gateway and _short(gateway) != _short(host):
+            gid = self.machine(gateway, source, f"{why} (its gateway)")
+            self.d.depend(cid, gid, "network", source, notes="gateway server of the share")
+            self.d.mapped.add(f"`{cid}` lies on the share's file server `{host}`; its gateway `{gid}` carries every read")
+
     def host_of(self, row: dict[str, str], source: str, why: str, name_first: bool) -> str:
-        """The host a proxy, repository or extent lives on (its ``Host`` name, ``HostId``, gateway or path)."""
+        """The host a proxy, repository or extent lives on (its ``Host`` name, ``HostId``, gateway or path).
+
+        A store on a share (SMB or NFS) lives on the file server that holds the data, not on the
+        gateway server the ``Host`` column names: the gateway only carries the traffic, so the
+        store needs it (``network``) as well.
+        """
+        nas = self.share_host(row)
+        if nas:
+            return self.machine(nas, source, f"{why} (the share's file server)")
         name = row.get("host", "")
         by_id = self.servers.get(row.get("hostid", ""), {}).get("name", "")
         candidates = [name, by_id] if name_first else [by_id, name]
@@ -220,10 +319,11 @@ class _Estate:
                 self.d.mapped.add(f"`{name}`: the Veeam backup server (recovery_tool): every restore needs it")
             elif low in ("vc", "vcenter"):
                 self.vcenters.append(name)
-                self.d.component(name, "control_plane", source, name=name, source_type="VMware vCenter")
+                self.d.component(name, "control_plane", source, name=name, source_type="VMware vCenter", platform="vmware")
                 self.d.mapped.add(f"`{name}`: vCenter (control_plane): in-place VM restores need it")
             elif low in ("esxi", "esx", "hvserver", "hvcluster", "hyperv", "hv"):
-                self.d.component(name, "other", source, name=name, source_type=f"{stype} hypervisor")
+                self.d.component(name, "other", source, name=name, source_type=f"{stype} hypervisor",
+                                 platform="vmware" if low.startswith("esx") else "hyperv")
                 parent = row.get("parentid", "")
                 self.hypervisors.setdefault(parent, []).append(name)
                 self.d.mapped.add(f"`{name}`: {stype} hypervisor host (other)")
@@ -261,6 +361,7 @@ class _Estate:
             host = self.host_of(row, source, f"repository `{row['name']}`", name_first=False)
             if host:
                 self.d.depend(cid, host, "location", source)
+                self.share_gateway(cid, row, host, source, f"repository `{row['name']}`")
                 if host == self.vbr:
                     self.d.seen.add(f"repository `{cid}` lives on the backup server `{host}` itself: one machine"
                                     " holds the backups and everything needed to restore them")
@@ -280,6 +381,7 @@ class _Estate:
             host = self.host_of(row, source, f"extent `{row['name']}`", name_first=True)
             if host:
                 self.d.depend(cid, host, "location", source)
+                self.share_gateway(cid, row, host, source, f"extent `{row['name']}`")
             extents_of.setdefault(row["sobr_name"].lower(), []).append((cid, immutable))
             self.immutable[cid] = immutable
             self.stores.setdefault(row.get("id", "") or cid, cid)
@@ -316,7 +418,7 @@ class _Estate:
                 continue
             immutable = bool(parse_bool(where, "Immute", row.get("immute")))
             cid = f"captier.{sobr.split('.', 1)[1]}"
-            days = parse_float(where, "immutabilityperiod", row.get("immutabilityperiod"))
+            days = self.number(where, "immutabilityperiod", row.get("immutabilityperiod"))
             self.d.component(cid, "backup_store", source, name=f"capacity tier of {srow['name']} ({row['type']})",
                              source_type=f"Veeam capacity tier ({row['type']})",
                              notes=f"immutable for {format_number(days)} days" if immutable and days else "")
@@ -368,6 +470,8 @@ class _Estate:
         if kid not in self.d.components:
             self.d.component(kid, "kms", source, name=name, source_type="Veeam encryption password",
                              notes="kept in the backup server's configuration database; a rebuilt server needs it typed in")
+            # the password is kept in the backup server's configuration database: the server is its key store
+            self.d.depend(kid, self.vbr, "location", source, notes="kept in the configuration database")
             (self.d.guessed if guessed else self.d.mapped).add(line)
             self.d.todo.add(f"where the password `{kid}` is kept besides the backup server (a vault, a safe): a dependency row")
 
@@ -429,7 +533,7 @@ class _Estate:
 
     def _retention(self, where: str, row: dict[str, str], job: _Job, type_col: str, count_col: str) -> float | None:
         rtype = row.get(type_col, "").lower()
-        count = parse_float(where, count_col, row.get(count_col))
+        count = self.number(where, count_col, row.get(count_col))
         if count is None or count <= 0:
             return None
         if rtype == "days":
@@ -455,10 +559,10 @@ class _Estate:
                     continue
                 vtype = row.get("type", "").lower()
                 flavour = "vi_template" if vtype == "vmtemplate" else kind
-                used = parse_float(where, "UsedSize", row.get("usedsize"))
+                used = self.number(where, "UsedSize", row.get("usedsize"))
                 cid = self.by_name.get(_short(name), name) if kind == "phys" else name
                 self.d.component(cid, "service", source, name=name, source_type=SOURCE_TYPES[flavour],
-                                 data_gb=None if used is None else used / 1e9,
+                                 data_gb=None if used is None else used / 1e9, platform=PLATFORMS.get(flavour),
                                  notes=None if protected else "Veeam lists it as not protected by any job")
                 self.kind_of_vm[cid] = kind
                 if not protected:
@@ -496,7 +600,7 @@ class _Estate:
         low = job_type.lower()
         kind = "vi" if "vmware" in low else "hv" if "hyperv" in low else "phys" if "physical" in low or "agent" in low else "session"
         cid = self.by_name.get(key, name)
-        self.d.component(cid, "service", source, name=name, source_type=SOURCE_TYPES[kind])
+        self.d.component(cid, "service", source, name=name, source_type=SOURCE_TYPES[kind], platform=PLATFORMS.get(kind))
         self.kind_of_vm[cid] = kind
         return cid
 
@@ -544,12 +648,20 @@ class _Estate:
 
     def sessions(self) -> None:
         skipped: dict[str, int] = {}
+        if self.date_order is None:
+            for path, number, row in self.rows.get("sessions", []):
+                fields = numeric_date_fields(row["creationtime"])
+                if fields and fields[0] != fields[1]:
+                    raise ImportSourceError(
+                        f"{_where(path, number)}: column 'CreationTime': value '{row['creationtime']}' - day and month"
+                        " cannot be told apart: no date in the bundle has a day over 12 or is written with dots, and"
+                        f" the bundle does not say its culture; a date is never guessed: give {DATE_FORMAT_HELP}")
         for path, number, row in self.rows.get("sessions", []):
             source, where = _src(path), _where(path, number)
             status = _STATUS.get(row["status"].strip().lower())
             if not row["jobname"] or not row["vmname"]:
                 raise ImportSourceError(f"{where}: columns 'JobName' and 'VMName': empty - expected the job and the machine of the session")
-            started = parse_datetime(where, "CreationTime", row["creationtime"])
+            started = parse_datetime(where, "CreationTime", row["creationtime"], order=self.date_order)
             if started is None:
                 raise ImportSourceError(f"{where}: field 'CreationTime': empty - expected the session's start time")
             if status is None:
@@ -564,7 +676,7 @@ class _Estate:
                 self.d.todo.add(f"the repository of job `{row['jobname']}` (a `storage` dependency of its backups)")
             asset = self.asset(row["vmname"], row.get("jobtype", ""), source)
             bid = self.backup(job, asset, source)
-            size = parse_float(where, "BackupSizeGB", row.get("backupsizegb"))
+            size = self.number(where, "BackupSizeGB", row.get("backupsizegb"))
             hours = parse_duration_hours(where, "TaskDuration", row.get("taskduration")) or parse_duration_hours(
                 where, "JobDuration", row.get("jobduration"))
             retry = parse_bool(where, "IsRetry", row.get("isretry"))
@@ -668,7 +780,7 @@ class _Estate:
                 self.d.depend(store, self.vbr, "location", source)
         bid = "veeam-configuration-backup"
         every = schedule_hours_from_text(row.get("scheduleoptions", ""))
-        points = parse_float(where, "RetentionRestorePointsCount", row.get("retentionrestorepointscount"))
+        points = self.number(where, "RetentionRestorePointsCount", row.get("retentionrestorepointscount"))
         self.d.backup(bid, self.vbr, source, method="dump", schedule_hours=every,
                       retention_days=points * every / 24 if points and every else None,
                       verification="job_status", notes=f"Veeam configuration backup to {target}")
@@ -712,6 +824,12 @@ def import_veeam(paths: list[str]) -> Draft:
     rows, files, skipped = _collect([os.fspath(p) for p in paths])
     draft = Draft("veeam", tuple(f"veeam:{label(p)}" for p in files))
     est = _Estate(draft, rows)
+    est.date_order = _bundle_date_order(rows, skipped)
+    est.decimal_comma = _dotted_dates(rows)
+    if est.date_order:
+        draft.mapped.add("dates are read " + ("day first (dd/MM/yyyy, dd.MM.yyyy)" if est.date_order == "DMY"
+                                              else "month first (M/d/yyyy)")
+                         + (", as `--date-format` declares" if declared_date_order() else ", as the bundle's own dates show"))
     est.servers_and_proxies()
     est.repositories()
     est.jobs_from_files()

@@ -50,6 +50,32 @@ def _location_deps(draft: Draft, cid: str, obj, source: str,
             draft.guessed.add(f"`{cid}` depends on `{target}`: config {key} names a Service of the cluster")
 
 
+#: Velero provider (the plugin's short name) -> platform of its object storage and of its volume snapshots.
+_OBJECT_PLATFORMS = {"aws": "aws-s3", "gcp": "gcp-gcs", "azure": "azure-blob"}
+
+
+def _bucket(draft: Draft, bsl: str, bucket: str, obj, source: str) -> None:
+    """The bucket a storage location writes to: a ``backup_store`` with the bucket's name as id.
+
+    That is the id the cloud importers give the bucket (``terraform``: an ``aws_s3_bucket`` is its
+    name), so an estate imported from both sees one bucket, a store of the Velero backups, rather
+    than a datastore that "has no backup". The location needs it (``storage``) and it lies in the
+    location's region.
+    """
+    if bucket in draft.components and draft.components[bucket]["kind"] != "backup_store":
+        draft.ignored.add(f"bucket `{bucket}` of `{bsl}`: a component of the manifests has that name; not added")
+        return
+    short = str(obj.require("spec", "provider")).rsplit("/", 1)[-1]
+    draft.component(bucket, "backup_store", source, name=f"bucket {bucket}", source_type="object storage bucket",
+                    platform=_OBJECT_PLATFORMS.get(short, ""), notes=f"holds the Velero backups of `{bsl}`")
+    draft.depend(bsl, bucket, "storage", source)
+    config = (obj.data.get("spec") or {}).get("config") or {}
+    region = config.get("region") or config.get("location")
+    if region:
+        draft.depend(bucket, f"region.{short}.{region}", "location", source)
+    draft.mapped.add(f"`{bucket}`: the bucket of `{bsl}` (backup_store: it holds the Velero backups)")
+
+
 def add_velero(draft: Draft, objects: list, workloads_by_ns: dict[str, list[str]],
                volume_assets_by_ns: dict[str, list[str]], control_plane: str,
                service_host: Callable[[object, str], list[str]]) -> None:
@@ -79,7 +105,7 @@ def add_velero(draft: Draft, objects: list, workloads_by_ns: dict[str, list[str]
         return
     first = f"kubernetes:{label(objects[0].doc.file)}"
     draft.component(VELERO_TOOL, "recovery_tool", first, name="Velero", source_type="velero server",
-                    notes="runs every Velero backup and restore")
+                    notes="runs every Velero backup and restore", platform="kubernetes")
     draft.depend(VELERO_TOOL, control_plane, "control", first)
     draft.mapped.add(f"`{VELERO_TOOL}`: the Velero server (recovery_tool), needed by every Velero restore")
     for name, o in sorted(bsls.items()):
@@ -94,6 +120,7 @@ def add_velero(draft: Draft, objects: list, workloads_by_ns: dict[str, list[str]
                         notes=f"accessMode {access}" if access else "")
         draft.mapped.add(f"`{cid}`: BackupStorageLocation `{name}` (bucket `{bucket}`, backup_store)")
         _location_deps(draft, cid, o, source, service_host)
+        _bucket(draft, cid, str(bucket), o, source)
     for name, o in sorted(vsls.items()):
         source = f"kubernetes:{label(o.doc.file)}"
         cid = f"vsl.{name}"

@@ -92,7 +92,7 @@ class _History:
         for ns in sorted(set(included)):
             asset = f"k8s-namespace.{'all' if ns == '*' else ns}"
             self.d.component(asset, "service", source, name="all namespaces" if ns == "*" else f"namespace {ns}",
-                             source_type="Kubernetes namespace", namespace="" if ns == "*" else ns)
+                             source_type="Kubernetes namespace", namespace="" if ns == "*" else ns, platform="kubernetes")
             self.d.depend(asset, CONTROL_PLANE, "control", source)
             bid = f"{schedule}.{asset}"
             loc = str(spec.get("storageLocation") or "default")
@@ -120,8 +120,9 @@ class _History:
     def tool(self, source: str) -> None:
         if VELERO_TOOL not in self.d.components:
             self.d.component(VELERO_TOOL, "recovery_tool", source, name="Velero", source_type="velero server",
-                             notes="runs every Velero backup and restore")
-            self.d.component(CONTROL_PLANE, "control_plane", source, name="Kubernetes control plane", source_type="implied")
+                             notes="runs every Velero backup and restore", platform="kubernetes")
+            self.d.component(CONTROL_PLANE, "control_plane", source, name="Kubernetes control plane", source_type="implied",
+                             platform="kubernetes")
             self.d.depend(VELERO_TOOL, CONTROL_PLANE, "control", source)
             self.d.mapped.add(f"`{VELERO_TOOL}`: the Velero server (recovery_tool), needed by every Velero restore")
 

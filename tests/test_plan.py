@@ -1,0 +1,120 @@
+"""The remediation plan: verified fixes applied cumulatively in work packages, each re-analysed, down to an end state
+that is the analysis of ``hiddenspof apply --fix all-verified``."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import SAMPLES
+from hiddenspof import analysis, edits, fixapply, inventory, plan, whatif
+from hiddenspof.findings import Finding, Fix
+
+
+@pytest.fixture(scope="module")
+def analysed():
+    out = {}
+    for name in ("teaching", "saas-single-cloud"):
+        inv = inventory.load(SAMPLES[name])
+        parts: dict = {}
+        out[name] = (inv, analysis.analyze(inv, parts), parts["plan"])
+    return out
+
+
+@pytest.mark.parametrize("name", ["teaching", "saas-single-cloud"])
+def test_end_state_is_the_analysis_of_apply_all_verified(analysed, name):
+    """Oracle: apply --fix all-verified (fixapply, its own loop) and a full re-analysis give the plan's end state:
+    the same inventory, the same findings (id, severity, title, assets) and the same estate risk."""
+    inv, result, the_plan = analysed[name]
+    applied = fixapply.apply_fixes(inv, result, [fixapply.ALL_VERIFIED])
+    assert [f.finding for f in applied.fixes] == [fid for s in the_plan.steps for fid in s.findings]
+    for table in ("components", "dependencies", "backups", "restore_tests"):
+        pd.testing.assert_frame_equal(getattr(applied.inventory, table), getattr(the_plan.inventory, table))
+    after = applied.analysis["findings"]
+    assert [(f.id, f.severity, f.title, f.assets) for f in the_plan.end.findings] == \
+        [(f["id"], f["severity"], f["title"], tuple(f["assets"])) for f in after]
+    assert the_plan.end.risk == pytest.approx(whatif.estate_risk(applied.inventory).total)
+    assert result["plan"]["end_state"]["severity_counts"] == {
+        s: sum(f["severity"] == s for f in after) for s in ("critical", "high", "medium", "low", "info")}
+
+
+@pytest.mark.parametrize("name", ["teaching", "saas-single-cloud"])
+def test_each_step_is_re_analysed_on_top_of_the_ones_before(analysed, name):
+    """Each step's residual risk is the estate risk of the inventory with every step up to it applied, computed
+    here from the findings' own fix.changes; the plan removes risk; assets are named, never finding ids."""
+    inv, result, the_plan = analysed[name]
+    by_id = {f["id"]: f for f in result["findings"]}
+    assert the_plan.steps and the_plan.risk_before == pytest.approx(whatif.estate_risk(inv).total)
+    done: set = set()
+    changed = inv
+    names = dict(zip(inv.components["id"], inv.components["name"]))
+    for step in the_plan.steps:
+        for fid in step.findings:
+            todo = [e for e in map(edits.edit_from_json, by_id[fid]["fix"]["changes"]) if e not in done]
+            changed = edits.apply_changes(changed, todo)
+            done.update(todo)
+        assert step.risk_after == pytest.approx(whatif.estate_risk(changed).total), step.title
+        assert step.assets == tuple(names[a] for a in step.asset_ids)
+        assert not any(fid in step.title for fid in by_id)
+        assert step.title.endswith(f": {len(step.assets)} asset{'s' if len(step.assets) != 1 else ''}")
+    assert the_plan.end.risk < the_plan.risk_before
+    frame = the_plan.frame()
+    assert list(frame["step"]) == list(range(1, len(the_plan.steps) + 1))
+    assert list(frame["residual_risk"]) == [round(s.risk_after, 2) for s in the_plan.steps]
+    assert result["plan"]["steps"][0]["assets"] == list(the_plan.steps[0].assets)
+
+
+def _fix(*changes, reuses=()):
+    return Fix("change", True, "effect", changes=tuple(changes), reuses=reuses)
+
+
+def test_fixes_that_serve_many_assets_through_one_thing_are_one_work_package():
+    """Two findings whose fixes restore to the same existing target are one package named by it; a fix sharing
+    nothing is its own; packages go by their most severe finding."""
+    to_dr = [Finding(f"coupling:domain:{a}", "coupling", sev, "t", (a,),
+                     fix=_fix(edits.set_value("backups", f"{a}-bk", "restore_to", "dr-vm"), reuses=("dr-vm",)))
+             for a, sev in (("db", "high"), ("web", "critical"))]
+    other = Finding("silent_failure:restore-test-missing", "silent_failure", "critical", "t", ("files",),
+                    fix=_fix(edits.add_restore_test(backup="files-bk", tested_at="2026-09-30", result="pass")))
+    unverified = Finding("coupling:domain:x", "coupling", "critical", "t", ("x",),
+                         fix=Fix("c", False, "tried", changes=(edits.set_value("backups", "x-bk", "immutable", True),)))
+    groups = plan.packages([*to_dr, other, unverified])
+    assert [[f.id for f in g] for g in groups] == [
+        ["coupling:domain:web", "coupling:domain:db"], ["silent_failure:restore-test-missing"]]
+    title = plan._title([e for f in groups[0] for e in f.fix.changes], ("db", "web"), {"dr-vm": "DR VM"},
+                        {"dr-vm": "service"})
+    assert title == "Restore to DR VM: 2 assets"
+
+
+def test_a_fix_resolved_by_an_earlier_step_is_left_out_and_apply_follows_the_plan(analysed):
+    """On the SaaS sample the recovery site of step 1 resolves findings whose own fixes would clash with it: the
+    plan lists them under not_applied with the reason, and all-verified applies exactly the plan's fixes."""
+    inv, result, the_plan = analysed["saas-single-cloud"]
+    assert the_plan.not_applied
+    left_out = {fid for fid, _ in the_plan.not_applied}
+    assert all("resolved" in why or "no longer applies" in why for _, why in the_plan.not_applied)
+    assert not left_out & set(fixapply.verified_in_order(result))
+    end_ids = {f.id for f in the_plan.end.findings}
+    assert all(fid not in end_ids for fid, why in the_plan.not_applied if "resolved" in why)
+
+
+def test_summary_notebook_shows_the_plan_and_its_end_state(tmp_path):
+    """papermill runs 05_summary on the teaching estate: the plan's steps (work packages with asset names and
+    residual risk) and what is left when the plan is done, read from the analysis JSON's plan."""
+    import json
+
+    import papermill as pm
+    from conftest import NOTEBOOKS
+
+    out = tmp_path / "summary.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS / "05_summary.ipynb"), str(out),
+                        parameters={"inventory_path": str(SAMPLES["teaching"]), "interactive": False},
+                        cwd=str(NOTEBOOKS), progress_bar=False, kernel_name="python3")
+    cells = {c.get("id"): c for c in json.loads(out.read_text())["cells"]}
+    steps = json.dumps(cells["plan"]["outputs"])
+    the_plan = analysis.analyze(inventory.load(SAMPLES["teaching"]))["plan"]
+    assert "Residual risk" in steps and "Work package" in steps
+    for step in the_plan["steps"]:
+        assert step["title"] in steps and step["assets"][0] in steps
+    end = json.dumps(cells["plan-end"]["outputs"])
+    assert the_plan["summary"] in end
+    assert all(f["title"] in end for f in the_plan["end_state"]["findings"])
