@@ -1,18 +1,23 @@
-"""The report as PDF and Word documents, for consultants who deliver files rather than web pages.
+"""The client deliverable as PDF and Word: one :class:`hiddenspof.deliverable.Document`, laid out twice.
 
-* **PDF** (:func:`write_pdf`): the rendered ``report.html`` printed by a
-  headless Chromium, offline (every request outside ``file:`` is sent to a
-  closed local proxy). The report's print stylesheet sets A4 pages, a page
-  break before every section, and a running header with the client, the
-  environment and the date (see :func:`running_header`). Charts are SVG, so
-  they stay vectors in the PDF.
-* **Word** (:func:`write_docx`): built with python-docx, on the firm's own
-  template when one is given (its styles, cover page, headers and footers
-  are kept; ``{{client}}``, ``{{environment}}``, ``{{date}}`` and
-  ``{{title}}`` in its text are filled in). The body holds the executive
-  summary, the top findings, one page per tier-1/2 asset and the remediation
-  roadmap as editable text and tables, formatted by
-  :mod:`hiddenspof.presentation` like the HTML.
+* **PDF** (:func:`write_deliverable_pdf`): the Document as a printed page
+  (:func:`deliverable_html`: cover, numbered sections, running header with
+  the client, the environment and the date, ``Page n of N``; the paper from
+  ``--paper``), printed by a headless Chromium offline (:func:`write_pdf`:
+  every request outside ``file:`` goes to a closed local proxy). Charts are
+  SVG, so they stay vectors.
+* **Word** (:func:`write_docx`): the same Document with python-docx, on the
+  firm's template when one is given (its styles, cover page, headers and
+  footers are kept; ``{{client}}``, ``{{environment}}``, ``{{date}}``,
+  ``{{title}}`` and ``{{firm}}`` in its text are filled in), the same paper
+  and margins, real tables whose header row repeats and whose rows never
+  split, editable paragraphs.
+
+Both layouts decide alike what no reader should see: a table whose columns
+cannot each be as wide as their header and their longest word (or that has
+more than :data:`MAX_COLUMNS` columns) is printed as stacked blocks
+(:func:`fits`); identifiers are never broken across lines. See
+``docs/deliverable.md``.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ Output of one run, for ``--out DIR``::
     DIR/<slug>/manifest.json        inputs' sha256, as_of, parameters, versions, notebooks, duration
     DIR/<slug>/0N_name.ipynb        the executed notebooks
     DIR/<slug>/docs/*.md            the documentation pages the report links to (methods, formats)
+    DIR/<slug>/report.pdf, .docx    with --formats: the client deliverable (hiddenspof.deliverable), one
+                                    Document laid out as PDF and Word (--paper, --detail, --firm)
 
 Decisions
 ---------
