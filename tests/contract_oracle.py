@@ -121,3 +121,60 @@ class Contract:
                 return held, destroyed
             held |= more_held
             destroyed |= more_destroyed
+
+    # -- blockers, as docs/advice.md words them ---------------------------------------------------------------
+
+    def kept_in(self, store):
+        """What a store is kept in: its rows (not admin), transitively through hosts and storage, and the places."""
+        through = {"service", "datastore", "backup_store", "other"}
+        places = {"site", "region", "provider", "account"}
+        seen, todo = set(), [store]
+        while todo:
+            v = todo.pop()
+            for d, _, _ in self.rows[v]:
+                if d not in seen and (self.kind[d] in through or self.kind[d] in places):
+                    seen.add(d)
+                    if self.kind[d] in through:
+                        todo.append(d)
+        return seen
+
+    def down_rows(self, c, down):
+        """The down components among c's rows that leave its requirements unmet (plain rows; members of short groups)."""
+        out, groups, needs = set(), defaultdict(list), {}
+        for d, g, n in self.rows[c]:
+            if g is None:
+                if d in down:
+                    out.add(d)
+            else:
+                groups[g].append(d)
+                needs[g] = n
+        for g, ms in groups.items():
+            if sum(d not in down for d in ms) < needs[g]:
+                out |= {d for d in ms if d in down}
+        return out
+
+    def blockers(self, asset, failed):
+        """A finding's blockers for ``asset`` after ``failed`` (failed or destroyed) fail: for each backup whose copy
+        survives (it and its stores not failed; a store not down with what it is kept in), the down components on
+        its recovery path (its own rows; its target, or in place the asset's own rows); when no copy survives,
+        what the copies were lost with (the backup, or its down stores). Returns (surviving needs, lost with)."""
+        down = self.after_restores(failed)
+        surviving, lost = set(), set()
+        for b, t in self.backups[asset]:
+            up = b not in down and ((t is not None and t not in down) or (t is None and self.met(asset, down, {})))
+            if up:
+                continue
+            stores = [d for d, _, _ in self.rows[b] if self.kind[d] == "backup_store"]
+            gone = b in failed or any(s in failed or (s in down and (self.kept_in(s) & (set(failed) | down)))
+                                      for s in stores)
+            if not gone:
+                surviving |= self.down_rows(b, down)
+                if t is not None and t in down:
+                    surviving.add(t)
+                if t is None:
+                    surviving |= self.down_rows(asset, down)
+            elif b in failed:
+                lost.add(b)
+            else:
+                lost |= {s for s in stores if s in down} or {b}
+        return surviving, lost

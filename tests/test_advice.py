@@ -33,8 +33,10 @@ def test_chain_of_four_taking_three_assets_is_one_domain():
     assert "chain: ad -> esx -> san -> site" in f.evidence and "the site stack" in f.title
     assert f.severity == "critical"  # the most critical tier it takes
     assert not any(":common-cause:" in i or ":keystone:" in i for i in found)
-    # blockers: what each recovery path meets first in the chain (the store's SAN; in place, the host and AD)
-    assert set(f.blockers) == {"san", "esx", "ad"}
+    # blockers by the contract: no copy survives (repo is kept on the SAN of the lost site): what they were
+    # lost with, said as such
+    assert set(f.blockers) == {"repo"}
+    assert "no copy survives (lost with repo)" in f.title and "ehr-bk is lost with repo" in f.evidence
 
 
 def _hospital():
@@ -82,7 +84,7 @@ def test_hospital_reads_like_a_consultant(hospital_result):
     assert set(cred["assets"]) == {"ehr-db", "pacs", "lis-db", "mail", "files"}
     assert {"keysrv", "veeam-server"} <= set(cred["blockers"])
     assert "keysrv" in cred["title"] and "veeam-server" in cred["title"]
-    assert "ehr-db-tape needs" in cred["evidence"] and "keysrv" in cred["evidence"]
+    assert "ehr-db-tape survives; its restore needs" in cred["evidence"] and "keysrv" in cred["evidence"]
     assert "immutable or offline" not in cred["recommendation"]  # the tapes are offline already
     assert cred["fix"]["verified"] is True and cred["fix"]["change"].lower() in cred["recommendation"].lower()
     keys = [(f["category"], tuple(f["assets"]), f["recommendation"]) for f in hospital_result["findings"]]
@@ -110,7 +112,7 @@ def test_offline_copy_blocked_by_destroyed_key_server():
     m = build(comps, deps, [B("tape", "db", offline=True, immutable=True, restore_to="host")])
     (f,) = [f for f in advice.findings_of(m, coupling.analyze(m, pairs=False)) if ":credential_compromise:" in f.id]
     assert f.blockers == ("keysrv",)
-    assert "tape survives" in f.title and "keysrv" in f.title and "tape needs keysrv (destroyed)" in f.evidence
+    assert "tape survives" in f.title and "keysrv" in f.title and "tape survives; its restore needs keysrv (destroyed)" in f.evidence
     (g,) = advice.attach_fixes(m, [f])
     assert g.fix.verified and "keysrv" in g.fix.change  # the tape restored without the destroyed key server
     assert g.recommendation.lower().startswith(g.fix.change.lower())

@@ -712,7 +712,7 @@ def test_gantt_chart_bars_verdicts_and_rto_ticks():
     assert bars["mark"]["type"] == "bar"
     assert bars["encoding"]["x"]["field"] == "start_hours" and bars["encoding"]["x2"]["field"] == "finish_hours"
     assert bars["encoding"]["y"]["sort"] == ["files", "idp", "db"]
-    assert bars["encoding"]["color"]["scale"]["domain"] == ["meets RTO", "misses RTO", "no verdict"]
+    assert bars["encoding"]["color"]["scale"]["domain"] == ["meets RTO", "misses RTO", "no verdict", "unknown (not timed)"]
     assert ticks["mark"]["type"] == "tick" and ticks["encoding"]["x"]["field"] == "rto_hours"
     rows = spec["datasets"][next(iter(spec["datasets"]))]
     assert {r["asset"]: r["verdict"] for r in rows} == {"files": "misses RTO", "idp": "meets RTO", "db": "misses RTO"}

@@ -347,6 +347,9 @@ def test_per_asset_silent_ids_map_to_the_finding_of_their_rule():
         {**finding("silent_failure:restore-test-missing", "critical"), "assets": ["db"], "components": ["db-bk"]},
     ])
     f = compare.compare_results(new, later)["findings"]
-    assert f["assets_changed"] == [{"id": "silent_failure:restore-test-missing", "gained": [], "lost": ["web"]}]
+    assert [(x["id"], x["severity"], x["gained"], x["lost"]) for x in f["assets_changed"]] == [
+        ("silent_failure:restore-test-missing", "critical", [], ["web"])]
+    rows = compare.finding_changes_frame(compare.compare_results(new, later))
+    assert rows.loc[rows["change"] == "assets changed", "assets"].tolist() == ["-web"]
     assert [x["id"] for x in f["resolved"]] == ["silent_failure:3-2-1-1-0:one_offsite"]
     assert "assets   silent_failure:restore-test-missing: -web" in compare.format_text(compare.compare_results(new, later))

@@ -198,6 +198,10 @@ def test_rto_met(estate_result):
             if r["asset"] == "A":
                 r["finish_hours"], r["meets_rto"] = None, None
     assert _judge(unknown, rule, "A") == "no_evidence"  # unknown duration: not met, no evidence
+    no_throughput = analysis.analyze(make_inventory(
+        components=[{"id": "db", "kind": "datastore", "rto_hours": 4, "data_gb": 100}],
+        backups=[{"id": "b", "protects": "db"}]))
+    assert _judge(no_throughput, rule, "db") == "no_evidence"  # nothing on its path says how fast it restores
     disaster = {"rto_met": "disaster"}
     assert _judge(estate_result, disaster, "A") == "fails"  # losing r1 takes both sites: unrecoverable
     assert _judge(estate_result, disaster, "B") == "fails"  # unrecoverable when s1 burns
@@ -612,3 +616,12 @@ def test_report_controls_section_and_fleet_column(tmp_path):
     assert index["frameworks"] == ["cis-v8", "sample-policy"]
     counts = controls.summary_counts(doc)["cis-v8"]
     assert index["environments"][0]["controls"]["cis-v8"] == {"met": counts["met"], "total": counts["assessed"]}
+
+
+def test_rpo_verdict_agrees_with_the_rpo_findings(sample_results):
+    """An asset misses its RPO in the controls' evidence exactly when the silent-failure analysis reports it."""
+    for _, result in sample_results.values():
+        missed = {a["id"] for a in result["assets"] if a["rpo"]["met"] is False}
+        reported = {x for f in result["findings"] if f["id"].startswith("silent_failure:rpo") for x in f["assets"]}
+        assert missed == reported
+        assert all(a["rpo"]["met"] is True for a in result["assets"] if a["rpo_hours"] is None)

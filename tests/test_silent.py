@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import statistics
 import time
 
 import numpy as np
@@ -309,7 +310,8 @@ def test_daily_backups_against_one_hour_rpo_raise_an_rpo_finding():
     assert "at least every 1 h" in f.recommendation and "agree an RPO of 24 h" in f.recommendation
     check = res.rpo["db"]
     assert check.schedule_meets is False and check.schedule_gap
-    assert check.worst_gap_hours == 22.0  # the two backups interleave: 03:00 -> 01:00 next day
+    # the two backups interleave: from b-copy's point of 03:00 until b-ok's 01:00 run is usable at 02:00 next day
+    assert check.worst_gap_hours == 23.0 and check.window_hours == 23.0
     # the same estate at tier 2 is high, not critical; one finding per asset whatever the number of backups
     _, found = rpo_result(runs, ("b-copy", "b-ok"), rpo=1, tier=2)
     assert [f.severity for f in found] == ["high"]
@@ -339,12 +341,14 @@ def test_stale_recovery_point_raises_an_rpo_finding():
 
 
 def test_worst_gap_in_history_raises_an_rpo_finding():
-    """One missed night in a daily history is a 48 h stretch against a 24 h RPO: a medium finding with its dates."""
+    """One missed night in a daily history is a 49 h window against a 24 h RPO: a medium finding with its dates."""
     runs = [r for r in daily("b-ok", "2026-08-02T01:00:00", 60, size=wobble) if r["started_at"][:10] != "2026-09-10"]
     res, found = rpo_result(runs, ("b-ok",), rpo=24)
     assert len(found) == 1 and found[0].severity == "medium"
-    assert found[0].title == "db went 48 h without a new recovery point, over its RPO of 24 h"
-    assert "(2026-09-09T01:00 to 2026-09-11T01:00)" in found[0].evidence
+    # the window runs from the point of 09-09 01:00 until the next one is usable, at 02:00 on 09-11 (contract)
+    assert found[0].title == "db went 49 h without a new recovery point, over its RPO of 24 h"
+    assert ("49 h from the recovery point of 2026-09-09T01:00 (b-ok) until the next one, b-ok's run started "
+            "2026-09-11T01:00, became usable at 2026-09-11T02:00") in found[0].evidence
     assert "alert when no backup of db has completed within 24 h" in found[0].recommendation
     assert not res.rpo["db"].stale and res.rpo["db"].schedule_meets is True
 
@@ -358,27 +362,56 @@ def test_rpo_unknown_schedule_and_no_history_raise_nothing():
     assert len(found) == 1 and "b-ok every 24 h (inferred from its runs)" in found[0].evidence
 
 
-def _points_oracle(runs, as_of, protects):
-    """Per asset: newest completed start and the longest gap (including to as_of) since every backup's
-    first recorded run, by a plain loop."""
+def _complete_from_oracle(starts, schedule=None):
+    """Where a backup's history is complete, by a plain loop: the start of its oldest stretch of three dense gaps."""
+    gaps = [(b - a).total_seconds() / 3600 for a, b in zip(starts, starts[1:])]
+    inferred = None
+    if len(gaps) >= 3:
+        base = min(statistics.median(gaps[i:i + 3]) for i in range(len(gaps) - 2))
+        family = [g for g in gaps if g <= 2 * base]
+        inferred = statistics.median(family) if family else statistics.median(gaps)
+    elif len(gaps) >= 2:
+        inferred = statistics.median(gaps)
+    steps = [x for x in (schedule, inferred) if x]
+    if not steps:
+        return starts[0]
+    step = min(steps)
+    for j in range(len(gaps) - 2):
+        if all(g <= 1.5 * step for g in gaps[j:j + 3]):
+            return starts[j]
+    return starts[0]
+
+
+def _points_oracle(runs, as_of, protects, retention=None):
+    """Per asset, by a plain loop over time: the newest completed start, its age, and the worst data-loss window
+    (from a point becoming usable back to the newest point usable before it, or from the newest to as_of) over the
+    complete part of every backup's history."""
     now = pd.Timestamp(as_of)
+    retention = retention or {}
     out = {}
     for asset in sorted(set(protects.values())):
-        rows = [(b, t, st_) for b, t, st_ in zip(runs["backup"], runs["started_at"], runs["status"])
+        rows = [(b, t, f, st_) for b, t, f, st_ in zip(runs["backup"], runs["started_at"], runs["finished_at"], runs["status"])
                 if protects.get(b) == asset and t < now + pd.Timedelta(days=1)]
-        starts = sorted(t for _, t, st_ in rows if st_ in silent.COMPLETED)
-        if not starts:
+        points = sorted((t, f if not pd.isna(f) else t) for _, t, f, st_ in rows if st_ in silent.COMPLETED)
+        if not points:
             continue
-        since = max(min(t for b2, t, _ in rows if b2 == b) for b in {b for b, _, _ in rows})
-        seen = [t for t in starts if t >= since]
-        gaps = [(b - a).total_seconds() / 3600 for a, b in zip(seen, seen[1:])]
-        trailing = max(0.0, (now - starts[-1]).total_seconds() / 3600)
-        out[asset] = (starts[-1], trailing, max(gaps + [trailing]))
+        mine = sorted({b for b, _, _, _ in rows})
+        since = max(_complete_from_oracle(sorted(t for b2, t, _, _ in rows if b2 == b)) for b in mine)
+        if all(b in retention for b in mine):
+            since = max(since, min(now - pd.Timedelta(days=retention[b]) for b in mine))
+        worst = max(0.0, (now - points[-1][0]).total_seconds() / 3600)
+        seen = [(t, u) for t, u in points if t >= since]
+        for t, u in seen:
+            before = [t2 for t2, u2 in seen if u2 < u or (u2 == u and t2 < t)]
+            if before and max(before) < t:
+                worst = max(worst, (u - max(before)).total_seconds() / 3600)
+        out[asset] = (points[-1][0], max(0.0, (now - points[-1][0]).total_seconds() / 3600), worst)
     return out
 
 
 def test_recovery_points_agree_with_a_loop():
-    """recovery_points matches a per-asset loop on a random history of 40 backups over 8 assets (some starting late)."""
+    """recovery_points matches a per-asset loop on a random history of 40 backups over 8 assets (some starting late,
+    some runs finishing a day and a half later, retention horizons on all but one asset)."""
     rng = np.random.default_rng(11)
     n = 2000
     runs = pd.DataFrame({
@@ -387,11 +420,14 @@ def test_recovery_points_agree_with_a_loop():
         "status": rng.choice(["success", "warning", "failed"], n).astype(object),
     })
     runs = runs[~((runs["backup"] < "b05") & (runs["started_at"] < pd.Timestamp("2026-08-15")))]  # added later
-    runs["finished_at"] = runs["started_at"] + pd.Timedelta(hours=1)
+    # most runs take an hour, some run for a day and a half (a long full leaves the window open), some have no finish
+    runs["finished_at"] = runs["started_at"] + pd.to_timedelta(rng.choice([1.0, 1.0, 1.0, 36.0], len(runs)), unit="h")
+    runs.loc[rng.random(len(runs)) < 0.05, "finished_at"] = pd.NaT
     runs["size_gb"] = 1.0
     protects = {f"b{i:02d}": f"a{i % 8}" for i in range(40)}
-    got = silent.recovery_points(runs, dt.date(2026, 9, 30), protects)
-    want = _points_oracle(runs, dt.date(2026, 9, 30), protects)
+    retention = {f"b{i:02d}": 45.0 for i in range(40) if i % 8 != 3}  # asset a3 has a backup without retention
+    got = silent.recovery_points(runs, dt.date(2026, 9, 30), protects, retention_days=retention)
+    want = _points_oracle(runs, dt.date(2026, 9, 30), protects, retention)
     assert sorted(got.index) == sorted(want)
     for asset, (last, age, worst) in want.items():
         assert got.at[asset, "last_point_at"] == last
@@ -690,7 +726,7 @@ VERIF = ["dr_drill", "restore_test", "checksum", "job_status", "none"]  # better
 @st.composite
 def evidence_pairs(draw):
     """An Evidence and a copy where every measure is equal or worse."""
-    hist = draw(st.sampled_from(["some", "unknown", "none"]))
+    hist = draw(st.sampled_from(["some", "by_design", "unknown", "none"]))
     age = draw(st.one_of(st.none(), st.floats(0, 1000)))
     thr = draw(st.one_of(st.none(), st.floats(1, 500)))
     ls = draw(st.one_of(st.none(), st.floats(0, 5000)))
@@ -729,7 +765,8 @@ def evidence_pairs(draw):
     worse["alert"] = draw(st.sampled_from(alerts[alerts.index(base.alert):]))
     worse["replica"] = base.replica or draw(st.booleans())
     if base.history != "some":
-        worse["history"] = draw(st.sampled_from(["unknown", "none"][["unknown", "none"].index(hist):]))
+        order = ["by_design", "unknown", "none"]  # no runs: kept none by design < not collected < expected and missing
+        worse["history"] = draw(st.sampled_from(order[order.index(hist):]))
     return base, dataclasses.replace(base, **worse)
 
 

@@ -54,6 +54,15 @@ __all__ = [
     "attach_fixes",
     "capacity_fix",
     "blockers_of",
+    "Context",
+    "CopyPath",
+    "PLACE_KINDS",
+    "copy_survives",
+    "finding_blockers",
+    "platforms",
+    "rule_broken",
+    "serious_findings",
+    "verify",
     "production_side",
     "reused_by",
     "touches_production",
@@ -186,57 +195,67 @@ def _unmet(model: Model, component: str, down: frozenset[str] | set[str]) -> lis
     return sorted(set(out))
 
 
-def blockers_of(
-    model: Model, asset: str, down: frozenset[str], stop: Iterable[str], memo: dict | None = None
-) -> dict[str, tuple[str, ...]]:
-    """Backup -> the components that stand between it and recovering ``asset``.
+@dataclass(frozen=True)
+class CopyPath:
+    """One backup's recovery path after a failure.
 
-    Walks each recovery path from what it needs (the backup; its restore
-    target, or the asset's own requirements when it restores in place)
-    through ``down`` components, stopping at the first members of ``stop``
-    (the failed or destroyed components, or the domain's members). A backup
-    whose path is up maps to (). When the walk meets no member of ``stop``
-    (a cycle), the nearest down components are named instead. ``memo``
-    (a dict kept by the caller for one ``down`` and ``stop``) shares the
-    walks between the assets of one finding.
+    ``survives``: the copy itself is still there (see :func:`copy_survives`).
+    ``needs``: for a surviving copy whose path is down, the down components
+    on its recovery path (its store, restore tool, keys, credentials, network:
+    what it has a row on; and its restore target, or restoring in place the
+    asset's own down requirements); for a lost copy, what it was lost with
+    (the backup itself, or the store it is kept on). Empty when the path is up.
     """
-    stop = stop if isinstance(stop, (set, frozenset)) else set(stop)
-    memo = {} if memo is None else memo
 
-    def reach(v: str) -> frozenset[str]:
-        """The members of ``stop`` met first walking from ``v`` through down components (one search per start)."""
-        if v not in memo:
-            found, seen, queue = set(), {v}, [v]
-            while queue:
-                u = queue.pop()
-                if u in stop:
-                    found.add(u)
-                    continue
-                for t in _unmet(model, u, down):
-                    if t not in seen:
-                        seen.add(t)
-                        queue.append(t)
-            memo[v] = frozenset(found)
-        return memo[v]
+    survives: bool
+    needs: tuple[str, ...]
 
-    out: dict[str, tuple[str, ...]] = {}
+
+def copy_survives(model: Model, backup: str, down: frozenset[str] | set[str], failed: frozenset[str] | set[str]) -> bool:
+    """Whether a copy survives a failure: the backup is not failed (or destroyed), and no store it is kept on is
+    failed, or down with what it is kept in (its host, storage, site, region, provider or account)."""
+    return _survives(model, backup, down, failed)
+
+
+def blockers_of(model: Model, asset: str, down: frozenset[str], failed: Iterable[str]) -> dict[str, CopyPath]:
+    """Backup of ``asset`` -> its :class:`CopyPath` after ``failed`` fail (or are destroyed) and ``down`` is down.
+
+    By the contract: for each backup whose copy survives, the down
+    components on its recovery path ("the offline tape survives; its restore
+    needs hsm-lon"), not the root of the failure.
+    """
+    failed = failed if isinstance(failed, (set, frozenset)) else set(failed)
+    out: dict[str, CopyPath] = {}
     for b in model.backups_of.get(asset, ()):
         if model.path_up(b, down):
-            out[b] = ()
+            out[b] = CopyPath(True, ())
             continue
-        info = model.backup[b]
-        starts = [b] if b in down else []
-        if info.restore_to is not None:
-            if info.restore_to in down:
-                starts.append(info.restore_to)
-        else:
-            starts.extend(_unmet(model, asset, down))
-        # a backup or target is rarely shared: start from what it needs, which is (a store, a host)
-        found = frozenset().union(*(frozenset((v,)) if v in stop else
-                                    frozenset().union(*(reach(t) for t in _unmet(model, v, down)))
-                                    for v in starts))
-        out[b] = tuple(sorted(found)) if found else tuple(sorted(set(starts)))
+        if _survives(model, b, down, failed):
+            info = model.backup[b]
+            needs = set(_unmet(model, b, down))
+            if info.restore_to is not None:
+                if info.restore_to in down:
+                    needs.add(info.restore_to)
+            else:
+                needs.update(_unmet(model, asset, down))
+            out[b] = CopyPath(True, tuple(sorted(needs)))
+            continue
+        if b in failed:
+            out[b] = CopyPath(False, (b,))
+            continue
+        lost = [s for s in model.dependencies_of(b) if model.kind[s] == "backup_store" and s in down]
+        out[b] = CopyPath(False, tuple(sorted(lost)) or (b,))
     return out
+
+
+def finding_blockers(paths: Iterable[dict[str, CopyPath]]) -> list[str]:
+    """The blockers of a finding from its assets' copy paths: what stands on the surviving paths, or, when no
+    copy of any of them survives, what the copies were lost with. Sorted."""
+    paths = list(paths)
+    on_surviving = {x for per in paths for p in per.values() if p.survives for x in p.needs}
+    if on_surviving:
+        return sorted(on_surviving)
+    return sorted({x for per in paths for p in per.values() if not p.survives for x in p.needs})
 
 
 def _holder_rows(model: Model, start: str, down: frozenset[str], stop: set[str]) -> list[tuple[str, str]]:
@@ -257,17 +276,18 @@ def _holder_rows(model: Model, start: str, down: frozenset[str], stop: set[str])
     return rows
 
 
-def _blocker_text(blocked: dict[str, tuple[str, ...]], gone: str) -> str:
-    """'tape-ehr needs keysrv, veeam-server (destroyed)' for each backup, '; '-joined."""
+def _blocker_text(blocked: dict[str, CopyPath], gone: str) -> str:
+    """'tape-ehr survives; its restore needs keysrv, veeam-server (destroyed)' / 'bk is lost with nas', '; '-joined."""
     parts = []
-    for b, bl in blocked.items():
-        if not bl:
+    for b, p in blocked.items():
+        if not p.needs:
             continue
-        if bl == (b,):
-            parts.append(f"{b} is {gone} itself")
+        if p.survives:
+            parts.append(f"{b} survives; its restore needs {', '.join(p.needs)} ({gone})")
+        elif p.needs == (b,):
+            parts.append(f"{b} is lost ({gone} itself)")
         else:
-            parts.append(f"{b} needs {', '.join(x for x in bl if x != b)} ({gone})"
-                         + (f" and is {gone} itself" if b in bl else ""))
+            parts.append(f"{b} is lost with {', '.join(p.needs)}")
     return "; ".join(parts)
 
 
@@ -344,50 +364,96 @@ def resolved(model: Model, problem: Problem, before: Iterable[str] | None = None
     return True
 
 
-# -- targeted re-analysis ------------------------------------------------------------------------------
+# -- what a fix may change ------------------------------------------------------------------------------
+
+#: Kinds of place: a fix never moves one (their own rows stay) and never takes a component out of one.
+PLACE_KINDS = ("site", "region", "provider", "account")
+#: Kinds of which any instance that stays up can stand in for a lost one on a copy's path (a copy moved to
+#: another store, its keys copied to another key store); other kinds need a known, equal platform.
+_INTERCHANGEABLE = ("backup_store", "kms")
+#: New components of these kinds are placed on one of the kinds of place listed (when the estate has such places).
+_PLACED: dict[str, tuple[str, ...]] = {
+    "backup_store": PLACE_KINDS, "kms": PLACE_KINDS, "recovery_tool": PLACE_KINDS, "other": PLACE_KINDS,
+    "service": PLACE_KINDS, "datastore": PLACE_KINDS, "account": ("provider",), "site": ("region", "provider"),
+    "region": ("provider",),
+}
 
 
-def _relevant(model: Model, problem: Problem, limit: int | None = None) -> set[str] | None:
-    """Every component that can change the problem's verdicts: closures, failure sets, credentials, spared stores.
+def platforms(model: Model) -> dict[str, str]:
+    """component -> its ``platform`` (lower case), where the inventory knows it."""
+    comps = model.inventory.components
+    if "platform" not in comps:
+        return {}
+    return {str(i): str(p).strip().lower() for i, p in zip(comps["id"], comps["platform"])
+            if isinstance(p, str) and p.strip()}
 
-    None as soon as there are more than ``limit`` of them.
+
+def rule_broken(model: Model, edits: Sequence, platform: dict[str, str] | None = None) -> str | None:
+    """Why a fix's edits are not a change the client's engineers can make, or None when they are.
+
+    The rules of "what a fix may change" (``docs/advice.md``): places stay
+    (no row of an existing site, region, provider or account changes); an
+    existing component never leaves its site, region, provider or account
+    (a copy, a backup, may be kept in another one of the same kind, never in
+    none); a restore lands on a target of the asset's platform where both are
+    known; every new component's id starts with ``new-`` and a new store,
+    target, key copy, account or site is placed (when the estate has places
+    of a fitting kind). Checked on every candidate before it is re-analysed.
     """
-    keep: set[str] = set()
-    for a in problem.assets:
-        keep |= model.closure(a)
-        if limit is not None and len(keep) > limit:
-            return None
-    for failed in _failures(model, problem):
-        keep |= failed
-    for s in problem.strikes:
-        keep.update(c for c in s if c in model.kind)
-    if problem.mode == "credential_compromise":
-        keep.update(c for c in model.ids if model.kind[c] in CREDENTIAL_KINDS)
-    # a store is spared by any immutable or offline backup on it: keep those backups (and what they protect)
-    stores = {c for c in keep if model.kind[c] == "backup_store"}
-    for b, info in model.backup.items():
-        if (info.immutable or info.offline) and stores.intersection(model.dependencies_of(b)):
-            keep.add(b)
-            keep.add(info.protects)
-    for b, info in model.backup.items():
-        if b in keep and info.protects in keep and info.restore_to is not None:
-            keep.add(info.restore_to)
-    return None if limit is not None and len(keep) > limit else keep
+    platform = platforms(model) if platform is None else platform
+    added: dict[str, str] = {}
+    new_platform: dict[str, str] = {}
+    protects: dict[str, str] = {}
+    for e in edits:
+        r = e.fields
+        if e.op == "add_component":
+            added[r["id"]] = r["kind"]
+            if r.get("platform"):
+                new_platform[r["id"]] = str(r["platform"]).lower()
+        elif e.op == "add_backup":
+            protects[r["id"]] = r["protects"]
+            if r["id"] not in model.kind:
+                added.setdefault(r["id"], "backup")
 
+    def kind(c: str) -> str | None:
+        return added.get(c) or model.kind.get(c)
 
-def _restrict(inventory, keep: set[str]):
-    """The inventory cut down to ``keep``: their rows, rows between them, their backups; no history."""
-    comps = inventory.components
-    deps = inventory.dependencies
-    bk = inventory.backups
-    return dataclasses.replace(
-        inventory,
-        components=comps.loc[comps["id"].isin(keep)].reset_index(drop=True),
-        dependencies=deps.loc[deps["component"].isin(keep) & deps["depends_on"].isin(keep)].reset_index(drop=True),
-        backups=bk.loc[bk["id"].isin(keep) & bk["protects"].isin(keep)].reset_index(drop=True),
-        backup_runs=inventory.backup_runs.iloc[0:0],
-        restore_tests=inventory.restore_tests.iloc[0:0],
-    )
+    def plat(c: str) -> str | None:
+        return new_platform.get(c) or platform.get(c)
+
+    for c in added:
+        if not c.startswith("new-"):
+            return f"the new component {c} is not named new-...: new ids start with new-"
+    rows_added = [(e.fields["component"], e.fields["depends_on"]) for e in edits if e.op == "add_dependency"]
+    for e in edits:
+        if e.op not in ("add_dependency", "remove_dependency"):
+            continue
+        c, d = e.fields["component"], e.fields["depends_on"]
+        if c in model.kind and model.kind[c] in PLACE_KINDS:
+            return f"it changes the rows of the {model.kind[c]} {c}: a place stays where it is"
+        if e.op == "remove_dependency" and c in model.kind and kind(d) in PLACE_KINDS \
+                and e.fields.get("kind") != "admin":
+            if model.kind[c] != "backup":
+                return f"it takes {c} out of its {kind(d)} {d}: an existing component stays in its {kind(d)}"
+            if not any(c2 == c and kind(d2) == kind(d) for c2, d2 in rows_added):
+                return f"it leaves {c} without a {kind(d)}: a copy moves to another {kind(d)}, never to none"
+    for e in edits:
+        if e.op == "set" and e.table == "backups" and e.column == "restore_to" and e.value:
+            asset = model.backup[e.id].protects if e.id in model.backup else protects.get(e.id)
+            target = e.value
+        elif e.op == "add_backup" and e.fields.get("restore_to"):
+            asset, target = e.fields["protects"], e.fields["restore_to"]
+        else:
+            continue
+        pa, pt = plat(asset) if asset else None, plat(target)
+        if pa and pt and pa != pt:
+            return f"it restores {asset} ({pa}) onto {target} ({pt}): a restore lands on a target of its platform"
+    have = {k for k in model.kind.values() if k in PLACE_KINDS} | {k for k in added.values() if k in PLACE_KINDS}
+    for c, k in added.items():
+        fitting = [p for p in _PLACED.get(k, ()) if p in have]
+        if fitting and not any(c2 == c and kind(d2) in fitting for c2, d2 in rows_added):
+            return f"the new {k.replace('_', ' ')} {c} is not placed: expected a row on a {' or '.join(fitting)}"
+    return None
 
 
 # -- candidate changes ---------------------------------------------------------------------------------
@@ -409,32 +475,193 @@ def _strike_runs(model: Model, problem: Problem) -> list[tuple]:
     return out
 
 
-def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tuple] | None = None) -> list[tuple]:
-    """Change sets (tuples of whatif changes) that could bring ``asset`` back, smallest and surest first."""
+@dataclass
+class Context:
+    """What the fix search of one assessment reads again and again: computed once.
+
+    ``serious`` are the ids of the critical and high coupling findings of the
+    estate as it is (a fix must not add one); None until first needed.
+    """
+
+    production: frozenset[str]
+    platform: dict[str, str]
+    serious: frozenset[str] | None = None
+    #: (problem, asset) -> change sets that make one surviving copy restorable as a whole (its whole path)
+    copy_fixes: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, model: Model, findings: Iterable[Finding] | None = None) -> Context:
+        """The context of ``model``; ``findings``, when given, are its findings (their serious coupling ids)."""
+        serious = None
+        if findings is not None:
+            serious = frozenset(f.id for f in findings if f.category == "coupling" and f.severity in FIX_SEVERITIES)
+        return cls(production_side(model), platforms(model), serious)
+
+    def serious_of(self, model: Model) -> frozenset[str]:
+        if self.serious is None:
+            self.serious = frozenset(serious_findings(model))
+        return self.serious
+
+
+class _Verdicts:
+    """The two things the consolidated findings read of an asset's verdicts."""
+
+    __slots__ = ("threats", "threat_causes")
+
+    def __init__(self, threats: dict, threat_causes: dict) -> None:
+        self.threats = threats
+        self.threat_causes = threat_causes
+
+
+def serious_findings(model: Model) -> dict[str, Finding]:
+    """The critical and high coupling findings of ``model`` by id (every single failure and threat strike, new
+    components struck like any of their class): what verification compares before and after a fix."""
+    ub = {x: model.recover((x,)).unrecoverable for x in model.ids}
+    verdicts, causes = coupling.threat_verdicts(model, ub)
+    assets = {a: _Verdicts(verdicts[a], causes[a]) for a in model.assets}
+    return {f.id: f for f in coupling_findings(model, assets, ub) if f.severity in FIX_SEVERITIES}
+
+
+def _survives(model: Model, backup: str, down: frozenset[str] | set[str], failed: frozenset[str] | set[str]) -> bool:
+    """Whether the copy itself survives: the backup is not failed or destroyed, and no store it is kept on is
+    failed, destroyed or down through what it is kept in (its host, storage, site, region, provider, account)."""
+    if backup in failed:
+        return False
+    for s in model.dependencies_of(backup):
+        if model.kind[s] != "backup_store":
+            continue
+        if s in failed or (s in down and _kept_in(model, s) & failed):
+            return False
+        if s in down and any(p in down for p in _kept_in(model, s)):
+            return False
+    return True
+
+
+#: What a store is kept in: followed through these kinds (not networks, credentials or keys).
+_KEPT_THROUGH = ("service", "datastore", "backup_store", "other")
+
+
+def _kept_in(model: Model, store: str) -> frozenset[str]:
+    """Everything ``store`` is kept in: its rows, transitively through hosts and storage, and the places reached."""
+    seen: set[str] = set()
+    stack = [store]
+    while stack:
+        v = stack.pop()
+        for w in model.dependencies_of(v):
+            if w in seen:
+                continue
+            k = model.kind[w]
+            if k in _KEPT_THROUGH or k in PLACE_KINDS:
+                seen.add(w)
+                if k in _KEPT_THROUGH:
+                    stack.append(w)
+    return frozenset(seen)
+
+
+def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tuple] | None = None,
+                ctx: Context | None = None) -> list[tuple]:
+    """Change sets (tuples of whatif changes) that could bring ``asset`` back.
+
+    Reuse first: the estate's own restore targets (of the asset's platform),
+    stores, key stores and places that stay up under every strike (and that
+    a thief does not hold) are tried before anything new; new components are
+    placed on such a place. ``find_fix`` orders and filters them.
+    """
     from . import whatif
 
+    ctx = ctx or Context.of(model)
     strike_runs = _strike_runs(model, problem) if strike_runs is None else strike_runs
-    runs = [(failed, rec.final_down) for _, failed, rec, _ in strike_runs if asset in rec.unrecoverable]
+    name = f"new-recovery-site-{_slug(problem.assets[0])}"
+    runs = [(failed, rec.final_down, attack) for _, failed, rec, attack in strike_runs if asset in rec.unrecoverable]
     if not runs:
         return []
-    all_down = frozenset().union(*(d for _, d in runs))
-    stop_all = set().union(*(f for f, _ in runs)) if problem.kind != "domain" else {s[0] for s in problem.strikes}
+    all_down = frozenset().union(*(d for _, d, _ in runs))
+    lost = frozenset().union(*(f for f, _, _ in runs))
+    held = frozenset().union(*(a.held for _, _, a in runs if a is not None))
+    gone = all_down | lost | held
+    stop_all = set(lost) if problem.kind != "domain" else {s[0] for s in problem.strikes}
+    plat = ctx.platform.get(asset)
+
+    def compatible(t: str) -> bool:
+        return plat is None or ctx.platform.get(t) is None or ctx.platform[t] == plat
+
     targets = sorted({i.restore_to for i in model.backup.values()
                       if i.restore_to is not None and i.restore_to not in model.backup
-                      and i.restore_to not in all_down and i.restore_to != asset})
-    stores = sorted(c for c in model.ids if model.kind[c] == "backup_store" and c not in all_down)
+                      and i.restore_to not in gone and i.restore_to != asset and compatible(i.restore_to)},
+                     key=lambda t: (ctx.platform.get(t) != plat, t))
+    stores = sorted(c for c in model.ids if model.kind[c] == "backup_store" and c not in gone)
+    keys = sorted(c for c in model.ids if model.kind[c] == "kms" and c not in gone)
+    rank = {"site": 0, "account": 1, "region": 2, "provider": 3}
+    places = sorted((c for c in model.ids if model.kind[c] in PLACE_KINDS and c not in gone),
+                    key=lambda c: (rank[model.kind[c]], c))
+
+    has_places = any(model.kind[c] in PLACE_KINDS for c in model.ids)
+    site_steps = _new_site(model, gone, name)
+    new_site = site_steps[-1]
+
+    def place_for(kinds: Sequence[str] = PLACE_KINDS) -> tuple[str, ...]:
+        """An independent existing place; else, where the estate has places, the new site (added first)."""
+        hit = [p for p in places if model.kind[p] in kinds]
+        if hit:
+            return (hit[0],)
+        return (new_site.id,) if has_places and "site" in kinds else ()
+
     out: list[tuple] = []
 
-    def add(*changes) -> None:
+    def add(*changes) -> tuple:
+        if any(getattr(ch, "place", ()) == (new_site.id,) for ch in changes):
+            changes = (*site_steps, *changes)
         if changes and changes not in out:
             out.append(changes)
+        return changes
 
-    protected = any(model.backup[b].immutable or model.backup[b].offline for b in model.backups_of[asset])
+    # a surviving copy whose restore needs what the failure took: the same kind of thing that stays up (reused),
+    # else a standby placed outside the failure; first all of one copy's needs together (its whole path)
+    needs: dict[str, set[str]] = {}
+    target_needed: dict[str, bool] = {}
+    for failed, down, _ in runs:
+        for b, path in blockers_of(model, asset, down, failed).items():
+            if path.survives and path.needs:
+                needs.setdefault(b, set()).update(path.needs)
+                info = model.backup[b]
+                target_needed[b] = target_needed.get(b, False) or (
+                    info.restore_to in down if info.restore_to is not None else bool(_unmet(model, asset, down)))
+    per_copy: list[tuple] = []
+    for b in sorted(needs):
+        rows = set(model.dependencies_of(b))
+        whole: list = []
+        for x in sorted(needs[b]):
+            if x not in rows:
+                continue
+            if model.kind[x] in PLACE_KINDS or x in model.backup:
+                whole = []
+                break
+            kind = model.kind[x]
+            px = ctx.platform.get(x)
+            # another store or key store can hold the copy or its keys; another tool or control plane only
+            # stands in where both are known to run the same platform
+            spare = [c for c in model.ids if model.kind[c] == kind and c not in gone and c != x
+                     and c not in model.backup and (kind in _INTERCHANGEABLE
+                                                    or (px is not None and ctx.platform.get(c) == px))]
+            one = whatif.Repoint(b, x, spare[0]) if spare else whatif.Repoint(
+                b, x, f"new-{_slug(x)}-standby", new_kind=kind, place=place_for() if kind in _PLACED else ())
+            add(one)
+            whole.append(one)
+        if target_needed.get(b):
+            if not targets:
+                continue
+            whole.append(whatif.Repoint(b, model.backup[b].restore_to, targets[0]))
+        if whole:
+            per_copy.append(tuple(whole))
+    ctx.copy_fixes[(problem, asset)] = [add(*changes) for changes in sorted(per_copy, key=len)]
+
+    surviving_safe = any((model.backup[b].immutable or model.backup[b].offline)
+                         and all(_survives(model, b, d, f) for f, d, _ in runs) for b in model.backups_of[asset])
     if problem.mode == "credential_compromise":
         _attack_candidates(model, strike_runs, asset, add)
     for b in model.backups_of[asset]:
         info = model.backup[b]
-        for failed, down in runs:
+        for failed, down, _ in runs:
             stop = stop_all if problem.kind == "domain" else set(failed)
             target_down = (info.restore_to in down) if info.restore_to is not None else bool(_unmet(model, asset, down))
             if target_down:
@@ -442,21 +669,60 @@ def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tu
                     if t != info.restore_to:
                         add(whatif.Repoint(b, info.restore_to, t))
                 if not targets:
-                    add(whatif.Repoint(b, info.restore_to, f"{_slug(asset)}-recovery-target", new_kind="other"))
+                    add(whatif.Repoint(b, info.restore_to, f"new-{_slug(asset)}-restore-target", new_kind="other",
+                                       place=place_for()))
             if b in down:
                 if b in stop and problem.mode == "credential_compromise" and not (info.immutable or info.offline):
                     add(whatif.SetProtection(b, immutable=True))
                 for holder, z in _holder_rows(model, b, down, stop):
                     kind = model.kind[z]
+                    backup_side = holder not in ctx.production
                     if kind == "backup_store":
                         spare = [s for s in stores if s != z]
-                        add(whatif.Repoint(holder, z, spare[0]) if spare else
-                            whatif.Repoint(holder, z, f"{_slug(holder)}-own-store", new_kind="backup_store"))
-                    elif kind in _SEPARABLE or problem.kind == "domain":
-                        add(whatif.Repoint(holder, z, f"{_slug(holder)}-own-{kind.replace('_', '-')}", new_kind=kind))
-    if not protected:
-        add(whatif.AddOfflineCopy(asset, restore_to=targets[0] if targets else None))
+                        for s in spare[:_SPARE_TARGETS]:
+                            add(whatif.Repoint(holder, z, s))
+                        if not spare:
+                            add(whatif.Repoint(holder, z, f"new-{_slug(holder)}-store", new_kind="backup_store",
+                                               place=place_for()))
+                    elif kind == "kms":
+                        for k in keys[:1]:
+                            add(whatif.Repoint(holder, z, k))
+                        add(whatif.Repoint(holder, z, f"new-{_slug(z)}-key-copy", new_kind="kms", place=place_for()))
+                    elif kind in PLACE_KINDS:
+                        if holder not in model.backup:
+                            continue  # a component stays in its place; its copy may be kept elsewhere
+                        spare = [p for p in places if model.kind[p] == kind and p != z]
+                        for p in spare[:1]:
+                            add(whatif.Repoint(holder, z, p))
+                        if not spare and kind == "account":
+                            add(whatif.Repoint(holder, z, "new-backup-account", new_kind="account",
+                                               place=place_for(("provider",))))
+                    elif kind in _SEPARABLE or (problem.kind == "domain" and backup_side):
+                        add(whatif.Repoint(holder, z, f"new-{_slug(holder)}-own-{kind.replace('_', '-')}",
+                                           new_kind=kind, place=place_for() if kind in _PLACED else ()))
+    if not surviving_safe:
+        pre: tuple = ()
+        target = targets[0] if targets else None
+        if target is None and any(_unmet(model, asset, d) for _, d, _ in runs):  # in place would not come back
+            made = whatif.AddComponent(f"new-{_slug(asset)}-restore-target", "other", place=place_for(),
+                                       platform=plat)
+            pre, target = (made,), made.id
+        for s in stores[:1]:
+            add(*pre, whatif.AddOfflineCopy(asset, restore_to=target, store=s, offline=False))
+        add(*pre, whatif.AddOfflineCopy(asset, restore_to=target, place=place_for()))
     return out
+
+
+def _new_site(model: Model, gone: frozenset[str], name: str) -> tuple:
+    """The changes that add a new recovery site ``name``: on a region or provider that stays up; where the estate
+    has regions or providers but every one is taken, on a new provider (added first)."""
+    from . import whatif
+
+    up = sorted(c for c in model.ids if model.kind[c] in ("region", "provider") and c not in gone)
+    if up or not any(model.kind[c] in ("region", "provider") for c in model.ids):
+        return (whatif.AddComponent(name, "site", place=tuple(up[:1])),)
+    provider = whatif.AddComponent("new-recovery-provider", "provider")
+    return provider, whatif.AddComponent(name, "site", place=(provider.id,))
 
 
 #: How a new separate component of a kind is named in a recommendation.
@@ -475,8 +741,8 @@ def _attack_candidates(model: Model, strike_runs: list[tuple], asset: str, add) 
         if asset not in rec.unrecoverable:
             continue
         leave = []
-        for bl in blockers_of(model, asset, rec.final_down, attack.destroyed).values():
-            for z in bl:
+        for path in blockers_of(model, asset, rec.final_down, attack.destroyed).values():
+            for z in path.needs:
                 if z in model.backup or model.kind[z] in CREDENTIAL_KINDS:
                     continue
                 steps = attack.path(z)
@@ -497,108 +763,204 @@ def _describe(model: Model, changes: Sequence) -> str:
 
     texts: list[str] = []
     taken: dict[str, list[str]] = {}  # component -> credentials it is taken away from
+    # several copies re-pointed from one thing to one other: one clause naming them all
+    by_pair: dict[tuple[str | None, str], list[str]] = {}
     for ch in changes:
+        if isinstance(ch, whatif.Repoint) and ch.component in model.backup and \
+                ch.old != model.backup[ch.component].restore_to:
+            by_pair.setdefault((ch.old, ch.new), []).append(ch.component)
+    grouped = {k: v for k, v in by_pair.items() if len(v) > 1}
+    said: set = set()
+    for ch in changes:
+        key = (getattr(ch, "old", None), getattr(ch, "new", None))
+        if isinstance(ch, whatif.Repoint) and key in grouped and ch.component in grouped[key]:
+            if key not in said:
+                said.add(key)
+                made = (f" (a new {_KIND_WORDS.get(ch.new_kind, ch.new_kind)}"
+                        + (f" on {', '.join(ch.place)}" if ch.place else "") + ")") if ch.new_kind else ""
+                texts.append(f"restore {_names(grouped[key], 3)} with {ch.new}{made} instead of {ch.old}")
+            continue
         if isinstance(ch, whatif.Repoint) and ch.component in model.backup and ch.old == model.backup[ch.component].restore_to:
             where = f"{ch.new} (a new target outside the failure)" if ch.new_kind else ch.new
             t = f"restore {ch.component} to {where} instead of " + ("in place" if ch.old is None else ch.old)
         elif isinstance(ch, whatif.Repoint) and ch.new_kind == "credentials" and ch.new.endswith("-own-credentials") \
                 and model.kind.get(ch.old) in CREDENTIAL_KINDS:
-            taken.setdefault(ch.component, []).append(ch.old)
+            taken.setdefault(ch.component, []).append((ch.old, ch.new))
             continue
         elif isinstance(ch, whatif.Repoint) and ch.new_kind is not None:
             word = _KIND_WORDS.get(ch.new_kind, ch.new_kind.replace("_", " "))
-            t = f"give {ch.component} its own {word} ({ch.new}) instead of {ch.old}"
+            on = f" on {', '.join(ch.place)}" if ch.place else ""
+            t = f"give {ch.component} its own {word} ({ch.new}{on}) instead of {ch.old}"
         elif isinstance(ch, whatif.Repoint):
             t = f"move {ch.component} from {ch.old} to {ch.new}"
         else:
             t = ch.describe()
         if t not in texts:
             texts.append(t)
-    for z, creds in taken.items():
-        texts.append(f"take {z} out of the domain of {', '.join(creds)} (its own credentials, {z}-own-credentials)")
+    for z, pairs in taken.items():
+        texts.append(f"take {z} out of the domain of {', '.join(o for o, _ in pairs)} (its own credentials, "
+                     f"{', '.join(n for _, n in pairs)})")
     return "; ".join(texts)
 
 
+@dataclass
+class _Tried:
+    """One candidate change set, compiled on the whole inventory and judged by the rules."""
+
+    changes: tuple
+    edits: tuple
+    broken: str | None
+    production: bool
+    adds: bool
+
+
+def _compile(model: Model, changes: tuple, ctx: Context) -> _Tried:
+    from . import whatif
+
+    try:
+        edits, _ = whatif.compile_changes(model.inventory, list(changes))
+    except whatif.WhatIfError as err:
+        return _Tried(changes, (), f"it does not apply: {err}", False, False)
+    return _Tried(changes, tuple(edits), rule_broken(model, edits, ctx.platform),
+                  touches_production(model, edits, ctx.production), any(e.op == "add_component" for e in edits))
+
+
 def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
-             work: list[int] | None = None) -> tuple[Fix, tuple]:
+             work: list[int] | None = None, ctx: Context | None = None) -> tuple[Fix, tuple]:
     """The smallest change set found that resolves ``problem``, verified by re-analysis: (fix, changes).
 
-    Tries, within ``budget`` re-analyses: each single candidate against the
-    whole problem; per asset the single or pair that brings it back, all of
-    them together; and the composite recovery site for every asset.
-    Unverified when none does; ``effect`` then says what was tried.
+    Every candidate is compiled to edits on the whole inventory and must
+    keep the rules of what a fix may change (:func:`rule_broken`) before it
+    is re-analysed; then reuse first (no new component), smallest (fewest
+    edits) first, backup-side first: production changes are tried only when
+    no backup-side set resolves it. Within ``budget`` re-analyses: each single
+    candidate against the whole problem; per asset the single or pair that
+    brings it back, all of them together; and the placed composite recovery
+    site. The re-analysis is of the whole changed inventory (new components
+    included); a set that resolves the finding is verified only if the
+    changed estate has no critical or high coupling finding the estate did
+    not have (else ``new_findings`` names them and the search goes on).
     ``work`` (a one-item list) is the component re-analyses left for the
-    whole assessment; each re-analysis spends the size of its inventory.
+    whole assessment; each re-analysis spends the size of the inventory.
     """
     from . import whatif
 
+    ctx = ctx or Context.of(model)
     if work is not None and work[0] <= 0:
         return Fix(_fallback(problem), False,
                    f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
                    "went to more severe findings first"), ()
-    inv = model.inventory
-    too_big = Fix(_fallback(problem), False,
-                  f"not searched: re-analysing it involves more than {FIX_WORK_PER_FINDING:,} components, "
-                  "above one finding's share of the assessment's search budget"), ()
-    keep = _relevant(model, problem, FIX_WORK_PER_FINDING)
-    if keep is None:
-        return too_big
-    sub = _restrict(inv, keep)
-    base = model_mod.build(sub)
-    if work is not None:
-        work[0] -= len(base.ids)
-    if resolved(base, problem) or not all(a in base.kind for a in problem.assets):
-        if len(model.ids) > FIX_WORK_PER_FINDING:
-            return too_big
-        sub = inv  # the cut-down view disagrees with the whole: re-analyse the whole inventory
-        base = model
-    before = frozenset(base.ids)
-    size = len(base.ids)
+    if len(model.ids) > FIX_WORK_PER_FINDING:
+        return Fix(_fallback(problem), False,
+                   f"not searched: re-analysing it involves more than {FIX_WORK_PER_FINDING:,} components, "
+                   "above one finding's share of the assessment's search budget"), ()
+    before = frozenset(model.ids)
+    size = len(model.ids)
     budget = min(budget, max(2, FIX_WORK_PER_FINDING // max(1, size)))
     tried: list[str] = []
+    rejected: dict[str, str] = {}
+    side: list[tuple[_Tried, tuple[str, ...]]] = []
+    compiled: dict[tuple, _Tried] = {}
+    answers: dict[tuple, bool] = {}
     spent = 0
 
-    def works(changes: tuple, prob: Problem, reserve: int = 1) -> bool | None:
-        """Re-analyse with ``changes``; None once the budget (less ``reserve`` kept for the composite) is spent."""
+    def judged(changes: tuple) -> _Tried:
+        if changes not in compiled:
+            compiled[changes] = _compile(model, changes, ctx)
+            t = compiled[changes]
+            if t.broken is not None:
+                rejected.setdefault(_describe(model, changes), t.broken)
+        return compiled[changes]
+
+    def works(changes: tuple, prob: Problem, reserve: int = 1, whole: bool = False) -> bool | None:
+        """Re-analyse with ``changes``; None once the budget (less ``reserve`` kept for the composite) is spent.
+        ``whole``: the set answers the whole problem, so its side effects are checked too."""
         nonlocal spent
+        t = judged(changes)
+        if t.broken is not None:
+            return False
+        key = (changes, prob.assets, whole)
+        if key in answers:
+            return answers[key]
         if spent >= budget - reserve or (work is not None and work[0] <= 0):
             return None
         spent += 1
         if work is not None:
             work[0] -= size
-        try:
-            changed = whatif.apply(sub, list(changes))
-        except whatif.WhatIfError:
-            return False
-        text = _describe(base, changes)
+        changed = model_mod.build(edits_mod_apply(model.inventory, t.edits))
+        text = _describe(model, changes)
         if text not in tried:
             tried.append(text)
-        return resolved(model_mod.build(changed), prob, before)
+        ok = resolved(changed, prob, before)
+        if ok and whole:
+            if work is not None:
+                work[0] -= 4 * size
+            new = tuple(sorted(set(serious_findings(changed)) - ctx.serious_of(model)))
+            if new:
+                side.append((t, new))
+                ok = False
+        answers[key] = ok
+        return ok
 
-    strike_runs = _strike_runs(base, problem)
-    # for several assets only a change proposed for every one of them can resolve it alone; beyond
-    # _PER_ASSET_LIMIT assets the shared changes are looked for among the first few assets' candidates
+    strike_runs = _strike_runs(model, problem)
     few = problem.assets if len(problem.assets) <= _PER_ASSET_LIMIT else problem.assets[:3]
-    per_asset = {a: _candidates(base, problem, a, strike_runs) for a in few}
-    shared = set.intersection(*(set(per_asset[a]) for a in few)) if few else set()
-    singles = [c for c in per_asset[few[0]] if c in shared] if few else []
+    raw = {a: _candidates(model, problem, a, strike_runs, ctx) for a in few}
+
+    def order(cands: list[tuple], production: bool) -> list[tuple]:
+        """The candidates that keep the rules: reuse before new, fewest edits first; production ones only in the
+        second round (after every backup-side one)."""
+        keep = [c for c in cands if judged(c).broken is None and (production or not judged(c).production)]
+        idx = {c: i for i, c in enumerate(cands)}
+        return sorted(keep, key=lambda c: (judged(c).production, judged(c).adds, len(judged(c).edits), idx[c]))
+
+    if len(few) > 1:  # every asset's own surviving copy made restorable, all together (shared standbys)
+        joint: list = []
+        for a in few:
+            whole = ctx.copy_fixes.get((problem, a)) or [()]
+            for x in whole[0]:
+                if x not in joint:
+                    joint.append(x)
+        if joint:
+            site = [x for x in joint if isinstance(x, whatif.AddComponent)]
+            joint = tuple(site[:1] + [x for x in joint if not isinstance(x, whatif.AddComponent)])
+            for a in few:
+                raw[a] = [joint, *raw[a]]
+
     answer: tuple | None = None
-    for c in singles:
-        ok = works(c, problem)
-        if ok is None:
+    for production in (False, True):
+        if production and not any(judged(c).production for a in few for c in raw[a] if judged(c).broken is None):
             break
-        if ok:
-            answer = c
+        per_asset = {a: order(raw[a], production) for a in few}
+        shared = set.intersection(*(set(per_asset[a]) for a in few)) if few else set()
+        singles = [c for c in per_asset[few[0]] if c in shared] if few else []
+        for c in singles:
+            ok = works(c, problem, whole=True)
+            if ok is None:
+                break
+            if ok:
+                answer = c
+                break
+        if answer is None and len(problem.assets) <= _PER_ASSET_LIMIT:
+            answer = _per_asset_search(problem, per_asset, lambda c, p, whole=False: works(c, p, whole=whole))
+        if answer is None and not production:
+            gone = frozenset().union(*(rec.final_down for _, _, rec, _ in strike_runs)) if strike_runs else frozenset()
+            gone |= frozenset().union(*(a.held for _, _, _, a in strike_runs if a is not None)) if strike_runs \
+                else frozenset()
+            name = f"new-recovery-site-{_slug(problem.assets[0])}"
+            steps = _new_site(model, gone, name)
+            has_places = any(k in PLACE_KINDS for k in model.kind.values())
+            site = whatif.AddRecoverySite(problem.assets, name=name, place=steps[-1].place,
+                                          kind="site" if has_places else "other")
+            composite = (*steps[:-1], site)
+            if works(composite, problem, reserve=0, whole=True):
+                answer = composite
+        if answer is not None:
             break
-    if answer is None and len(problem.assets) <= _PER_ASSET_LIMIT:
-        answer = _per_asset_search(problem, per_asset, works)
-    if answer is None:
-        site = whatif.AddRecoverySite(problem.assets, name=f"recovery-site-{_slug(problem.assets[0])}")
-        if works((site,), problem, reserve=0):
-            answer = (site,)
     if answer is not None:
-        change = _describe(base, answer)
-        return Fix(change, True, _effect(problem)), answer
+        t = judged(answer)
+        fix = Fix(_describe(model, answer), True, _effect(problem), changes=t.edits, steps=answer,
+                  reuses=reused_by(model, t.edits), production=t.production)
+        return fix, answer
     shown = "; ".join(tried[:6]) + (f" and {len(tried) - 6} more" if len(tried) > 6 else "")
     if not spent and work is not None and work[0] <= 0:
         effect = (f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
@@ -607,21 +969,58 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
         effect = (f"no change set found within the search budget of {budget} re-analyses: "
                   f"{spent} tried ({shown or 'no candidate applied'}), none left "
                   f"{_names(problem.assets)} recoverable")
+    if rejected:
+        why = "; ".join(f"{c} ({r})" for c, r in list(rejected.items())[:3])
+        effect += f"; {len(rejected)} not tried as no change an engineer can make: {why}"
+    if side:
+        t, new = side[0]
+        effect = (f"re-analysed on the whole changed inventory: it resolves the finding but raises "
+                  f"{_names(new, 3)} (critical or high), so it is not verified; " + effect)
+        return Fix(_describe(model, t.changes), False, effect, changes=t.edits, steps=t.changes,
+                   reuses=reused_by(model, t.edits), new_findings=new, production=t.production), ()
     return Fix(_fallback(problem), False, effect), ()
+
+
+def edits_mod_apply(inventory, edits: Sequence):
+    """``edits.apply_changes`` (imported late: the edit module reads the inventory module)."""
+    from .edits import apply_changes
+
+    return apply_changes(inventory, edits)
+
+
+def verify(model: Model, problem: Problem, changes: Sequence, ctx: Context | None = None) -> Fix:
+    """Judge one change set as :func:`find_fix` judges its candidates: the rules, then the whole changed
+    inventory re-analysed (resolved, and no new critical or high finding). Returns the fix, verified or not."""
+    ctx = ctx or Context.of(model)
+    t = _compile(model, tuple(changes), ctx)
+    text = _describe(model, tuple(changes))
+    if t.broken is not None:
+        return Fix(text, False, f"not a change an engineer can make: {t.broken}", changes=t.edits,
+                   steps=tuple(changes), production=t.production)
+    changed = model_mod.build(edits_mod_apply(model.inventory, t.edits))
+    kw = dict(changes=t.edits, steps=tuple(changes), reuses=reused_by(model, t.edits), production=t.production)
+    if not resolved(changed, problem, frozenset(model.ids)):
+        return Fix(text, False, f"re-analysed on the whole changed inventory: {_names(problem.assets)} still "
+                                "unrecoverable", **kw)
+    new = tuple(sorted(set(serious_findings(changed)) - ctx.serious_of(model)))
+    if new:
+        return Fix(text, False, f"re-analysed on the whole changed inventory: it resolves the finding but raises "
+                                f"{_names(new, 3)} (critical or high)", new_findings=new, **kw)
+    return Fix(text, True, _effect(problem), **kw)
 
 
 def _per_asset_search(problem: Problem, per_asset: dict[str, list[tuple]], works) -> tuple | None:
     """Asset by asset, the first single or pair of its candidates that brings it back; all of them together.
 
     None when some asset has none within the budget or the union does not
-    resolve the whole problem.
+    resolve the whole problem (side effects included).
     """
     chosen: list = []
     for a in problem.assets:
         one = dataclasses.replace(problem, assets=(a,))
         if chosen and works(tuple(chosen), one):
             continue  # what was chosen for the others brings this one back too
-        cands = per_asset[a]
+        cands = per_asset.get(a, [])
         got = None
         trials = ([c for c in cands] if len(problem.assets) > 1 else []) + [
             cands[i] + tuple(x for x in cands[j] if x not in cands[i])
@@ -638,7 +1037,7 @@ def _per_asset_search(problem: Problem, per_asset: dict[str, list[tuple]], works
             return None
         chosen.extend(x for x in got if x not in chosen)
     combined = tuple(chosen)
-    return combined if len(problem.assets) == 1 or works(combined, problem) else None
+    return combined if works(combined, problem, whole=True) else None
 
 
 def _effect(problem: Problem) -> str:
@@ -651,7 +1050,8 @@ def _effect(problem: Problem) -> str:
         what = "corruption"
     else:
         what = "the scenario"
-    return f"re-analysed on a copy of the inventory: {assets} recoverable after {what}"
+    return (f"re-analysed on a copy of the inventory with the change (the whole estate, new components struck "
+            f"too): {assets} recoverable after {what}, and no new critical or high finding")
 
 
 def _fallback(problem: Problem) -> str:
@@ -761,6 +1161,8 @@ def reused_by(model: Model, edits: Sequence) -> tuple[str, ...]:
         r = e.fields
         if e.op == "add_dependency" and r.get("depends_on") in model.kind and r.get("depends_on") not in added:
             out.add(r["depends_on"])
+        if e.op in ("add_dependency", "remove_dependency") and r.get("component") in model.backup:
+            out.add(r["component"])  # an existing copy, restored another way
         elif e.op == "set" and e.table == "backups" and e.column == "restore_to" and e.value in model.kind:
             out.add(e.value)
         elif e.op == "add_backup":
@@ -804,6 +1206,7 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
     out: dict[int, Finding] = {}
     cache: dict[Problem, tuple[Fix, tuple]] = {}
     work = [FIX_WORK_BUDGET]
+    ctx = Context.of(model, findings)
     silent_memo: dict = {}  # the silent re-scorings share the job-history summaries
 
     def rank(i: int) -> tuple:
@@ -832,9 +1235,10 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
             out[i] = f
             continue
         if problem not in cache:
-            cache[problem] = find_fix(model, problem, budget, work)
+            cache[problem] = find_fix(model, problem, budget, work, ctx)
         fix, changes = cache[problem]
-        fix = written_down(model, fix, changes)
+        if changes and not fix.changes:
+            fix = written_down(model, fix, changes)
         rec = f.recommendation
         if fix.verified:
             rec = _sentence(fix.change) + " " + _sentence(fix.effect)
@@ -855,11 +1259,10 @@ def _best_tier(model: Model, assets: Iterable[str]) -> int | None:
 
 
 def _domain_finding(model: Model, d: Domain, recoveries: dict) -> Finding:
-    stop = set(d.members)
     down = recoveries[d.root].final_down
-    memo: dict = {}
-    blocked = {a: blockers_of(model, a, down, stop, memo) for a in d.assets}
-    blockers = sorted({x for per in blocked.values() for bl in per.values() for x in bl})
+    blocked = {a: blockers_of(model, a, down, recoveries[d.root].failed) for a in d.assets}
+    blockers = finding_blockers(blocked.values())
+    surviving = sorted({b for per in blocked.values() for b, p in per.items() if p.survives and p.needs})
     unprotected = [x for x in d.members if x not in model.backups_of and model.kind[x] != "backup"]
     if d.members == (d.root,) and d.assets == (d.root,):
         a = d.root
@@ -870,8 +1273,11 @@ def _domain_finding(model: Model, d: Domain, recoveries: dict) -> Finding:
         what = d.root if len(d.members) == 1 else f"One failure in {d.label} ({', '.join(d.members)})"
         title = (f"{what} takes down {_names(d.assets)} and every way of recovering "
                  f"{'it' if len(d.assets) == 1 else 'them'}")
-        if blockers:
-            title += f": recovery needs {_names(blockers, 3)}"
+        if blockers and surviving:
+            title += (f": {_names(surviving, 2)} survive{'s' if len(surviving) == 1 else ''} but "
+                      f"{'its' if len(surviving) == 1 else 'their'} restore needs {_names(blockers, 3)}")
+        elif blockers:
+            title += f": no copy survives (lost with {_names(blockers, 3)})"
         rec = (f"Separate the recovery of {_names(d.assets)} from {d.label}: a copy whose storage, "
                f"credentials and keys do not depend on it, restored to a target outside it.")
     parts = []
@@ -916,22 +1322,16 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
                 attacks[k] = coupling.credential_compromise(model, k)
                 destroyed[k] = attacks[k].destroyed
                 recs[k] = model.recover(destroyed[k])
-        stop: set[str] = set()
         per_asset = {}
-        memos: dict[str, dict] = {}
         # each asset is explained by the widest attack that defeats it (the most it destroys, then id)
         worst = {a: min((k for k in holders if a in recs[k].unrecoverable), key=lambda k: (-len(destroyed[k]), k))
                  for a in lost}
         for a in lost:
             k = worst[a]
-            per_asset[a] = blockers_of(model, a, recs[k].final_down, destroyed[k], memos.setdefault(k, {}))
-            stop |= destroyed[k]
-        blockers = sorted({x for per in per_asset.values() for bl in per.values() for x in bl})
-        # a copy survives when neither it nor a store it is kept on is destroyed (its restore may still be blocked)
-        survivors = {a: [b for b in model.backups_of[a] if b not in destroyed[worst[a]] and not any(
-            model.kind[t] == "backup_store" and t in destroyed[worst[a]] for t in model.dependencies_of(b))]
-            for a in lost}
-        surviving = sorted({b for bs in survivors.values() for b in bs})
+            per_asset[a] = blockers_of(model, a, recs[k].final_down, destroyed[k])
+        blockers = finding_blockers(per_asset.values())
+        # a copy survives when neither it nor a store it is kept on is destroyed or lost (its restore may be blocked)
+        surviving = sorted({b for per in per_asset.values() for b, p in per.items() if p.survives})
         if surviving:
             others = [x for x in blockers if x not in model.backup]
             title = (f"A stolen {_names(holders, 2)} leaves {_names(lost)} unrecoverable: "
@@ -979,7 +1379,8 @@ def _corruption_findings(model: Model, assets: dict) -> list[Finding]:
         failed = coupling.scenario_failures(model, (a,), "logical_corruption")
         down = model.recover(failed).final_down
         blocked = blockers_of(model, a, down, failed)
-        blockers = sorted({x for bl in blocked.values() for x in bl})
+        blockers = finding_blockers([{b: p for b, p in blocked.items() if model.backup[b].method != "replica"}]) \
+            or finding_blockers([blocked])
         reps = [b for b in model.backups_of[a] if model.backup[b].method == "replica"]
         clean = [b for b in model.backups_of[a] if b not in reps]
         ev = f"{a} corrupted; replica backups copy the damage: {', '.join(reps) or 'none'}"
@@ -1028,7 +1429,7 @@ def _scenario_findings(model: Model, covered: set[tuple[tuple[str, ...], tuple[s
             continue
         seen.add(slug)
         blocked = {a: blockers_of(model, a, rec.final_down, failed) for a in lost}
-        blockers = sorted({x for per in blocked.values() for bl in per.values() for x in bl})
+        blockers = finding_blockers(blocked.values())
         lines = [f"failed: {_names(sorted(failed), 8)}" + (f" (read as {s.mode})" if s.mode else "")]
         for a in lost:
             bl = _blocker_text(blocked[a], "down")

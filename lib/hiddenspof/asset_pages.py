@@ -172,12 +172,16 @@ def facts_frame(page: AssetPage) -> pd.DataFrame:
     rto = "no RTO recorded" if page.rto_hours is None else f"RTO {page.rto_hours:g} h"
     if page.restore_all_unrecoverable:
         everything = "cannot be restored when everything restores at once"
+    elif page.restore_all_hours is None:
+        everything = "when everything restores at once its restore cannot be timed (no throughput on its path)"
     else:
         everything = f"back after {_hours(page.restore_all_hours)} when everything restores at once"
     late = [x for x in (page.routine_hours, page.disaster_hours, page.restore_all_hours) if x is not None]
     verdict = ""
     if page.rto_hours is not None and late:
         verdict = " Misses its RTO." if max(late) > page.rto_hours + 1e-9 else " Within its RTO wherever a time is known."
+    elif page.rto_hours is not None:
+        verdict = " Whether it meets its RTO is unknown: no restore time is known."
     long = (f"Alone: {_hours(page.routine_hours)}; worst disaster scenario: {_hours(page.disaster_hours)}; "
             f"{everything}; {rto}.{verdict}")
     if page.silent_score is None:

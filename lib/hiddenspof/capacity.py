@@ -30,6 +30,7 @@ __all__ = [
     "path_components",
     "RESTORE_ALL",
     "restore_all_answer",
+    "is_timed",
     "scenario_failures",
     "build_scenario",
     "scenarios",
@@ -437,6 +438,9 @@ class StressScenario:
     ``backup`` and ``wave`` say which backup and round each uses;
     ``size_known`` is False where neither the backup's ``size_gb`` nor the
     asset's ``data_gb`` is known (the job then moves 0 GB: a lower bound).
+    ``timed`` is False where the restore's duration cannot be estimated: it
+    moves data (or an unknown amount) but crosses no component with a
+    throughput and its backup has no ``restore_mb_s`` (see :func:`is_timed`).
     """
 
     name: str
@@ -447,23 +451,32 @@ class StressScenario:
     backup: dict[str, str]
     wave: dict[str, int]
     size_known: dict[str, bool]
+    timed: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class RestoreResult:
-    """One restore of a scenario with its RTO verdict (``meets_rto`` None: no RTO, or size unknown and not late)."""
+    """One restore of a scenario with its RTO verdict.
+
+    ``meets_rto`` is None when the asset has no RTO, when its size is unknown
+    and it is not already late, or when its finish is unknown
+    (``finish_hours`` None: the restore could not be timed, or it waits for
+    one that could not; ``timed`` says which).
+    """
 
     asset: str
     backup: str
     wave: int
     tier: int | None
     start_hours: float
-    finish_hours: float
+    finish_hours: float | None
     rto_hours: float | None
     meets_rto: bool | None
     waits_for: tuple[str, ...]
     components: tuple[str, ...]
     size_known: bool
+    #: False when this restore's own duration cannot be estimated (no throughput on its path)
+    timed: bool = True
 
 
 @dataclass(frozen=True)
@@ -492,6 +505,11 @@ class ScenarioResult:
         """The restores that finish after their RTO."""
         return tuple(r for r in self.restores if r.meets_rto is False)
 
+    @property
+    def untimed(self) -> tuple[RestoreResult, ...]:
+        """The restores whose finish is unknown (not timed themselves, or waiting for one that is not)."""
+        return tuple(r for r in self.restores if r.finish_hours is None)
+
     def to_json(self) -> dict:
         """The contract's scenario object, with extra fields (kind, waves, bottlenecks, reasons)."""
         return {
@@ -507,6 +525,7 @@ class ScenarioResult:
                     "tier": r.tier,
                     "start_hours": _r(r.start_hours),
                     "finish_hours": _r(r.finish_hours),
+                    "timed": r.timed,
                     "rto_hours": r.rto_hours,
                     "meets_rto": r.meets_rto,
                     "waits_for": list(r.waits_for),
@@ -526,12 +545,27 @@ class ScenarioResult:
             "headroom_factor": self.headroom_factor,
             "headroom_reason": self.headroom_reason,
             "unrecoverable": list(self.unrecoverable),
+            # restores whose finish is unknown: the makespan is then a lower bound
+            "untimed": [r.asset for r in self.untimed],
         }
 
 
-def _r(x: float) -> float:
-    """Round hours and ratios to 6 decimals for the JSON (far below any meaningful precision)."""
-    return round(float(x), 6)
+def _r(x: float | None) -> float | None:
+    """Round hours and ratios to 6 decimals for the JSON (far below any meaningful precision); None stays None."""
+    return None if x is None else round(float(x), 6)
+
+
+def is_timed(job: Job, lim: Mapping[str, Limit]) -> bool:
+    """Whether a restore's duration can be estimated: it moves nothing, or something on its path sets a rate.
+
+    A restore with data to move (or an unknown amount) that crosses no
+    component with ``throughput_mb_s`` and whose backup has no
+    ``restore_mb_s`` would take no time in the fluid model: that is not a
+    duration but the absence of one. Unknown is not zero.
+    """
+    if job.cap_mb_s is not None:
+        return True
+    return any(c in lim and lim[c].throughput_mb_s is not None for c in job.components)
 
 
 def limits(model) -> dict[str, Limit]:
@@ -667,7 +701,7 @@ def build_scenario(
     tier, rto = _objectives(model) if objectives is None else objectives
     failed = tuple(sorted(set(failed)))
     rec = model.recover(failed)
-    jobs, backup, wave, known = [], {}, {}, {}
+    jobs, backup, wave, known, timed = [], {}, {}, {}, {}
     done: list = []
     for w in rec.waves:
         for r in w:
@@ -685,10 +719,11 @@ def build_scenario(
                     _waits_for(model, rec, r, done),
                 )
             )
+            timed[r.asset] = (size is not None and float(size) == 0.0) or is_timed(jobs[-1], lim)
             backup[r.asset] = r.backup
             wave[r.asset] = r.wave
         done.extend(w)
-    return StressScenario(name, kind, failed, rec, tuple(jobs), backup, wave, known)
+    return StressScenario(name, kind, failed, rec, tuple(jobs), backup, wave, known, timed)
 
 
 def scenarios(model) -> tuple[StressScenario, ...]:
@@ -804,22 +839,39 @@ def run_scenario(
             lim = {c: v.scaled(float(scale)) for c, v in lim.items()}
     sched = simulate(scenario.jobs, lim)
     by = sched.by_id()
+    # unknown is not zero: an untimed restore, and every restore that waits for one, has no known finish
+    timed = {j.id: scenario.timed.get(j.id, True) for j in scenario.jobs}
+    unknown = {i for i, t in timed.items() if not t}
+    changed = True
+    while changed:
+        changed = False
+        for j in scenario.jobs:
+            if j.id not in unknown and any(a in unknown for a in j.after):
+                unknown.add(j.id)
+                changed = True
     rows = []
     for j in scenario.jobs:
         s = by[j.id]
         known = scenario.size_known[j.id]
-        if j.rto_hours is None:
+        finish = None if j.id in unknown else s.finish_hours
+        start = s.start_hours  # after an untimed restore: the earliest it could start (a lower bound)
+        if j.rto_hours is None or finish is None:
             verdict = None
-        elif s.finish_hours <= j.rto_hours + _EPS_HOURS:
+        elif finish <= j.rto_hours + _EPS_HOURS:
             verdict = True if known else None
         else:
             verdict = False
         rows.append(
-            RestoreResult(j.id, scenario.backup[j.id], scenario.wave[j.id], j.tier, s.start_hours, s.finish_hours,
-                          j.rto_hours, verdict, j.after, j.components, known)
+            RestoreResult(j.id, scenario.backup[j.id], scenario.wave[j.id], j.tier, start, finish,
+                          j.rto_hours, verdict, j.after, j.components, known, timed[j.id])
         )
     rows.sort(key=lambda r: (r.start_hours, r.wave, r.asset))
-    factor, reason = headroom(scenario.jobs, lim) if with_headroom else (None, "not computed")
+    blind = sorted(j.id for j in scenario.jobs if j.id in unknown and j.tier == 1 and j.rto_hours is not None)
+    if blind:
+        factor, reason = None, (f"tier-1 restore(s) {', '.join(blind)} could not be timed (no throughput on their "
+                                "path, or they wait for one that has none): capacity headroom is unknown")
+    else:
+        factor, reason = headroom(scenario.jobs, lim) if with_headroom else (None, "not computed")
     tier, _ = _objectives(model) if objectives is None else objectives
     lost = [a for a in scenario.recovery.unrecoverable if tier.get(a) == 1]
     if factor is None and lost:
@@ -835,7 +887,8 @@ def routine_hours(model, asset: str, lim: Mapping[str, Limit] | None = None) -> 
     """Hours to restore ``asset`` alone (only it failed, nothing else restoring), by its fastest backup.
 
     Returns ``(hours, backup)``; ``(None, None)`` when it cannot be restored
-    on its own failure or when the size of every usable backup is unknown.
+    on its own failure or when the size or the rate (no throughput on its
+    path, no ``restore_mb_s``) of every usable backup is unknown.
     """
     lim = limits(model) if lim is None else lim
     rec = model.recover({asset})
@@ -848,6 +901,8 @@ def routine_hours(model, asset: str, lim: Mapping[str, Limit] | None = None) -> 
         if info.size_gb is None:
             continue
         job = Job(asset, float(info.size_gb), path_components(model, b, rec.final_down - {asset}, lim), info.restore_mb_s)
+        if info.size_gb > 0 and not is_timed(job, lim):
+            continue  # no rate on its path: its duration is unknown, not zero
         hours = simulate([job], lim).makespan_hours
         if best is None or (hours, b) < best:
             best = (hours, b)
@@ -857,7 +912,7 @@ def routine_hours(model, asset: str, lim: Mapping[str, Limit] | None = None) -> 
 def _back_up_times(model, scenario: StressScenario, result: ScenarioResult) -> dict[str, float]:
     """When each initially-down asset is up again: its restore's finish, or the moment what it needs is back."""
     rec = scenario.recovery
-    finish = {r.asset: r.finish_hours for r in result.restores}
+    finish = {r.asset: r.finish_hours for r in result.restores if r.finish_hours is not None}
     out = dict(finish)
     pending = sorted(a for a in model.assets if a in rec.initially_down and a not in finish and a not in rec.final_down)
     if not pending or not finish:
@@ -881,7 +936,8 @@ def _back_up_times(model, scenario: StressScenario, result: ScenarioResult) -> d
                 lo = mid + 1
             else:
                 hi = mid
-        out[a] = times[lo]
+        if a not in down_at(lo):
+            out[a] = times[lo]  # else it waits for a restore of unknown finish: its time is unknown too
     return out
 
 
@@ -961,8 +1017,8 @@ def analyze(model) -> CapacityResult:
         for a in model.assets:
             if a not in sc.recovery.initially_down:
                 continue
-            if a in sc.recovery.final_down or (a in sc.size_known and not sc.size_known[a]):
-                spoiled.add(a)
+            if a in sc.recovery.final_down or (a in sc.size_known and not sc.size_known[a]) or a not in back:
+                spoiled.add(a)  # unrecoverable, of unknown size, or back at an unknown time (an untimed restore)
                 continue
             disaster[a] = max(disaster.get(a, 0.0), back[a])
     hours = {
@@ -1072,6 +1128,7 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
                 ),
             )
         )
+    out.extend(_untimed_findings(model, built, results, tier, rto))
     unknown = sorted({a for sc in built for a, k in sc.size_known.items() if not k})
     for a in unknown:
         out.append(
@@ -1091,6 +1148,79 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
     return out
 
 
+#: kinds that usually carry a restore's traffic, in the order a consultant asks for their throughput
+_RATE_KINDS = ("network", "backup_store", "recovery_tool")
+
+
+def _reach(model, backup: str, down: Iterable[str]) -> set[str]:
+    """Every component a restore from ``backup`` reaches (as :func:`path_components`, limited or not)."""
+    down = set(down)
+    info = model.backup[backup]
+    stack, seen = [backup, info.restore_to if info.restore_to is not None else info.protects], set()
+    while stack:
+        v = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        stack.extend(d for d in model.dependencies_of(v) if d not in down and d not in seen)
+    return seen
+
+
+def _untimed_findings(model, built, results, tier, rto) -> list:
+    """One finding for every restore that could not be timed, naming the throughputs that would time them.
+
+    The components to ask about are chosen greedily among what the untimed
+    restores cross (networks first, then backup stores, then recovery tools):
+    each time the one crossed by the most restores not yet covered. A restore
+    that crosses none of them needs its backup's ``restore_mb_s``.
+    """
+    from .findings import Finding
+
+    pairs: dict[str, tuple[str, set[str]]] = {}
+    for sc, res in zip(built, results):
+        for r in res.restores:
+            if not r.timed and r.asset not in pairs:
+                pairs[r.asset] = (r.backup, _reach(model, r.backup, sc.recovery.final_down - {r.asset}))
+    if not pairs:
+        return []
+    assets = sorted(pairs)
+    uncovered, ask = set(assets), []
+    while uncovered:
+        counts: dict[str, int] = {}
+        for a in uncovered:
+            for c in pairs[a][1]:
+                if model.kind.get(c) in _RATE_KINDS:
+                    counts[c] = counts.get(c, 0) + 1
+        if not counts:
+            break
+        best = min(counts, key=lambda c: (-counts[c], _RATE_KINDS.index(model.kind[c]), c))
+        ask.append(best)
+        uncovered -= {a for a in uncovered if best in pairs[a][1]}
+    bare = sorted(pairs[a][0] for a in uncovered)
+    wants = [f"the throughput_mb_s of {c} ({model.kind[c].replace('_', ' ')})" for c in ask]
+    if bare:
+        wants.append("the restore_mb_s of " + ", ".join(bare))
+    n = len(assets)
+    with_rto = [a for a in assets if rto.get(a) is not None]
+    listing = "; ".join(f"{a} via {pairs[a][0]}" + (f" (RTO {rto[a]:g} h)" if rto.get(a) is not None else "")
+                        for a in assets)
+    title = (f"{n} restore{'s' if n > 1 else ''} could not be timed: give " + " and ".join(wants))
+    return [Finding(
+        id="data_quality:restore-untimed",
+        category="data_quality",
+        severity="medium" if any(tier.get(a) == 1 for a in with_rto) else "low",
+        title=title,
+        assets=tuple(assets),
+        components=tuple(ask) + tuple(bare),
+        evidence=(f"No component on the restore path has a throughput_mb_s and the backup has no restore_mb_s, so the "
+                  f"duration of these restores is unknown (not zero): {listing}. Their finish and RTO verdicts are "
+                  f"unknown, and so is every restore that waits for them"
+                  + (f"; {len(with_rto)} of them have an RTO that cannot be judged." if with_rto else ".")),
+        recommendation=("Record " + " and ".join(wants) + " in the inventory (a measured restore rate, the line's "
+                        "bandwidth or a restore test's duration), then analyse again."),
+    )]
+
+
 def restore_all_answer(result: CapacityResult) -> str:
     """One paragraph answering "if everything must come back at once": who misses the RTO, the bottleneck, what never comes back."""
     sc = next((s for s in result.scenarios if s.kind == RESTORE_ALL), None)
@@ -1098,7 +1228,10 @@ def restore_all_answer(result: CapacityResult) -> str:
         return "The inventory protects no asset, so there is nothing to restore."
     parts = [f"If all {len(sc.failed)} protected assets must be restored at once"]
     if sc.restores:
-        parts[0] += f", the last is back after {sc.makespan_hours:.3g} h."
+        if sc.untimed:
+            parts[0] += f", the last timed one is back after {sc.makespan_hours:.3g} h (at least)."
+        else:
+            parts[0] += f", the last is back after {sc.makespan_hours:.3g} h."
         misses = sorted(sc.misses, key=lambda r: (r.tier is None, r.tier or 0, r.asset))
         if misses:
             shown = "; ".join(f"{r.asset} (tier {r.tier if r.tier is not None else '?'}) back at "
@@ -1106,7 +1239,15 @@ def restore_all_answer(result: CapacityResult) -> str:
             more = f" and {len(misses) - 8} more" if len(misses) > 8 else ""
             verb = "restore misses its" if len(misses) == 1 else "restores miss their"
             parts.append(f"{len(misses)} {verb} RTO: {shown}{more}.")
-        else:
+        untimed = sorted(r.asset for r in sc.untimed)
+        if untimed:
+            shown = ", ".join(untimed[:8]) + (f" and {len(untimed) - 8} more" if len(untimed) > 8 else "")
+            verb = "restore" if len(untimed) == 1 else "restores"
+            parts.append(f"{len(untimed)} {verb} could not be timed (no throughput on the path): {shown}; "
+                         "when they finish, and whether they meet their RTO, is unknown.")
+            if not misses:
+                parts.append("No timed restore misses its RTO.")
+        elif not misses:
             parts.append("Every restore with an RTO meets it.")
         if sc.bottlenecks:
             parts.append("The bottleneck is " + ", ".join(
@@ -1136,19 +1277,19 @@ def restores_frame(result: ScenarioResult):
         {
             "asset": r.asset, "backup": r.backup, "wave": r.wave, "tier": r.tier,
             "start_hours": r.start_hours, "finish_hours": r.finish_hours, "rto_hours": r.rto_hours,
-            "meets_rto": r.meets_rto, "verdict": verdict[r.meets_rto],
-            "late_hours": None if r.rto_hours is None else max(0.0, r.finish_hours - r.rto_hours),
-            "waits_for": "; ".join(r.waits_for), "size_known": r.size_known,
+            "meets_rto": r.meets_rto, "verdict": "unknown (not timed)" if r.finish_hours is None else verdict[r.meets_rto],
+            "late_hours": None if r.rto_hours is None or r.finish_hours is None else max(0.0, r.finish_hours - r.rto_hours),
+            "waits_for": "; ".join(r.waits_for), "size_known": r.size_known, "timed": r.finish_hours is not None,
         }
         for r in result.restores
     ]
     cols = ["asset", "backup", "wave", "tier", "start_hours", "finish_hours", "rto_hours", "meets_rto",
-            "verdict", "late_hours", "waits_for", "size_known"]
+            "verdict", "late_hours", "waits_for", "size_known", "timed"]
     frame = pd.DataFrame(rows, columns=cols)
     frame["tier"] = frame["tier"].astype("Int64")
     frame["meets_rto"] = frame["meets_rto"].astype("boolean")
-    for c in ("rto_hours", "late_hours"):
-        frame[c] = frame[c].astype("float64")
+    for c in ("finish_hours", "rto_hours", "late_hours"):
+        frame[c] = frame[c].astype("float64")  # an unknown finish is NaN, never 0
     return frame
 
 

@@ -281,7 +281,8 @@ def compare_results(old: dict, new: dict) -> dict:
         ``severity_changed``, ``unchanged`` ids; matched by ``id``, an old id
         that a consolidated finding now carries matched to it: ``renamed``
         lists those as ``{"old_id", "id"}``, see :func:`successors`;
-        ``assets_changed``: ``{"id", "gained", "lost"}`` for a finding on both
+        ``assets_changed``: the finding (id, severity, title...) with its
+        ``gained`` and ``lost`` assets, for a finding on both
         sides whose assets differ, as when a rule's one finding now lists
         fewer assets), ``controls`` (the built-in controls whose status
         changed, see ``controls.compare_controls``) and
@@ -316,7 +317,7 @@ def compare_results(old: dict, new: dict) -> dict:
     for fid in sorted(set(f_old) & set(f_new)):
         now = set(f_new[fid].get("assets") or ())
         if now != old_assets[fid]:
-            assets_changed.append({"id": fid, "gained": sorted(now - old_assets[fid]),
+            assets_changed.append({**_finding_brief(f_new[fid]), "gained": sorted(now - old_assets[fid]),
                                    "lost": sorted(old_assets[fid] - now)})
     severity_changed = []
     for fid in sorted(set(f_old) & set(f_new)):
@@ -501,7 +502,8 @@ def asset_changes_frame(result: dict):
 
 
 def finding_changes_frame(result: dict):
-    """One row per new, resolved or re-graded finding, most severe first (for notebooks)."""
+    """One row per new, resolved or re-graded finding, and per finding whose assets changed (``-left; +joined``),
+    most severe first (for notebooks)."""
     import pandas as pd
 
     rows = []
@@ -512,6 +514,11 @@ def finding_changes_frame(result: dict):
                 "change": change, "severity": item["severity"], "old_severity": item.get("old_severity"),
                 "id": item["id"], "title": item["title"], "assets": "; ".join(item.get("assets") or ()),
             })
+    for item in f.get("assets_changed", ()):  # a rule's one finding that assets left or joined
+        rows.append({
+            "change": "assets changed", "severity": item["severity"], "old_severity": None, "id": item["id"],
+            "title": item["title"], "assets": "; ".join([f"-{a}" for a in item["lost"]] + [f"+{a}" for a in item["gained"]]),
+        })
     frame = pd.DataFrame(rows, columns=["change", "severity", "old_severity", "id", "title", "assets"])
     if len(frame):
         frame["_rank"] = frame["severity"].map(_severity_rank)

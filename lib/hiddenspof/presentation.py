@@ -79,7 +79,7 @@ SEVERITY_COLOURS: dict[str, str] = {
 #: Colour of each verdict a table or chart shows (threat verdicts, RTO verdicts, fixes).
 VERDICT_COLOURS: dict[str, str] = {
     "unrecoverable": "#c0392b", "recoverable": "#27ae60", "not applicable": "#bdc3c7",
-    "misses RTO": "#c0392b", "meets RTO": "#27ae60", "no verdict": "#95a5a6",
+    "misses RTO": "#c0392b", "meets RTO": "#27ae60", "no verdict": "#95a5a6", "unknown (not timed)": "#8e44ad",
     "verified": "#27ae60", "not verified": "#e67e22",
     "pass": "#27ae60", "partial": "#e67e22", "fail": "#c0392b",
     "met": "#27ae60", "not met": "#c0392b", "no evidence": "#95a5a6", "out of scope": "#bdc3c7",  # controls

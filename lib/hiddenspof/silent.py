@@ -33,6 +33,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from . import history
 from .findings import Finding, consolidate, sort_findings
 from .inventory import RUN_TYPES
 
@@ -460,7 +461,7 @@ def _run_label(kind, cls: int, at) -> str:
 
 def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None = None,
                    reference_gb: Mapping[str, float] | None = None, full_backups: Collection[str] = (),
-                   *, prepared: bool = False) -> pd.DataFrame:
+                   *, prepared: bool = False, retention_days: Mapping[str, float] | None = None) -> pd.DataFrame:
     """One row per backup summarising its job history, vectorised (pandas groupby, no row loops).
 
     Parameters
@@ -471,8 +472,10 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
         The assessment date; ages are measured from the start of that day,
         runs on it count (age 0), later runs are ignored.
     schedule_hours : mapping, optional
-        Backup id -> expected hours between runs. Where absent, the median
-        interval between the backup's own run starts is used (3+ runs).
+        Backup id -> expected hours between runs. Where absent, the interval
+        the backup's own run starts sustain at their densest is used (3+
+        runs; ``history.spans``: a pruned listing's monthly snapshots do not
+        make a daily job monthly).
     reference_gb : mapping, optional
         Backup id -> the data a full copy should hold, for ``tiny``.
     full_backups : collection of str, optional
@@ -480,6 +483,8 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     prepared : bool
         ``runs`` is already ``_prepare_runs``'s output (``score`` sorts the
         history once for this and ``recovery_points``).
+    retention_days : mapping, optional
+        Backup id -> retention; runs are expected only back to that horizon.
 
     Returns
     -------
@@ -493,8 +498,12 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
         ``duration_anomaly``, ``streak_runs`` and ``streak_weight`` (runs
         since the last ``success``; failed counts 1, warning 0.5),
         ``interval_hours`` (schedule used), ``interval_inferred``,
-        ``missed_runs`` (restore points missing between the last ``GAP_RUNS``
-        completed runs and up to ``now``), ``last_point_age_hours`` (from the
+        ``judged_from`` (the start of the complete part of the history: the
+        later of the retention horizon and the oldest sustained dense
+        stretch, see ``history.spans``), ``thinned_runs`` (runs before that
+        stretch, read as pruned), ``horizon``, ``missed_runs`` (restore
+        points missing between the last ``GAP_RUNS`` completed runs, where
+        the earlier of the two is inside the judged part, and up to ``now``), ``last_point_age_hours`` (from the
         start of the last completed run, the instant its copy was taken, to
         ``now``) and ``worst_gap_hours`` (the longest time between the starts
         of successive completed runs in the whole history, or from the last
@@ -527,13 +536,17 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
         "last_run_at": g["started_at"].max(),
     })
 
-    # inferred interval: median gap between run starts (any status), 3+ runs
-    gaps = g["started_at"].diff().dt.total_seconds() / 3600.0
-    gap_stats = gaps.groupby(r["_g"]).agg(["median", "count"])
-    inferred = gap_stats["median"].where(gap_stats["count"] >= 2)
-    sched = pd.Series(pd.Series(dict(schedule_hours or {}), dtype=float).reindex(ids).to_numpy(), index=out.index)
-    out["interval_inferred"] = sched.isna() & inferred.reindex(out.index).notna()
-    out["interval_hours"] = sched.fillna(inferred.reindex(out.index))
+    # the expected interval (declared, else the spacing the history sustains at its densest) and the part of
+    # the history that is complete: inside the retention horizon, not thinned by a prune policy (history.spans)
+    span = history.spans(r, as_of, schedule_hours, retention_days)
+    span = span.reindex(ids)
+    span.index = out.index
+    out["interval_inferred"] = span["interval_inferred"].astype(bool)
+    out["interval_hours"] = span["interval_hours"].astype(float)
+    out["judged_from"] = span["judged_from"]
+    out["thinned_runs"] = span["thinned_runs"].astype(int)
+    out["horizon"] = span["horizon"]
+    out["first_run_at"] = span["first_run_at"]
 
     # failure streak: runs after the last plain success
     pos = g.cumcount()
@@ -578,6 +591,11 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     # missed restore points: gaps between the last GAP_RUNS+1 completed starts, and to now
     w = c[c["_rank"] <= GAP_RUNS]
     gap_h = w.groupby("_g")["started_at"].diff().dt.total_seconds() / 3600.0
+    # a gap counts only inside the judged part: pruned runs (older than the retention horizon, or thinned by a
+    # prune policy) are not missed
+    earlier = w.groupby("_g")["started_at"].shift()
+    judged_from = pd.Series(out["judged_from"].to_numpy("datetime64[ns]")[w["_g"].to_numpy()], index=w.index)
+    gap_h = gap_h.where(earlier >= judged_from)
     trailing = ((now - w.loc[w["_rank"] == 0].set_index("_g")["started_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
     interval = out["interval_hours"]
     inner = np.floor(gap_h / w["_g"].map(interval).to_numpy() - 0.5).clip(lower=0)
@@ -635,9 +653,13 @@ def summarise_restore_tests(tests: pd.DataFrame, as_of: dt.date, reference_gb: M
 class Evidence:
     """The measures behind one backup's factors; each has a documented "worse" direction.
 
-    ``history`` is ``"some"`` (runs recorded), ``"unknown"`` (the inventory
-    holds no job history at all) or ``"none"`` (others have runs, this one
-    none); worse in that order for the ``job_history`` factor.
+    ``history`` is ``"some"`` (runs recorded), ``"by_design"`` (no runs, and
+    its method keeps none: a replica, a continuous copy scheduled under an
+    hour), ``"unknown"`` (no runs, and none are expected: the inventory holds
+    no job history at all, or none of its tool's, or it has no schedule) or
+    ``"none"`` (runs expected, as other backups of its tool have runs, and
+    none recorded); worse in that order for the ``job_history`` factor.
+    ``history_note`` is the evidence sentence for a backup without runs.
     """
 
     backup: str
@@ -650,6 +672,7 @@ class Evidence:
     last_tested_at: str | None = None
     verification: str | None = None  # dr_drill/restore_test < checksum < job_status < none/unknown
     history: str = "some"
+    history_note: str = ""
     runs: int = 0
     completed: int = 0
     last_success_age_hours: float | None = None  # None (with runs) = never completed; larger = worse
@@ -711,7 +734,7 @@ def factors_from_evidence(ev: Evidence) -> tuple[Factor, ...]:
     Points (maximum): restore_test_recency 30 (never) / 10-25 (stale),
     restore_test_result 20, restore_test_scope 10 (no full-scope pass within
     90 days, whether files only or nothing), verification_strength 20,
-    job_history 40 (no run) / 20 (no history in the inventory),
+    job_history 40 (no run where runs are expected) / 20 (no history collected, or none kept by design),
     last_success_age 35 (never) / 15-30 (stale), missed_runs 15,
     failure_streak 20, tiny_success 40, size_collapse 25, duration_anomaly 10,
     alerting 15 (none) / 10 (coupled), method_replica 25.
@@ -766,9 +789,15 @@ def factors_from_evidence(ev: Evidence) -> tuple[Factor, ...]:
 
     # job history
     if ev.history == "none":
-        out.append(Factor("job_history", 40.0, f"no run of {b} is recorded in the job history: it may never have run."))
+        out.append(Factor("job_history", 40.0, ev.history_note or f"no run of {b} is recorded in the job history: it may "
+                          "never have run, or its runs were left out of the export."))
     elif ev.history == "unknown":
-        out.append(Factor("job_history", 20.0, "the inventory holds no job history, so completion of " + b + " cannot be checked."))
+        out.append(Factor("job_history", 20.0, ev.history_note or
+                          "the inventory holds no job history, so completion of " + b + " cannot be checked."))
+    elif ev.history == "by_design":
+        # no history to check completion by, as for "unknown"; but nothing to report as "no runs" (no finding)
+        out.append(Factor("job_history", 20.0, ev.history_note or f"{b} keeps no job history by design; it is judged "
+                          "by its schedule."))
     else:
         out.append(Factor("job_history", 0.0, f"{ev.runs} runs of {b} are recorded, {ev.completed} completed."))
     some = ev.history == "some"
@@ -1128,6 +1157,8 @@ def _reported(s: BackupScore, f: Factor) -> bool:
     """
     if f.points < 10 or f.name not in _RULES:
         return False
+    if f.name == "job_history" and s.measures is not None and s.measures.history == "by_design":
+        return False  # a replica or continuous copy keeps no job history: judged by its schedule, not "no runs"
     if f.name == "restore_test_scope":
         return s.measures is not None and s.measures.fresh_pass and not s.measures.fresh_full_pass
     return True
@@ -1195,6 +1226,9 @@ def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], 
             if not _reported(s, f) or f.name in folded.get(s.protects, ()):
                 continue
             level = 1 if f.points >= 25 else 2 if f.points >= 15 else 3
+            if f.name == "job_history":
+                # no runs on record is an evidence gap, not a failure: medium where runs are expected, else low
+                level = max(level, 2 if s.measures is not None and s.measures.history == "none" else 3)
             if others:
                 level = min(3, level + 1)
             elif level == 1 and tier.get(s.protects) == 1 and (asset_scores.get(s.protects) or 0) >= 50:
@@ -1260,19 +1294,28 @@ def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], 
 # -- RPO compliance -----------------------------------------------------------------------
 
 
+#: an asset misses its RPO when its data-loss window exceeds ``rpo_hours`` by more than this fraction
+#: (a daily job that runs 40 minutes meets a 24 h RPO)
+RPO_GRACE = 0.05
+
+
 @dataclass(frozen=True)
 class RpoCheck:
-    """Whether an asset's backups can meet, and did meet, its recovery point objective.
+    """Whether an asset's backups meet its recovery point objective, as the analysis contract defines it.
 
     ``intervals`` holds ``(backup, hours, basis)`` for every backup of the
     asset (basis ``schedule``, ``inferred`` from the run starts, or
-    ``unknown`` with hours None). ``schedule_meets`` is False when every
-    backup's interval is known and longer than the RPO, None when some is
-    unknown and none is within it. The achieved recovery point comes from
-    the completed runs of all the asset's backups together: the age of the
-    newest at ``as_of`` (``last_point_*``) and the longest time between two
-    successive ones since ``history_from``, or from the newest to ``as_of``
-    (``worst_gap_*``; see ``recovery_points``).
+    ``unknown`` with hours None). ``schedule_meets`` is True when some
+    interval is within the RPO (with its 5% grace), False when every one is
+    known and longer, None otherwise.
+
+    ``window_hours`` is the asset's data-loss window: over its job history,
+    the longest time between a recovery point becoming usable and the point
+    before it, all its backups together (``worst_gap_*``, see
+    ``recovery_points``); a backup that keeps no job history by design or
+    whose tool's history was not collected (``scheduled``) is credited with
+    its schedule. Without any history the window is the best schedule
+    (``window_basis`` ``schedule``); None when nothing is known.
     """
 
     asset: str
@@ -1286,82 +1329,162 @@ class RpoCheck:
     worst_gap_hours: float | None = None
     worst_gap_from: str | None = None
     worst_gap_to: str | None = None
+    window_hours: float | None = None
+    window_basis: str = "unknown"  # "history", "schedule" or "unknown"
+    worst_from_backup: str | None = None
+    worst_to_backup: str | None = None
+    worst_to_started: str | None = None
+    #: ``(backup, started, finished)`` of runs that started inside the worst window but became usable after it
+    worst_late: tuple[tuple[str, str, str], ...] = ()
+    #: ``(backup, hours)`` of backups judged by their schedule (no job history by design, or not collected)
+    scheduled: tuple[tuple[str, float], ...] = ()
 
     @property
-    def schedule_gap(self) -> bool:
-        """No backup is scheduled often enough for the RPO."""
-        return self.schedule_meets is False
-
-    @property
-    def stale(self) -> bool:
-        """The newest recovery point is older than the RPO at ``as_of``."""
-        return self.last_point_age_hours is not None and self.last_point_age_hours > self.rpo_hours
-
-    @property
-    def gap(self) -> bool:
-        """Some stretch of the history went longer than the RPO without a new recovery point."""
-        return self.worst_gap_hours is not None and self.worst_gap_hours > self.rpo_hours
+    def limit_hours(self) -> float:
+        """The longest window that still meets the RPO (``rpo_hours`` plus the 5% grace)."""
+        return self.rpo_hours * (1 + RPO_GRACE)
 
     @property
     def met(self) -> bool:
-        """Nothing shows the RPO missed (unknown schedules and no history count as not shown)."""
-        return not (self.schedule_gap or self.stale or self.gap)
+        """The window is within the RPO's limit (unknown windows are not shown missed)."""
+        return self.window_hours is None or self.window_hours <= self.limit_hours + 1e-9
+
+    @property
+    def schedule_gap(self) -> bool:
+        """The RPO is missed and no backup is scheduled often enough for it."""
+        return not self.met and self.schedule_meets is False
+
+    @property
+    def stale(self) -> bool:
+        """The RPO is missed by the history and its newest recovery point is older than the limit at ``as_of``."""
+        return (not self.met and self.window_basis == "history" and self.last_point_age_hours is not None
+                and self.last_point_age_hours > self.limit_hours + 1e-9)
+
+    @property
+    def gap(self) -> bool:
+        """The RPO is missed by the history: some window went over the limit."""
+        return (not self.met and self.window_basis == "history" and self.worst_gap_hours is not None
+                and self.worst_gap_hours > self.limit_hours + 1e-9)
 
 
-def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, str], *, prepared: bool = False) -> pd.DataFrame:
-    """Per asset, the newest completed run of any of its backups and the worst gap between them (vectorised).
+def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, str], *, prepared: bool = False,
+                    schedule_hours: Mapping[str, float] | None = None,
+                    retention_days: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Per asset, its newest recovery point and its worst data-loss window over the complete history (vectorised).
 
     A completed run's recovery point is its start (the data it copied is as
-    of then). Returns columns ``last_point_at``, ``last_point_backup``,
+    of then); it can be used from its finish (its start when the finish is
+    unknown). At any moment the data a failure would lose runs back to the
+    newest point usable then, whichever backup of the asset made it, so the
+    asset's **data-loss window** is the longest time between a point
+    becoming usable and the newest point usable before it, or from the
+    newest point to the start of the ``as_of`` day (the trailing window).
+
+    Windows are judged from ``history_from``: the latest start of the
+    complete part of any of the asset's backups' histories (exports reach
+    back different distances, a backup is added later, a prune policy thins
+    the older part: ``history.spans``), and not before the retention horizon
+    when every backup of the asset has one (runs older than the longest
+    retention are pruned, not missed). A point before ``history_from``
+    starts no window.
+
+    Returns columns ``last_point_at``, ``last_point_backup``,
     ``last_point_age_hours`` (from the start of the ``as_of`` day, at least
-    0), ``history_from``, ``worst_gap_hours``, ``worst_gap_from``,
-    ``worst_gap_to`` (``NaT`` for the trailing gap's end: it runs to
-    ``as_of``), indexed by asset. Gaps are measured from ``history_from``,
-    the latest first recorded run among the asset's backups: before it some
-    backup's history is missing (exports reach back different distances, a
-    backup added later), so an older gap may be an artefact of the export.
+    0), ``history_from``, ``worst_gap_hours``, ``worst_gap_from`` (the
+    recovery point the window starts at) and ``worst_from_backup``,
+    ``worst_gap_to`` (the moment the next point became usable; ``NaT`` for
+    the trailing window, which runs to ``as_of``), ``worst_to_backup`` and
+    ``worst_to_started`` (that point's backup and start), and
+    ``worst_late`` (a tuple of ``(backup, started, finished)`` of the runs
+    that started inside the window but became usable only after it: the long
+    full that left the window open), indexed by asset.
     """
     now = assessment_time(as_of)
-    every = (runs if prepared else _prepare_runs(runs, _cutoff(as_of)))[["backup", "started_at", "completed"]].copy()
+    prep = runs if prepared else _prepare_runs(runs, _cutoff(as_of))
+    cols = ["last_point_at", "last_point_backup", "last_point_age_hours", "history_from", "worst_gap_hours",
+            "worst_gap_from", "worst_from_backup", "worst_gap_to", "worst_to_backup", "worst_to_started", "worst_late"]
+    every = prep[["backup", "started_at", "finished_at", "completed"]].copy()
     every["asset"] = every["backup"].map(dict(protects))
     every = every[every["asset"].notna()]
-    # gaps count only where every backup of the asset with a job history has records (exports differ in depth)
-    window = every.groupby("backup")["started_at"].min().groupby(every.groupby("backup")["asset"].first()).max()
-    r = every[every["completed"]].copy()
-    r = r.sort_values(["asset", "started_at", "backup"], kind="mergesort").reset_index(drop=True)
-    cols = ["last_point_at", "last_point_backup", "last_point_age_hours", "history_from", "worst_gap_hours",
-            "worst_gap_from", "worst_gap_to"]
-    if r.empty:
+    if not every["completed"].any():
         return pd.DataFrame(columns=cols, index=pd.Index([], name="asset", dtype=object))
+    span = history.spans(prep, as_of, schedule_hours, retention_days)
+    span = span[span.index.isin(every["backup"].unique())]
+    owner = span.index.map(dict(protects))
+    dense_from = span["dense_from"].groupby(owner).max()
+    # the retention horizon counts for an asset only when every backup of it with a history has one (the longest wins)
+    horizon = span["horizon"].groupby(owner).agg(lambda h: pd.NaT if h.isna().any() else h.min())
+    window = pd.concat([dense_from, horizon], axis=1).max(axis=1)
+    r = every[every["completed"]].copy()
+    r["usable"] = r["finished_at"].fillna(r["started_at"])
+    r = r.sort_values(["asset", "started_at", "backup"], kind="mergesort").reset_index(drop=True)
     last = r.groupby("asset", sort=True).tail(1).set_index("asset")
     out = pd.DataFrame({"last_point_at": last["started_at"], "last_point_backup": last["backup"]})
     out["last_point_age_hours"] = ((now - out["last_point_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
     out["history_from"] = window.reindex(out.index)
-    r = r[r["started_at"] >= r["asset"].map(window)].reset_index(drop=True)
-    g = r.groupby("asset", sort=True)
-    gaps = pd.DataFrame({"asset": r["asset"], "hours": g["started_at"].diff().dt.total_seconds() / 3600.0,
-                         "from": g["started_at"].shift(), "to": r["started_at"]}).dropna(subset=["hours"])
+    judged = r[r["started_at"] >= r["asset"].map(window)]
+    # in the order points become usable: the newest point usable before each one (running maximum of starts)
+    judged = judged.sort_values(["asset", "usable", "started_at", "backup"], kind="mergesort").reset_index(drop=True)
+    g = judged.groupby("asset", sort=True)
+    best = g["started_at"].cummax()
+    prev_best = best.groupby(judged["asset"]).shift()
+    prev_idx = judged.index.to_series().where(judged["started_at"] == best).groupby(judged["asset"]).ffill()
+    prev_idx = prev_idx.groupby(judged["asset"]).shift()
+    improving = prev_best.notna() & (judged["started_at"] > prev_best)
+    src = prev_idx[improving].astype(int).to_numpy()
+    gaps = pd.DataFrame({
+        "asset": judged.loc[improving, "asset"].to_numpy(),
+        "hours": ((judged.loc[improving, "usable"] - prev_best[improving]).dt.total_seconds() / 3600.0).to_numpy(),
+        "from": prev_best[improving].to_numpy(), "from_backup": judged["backup"].to_numpy()[src],
+        "to": judged.loc[improving, "usable"].to_numpy(), "to_backup": judged.loc[improving, "backup"].to_numpy(),
+        "to_started": judged.loc[improving, "started_at"].to_numpy(),
+    })
     trailing = pd.DataFrame({"asset": out.index, "hours": out["last_point_age_hours"].to_numpy(),
-                             "from": out["last_point_at"].to_numpy(), "to": pd.NaT})
+                             "from": out["last_point_at"].to_numpy(), "from_backup": out["last_point_backup"].to_numpy(),
+                             "to": pd.NaT, "to_backup": None, "to_started": pd.NaT})
     both = pd.concat([gaps, trailing], ignore_index=True)
-    # the longest gap; ties: the earliest (a repeatable choice)
+    # the longest window; ties: the earliest (a repeatable choice)
     worst = both.sort_values(["asset", "hours", "from"], ascending=[True, False, True], kind="mergesort").groupby("asset").head(1)
     worst = worst.set_index("asset")
     out["worst_gap_hours"] = worst["hours"]
     out["worst_gap_from"] = worst["from"]
+    out["worst_from_backup"] = worst["from_backup"]
     out["worst_gap_to"] = worst["to"]
+    out["worst_to_backup"] = worst["to_backup"]
+    out["worst_to_started"] = worst["to_started"]
+    # the runs that started inside the worst window but were usable only after it
+    w = worst.loc[worst["to"].notna(), ["from", "to"]]
+    cand = r.merge(w, left_on="asset", right_index=True, how="inner")
+    cand = cand[(cand["started_at"] > cand["from"]) & (cand["started_at"] < cand["to"]) & (cand["usable"] > cand["to"])]
+    cand = cand.sort_values(["asset", "started_at", "backup"], kind="mergesort")
+    late = {a: tuple((b, s, f) for b, s, f in zip(x["backup"], x["started_at"], x["usable"]))
+            for a, x in cand.groupby("asset", sort=True)}
+    out["worst_late"] = [late.get(a, ()) for a in out.index]
     out.index.name = "asset"
     return out[cols]
 
 
-def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, points: pd.DataFrame) -> dict[str, RpoCheck]:
-    """One RpoCheck per protected asset that has an RPO and backups."""
+def _stamp(x) -> str | None:
+    """A timestamp as ``YYYY-MM-DDTHH:MM`` (None for NaT/None)."""
+    return None if x is None or pd.isna(x) else pd.Timestamp(x).isoformat(timespec="minutes")
+
+
+def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, points: pd.DataFrame,
+                expectation: Mapping[str, str] | None = None, as_of: dt.date | None = None) -> dict[str, RpoCheck]:
+    """One RpoCheck per protected asset that has an RPO and backups.
+
+    ``expectation`` maps a backup without runs to ``by_design`` or
+    ``not_collected`` (judged by its schedule) or ``missing`` (runs expected
+    but none recorded: not credited); see ``_run_expectations``.
+    """
+    expectation = expectation or {}
     out = {}
     for asset in sorted(model.assets):
         objective = rpo.get(asset)
         backups = sorted(model.backups_of.get(asset, ()))
         if objective is None or not backups:
             continue
+        limit = objective * (1 + RPO_GRACE) + 1e-9
         intervals = []
         for b in backups:
             declared = model.backup[b].schedule_hours
@@ -1371,34 +1494,71 @@ def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, p
                 intervals.append((b, float(summary.at[b, "interval_hours"]), "inferred"))
             else:
                 intervals.append((b, None, "unknown"))
-        if any(h is not None and h <= objective for _, h, _ in intervals):
+        if any(h is not None and h <= limit for _, h, _ in intervals):
             meets = True
         elif any(h is None for _, h, _ in intervals):
             meets = None
         else:
             meets = False
-        kw: dict = {}
+        scheduled = tuple((b, h) for b, h, _ in intervals
+                          if h is not None and expectation.get(b) in ("by_design", "not_collected"))
+        kw: dict = {"scheduled": scheduled}
+        best_scheduled = min((h for _, h in scheduled), default=None)
         if asset in points.index:
             p = points.loc[asset]
-            kw = {"last_point_age_hours": _num(p["last_point_age_hours"]), "last_point_backup": p["last_point_backup"],
-                  "last_point_at": pd.Timestamp(p["last_point_at"]).isoformat(timespec="minutes"),
-                  "history_from": pd.Timestamp(p["history_from"]).isoformat(timespec="minutes"),
-                  "worst_gap_hours": _num(p["worst_gap_hours"]),
-                  "worst_gap_from": pd.Timestamp(p["worst_gap_from"]).isoformat(timespec="minutes"),
-                  "worst_gap_to": None if pd.isna(p["worst_gap_to"]) else pd.Timestamp(p["worst_gap_to"]).isoformat(timespec="minutes")}
+            kw.update({
+                "last_point_age_hours": _num(p["last_point_age_hours"]), "last_point_backup": p["last_point_backup"],
+                "last_point_at": _stamp(p["last_point_at"]), "history_from": _stamp(p["history_from"]),
+                "worst_gap_hours": _num(p["worst_gap_hours"]), "worst_gap_from": _stamp(p["worst_gap_from"]),
+                "worst_gap_to": _stamp(p["worst_gap_to"]), "worst_from_backup": p["worst_from_backup"],
+                "worst_to_backup": p["worst_to_backup"] if isinstance(p["worst_to_backup"], str) else None,
+                "worst_to_started": _stamp(p["worst_to_started"]),
+                "worst_late": tuple((b, _stamp(st_), _stamp(f)) for b, st_, f in p["worst_late"]),
+            })
+            window = kw["worst_gap_hours"]
+            if best_scheduled is not None and (window is None or best_scheduled < window):
+                kw.update(window_hours=best_scheduled, window_basis="schedule")
+            else:
+                kw.update(window_hours=window, window_basis="history" if window is not None else "unknown")
+        elif as_of is not None and any(b in summary.index for b in backups):
+            # runs recorded, none completed: no recovery point in the whole recorded history
+            first = min(summary.at[b, "first_run_at"] for b in backups if b in summary.index)
+            age = max(0.0, (assessment_time(as_of) - first).total_seconds() / 3600.0)
+            kw.update(last_point_age_hours=age, worst_gap_hours=age, history_from=_stamp(first), worst_gap_from=_stamp(first))
+            if best_scheduled is not None and best_scheduled < age:
+                kw.update(window_hours=best_scheduled, window_basis="schedule")
+            else:
+                kw.update(window_hours=age, window_basis="history")
+        else:
+            best = min((h for _, h, _ in intervals if h is not None), default=None)
+            kw.update(window_hours=best, window_basis="schedule" if best is not None else "unknown")
         out[asset] = RpoCheck(asset, float(objective), tuple(intervals), meets, **kw)
     return out
 
 
+def _window_sentence(check: RpoCheck, as_of: dt.date) -> str:
+    """The worst data-loss window with its dates and the backups involved."""
+    if check.worst_gap_to is None:
+        return (f"{_hours(check.worst_gap_hours)} from the recovery point of {check.worst_gap_from} "
+                f"({check.worst_from_backup}) to the start of {as_of.isoformat()}, with no newer one")
+    text = (f"{_hours(check.worst_gap_hours)} from the recovery point of {check.worst_gap_from} "
+            f"({check.worst_from_backup}) until the next one, {check.worst_to_backup}'s run started "
+            f"{check.worst_to_started}, became usable at {check.worst_gap_to}")
+    if check.worst_late:
+        text += "; " + "; ".join(f"{b}'s run started {st_} was usable only at {f}" for b, st_, f in check.worst_late)
+    return text
+
+
 def _rpo_finding(check: RpoCheck, tier: int | None, as_of: dt.date,
                  completed_age: Mapping[str, float | None] | None = None, asset_score: float | None = None) -> Finding | None:
-    """The one RPO finding of an asset: the schedule that cannot meet it and the recovery point achieved.
+    """The one RPO finding of an asset whose data-loss window exceeds its RPO (with the 5% grace).
 
     Severity: a schedule that cannot meet the RPO is high (critical for tier
     1); a newest recovery point older than the RPO is high (critical for
     tier 1 when the asset's best backup scores 50 or more, as for the
-    backup findings it absorbs); only a past gap is medium (high for tier 1
-    when over twice the RPO).
+    backup findings it absorbs); only a past window is medium (high for tier 1
+    when over twice the RPO). The evidence names the worst window, its dates
+    and the backups involved.
     """
     if check.met:
         return None
@@ -1406,39 +1566,63 @@ def _rpo_finding(check: RpoCheck, tier: int | None, as_of: dt.date,
     known = [(b, h, basis) for b, h, basis in check.intervals if h is not None]
     fastest = min(known, key=lambda x: (x[1], x[0])) if known else None
     evidence, remedies = [], []
-    if check.schedule_gap:
+    if check.window_basis == "schedule":
+        listing = "; ".join(f"{b} every {_hours(h)}" for b, h, _ in check.intervals if h is not None)
+        why = ("no backup of it has a job history, so it" if check.worst_gap_hours is None
+               else "its job history is no better, and it")
+        evidence.append(f"The data-loss window of {a} is {_hours(check.window_hours)}: {why} is judged by its best "
+                        f"schedule ({listing}), over the RPO of {rpo}.")
+    if check.schedule_gap and fastest is not None:
         listing = "; ".join(f"{b} every {_hours(h)}" + (" (inferred from its runs)" if basis == "inferred" else "")
                             for b, h, basis in check.intervals)
-        evidence.append(f"No backup of {a} runs often enough for its RPO of {rpo}: {listing}. Up to "
-                        f"{_hours(fastest[1])} of changes can be lost, {_hours(fastest[1] - check.rpo_hours)} more than agreed.")
+        if check.window_basis != "schedule":
+            evidence.append(f"No backup of {a} runs often enough for its RPO of {rpo}: {listing}. Up to "
+                            f"{_hours(fastest[1])} of changes can be lost, {_hours(fastest[1] - check.rpo_hours)} more "
+                            f"than agreed.")
         remedies.append(f"take a recovery point of {a} at least every {rpo} (more frequent runs of {fastest[0]}, or "
                         f"incremental, log or snapshot copies between them), or agree an RPO of {_hours(fastest[1])} "
                         f"with the owner of {a}")
+    elif check.window_basis == "schedule":
+        remedies.append(f"record the job history of the backups of {a}, or schedule one at least every {rpo}")
     if check.stale:
-        evidence.append(f"The newest completed copy of {a} ({check.last_point_backup}, started {check.last_point_at}) "
-                        f"was {_hours(check.last_point_age_hours)} old at the start of {as_of.isoformat()}, over the RPO of {rpo}.")
+        if check.last_point_backup is None:
+            evidence.append(f"No run of any backup of {a} completed in its recorded history "
+                            f"({_hours(check.last_point_age_hours)} before the start of {as_of.isoformat()}).")
+        else:
+            evidence.append(f"The newest completed copy of {a} ({check.last_point_backup}, started {check.last_point_at}) "
+                            f"was {_hours(check.last_point_age_hours)} old at the start of {as_of.isoformat()}, over the "
+                            f"RPO of {rpo}.")
         ages = completed_age or {}
         evidence.append("Last completed run of each backup: " + "; ".join(
             f"{b} {_hours(ages.get(b)) + ' before' if ages.get(b) is not None else 'none recorded'}"
             for b, _, _ in check.intervals) + ".")
         remedies.append(f"find why no backup of {a} has completed since and get one to complete now")
-    if check.gap and not (check.stale and check.worst_gap_to is None):  # a trailing worst gap is the stale point
-        end = check.worst_gap_to or as_of.isoformat()
-        evidence.append(f"The longest stretch without a new completed copy of {a} since {check.history_from} (the job "
-                        f"history of every backup of {a} is recorded from then) was {_hours(check.worst_gap_hours)} "
-                        f"({check.worst_gap_from} to {end}): a failure then would have lost more than the RPO of {rpo}.")
+    if check.gap and not (check.stale and check.worst_gap_to is None):  # a trailing worst window is the stale point
+        evidence.append(f"The longest data-loss window of {a} since {check.history_from} (the complete job history of "
+                        f"every backup of {a} starts then) was " + _window_sentence(check, as_of)
+                        + f": a failure just before it closed would have lost more than the RPO of {rpo}.")
+        if check.worst_late:
+            remedies.append(f"make the recovery point of {a} usable sooner (a long full run leaves the window open "
+                            f"until it finishes: keep a shorter copy running beside it, or schedule it where the "
+                            f"other copies cover it)")
         if not check.schedule_gap and not check.stale:
             remedies.append(f"alert when no backup of {a} has completed within {rpo}, so a missed or failed run is "
                             f"caught before the RPO is exceeded")
+    if check.scheduled:
+        evidence.append("Judged by schedule (no job history by design, or none collected): " + "; ".join(
+            f"{b} every {_hours(h)}" for b, h in check.scheduled) + ".")
     if check.schedule_gap:
         title = f"{a} cannot meet its RPO of {rpo}: its most frequent backup runs every {_hours(fastest[1])}"
         severity = "critical" if tier == 1 else "high"
+    elif check.window_basis == "schedule":
+        title = f"{a} cannot show its RPO of {rpo} met: its data-loss window is {_hours(check.window_hours)} by schedule"
+        severity = "medium"
     elif check.stale:
         title = f"The newest recovery point of {a} is {_hours(check.last_point_age_hours)} old, over its RPO of {rpo}"
         severity = "critical" if tier == 1 and (asset_score or 0) >= 50 else "high"
     else:
         title = f"{a} went {_hours(check.worst_gap_hours)} without a new recovery point, over its RPO of {rpo}"
-        severity = "high" if check.worst_gap_hours > 2 * check.rpo_hours and tier == 1 else "medium"
+        severity = "high" if check.worst_gap_hours > 2 * check.limit_hours and tier == 1 else "medium"
     return Finding(
         id=f"silent_failure:rpo:{a}", category="silent_failure", severity=severity, title=title, assets=(a,),
         components=tuple(b for b, _, _ in check.intervals), evidence=" ".join(evidence),
@@ -1473,6 +1657,64 @@ def _memoised(memo: dict | None, name: str, frames: tuple, args: tuple, compute)
     value = compute()
     memo[key] = (frames, value)
     return value
+
+
+#: a backup scheduled more often than this (hours) with no runs is a continuous copy (log shipping,
+#: point-in-time recovery): it keeps no job history by design
+CONTINUOUS_HOURS = 1.0
+
+
+def _tools(model, b: str) -> tuple[str, ...]:
+    """What writes a backup's job history: its recovery tools, else its backup stores (direct rows, sorted)."""
+    succ = sorted(model.graph.successors(b)) if b in model.graph else []
+    tools = tuple(t for t in succ if model.kind.get(t) == "recovery_tool")
+    return tools or tuple(t for t in succ if model.kind.get(t) == "backup_store")
+
+
+def _run_expectations(model, logged: Collection[str], have_history: bool) -> dict[str, tuple[str, str]]:
+    """For each backup without runs: whether runs are expected of it, and the sentence that says why.
+
+    ``by_design``: a replica, or a continuous copy (``schedule_hours`` under
+    ``CONTINUOUS_HOURS``), keeps no job history. ``missing``: it has a
+    schedule and another backup of its tool (a recovery tool, else a backup
+    store it has a row on; with neither, any backup) has runs, so the tool's
+    history was collected and this one is absent from it. ``not_collected``
+    otherwise: no history of its tool was collected (Velero schedules known
+    only from manifests), the inventory holds none at all, or it has no
+    schedule to expect runs by. The last two are judged by their schedule.
+    """
+    logged = set(logged)
+    by_tool: dict[str, int] = {}
+    for b in logged:
+        if b in model.backup:
+            for t in _tools(model, b):
+                by_tool[t] = by_tool.get(t, 0) + 1
+    out: dict[str, tuple[str, str]] = {}
+    for b in sorted(model.backup):
+        if b in logged:
+            continue
+        info = model.backup[b]
+        tools = _tools(model, b)
+        judged = "it is judged by its schedule" + (f" (every {_hours(info.schedule_hours)})" if info.schedule_hours else "")
+        if info.method == "replica":
+            out[b] = ("by_design", f"{b} is a replica, which keeps no job history of restore points; {judged}.")
+        elif info.schedule_hours is not None and info.schedule_hours < CONTINUOUS_HOURS:
+            out[b] = ("by_design", f"{b} is a continuous copy (every {_fmt(info.schedule_hours * 60)} minutes, as "
+                      f"point-in-time recovery or log shipping), which keeps no job history; {judged}.")
+        elif not have_history:
+            out[b] = ("not_collected", "")
+        elif info.schedule_hours is None:
+            out[b] = ("not_collected", f"no run of {b} is recorded and it has no schedule to expect runs by, so its "
+                      "completion cannot be checked.")
+        elif any(by_tool.get(t) for t in tools) or not tools:
+            peers = _and([t for t in tools if by_tool.get(t)]) if tools else ""
+            out[b] = ("missing", f"no run of {b} is recorded in the job history" +
+                      (f", while other backups of {peers} have runs" if peers else ", while other backups have runs") +
+                      ": it may never have run, or its runs were left out of the export (an evidence gap to close).")
+        else:
+            out[b] = ("not_collected", f"no job history of {_and(list(tools))} was collected (none of its backups has "
+                      f"runs in the inventory), so the completion of {b} cannot be checked; {judged}.")
+    return out
 
 
 def score(inventory, model, *, memo: dict | None = None, scores_only: bool = False) -> SilentResult:
@@ -1521,6 +1763,7 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
         ref = data_gb.get(info.protects)
         reference[b] = ref if ref is not None else info.size_gb
     sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
+    keep = {b: model.backup[b].retention_days for b in backups if model.backup[b].retention_days}
     runs = inventory.backup_runs
     dumps = frozenset(b for b in backups if model.backup[b].method == "dump")  # a dump is a full copy every time
     ref_known = {b: r for b, r in reference.items() if r is not None}
@@ -1537,12 +1780,13 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
     full_key = (as_of, tuple(sorted(b for b in dumps if b in in_runs)))
     prepared = _memoised(memo, "prepared", (runs,), full_key,  # sorted once for the summary and the recovery points
                          lambda: _prepare_runs(runs, _cutoff(as_of), dumps))
-    summary = _memoised(memo, "runs", (runs,), (full_key, only(sched, in_runs), only(ref_known, in_runs)),
-                        lambda: summarise_runs(prepared, as_of, sched, ref_known, dumps, prepared=True))
+    summary = _memoised(memo, "runs", (runs,), (full_key, only(sched, in_runs), only(ref_known, in_runs), only(keep, in_runs)),
+                        lambda: summarise_runs(prepared, as_of, sched, ref_known, dumps, prepared=True, retention_days=keep))
     typed = set(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else set()
     tests = _memoised(memo, "tests", (restore_tests,), (as_of, only(reference, in_tests)),
                       lambda: summarise_restore_tests(restore_tests, as_of, reference))
     have_history = len(runs) > 0
+    expected = _run_expectations(model, summary.index, have_history)
     down = _DownCache(model)
     # with a memo, the summaries' rows are read as dicts (pandas row access dominates a roadmap's scoring)
     test_rows = _memoised(memo, "test-rows", (tests,), (), lambda: tests.to_dict("index")) if memo is not None else None
@@ -1589,7 +1833,9 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
                       last_duration_hours=_num(s["last_duration_hours"]),
                       duration_median_hours=_num(s["duration_median_hours"]))
         else:
-            kw["history"] = "none" if have_history else "unknown"
+            state, note = expected[b]
+            kw["history"] = {"missing": "none", "not_collected": "unknown", "by_design": "by_design"}[state]
+            kw["history_note"] = note
         if not info.alert_channel:
             kw["alert"] = "none"
         else:
@@ -1610,9 +1856,10 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
                             run_source=(runs, as_of, ref_by_backup, dumps), restore_tests=tests, rpo={})
     rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
     protects = {b: model.backup[b].protects for b in backups}
-    points = _memoised(memo, "points", (runs,), (full_key, only(protects, in_runs)),
-                       lambda: recovery_points(prepared, as_of, protects, prepared=True))
-    rpo_checks = _rpo_checks(model, rpo, summary, points)
+    points = _memoised(memo, "points", (runs,), (full_key, only(protects, in_runs), only(sched, in_runs), only(keep, in_runs)),
+                       lambda: recovery_points(prepared, as_of, protects, prepared=True, schedule_hours=sched,
+                                               retention_days=keep))
+    rpo_checks = _rpo_checks(model, rpo, summary, points, {b: e[0] for b, e in expected.items()}, as_of)
     tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
     completed_age = {b: _num(summary.at[b, "last_completed_age_hours"]) if b in summary.index else None for b in backups}
     rpo_findings = [f for a, c in rpo_checks.items()

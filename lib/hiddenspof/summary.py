@@ -65,6 +65,12 @@ def _worst_capacity_miss(result: Mapping) -> dict | None:
     return {"asset": asset, "scenario": name, "hours_late": late, "finish_hours": finish, "rto_hours": rto}
 
 
+def _untimed_restores(result: Mapping) -> list[str]:
+    """Assets whose restore could not be timed in some capacity scenario (``finish_hours`` null), sorted."""
+    return sorted({r["asset"] for scenario in result.get("capacity", {}).get("scenarios", [])
+                   for r in scenario.get("restores", []) if r.get("finish_hours") is None})
+
+
 def headline(result: Mapping) -> dict:
     """The headline figures of one assessment, as shown on the report index.
 
@@ -82,8 +88,10 @@ def headline(result: Mapping) -> dict:
         *best* backup is most likely broken unnoticed; None when nothing is
         scored), ``worst_capacity_miss`` (``{"asset", "scenario",
         "hours_late", "finish_hours", "rto_hours"}``: the restore finishing
-        furthest past its RTO in any capacity scenario; None when every
-        restore meets its RTO) and ``findings`` (count per severity, every
+        furthest past its RTO in any capacity scenario; None when no timed
+        restore misses its RTO), ``untimed_restores`` (assets whose restore
+        could not be timed, no throughput on its path: their verdict is
+        unknown, never "met") and ``findings`` (count per severity, every
         severity present).
     """
     assets = result.get("assets", [])
@@ -96,6 +104,7 @@ def headline(result: Mapping) -> dict:
         "unrecoverable_assets": unrecoverable,
         "worst_silent": _worst_silent(result),
         "worst_capacity_miss": _worst_capacity_miss(result),
+        "untimed_restores": _untimed_restores(result),
         "findings": counts,
     }
 
@@ -140,8 +149,10 @@ def scorecard(result: Mapping) -> pd.DataFrame:
         ),
         (
             "Worst capacity miss",
-            "none" if miss is None else f"{miss['hours_late']:.1f} h late ({miss['asset']}, {miss['scenario']})",
-            "the restore finishing furthest past its RTO when many restores compete for the same resources",
+            _miss_text(miss, h["untimed_restores"]),
+            "the restore finishing furthest past its RTO when many restores compete for the same resources"
+            + ("; restores with no throughput on their path cannot be timed, so their RTO verdict is unknown"
+               if h["untimed_restores"] else ""),
         ),
         (
             "Findings",
@@ -150,6 +161,16 @@ def scorecard(result: Mapping) -> pd.DataFrame:
         ),
     ]
     return pd.DataFrame(rows, columns=["measure", "value", "meaning"])
+
+
+def _miss_text(miss: Mapping | None, untimed: list[str]) -> str:
+    """The scorecard's capacity value: the worst miss, and how many restores could not be timed (unknown, not met)."""
+    late = None if miss is None else f"{miss['hours_late']:.1f} h late ({miss['asset']}, {miss['scenario']})"
+    if not untimed:
+        return late or "none"
+    n = len(untimed)
+    unknown = f"{n} restore{'s' if n > 1 else ''} could not be timed"
+    return f"{late}; {unknown}" if late else f"unknown: {unknown}"
 
 
 def _is_ransomware(f: Mapping, tiers: Mapping[str, int | None]) -> bool:

@@ -56,6 +56,7 @@ __all__ = [
     "SetVerification",
     "AddOfflineCopy",
     "AddRecoverySite",
+    "AddComponent",
     "ScaleCapacity",
     "LeaveDomain",
     "SeparateAdminAccount",
@@ -371,6 +372,8 @@ class AddOfflineCopy(Change):
     store: str | None = None
     restore_mb_s: float | None = None
     place: tuple[str, ...] = ()
+    #: False for a copy kept immutable (object lock) on an existing online store rather than on a shelf
+    offline: bool = True
 
     def asset(self, inv: Inventory) -> str | None:
         """The asset copied."""
@@ -384,7 +387,7 @@ class AddOfflineCopy(Change):
         if self.restore_mb_s is not None and not self.restore_mb_s > 0:
             raise WhatIfError(f"restore_mb_s must be > 0 (got {self.restore_mb_s!r})")
         out: list[edits_mod.Edit] = []
-        bid = _fresh_id(inv, f"new-{self.asset_id}-offline-copy")
+        bid = _fresh_id(inv, f"new-{self.asset_id}-{'offline' if self.offline else 'immutable'}-copy")
         store = self.store
         if store is None:
             store = _fresh_id(inv, f"new-{self.asset_id}-offline-vault")
@@ -398,17 +401,52 @@ class AddOfflineCopy(Change):
             _require_component(inv, store, "store")
         out.append(_new_component(bid, "backup", f"Offline copy of {self.asset_id} (proposed)", "Added by a fix"))
         out.append(edits_mod.add_backup(
-            id=bid, protects=self.asset_id, method="tape", schedule_hours=_schedule_of(inv, self.asset_id),
-            retention_days=90.0, immutable=True, offline=True, verification="restore_test",
-            restore_to=self.restore_to, restore_mb_s=self.restore_mb_s, notes="What-if: independent offline copy"))
+            id=bid, protects=self.asset_id, method="tape" if self.offline else "object_copy",
+            schedule_hours=_schedule_of(inv, self.asset_id), retention_days=90.0, immutable=True,
+            offline=bool(self.offline), verification="restore_test", restore_to=self.restore_to,
+            restore_mb_s=self.restore_mb_s,
+            notes="What-if: independent " + ("offline copy" if self.offline else "immutable copy")))
         out.append(edits_mod.add_dependency(component=bid, depends_on=store, kind="storage"))
         return out
 
     def describe(self) -> str:
         """One sentence."""
         where = f", restored to {self.restore_to}" if self.restore_to else ""
-        kept = f" on {self.store}" if self.store else ""
-        return f"add an independent offline, immutable copy of {self.asset_id}{kept}{where}"
+        kept = f" on {self.store}" if self.store else (f" in a new vault at {', '.join(self.place)}" if self.place else "")
+        what = "offline, immutable" if self.offline else "immutable"
+        return f"add an independent {what} copy of {self.asset_id}{kept}{where}"
+
+
+@dataclass(frozen=True)
+class AddComponent(Change):
+    """A new component ``id`` of ``kind``, placed by a row on each of ``place`` (a new site on its region, a new
+    account on its provider): the place other new components of a fix are put on."""
+
+    id: str
+    kind: str
+    place: tuple[str, ...] = ()
+    platform: str | None = None
+
+    def edits(self, inv: Inventory) -> list[edits_mod.Edit]:
+        """``add_component`` and its rows on its places."""
+        if self.kind not in KINDS:
+            raise WhatIfError(f"kind {self.kind!r} is not a component kind: expected one of {', '.join(KINDS)}")
+        if self.id in _ids(inv):
+            raise WhatIfError(f"{self.id!r} is already a component: expected a new id")
+        for p in self.place:
+            _require_component(inv, p, "place")
+        word = self.kind.replace("_", " ")
+        out = [edits_mod.add_component(id=self.id, name=f"{self.id} (proposed)", kind=self.kind,
+                                       platform=self.platform,
+                                       notes=f"Added by a fix: a new {word}"
+                                       + (f" on {', '.join(self.place)}" if self.place else ""))]
+        out += [edits_mod.add_dependency(component=self.id, depends_on=p, kind="location") for p in self.place]
+        return out
+
+    def describe(self) -> str:
+        """One sentence."""
+        on = f" on {', '.join(self.place)}" if self.place else ""
+        return f"a new {self.kind.replace('_', ' ')} {self.id}{on}"
 
 
 @dataclass(frozen=True)
@@ -425,6 +463,8 @@ class AddRecoverySite(Change):
     assets: tuple[str, ...]
     name: str = "new-recovery-site"
     place: tuple[str, ...] = ()
+    #: ``site`` where the estate has sites (it is struck by site loss like any site), else ``other``
+    kind: str = "other"
 
     def asset(self, inv: Inventory) -> str | None:
         """The first asset copied."""
@@ -440,7 +480,7 @@ class AddRecoverySite(Change):
             raise WhatIfError(f"asset {missing[0]!r} is not in the inventory: expected a component id")
         site = _fresh_id(inv, self.name)
         ids = _ids(inv) | set(inv.backups["id"]) | {site}
-        out = [_new_component(site, "other", f"Recovery site {site} (proposed)",
+        out = [_new_component(site, self.kind, f"Recovery site {site} (proposed)",
                               "Added by a fix: its own backup server, credentials and keys; shares nothing")]
         for p in self.place:
             _require_component(inv, p, "place")

@@ -161,14 +161,18 @@ def capacity_html(result: whatif.CapacityWhatIf, chart: bool = True) -> str:
     misses = ", ".join(html.escape(a) for a in result.misses) or "none"
     from .presentation import text_frame
 
+    untimed = sorted(result.restores.loc[result.restores["finish_hours"].isna(), "asset"])
+    unknown = (f"; not timed (no throughput on the path, finish and RTO verdict unknown): "
+               f"{html.escape(', '.join(untimed))}" if untimed else "")
     parts = ['<div class="hs-capacity">',
-             f"<p>Makespan {result.makespan_hours:.2f} h; RTO missed by: {misses}; "
+             f"<p>Makespan {result.makespan_hours:.2f} h{' (of the timed restores)' if untimed else ''}; "
+             f"RTO missed by: {misses}{unknown}; "
              f"bottlenecks: {html.escape(', '.join(result.bottlenecks) or 'none')}</p>"]
     if chart:
         restores = result.restores.round({"start_hours": 2, "finish_hours": 2, "rto_hours": 2})
         parts.append("<p><i>Hover over a bar for its backup, wave, start and finish; the black tick is the RTO.</i></p>")
         parts.append(hover_chart_html(restore_gantt(restores, title="Restore schedule")))
-    shown = result.restores.drop(columns=[c for c in ("meets_rto", "size_known", "tier") if c in result.restores])
+    shown = result.restores.drop(columns=[c for c in ("meets_rto", "size_known", "tier", "timed") if c in result.restores])
     parts.append(_table(text_frame(shown), "hs-capacity-table"))
     parts.append("</div>")
     return "".join(parts)

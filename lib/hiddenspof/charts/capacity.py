@@ -8,7 +8,8 @@ import pandas as pd
 __all__ = ["VERDICT_COLOURS", "restore_gantt", "routine_vs_disaster", "utilisation_bars", "headroom_bars"]
 
 #: bar colour of a restore by its RTO verdict
-VERDICT_COLOURS = {"meets RTO": "#27ae60", "misses RTO": "#c0392b", "no verdict": "#95a5a6"}
+VERDICT_COLOURS = {"meets RTO": "#27ae60", "misses RTO": "#c0392b", "no verdict": "#95a5a6",
+                   "unknown (not timed)": "#8e44ad"}
 
 
 def _require(frame: pd.DataFrame, columns: set[str], what: str, how: str) -> None:
@@ -33,7 +34,9 @@ def restore_gantt(restores: pd.DataFrame, title: str = "", width: int = 560) -> 
     altair.LayerChart
         Rows in start order (then asset id); a black tick marks the RTO of
         each restore that has one, so a bar running past its tick is late.
-        Restores that take no time show as a point. The hours axis fits the
+        Restores that take no time show as a point; a restore whose finish
+        is unknown (not timed) shows only its start, in its own colour, and
+        is named in the subtitle. The hours axis fits the
         bars (and the RTOs within three times the longest restore); RTOs far
         beyond are left off the axis and named in the subtitle, so a 1.5 h
         restore against a 72 h RTO is not drawn as a sliver.
@@ -47,13 +50,17 @@ def restore_gantt(restores: pd.DataFrame, title: str = "", width: int = 560) -> 
     colour = alt.Color("verdict:N", scale=alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values())),
                        title="restore")
     tooltip = ["asset:N", "backup:N", "wave:Q", "start_hours:Q", "finish_hours:Q", "rto_hours:Q", "verdict:N"]
-    longest = float(data["finish_hours"].max()) if len(data) else 0.0
+    finishes = data["finish_hours"].dropna().astype(float)
+    longest = float(max([*finishes, *data["start_hours"].dropna().astype(float), 0.0]))
     rtos = data["rto_hours"].dropna().astype(float)
     near = [r for r in rtos if r <= 3 * longest] if longest > 0 else list(rtos)
     top = max([longest, *near, 0.0]) * 1.05 or 1.0
     off = data[data["rto_hours"].notna() & (data["rto_hours"] > top)]
-    subtitle = ("RTO beyond the axis: " + ", ".join(f"{a} {r:g} h" for a, r in zip(off["asset"], off["rto_hours"]))
+    subtitle = (["RTO beyond the axis: " + ", ".join(f"{a} {r:g} h" for a, r in zip(off["asset"], off["rto_hours"]))]
                 if len(off) else [])
+    untimed = data[data["finish_hours"].isna()]
+    if len(untimed):  # an unknown finish is drawn as its start only, never as a bar of 0 h
+        subtitle.append("Not timed (no throughput on the path; finish unknown): " + ", ".join(untimed["asset"]))
     x_scale = alt.Scale(domain=[0, top], nice=False)
     base = alt.Chart(data)
     bars = base.mark_bar(height=12).encode(
