@@ -234,7 +234,22 @@ class BuildContext:
     plan: Sequence[WorkPackage] = ()
     refs: dict[str, str] = field(default_factory=dict)  # finding id -> "F1" (the appendix's index)
 
+    def say(self, text: str) -> str:
+        """Generated text for the client: finding ids as their reference (F3) or title, then names for ids."""
+        out = str(text or "")
+        if ":" in out:
+            findings = {f["id"]: f for f in self.result.get("findings", [])}
+            for fid in sorted(findings, key=lambda i: (-len(i), i)):
+                if fid in out:
+                    f = findings[fid]
+                    said = self.refs.get(fid) or f'a {f["severity"]} finding ("{self.names.text(f["title"])}")'
+                    out = out.replace(fid, said)
+            # a finding a fix would raise exists only in the changed estate: say what it is about
+            out = _OTHER_FINDING.sub(lambda m: f"a new {CATEGORY_LABELS.get(m.group(1), m.group(1))} finding", out)
+        return self.names.text(out)
 
+
+_OTHER_FINDING = re.compile(r"(?<![\w-])(coupling|silent_failure|capacity|data_quality):[^\s,;()]+")
 _WHY = {
     "coupling": "One failure or one stolen credential takes out the system and the backups meant to restore it together.",
     "silent_failure": "The backup may not restore when it is needed, and nothing today would show it before then.",
@@ -386,19 +401,19 @@ def _finding_block(f: Mapping, ctx: BuildContext) -> Block:
     n = ctx.names
     fields = [("Systems", _listed(n, f.get("assets", []))),
               ("Why it matters", _WHY.get(f["category"], CATEGORY_LABELS.get(f["category"], f["category"]))),
-              ("Evidence", _sentences(n.text(f.get("evidence", "")), EVIDENCE_SENTENCES))]
+              ("Evidence", _sentences(ctx.say(f.get("evidence", "")), EVIDENCE_SENTENCES))]
     fix = f.get("fix")
     if fix:
         state = "verified by re-analysis" if fix.get("verified") else "not verified"
         change = fix.get("change") or ""
-        fields.append(("The fix", n.text(change[:1].upper() + change[1:] + ("" if change.endswith(".") else "."))))
-        effect = n.text((fix.get("effect") or MISSING).rstrip("."))
+        fields.append(("The fix", ctx.say(change[:1].upper() + change[1:] + ("" if change.endswith(".") else "."))))
+        effect = ctx.say((fix.get("effect") or MISSING).rstrip("."))
         fields.append(("What it changes", f"{effect[:1].upper()}{effect[1:]} ({state})."))
     elif f.get("recommendation"):
-        fields.append(("The fix", n.text(f["recommendation"])))
+        fields.append(("The fix", ctx.say(f["recommendation"])))
     if f.get("blockers"):
         fields.append(("In the way", _listed(n, f["blockers"])))
-    return Block(n.text(f["title"]), tuple(fields), label=f["severity"], ref=ctx.refs[f["id"]])
+    return Block(ctx.say(f["title"]), tuple(fields), label=f["severity"], ref=ctx.refs[f["id"]])
 
 
 def _findings(ctx: BuildContext) -> Section:
@@ -435,7 +450,7 @@ def _plan(ctx: BuildContext) -> Section:
         residual = MISSING if p.risk_after is None else f"{p.risk_after:.1f}"
         share = MISSING if p.risk_after is None or not today else f"{100 * p.risk_after / today:.0f} %"
         left = MISSING if p.serious_after is None else str(p.serious_after)
-        rows.append((str(p.number), n.text(p.title), residual, share, left))
+        rows.append((str(p.number), ctx.say(p.title), residual, share, left))
     items.append(Table(("Step", "Work package", "Residual risk", "Of today", "High left"), tuple(rows),
                        numeric=(True, False, True, True, True), title="Residual risk after each work package"))
     for p in ctx.plan:
@@ -446,12 +461,12 @@ def _plan(ctx: BuildContext) -> Section:
             removed = "" if p.risk_before is None else f" ({p.risk_before - p.risk_after:.1f} removed)"
             residual = f"{p.risk_after:.1f} points after this step{removed}"
         fields = [("Systems", _listed(n, p.assets)),
-                  ("What is done", n.text(p.changes[0][:1].upper() + p.changes[0][1:]) if p.changes[0] else MISSING),
+                  ("What is done", ctx.say(p.changes[0][:1].upper() + p.changes[0][1:]) if p.changes[0] else MISSING),
                   ("What it changes", _effects(n, p.outcome)),
                   ("Residual risk", residual)]
         if fixed:
             fields.append(("Findings addressed", ", ".join(fixed)))
-        items.append(Block(f"{p.number}. {n.text(p.title)}", tuple(fields)))
+        items.append(Block(f"{p.number}. {ctx.say(p.title)}", tuple(fields)))
     end = plan.get("end_state") or {}
     if end:
         counts = end.get("severity_counts") or {}
@@ -529,7 +544,7 @@ def _asset_pages(ctx: BuildContext) -> Section:
         items.append(Paragraph(f"No protected system is {which}."))
     for page in pages:
         frame = asset_pages.facts_frame(page)
-        rows = tuple((q, n.text(a)) for q, a in zip(frame["question"], frame["answer"]))
+        rows = tuple((q, ctx.say(a)) for q, a in zip(frame["question"], frame["answer"]))
         title = f"{n.of(page.asset)}, tier {page.tier}"
         items.append(Block(title, rows, label=None, ref="page"))
     return Section("assets", "Tier-1 systems, one page each" if ctx.detail != "full" else "Critical systems, one page each",
