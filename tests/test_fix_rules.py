@@ -156,6 +156,20 @@ def test_without_an_independent_store_a_placed_new_one_is_added():
     assert "host2" in f.fix.reuses
 
 
+def test_a_passphrase_kept_on_the_host_is_moved_off_it():
+    """The copy survives the site in its vault, but its Borg passphrase is kept on the host that burnt: the fix is
+    the one edit that keeps the passphrase off the host, reusing the copy."""
+    m = build([C("s", "site"), C("host", "service"), C("borg-pass", "credentials"), C("db", "datastore", tier=1),
+               C("vault", "backup_store"), C("dr", "other")],
+              [D("host", "s"), D("borg-pass", "host"), D("db", "host"), D("bk", "vault"), D("bk", "borg-pass")],
+              [B("bk", "db", restore_to="dr")])
+    f = _domain(_fixes(m), "s")
+    assert f.blockers == ("borg-pass",) and "bk survives; its restore needs borg-pass" in f.evidence
+    assert f.fix.verified and f.fix.change.startswith("keep borg-pass off host")
+    assert [e.op for e in f.fix.changes] == ["remove_dependency"]
+    assert f.fix.production is False
+
+
 # -- verification looks around -----------------------------------------------------------------------------
 
 

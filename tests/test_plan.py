@@ -138,11 +138,28 @@ def test_summary_notebook_shows_the_plan_and_its_end_state(tmp_path):
     steps = json.dumps(cells["plan"]["outputs"])
     the_plan = analysis.analyze(inventory.load(SAMPLES["teaching"]))["plan"]
     assert "Residual risk" in steps and "Work package" in steps
-    for step in the_plan["steps"]:
-        assert step["title"] in steps and step["assets"][0] in steps
-    end = json.dumps(cells["plan-end"]["outputs"])
-    assert the_plan["summary"] in end
-    # the table is HTML: a title's quotes are escaped there ('Ransomware on the office network')
+    # the tables are HTML: quotes and ampersands of titles and names are escaped there
     import html
 
+    for step in the_plan["steps"]:
+        assert html.escape(step["title"]) in steps and html.escape(step["assets"][0]) in steps
+    end = json.dumps(cells["plan-end"]["outputs"])
+    assert the_plan["summary"] in end
     assert all(html.escape(f["title"]) in end or f["title"] in end for f in the_plan["end_state"]["findings"])
+
+
+def test_without_a_verified_fix_the_plan_has_no_step_and_the_end_state_is_the_estate(analysed):
+    """Findings whose fixes are all unverified: no step, nothing left out, the end state is the estate as analysed
+    (its findings and risk), and apply --fix all-verified has nothing to apply."""
+    import dataclasses
+
+    inv, result, _ = analysed["teaching"]
+    findings = [Finding.from_json(f) for f in result["findings"]]
+    unverified = [dataclasses.replace(f, fix=dataclasses.replace(f.fix, verified=False)) if f.fix else f
+                  for f in findings]
+    empty = plan.build(inv, unverified)
+    assert empty.steps == () and empty.not_applied == ()
+    assert [f.id for f in empty.end.findings] == [f["id"] for f in result["findings"]]
+    assert empty.end.risk == pytest.approx(empty.risk_before)
+    assert fixapply.verified_in_order({**result, "plan": empty.to_json()}) == []
+    assert empty.summary().startswith("0 steps take the estate risk from")

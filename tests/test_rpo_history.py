@@ -215,3 +215,59 @@ def test_no_runs_only_where_the_tool_logs_runs():
     assert "replica" not in gap.components
     # the Velero app is judged by its schedule: daily meets its 24 h RPO
     assert res.rpo["app"].met and res.rpo["app"].window_basis == "schedule"
+
+
+# -- as the importers write them ------------------------------------------------------------------------
+
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parent / "fixtures" / "importers"
+
+
+def _imported(tmp_path, fmt, sources, as_of):
+    import io
+
+    from hiddenspof import inventory
+    from hiddenspof.importers import run
+
+    out = tmp_path / fmt
+    run(fmt, [str(s) for s in sources], str(out), as_of=as_of, stderr=io.StringIO())
+    inv = inventory.load(str(out))
+    return inv, silent.score(inv, model.build(inv))
+
+
+def test_a_pruned_borg_repository_imported_raises_no_outage(tmp_path):
+    """`borg list --json` of a repository pruned with --keep-daily 7 --keep-weekly 4 --keep-monthly 6: imported and
+    scored, the thinned archives are neither missed runs nor a stale job, and nothing says restore points are missing."""
+    import json
+
+    listing = json.loads((FIXTURES / "borg" / "borg-list.json").read_text())
+    stamps = sorted({pd.Timestamp(r["started_at"]) for r in restic_pruned("x")})[-17:]  # 7 daily, 4 weekly, 6 monthly
+    listing["archives"] = [{"archive": f"host-{t:%Y-%m-%d}", "barchive": f"host-{t:%Y-%m-%d}", "id": f"{i:064x}",
+                            "name": f"host-{t:%Y-%m-%d}", "start": t.isoformat(), "time": t.isoformat()}
+                           for i, t in enumerate(stamps)]
+    src = tmp_path / "borg-list.json"
+    src.write_text(json.dumps(listing))
+    inv, res = _imported(tmp_path, "borg", [src], as_of="2026-09-30")
+    [b] = res.backups
+    assert len(inv.backup_runs) == 17
+    points = {f.name: f.points for f in b.factors}
+    assert points["missed_runs"] == 0.0 and points["last_success_age"] == 0.0 and points["job_history"] == 0.0
+    assert not [f for f in res.findings if f.id in ("silent_failure:missed-runs", "silent_failure:stale-last-success")]
+
+
+def test_velero_schedules_known_only_from_manifests_are_not_no_runs_failures(tmp_path):
+    """Velero Schedules imported from manifests have no runs: an evidence gap at low severity, never high."""
+    inv, res = _imported(tmp_path, "kubernetes", sorted((FIXTURES / "velero").glob("*.yaml")), as_of="2026-09-30")
+    assert len(res.backups) and inv.backup_runs.empty
+    gaps = [f for f in res.findings if f.id == "silent_failure:no-job-history"]
+    assert gaps and all(f.severity == "low" for f in gaps)  # reported as an evidence gap, at low severity
+
+
+def test_a_history_of_failed_runs_only_has_no_recovery_point():
+    """Runs recorded but none completed: no recovery point in the whole recorded history, a stale window from the
+    first run to as_of, and the finding says so."""
+    runs = runs_every("nightly", "2026-09-20T01:00", 24, 10, status="failed")
+    res = score(estate([{"id": "nightly", "schedule_hours": 24}], runs))
+    check = res.rpo["db"]
+    assert not check.met and check.window_basis == "history" and round(check.window_hours) == 239
+    [f] = rpo_findings(res)
+    assert "No run of any backup of db completed in its recorded history" in f.evidence

@@ -79,6 +79,14 @@ def rows(folder: Path, table: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def append(path: Path, **row: str) -> None:
+    """Add one row to a CSV table by column name (a hand edit)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    with open(path, "a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerow([row.get(c, "") for c in header])
+
+
 def admin_rows(draft) -> dict[tuple[str, str], str]:
     return {(r["component"], r["depends_on"]): r.get("notes", "") for r in draft.dependencies.values()}
 
@@ -163,12 +171,45 @@ def test_rights_outside_the_table_are_reported_not_mapped(tmp_path):
 
 
 def test_group_membership_gives_the_group(tmp_path):
+    # ALICE is in two groups that administer different computers: holding her gives both
     srcs = write(tmp_path / "c", domains=[domain()], users=[user("ALICE", 1101)],
-                 groups=[group("OPS", 1200, members=[sid(1101)])],
-                 computers=[computer("WIN10", 1104, admins=[sid(1200)])])
+                 groups=[group("OPS", 1200, members=[sid(1101)]), group("DBA", 1201, members=[sid(1101)])],
+                 computers=[computer("WIN10", 1104, admins=[sid(1200)]), computer("SQL1", 1105, admins=[sid(1201)])])
     rows_ = admin_rows(build_draft("sharphound", srcs))
     assert rows_[("ops@corp.local", "alice@corp.local")] == "directory: MemberOf"
+    assert rows_[("dba@corp.local", "alice@corp.local")] == "directory: MemberOf"
     assert rows_[("win10.corp.local", "ops@corp.local")] == "directory: AdminTo (LocalGroups)"
+
+
+def test_primary_group_is_a_membership(tmp_path):
+    u = user("ALICE", 1101, aces=[(sid(1102), "ForceChangePassword")])
+    u["PrimaryGroupSID"] = sid(1200)
+    srcs = write(tmp_path / "c", domains=[domain()], users=[u, user("BOB", 1102)],
+                 groups=[group("OPS", 1200)], computers=[computer("WIN10", 1104, admins=[sid(1200)])])
+    assert admin_rows(build_draft("sharphound", srcs))[("ops@corp.local", "alice@corp.local")] == \
+        "directory: MemberOf (primary group)"
+
+
+def test_a_principal_whose_only_row_is_one_membership_is_represented_by_the_group(tmp_path):
+    """CAROL is in OPS and nothing leads to her: she is left out, and putting her back changes no verdict."""
+    inv = estate(tmp_path / "estate")
+    srcs = write(tmp_path / "c", domains=[domain()], users=[user("CAROL", 1103), user("ALICE", 1101)],
+                 groups=[group("OPS", 1200, members=[sid(1103), sid(1101)])],
+                 computers=[computer("BACKUP01", 1110, admins=[sid(1200)]),
+                            computer("APP01", 1130, admins=[sid(1200)], sessions=[sid(1101)])])
+    out = tmp_path / "out"
+    run("sharphound", srcs, str(out), into=str(inv))
+    ids = {r["id"] for r in rows(out, "components")}
+    assert "carol@corp.local" not in ids and "alice@corp.local" in ids   # ALICE has a session: a path runs through her
+    report = (out / "import-report-sharphound.md").read_text()
+    assert "represented by their only group (1 principals" in report and f"CAROL@{D}" in report
+    from hiddenspof import analysis
+    before = analysis.analyze(load(out))["assets"]
+    append(out / "components.csv", id="carol@corp.local", name=f"CAROL@{D}", kind="credentials")
+    append(out / "dependencies.csv", component="ops@corp.local", depends_on="carol@corp.local", kind="admin",
+           notes="directory: MemberOf")
+    assert "carol@corp.local" in {c for c in build(load(out)).ids}
+    assert [a["threats"] for a in analysis.analyze(load(out))["assets"]] == [a["threats"] for a in before]
 
 
 @pytest.mark.parametrize("where", ["Sessions", "PrivilegedSessions", "RegistrySessions", "sessions.json"])
@@ -691,3 +732,13 @@ def test_object_without_a_name_is_skipped_and_reported(tmp_path):
     d = build_draft("sharphound", srcs)
     assert any(sid(1190) in line and "no name" in line for line in d.ignored)
     assert any(sid(1190) in line and "unresolved" in line for line in d.ignored)
+
+
+def test_older_collection_with_bare_local_admin_list_is_refused_naming_the_field(tmp_path):
+    old = computer("WIN10", 1104)
+    del old["LocalGroups"]
+    old["LocalAdmins"] = [{"MemberId": sid(1102), "MemberType": "User"}]
+    srcs = write(tmp_path / "c", computers=[old])
+    with pytest.raises(ImportSourceError) as err:
+        build_draft("sharphound", srcs)
+    assert "record data[0]: LocalAdmins: is a list - expected an object" in str(err.value)

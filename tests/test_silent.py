@@ -1108,3 +1108,20 @@ def test_rolling_baseline_chunks_agree():
     if len(first) > 20:
         prev = values[first[20] - 14:first[20]]
         assert big[0][first[20]] == pytest.approx(np.nanmedian(prev))
+
+
+def test_a_copy_whose_medium_and_place_are_unrecorded_is_not_asked_for_again():
+    """db's dump has no store row and no site: two media and offsite are not shown, and the remedies ask to record
+    where the copy is kept (it may already be elsewhere), not for another copy."""
+    inv = make_inventory(
+        {"as_of": AS_OF},
+        components=[{"id": "db", "kind": "datastore", "data_gb": 10}, {"id": "site-a", "kind": "site"}],
+        dependencies=[{"component": "db", "depends_on": "site-a"}],
+        backups=[{"id": "dump", "protects": "db", "method": "dump"}],
+    )
+    res = silent.score(inv, model.build(inv))
+    parts = {f.id.split(":")[2]: f for f in res.findings if f.id.startswith("silent_failure:3-2-1-1-0:")}
+    assert "record where dump is kept" in parts["two_media"].recommendation
+    assert "record the site or region of dump" in parts["one_offsite"].recommendation
+    assert "another site or region" not in parts["one_offsite"].recommendation
+    assert "different storage system" not in parts["two_media"].recommendation

@@ -637,6 +637,13 @@ def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tu
                 whole = []
                 break
             kind = model.kind[x]
+            hosts = [h for failed_, down_, _ in runs for h in _unmet(model, x, down_)]
+            if kind == "credentials" and hosts and not any(model.kind[h] in PLACE_KINDS for h in hosts):
+                # a password or passphrase kept on a host the failure takes: keep it off the host (one edit)
+                off = [whatif.SeparateAdminAccount(x, h) for h in sorted(set(hosts))]
+                add(*off)
+                whole.extend(off)
+                continue
             px = ctx.platform.get(x)
             # another store or key store can hold the copy or its keys; another tool or control plane only
             # stands in where both are known to run the same platform
@@ -793,6 +800,9 @@ def _describe(model: Model, changes: Sequence) -> str:
             t = f"give {ch.component} its own {word} ({ch.new}{on}) instead of {ch.old}"
         elif isinstance(ch, whatif.Repoint):
             t = f"move {ch.component} from {ch.old} to {ch.new}"
+        elif isinstance(ch, whatif.SeparateAdminAccount) and model.kind.get(ch.escalates_from) not in CREDENTIAL_KINDS:
+            t = (f"keep {ch.account} off {ch.escalates_from} (the secret kept apart, where losing or taking "
+                 f"{ch.escalates_from} does not take it)")
         else:
             t = ch.describe()
         if t not in texts:

@@ -1095,7 +1095,9 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
                 blockers=tuple(b.component for b in res.bottlenecks),  # what holds the restores back
                 evidence=(
                     f"Failed: {', '.join(res.failed)}; {len(res.restores)} restores, all done after "
-                    f"{res.makespan_hours:.3g} h. Late: " + "; ".join(parts) + neck + head + "."
+                    f"{res.makespan_hours:.3g} h" + (f" (at least: {len(res.untimed)} could not be timed)"
+                                                     if res.untimed else "")
+                    + ". Late: " + "; ".join(parts) + neck + head + "."
                 ),
                 recommendation=rec,
             )

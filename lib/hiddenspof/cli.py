@@ -205,12 +205,18 @@ def cmd_controls(args: argparse.Namespace) -> int:
     from . import analysis, controls
 
     frameworks = controls.load_frameworks(args.framework)  # a bad policy file: its problems, exit 1
-    try:
-        inv = _load(args.path)
-    except InventoryError as err:
-        _print_problems(err)
-        return EXIT_INVALID
-    doc = controls.evaluate(analysis.analyze(inv), frameworks)
+    if args.path.lower().endswith(".json"):  # a stored assessment, judged again
+        from .compare import load_assessment
+
+        result = load_assessment(args.path)
+    else:
+        try:
+            inv = _load(args.path)
+        except InventoryError as err:
+            _print_problems(err)
+            return EXIT_INVALID
+        result = analysis.analyze(inv)
+    doc = controls.evaluate(result, frameworks)
     if args.json:
         text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         if args.json == "-":
@@ -347,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("controls", help="judge the estate against DORA, NIS2, ISO 27001, NIST CSF 2.0, CIS v8, HIPAA "
                                         "or a policy file")
-    p.add_argument("path", help="inventory path")
+    p.add_argument("path", help="inventory path, or an analysis JSON file (a stored assessment judged again)")
     p.add_argument("--framework", action="append", metavar="NAME_OR_FILE",
                    help="dora, nis2, iso27001, nist-csf-2, cis-v8, hipaa or a policy .yaml (repeat; default: the six)")
     p.add_argument("--json", metavar="OUT", help="write the controls as JSON ('-': standard output)")

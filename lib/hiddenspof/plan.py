@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import edits as edits_mod
-from .findings import SEVERITIES, Finding, severity_rank
+from .findings import SEVERITIES, Finding, severity_rank, sort_findings
 
 __all__ = ["PLAN_WORK_BUDGET", "PlanStep", "EndState", "Plan", "build", "end_state_frame", "findings_only",
            "from_result", "packages", "steps_frame"]
@@ -183,7 +183,6 @@ def findings_only(inventory, memo: dict | None = None) -> tuple[list[Finding], o
     asks what is left), and the model. Same ids, severities, titles and assets."""
     from . import advice, capacity, coupling, silent
     from . import model as model_mod
-    from .findings import sort_findings
     from .quality import quality_findings
 
     m = model_mod.build(inventory)
@@ -202,6 +201,8 @@ def _anchors(fix) -> set:
     for e in fix.changes:
         if e.op == "set" and e.column in ("restore_to", "alert_channel") and e.value is not None:
             out.add(("id", e.value))
+        if e.op == "set":  # two fixes that set the same cell (more capacity on one bottleneck) are one package
+            out.add(("cell", e.table, e.id, e.column))
         out.add(("edit", e))
     return out
 
@@ -210,8 +211,8 @@ def packages(findings: Sequence[Finding]) -> list[list[Finding]]:
     """The findings with a verified fix, grouped into work packages, in plan order.
 
     Two fixes are one package when they add or reuse the same component
-    (a vault, a restore target, an alert channel, a new site) or share an
-    edit. Packages are ordered by their most severe finding (the findings'
+    (a vault, a restore target, an alert channel, a new site), set the same
+    cell (the capacity of one bottleneck) or share an edit. Packages are ordered by their most severe finding (the findings'
     own order: severity, category, id), fixes inside a package likewise.
     """
     fixed = [f for f in findings if f.fix is not None and f.fix.verified and f.fix.changes]
@@ -332,7 +333,8 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
     size = len(comps)
     spend = [budget - size]  # the end state's analysis is reserved
     base_model = model_mod.build(inventory)
-    risk_before = _risk(inventory, base_model, memo)
+    start = whatif.estate_risk(inventory, base_model, memo=memo)
+    risk_before = start.total
     open_before = {f.id for f in findings}
     inv = inventory
     done: set = set()
@@ -379,8 +381,11 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
                         "with them, is not needed)" if fid not in ids else why) for fid, why in clashed]
         skipped.extend(clashed)
         steps.append(step)
-    end_findings, end_model = findings_only(inv, memo)
-    risk = whatif.estate_risk(inv, end_model, memo=memo)
+    if steps:
+        end_findings, end_model = findings_only(inv, memo)
+        risk = whatif.estate_risk(inv, end_model, memo=memo)
+    else:  # nothing to apply: the end state is the estate as analysed
+        end_findings, risk = sort_findings(findings), start
     lost = tuple(sorted(names.get(a, a) for a, t in risk.unrecoverable_threats.items() if t))
     end = EndState(risk.total, tuple(end_findings), lost, names)
     return Plan(risk_before, tuple(steps), end, tuple(skipped), inv)

@@ -245,7 +245,13 @@ class SilentResult:
         return pd.DataFrame(rows, columns=["backup", "protects", "days_since_pass", "status"])
 
     def rpo_frame(self) -> pd.DataFrame:
-        """The RPO table: one row per asset with an RPO: objective, most frequent backup, recovery points achieved."""
+        """The RPO table: one row per asset with an RPO: objective, most frequent backup, its data-loss window.
+
+        ``window_hours`` is the contract's data-loss window (``window_basis``
+        ``history``: the worst over the complete job history, from
+        ``window_from`` to ``window_to``; ``schedule``: the best schedule);
+        ``met`` allows the 5% grace.
+        """
         rows = []
         for asset in sorted(self.rpo):
             c = self.rpo[asset]
@@ -254,9 +260,13 @@ class SilentResult:
             rows.append({"asset": asset, "rpo_hours": c.rpo_hours, "fastest_backup": fastest[1],
                          "fastest_interval_hours": fastest[0], "schedule_meets": c.schedule_meets,
                          "last_point_age_hours": c.last_point_age_hours, "worst_gap_hours": c.worst_gap_hours,
-                         "met": c.met})
+                         "window_hours": c.window_hours, "window_basis": c.window_basis,
+                         "window_from": c.worst_gap_from if c.window_basis == "history" else None,
+                         "window_to": c.worst_gap_to if c.window_basis == "history" else None,
+                         "history_from": c.history_from, "met": c.met})
         cols = ["asset", "rpo_hours", "fastest_backup", "fastest_interval_hours", "schedule_meets",
-                "last_point_age_hours", "worst_gap_hours", "met"]
+                "last_point_age_hours", "worst_gap_hours", "window_hours", "window_basis", "window_from", "window_to",
+                "history_from", "met"]
         return pd.DataFrame(rows, columns=cols)
 
     def rule_frame(self) -> pd.DataFrame:

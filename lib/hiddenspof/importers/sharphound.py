@@ -317,6 +317,10 @@ def read_collection(paths: Iterable[str]) -> Collection:
                     ace_rights.setdefault(sid, {}).setdefault(holder, set()).add(right)
                 elif right:
                     col.ignored.add(f"`{right}` ACEs on {f.type}: not in the directory mapping")
+            if typ in ("user", "computer"):
+                primary = rec.text(rec.data.get("PrimaryGroupSID"), "PrimaryGroupSID").upper()
+                if primary:
+                    pending.append((primary, sid, "MemberOf (primary group)", rec.label, "group membership", f.type))
             if typ == "group":
                 for path, member in rec.items(rec.data.get("Members"), "Members"):
                     m = rec.sid("ObjectIdentifier", member.get("ObjectIdentifier"), f"{path}.ObjectIdentifier")
@@ -419,7 +423,7 @@ def _replication(col: Collection, ace_rights: dict[str, dict[str, set[str]]], pe
         return
     groups_of: dict[str, set[str]] = {}
     for target, holder, relation, *_ in pending:
-        if relation == "MemberOf":
+        if relation.startswith("MemberOf"):
             groups_of.setdefault(holder, set()).add(target)
 
     def closure(p: str) -> set[str]:
@@ -594,7 +598,7 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
     tier_zero = set(domains) | set(col.tier_zero_groups)
     members: dict[str, set[str]] = {}
     for r in relations:
-        if r.relation == "MemberOf":
+        if r.relation.startswith("MemberOf"):
             members.setdefault(r.target, set()).add(r.holder)
         elif r.target in domains and not r.relation.startswith("Tier Zero"):
             tier_zero.add(r.holder)
@@ -604,6 +608,26 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
             if m not in tier_zero:
                 tier_zero.add(m)
                 stack.append(m)
+
+    # a principal nothing leads to, whose only row is its membership of one group, is represented by
+    # that group: holding it gives exactly the group's reach, so every verdict is the same without it
+    holds: dict[str, list[Relation]] = {}
+    for r in kept:
+        holds.setdefault(r.holder, []).append(r)
+    targeted = {r.target for r in kept}
+    represented = {
+        p for p, rs in holds.items()
+        if col.objects[p].type in ("user", "group") and p not in anchors and p not in tier_zero
+        and p not in targeted and len(rs) == 1 and rs[0].relation.startswith("MemberOf")
+    }
+    if represented:
+        kept = [r for r in kept if r.holder not in represented]
+        in_rows = {r.target for r in kept} | {r.holder for r in kept}
+        names = sorted(col.objects[p].name for p in represented)
+        more = f" and {len(names) - _OUT_OF_SCOPE_SHOWN} more" if len(names) > _OUT_OF_SCOPE_SHOWN else ""
+        draft.ignored.add(f"represented by their only group ({len(names)} principals that nothing leads to and whose"
+                          " only right is membership of one group: holding one gives exactly that group's reach,"
+                          f" so no verdict changes without them): {', '.join(names[:_OUT_OF_SCOPE_SHOWN])}{more}")
 
     source = {"computer": f"{FMT}:computers", "user": f"{FMT}:users", "group": f"{FMT}:groups",
               "domain": f"{FMT}:domains"}
@@ -658,7 +682,7 @@ def import_sharphound(paths: list[str], existing: str | None = None) -> Draft:
     out_of_scope = sorted(
         col.objects[s].name for s in {r.holder for r in relations} | {r.target for r in relations}
         if s not in in_rows and s not in matched and col.objects[s].type in ("user", "group", "computer")
-        and s not in anchors
+        and s not in anchors and s not in represented
     )
     if out_of_scope:
         shown = ", ".join(out_of_scope[:_OUT_OF_SCOPE_SHOWN])
