@@ -86,7 +86,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import report
 
     return report.render(args.paths, args.out, jobs=args.jobs, scheduler=args.scheduler, baseline=args.baseline,
-                         formats=args.formats, docx_template=args.docx_template, frameworks=args.framework)
+                         formats=args.formats, docx_template=args.docx_template, frameworks=args.framework,
+                         paper=args.paper, detail=args.detail, firm=args.firm)
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -291,6 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--framework", action="append", metavar="NAME_OR_FILE",
                    help="add a Controls section and a fleet-index column for this framework (dora, nis2, iso27001, "
                         "nist-csf-2, cis-v8, hipaa or a policy .yaml; repeat)")
+    p.add_argument("--paper", default="a4", choices=["a4", "letter"],
+                   help="paper of report.pdf and report.docx alike (default a4)")
+    p.add_argument("--detail", default="summary", choices=["summary", "full"],
+                   help="summary: the client deliverable (high findings, tier-1 pages); full: everything")
+    p.add_argument("--firm", metavar="NAME",
+                   help="the author's firm on the cover (default: the --docx-template's company or title)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("template", help="write a blank intake workbook with every sheet, column and allowed value")
