@@ -1,7 +1,7 @@
-"""Build hook: copy the top-level notebooks/ and data/ into the package as ``hiddenspof/_resources``.
+"""Build hook: copy the top-level notebooks/, data/ and docs/ into the package as ``hiddenspof/_resources``.
 
 Everything else about the package is declared in pyproject.toml. The
-repository keeps its notebooks and sample estates at the top level (where
+repository keeps its notebooks, sample estates and documentation at the top level (where
 analysts and reviewers expect them); a wheel must carry them as resources of
 the ``hiddenspof`` package so that ``importlib.resources`` finds them in an
 installed copy (see ``hiddenspof.resources``).
@@ -16,13 +16,13 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-RESOURCE_FOLDERS = ("notebooks", "data")
+RESOURCE_FOLDERS = ("notebooks", "data", "docs")  # docs: the pages reports and notebooks cite
 # generators, caches and checkpoints are no part of the shipped resources
 IGNORED = shutil.ignore_patterns("*.py", "*.pyc", "__pycache__", ".ipynb_checkpoints", ".DS_Store")
 
 
 class BuildPyWithResources(build_py):
-    """``build_py`` that also copies notebooks/ and data/ into ``<build>/hiddenspof/_resources``."""
+    """``build_py`` that also copies notebooks/, data/ and docs/ into ``<build>/hiddenspof/_resources``."""
 
     def run(self) -> None:
         super().run()

@@ -625,3 +625,16 @@ def test_rpo_verdict_agrees_with_the_rpo_findings(sample_results):
         reported = {x for f in result["findings"] if f["id"].startswith("silent_failure:rpo") for x in f["assets"]}
         assert missed == reported
         assert all(a["rpo"]["met"] is True for a in result["assets"] if a["rpo_hours"] is None)
+
+
+def test_cli_controls_judges_a_stored_analysis_json_like_the_inventory(tmp_path, capsys):
+    stored = tmp_path / "analysis.json"
+    assert cli.main(["analyze", str(SAMPLES["teaching"]), "--json", str(stored)]) == 0
+    from_json, from_inventory = tmp_path / "a.json", tmp_path / "b.json"
+    assert cli.main(["controls", str(stored), "--framework", "nis2", "--json", str(from_json)]) == 0
+    assert cli.main(["controls", str(SAMPLES["teaching"]), "--framework", "nis2", "--json", str(from_inventory)]) == 0
+    assert from_json.read_text(encoding="utf-8") == from_inventory.read_text(encoding="utf-8")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    assert cli.main(["controls", str(broken)]) == 1
+    assert "line 1" in capsys.readouterr().err

@@ -100,3 +100,61 @@ def test_anchors_keep_underscores_of_code_but_drop_emphasis(tmp_path):
     doc = tmp_path / "d.md"
     doc.write_text("# The analysis JSON (`schema_version` 1)\n## An _emphasised_ **word**\n", encoding="utf-8")
     assert anchors(doc) == {"the-analysis-json-schema_version-1", "an-emphasised-word"}
+
+
+_CONFLICT = re.compile(r"^(<{7}|>{7})( |$)|^={7}$", re.MULTILINE)
+
+
+def conflict_markers(text: str) -> list[int]:
+    """Line numbers (1-based) of merge-conflict markers: ``<<<<<<< x``, ``=======``, ``>>>>>>> x`` at a line start."""
+    return [text.count("\n", 0, m.start()) + 1 for m in _CONFLICT.finditer(text)]
+
+
+def _repository_files() -> list[Path]:
+    """Every file of the repository (git's list when there is one, else a walk without build and venv folders)."""
+    import subprocess
+
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+        return [ROOT / name for name in listed.decode().split("\0") if name and (ROOT / name).is_file()]
+    except (OSError, subprocess.CalledProcessError):
+        skip = {".git", ".venv", "build", "dist", "reports", "__pycache__", "_resources"}
+        return [p for p in ROOT.rglob("*") if p.is_file() and not skip & set(p.relative_to(ROOT).parts)]
+
+
+def test_conflict_marker_finder():
+    """Markers are found at line starts only; a Markdown rule or prose with '=' signs is not one."""
+    text = "a\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> main\nx ======= y\n========\n<<<<<<<<\n"
+    assert conflict_markers(text) == [2, 4, 6]
+
+
+def test_no_merge_conflict_markers_anywhere_in_the_repository():
+    """No tracked file (code, docs, notebooks, data) holds an unresolved merge conflict."""
+    found = {}
+    for path in _repository_files():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):  # binary files (images, workbooks) hold no merge text
+            continue
+        lines = conflict_markers(text)
+        if lines:
+            found[str(path.relative_to(ROOT))] = lines
+    assert found == {}, f"unresolved merge conflicts (file: lines): {found}"
+
+
+NOTEBOOK_FILES = sorted((ROOT / "notebooks").glob("0*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOK_FILES, ids=lambda p: p.name)
+def test_notebook_links_resolve_and_cite_docs_as_links(notebook):
+    """A notebook's Markdown links resolve from notebooks/ (so in a workspace too); docs are cited as links, not code."""
+    import json
+
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert not re.search(r"`docs/[\w-]+\.md`", text), "cite a page as [docs/PAGE.md](../docs/PAGE.md)"
+    for target in links(text):
+        if urlparse(target).scheme:
+            continue
+        path = (notebook.parent / unquote(urlparse(target).path)).resolve()
+        assert path.is_relative_to(ROOT.resolve()) and path.exists(), (notebook.name, target)

@@ -11,7 +11,7 @@ import docx
 import pytest
 from conftest import DATA
 from docx.shared import RGBColor
-from hiddenspof import analysis, asset_pages, documents, inventory, model
+from hiddenspof import analysis, deliverable, documents, inventory
 from hiddenspof.errors import UsageError
 
 HAS_CHROMIUM = shutil.which("chromium") is not None
@@ -73,10 +73,11 @@ def test_report_rejects_bad_format_and_template(tmp_path):
 
 @pytest.fixture(scope="module")
 def teaching():
+    """The teaching estate: inventory, analysis and its summary deliverable (the plan computed once)."""
     inv = inventory.load(DATA / "teaching.yaml")
     result = analysis.analyze(inv)
-    names = dict(zip(inv.components["id"], inv.components["name"]))
-    return inv, result, asset_pages.build(result, model.build(inv), names)
+    plan = deliverable.work_packages(result)
+    return inv, result, plan
 
 
 def _firm_template(path):
@@ -94,42 +95,40 @@ def _firm_template(path):
     return path
 
 
-def test_docx_without_template_has_summary_findings_pages_and_roadmap(teaching, tmp_path):
-    """The Word report opens, has a cover, the scorecard, the top findings table, asset pages and the roadmap."""
-    inv, result, pages = teaching
-    out = documents.write_docx(tmp_path / "r.docx", result, environment=inv.meta.name,
-                               as_of=inv.meta.as_of.isoformat(), client=inv.meta.organisation, pages=pages)
-    doc = docx.Document(str(out))
-    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
-    assert headings[:3] == ["Executive summary", "Top findings", "Asset pages"] and headings[-1] == "Remediation roadmap"
-    assert pages[0].title in headings
-    from hiddenspof import summary
-
-    top = summary.top_findings(result, n=1)["title"].iloc[0]
-    tables = doc.tables
-    findings_table = next(t for t in tables if t.rows[0].cells[0].text == "Severity" and
-                          [c.text for c in t.rows[0].cells][:2] == ["Severity", "Title"])
-    titles = [r.cells[1].text for r in findings_table.rows[1:]]
-    assert titles[0] == top and len(titles) == min(10, len(result["findings"]))
-    # formatted like the HTML: no NaN/None, hours with their unit
-    every = [c.text for t in tables for r in t.rows for c in r.cells]
+def test_docx_without_template_has_cover_summary_findings_plan_and_pages(teaching, tmp_path):
+    """The Word deliverable opens: a cover, the numbered sections, the scorecard, the findings and the plan."""
+    inv, result, plan = teaching
+    doc = deliverable.build(result, inv, plan=plan, client=inv.meta.organisation)
+    out = documents.write_docx(tmp_path / "r.docx", doc)
+    word = docx.Document(str(out))
+    headings = [p.text for p in word.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:5] == ["1. Executive summary", "2. Which threat leaves which system unrecoverable",
+                            "3. Findings", "4. The plan", "5. Restore capacity"]
+    assert headings[-1] == "Appendix B. Finding index"
+    scorecard = next(t for t in word.tables if [c.text for c in t.rows[0].cells] == ["Measure", "Value", "What it means"])
+    assert scorecard.rows[1].cells[0].text == "Assets assessed"
+    titles = [p.text for p in word.paragraphs if p.style.name == "Heading 3"]
+    high = [f for f in result["findings"] if f["severity"] in ("critical", "high")]
+    assert len([t for t in titles if not re.match(r"^\d+\. ", t)]) == len(high)
+    every = [c.text for t in word.tables for r in t.rows for c in r.cells]
     assert not {"nan", "NaN", "None", "<NA>"} & set(every)
-    assert doc.sections[0].header.paragraphs[0].text.endswith("as of 2026-09-30")
+    assert word.sections[0].header.paragraphs[0].text.endswith("as of 2026-09-30")
 
 
 def test_docx_on_a_firm_template_keeps_its_styles_cover_and_header(teaching, tmp_path):
     """With --docx-template the firm's styles, cover and header stay, with the placeholders filled."""
-    inv, result, pages = teaching
+    inv, result, plan = teaching
     template = _firm_template(tmp_path / "firm.docx")
-    out = documents.write_docx(tmp_path / "r.docx", result, environment=inv.meta.name,
-                               as_of="2026-09-30", client="Harbour Books Ltd", pages=pages, template=template)
-    doc = docx.Document(str(out))
-    texts = [p.text for p in doc.paragraphs]
+    assert documents.firm_of_template(template) == "Firm & Partners"  # no Company property: its title
+    doc = deliverable.build(result, inv, plan=plan, client="Harbour Books Ltd")
+    out = documents.write_docx(tmp_path / "r.docx", doc, template=template)
+    word = docx.Document(str(out))
+    texts = [p.text for p in word.paragraphs]
     assert texts[0] == "Firm & Partners"
     assert texts[1] == "Prepared for Harbour Books Ltd"
     assert texts[2] == f"{inv.meta.name} on 2026-09-30"
-    assert doc.sections[0].header.paragraphs[0].text == "FIRM CONFIDENTIAL: Harbour Books Ltd"
-    h1 = next(p for p in doc.paragraphs if p.text == "Executive summary")
+    assert word.sections[0].header.paragraphs[0].text == "FIRM CONFIDENTIAL: Harbour Books Ltd"
+    h1 = next(p for p in word.paragraphs if p.text == "1. Executive summary")
     assert h1.style.name == "Heading 1"
     assert h1.style.font.color.rgb == RGBColor(0x12, 0x34, 0x56) and h1.style.font.name == "Georgia"
     assert not any("{{" in t for t in texts)
@@ -137,12 +136,14 @@ def test_docx_on_a_firm_template_keeps_its_styles_cover_and_header(teaching, tmp
 
 
 def test_docx_template_that_is_not_a_docx_is_named(teaching, tmp_path):
-    inv, result, pages = teaching
+    inv, result, plan = teaching
     bad = tmp_path / "firm.docx"
     bad.write_text("not a zip")
+    doc = deliverable.build(result, inv, plan=plan)
     with pytest.raises(documents.DocumentError, match=r"firm.docx: not a readable Word template"):
-        documents.write_docx(tmp_path / "r.docx", result, environment="e", as_of="2026-09-30", template=bad)
+        documents.write_docx(tmp_path / "r.docx", doc, template=bad)
     assert not (tmp_path / "r.docx").exists()
+    assert documents.firm_of_template(bad) is None
 
 
 class _Probe(http.server.BaseHTTPRequestHandler):

@@ -157,37 +157,47 @@ def test_asset_pages_for_every_tier_1_and_2_asset(deliverable):
         assert len(tree.xpath("//table[.//th[normalize-space()='Question']]")) == len(critical), name
 
 
-def test_pdf_has_pages_header_and_the_top_finding(deliverable):
-    """report.pdf: A4 pages with the running header, the top finding's title, no raster images."""
+def test_pdf_is_the_deliverable_with_pages_header_and_the_first_finding(deliverable):
+    """report.pdf: the client deliverable within its page budget, A4, running header and page numbers
+    on every page after the cover, the most severe finding's title (with names), no raster images."""
+    from hiddenspof import deliverable as deliverable_mod
+    from hiddenspof import inventory
+    from hiddenspof.presentation import Names
     from pypdf import PdfReader
 
     for name, folder in deliverable["reports"].items():
         data = json.loads((folder / "analysis.json").read_text())
         reader = PdfReader(str(folder / "report.pdf"))
-        assert len(reader.pages) >= 10, name
+        assert 3 <= len(reader.pages) <= deliverable_mod.page_budget(len(data["assets"])), name
+        box = reader.pages[0].mediabox
+        assert abs(float(box.width) - 595) < 2 and abs(float(box.height) - 842) < 2, name
         text = [p.extract_text() for p in reader.pages]
         header = f"as of {data['environment']['as_of']}"
-        assert all(header in t for t in text), name
+        assert all(header in t for t in text[1:]), name
         assert all(f"of {len(reader.pages)}" in t for t in text), name  # "Page n of N"
-        # the PDF's text breaks lines (and hyphenated ids) anywhere and uses ligatures (fi, ff):
-        # compare without white space, ligatures unfolded
+        # the PDF's text breaks lines anywhere and uses ligatures (fi, ff): compare without white space
         joined = re.sub(r"\s+", "", unicodedata.normalize("NFKC", "".join(text)))
-        top = summary.top_findings(data, n=1)["title"].iloc[0]  # the first row of "Top findings"
-        assert re.sub(r"\s+", "", unicodedata.normalize("NFKC", top)) in joined, (name, top)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        inv = inventory.load(manifest["inputs"]["path"])
+        names = Names(dict(zip(inv.components["id"], inv.components["name"])))
+        first = summary.top_findings(data, n=1)["title"].iloc[0]
+        assert re.sub(r"\s+", "", unicodedata.normalize("NFKC", names.text(first))) in joined, (name, first)
         assert sum(len(p.images) for p in reader.pages) == 0, "charts are vectors, not images"
 
 
-def test_docx_has_findings_table_and_asset_pages(deliverable):
-    """report.docx opens, has the top findings table (its first finding included) and the asset pages."""
+def test_docx_has_the_same_sections_as_the_pdf(deliverable):
+    """report.docx opens with the deliverable's numbered sections, as the PDF prints them."""
     import docx
+    from pypdf import PdfReader
 
     for name, folder in deliverable["reports"].items():
-        data = json.loads((folder / "analysis.json").read_text())
         doc = docx.Document(str(folder / "report.docx"))
-        headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
-        assert {"Executive summary", "Top findings", "Asset pages", "Remediation roadmap"} <= set(headings), name
-        table = next(t for t in doc.tables if [c.text for c in t.rows[0].cells][:2] == ["Severity", "Title"])
-        assert summary.top_findings(data, n=1)["title"].iloc[0] == table.rows[1].cells[1].text, name
+        headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+        assert headings[:4] == ["1. Executive summary", "2. Which threat leaves which system unrecoverable",
+                                "3. Findings", "4. The plan"], name
+        printed = unicodedata.normalize("NFKC", " ".join(p.extract_text() for p in PdfReader(str(folder / "report.pdf")).pages))
+        printed = re.sub(r"\s+", " ", printed)
+        assert all(h in printed for h in headings), (name, [h for h in headings if h not in printed])
 
 
 @pytest.mark.browser

@@ -260,3 +260,14 @@ def test_velero_schedules_known_only_from_manifests_are_not_no_runs_failures(tmp
     assert len(res.backups) and inv.backup_runs.empty
     gaps = [f for f in res.findings if f.id == "silent_failure:no-job-history"]
     assert gaps and all(f.severity == "low" for f in gaps)  # reported as an evidence gap, at low severity
+
+
+def test_a_history_of_failed_runs_only_has_no_recovery_point():
+    """Runs recorded but none completed: no recovery point in the whole recorded history, a stale window from the
+    first run to as_of, and the finding says so."""
+    runs = runs_every("nightly", "2026-09-20T01:00", 24, 10, status="failed")
+    res = score(estate([{"id": "nightly", "schedule_hours": 24}], runs))
+    check = res.rpo["db"]
+    assert not check.met and check.window_basis == "history" and round(check.window_hours) == 239
+    [f] = rpo_findings(res)
+    assert "No run of any backup of db completed in its recorded history" in f.evidence

@@ -52,6 +52,8 @@ def test_wheel_carries_notebooks_samples_and_templates(installed):
     assert "hiddenspof/_resources/data/teaching.yaml" in names
     assert "hiddenspof/_resources/data/hybrid-enterprise/components.csv" in names
     assert "hiddenspof/templates/hiddenspof_report/index.html.j2" in names
+    for page in sorted((ROOT / "docs").glob("*.md")):  # the pages notebooks and reports cite travel with the wheel
+        assert f"hiddenspof/_resources/docs/{page.name}" in names
     assert "hiddenspof/frameworks/dora.yaml" in names  # the built-in control frameworks (docs/controls.md)
     assert not any(n.endswith("build_samples.py") for n in names)
 

@@ -47,7 +47,7 @@ def test_missing_resources_name_the_problem(tmp_path, monkeypatch):
 def test_new_workspace_layout(tmp_path):
     """Notebooks, the intake template, a valid worked example, an empty reports/ and a README."""
     ws = workspace.create(tmp_path / "acme")
-    assert sorted(p.name for p in ws.iterdir()) == ["README.md", "inventory", "notebooks", "reports"]
+    assert sorted(p.name for p in ws.iterdir()) == ["README.md", "docs", "inventory", "notebooks", "reports"]
     assert list((ws / "reports").iterdir()) == []
     shipped = sorted(p.name for p in NOTEBOOKS.glob("0[0-9]_*.ipynb"))
     assert sorted(p.name for p in (ws / "notebooks").iterdir()) == shipped
@@ -149,3 +149,19 @@ def test_lab_opens_jupyterlab_on_the_workspace(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(lab.pid, signal.SIGKILL)
             lab.wait(timeout=10)
+
+
+def test_workspace_carries_the_docs_its_notebooks_link_to(tmp_path):
+    """Every ../docs/PAGE.md link of a workspace notebook resolves inside the workspace."""
+    import re
+
+    ws = workspace.create(tmp_path / "acme")
+    assert sorted(p.name for p in (ws / "docs").iterdir()) == sorted(p.name for p in (ROOT / "docs").glob("*.md"))
+    cited = []
+    for nb in sorted((ws / "notebooks").glob("*.ipynb")):
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        for target in re.findall(r"\]\((\.\./docs/[^)#\s]+)", text):
+            cited.append(target)
+            assert (nb.parent / target).resolve().is_file(), (nb.name, target)
+    assert "../docs/inventory-format.md" in cited and "../docs/importers.md" in cited

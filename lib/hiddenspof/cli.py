@@ -86,7 +86,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import report
 
     return report.render(args.paths, args.out, jobs=args.jobs, scheduler=args.scheduler, baseline=args.baseline,
-                         formats=args.formats, docx_template=args.docx_template, frameworks=args.framework)
+                         formats=args.formats, docx_template=args.docx_template, frameworks=args.framework,
+                         paper=args.paper, detail=args.detail, firm=args.firm)
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -204,12 +205,18 @@ def cmd_controls(args: argparse.Namespace) -> int:
     from . import analysis, controls
 
     frameworks = controls.load_frameworks(args.framework)  # a bad policy file: its problems, exit 1
-    try:
-        inv = _load(args.path)
-    except InventoryError as err:
-        _print_problems(err)
-        return EXIT_INVALID
-    doc = controls.evaluate(analysis.analyze(inv), frameworks)
+    if args.path.lower().endswith(".json"):  # a stored assessment, judged again
+        from .compare import load_assessment
+
+        result = load_assessment(args.path)
+    else:
+        try:
+            inv = _load(args.path)
+        except InventoryError as err:
+            _print_problems(err)
+            return EXIT_INVALID
+        result = analysis.analyze(inv)
+    doc = controls.evaluate(result, frameworks)
     if args.json:
         text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         if args.json == "-":
@@ -285,6 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--framework", action="append", metavar="NAME_OR_FILE",
                    help="add a Controls section and a fleet-index column for this framework (dora, nis2, iso27001, "
                         "nist-csf-2, cis-v8, hipaa or a policy .yaml; repeat)")
+    p.add_argument("--paper", default="a4", choices=["a4", "letter"],
+                   help="paper of report.pdf and report.docx alike (default a4)")
+    p.add_argument("--detail", default="summary", choices=["summary", "full"],
+                   help="summary: the client deliverable (high findings, tier-1 pages); full: everything")
+    p.add_argument("--firm", metavar="NAME",
+                   help="the author's firm on the cover (default: the --docx-template's company or title)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("template", help="write a blank intake workbook with every sheet, column and allowed value")
@@ -340,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("controls", help="judge the estate against DORA, NIS2, ISO 27001, NIST CSF 2.0, CIS v8, HIPAA "
                                         "or a policy file")
-    p.add_argument("path", help="inventory path")
+    p.add_argument("path", help="inventory path, or an analysis JSON file (a stored assessment judged again)")
     p.add_argument("--framework", action="append", metavar="NAME_OR_FILE",
                    help="dora, nis2, iso27001, nist-csf-2, cis-v8, hipaa or a policy .yaml (repeat; default: the six)")
     p.add_argument("--json", metavar="OUT", help="write the controls as JSON ('-': standard output)")

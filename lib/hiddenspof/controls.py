@@ -531,7 +531,7 @@ def _rpo_evidence(rpo_hours, check) -> dict:
     """The RPO verdict of one asset from the silent-failure analysis's RPO check."""
     if rpo_hours is None:
         return {"met": True, "evidence": "no RPO on record (the contract: the rule holds)."}
-    if check is None:
+    if check is None or getattr(check, "window_hours", 0) is None:  # no history and no schedule: unknown, not met
         return {"met": None, "evidence": f"RPO {rpo_hours:g} h, but nothing shows how often its backups run."}
     if not check.met:
         bits = []

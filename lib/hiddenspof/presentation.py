@@ -13,7 +13,12 @@ charts through this module, so that a table reads the same everywhere:
 * :data:`KIND_COLOURS`, :data:`SEVERITY_COLOURS`, :data:`VERDICT_COLOURS`:
   one colour per component kind, severity and verdict, used by every chart.
 * :func:`threat_label`, :func:`kind_label`, :func:`header`: the human words
-  for threat modes, component kinds and column names.
+  for threat modes, component kinds and column names; :func:`threat_phrase`
+  the words inside a sentence ("loss of a cloud account").
+* :class:`Names`: the inventory's names for component ids, and client text
+  (finding titles, evidence, plan steps) rewritten with names and words
+  instead of ids and model keys. The client deliverable (PDF, Word) shows
+  nothing else.
 
 Formatting is decided by the column name (the analyses name their columns
 consistently: ``*_hours``, ``*_gb``, ``utilisation``, ``severity``...), so a
@@ -50,6 +55,10 @@ __all__ = [
     "slug",
     "FINDING_COLUMNS",
     "findings_table",
+    "THREAT_PHRASES",
+    "threat_phrase",
+    "CATEGORY_LABELS",
+    "Names",
 ]
 
 #: What a missing value reads as, in every table of every format.
@@ -91,6 +100,24 @@ THREAT_LABELS: dict[str, str] = {
 }
 assert set(THREAT_LABELS) == set(THREAT_MODES)
 
+#: The words for each threat mode inside a sentence ("survives loss of a cloud account").
+THREAT_PHRASES: dict[str, str] = {
+    "site_loss": "loss of a site",
+    "region_loss": "loss of a cloud region",
+    "provider_loss": "loss of a cloud provider",
+    "account_loss": "loss of a cloud account",
+    "identity_outage": "an identity outage",
+    "control_plane_outage": "a control-plane outage",
+    "credential_compromise": "stolen administrator credentials",
+    "logical_corruption": "logical corruption (ransomware, bad deletes)",
+}
+assert set(THREAT_PHRASES) == set(THREAT_MODES)
+#: Human name of each finding category.
+CATEGORY_LABELS: dict[str, str] = {
+    "coupling": "hidden coupling", "silent_failure": "silent failure", "capacity": "restore capacity",
+    "data_quality": "inventory quality",
+}
+
 # Words that are acronyms or units in column names.
 _WORDS = {
     "rto": "RTO", "rpo": "RPO", "id": "ID", "ids": "IDs", "gb": "GB", "mb": "MB", "kms": "KMS", "dns": "DNS",
@@ -106,6 +133,11 @@ _LIST_SEP = "; "
 def threat_label(mode: str) -> str:
     """``credential_compromise`` -> ``Credential compromise`` (unknown modes humanised the same way)."""
     return THREAT_LABELS.get(mode, str(mode).replace("_", " ").capitalize())
+
+
+def threat_phrase(mode: str) -> str:
+    """``account_loss`` -> ``loss of a cloud account`` (for sentences; unknown modes humanised)."""
+    return THREAT_PHRASES.get(mode, str(mode).replace("_", " "))
 
 
 def kind_label(kind: str) -> str:
@@ -358,3 +390,64 @@ def findings_table(findings, key: str, *, empty: str, limit: int | None = None):
     if frame["fix"].isna().all():
         cols = [c for c in cols if c not in ("fix", "fix_effect")]
     return table(frame[cols], key, empty=empty, columns={"fix_effect": "What the fix changed", "fix": "Fix"})
+
+
+# an id inside text: not glued to a longer id (ids hold letters, digits, "-", "_", ".", "/", ":")
+_ID_EDGE = r"(?<![\w./:-])({})(?![\w/-]|[.:][\w/-])"
+_SNAKE_KEY = re.compile(r"(?<![\w-])([a-z]+(?:_[a-z0-9]+)+)(?![\w-])")
+
+
+class Names:
+    """Component ids as the inventory's names, for client-facing text.
+
+    ``of(id)`` is the name, or ``name [id]`` when another component has the
+    same name (the id tells them apart); an id the inventory does not know
+    stays as it is. ``text(sentence)`` rewrites a generated sentence (a
+    finding's title or evidence, a plan step): every known id becomes its
+    name (back-ticks dropped), every threat mode its phrase, and any other
+    ``snake_case`` model key its words (``meets_rto`` -> ``meets RTO``).
+
+    Parameters
+    ----------
+    names : mapping
+        Component id -> name (``dict(zip(inv.components["id"], inv.components["name"]))``).
+    """
+
+    def __init__(self, names: Mapping[str, str] | None = None):
+        clean = {str(k): (str(v).strip() if v is not None and not _is_missing(v) and str(v).strip() else str(k))
+                 for k, v in (names or {}).items()}
+        counts: dict[str, int] = {}
+        for v in clean.values():
+            counts[v] = counts.get(v, 0) + 1
+        self._label = {k: (v if counts[v] == 1 or v == k else f"{v} [{k}]") for k, v in clean.items()}
+        # longest first, so "web-1" never eats the start of "web-10"; one pattern for speed
+        keys = sorted((k for k in self._label if k), key=lambda k: (-len(k), k))
+        self._pattern = (re.compile(_ID_EDGE.format("|".join(map(re.escape, keys)))) if keys else None)
+
+    def of(self, ident: str) -> str:
+        """The name of one component id (``name [id]`` when the name is shared; unknown ids unchanged)."""
+        return self._label.get(str(ident), str(ident))
+
+    def join(self, idents, sep: str = ", ") -> str:
+        """Names of several ids, in the given order, joined."""
+        return sep.join(self.of(i) for i in idents)
+
+    def text(self, sentence: str) -> str:
+        """A generated sentence with names for ids and words for threat modes and model keys."""
+        out = str(sentence)
+        if self._pattern is not None:
+            # a capacity scenario named after what it fails ("site:dc-1") reads "loss of <name>"
+            out = re.sub(r"(?<![\w:-])(site|region|provider|account):([^\s'\",;()]+?)(?=['\",;()]|\s|$)",
+                         lambda m: f"loss of {self._label[m.group(2)]}" if m.group(2) in self._label else m.group(0),
+                         out)
+            out = re.sub(r"`([^`]+)`", lambda m: self.of(m.group(1)) if m.group(1) in self._label else m.group(1), out)
+            out = self._pattern.sub(lambda m: self._label[m.group(1)], out)
+        out = re.sub(r"`([^`]*)`", r"\1", out)
+
+        def word(m: re.Match) -> str:
+            key = m.group(1)
+            if key in THREAT_PHRASES:
+                return THREAT_PHRASES[key]
+            return " ".join(_WORDS.get(w, w) for w in key.split("_"))
+
+        return _SNAKE_KEY.sub(word, out)

@@ -19,6 +19,9 @@ Output of one run, for ``--out DIR``::
     DIR/<slug>/findings.csv         findings.findings_csv (spreadsheet-safe)
     DIR/<slug>/manifest.json        inputs' sha256, as_of, parameters, versions, notebooks, duration
     DIR/<slug>/0N_name.ipynb        the executed notebooks
+    DIR/<slug>/docs/*.md            the documentation pages the report links to (methods, formats)
+    DIR/<slug>/report.pdf, .docx    with --formats: the client deliverable (hiddenspof.deliverable), one
+                                    Document laid out as PDF and Word (--paper, --detail, --firm)
 
 Decisions
 ---------
@@ -65,6 +68,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import functools
 import hashlib
 import html
@@ -135,6 +139,9 @@ class Job:
     docx_template: str | None = None  # absolute path of the firm's Word template
     baseline_given: bool = False  # --baseline was given (no baseline_path then means a new environment)
     frameworks: tuple[str, ...] = ()  # --framework: built-in names or absolute policy paths (the Controls section)
+    paper: str = "a4"  # deliverable.PAPERS: report.pdf and report.docx alike
+    detail: str = "summary"  # deliverable.DETAILS
+    firm: str | None = None  # the author's firm on the deliverable's cover
 
 
 @dataclass
@@ -515,6 +522,28 @@ def _markdown_text(source: str) -> str:
 
 
 _BUNDLE_MARK = "/*hs-vega-bundle*/"
+#: Where a report folder keeps the documentation pages its text cites (``DIR/<slug>/docs/``).
+DOCS_FOLDER = "docs"
+_DOCS_LINK = re.compile(r'href="\.\./docs/([A-Za-z0-9_.-]+\.md(?:#[^"]*)?)"')
+
+
+def cite_docs_beside(document: str) -> str:
+    """Point the notebooks' ``../docs/PAGE.md`` links at the copy in the report folder (``docs/PAGE.md``)."""
+    return _DOCS_LINK.sub(lambda m: f'href="{DOCS_FOLDER}/{m.group(1)}"', document)
+
+
+def _copy_docs(target: Path) -> list[str]:
+    """Copy the shipped documentation pages into ``target/docs`` so the report's links resolve there."""
+    from .resources import doc_pages
+
+    folder = target / DOCS_FOLDER
+    folder.mkdir(mode=DIR_MODE)
+    names = []
+    for page in doc_pages():
+        shutil.copyfile(page, folder / page.name)
+        os.chmod(folder / page.name, FILE_MODE)
+        names.append(f"{DOCS_FOLDER}/{page.name}")
+    return names
 
 
 def _export_html(executed: Sequence, title: str, subtitle: Sequence[str], running_header: str = "") -> str:
@@ -553,6 +582,7 @@ def _export_html(executed: Sequence, title: str, subtitle: Sequence[str], runnin
     ordered = sorted(executed, key=lambda nb: not _notebook_name(nb).startswith(LEAD_PREFIX))
     document, _ = exporter.from_notebook_node(_report_notebook(ordered, title), resources=resources)
     _check_inert(document, allowed_scripts=2)  # the Vega bundle and the chart loader
+    document = cite_docs_beside(document)
     head, mark, tail = _add_toc(document).partition(_BUNDLE_MARK)
     if not mark:
         raise HiddenspofError(f"the report template {TEMPLATE_NAME} lost the Vega bundle placeholder")
@@ -810,21 +840,9 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
         client = getattr(meta, "organisation", None) or None
         _write_text(tmp / "report.html", _export_html(executed, f"{meta.name}: resilience assessment", subtitle,
                                                       documents.running_header(meta.name, meta.as_of.isoformat(), client)))
-        written = ["report.html"]
-        if "pdf" in job.formats:
-            documents.write_pdf(tmp / "report.html", tmp / "report.pdf")
-            os.chmod(tmp / "report.pdf", FILE_MODE)
-            written.append("report.pdf")
-        if "docx" in job.formats:
-            from . import asset_pages, plan
-
-            documents.write_docx(
-                tmp / "report.docx", result, environment=meta.name, as_of=meta.as_of.isoformat(), client=client,
-                pages=asset_pages.build(result, assessed.model, dict(zip(inv.components["id"], inv.components["name"]))),
-                roadmap=plan.steps_frame(result.get("plan") or {}), template=job.docx_template,
-            )
-            os.chmod(tmp / "report.docx", FILE_MODE)
-            written.append("report.docx")
+        written = ["report.html", *_copy_docs(tmp)]
+        if "pdf" in job.formats or "docx" in job.formats:
+            written += _write_deliverable(job, tmp, result, inv, assessed.model, client)
         manifest = {
             "environment": {
                 "name": meta.name,
@@ -860,6 +878,26 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_deliverable(job: Job, tmp: Path, result: dict, inv, model, client: str | None) -> list[str]:
+    """The client deliverable (report.pdf, report.docx) of one environment, both from one Document."""
+    from . import deliverable, documents
+
+    firm = job.firm
+    if firm is None and job.docx_template is not None:
+        firm = documents.firm_of_template(job.docx_template)
+    doc = deliverable.build(result, inv, model=model, paper=job.paper, detail=job.detail, client=client, firm=firm)
+    written = []
+    if "pdf" in job.formats:
+        documents.write_deliverable_pdf(doc, tmp / "report.pdf")
+        os.chmod(tmp / "report.pdf", FILE_MODE)
+        written.append("report.pdf")
+    if "docx" in job.formats:
+        documents.write_docx(tmp / "report.docx", doc, template=job.docx_template)
+        os.chmod(tmp / "report.docx", FILE_MODE)
+        written.append("report.docx")
+    return written
 
 
 # ------------------------------------------------------------------- index
@@ -1037,6 +1075,9 @@ def render(
     formats: str | Sequence[str] = ("html",),
     docx_template: str | os.PathLike | None = None,
     frameworks: Sequence[str] | None = None,
+    paper: str = "a4",
+    detail: str = "summary",
+    firm: str | None = None,
 ) -> int:
     """Render an assessment report per environment and the index of them all.
 
@@ -1069,6 +1110,14 @@ def render(
     frameworks : sequence of str, optional
         Built-in framework names or policy files: adds the Controls section
         (``08_controls``) and a fleet-index column per framework (``docs/controls.md``).
+    paper : ``a4`` or ``letter``
+        The paper of ``report.pdf`` and ``report.docx`` alike.
+    detail : ``summary`` or ``full``
+        ``summary``: the client deliverable (executive summary, heat map, findings of high
+        severity and above, the plan, capacity, tier-1 pages); ``full``: every finding and
+        every tier-1/2 page. The HTML is always the complete record.
+    firm : str, optional
+        The author's firm on the deliverable's cover (default: the template's company or title).
 
     Returns
     -------
@@ -1101,6 +1150,12 @@ def render(
             documents.chromium()  # a missing engine is said once, before anything renders
     except documents.DocumentError as exc:
         raise UsageError(str(exc)) from None
+    from .deliverable import DETAILS, PAPERS
+
+    if paper not in PAPERS:
+        raise UsageError(f"--paper {paper!r}: expected one of {', '.join(PAPERS)}")
+    if detail not in DETAILS:
+        raise UsageError(f"--detail {detail!r}: expected one of {', '.join(DETAILS)}")
     template = None
     if docx_template is not None:
         if "docx" not in wanted:
@@ -1115,6 +1170,7 @@ def render(
         outdir.remove_stale(out)  # what killed runs left behind
         planned, failed = _plan(paths, out, notebooks, baseline, wanted, None if template is None else str(template),
                                 chosen_frameworks)
+        planned = [dataclasses.replace(j, paper=paper, detail=detail, firm=firm) for j in planned]
         bar = _Progress(planned, len(failed), enabled=progress)
         try:
             if not planned:

@@ -1,8 +1,8 @@
 """Where the files shipped with hiddenspof are: notebooks, sample estates, report templates.
 
-An installed wheel carries the repository's top-level ``notebooks/`` and
-``data/`` folders as package resources, ``hiddenspof/_resources/notebooks``
-and ``hiddenspof/_resources/data`` (``setup.py`` copies them in at build
+An installed wheel carries the repository's top-level ``notebooks/``,
+``data/`` and ``docs/`` folders as package resources, ``hiddenspof/_resources/notebooks``,
+``.../data`` and ``.../docs`` (``setup.py`` copies them in at build
 time), and the nbconvert templates as ``hiddenspof/templates``. Everything
 is found through :mod:`importlib.resources`, never relative to the current
 folder. Only a development checkout (an editable install, or ``lib/`` on
@@ -17,12 +17,14 @@ from pathlib import Path
 
 from .errors import HiddenspofError
 
-__all__ = ["RESOURCES", "SAMPLES", "resource_dir", "notebooks_dir", "samples_dir", "sample", "notebook_path"]
+__all__ = ["RESOURCES", "SAMPLES", "resource_dir", "notebooks_dir", "samples_dir", "docs_dir", "doc_pages", "sample",
+           "notebook_path"]
 
 #: name -> location inside the ``hiddenspof`` package
 RESOURCES = {
     "notebooks": ("_resources", "notebooks"),
     "data": ("_resources", "data"),
+    "docs": ("_resources", "docs"),
     "templates": ("templates",),
 }
 #: the sample estates in ``data/`` (what ``hiddenspof new`` copies as the worked example is ``teaching``)
@@ -65,6 +67,20 @@ def notebooks_dir() -> Path:
 def samples_dir() -> Path:
     """The folder of the sample estates."""
     return resource_dir("data")
+
+
+def docs_dir() -> Path:
+    """The folder of the documentation pages (``docs/*.md``): the pages notebooks and reports cite."""
+    return resource_dir("docs")
+
+
+def doc_pages() -> list[Path]:
+    """Every shipped documentation page (``*.md`` of :func:`docs_dir`), in name order.
+
+    Pages link only to each other (a test checks that every link resolves
+    inside the repository), so a copy of all of them keeps every link working.
+    """
+    return sorted(docs_dir().glob("*.md"), key=lambda p: p.name)
 
 
 def sample(name: str) -> Path:

@@ -209,6 +209,9 @@ def silent_fix(model, finding: Finding, before: Sequence[Finding], memo: dict | 
     what = f"re-scored on a copy of the inventory with {len(edits)} edit{'s' if len(edits) != 1 else ''}"
     if left:
         effect = f"{what}: {_names(left)} still listed under {rule}"
+        if rule == "rpo":
+            effect += (" (the recovery points their job history already missed stay in it: only new runs on the "
+                       "new schedule clear them)")
     else:
         effect = f"{what}: {_names(finding.assets)} no longer listed under {rule}"
     if new:

@@ -7,12 +7,15 @@
     DIR/inventory/example.yaml        a small worked example (the teaching estate)
     DIR/notebooks/0N_*.ipynb          the assessment notebooks, defaulting to the example
     DIR/reports/                      empty: where ``hiddenspof report ... --out reports`` writes
+    DIR/docs/*.md                     the documentation pages the notebooks and reports cite
 
 The notebooks are copies of the ones shipped with the installed package
 (``hiddenspof.resources``); they import the installed library, so a
 workspace needs no checkout. Their relative default paths are rewritten to
 point inside the workspace (``inventory_path`` to the example, any other
-path outside the workspace to empty). The workspace is built in a hidden
+path outside the workspace to empty). The notebooks cite the documentation
+as ``../docs/PAGE.md``; the pages are copied to ``DIR/docs/`` so those links
+resolve in the workspace as they do in the repository. The workspace is built in a hidden
 sibling folder and renamed into place, so it is never left half written.
 """
 
@@ -48,6 +51,7 @@ to edit; the analysis itself comes from the installed `hiddenspof` package.
 | `inventory/example.yaml` | a small worked example (a teaching estate) to see what a finished inventory and report look like |
 | `notebooks/` | the assessment notebooks (00 import, 01 intake, 02 coupling, 03 silent failures, 04 capacity, 05 summary, 06 compare); they open on the example |
 | `reports/` | where rendered reports go |
+| `docs/` | how hiddenspof works: the inventory format, importers, failure semantics, scoring, capacity model, the deliverable |
 
 ## What to do next
 
@@ -127,6 +131,9 @@ def create(folder: str | os.PathLike) -> Path:
         write_template(staging / TEMPLATE)
         shutil.copyfile(resources.sample(_EXAMPLE_SAMPLE), staging / EXAMPLE)
         (staging / "reports").mkdir()
+        (staging / "docs").mkdir()
+        for page in resources.doc_pages():  # the pages the notebooks link to (../docs/PAGE.md)
+            shutil.copyfile(page, staging / "docs" / page.name)
         readme = README.format(name=target.name, version=__version__)
         (staging / "README.md").write_text(readme, encoding="utf-8", newline="\n")
         os.chmod(staging, DIR_MODE)  # mkdtemp made it private; the rest already follows the umask
