@@ -89,3 +89,19 @@ def test_a_restore_waiting_for_an_untimed_one_is_unknown_too():
 def _with(inv, backups):
     import dataclasses
     return dataclasses.replace(inv, backups=backups)
+
+
+def test_gantt_and_what_if_show_untimed_restores_as_unknown():
+    """The Gantt draws an untimed restore as its start only and names it in the subtitle; the what-if widget's
+    text says which restores were not timed, never that they met their RTO."""
+    from hiddenspof import whatif, widgets
+    from hiddenspof.charts import capacity as cc
+
+    m = model.build(wan_estate())
+    res = capacity.analyze(m)
+    sc = next(s for s in res.scenarios if s.kind == capacity.RESTORE_ALL)
+    spec = cc.restore_gantt(capacity.restores_frame(sc), "restore_all").to_dict()
+    subtitle = spec["title"]["subtitle"]
+    assert any("Not timed" in line and "erp, mail, portal" in line for line in subtitle)
+    html = widgets.capacity_html(whatif.capacity_whatif(m, ["erp", "mail", "portal"]), chart=False)
+    assert "not timed" in html and "erp, mail, portal" in html and "RTO missed by: none" in html

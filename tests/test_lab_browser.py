@@ -166,8 +166,8 @@ def test_exercise_predict_submit_reveal_in_lab(lab):
             boxes.nth(1).fill("orders-db-nightly")
             page.get_by_role("button", name="Check").first.click()
             # a wrong first answer: a hint and a second try, nothing revealed yet
-            expect(page.locator(".hs-check", has_text="coupling.fire_lost: right")).to_be_visible(timeout=30_000)
-            wrong = page.locator(".hs-check", has_text="coupling.fire_backup")
+            expect(page.locator(".hs-check", has_text="Exercise 2.1: right")).to_be_visible(timeout=30_000)
+            wrong = page.locator(".hs-check", has_text="Exercise 2.2")
             expect(wrong).to_contain_text("NOT YET")
             expect(wrong).to_contain_text("Hint:")
             expect(wrong).to_contain_text("One more try.")

@@ -457,6 +457,34 @@ def test_solutions_pass_every_check(path, tmp_path):
     state = json.dumps(nb["metadata"]["widgets"])
     exercises = sum("ws.exercise(" in "".join(c["source"]) for c in nb["cells"])
     assert state.count('class=\\"hs-reveal\\"') == exercises
+    _assert_people_words(nb)
+
+
+#: The tool's own names, which a participant should never read (tables and reveals use words).
+INTERNAL = ("meets_rto", "control_plane_outage", "credential_compromise", "site_loss", "hiddenspof.", "coupling.",
+            "restore_test", "file_copy", "object_copy", "job_status", "verification_strength", "method_replica",
+            "late_hours", "finish_hours", "rto_hours", "size_known")
+
+
+def _assert_people_words(nb: dict) -> None:
+    """Every table a participant sees (outputs and widget values, all reveals open) reads as words for people."""
+    import html as html_mod
+
+    shown = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            shown.append("".join(out.get("data", {}).get("text/html", "")))
+    for value in re.findall(r'"value": "((?:[^"\\]|\\.)*)"', json.dumps(nb["metadata"].get("widgets", {}))):
+        shown.append(json.loads(f'"{value}"'))
+    text = re.sub(r"<(svg|script|style)\b.*?</\1>", "", " ".join(shown), flags=re.DOTALL)
+    for header in re.findall(r"<th[^>]*>(.*?)</th>", text, flags=re.DOTALL):
+        assert "_" not in header, header
+    for cell in re.findall(r"<td[^>]*>(.*?)</td>", text, flags=re.DOTALL):
+        value = html_mod.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+        assert value not in ("None", "<NA>", "nan", "NaN", "NaT"), cell
+    for name in INTERNAL:
+        assert name not in text, name
+    assert "&lt;NA&gt;" not in text and "(s)" not in text
 
 
 @pytest.mark.slow

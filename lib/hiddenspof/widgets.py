@@ -39,6 +39,7 @@ __all__ = [
     "filter_options",
     "table_html",
     "Table",
+    "people_frame",
     "hover_chart_html",
     "RESTORE_TARGET_KINDS",
     "Exercise",
@@ -59,6 +60,22 @@ def table_html(frame: pd.DataFrame, css: str = "hs-table") -> str:
 _table = table_html
 
 
+#: Columns whose values are words of the inventory's vocabulary (``file_copy``): shown with spaces.
+VOCABULARY_COLUMNS = ("method", "verification", "scope", "result", "factor", "status", "kind", "verdict")
+
+
+def people_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as people read it: ``presentation.text_frame`` (headers in words, units, a dash for missing
+    values, never ``<NA>`` or ``None``) and vocabulary words with spaces (``file_copy`` -> ``file copy``)."""
+    from .presentation import text_frame
+
+    out = text_frame(frame)
+    for raw, shown in zip(frame.columns, out.columns):
+        if str(raw) in VOCABULARY_COLUMNS:
+            out[shown] = [v.replace("_", " ") for v in out[shown]]
+    return out
+
+
 class Table:
     """A table shown in full in a notebook (no truncated cells, no row limit), as HTML and as plain text.
 
@@ -69,10 +86,8 @@ class Table:
     """
 
     def __init__(self, frame: pd.DataFrame, css: str = "hs-table", *, people: bool = True) -> None:
-        from .presentation import text_frame
-
         self.raw = frame
-        self.frame = text_frame(frame) if people else frame
+        self.frame = people_frame(frame) if people else frame
         self.css = css
 
     def _repr_html_(self) -> str:
@@ -134,11 +149,11 @@ def explorer_html(result: whatif.ExplorerResult) -> str:
         f"<p>Failing <b>{failed}</b> takes down {_count(len(result.down_assets), 'protected asset')}; "
         f"{len(result.restored)} restored, {len(result.unrecoverable)} unrecoverable.</p>",
         f'<p class="hs-unrecoverable">Unrecoverable: {lost}</p>',
-        _table(result.frame(), "hs-explorer-table"),
+        _table(people_frame(result.frame()), "hs-explorer-table"),
     ]
     if result.schedule is not None:
         parts.append("<p>Restore schedule when these restores run at once:</p>")
-        parts.append(_table(_schedule_columns(result.schedule.restores), "hs-schedule-table"))
+        parts.append(_table(people_frame(_schedule_columns(result.schedule.restores)), "hs-schedule-table"))
     parts.append("</div>")
     return "".join(parts)
 
@@ -159,8 +174,6 @@ def capacity_html(result: whatif.CapacityWhatIf, chart: bool = True) -> str:
     if result.restores.empty:
         return '<div class="hs-capacity"><p>This scenario needs no restore.</p></div>'
     misses = ", ".join(html.escape(a) for a in result.misses) or "none"
-    from .presentation import text_frame
-
     untimed = sorted(result.restores.loc[result.restores["finish_hours"].isna(), "asset"])
     unknown = (f"; not timed (no throughput on the path, finish and RTO verdict unknown): "
                f"{html.escape(', '.join(untimed))}" if untimed else "")
@@ -173,7 +186,7 @@ def capacity_html(result: whatif.CapacityWhatIf, chart: bool = True) -> str:
         parts.append("<p><i>Hover over a bar for its backup, wave, start and finish; the black tick is the RTO.</i></p>")
         parts.append(hover_chart_html(restore_gantt(restores, title="Restore schedule")))
     shown = result.restores.drop(columns=[c for c in ("meets_rto", "size_known", "tier", "timed") if c in result.restores])
-    parts.append(_table(text_frame(shown), "hs-capacity-table"))
+    parts.append(_table(people_frame(shown), "hs-capacity-table"))
     parts.append("</div>")
     return "".join(parts)
 
@@ -547,7 +560,7 @@ class Exercise:
         self._reveal = reveal
         self.revealed = False
         self.content: list = []
-        self.prompts = {q: W.HTML(f'<p class="hs-prompt"><b>{html.escape(q)}</b> '
+        self.prompts = {q: W.HTML(f'<p class="hs-prompt"><b>{html.escape(workshop.label(q))}.</b> '
                                   f"{html.escape(ws.ask(q))}</p>") for q in self.questions}
         self.inputs = {q: W.Text(placeholder=self._placeholder(workshop.QUESTIONS[q].kind),
                                  continuous_update=True, layout=W.Layout(width="60%")) for q in self.questions}
@@ -628,7 +641,9 @@ class Exercise:
         if self.revealed:
             return
         self.revealed = True
-        answers = "".join(f"<li><b>{html.escape(q)}</b>: {html.escape(self.ws.answer(q))}</li>"
+        from . import workshop
+
+        answers = "".join(f"<li><b>{html.escape(workshop.label(q))}</b>: {html.escape(self.ws.answer(q))}</li>"
                           for q in self.questions)
         parts = [f'<div class="hs-answer"><b>Answer</b><ul>{answers}</ul></div>']
         made = self._reveal() if self._reveal is not None else []

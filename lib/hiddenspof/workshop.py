@@ -121,14 +121,14 @@ class Check:
         return ""
 
     def __str__(self) -> str:
-        text = f"[{self.status}] {self.question}: {self.message}{self._after()}"
+        text = f"[{self.status}] {label(self.question)}: {self.message}{self._after()}"
         return text + (f" Hint: {self.hint}" if self.hint else "")
 
     def _repr_html_(self) -> str:
         colour = {RIGHT: "#2e7d32", WRONG: "#c62828", EMPTY: "#616161", UNREAD: "#ef6c00"}[self.status]
         hint = f"<br><i>Hint:</i> {html.escape(self.hint)}" if self.hint else ""
         return (f'<div class="hs-check" style="border-left:4px solid {colour};padding-left:8px">'
-                f"<b>{self.status}</b> {html.escape(self.question)}: {html.escape(self.message + self._after())}"
+                f"<b>{self.status}</b> {html.escape(label(self.question))}: {html.escape(self.message + self._after())}"
                 f"{hint}</div>")
 
     def __repr__(self) -> str:
@@ -327,6 +327,22 @@ _QUESTIONS = [
 
 #: Every question by id, in workshop order.
 QUESTIONS: dict[str, Question] = {q.id: q for q in _QUESTIONS}
+
+#: The number a participant reads for each question ("2.3"): notebook, then position in it.
+NUMBERS: dict[str, str] = {
+    "intake.assets": "1.1", "intake.group": "1.2", "intake.group_cause": "1.3", "intake.cycle": "1.4",
+    "coupling.fire_lost": "2.1", "coupling.fire_backup": "2.2", "coupling.files_common": "2.3",
+    "coupling.fix_site": "2.4", "credential.survivors": "2.5", "credential.fix": "2.6",
+    "silent.untested": "3.1", "silent.replica": "3.2", "silent.worst": "3.3",
+    "capacity.survivors": "4.1", "capacity.bottleneck": "4.2", "capacity.files_back": "4.3",
+    "capacity.doubled_meets": "4.4", "wrap.first_fix": "5.1",
+}
+assert set(NUMBERS) == set(QUESTIONS)
+
+
+def label(question_id: str) -> str:
+    """What a participant reads for a question: ``Exercise 2.3`` (never the internal id)."""
+    return f"Exercise {NUMBERS[question_id]}" if question_id in NUMBERS else str(question_id)
 
 
 _NUMBER = re.compile(r"(\d+(?:[.,]\d+)*|[.,]\d+)\s*([^\W\d_]*)")
@@ -550,7 +566,9 @@ def solution_text(question_id: str, inventory: Inventory, m=None) -> str:
 
 
 def hours_text(hours: float) -> str:
-    """Hours for people: ``28.9 hours (28 h 57 min)``, ``40 minutes``."""
+    """Hours for people: ``28.9 hours (28 h 57 min)``, ``40 minutes``; ``unknown`` when not timed."""
+    if hours is None or (isinstance(hours, float) and math.isnan(hours)):
+        return "unknown"
     minutes = round(hours * 60)
     if minutes < 60:
         return _plural(minutes, "minute")
