@@ -766,6 +766,25 @@ def test_borg_list_and_info_merge_into_one_host_with_runs_and_a_failed_checkpoin
     assert len(inv.backup_runs) == 5
 
 
+def test_a_pruned_borg_repository_keeps_its_daily_schedule(tmp_path):
+    """keep-daily 7, keep-weekly 4, keep-monthly 6: the listing's median gap is a week, the schedule it was made on a day."""
+    import datetime as dt
+
+    doc = json.loads(BORG[1].read_text(encoding="utf-8"))
+    last = dt.datetime(2017, 2, 27, 12, 27, 15)
+    kept = [last - dt.timedelta(days=d) for d in range(7)]
+    kept += [last - dt.timedelta(days=7 * w) for w in range(2, 6)]
+    kept += [last - dt.timedelta(days=30 * m) for m in range(2, 8)]
+    doc["archives"] = [dict(doc["archives"][0], name=f"host-{t:%Y-%m-%d}", start=t.isoformat(),
+                            end=(t + dt.timedelta(seconds=5)).isoformat()) for t in sorted(kept)]
+    path = write_json(tmp_path / "info.json", doc)
+    d = build_draft("borg", [str(path)])
+    gaps = sorted((b - a).total_seconds() / 3600 for a, b in zip(sorted(kept), sorted(kept)[1:]))
+    assert gaps[len(gaps) // 2] >= 7 * 24  # the median would have said "weekly"
+    assert d.backups["host@borg-repo.0cbe6166b466"]["schedule_hours"] == "24"
+    assert any("densest stretch of archives" in g for g in d.guessed)
+
+
 def test_borg_keyfile_mode_puts_the_key_on_the_machine_it_backs_up(tmp_path):
     """In keyfile mode the key lives on the client: the analysis finds the host's own loss leaves it unrecoverable."""
     doc = json.loads(BORG[1].read_text(encoding="utf-8"))

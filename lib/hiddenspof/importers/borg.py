@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from .draft import Draft, format_number
-from .fields import median_gap_hours, parse_datetime, parse_float
+from .fields import parse_datetime, parse_float, run_interval_hours
 from .jsondocs import Record, json_documents
 from .sources import ImportSourceError, label
 
@@ -119,7 +119,7 @@ def import_borg(paths: list[str]) -> Draft:
         for hostname, archives in sorted(by_host.items()):
             draft.component(hostname, "service", source, name=hostname, source_type="Borg client host")
             bid = f"{hostname}@{rcid}"
-            every = median_gap_hours([a["start"] for a in archives if ".checkpoint" not in a["name"]])
+            every = run_interval_hours([a["start"] for a in archives if ".checkpoint" not in a["name"]])
             draft.backup(bid, hostname, source, method="file_copy", schedule_hours=every, verification="job_status",
                          notes=f"Borg archives in {location or rcid}")
             draft.component(bid, "backup", source, source_type="Borg archives")
@@ -131,7 +131,7 @@ def import_borg(paths: list[str]) -> Draft:
                     draft.seen.add(f"`{rcid}` uses keyfile mode: its key is a file on `{hostname}`, the machine it backs up;"
                                    " losing the machine loses the key unless it was exported (`borg key export`)")
             if every:
-                draft.guessed.add(f"`{bid}`: `schedule_hours` {format_number(every)} is the median gap between its archives")
+                draft.guessed.add(f"`{bid}`: `schedule_hours` {format_number(every)} is the spacing of its densest stretch of archives (a prune policy thins the older ones)")
             draft.mapped.add(f"`{bid}`: {len(archives)} archives of `{hostname}` in `{rcid}`")
             for arch in sorted(archives, key=lambda a: (a["start"], a["name"])):
                 checkpoint = ".checkpoint" in arch["name"]

@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterator
 
+from ..history import dense_interval_hours
 from .sources import ImportSourceError
 
 __all__ = [
@@ -27,7 +28,7 @@ __all__ = [
     "reading_dates",
     "clean_id",
     "hours_between",
-    "median_gap_hours",
+    "run_interval_hours",
     "parse_bool",
     "parse_datetime",
     "parse_duration_hours",
@@ -261,19 +262,19 @@ def clean_id(text: str) -> str:
     return re.sub(r"\s+", "-", str(text).strip())
 
 
-def median_gap_hours(stamps: list[str]) -> float | None:
-    """The median time between consecutive runs (ISO stamps from :func:`parse_datetime`), None under 3 runs.
+def run_interval_hours(stamps: list[str]) -> float | None:
+    """The interval a tool's listing keeps at its densest (ISO stamps from :func:`parse_datetime`), None under 3 runs.
 
-    Used to guess ``schedule_hours`` when a tool's history carries no schedule: the
-    median ignores a missed night or a manual extra run.
+    Used to guess ``schedule_hours`` when a tool's history carries no schedule. restic
+    and Borg listings are thinned by their prune policy (daily, then weekly, then
+    monthly), so the median gap of a pruned listing is the monthly spacing; the
+    spacing of its densest stretch is the schedule (``history.dense_interval_hours``,
+    the same reading the analysis uses). A missed night or a manual extra run does
+    not move it.
     """
-    times = sorted({dt.datetime.fromisoformat(s[:-1] if s.endswith("Z") else s) for s in stamps})
-    if len(times) < 3:
-        return None
-    gaps = sorted((b - a).total_seconds() / 3600 for a, b in zip(times, times[1:]))
-    mid = len(gaps) // 2
-    value = gaps[mid] if len(gaps) % 2 else (gaps[mid - 1] + gaps[mid]) / 2
-    return round(value, 3) if value > 0 else None
+    times = [dt.datetime.fromisoformat(s[:-1] if s.endswith("Z") else s) for s in stamps]
+    value = dense_interval_hours(times)
+    return round(value, 3) if value is not None else None
 
 
 def hours_between(start: str, end: str) -> float:

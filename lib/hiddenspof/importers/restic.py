@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from .draft import Draft, format_number
-from .fields import clean_id, median_gap_hours, parse_datetime, parse_float
+from .fields import clean_id, parse_datetime, parse_float, run_interval_hours
 from .jsondocs import Record, json_documents
 from .sources import ImportSourceError, label
 
@@ -79,7 +79,7 @@ def import_restic(paths: list[str]) -> Draft:
             draft.component(host, "service", source, name=host, source_type="restic host")
             suffix = "" if hosts[host] == 1 else ":" + clean_id(ppaths[0]) + (f"+{len(ppaths) - 1}" if len(ppaths) > 1 else "")
             bid = f"{host}{suffix}@{repo}"
-            every = median_gap_hours([w for w, _ in snaps_])
+            every = run_interval_hours([w for w, _ in snaps_])
             draft.backup(bid, host, source, method="file_copy", schedule_hours=every, verification="job_status",
                          notes="restic snapshots of " + ", ".join(ppaths))
             draft.component(bid, "backup", source, source_type="restic snapshots")
@@ -87,7 +87,7 @@ def import_restic(paths: list[str]) -> Draft:
             draft.depend(bid, key, "keys", source)
             draft.mapped.add(f"`{bid}`: {len(snaps_)} snapshots of `{host}` ({', '.join(ppaths)}) in `{repo}`")
             if every:
-                draft.guessed.add(f"`{bid}`: `schedule_hours` {format_number(every)} is the median gap between its snapshots")
+                draft.guessed.add(f"`{bid}`: `schedule_hours` {format_number(every)} is the spacing of its densest stretch of snapshots (a prune policy thins the older ones)")
             for when, rec in snaps_:
                 summary = rec.get("summary") or {}
                 if not isinstance(summary, dict):

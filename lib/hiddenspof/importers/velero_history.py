@@ -14,7 +14,7 @@ import re
 
 from .cron import duration_hours
 from .draft import PROVENANCE, Draft, format_number
-from .fields import hours_between, median_gap_hours, parse_datetime
+from .fields import hours_between, parse_datetime, run_interval_hours
 from .jsondocs import as_list, as_object
 from .kubernetes import CONTROL_PLANE, K8sObject, import_kubernetes, k8s_objects
 from .sources import ImportSourceError, label
@@ -180,10 +180,10 @@ def import_velero(paths: list[str]) -> Draft:
             runs_of.setdefault(bid, []).append(started)
     for bid, stamps in sorted(runs_of.items()):
         row = draft.backups[bid]
-        every = median_gap_hours(stamps)
+        every = run_interval_hours(stamps)
         if every and not row.get("schedule_hours"):
             row["schedule_hours"] = format_number(every)
-            draft.guessed.add(f"`{bid}`: `schedule_hours` {format_number(every)} is the median gap between its Velero backups")
+            draft.guessed.add(f"`{bid}`: `schedule_hours` {format_number(every)} is the spacing of its densest stretch of Velero backups (expiry thins the older ones)")
     for o in sorted((x for x in velero if x.kind == "Restore"), key=lambda x: x.name):
         source = src[id(o)]
         spec = _part(o, "spec")
