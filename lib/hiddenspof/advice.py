@@ -61,6 +61,7 @@ __all__ = [
     "finding_blockers",
     "platforms",
     "rule_broken",
+    "serious_claims",
     "serious_findings",
     "verify",
     "production_side",
@@ -479,28 +480,59 @@ def _strike_runs(model: Model, problem: Problem) -> list[tuple]:
 class Context:
     """What the fix search of one assessment reads again and again: computed once.
 
-    ``serious`` are the ids of the critical and high coupling findings of the
-    estate as it is (a fix must not add one); None until first needed.
+    ``serious`` are the claims of the critical and high coupling findings of
+    the estate as it is (:func:`serious_claims`: a fix must not add one);
+    None until first needed.
     """
 
     production: frozenset[str]
     platform: dict[str, str]
-    serious: frozenset[str] | None = None
+    serious: frozenset[tuple] | None = None
     #: (problem, asset) -> change sets that make one surviving copy restorable as a whole (its whole path)
     copy_fixes: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, model: Model, findings: Iterable[Finding] | None = None) -> Context:
-        """The context of ``model``; ``findings``, when given, are its findings (their serious coupling ids)."""
+        """The context of ``model``; ``findings``, when given, are its findings (their serious coupling claims)."""
         serious = None
         if findings is not None:
-            serious = frozenset(f.id for f in findings if f.category == "coupling" and f.severity in FIX_SEVERITIES)
+            serious = serious_claims(f for f in findings if f.category == "coupling" and f.severity in FIX_SEVERITIES)
         return cls(production_side(model), platforms(model), serious)
 
-    def serious_of(self, model: Model) -> frozenset[str]:
+    def serious_of(self, model: Model) -> frozenset[tuple]:
         if self.serious is None:
-            self.serious = frozenset(serious_findings(model))
+            self.serious = serious_claims(serious_findings(model).values())
         return self.serious
+
+    def new_findings(self, model: Model, changed: Model) -> tuple[str, ...]:
+        """The critical or high coupling findings of ``changed`` that say something the estate's did not."""
+        before = self.serious_of(model)
+        return tuple(sorted(f.id for f in serious_findings(changed).values() if _claims(f) - before))
+
+
+def _claims(f: Finding) -> frozenset[tuple]:
+    """What a coupling finding says, pair by pair: (rule, cause, asset). A failure domain says each member leaves
+    each asset unrecoverable; stolen credentials, each holder; corruption, the asset; a scenario, its name."""
+    parts = f.id.split(":")
+    rule = parts[1] if len(parts) > 1 else f.id
+    if rule == "threat" and len(parts) > 2:
+        rule = parts[2]
+    if rule in ("domain", "credential_compromise"):
+        causes = f.components
+    elif rule == "scenario":
+        causes = (":".join(parts[2:]),)
+    else:
+        causes = ("",)
+    return frozenset((rule, c, a) for c in causes for a in f.assets)
+
+
+def serious_claims(findings: Iterable[Finding]) -> frozenset[tuple]:
+    """Every (rule, cause, asset) claim of the findings: a finding is new only when it adds one. (A domain whose
+    root changes, or a stolen-credential set that shrinks, changes its id but says nothing new.)"""
+    out: set[tuple] = set()
+    for f in findings:
+        out |= _claims(f)
+    return frozenset(out)
 
 
 class _Verdicts:
@@ -905,7 +937,7 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
         if ok and whole:
             if work is not None:
                 work[0] -= 4 * size
-            new = tuple(sorted(set(serious_findings(changed)) - ctx.serious_of(model)))
+            new = ctx.new_findings(model, changed)
             if new:
                 side.append((t, new))
                 ok = False
@@ -1012,7 +1044,7 @@ def verify(model: Model, problem: Problem, changes: Sequence, ctx: Context | Non
     if not resolved(changed, problem, frozenset(model.ids)):
         return Fix(text, False, f"re-analysed on the whole changed inventory: {_names(problem.assets)} still "
                                 "unrecoverable", **kw)
-    new = tuple(sorted(set(serious_findings(changed)) - ctx.serious_of(model)))
+    new = ctx.new_findings(model, changed)
     if new:
         return Fix(text, False, f"re-analysed on the whole changed inventory: it resolves the finding but raises "
                                 f"{_names(new, 3)} (critical or high)", new_findings=new, **kw)

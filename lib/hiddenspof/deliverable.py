@@ -180,7 +180,7 @@ class WorkPackage:
     title: str
     changes: tuple[str, ...]  # what is done, in words
     assets: tuple[str, ...]  # ids
-    outcome: tuple[str, ...]  # what the re-analysis after it shows, in words (ids as they are: Names rewrites them)
+    resolved: tuple[str, ...]  # ids of the findings the re-analysis after it no longer shows
     findings: tuple[str, ...]  # ids of the findings whose fixes it applies
     risk_before: float | None
     risk_after: float | None  # residual risk after this step (cumulative); None: not re-analysed on its own
@@ -199,14 +199,12 @@ def work_packages(result: Mapping) -> list[WorkPackage]:
     """
     plan = result.get("plan") or {}
     today = plan.get("risk_before")
-    titles = {f["id"]: f["title"] for f in result.get("findings", [])}
     out, before = [], today
     for step in plan.get("steps", ()):
-        resolved = [titles.get(f, f) for f in step.get("resolved", ())]
-        outcome = tuple(f"resolves: {t}" for t in resolved)
         out.append(WorkPackage(
             number=int(step["step"]), title=str(step["title"]), changes=(str(step.get("detail", "")),),
-            assets=tuple(step.get("asset_ids", ())), outcome=outcome, findings=tuple(step.get("findings", ())),
+            assets=tuple(step.get("asset_ids", ())), resolved=tuple(step.get("resolved", ())),
+            findings=tuple(step.get("findings", ())),
             risk_before=before, risk_after=step.get("risk_after"), risk_today=float(today or 0.0),
             serious_after=step.get("serious_after"), applied=tuple(step.get("changes", ())),
         ))
@@ -281,13 +279,34 @@ def _listed(names: Names, idents: Sequence[str]) -> str:
     return shown + (f" and {len(idents) - LISTED} more" if len(idents) > LISTED else "")
 
 
-def _effects(names: Names, effects: Sequence[str]) -> str:
-    """What a plan step changes, per system, at most :data:`LISTED` systems."""
-    if not effects:
+#: Most changes a work package lists before "and N more" (the full record lists every edit).
+LISTED_CHANGES = 4
+
+
+def _done(ctx: BuildContext, detail: str) -> str:
+    """What a work package does, at most :data:`LISTED_CHANGES` changes, in words."""
+    parts = [p.strip() for p in str(detail or "").split("; ") if p.strip()]
+    if not parts:
         return MISSING
-    shown = "; ".join(names.text(e) for e in effects[:LISTED])
-    more = f"; and {len(effects) - LISTED} more systems" if len(effects) > LISTED else ""
-    return f"{shown[:1].upper()}{shown[1:]}{more}."
+    text = ctx.say("; ".join(parts[:LISTED_CHANGES]))
+    more = f"; and {len(parts) - LISTED_CHANGES} more changes (listed in the full record)" \
+        if len(parts) > LISTED_CHANGES else ""
+    return f"{text[:1].upper()}{text[1:]}{more}."
+
+
+def _resolved(ctx: BuildContext, package: WorkPackage) -> str:
+    """The findings a work package resolves, by reference (F3) and, for the rest, by count."""
+    if not package.resolved:
+        text = "No finding is resolved by this step alone"
+    else:
+        refs = sorted((ctx.refs[f] for f in package.resolved if f in ctx.refs), key=lambda r: int(r[1:]))
+        others = len(package.resolved) - len(refs)
+        bits = ([", ".join(refs)] if refs else []) + (
+            [f"{others} finding{'s' if others != 1 else ''} of lower severity"] if others else [])
+        text = "Resolves " + " and ".join(bits)
+    if package.serious_after is not None:
+        text += f"; {package.serious_after} finding{'s' if package.serious_after != 1 else ''} of high severity or above left"
+    return text + "."
 
 
 def _tiers(result: Mapping) -> dict[str, int | None]:
@@ -454,15 +473,15 @@ def _plan(ctx: BuildContext) -> Section:
     items.append(Table(("Step", "Work package", "Residual risk", "Of today", "High left"), tuple(rows),
                        numeric=(True, False, True, True, True), title="Residual risk after each work package"))
     for p in ctx.plan:
-        fixed = [ctx.refs[f] for f in p.findings if f in ctx.refs]
+        fixed = sorted((ctx.refs[f] for f in p.findings if f in ctx.refs), key=lambda r: int(r[1:]))
         if p.risk_after is None:
             residual = "not analysed after this step on its own (the end state below is)"
         else:
             removed = "" if p.risk_before is None else f" ({p.risk_before - p.risk_after:.1f} removed)"
             residual = f"{p.risk_after:.1f} points after this step{removed}"
         fields = [("Systems", _listed(n, p.assets)),
-                  ("What is done", ctx.say(p.changes[0][:1].upper() + p.changes[0][1:]) if p.changes[0] else MISSING),
-                  ("What it changes", _effects(n, p.outcome)),
+                  ("What is done", _done(ctx, p.changes[0])),
+                  ("What it changes", _resolved(ctx, p)),
                   ("Residual risk", residual)]
         if fixed:
             fields.append(("Findings addressed", ", ".join(fixed)))
