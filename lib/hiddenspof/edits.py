@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -302,18 +303,85 @@ def _typed_row(edit: Edit, table: str) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
 
 
+def _group_of(value: Any) -> Any:
+    """A dependency row's ``group`` cell, None when empty (as ``Series.isna`` reads it)."""
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
+class _DependencyIndex:
+    """What the edits ask of the dependency rows, kept up to date as rows come and go.
+
+    ``rows`` counts rows by (component, depends_on, group, admin); ``needs`` holds the
+    ``needs`` cells of each (component, group), admin rows included; ``plain`` the same
+    without admin rows (the groups validation checks). Built once per application, so a
+    long list of edits costs one pass over the rows, not one per edit.
+    """
+
+    def __init__(self, deps: pd.DataFrame) -> None:
+        self.rows: Counter = Counter()
+        self.needs: dict[tuple, list] = defaultdict(list)
+        self.plain: dict[str, dict[Any, list]] = defaultdict(lambda: defaultdict(list))
+        for comp, target, group, kind, needs in zip(deps["component"], deps["depends_on"], deps["group"],
+                                                     deps["kind"], deps["needs"]):
+            self.add(comp, target, _group_of(group), is_admin(kind), needs)
+
+    def add(self, comp: str, target: str, group: Any, admin: bool, needs: Any) -> None:
+        self.rows[(comp, target, group, admin)] += 1
+        if group is not None:
+            self.needs[(comp, group)].append(needs)
+            if not admin:
+                self.plain[comp][group].append(needs)
+
+    def remove(self, comp: str, target: str, group: Any, admin: bool, needs: Any) -> None:
+        self.rows[(comp, target, group, admin)] -= 1
+        if group is not None:
+            for cells in ((self.needs[(comp, group)], self.plain[comp][group]) if not admin
+                          else (self.needs[(comp, group)],)):
+                for i, n in enumerate(cells):
+                    if (pd.isna(n) and pd.isna(needs)) or (not pd.isna(n) and not pd.isna(needs) and n == needs):
+                        del cells[i]
+                        break
+
+    def groups_of(self, comp: str) -> list[tuple[Any, list]]:
+        """The (group, needs cells) of ``comp``'s non-admin grouped rows, by group."""
+        return sorted(((g, cells) for g, cells in self.plain.get(comp, {}).items() if cells), key=lambda item: item[0])
+
+
 class _State:
-    """The inventory's tables while edits are applied (frames replaced, never modified in place)."""
+    """The inventory's tables while edits are applied (frames replaced, never modified in place).
+
+    Appended rows wait in a list per table and join their frame once, when a frame is
+    next read (one concat per table, not one per edit).
+    """
 
     def __init__(self, inv: Inventory) -> None:
         self.inv = inv
-        self.components = inv.components
-        self.dependencies = inv.dependencies
-        self.backups = inv.backups
-        self.restore_tests = inv.restore_tests
+        self._frames = {"components": inv.components, "dependencies": inv.dependencies,
+                        "backups": inv.backups, "restore_tests": inv.restore_tests}
+        self._pending: dict[str, list[dict]] = {t: [] for t in self._frames}
+        self._deps: _DependencyIndex | None = None
         self.ids = set(inv.components["id"])
         self.backup_ids = set(inv.backups["id"])
         self.kind = dict(zip(inv.components["id"], inv.components["kind"]))
+
+    def frame(self, table: str) -> pd.DataFrame:
+        if self._pending[table]:
+            self._frames[table] = append_rows(self._frames[table], self._pending[table])
+            self._pending[table] = []
+        return self._frames[table]
+
+    def replace(self, table: str, frame: pd.DataFrame) -> None:
+        self.frame(table)
+        self._frames[table] = frame
+
+    def append(self, table: str, row: dict) -> None:
+        self._pending[table].append(row)
+
+    @property
+    def deps(self) -> _DependencyIndex:
+        if self._deps is None:
+            self._deps = _DependencyIndex(self.frame("dependencies"))
+        return self._deps
 
     def require(self, edit: Edit, cid: Any, what: str) -> None:
         if cid not in self.ids:
@@ -321,10 +389,7 @@ class _State:
                             "(the inventory changed since the fix was found?)")
 
     def result(self) -> Inventory:
-        return dataclasses.replace(self.inv, components=self.components.reset_index(drop=True),
-                                   dependencies=self.dependencies.reset_index(drop=True),
-                                   backups=self.backups.reset_index(drop=True),
-                                   restore_tests=self.restore_tests.reset_index(drop=True))
+        return dataclasses.replace(self.inv, **{t: self.frame(t).reset_index(drop=True) for t in self._frames})
 
 
 def _add_component(s: _State, e: Edit) -> None:
@@ -336,32 +401,29 @@ def _add_component(s: _State, e: Edit) -> None:
         raise EditError(f"{e.describe()}: id {cid!r} is already a component: expected a new id "
                         "(the inventory changed since the fix was found, or the fix was applied already)")
     row.setdefault("name", cid)
-    s.components = append_rows(s.components, [row])
+    s.append("components", row)
     s.ids.add(cid)
     s.kind[cid] = row["kind"]
 
 
-def _dep_mask(s: _State, comp: str, target: str, group: Any = ..., admin: Any = ...):
-    d = s.dependencies
+def _dep_mask(d: pd.DataFrame, comp: str, target: str, group: Any = ..., admin: Any = ...):
     mask = (d["component"] == comp) & (d["depends_on"] == target)
     if group is not ...:
         mask &= d["group"].isna() if group is None else (d["group"] == group)
-    if admin is not ...:
+    if admin is not ... and mask.any():
         mask &= d["kind"].map(is_admin).astype(bool) == bool(admin)
     return mask
 
 
 def _check_groups(s: _State, e: Edit, comp: str) -> None:
-    d = s.dependencies
-    mine = d[(d["component"] == comp) & d["group"].notna() & ~d["kind"].map(is_admin).astype(bool)]
-    for group, rows in mine.groupby("group", sort=True):
-        needs = rows["needs"].dropna()
-        if len(set(int(n) for n in needs)) > 1:
+    for group, cells in s.deps.groups_of(comp):
+        needs = [int(n) for n in cells if not pd.isna(n)]
+        if len(set(needs)) > 1:
             raise EditError(f"{e.describe()}: rows of group {group!r} of {comp!r} disagree on needs "
-                            f"({', '.join(str(int(n)) for n in sorted(set(needs)))}): expected one value")
-        n = int(needs.iloc[0]) if len(needs) else 1
-        if n > len(rows):
-            raise EditError(f"{e.describe()}: group {group!r} of {comp!r} would have {len(rows)} member(s) but needs "
+                            f"({', '.join(str(n) for n in sorted(set(needs)))}): expected one value")
+        n = needs[0] if needs else 1
+        if n > len(cells):
+            raise EditError(f"{e.describe()}: group {group!r} of {comp!r} would have {len(cells)} member(s) but needs "
                             f"{n}: expected a group that keeps at least {n}")
 
 
@@ -378,16 +440,16 @@ def _add_dependency(s: _State, e: Edit) -> None:
         row.pop("group", None)
         row.pop("needs", None)
         row["kind"] = "admin"
-    if _dep_mask(s, comp, target, group, admin).any():
+    if s.deps.rows[(comp, target, group, admin)] > 0:
         raise EditError(f"{e.describe()}: {comp!r} already has this row on {target!r}: expected a row not yet there "
                         "(the fix was applied already?)")
     if group is None:
         row.pop("needs", None)
     else:
-        d = s.dependencies
-        same = d[(d["component"] == comp) & (d["group"] == group)]["needs"].dropna()
-        row.setdefault("needs", int(same.iloc[0]) if len(same) else 1)
-    s.dependencies = append_rows(s.dependencies, [row])
+        same = [n for n in s.deps.needs.get((comp, group), ()) if not pd.isna(n)]
+        row.setdefault("needs", int(same[0]) if same else 1)
+    s.append("dependencies", row)
+    s.deps.add(comp, target, group, admin, row.get("needs"))
     if group is not None:
         _check_groups(s, e, comp)
 
@@ -399,13 +461,17 @@ def _remove_dependency(s: _State, e: Edit) -> None:
         raise EditError(f"{e.describe()}: expected a component and a depends_on")
     group = r["group"] if "group" in r else ...
     admin = is_admin(r["kind"]) if "kind" in r else ...
-    mask = _dep_mask(s, comp, target, group, admin)
+    d = s.frame("dependencies")
+    deps = s.deps
+    mask = _dep_mask(d, comp, target, group, admin)
     if not mask.any():
-        d = s.dependencies
         have = sorted(set(d.loc[d["component"] == comp, "depends_on"]))
         raise EditError(f"{e.describe()}: {comp!r} has no such row on {target!r}: expected one of its rows "
                         f"({', '.join(have) or 'none'}) (the inventory changed since the fix was found?)")
-    s.dependencies = s.dependencies.loc[~mask].reset_index(drop=True)
+    gone = d.loc[mask]
+    for g, kind, needs in zip(gone["group"], gone["kind"], gone["needs"]):
+        deps.remove(comp, target, _group_of(g), is_admin(kind), needs)
+    s.replace("dependencies", d.loc[~mask].reset_index(drop=True))
     _check_groups(s, e, comp)
 
 
@@ -431,19 +497,19 @@ def _add_backup(s: _State, e: Edit) -> None:
         raise EditError(f"{e.describe()}: {bid!r} is a component of kind {s.kind[bid]}: expected a new id")
     _check_backup_refs(s, e, row)
     if bid not in s.ids:
-        s.components = append_rows(s.components, [{"id": bid, "name": bid, "kind": "backup"}])
+        s.append("components", {"id": bid, "name": bid, "kind": "backup"})
         s.ids.add(bid)
         s.kind[bid] = "backup"
     row.setdefault("immutable", False)
     row.setdefault("offline", False)
-    s.backups = append_rows(s.backups, [row])
+    s.append("backups", row)
     s.backup_ids.add(bid)
 
 
 def _set(s: _State, e: Edit) -> None:
     if e.table not in _SETTABLE:
         raise EditError(f"{e.describe()}: table {e.table!r} cannot be set: expected one of {', '.join(_SETTABLE)}")
-    frame = s.components if e.table == "components" else s.backups
+    frame = s.frame(e.table)
     if e.column in ("id",) or e.column not in frame.columns:
         cols = [c for c in frame.columns if c != "id"]
         raise EditError(f"{e.describe()}: column {e.column!r} cannot be set: expected one of {', '.join(cols)}")
@@ -464,11 +530,7 @@ def _set(s: _State, e: Edit) -> None:
         _check_backup_refs(s, e, row)
     if value is None:
         value = _missing(frame[e.column].dtype)
-    frame = set_cells(frame, mask, e.column, value)
-    if e.table == "components":
-        s.components = frame
-    else:
-        s.backups = frame
+    s.replace(e.table, set_cells(frame, mask, e.column, value))
 
 
 def _add_restore_test(s: _State, e: Edit) -> None:
@@ -476,7 +538,7 @@ def _add_restore_test(s: _State, e: Edit) -> None:
     if row["backup"] not in s.backup_ids:
         raise EditError(f"{e.describe()}: {row['backup']!r} is not a backup: expected a backup id "
                         "(the inventory changed since the fix was found?)")
-    s.restore_tests = append_rows(s.restore_tests, [row])
+    s.append("restore_tests", row)
 
 
 _APPLY = {"add_component": _add_component, "add_dependency": _add_dependency,
