@@ -860,7 +860,7 @@ def _compile(model: Model, changes: tuple, ctx: Context) -> _Tried:
     from . import whatif
 
     try:
-        edits, _ = whatif.compile_changes(model.inventory, list(changes))
+        edits, _ = whatif.compile_changes(model.inventory, list(changes), result=False)
     except whatif.WhatIfError as err:
         return _Tried(changes, (), f"it does not apply: {err}", False, False)
     return _Tried(changes, tuple(edits), rule_broken(model, edits, ctx.platform),
@@ -1229,7 +1229,7 @@ def written_down(model: Model, fix: Fix, changes: Sequence) -> Fix:
     if not changes:
         return fix
     try:
-        edits, _ = whatif.compile_changes(model.inventory, list(changes))
+        edits, _ = whatif.compile_changes(model.inventory, list(changes), result=False)
     except whatif.WhatIfError as err:
         return dataclasses.replace(fix, verified=False, effect=f"{fix.effect}; but it does not apply to the whole "
                                    f"inventory: {err}")

@@ -47,6 +47,7 @@ __all__ = [
     "set_value",
     "add_restore_test",
     "apply_changes",
+    "check_changes",
     "edits_json",
     "edit_from_json",
     "new_ids",
@@ -546,15 +547,28 @@ _APPLY = {"add_component": _add_component, "add_dependency": _add_dependency,
           "add_restore_test": _add_restore_test}
 
 
+def _applied(inventory: Inventory, edits: Iterable[Edit | Mapping[str, Any]]) -> _State:
+    s = _State(inventory)
+    for e in edits:
+        if not isinstance(e, Edit):
+            e = edit_from_json(e)
+        _APPLY[e.op](s, e)
+    return s
+
+
 def apply_changes(inventory: Inventory, edits: Iterable[Edit | Mapping[str, Any]]) -> Inventory:
     """The inventory with ``edits`` applied in order (``Edit`` objects or their JSON form); the input is not modified.
 
     Raises :class:`EditError` on the first edit that does not apply, naming
     it and what was expected.
     """
-    s = _State(inventory)
-    for e in edits:
-        if not isinstance(e, Edit):
-            e = edit_from_json(e)
-        _APPLY[e.op](s, e)
-    return s.result()
+    return _applied(inventory, edits).result()
+
+
+def check_changes(inventory: Inventory, edits: Iterable[Edit | Mapping[str, Any]]) -> None:
+    """Raise :class:`EditError` exactly where :func:`apply_changes` would, without building the changed tables.
+
+    The advice search compiles many candidates only to read their edits; this
+    keeps the check and skips the copy.
+    """
+    _applied(inventory, edits)

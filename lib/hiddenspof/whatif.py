@@ -682,9 +682,13 @@ def apply(inventory: Inventory, changes: Change | Iterable[Change]) -> Inventory
     return compile_changes(inventory, changes)[1]
 
 
-def compile_changes(inventory: Inventory, changes: Change | Iterable[Change]) -> tuple[list[edits_mod.Edit], Inventory]:
+def compile_changes(inventory: Inventory, changes: Change | Iterable[Change], *,
+                    result: bool = True) -> tuple[list[edits_mod.Edit], Inventory | None]:
     """The edits of ``changes`` applied in order (each compiled on the inventory the ones before left), and
     the changed inventory: ``fix.changes`` of a change set, and what applying it gives.
+
+    With ``result=False`` the last change's edits are checked but not applied
+    (the changed inventory is None): for callers that only need the edits.
 
     Raises
     ------
@@ -693,11 +697,16 @@ def compile_changes(inventory: Inventory, changes: Change | Iterable[Change]) ->
     """
     if isinstance(changes, Change):
         changes = [changes]
+    changes = list(changes)
     out: list[edits_mod.Edit] = []
-    for ch in changes:
+    for i, ch in enumerate(changes):
         step = ch.edits(inventory)
         try:
-            inventory = edits_mod.apply_changes(inventory, step)
+            if result or i < len(changes) - 1:
+                inventory = edits_mod.apply_changes(inventory, step)
+            else:
+                edits_mod.check_changes(inventory, step)
+                inventory = None
         except WhatIfError:
             raise
         except edits_mod.EditError as err:
