@@ -136,8 +136,8 @@ class AssetCoupling:
     cut_pairs: tuple[tuple[str, str, float], ...]  # (x, y, p(x) p(y)), most likely first
     cut_pairs_exhaustive: bool  # True when the list is known to be the exact top (False: PAIR_BUDGET ran out first)
     survivability: float | None
-    survivability_method: str  # "exact", "monte_carlo" or "none" (the asset never goes down)
-    survivability_error: float  # 0 when exact; the 95 % half-width of the Monte Carlo estimate
+    survivability_method: str  # "exact", "monte_carlo", "none" (the asset never goes down) or "not estimated"
+    survivability_error: float | None  # 0 when exact; the 95 % half-width of the Monte Carlo estimate; None not estimated
     threats: dict[str, str]
     threat_causes: dict[str, tuple[str, ...]]  # mode -> strikes that leave the asset unrecoverable
     importance: dict[str, float]  # component -> Fussell-Vesely importance for this asset
@@ -1244,7 +1244,7 @@ def _rto_findings(model: Model, inversions) -> list[Finding]:
 # -- the whole analysis ----------------------------------------------------------------------------------
 
 
-def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
+def analyze(model: Model, *, pairs: bool = True, survival: bool = True) -> CouplingResult:
     """Run every coupling analysis on ``model``.
 
     Parameters
@@ -1252,6 +1252,9 @@ def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
     model : Model
     pairs : bool
         Compute order-2 cut sets (and the importance that uses them).
+    survival : bool
+        Estimate survivability (None when False: the findings never read it, so
+        the re-analyses of a changed estate skip the simulation).
 
     Returns
     -------
@@ -1284,9 +1287,9 @@ def analyze(model: Model, *, pairs: bool = True) -> CouplingResult:
     importance: dict[str, float] = {c: 0.0 for c in model.ids}
     for a in model.assets:
         cc = tuple(common[a])
-        sim = _ClosureSimulator(model, sorted(model.closure(a)))
+        sim = _ClosureSimulator(model, sorted(model.closure(a))) if pairs or survival else None
         cps, exhaustive = cut_pairs(model, a, cc, sim=sim) if pairs else ((), False)
-        surv, method, err = survivability(model, a, sim=sim)
+        surv, method, err = survivability(model, a, sim=sim) if survival else (None, "not estimated", None)
         risk: dict[str, float] = {}
         total = sum(prob[x] for x in cc) + sum(p for _, _, p in cps)
         if total > 0:

@@ -186,7 +186,7 @@ def findings_only(inventory, memo: dict | None = None) -> tuple[list[Finding], o
     from .quality import quality_findings
 
     m = model_mod.build(inventory)
-    cr = coupling.analyze(m, pairs=False)
+    cr = coupling.analyze(m, pairs=False, survival=False)
     found = [*advice.findings_of(m, cr), *silent.score(inventory, m, memo=memo).findings,
              *capacity.analyze(m).findings, *quality_findings(inventory)]
     return sort_findings(found), m

@@ -1125,7 +1125,7 @@ def candidates(inventory: Inventory, m: Model | None = None, findings=None) -> l
     if findings is None:
         from . import advice
 
-        findings = advice.findings_of(m, coupling.analyze(m, pairs=False)) + list(silent.score(inventory, m).findings)
+        findings = advice.findings_of(m, coupling.analyze(m, pairs=False, survival=False)) + list(silent.score(inventory, m).findings)
     out: dict[Change, list[str]] = {}
     # existing restore targets (a standby VM, a DR host) are preferred to inventing a new one
     targets = sorted({i.restore_to for i in m.backup.values() if i.restore_to is not None and i.restore_to not in m.backup})
@@ -1222,7 +1222,7 @@ def roadmap(inventory: Inventory, limit: int = 10) -> list[Remediation]:
     before = estate_risk(inventory, m, memo=memo)
     from . import advice
 
-    findings = (advice.findings_of(m, coupling.analyze(m, pairs=False))
+    findings = (advice.findings_of(m, coupling.analyze(m, pairs=False, survival=False))
                 + list(silent.score(inventory, m, memo=memo).findings))
     known = {f.id for f in findings}
     out = []
