@@ -24,11 +24,10 @@ verdicts into findings a consultant would sign:
   threat, every asset). ``verified`` is true only when the re-analysis
   answers "recoverable" for all of them. Single changes first, then pairs,
   then the named composite "a recovery site with its own backup server and
-  keys"; at most ``FIX_BUDGET`` re-analyses per finding. The re-analysis is
-  targeted: it runs on the part of the inventory that can change the
-  assets' verdicts (their closures, plus what a stolen credential reaches),
-  checked against the whole inventory's verdict before any candidate is
-  tried.
+  keys"; at most ``FIX_BUDGET`` re-analyses per finding. The re-analysis
+  is of the whole changed estate, made incremental (``overlay``): the change
+  is patched into the built model and only the strikes whose outcome it can
+  change are recovered again; the budgets count that work.
 """
 
 from __future__ import annotations
@@ -48,6 +47,7 @@ __all__ = [
     "FIX_SEVERITIES",
     "FIX_WORK_BUDGET",
     "FIX_WORK_PER_FINDING",
+    "OTHER_WORK_BUDGET",
     "Domain",
     "Problem",
     "CAPACITY_FACTORS",
@@ -78,13 +78,16 @@ __all__ = [
 
 #: Candidate change sets re-analysed per finding at most (the stated search budget).
 FIX_BUDGET = 40
-#: Component re-analyses (the size of each re-analysed inventory, summed) one assessment spends on
-#: fixes at most, most severe findings first; later findings say they were not searched.
-FIX_WORK_BUDGET = 120_000
-#: Component re-analyses one finding may spend at most: a finding whose re-analysed inventory is large
-#: gets fewer re-analyses (at least two: a shared change and the composite), so that the budget of an
-#: assessment spreads over many findings.
-FIX_WORK_PER_FINDING = FIX_WORK_BUDGET // 8
+#: Work one assessment's coupling fix search spends at most, most severe findings first (later findings say
+#: they were not searched): the strikes a candidate change can alter, re-analysed on the changed estate
+#: (``overlay``), each counted as one plus every component it takes down (what ``recover`` walks), plus the
+#: components each change touches. Counted, not timed, so results never depend on the machine.
+FIX_WORK_BUDGET = 20_000_000
+#: Work one finding may spend before only its composite is tried.
+FIX_WORK_PER_FINDING = 1_000_000
+#: Component re-analyses (the size of each re-analysed inventory, summed) the capacity and silent-failure fixes
+#: of one assessment spend at most.
+OTHER_WORK_BUDGET = 120_000
 #: Above this many assets a finding skips the asset-by-asset search (singles, then the composite).
 _PER_ASSET_LIMIT = 6
 #: Findings of these severities get a fix searched for (the others keep ``fix`` null).
@@ -490,6 +493,21 @@ class Context:
     serious: frozenset[tuple] | None = None
     #: (problem, asset) -> change sets that make one surviving copy restorable as a whole (its whole path)
     copy_fixes: dict = dataclasses.field(default_factory=dict)
+    #: the base estate's strike answers (``overlay.Base``), shared by every candidate; None until first needed
+    base: object | None = None
+
+    def base_of(self, model: Model):
+        """The estate's strike answers, computed once (``overlay.Base``)."""
+        if self.base is None or self.base.model is not model:
+            from .overlay import Base
+
+            self.base = Base(model)
+        return self.base
+
+    def changed(self, model: Model, edits: Sequence):
+        """The whole changed estate's answers under ``edits``, re-analysing only what they can change
+        (``overlay.Changed``: the same answers as a rebuild and a full re-analysis)."""
+        return self.base_of(model).changed(tuple(edits))
 
     @classmethod
     def of(cls, model: Model, findings: Iterable[Finding] | None = None) -> Context:
@@ -890,15 +908,10 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
     ctx = ctx or Context.of(model)
     if work is not None and work[0] <= 0:
         return Fix(_fallback(problem), False,
-                   f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
+                   f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} components re-analysed "
                    "went to more severe findings first"), ()
-    if len(model.ids) > FIX_WORK_PER_FINDING:
-        return Fix(_fallback(problem), False,
-                   f"not searched: re-analysing it involves more than {FIX_WORK_PER_FINDING:,} components, "
-                   "above one finding's share of the assessment's search budget"), ()
     before = frozenset(model.ids)
-    size = len(model.ids)
-    budget = min(budget, max(2, FIX_WORK_PER_FINDING // max(1, size)))
+    share = [FIX_WORK_PER_FINDING]  # this finding's share of the assessment's budget
     tried: list[str] = []
     rejected: dict[str, str] = {}
     side: list[tuple[_Tried, tuple[str, ...]]] = []
@@ -924,23 +937,31 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
         key = (changes, prob.assets, whole)
         if key in answers:
             return answers[key]
-        if spent >= budget - reserve or (work is not None and work[0] <= 0):
+        if spent >= budget - reserve or (work is not None and work[0] <= 0) or (reserve and share[0] <= 0):
             return None
         spent += 1
-        if work is not None:
-            work[0] -= size
-        changed = model_mod.build(edits_mod_apply(model.inventory, t.edits))
+        from .edits import EditError
+
+        try:
+            changed = ctx.changed(model, t.edits)
+        except EditError as err:  # compiled on the inventory, so it applies; said plainly if it does not
+            rejected.setdefault(_describe(model, changes), f"it does not apply: {err}")
+            answers[key] = False
+            return False
         text = _describe(model, changes)
         if text not in tried:
             tried.append(text)
-        ok = resolved(changed, prob, before)
+        ok = changed.resolved(prob, before)
         if ok and whole:
-            if work is not None:
-                work[0] -= 4 * size
-            new = ctx.new_findings(model, changed)
+            new = changed.new_findings(ctx.serious_of(model))
             if new:
                 side.append((t, new))
                 ok = False
+        spent_work = changed.work - changed.charged
+        changed.charged = changed.work
+        share[0] -= spent_work
+        if work is not None:
+            work[0] -= spent_work
         answers[key] = ok
         return ok
 
@@ -1005,7 +1026,7 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
         return fix, answer
     shown = "; ".join(tried[:6]) + (f" and {len(tried) - 6} more" if len(tried) > 6 else "")
     if not spent and work is not None and work[0] <= 0:
-        effect = (f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
+        effect = (f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} components re-analysed "
                   "went to more severe findings first")
     else:
         effect = (f"no change set found within the search budget of {budget} re-analyses: "
@@ -1039,12 +1060,12 @@ def verify(model: Model, problem: Problem, changes: Sequence, ctx: Context | Non
     if t.broken is not None:
         return Fix(text, False, f"not a change an engineer can make: {t.broken}", changes=t.edits,
                    steps=tuple(changes), production=t.production)
-    changed = model_mod.build(edits_mod_apply(model.inventory, t.edits))
+    changed = ctx.changed(model, t.edits)
     kw = dict(changes=t.edits, steps=tuple(changes), reuses=reused_by(model, t.edits), production=t.production)
-    if not resolved(changed, problem, frozenset(model.ids)):
+    if not changed.resolved(problem, frozenset(model.ids)):
         return Fix(text, False, f"re-analysed on the whole changed inventory: {_names(problem.assets)} still "
                                 "unrecoverable", **kw)
-    new = ctx.new_findings(model, changed)
+    new = changed.new_findings(ctx.serious_of(model))
     if new:
         return Fix(text, False, f"re-analysed on the whole changed inventory: it resolves the finding but raises "
                                 f"{_names(new, 3)} (critical or high)", new_findings=new, **kw)
@@ -1145,7 +1166,7 @@ def capacity_fix(model: Model, finding: Finding, work: list[int] | None = None) 
                    "run at their backups' own rates (faster media, parallel streams or agreed RTOs are needed)"), ()
     if work is not None and work[0] <= 0:
         return Fix(f"more restore capacity on {_names(comps)}", False,
-                   f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} component re-analyses "
+                   f"not searched: the assessment's search budget of {OTHER_WORK_BUDGET:,} component re-analyses "
                    "went to more severe findings first"), ()
     lo, hi = -1, len(CAPACITY_FACTORS) - 1  # bisect for the smallest factor that clears it (misses shrink as it grows)
 
@@ -1247,7 +1268,8 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
     findings = list(findings)
     out: dict[int, Finding] = {}
     cache: dict[Problem, tuple[Fix, tuple]] = {}
-    work = [FIX_WORK_BUDGET]
+    work = [FIX_WORK_BUDGET]  # the coupling fix search's, in strikes re-analysed
+    other = [OTHER_WORK_BUDGET]  # the capacity and silent-failure fixes', in component re-analyses
     ctx = Context.of(model, findings)
     silent_memo: dict = {}  # the silent re-scorings share the job-history summaries
 
@@ -1262,7 +1284,7 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
             out[i] = f
             continue
         if f.category == "capacity" and f.id.split(":")[1] in ("rto-miss", "routine-rto-miss"):
-            fix, changes = capacity_fix(model, f, work)
+            fix, changes = capacity_fix(model, f, other)
             fix = written_down(model, fix, changes)
             rec = _sentence(fix.change) + " " + _sentence(fix.effect) if fix.verified else f.recommendation
             out[i] = dataclasses.replace(f, fix=fix, recommendation=rec)
@@ -1270,7 +1292,7 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
         if f.category == "silent_failure":  # fixed by evidence and settings, verified by scoring again
             from .silentfix import silent_fix
 
-            out[i] = dataclasses.replace(f, fix=silent_fix(model, f, findings, silent_memo, work))
+            out[i] = dataclasses.replace(f, fix=silent_fix(model, f, findings, silent_memo, other))
             continue
         problem = problem_of(model, f)
         if problem is None:

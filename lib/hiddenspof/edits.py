@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -348,6 +349,79 @@ class _DependencyIndex:
         return sorted(((g, cells) for g, cells in self.plain.get(comp, {}).items() if cells), key=lambda item: item[0])
 
 
+class _LayeredIndex:
+    """A :class:`_DependencyIndex` of the inventory's own rows (built once per inventory, never changed) with the
+    rows the edits add and remove kept on top: applying a few edits to a large inventory costs the edits, not a
+    pass over every row (the fix search compiles and applies many candidates to one inventory)."""
+
+    def __init__(self, base: _DependencyIndex) -> None:
+        self._b = base
+        self._rows: Counter = Counter()
+        self._needs: dict[tuple, list] = {}
+        self._plain: dict[str, dict[Any, list]] = {}
+
+    def count(self, key: tuple) -> int:
+        return self._b.rows.get(key, 0) + self._rows.get(key, 0)
+
+    def needs_of(self, key: tuple) -> list:
+        return self._needs[key] if key in self._needs else self._b.needs.get(key, [])
+
+    def _own_needs(self, key: tuple) -> list:
+        if key not in self._needs:
+            self._needs[key] = list(self._b.needs.get(key, ()))
+        return self._needs[key]
+
+    def _own_plain(self, comp: str) -> dict[Any, list]:
+        if comp not in self._plain:
+            self._plain[comp] = {g: list(cells) for g, cells in self._b.plain.get(comp, {}).items()}
+        return self._plain[comp]
+
+    def add(self, comp: str, target: str, group: Any, admin: bool, needs: Any) -> None:
+        self._rows[(comp, target, group, admin)] += 1
+        if group is not None:
+            self._own_needs((comp, group)).append(needs)
+            if not admin:
+                self._own_plain(comp).setdefault(group, []).append(needs)
+
+    def remove(self, comp: str, target: str, group: Any, admin: bool, needs: Any) -> None:
+        self._rows[(comp, target, group, admin)] -= 1
+        if group is not None:
+            lists = [self._own_needs((comp, group))]
+            if not admin:
+                lists.append(self._own_plain(comp).setdefault(group, []))
+            for cells in lists:
+                _drop_needs(cells, needs)
+
+    def groups_of(self, comp: str) -> list[tuple[Any, list]]:
+        plain = self._plain[comp] if comp in self._plain else self._b.plain.get(comp, {})
+        return sorted(((g, cells) for g, cells in plain.items() if cells), key=lambda item: item[0])
+
+
+def _drop_needs(cells: list, needs: Any) -> None:
+    """Remove one ``needs`` cell equal to ``needs`` (missing equals missing) from ``cells``."""
+    for i, n in enumerate(cells):
+        if (pd.isna(n) and pd.isna(needs)) or (not pd.isna(n) and not pd.isna(needs) and n == needs):
+            del cells[i]
+            break
+
+
+#: id of an inventory's dependency frame -> (a weak reference to it, the index of its rows)
+_BASE_INDEX: dict[int, tuple[weakref.ref, _DependencyIndex]] = {}
+_BASE_INDEX_KEPT = 4
+
+
+def _index_of(deps: pd.DataFrame) -> _LayeredIndex:
+    """A fresh layered index over the (cached) index of ``deps``, an inventory's unchanged dependency frame."""
+    hit = _BASE_INDEX.get(id(deps))
+    if hit is None or hit[0]() is not deps:
+        for key in [k for k, (ref, _) in _BASE_INDEX.items() if ref() is None]:
+            del _BASE_INDEX[key]
+        while len(_BASE_INDEX) >= _BASE_INDEX_KEPT:
+            del _BASE_INDEX[next(iter(_BASE_INDEX))]
+        hit = _BASE_INDEX[id(deps)] = (weakref.ref(deps), _DependencyIndex(deps))
+    return _LayeredIndex(hit[1])
+
+
 class _State:
     """The inventory's tables while edits are applied (frames replaced, never modified in place).
 
@@ -360,7 +434,7 @@ class _State:
         self._frames = {"components": inv.components, "dependencies": inv.dependencies,
                         "backups": inv.backups, "restore_tests": inv.restore_tests}
         self._pending: dict[str, list[dict]] = {t: [] for t in self._frames}
-        self._deps: _DependencyIndex | None = None
+        self._deps: _LayeredIndex | None = None
         self.ids = set(inv.components["id"])
         self.backup_ids = set(inv.backups["id"])
         self.kind = dict(zip(inv.components["id"], inv.components["kind"]))
@@ -381,7 +455,8 @@ class _State:
     @property
     def deps(self) -> _DependencyIndex:
         if self._deps is None:
-            self._deps = _DependencyIndex(self.frame("dependencies"))
+            frame = self.frame("dependencies")
+            self._deps = _index_of(frame) if frame is self.inv.dependencies else _LayeredIndex(_DependencyIndex(frame))
         return self._deps
 
     def require(self, edit: Edit, cid: Any, what: str) -> None:
@@ -441,13 +516,13 @@ def _add_dependency(s: _State, e: Edit) -> None:
         row.pop("group", None)
         row.pop("needs", None)
         row["kind"] = "admin"
-    if s.deps.rows[(comp, target, group, admin)] > 0:
+    if s.deps.count((comp, target, group, admin)) > 0:
         raise EditError(f"{e.describe()}: {comp!r} already has this row on {target!r}: expected a row not yet there "
                         "(the fix was applied already?)")
     if group is None:
         row.pop("needs", None)
     else:
-        same = [n for n in s.deps.needs.get((comp, group), ()) if not pd.isna(n)]
+        same = [n for n in s.deps.needs_of((comp, group)) if not pd.isna(n)]
         row.setdefault("needs", int(same[0]) if same else 1)
     s.append("dependencies", row)
     s.deps.add(comp, target, group, admin, row.get("needs"))

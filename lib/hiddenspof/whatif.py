@@ -35,6 +35,7 @@ recompute any line of the roadmap by hand from the analysis JSON.
 from __future__ import annotations
 
 import math
+import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -347,10 +348,21 @@ class SetVerification(Change):
         return f"set the verification of {self.backup} to {self.verification}"
 
 
+#: id of a backups frame -> (a weak reference to it, asset -> its shortest schedule); asked per asset, read once
+_SCHEDULES: dict[int, tuple[weakref.ref, dict]] = {}
+
+
 def _schedule_of(inv: Inventory, asset: str) -> float:
+    """The shortest ``schedule_hours`` of the asset's backups (24 when none is known)."""
     bk = inv.backups
-    sched = pd.to_numeric(bk.loc[bk["protects"] == asset, "schedule_hours"]).min()
-    return float(sched) if not pd.isna(sched) else 24.0
+    hit = _SCHEDULES.get(id(bk))
+    if hit is None or hit[0]() is not bk:
+        for key in [k for k, (ref, _) in _SCHEDULES.items() if ref() is None]:
+            del _SCHEDULES[key]
+        shortest = pd.to_numeric(bk["schedule_hours"]).groupby(bk["protects"].astype(str)).min()
+        hit = _SCHEDULES[id(bk)] = (weakref.ref(bk), shortest.to_dict())
+    sched = hit[1].get(asset)
+    return float(sched) if sched is not None and not pd.isna(sched) else 24.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,561 @@
+"""Incremental re-analysis for the fix search: a candidate change patched into the built model, and only the
+strikes whose outcome it can change analysed again.
+
+A candidate fix is a handful of edits (``edits``): a new store, a row moved,
+a backup made immutable. Rebuilding the model and striking every component
+of the changed estate again costs the whole estate per candidate; this module
+makes the cost follow the change instead, and answers exactly what the
+rebuild answers (the property tests in ``tests/test_overlay.py`` compare the
+two on random estates and random changes).
+
+* :func:`patch` builds the changed :class:`~hiddenspof.model.Model` from the
+  built one: the edits are applied to the inventory, a small model of the
+  touched components (their rows, their backups, what those rows point at)
+  is built, and its entries replace the base's; reverse rows and the
+  ``rows_on`` index are redone only for the targets of changed rows. The
+  dependency graph (``Model.graph``) is built only when asked for.
+* **Which strikes can change.** A failure set ``F`` is read, during
+  ``recover(F)``, only through the components its failure reaches: those
+  with a row on a down component, assets whose backup or restore target is
+  down, transitively. A change alters what a component reads only at the
+  *touched* components (new ones, those whose rows, backup or settings
+  changed, the targets of changed rows and restore targets, the assets of
+  changed backups). So ``recover(F)`` can differ only when ``F`` meets a
+  component from which a touched one is reached: the touched components and
+  everything they depend on, with their backups and restore targets
+  (``Model.closure``'s walk, from every touched component). Every other
+  single failure keeps its base answer.
+* **Credential theft.** The attack from a holder reads the ``rows_on`` of
+  what it holds or destroys and the kind and spared state of what has a
+  row there; a holder whose base attack meets none of the touched entries
+  destroys the same set. Affected holders are found backwards through the
+  escalation graph; their attacks run again on the changed model.
+* :class:`Base` keeps the base estate's answers (every single failure, every
+  holder's destroyed set and recovery, corruption, scenarios), computed once
+  and shared by every candidate of every finding. :class:`Changed` is one
+  candidate's answers: ``resolved`` (the finding's own strikes) and
+  ``new_findings`` (the critical or high coupling findings of the changed
+  estate that claim something the estate's did not, with their ids).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+
+from . import coupling
+from . import model as model_mod
+from .model import Model
+
+__all__ = ["Base", "Changed", "PatchedModel", "patch"]
+
+_ESC = coupling.ESCALATION_KINDS
+_SERIOUS = ("critical", "high")
+
+
+class PatchedModel(Model):
+    """A model made by :func:`patch`: the same answers as ``model.build`` of the changed inventory; the
+    dependency graph is built when first asked for."""
+
+    @property
+    def graph(self):  # noqa: D401 - the attribute of Model
+        g = self.__dict__.get("_graph")
+        if g is None:
+            g = self.__dict__["_graph"] = model_mod.build(self.inventory).graph
+        return g
+
+
+@dataclasses.dataclass
+class Delta:
+    """What a change touched, in the terms the re-analysis needs."""
+
+    new: frozenset[str]
+    #: components whose own entries (rows, kind, backup settings, backups) changed, and what points at them anew
+    touched: frozenset[str]
+    #: components whose ``rows_on`` or neighbours' kind or spared state changed (credential theft)
+    attack_touched: frozenset[str]
+    #: components whose kind or tier changed (then severities may move everywhere: analysed in full)
+    relabelled: bool
+
+
+def _targets(m: Model, c: str) -> set[str]:
+    """Every component ``c`` has a row on (requirement or admin)."""
+    if c not in m.kind:
+        return set()
+    return set(m.dependencies_of(c)) | set(m.administered_by[c])
+
+
+def _spared_in(m: Model, s: str) -> bool:
+    """Whether ``s`` is spared by credential theft in ``m`` (``coupling._spared``, asked of one component)."""
+    info = m.backup.get(s)
+    if info is not None and (info.immutable or info.offline):
+        return True
+    if m.kind.get(s) != "backup_store":
+        return False
+    for b in m.rows_on.get(s, ()):
+        i = m.backup.get(b)
+        if i is not None and (i.immutable or i.offline) and s in m.dependencies_of(b):
+            return True
+    return False
+
+
+def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
+    """The model of ``base``'s inventory with ``edits`` applied, built from ``base`` (see the module), and what
+    the change touched. Raises ``edits.EditError`` as ``apply_changes`` does."""
+    from .edits import apply_changes
+
+    inv = apply_changes(base.inventory, edits)
+    new: set[str] = set()
+    comp_set: set[str] = set()
+    row_comps: set[str] = set()
+    bk: set[str] = set()
+    relabel = False
+    for e in edits:
+        r = e.fields
+        if e.op == "add_component":
+            new.add(r["id"])
+        elif e.op in ("add_dependency", "remove_dependency"):
+            row_comps.add(r["component"])
+        elif e.op == "add_backup":
+            bk.add(r["id"])
+            if r["id"] not in base.kind:
+                new.add(r["id"])
+        elif e.op == "set" and e.table == "backups":
+            bk.add(e.id)
+        elif e.op == "set" and e.table == "components":
+            comp_set.add(e.id)
+            relabel = relabel or e.column in ("kind", "tier")
+    t_comp = new | comp_set
+    t_rows = row_comps | new
+    t_bk = bk | {b for c in comp_set for b in base.backups_of.get(c, ())}
+
+    d = inv.dependencies
+    rows = d.loc[d["component"].isin(t_rows)] if t_rows else d.iloc[0:0]
+    b = inv.backups
+    bks = b.loc[b["id"].isin(t_bk)] if t_bk else b.iloc[0:0]
+    need = set(t_comp) | set(t_rows) | set(t_bk) | {str(x) for x in rows["depends_on"]}
+    for col in ("protects", "restore_to", "alert_channel"):
+        need |= {str(x) for x in bks[col] if isinstance(x, str)}
+    c = inv.components
+    mini = dataclasses.replace(inv, components=c.loc[c["id"].isin(need)].reset_index(drop=True),
+                               dependencies=rows.reset_index(drop=True), backups=bks.reset_index(drop=True))
+    mm = Model(mini)
+
+    m = object.__new__(PatchedModel)
+    m.__dict__.update({k: v for k, v in base.__dict__.items() if k not in ("graph", "_graph")})
+    m.inventory = inv
+    if new:
+        m.ids = tuple(sorted(set(base.ids) | new))
+    for attr in ("kind", "data_gb", "tier", "probability"):
+        if t_comp:
+            table = dict(getattr(base, attr))
+            src = getattr(mm, attr)
+            for x in t_comp:
+                table[x] = src[x]
+            setattr(m, attr, table)
+    old_targets: set[str] = set()
+    old_req: set[str] = set()
+    for x in t_rows:
+        if x in base.kind:
+            old_req |= set(base.dependencies_of(x))
+            old_targets |= _targets(base, x)
+    new_targets: set[str] = set()
+    new_req: set[str] = set()
+    if t_rows:
+        requires, groups, admin = dict(base.requires), dict(base.groups), dict(base.administered_by)
+        row_kinds, relation = dict(base.row_kinds), dict(base.directory_relation)
+        for x in t_rows:
+            if x in base.kind:
+                for t in _targets(base, x):
+                    row_kinds.pop((x, t), None)
+                    relation.pop((x, t), None)
+            requires[x] = mm.requires[x]
+            groups[x] = mm.groups[x]
+            admin[x] = mm.administered_by[x]
+            new_req |= set(mm.dependencies_of(x))
+            new_targets |= _targets(mm, x)
+            for t in _targets(mm, x):
+                row_kinds[(x, t)] = mm.row_kinds[(x, t)]
+                if (x, t) in mm.directory_relation:
+                    relation[(x, t)] = mm.directory_relation[(x, t)]
+        rows_on, rdeps = dict(base.rows_on), dict(base._rdeps)
+        for x in new:
+            rows_on[x] = ()
+            rdeps[x] = []
+        for t in old_targets | new_targets:
+            rows_on[t] = tuple(sorted((set(base.rows_on.get(t, ())) - t_rows)
+                                      | {x for x in mm.rows_on.get(t, ()) if x in t_rows}))
+        for t in old_req | new_req:
+            kept = [e for e in base._rdeps.get(t, ()) if e[0] not in t_rows]
+            kept += [e for e in mm._rdeps.get(t, ()) if e[0] in t_rows]
+            rdeps[t] = sorted(kept, key=lambda e: e[0])
+        m.requires, m.groups, m.administered_by = requires, groups, admin
+        m.row_kinds, m.directory_relation, m.rows_on, m._rdeps = row_kinds, relation, rows_on, rdeps
+    restore_ends: set[str] = set()
+    if t_bk:
+        backup = dict(base.backup)
+        assets_hit: set[str] = set()
+        for x in t_bk:
+            old = base.backup.get(x)
+            if old is not None:
+                assets_hit.add(old.protects)
+                if old.restore_to is not None:
+                    restore_ends.add(old.restore_to)
+            info = mm.backup[x]
+            backup[x] = info
+            assets_hit.add(info.protects)
+            if info.restore_to is not None:
+                restore_ends.add(info.restore_to)
+        backups_of = dict(base.backups_of)
+        order = dict(base._backup_order)
+        for a in assets_hit:
+            bs = tuple(sorted({y for y in base.backups_of.get(a, ()) if backup[y].protects == a}
+                              | {y for y in t_bk if backup[y].protects == a}))
+            if bs:
+                backups_of[a] = bs
+                order[a] = tuple(sorted(bs, key=lambda y: (backup[y].solo_restore_hours, y)))
+            else:
+                backups_of.pop(a, None)
+                order.pop(a, None)
+        m.backup, m.backups_of, m._backup_order = backup, backups_of, order
+        if set(backups_of) != set(base.backups_of):
+            m.assets = tuple(sorted(backups_of))
+            m._asset_set = frozenset(m.assets)
+        restore_ends |= assets_hit
+    m._closures = OrderedDict()
+
+    touched = set(t_comp) | set(t_rows) | set(t_bk) | old_req | new_req | restore_ends
+    # credential theft: whose rows_on changed, and the row targets of what changed kind or spared state
+    spared_cands = set(t_bk) | set(comp_set) | {x for x in t_rows if x in m.backup}
+    for x in list(spared_cands):
+        if x in m.backup:
+            spared_cands |= {t for t in _targets(base, x) | _targets(m, x) if m.kind.get(t) == "backup_store"}
+    flipped = {s for s in spared_cands if _spared_in(base, s) != _spared_in(m, s)}
+    attack = set(old_targets | new_targets | new)
+    for s in flipped | comp_set | new:
+        attack |= _targets(base, s) | _targets(m, s)
+    return m, Delta(frozenset(new), frozenset(touched), frozenset(attack), relabel)
+
+
+# -- the base estate's answers, once ------------------------------------------------------------------------
+
+
+def _closure_walk(m: Model, starts: Iterable[str]) -> set[str]:
+    """Every component from which one of ``starts`` is reached (``Model.closure``'s walk from all at once)."""
+    seen: set[str] = set()
+    stack = [s for s in starts if s in m.kind]
+    while stack:
+        v = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        stack.extend(m.dependencies_of(v))
+        for b in m.backups_of.get(v, ()):
+            stack.append(b)
+            t = m.backup[b].restore_to
+            if t is not None:
+                stack.append(t)
+    return seen
+
+
+def _group_claims(groups: dict[tuple[str, ...], list[str]], tier: dict) -> dict[tuple[str, ...], bool]:
+    """Whether each stolen-credential group's finding is critical or high (best tier of its assets, raised)."""
+    out = {}
+    for holders, assets in groups.items():
+        tiers = [tier.get(a) for a in assets if tier.get(a) is not None]
+        out[holders] = coupling.severity_for_tier(min(tiers) if tiers else None, raise_by=1) in _SERIOUS
+    return out
+
+
+def _serious_tier(m: Model, assets: Iterable[str], raise_by: int = 0) -> bool:
+    tiers = [m.tier.get(a) for a in assets if m.tier.get(a) is not None]
+    return coupling.severity_for_tier(min(tiers) if tiers else None, raise_by) in _SERIOUS
+
+
+class Base:
+    """The base estate's strike answers, computed once and shared by every candidate (see the module)."""
+
+    def __init__(self, m: Model) -> None:
+        self.model = m
+        self.ub: dict[str, tuple[str, ...]] = {x: m.recover((x,)).unrecoverable for x in m.ids}
+        self.holders = [k for k in m.ids if m.kind[k] in _ESC]
+        self.destroyed = coupling.compromise_destroyed_sets(m)
+        self.cc_lost: dict[str, tuple[str, ...]] = {
+            k: coupling.compromise_recovery(m, k).unrecoverable for k in self.holders}
+        self.hit: dict[str, tuple[str, ...]] = {a: () for a in m.assets}
+        acc: dict[str, list[str]] = {a: [] for a in m.assets}
+        for k in self.holders:
+            for a in self.cc_lost[k]:
+                acc[a].append(k)
+        self.hit = {a: tuple(v) for a, v in acc.items()}
+        self.groups: dict[tuple[str, ...], list[str]] = {}
+        for a in m.assets:
+            if self.hit[a]:
+                self.groups.setdefault(self.hit[a], []).append(a)
+        self.corrupt: dict[str, bool] = {a: a in m.recover(self._corruption(m, a)).final_down for a in m.assets}
+        self._recoveries: dict[frozenset[str], tuple[str, ...]] = {}
+        # escalation graph (``coupling.compromise_destroyed_sets``), reversed: who comes to hold whom
+        kind, rows_on = m.kind, m.rows_on
+        spared = coupling._spared(m)
+        d1 = {v: [c for c in rows_on[v] if kind[c] in coupling.DESTROYABLE_KINDS and c not in spared]
+              for v in self.holders}
+        self.pred: dict[str, set[str]] = {}
+        for v in self.holders:
+            for c in rows_on[v]:
+                if kind[c] in _ESC:
+                    self.pred.setdefault(c, set()).add(v)
+            for x in d1[v]:
+                for c in rows_on[x]:
+                    if kind[c] in _ESC:
+                        self.pred.setdefault(c, set()).add(v)
+        self._changed: OrderedDict[tuple, Changed] = OrderedDict()
+
+    @staticmethod
+    def _corruption(m: Model, a: str) -> frozenset[str]:
+        return frozenset({a} | {b for b in m.backups_of[a] if m.backup[b].method == "replica"})
+
+    def recovery(self, failed: frozenset[str]) -> tuple[str, ...]:
+        """The base estate's unrecoverable assets after ``failed`` fail (each distinct set once)."""
+        hit = self._recoveries.get(failed)
+        if hit is None:
+            if len(failed) == 1:
+                (x,) = failed
+                hit = self.ub[x]
+            else:
+                hit = self.model.recover(failed).unrecoverable
+            self._recoveries[failed] = hit
+        return hit
+
+    def changed(self, edits: Sequence) -> Changed:
+        """The changed estate's answers under ``edits`` (the same edits asked again are answered once)."""
+        key = tuple(edits)
+        hit = self._changed.get(key)
+        if hit is None:
+            hit = self._changed[key] = Changed(self, key)
+            if len(self._changed) > 64:
+                self._changed.popitem(last=False)
+        return hit
+
+
+class Changed:
+    """One candidate change's answers on the whole changed estate, re-analysing only what it can change.
+
+    ``work`` counts what was analysed again: the components touched, and per strike recovered again one plus
+    every component it took down (what ``recover`` walks), per attack run again what it held and destroyed.
+    """
+
+    def __init__(self, base: Base, edits: tuple) -> None:
+        self.base = base
+        self.model, self.delta = patch(base.model, edits)
+        m, b, delta = self.model, base.model, self.delta
+        #: single failures (base components) whose outcome can change
+        self.reach = _closure_walk(b, delta.touched)
+        self.work = len(delta.touched) + 1
+        #: the part of ``work`` a budget was already charged for
+        self.charged = 0
+        self._ub: dict[str, tuple[str, ...]] = {}
+        self._destroyed: dict[str, frozenset[str]] = {}
+        # holders whose attack can change: they come to hold something next to a touched entry
+        z = {v for v in delta.attack_touched if b.kind.get(v) in _ESC}
+        for y in delta.attack_touched:
+            z |= {v for v in _targets(b, y) if b.kind.get(v) in _ESC}
+        stack, hit = list(z), set()
+        while stack:
+            v = stack.pop()
+            if v in hit:
+                continue
+            hit.add(v)
+            stack.extend(base.pred.get(v, ()))
+        self.holders = [k for k in m.ids if m.kind[k] in _ESC]
+        self._attack_changed = hit | {k for k in self.holders if k not in base.destroyed}
+        self._claims_done: tuple[str, ...] | None = None
+
+    # -- strikes ------------------------------------------------------------------------------------------
+
+    def ub(self, x: str) -> tuple[str, ...]:
+        """The assets left unrecoverable by ``x`` alone in the changed estate."""
+        hit = self._ub.get(x)
+        if hit is None:
+            if x in self.base.ub and x not in self.reach:
+                hit = self.base.ub[x]
+            else:
+                hit = self._recover(frozenset((x,)))
+            self._ub[x] = hit
+        return hit
+
+    def destroyed(self, k: str) -> frozenset[str]:
+        """What holding ``k`` destroys in the changed estate."""
+        hit = self._destroyed.get(k)
+        if hit is None:
+            if k in self._attack_changed:
+                attack = coupling.credential_compromise(self.model, k)
+                hit = attack.destroyed
+                self.work += 1 + len(attack.held) + len(hit)
+            else:
+                hit = self.base.destroyed[k]
+            self._destroyed[k] = hit
+        return hit
+
+    def failures(self, fail: Iterable[str], mode: str | None) -> frozenset[str]:
+        """``coupling.scenario_failures`` of the changed estate."""
+        if mode == "credential_compromise":
+            fail = sorted(set(fail))
+            if all(self.model.kind.get(k) in _ESC for k in fail):
+                return frozenset().union(*(self.destroyed(k) for k in fail))
+            return coupling.credential_compromise(self.model, fail).destroyed
+        return coupling.scenario_failures(self.model, fail, mode)
+
+    def lost(self, failed: frozenset[str]) -> tuple[str, ...]:
+        """The changed estate's unrecoverable assets after ``failed`` fail."""
+        if len(failed) == 1:
+            (x,) = failed
+            if x in self.model.kind:
+                return self.ub(x)
+        if all(x in self.base.model.kind for x in failed) and not (failed & self.reach):
+            return self.base.recovery(failed)
+        return self._recover(failed)
+
+    def _recover(self, failed: frozenset[str]) -> tuple[str, ...]:
+        """``recover`` on the changed estate, its work counted: one per strike and per component it took down."""
+        rec = self.model.recover(failed)
+        self.work += 1 + len(rec.initially_down)
+        return rec.unrecoverable
+
+    def resolved(self, problem, before: Iterable[str] | None = None) -> bool:
+        """``advice.resolved`` of the changed estate."""
+        strikes = list(problem.strikes)
+        if problem.mode == "credential_compromise" and before is not None:
+            before = set(before)
+            strikes += [(c,) for c in self.model.ids if self.model.kind[c] in _ESC and c not in before]
+        for s in strikes:
+            if not all(c in self.model.kind for c in s):
+                continue
+            failed = self.failures(s, problem.mode)
+            if failed and set(self.lost(failed)).intersection(problem.assets):
+                return False
+        return True
+
+    # -- findings -----------------------------------------------------------------------------------------
+
+    def new_findings(self, before: frozenset[tuple]) -> tuple[str, ...]:
+        """The ids of the critical or high coupling findings of the changed estate that claim something not in
+        ``before`` (``advice.Context.new_findings``)."""
+        if self._claims_done is not None and self._claims_done[0] is before:
+            return self._claims_done[1]
+        out = self._new_findings(before)
+        self._claims_done = (before, out)
+        return out
+
+    def _new_findings(self, before: frozenset[tuple]) -> tuple[str, ...]:
+        m, base = self.model, self.base
+        if self.delta.relabelled:
+            from .advice import _claims, serious_findings
+
+            self.work += len(m.ids)
+            return tuple(sorted(f.id for f in serious_findings(m).values() if _claims(f) - before))
+        ids: set[str] = set()
+        # failure domains: every single failure that can change, and the new components
+        cand = sorted((self.reach & set(m.ids)) | self.delta.new)
+        ub = {x: self.ub(x) for x in cand}
+        fresh_groups = set()
+        for x in cand:
+            lost = ub[x]
+            if lost and _serious_tier(m, lost) and any(("domain", x, a) not in before for a in lost):
+                fresh_groups.add(lost)
+        if fresh_groups:
+            from .advice import failure_domains
+
+            full = {x: (self.ub(x) if x in self._ub or x in self.delta.new else base.ub[x]) for x in m.ids}
+            only = {x: (v if v in fresh_groups else ()) for x, v in full.items()}
+            for dom in failure_domains(m, only):
+                if any(("domain", x, a) not in before for x in dom.members for a in dom.assets):
+                    ids.add(f"coupling:domain:{dom.root}")
+        # stolen credentials: the holders whose attack or recovery can change, and the groups they move
+        lost_of: dict[str, tuple[str, ...]] = {}
+        moved: set[str] = set()
+        for k in self.holders:
+            if k in self._attack_changed:
+                d = self.destroyed(k)
+            else:
+                d = base.destroyed[k]
+                if not (d & self.reach):
+                    continue
+            lost_of[k] = self.lost(d) if d else m.recover(d).unrecoverable
+            old = base.cc_lost.get(k, ())
+            if lost_of[k] != old:
+                moved |= set(old) ^ set(lost_of[k])
+        cc_ids = set()
+        hit: dict[str, tuple[str, ...]] = {}
+        if moved:
+            for a in moved:
+                if a not in m.backups_of:
+                    continue
+                hit[a] = tuple(k for k in self.holders
+                               if a in (lost_of[k] if k in lost_of else base.cc_lost.get(k, ())))
+            touched_groups = {base.hit.get(a, ()) for a in moved} | set(hit.values())
+            touched_groups.discard(())
+            groups: dict[tuple[str, ...], list[str]] = {}
+            for g in touched_groups:
+                groups[g] = [a for a in base.groups.get(g, ()) if a not in hit]
+            for a, g in hit.items():
+                if g:
+                    groups.setdefault(g, []).append(a)
+            for g, members in groups.items():
+                if members and _serious_tier(m, members, 1) and any(
+                        ("credential_compromise", k, a) not in before for k in g for a in members):
+                    cc_ids.add("coupling:threat:credential_compromise:" + "+".join(g))
+        ids |= cc_ids
+        # corruption: the assets whose corruption strike can change
+        for a in m.assets:
+            failed = base._corruption(m, a)
+            if a in base.corrupt and a not in self.reach and not (failed & self.reach) \
+                    and failed == base._corruption(base.model, a):
+                continue
+            rec = m.recover(failed)
+            self.work += 1 + len(rec.initially_down)
+            if a in rec.final_down and _serious_tier(m, (a,), 1) \
+                    and ("logical_corruption", "", a) not in before:
+                ids.add(f"coupling:threat:logical_corruption:{a}")
+        ids |= self._scenario_ids(before, hit)
+        return tuple(sorted(ids))
+
+    def _scenario_ids(self, before: frozenset[tuple], hit: dict[str, tuple[str, ...]]) -> set[str]:
+        from .advice import _slug
+
+        m = self.model
+        out: set[str] = set()
+        seen: set[str] = set()
+        for s in m.inventory.meta.scenarios:
+            failed = self.failures(s.fail, s.mode)
+            if not failed:
+                continue
+            lost = self.lost(failed)
+            if not lost:
+                continue
+            fail = tuple(sorted(s.fail))
+            if len(fail) == 1:
+                (x,) = fail
+                if x in m.kind and self.ub(x) == lost:
+                    continue
+                if self._covered_by_holder(x, lost, hit):
+                    continue
+            slug = _slug(s.name)
+            if slug in seen:
+                continue
+            seen.add(slug)
+            if _serious_tier(m, lost) and any(("scenario", slug, a) not in before for a in lost):
+                out.add(f"coupling:scenario:{slug}")
+        return out
+
+    def _covered_by_holder(self, x: str, lost: tuple[str, ...], hit: dict[str, tuple[str, ...]]) -> bool:
+        """Whether a stolen-credential finding of the changed estate holds ``x`` and claims exactly ``lost``
+        (``hit``: the holders of the assets whose holders changed)."""
+        m, base = self.model, self.base
+        if m.kind.get(x) not in _ESC:
+            return False
+        g = hit.get(lost[0], base.hit.get(lost[0], ()))
+        if x not in g:
+            return False
+        members = [a for a in base.groups.get(g, ()) if a not in hit] + [a for a, h in hit.items() if h == g]
+        return tuple(sorted(members)) == lost

@@ -1,0 +1,163 @@
+"""The incremental re-analysis of the fix search equals a rebuild and a full re-analysis of the changed inventory.
+
+For random estates (synthetic ones and hypothesis' small ones) and random
+changes (the candidates the fix search itself generates, and random edits),
+``overlay.patch`` must give the model ``model.build`` gives of the changed
+inventory, and ``overlay.Changed`` the answers the old path gave: whether the
+finding is resolved (``advice.resolved`` on the rebuilt model) and which new
+critical or high findings the change raises (``serious_findings`` of the
+whole rebuilt estate compared claim by claim).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hiddenspof import advice, coupling, edits, inventory, model, overlay, synth
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_coupling import small_estates
+from test_model import inventory_of
+
+#: Model attributes the patched model must share with a rebuild.
+_ATTRS = ("ids", "kind", "data_gb", "tier", "probability", "requires", "groups", "administered_by", "row_kinds",
+          "rows_on", "directory_relation", "_rdeps", "backup", "backups_of", "assets", "_backup_order")
+
+
+def _same_model(patched: model.Model, full: model.Model) -> None:
+    for attr in _ATTRS:
+        assert getattr(patched, attr) == getattr(full, attr), attr
+    assert sorted(patched.graph.edges(data=True)) == sorted(full.graph.edges(data=True))
+
+
+def _full_new_findings(m: model.Model, before: frozenset, changed: model.Model) -> tuple[str, ...]:
+    """The old path: every single failure and threat strike of the whole rebuilt estate."""
+    return tuple(sorted(f.id for f in advice.serious_findings(changed).values() if advice._claims(f) - before))
+
+
+def _check(m: model.Model, ctx: advice.Context, problem: advice.Problem | None, eds) -> bool:
+    """Compare the overlay with the rebuild for one change; False when the change does not apply."""
+    try:
+        full = model.build(edits.apply_changes(m.inventory, eds))
+    except edits.EditError:
+        with pytest.raises(edits.EditError):
+            overlay.patch(m, eds)
+        return False
+    changed = ctx.changed(m, eds)
+    _same_model(changed.model, full)
+    before = frozenset(m.ids)
+    if problem is not None:
+        assert changed.resolved(problem, before) == advice.resolved(full, problem, before)
+    serious = ctx.serious_of(m)
+    assert changed.new_findings(serious) == _full_new_findings(m, serious, full)
+    for x in full.ids:
+        assert changed.ub(x) == full.recover((x,)).unrecoverable, x
+    return True
+
+
+def _random_edits(m: model.Model, rnd: random.Random) -> list:
+    """A few random edits of every kind a fix makes (rows added and removed, restore targets, protection, new
+    components and backups); some do not apply, which both paths must say."""
+    ids = list(m.ids)
+    out = []
+    for _ in range(rnd.randint(1, 3)):
+        op = rnd.choice(("add_dep", "remove_dep", "restore_to", "protect", "new", "backup", "admin"))
+        if op == "add_dep":
+            c, t = rnd.sample(ids, 2)
+            out.append(edits.add_dependency(component=c, depends_on=t))
+        elif op == "admin":
+            c, t = rnd.sample(ids, 2)
+            out.append(edits.add_dependency(component=c, depends_on=t, kind="admin"))
+        elif op == "remove_dep":
+            rows = sorted(m.row_kinds)
+            if rows:
+                c, t = rnd.choice(rows)
+                out.append(edits.remove_dependency(component=c, depends_on=t))
+        elif op == "restore_to" and m.backup:
+            b = rnd.choice(sorted(m.backup))
+            out.append(edits.set_value("backups", b, "restore_to", rnd.choice([None, *ids])))
+        elif op == "protect" and m.backup:
+            b = rnd.choice(sorted(m.backup))
+            out.append(edits.set_value("backups", b, rnd.choice(("immutable", "offline")), rnd.random() < 0.5))
+        elif op == "new":
+            n = f"new-x{len(out)}"
+            out.append(edits.add_component(id=n, kind=rnd.choice(("backup_store", "kms", "credentials", "other"))))
+            out.append(edits.add_dependency(component=n, depends_on=rnd.choice(ids)))
+            c = rnd.choice(ids)
+            if c != n:
+                out.append(edits.add_dependency(component=c, depends_on=n))
+        elif op == "backup" and m.assets:
+            a = rnd.choice(m.assets)
+            row = {"id": f"new-bk{len(out)}", "protects": a}
+            if rnd.random() < 0.5:
+                row["restore_to"] = rnd.choice([x for x in ids if x != a])
+            if rnd.random() < 0.5:
+                row["immutable"] = True
+            out.append(edits.add_backup(**row))
+            out.append(edits.add_dependency(component=row["id"], depends_on=rnd.choice(ids)))
+    return out
+
+
+def _search_candidates(m: model.Model, ctx: advice.Context, findings) -> list[tuple[advice.Problem, tuple]]:
+    """The candidate change sets the fix search generates for the estate's serious coupling findings."""
+    out = []
+    for f in findings:
+        if f.severity not in advice.FIX_SEVERITIES:
+            continue
+        problem = advice.problem_of(m, f)
+        if problem is None:
+            continue
+        runs = advice._strike_runs(m, problem)
+        for a in problem.assets[:2]:
+            for changes in advice._candidates(m, problem, a, runs, ctx)[:6]:
+                t = advice._compile(m, changes, ctx)
+                if t.edits:
+                    out.append((problem, t.edits))
+    return out
+
+
+def _estate(m: model.Model):
+    findings = advice.findings_of(m, coupling.analyze(m, pairs=False, survival=False))
+    return findings, advice.Context.of(m, findings)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_search_candidates_on_synthetic_estates(seed, tmp_path):
+    """Every candidate the search makes on a synthetic estate: patched model, resolved and new findings equal."""
+    synth.write_estate(tmp_path, 200, seed, history_days=0)
+    m = model.build(inventory.load(tmp_path))
+    findings, ctx = _estate(m)
+    cands = _search_candidates(m, ctx, findings)
+    assert cands, "the estate has serious findings with candidates"
+    rnd = random.Random(seed)
+    checked = 0
+    for problem, eds in rnd.sample(cands, min(len(cands), 25)):
+        checked += _check(m, ctx, problem, eds)
+    assert checked
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_random_edits_on_synthetic_estates(seed, tmp_path):
+    """Random edits of every kind on a synthetic estate: the overlay answers as a rebuild does."""
+    synth.write_estate(tmp_path, 200, seed, history_days=0)
+    m = model.build(inventory.load(tmp_path))
+    findings, ctx = _estate(m)
+    problems = [p for p in (advice.problem_of(m, f) for f in findings) if p is not None]
+    rnd = random.Random(seed)
+    applied = 0
+    for _ in range(30):
+        applied += _check(m, ctx, rnd.choice(problems) if problems else None, _random_edits(m, rnd))
+    assert applied
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_estates(), st.integers(0, 10_000))
+def test_random_edits_on_small_estates(estate, seed):
+    """Hypothesis' small estates (groups, quorums, cycles, restore targets, backups of backups, admin rows)."""
+    m = model.build(inventory_of(*estate))
+    findings, ctx = _estate(m)
+    problems = [p for p in (advice.problem_of(m, f) for f in findings) if p is not None]
+    rnd = random.Random(seed)
+    for _ in range(3):
+        _check(m, ctx, rnd.choice(problems) if problems else None, _random_edits(m, rnd))
