@@ -904,7 +904,13 @@ def _path(graph: nx.DiGraph, source: str, target: str) -> str:
 
 
 class _DownCache:
-    """``model.down({x})`` memoised: many backups share alert channels and sites."""
+    """``model.down({x})`` memoised: many backups share alert channels and sites.
+
+    Also keeps what every backup and asset asks again: the components that can
+    silence an alert channel with their down sets (``channel_causes``), the
+    places each component goes down with (``places_of``), the location column
+    and dependency paths already named.
+    """
 
     def __init__(self, model) -> None:
         self.model = model
@@ -916,11 +922,50 @@ class _DownCache:
         self.vaults: tuple[str, ...] = tuple(sorted({
             t for b, i in model.backup.items() if i.immutable or i.offline
             for t in model.graph.successors(b) if model.kind.get(t) == "backup_store"}))
+        self._channels: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {}
+        self._places_of: dict[str, tuple[str, ...]] | None = None
+        self._location: dict[str, str | None] | None = None
+        self._paths: dict[tuple[str, str], str] = {}
 
     def __call__(self, x: str) -> frozenset[str]:
         if x not in self._cache:
             self._cache[x] = self.model.down({x})
         return self._cache[x]
+
+    def channel_causes(self, channel: str) -> tuple[tuple[str, frozenset[str]], ...]:
+        """``(x, down({x}))`` for the channel and everything it depends on, sorted by x, where x takes it down."""
+        hit = self._channels.get(channel)
+        if hit is None:
+            graph = self.model.graph
+            candidates = sorted({channel} | nx.descendants(graph, channel))
+            hit = tuple((x, d) for x in candidates if channel in (d := self(x)))
+            self._channels[channel] = hit
+        return hit
+
+    def places_of(self, component: str) -> tuple[str, ...]:
+        """The sites and regions (sorted) whose failure takes ``component`` down."""
+        if self._places_of is None:
+            found: dict[str, list[str]] = {}
+            for p in self.places:  # sorted, so each list comes sorted
+                for c in self(p):
+                    found.setdefault(c, []).append(p)
+            self._places_of = {c: tuple(v) for c, v in found.items()}
+        return self._places_of.get(component, ())
+
+    def location(self, component: str) -> str | None:
+        """The component's ``location`` cell (None when empty)."""
+        if self._location is None:
+            comps = self.model.inventory.components
+            self._location = {str(i): (None if pd.isna(v) else str(v)) for i, v in zip(comps["id"], comps["location"])}
+        return self._location.get(component)
+
+    def path(self, source: str, target: str) -> str:
+        """``_path`` on the model's graph, memoised."""
+        key = (source, target)
+        hit = self._paths.get(key)
+        if hit is None:
+            hit = self._paths[key] = _path(self.model.graph, source, target)
+        return hit
 
 
 def _alert_coupling(model, down: _DownCache, backup: str, asset: str, channel: str) -> tuple[list[str], str]:
@@ -928,25 +973,25 @@ def _alert_coupling(model, down: _DownCache, backup: str, asset: str, channel: s
 
     Candidates are the channel and everything it depends on (only those can
     take it down); returned sorted, with an evidence sentence for the first.
+    The candidates and their down sets are computed once per channel.
     """
-    graph = model.graph
-    if channel not in graph:
+    if channel not in model.graph:
         return [], ""
-    candidates = sorted({channel} | nx.descendants(graph, channel))
     causes = []
-    for x in candidates:
-        d = down(x)
-        if channel in d and (backup in d or asset in d):
+    first = None
+    for x, d in down.channel_causes(channel):
+        if backup in d or asset in d:
             causes.append(x)
+            if first is None:
+                first = d
     if not causes:
         return [], ""
     x = causes[0]
-    d = down(x)
-    victim = backup if backup in d else asset
+    victim = backup if backup in first else asset
     more = f" ({len(causes) - 1} more such components)" if len(causes) > 1 else ""
     text = (f"the alert channel of {backup} goes silent together with "
             f"{'the backup' if victim == backup else 'the asset ' + asset}: {x} fails both "
-            f"({_path(graph, channel, x)}; {_path(graph, victim, x)}){more}.")
+            f"({down.path(channel, x)}; {down.path(victim, x)}){more}.")
     return causes, text
 
 
@@ -955,7 +1000,6 @@ def _alert_coupling(model, down: _DownCache, backup: str, asset: str, channel: s
 
 def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rule32110:
     """The five parts of the 3-2-1-1-0 rule for one asset, derived from the graph and methods."""
-    inv = model.inventory
     backups = list(model.backups_of.get(asset, ()))
     info = {b: model.backup[b] for b in backups}
     graph = model.graph
@@ -996,13 +1040,12 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
     parts.append(RulePart("two_media", len(distinct) >= 2, reason + ".", media_remedy))
 
     # offsite: no site or region takes down both the asset and the backup
-    places = down.places
-    asset_places = [p for p in places if asset in down(p)]
+    asset_places = list(down.places_of(asset))
     offsite, why, stored_away = [], [], []
     if asset_places:
         for b in backups:
             shared = [p for p in asset_places if b in down(p)]
-            own = [p for p in places if b in down(p)]
+            own = down.places_of(b)
             if own and not shared:
                 offsite.append(b)
             elif shared:
@@ -1023,10 +1066,10 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
         else:
             reason = f"no backup survives the loss of {', '.join(asset_places)}: {'; '.join(why)}." if why else f"{asset} has no backup."
     else:
-        loc = {str(i): (None if pd.isna(v) else str(v)) for i, v in zip(inv.components["id"], inv.components["location"])}
-        a_loc = loc.get(asset)
+        loc = down.location
+        a_loc = loc(asset)
         for b in backups:
-            b_locs = {loc.get(b)} | {loc.get(t) for t in graph.successors(b) if model.kind.get(t) == "backup_store"}
+            b_locs = {loc(b)} | {loc(t) for t in graph.successors(b) if model.kind.get(t) == "backup_store"}
             b_locs.discard(None)
             if a_loc and b_locs and a_loc not in b_locs:
                 offsite.append(b)
@@ -1037,7 +1080,7 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
         else:
             reason = f"no backup of {asset} is recorded outside its location {a_loc!r}."
     remedy = ""
-    unplaced = [b for b in backups if asset_places and not any(b in down(p) for p in places)]
+    unplaced = [b for b in backups if asset_places and not down.places_of(b)]
     if not offsite and stored_away:
         remedy = "; ".join(f"make the restore of {b} work without {p} (keep {_and(n)}, or a stand-in, outside {p}; "
                            f"the copy itself is already kept elsewhere)" for b, p, n in stored_away)
@@ -1045,8 +1088,9 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
         remedy = (f"record the site or region of {_and(unplaced)} and {'its' if len(unplaced) == 1 else 'their'} "
                   "store: the copy may already be kept elsewhere")
     elif not offsite and asset_places:
-        away = next((t for t in down.stores if any(t in down(p) for p in places)
-                     and not any(t in down(p) for p in asset_places)), None)
+        lost_with_asset = set(asset_places)
+        away = next((t for t in down.stores if down.places_of(t)
+                     and lost_with_asset.isdisjoint(down.places_of(t))), None)
         if away is not None:
             remedy = f"keep one copy on the existing backup store {away}, which survives the loss of {_and(asset_places)}"
     parts.append(RulePart("one_offsite", bool(offsite), reason, remedy))
@@ -1488,6 +1532,9 @@ def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, p
     but none recorded: not credited); see ``_run_expectations``.
     """
     expectation = expectation or {}
+    interval_of = summary["interval_hours"].to_dict()  # row access by label dominated: read columns as dicts once
+    first_run_of = summary["first_run_at"].to_dict()
+    point_rows = points.to_dict("index")
     out = {}
     for asset in sorted(model.assets):
         objective = rpo.get(asset)
@@ -1500,8 +1547,8 @@ def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, p
             declared = model.backup[b].schedule_hours
             if declared:
                 intervals.append((b, float(declared), "schedule"))
-            elif b in summary.index and _num(summary.at[b, "interval_hours"]) is not None:
-                intervals.append((b, float(summary.at[b, "interval_hours"]), "inferred"))
+            elif b in interval_of and _num(interval_of[b]) is not None:
+                intervals.append((b, float(interval_of[b]), "inferred"))
             else:
                 intervals.append((b, None, "unknown"))
         if any(h is not None and h <= limit for _, h, _ in intervals):
@@ -1514,8 +1561,8 @@ def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, p
                           if h is not None and expectation.get(b) in ("by_design", "not_collected"))
         kw: dict = {"scheduled": scheduled}
         best_scheduled = min((h for _, h in scheduled), default=None)
-        if asset in points.index:
-            p = points.loc[asset]
+        p = point_rows.get(asset)
+        if p is not None:
             kw.update({
                 "last_point_age_hours": _num(p["last_point_age_hours"]), "last_point_backup": p["last_point_backup"],
                 "last_point_at": _stamp(p["last_point_at"]), "history_from": _stamp(p["history_from"]),
@@ -1530,9 +1577,9 @@ def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, p
                 kw.update(window_hours=best_scheduled, window_basis="schedule")
             else:
                 kw.update(window_hours=window, window_basis="history" if window is not None else "unknown")
-        elif as_of is not None and any(b in summary.index for b in backups):
+        elif as_of is not None and any(b in first_run_of for b in backups):
             # runs recorded, none completed: no recovery point in the whole recorded history
-            first = min(summary.at[b, "first_run_at"] for b in backups if b in summary.index)
+            first = min(first_run_of[b] for b in backups if b in first_run_of)
             age = max(0.0, (assessment_time(as_of) - first).total_seconds() / 3600.0)
             kw.update(last_point_age_hours=age, worst_gap_hours=age, history_from=_stamp(first), worst_gap_from=_stamp(first))
             if best_scheduled is not None and best_scheduled < age:
@@ -1798,9 +1845,9 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
     have_history = len(runs) > 0
     expected = _run_expectations(model, summary.index, have_history)
     down = _DownCache(model)
-    # with a memo, the summaries' rows are read as dicts (pandas row access dominates a roadmap's scoring)
-    test_rows = _memoised(memo, "test-rows", (tests,), (), lambda: tests.to_dict("index")) if memo is not None else None
-    run_rows = _memoised(memo, "run-rows", (summary,), (), lambda: summary.to_dict("index")) if memo is not None else None
+    # the summaries' rows are read as dicts (pandas row access dominated the scoring)
+    test_rows = _memoised(memo, "test-rows", (tests,), (), lambda: tests.to_dict("index"))
+    run_rows = _memoised(memo, "run-rows", (summary,), (), lambda: summary.to_dict("index"))
 
     scores: list[BackupScore] = []
     for b in backups:
@@ -1809,13 +1856,13 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
         kw: dict = {"backup": b, "asset": a, "verification": info.verification,
                     "replica": info.method == "replica", "alert_channel": info.alert_channel,
                     "reference_gb": reference[b]}
-        if b in tests.index:
-            t = tests.loc[b] if test_rows is None else test_rows[b]
+        t = test_rows.get(b)
+        if t is not None:
             kw.update(restore_tests=int(t["tests"]), last_pass_age_days=_num(t["last_pass_age_days"]),
                       fresh_pass=bool(t["fresh_pass"]), fresh_full_pass=bool(t["fresh_full_pass"]),
                       last_result=t["last_result"], last_tested_at=t["last_tested_at"].date().isoformat())
-        if b in summary.index:
-            s = summary.loc[b] if run_rows is None else run_rows[b]
+        s = run_rows.get(b)
+        if s is not None:
             interval = _num(s["interval_hours"])
             limits = []
             if interval:
@@ -1871,7 +1918,7 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
                                                retention_days=keep))
     rpo_checks = _rpo_checks(model, rpo, summary, points, {b: e[0] for b, e in expected.items()}, as_of)
     tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
-    completed_age = {b: _num(summary.at[b, "last_completed_age_hours"]) if b in summary.index else None for b in backups}
+    completed_age = {b: _num(run_rows[b]["last_completed_age_hours"]) if b in run_rows else None for b in backups}
     rpo_findings = [f for a, c in rpo_checks.items()
                     if (f := _rpo_finding(c, tier.get(a), as_of, completed_age, asset_scores.get(a))) is not None]
     # an asset whose newest copy is older than its RPO: its backups' stale and missed runs are that one story
