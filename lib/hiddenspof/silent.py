@@ -471,7 +471,8 @@ def _run_label(kind, cls: int, at) -> str:
 
 def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None = None,
                    reference_gb: Mapping[str, float] | None = None, full_backups: Collection[str] = (),
-                   *, prepared: bool = False, retention_days: Mapping[str, float] | None = None) -> pd.DataFrame:
+                   *, prepared: bool = False, retention_days: Mapping[str, float] | None = None,
+                   spans: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per backup summarising its job history, vectorised (pandas groupby, no row loops).
 
     Parameters
@@ -495,6 +496,8 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
         history once for this and ``recovery_points``).
     retention_days : mapping, optional
         Backup id -> retention; runs are expected only back to that horizon.
+    spans : pandas.DataFrame, optional
+        ``history.spans`` of the same runs and arguments, when the caller has it.
 
     Returns
     -------
@@ -548,7 +551,7 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
 
     # the expected interval (declared, else the spacing the history sustains at its densest) and the part of
     # the history that is complete: inside the retention horizon, not thinned by a prune policy (history.spans)
-    span = history.spans(r, as_of, schedule_hours, retention_days)
+    span = spans if spans is not None else history.spans(r, as_of, schedule_hours, retention_days)
     span = span.reindex(ids)
     span.index = out.index
     out["interval_inferred"] = span["interval_inferred"].astype(bool)
@@ -1421,9 +1424,24 @@ class RpoCheck:
                 and self.worst_gap_hours > self.limit_hours + 1e-9)
 
 
+def _seconds(delta: np.ndarray) -> np.ndarray:
+    """Total seconds of a timedelta64 array exactly as pandas computes them (``.dt.total_seconds()``)."""
+    return pd.TimedeltaIndex(delta).total_seconds().to_numpy(float)
+
+
+def _codes_sorted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of text values numbered in code-point order of the distinct values (hash, then sort the few)."""
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    order = sorted(range(len(uniques)), key=uniques.__getitem__)
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(uniques), dtype=np.int64)
+    return rank[codes], uniques[np.asarray(order, dtype=np.int64)] if len(order) else uniques
+
+
 def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, str], *, prepared: bool = False,
                     schedule_hours: Mapping[str, float] | None = None,
-                    retention_days: Mapping[str, float] | None = None) -> pd.DataFrame:
+                    retention_days: Mapping[str, float] | None = None, spans: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per asset, its newest recovery point and its worst data-loss window over the complete history (vectorised).
 
     A completed run's recovery point is its start (the data it copied is as
@@ -1452,69 +1470,140 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     ``worst_late`` (a tuple of ``(backup, started, finished)`` of the runs
     that started inside the window but became usable only after it: the long
     full that left the window open), indexed by asset.
+
+    Columnar throughout: assets and backups are integer codes (numbered in
+    the order of their ids), every step one sort or a segment reduction over
+    numpy arrays. ``spans`` is ``history.spans`` of the same runs when the
+    caller has it already.
     """
     now = assessment_time(as_of)
     prep = runs if prepared else _prepare_runs(runs, _cutoff(as_of))
     cols = ["last_point_at", "last_point_backup", "last_point_age_hours", "history_from", "worst_gap_hours",
             "worst_gap_from", "worst_from_backup", "worst_gap_to", "worst_to_backup", "worst_to_started", "worst_late"]
-    every = prep[["backup", "started_at", "finished_at", "completed"]].copy()
-    every["asset"] = every["backup"].map(dict(protects))
-    every = every[every["asset"].notna()]
-    if not every["completed"].any():
+    protects = dict(protects)
+    backup_codes, backup_ids = _codes_sorted(prep["backup"].to_numpy(object))
+    owner_of_code = np.array([protects.get(b) for b in backup_ids], dtype=object)
+    has_owner = np.array([o is not None and not (isinstance(o, float) and math.isnan(o)) for o in owner_of_code], dtype=bool)
+    completed = prep["completed"].to_numpy(bool)
+    keep = completed & has_owner[backup_codes] if len(backup_codes) else np.zeros(0, dtype=bool)
+    if not keep.any():
         return pd.DataFrame(columns=cols, index=pd.Index([], name="asset", dtype=object))
-    span = history.spans(prep, as_of, schedule_hours, retention_days)
-    span = span[span.index.isin(every["backup"].unique())]
-    owner = span.index.map(dict(protects))
-    dense_from = span["dense_from"].groupby(owner).max()
-    # the retention horizon counts for an asset only when every backup of it with a history has one (the longest wins)
-    horizon = span["horizon"].groupby(owner).agg(lambda h: pd.NaT if h.isna().any() else h.min())
-    window = pd.concat([dense_from, horizon], axis=1).max(axis=1)
-    r = every[every["completed"]].copy()
-    r["usable"] = r["finished_at"].fillna(r["started_at"])
-    r = r.sort_values(["asset", "started_at", "backup"], kind="mergesort").reset_index(drop=True)
-    last = r.groupby("asset", sort=True).tail(1).set_index("asset")
-    out = pd.DataFrame({"last_point_at": last["started_at"], "last_point_backup": last["backup"]})
-    out["last_point_age_hours"] = ((now - out["last_point_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
-    out["history_from"] = window.reindex(out.index)
-    judged = r[r["started_at"] >= r["asset"].map(window)]
-    # in the order points become usable: the newest point usable before each one (running maximum of starts)
-    judged = judged.sort_values(["asset", "usable", "started_at", "backup"], kind="mergesort").reset_index(drop=True)
-    g = judged.groupby("asset", sort=True)
-    best = g["started_at"].cummax()
-    prev_best = best.groupby(judged["asset"]).shift()
-    prev_idx = judged.index.to_series().where(judged["started_at"] == best).groupby(judged["asset"]).ffill()
-    prev_idx = prev_idx.groupby(judged["asset"]).shift()
-    improving = prev_best.notna() & (judged["started_at"] > prev_best)
-    src = prev_idx[improving].astype(int).to_numpy()
-    gaps = pd.DataFrame({
-        "asset": judged.loc[improving, "asset"].to_numpy(),
-        "hours": ((judged.loc[improving, "usable"] - prev_best[improving]).dt.total_seconds() / 3600.0).to_numpy(),
-        "from": prev_best[improving].to_numpy(), "from_backup": judged["backup"].to_numpy()[src],
-        "to": judged.loc[improving, "usable"].to_numpy(), "to_backup": judged.loc[improving, "backup"].to_numpy(),
-        "to_started": judged.loc[improving, "started_at"].to_numpy(),
-    })
-    trailing = pd.DataFrame({"asset": out.index, "hours": out["last_point_age_hours"].to_numpy(),
-                             "from": out["last_point_at"].to_numpy(), "from_backup": out["last_point_backup"].to_numpy(),
-                             "to": pd.NaT, "to_backup": None, "to_started": pd.NaT})
-    both = pd.concat([gaps, trailing], ignore_index=True)
-    # the longest window; ties: the earliest (a repeatable choice)
-    worst = both.sort_values(["asset", "hours", "from"], ascending=[True, False, True], kind="mergesort").groupby("asset").head(1)
-    worst = worst.set_index("asset")
-    out["worst_gap_hours"] = worst["hours"]
-    out["worst_gap_from"] = worst["from"]
-    out["worst_from_backup"] = worst["from_backup"]
-    out["worst_gap_to"] = worst["to"]
-    out["worst_to_backup"] = worst["to_backup"]
-    out["worst_to_started"] = worst["to_started"]
+    span = spans if spans is not None else history.spans(prep, as_of, schedule_hours, retention_days)
+    # the assets, numbered in id order; the window each is judged from
+    owned = [str(o) for o in owner_of_code[has_owner]]
+    asset_ids = np.array(sorted(set(owned)), dtype=object)
+    asset_code_of = {a: i for i, a in enumerate(asset_ids)}
+    span_dense = span["dense_from"].to_dict()
+    span_horizon = span["horizon"].to_dict()
+    dense_from: dict[int, pd.Timestamp] = {}
+    horizon: dict[int, object] = {}
+    for b, has in zip(backup_ids, has_owner):
+        if not has or b not in span_dense:
+            continue
+        k = asset_code_of[str(protects[b])]
+        d, h = span_dense[b], span_horizon[b]
+        if not pd.isna(d) and (k not in dense_from or d > dense_from[k]):
+            dense_from[k] = d
+        if pd.isna(h) or horizon.get(k, 0) is None:
+            horizon[k] = None  # a backup of the asset keeps everything: no horizon for the asset
+        elif k not in horizon or h < horizon[k]:
+            horizon[k] = h
+    window = np.full(len(asset_ids), np.datetime64("NaT"), dtype="datetime64[ns]")
+    for k in range(len(asset_ids)):
+        got = [t for t in (dense_from.get(k), horizon.get(k)) if t is not None and not pd.isna(t)]
+        if got:
+            window[k] = np.datetime64(max(got).as_unit("ns").value, "ns")
+    asset_of_code = np.array([asset_code_of[str(o)] if h else -1 for o, h in zip(owner_of_code, has_owner)], dtype=np.int64)
+
+    # the completed runs of owned backups, sorted by (asset, start, backup) keeping the file order on ties
+    started_col = prep["started_at"].to_numpy()
+    finished_col = prep["finished_at"].to_numpy()
+    bcode = backup_codes[keep]
+    acode = asset_of_code[bcode]
+    started = started_col[keep]
+    usable = np.where(np.isnat(finished_col[keep]), started, finished_col[keep])
+    order = np.lexsort((bcode, started, acode))
+    bcode, acode, started, usable = bcode[order], acode[order], started[order], usable[order]
+    n = len(acode)
+    is_last = np.ones(n, dtype=bool)
+    is_last[:-1] = acode[1:] != acode[:-1]
+    present = acode[is_last]  # the assets with a completed run, in order
+    last_at = started[is_last]
+    last_backup = backup_ids[bcode[is_last]]
+    now64 = now.to_datetime64()
+    last_age = np.clip(_seconds(now64 - last_at) / 3600.0, 0, None)
+
+    # judged points, in the order they become usable: the newest point usable before each one
+    win = window[acode]
+    judged = ~np.isnat(win) & (started >= win)
+    ja, jb, js, ju = acode[judged], bcode[judged], started[judged], usable[judged]
+    jorder = np.lexsort((jb, js, ju, ja))  # stable on the (asset, start, backup) order before it
+    ja, jb, js, ju = ja[jorder], jb[jorder], js[jorder], ju[jorder]
+    m = len(ja)
+    first = np.ones(m, dtype=bool)
+    first[1:] = ja[1:] != ja[:-1]
+    sval = js.view(np.int64)
+    best = pd.Series(sval).groupby(ja).cummax().to_numpy(np.int64) if m else np.zeros(0, dtype=np.int64)
+    pos = np.arange(m)
+    at_best = np.where(sval == best, pos, -1)
+    at_best = np.maximum.accumulate(at_best) if m else at_best  # each group's first row is at its best: no carry-over
+    improving = np.zeros(m, dtype=bool)
+    improving[1:] = ~first[1:] & (sval[1:] > best[:-1])
+    idx = np.nonzero(improving)[0]
+    prev_best = best[idx - 1].view(started.dtype)
+    src = at_best[idx - 1]
+    gap_asset = ja[idx]
+    gap_hours = _seconds(ju[idx] - prev_best) / 3600.0
+    gap_from, gap_from_b = prev_best, jb[src]
+    gap_to, gap_to_b, gap_to_started = ju[idx], jb[idx], js[idx]
+
+    # the worst window per asset: the longest; ties: the earliest start, then gaps before the trailing window
+    k = len(idx)
+    all_asset = np.concatenate([gap_asset, present])
+    all_hours = np.concatenate([gap_hours, last_age])
+    all_from = np.concatenate([gap_from, last_at]).view(np.int64)
+    seq = np.arange(len(all_asset))
+    worder = np.lexsort((seq, all_from, -all_hours, all_asset))
+    head = np.ones(len(worder), dtype=bool)
+    head[1:] = all_asset[worder][1:] != all_asset[worder][:-1]
+    pick = worder[head]  # one per present asset, in asset order
+    gap_pick = pick < k
+    gi = np.where(gap_pick, pick, 0)
+    ti = np.where(gap_pick, 0, pick - k)
+    nat = np.datetime64("NaT", "ns")
+    worst_from = np.where(gap_pick, gap_from[gi] if k else nat, last_at[ti])
+    worst_from_b = np.where(gap_pick, backup_ids[gap_from_b[gi]] if k else None, last_backup[ti])
+    worst_to = np.where(gap_pick, gap_to[gi] if k else nat, nat)
+    worst_to_b = np.where(gap_pick, backup_ids[gap_to_b[gi]] if k else None, None)
+    worst_to_started = np.where(gap_pick, gap_to_started[gi] if k else nat, nat)
+
     # the runs that started inside the worst window but were usable only after it
-    w = worst.loc[worst["to"].notna(), ["from", "to"]]
-    cand = r.merge(w, left_on="asset", right_index=True, how="inner")
-    cand = cand[(cand["started_at"] > cand["from"]) & (cand["started_at"] < cand["to"]) & (cand["usable"] > cand["to"])]
-    cand = cand.sort_values(["asset", "started_at", "backup"], kind="mergesort")
-    late = {a: tuple((b, s, f) for b, s, f in zip(x["backup"], x["started_at"], x["usable"]))
-            for a, x in cand.groupby("asset", sort=True)}
-    out["worst_late"] = [late.get(a, ()) for a in out.index]
-    out.index.name = "asset"
+    to_full = np.full(len(asset_ids), nat, dtype=started.dtype)
+    from_full = np.full(len(asset_ids), nat, dtype=started.dtype)
+    to_full[present] = worst_to
+    from_full[present] = worst_from
+    t_lo, t_hi = from_full[acode], to_full[acode]
+    late_mask = ~np.isnat(t_hi) & (started > t_lo) & (started < t_hi) & (usable > t_hi)
+    late: dict[int, list] = {}
+    for a, b, s, u in zip(acode[late_mask], bcode[late_mask], started[late_mask], usable[late_mask]):
+        late.setdefault(int(a), []).append((backup_ids[b], pd.Timestamp(s), pd.Timestamp(u)))
+
+    index = pd.Index(asset_ids[present], name="asset", dtype=object)
+    unit = started.dtype
+    out = pd.DataFrame({
+        "last_point_at": pd.Series(last_at.astype(unit), index=index),
+        "last_point_backup": pd.Series(last_backup, index=index, dtype=object),
+        "last_point_age_hours": pd.Series(last_age, index=index, dtype=float),
+        "history_from": pd.Series(window[present], index=index),
+        "worst_gap_hours": pd.Series(np.where(gap_pick, gap_hours[gi] if k else np.nan, last_age[ti]), index=index,
+                                     dtype=float),
+        "worst_gap_from": pd.Series(worst_from.astype(unit), index=index),
+        "worst_from_backup": pd.Series(worst_from_b, index=index, dtype=object),
+        "worst_gap_to": pd.Series(worst_to.astype(unit), index=index),
+        "worst_to_backup": pd.Series(worst_to_b, index=index, dtype=object),
+        "worst_to_started": pd.Series(worst_to_started.astype(unit), index=index),
+        "worst_late": pd.Series([tuple(late.get(int(a), ())) for a in present], index=index, dtype=object),
+    })
     return out[cols]
 
 
@@ -1837,8 +1926,11 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
     full_key = (as_of, tuple(sorted(b for b in dumps if b in in_runs)))
     prepared = _memoised(memo, "prepared", (runs,), full_key,  # sorted once for the summary and the recovery points
                          lambda: _prepare_runs(runs, _cutoff(as_of), dumps))
+    span = _memoised(memo, "spans", (runs,), (full_key, only(sched, in_runs), only(keep, in_runs)),
+                     lambda: history.spans(prepared, as_of, sched, keep))
     summary = _memoised(memo, "runs", (runs,), (full_key, only(sched, in_runs), only(ref_known, in_runs), only(keep, in_runs)),
-                        lambda: summarise_runs(prepared, as_of, sched, ref_known, dumps, prepared=True, retention_days=keep))
+                        lambda: summarise_runs(prepared, as_of, sched, ref_known, dumps, prepared=True, retention_days=keep,
+                                               spans=span))
     typed = set(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else set()
     tests = _memoised(memo, "tests", (restore_tests,), (as_of, only(reference, in_tests)),
                       lambda: summarise_restore_tests(restore_tests, as_of, reference))
@@ -1915,7 +2007,7 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
     protects = {b: model.backup[b].protects for b in backups}
     points = _memoised(memo, "points", (runs,), (full_key, only(protects, in_runs), only(sched, in_runs), only(keep, in_runs)),
                        lambda: recovery_points(prepared, as_of, protects, prepared=True, schedule_hours=sched,
-                                               retention_days=keep))
+                                               retention_days=keep, spans=span))
     rpo_checks = _rpo_checks(model, rpo, summary, points, {b: e[0] for b, e in expected.items()}, as_of)
     tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
     completed_age = {b: _num(run_rows[b]["last_completed_age_hours"]) if b in run_rows else None for b in backups}
