@@ -126,7 +126,7 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     # re-analysed on top of the ones before, down to the end state (what is left when the plan is done).
     from . import plan as plan_mod
 
-    the_plan = plan_mod.build(inventory, findings)
+    the_plan = plan_mod.build(inventory, findings, base={"model": m, "coupling": cr, "silent": sr})
     if parts is not None:
         parts.update(model=m, coupling=cr, silent=sr, capacity=cap, plan=the_plan)
     result = {
