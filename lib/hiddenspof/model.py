@@ -343,6 +343,7 @@ class Model:
             for a, bs in self.backups_of.items()
         }
 
+        self._dependencies: dict[str, tuple[str, ...]] = {}  # dependencies_of, filled as asked
         self._closures: OrderedDict[str, frozenset[str]] = OrderedDict()  # recent closures (asked again and again)
 
     # -- down-propagation ------------------------------------------------------------
@@ -542,11 +543,18 @@ class Model:
     # -- structure -----------------------------------------------------------------------
 
     def dependencies_of(self, component: str) -> tuple[str, ...]:
-        """Every component ``component`` has a row on (ungrouped or in a group), sorted."""
-        deps = set(self.requires[component])
-        for _, _, members in self.groups[component]:
-            deps.update(members)
-        return tuple(sorted(deps))
+        """Every component ``component`` has a row on (ungrouped or in a group), sorted.
+
+        Computed once per component (asked millions of times by closures, evidence and blockers;
+        a built model does not change).
+        """
+        hit = self._dependencies.get(component)
+        if hit is None:
+            deps = set(self.requires[component])
+            for _, _, members in self.groups[component]:
+                deps.update(members)
+            hit = self._dependencies[component] = tuple(sorted(deps))
+        return hit
 
     def recovery_targets(self, asset: str) -> tuple[str, ...]:
         """What the recovery paths of ``asset`` rest on: its backups and their targets (or the asset's own rows)."""
