@@ -638,3 +638,19 @@ def test_cli_controls_judges_a_stored_analysis_json_like_the_inventory(tmp_path,
     broken.write_text("{not json", encoding="utf-8")
     assert cli.main(["controls", str(broken)]) == 1
     assert "line 1" in capsys.readouterr().err
+
+
+def test_indexed_lookups_equal_a_plain_scan_of_the_analysis(sample_results):
+    """The index's restores by scenario and findings by rule give what a scan of the whole JSON gives."""
+    for _, result in sample_results.values():
+        ix = controls._Index(result)
+        scenarios = result["capacity"]["scenarios"]
+        for (s, is_all, lost, by_asset), raw in zip(ix.restores_by_scenario(), scenarios):
+            assert s is raw and is_all == (raw["kind"] == "restore_all") and lost == set(raw["unrecoverable"])
+            for a in ix.order:
+                assert by_asset.get(a, []) == [r for r in raw["restores"] if r["asset"] == a]
+        rules = {r for n in controls.BUILTIN for c in controls.builtin(n).controls for r in c.require}
+        for rule in sorted(rules, key=lambda r: r.label):
+            for a in ix.order:
+                plain = sorted(f["id"] for f in result["findings"] if a in f["assets"] and controls._bears_on(rule, f))
+                assert ix.bearing(rule, a) == plain, (rule.label, a)

@@ -356,6 +356,18 @@ def test_risk_inputs_agree_with_the_analysis_json(teaching):
         assert risk.silent_score[a["id"]] == a["silent_failure_score"]
 
 
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_estate_risk_reads_the_analysis_parts_it_is_given(sample):
+    """Given the coupling result and silent scores of the same model, the risk is the one it computes alone."""
+    inv = inventory.load(SAMPLES[sample])
+    m = model.build(inv)
+    alone = whatif.estate_risk(inv, m)
+    given = whatif.estate_risk(inv, m, coupling_result=coupling.analyze(m, pairs=False, survival=False),
+                               asset_scores=silent.score(inv, m).asset_scores)
+    assert given == alone
+    assert alone.total > 0
+
+
 @pytest.mark.parametrize("change", [
     whatif.Repoint("nas-01", "ad-harbour", "nas-local", new_kind="identity"),
     whatif.Repoint("files-nightly", None, "dr-vm"),

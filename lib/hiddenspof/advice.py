@@ -1377,19 +1377,24 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
         if holders:
             groups.setdefault(holders, []).append(a)
     out = []
-    attacks: dict[str, coupling.Compromise] = {}  # each holder's attack and recovery, once for every group
+    # each holder's attack, recovery and description, once for every group (the recovery is shared with the
+    # threat verdicts, which asked the same question)
+    attacks: dict[str, coupling.Compromise] = {}
     recs: dict = {}
     destroyed: dict[str, frozenset[str]] = {}
+    lost_by: dict[str, frozenset[str]] = {}
+    line: dict[str, str] = {}
     for holders, lost in sorted(groups.items()):
         for k in holders:
             if k not in attacks:
                 attacks[k] = coupling.credential_compromise(model, k)
                 destroyed[k] = attacks[k].destroyed
-                recs[k] = model.recover(destroyed[k])
+                recs[k] = coupling.recovery_of(model, destroyed[k])
+                lost_by[k] = frozenset(recs[k].unrecoverable)
         per_asset = {}
         # each asset is explained by the widest attack that defeats it (the most it destroys, then id)
-        worst = {a: min((k for k in holders if a in recs[k].unrecoverable), key=lambda k: (-len(destroyed[k]), k))
-                 for a in lost}
+        widest = sorted(holders, key=lambda k: (-len(destroyed[k]), k))
+        worst = {a: next(k for k in widest if a in lost_by[k]) for a in lost}
         for a in lost:
             k = worst[a]
             per_asset[a] = blockers_of(model, a, recs[k].final_down, destroyed[k])
@@ -1410,7 +1415,10 @@ def _credential_findings(model: Model, assets: dict) -> list[Finding]:
                      f"{'it' if len(lost) == 1 else 'them'}: recovery needs {_names(blockers, 3)}, destroyed")
             rec = (f"Keep at least one backup of {_names(lost)} immutable or offline, in a store that "
                    f"{_names(holders, 2)} cannot administer.")
-        lines = [f"holding {k} destroys {_names(sorted(destroyed[k]), 8)}" for k in holders[:4]]
+        for k in holders[:4]:
+            if k not in line:
+                line[k] = f"holding {k} destroys {_names(sorted(destroyed[k]), 8)}"
+        lines = [line[k] for k in holders[:4]]
         if len(holders) > 4:
             lines.append(f"and {len(holders) - 4} more stolen credentials do the same")
         for a in lost[:5]:

@@ -59,18 +59,24 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     """
     m = model.build(inventory)
     cr = coupling.analyze(m)  # the verdicts; the advice layer reads them below
-    comps = inventory.components.set_index("id", drop=False)
+    comps = inventory.components
+    wanted = set(m.assets)  # the objectives of the assets, read from the columns once (not a row lookup each)
+    objectives = {
+        str(i): (t, rto, rpo)
+        for i, t, rto, rpo in zip(comps["id"], comps["tier"], comps["rto_hours"], comps["rpo_hours"])
+        if str(i) in wanted
+    }
 
     assets = []
     for a in m.assets:
         ac = cr.assets[a]
-        row = comps.loc[a]
+        tier, rto, rpo = objectives[a]
         assets.append(
             {
                 "id": a,
-                "tier": _int(row["tier"]),
-                "rto_hours": _num(row["rto_hours"]),
-                "rpo_hours": _num(row["rpo_hours"]),
+                "tier": _int(tier),
+                "rto_hours": _num(rto),
+                "rpo_hours": _num(rpo),
                 "backups": list(m.backups_of[a]),
                 "common_cause": list(ac.common_cause),
                 "cut_sets": [[x, y] for x, y, _ in ac.cut_pairs],
@@ -120,7 +126,7 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     # re-analysed on top of the ones before, down to the end state (what is left when the plan is done).
     from . import plan as plan_mod
 
-    the_plan = plan_mod.build(inventory, findings)
+    the_plan = plan_mod.build(inventory, findings, base={"model": m, "coupling": cr, "silent": sr})
     if parts is not None:
         parts.update(model=m, coupling=cr, silent=sr, capacity=cap, plan=the_plan)
     result = {
@@ -154,4 +160,4 @@ def dumps(result: dict) -> str:
     ensure_ascii=False, allow_nan=False)``, written by ``jsontext`` (the
     standard encoder turns pure-Python, and slow, as soon as it indents).
     """
-    return jsontext.dumps_indented(_clean(result)) + "\n"
+    return jsontext.dumps_clean(result, FLOAT_DIGITS) + "\n"

@@ -298,20 +298,52 @@ def simulate(
         else:
             limits = {c: lim.scaled(float(scale)) for c, lim in limits.items()}
     _check(jobs, limits)
+    return _Plan(jobs, limits).run(limits)
 
+
+class _Plan:
+    """What a simulation of some jobs knows before it runs: each job's links, slots, class, rank and waits.
+
+    It depends on the limits only through which components have a
+    throughput and which a parallelism, so one plan serves every scaling of
+    the same limits (the headroom bisection). ``jobs`` sorted by id and
+    already checked (:func:`_check`).
+    """
+
+    def __init__(self, jobs: list[Job], limits: Mapping[str, Limit]) -> None:
+        has_thr = {c for c, lim in limits.items() if lim.throughput_mb_s is not None}
+        has_par = {c for c, lim in limits.items() if lim.max_parallel is not None}
+        self.keys = (frozenset(has_thr), frozenset(has_par))
+        self.jobs = jobs
+        self.links = {j.id: tuple(sorted(c for c in set(j.components) if c in has_thr)) for j in jobs}
+        self.slots = {j.id: tuple(sorted(c for c in set(j.components) if c in has_par)) for j in jobs}
+        self.ckey = {j.id: (self.links[j.id], j.cap_mb_s) for j in jobs}
+        self.rank = {j.id: priority_key(j.tier, j.rto_hours, j.id) for j in jobs}
+        self.waiting_on = {j.id: len(set(j.after)) for j in jobs}
+        self.dependents: dict[str, list[str]] = defaultdict(list)
+        for j in jobs:
+            for a in sorted(set(j.after)):
+                self.dependents[a].append(j.id)
+        self.carried = sorted({c for j in jobs for c in j.components if c in limits})
+
+    def fits(self, limits: Mapping[str, Limit]) -> bool:
+        """Whether ``limits`` limit the same components the same ways as the limits the plan was made with."""
+        return self.keys == (frozenset(c for c, lim in limits.items() if lim.throughput_mb_s is not None),
+                             frozenset(c for c, lim in limits.items() if lim.max_parallel is not None))
+
+    def run(self, limits: Mapping[str, Limit]) -> Schedule:
+        """The schedule under ``limits`` (checked; see :meth:`fits`)."""
+        return _run(self, limits)
+
+
+def _run(plan: _Plan, limits: Mapping[str, Limit]) -> Schedule:
+    """The event loop of :func:`simulate` on a plan."""
+    jobs = plan.jobs
     thr = {c: float(lim.throughput_mb_s) for c, lim in limits.items() if lim.throughput_mb_s is not None}
     par = {c: int(lim.max_parallel) for c, lim in limits.items() if lim.max_parallel is not None}
     by_id = {j.id: j for j in jobs}
-    links = {j.id: tuple(sorted(c for c in set(j.components) if c in thr)) for j in jobs}
-    slots = {j.id: tuple(sorted(c for c in set(j.components) if c in par)) for j in jobs}
-    ckey = {j.id: (links[j.id], j.cap_mb_s) for j in jobs}
-    rank = {j.id: priority_key(j.tier, j.rto_hours, j.id) for j in jobs}
-
-    waiting_on = {j.id: len(set(j.after)) for j in jobs}
-    dependents: dict[str, list[str]] = defaultdict(list)
-    for j in jobs:
-        for a in sorted(set(j.after)):
-            dependents[a].append(j.id)
+    slots, ckey, rank, dependents = plan.slots, plan.ckey, plan.rank, plan.dependents
+    waiting_on = dict(plan.waiting_on)
 
     # ready restores that need a slot queue in rank order; the others start at once
     ready: list[tuple] = sorted((rank[i], i) for i, n in waiting_on.items() if n == 0 and slots[i])
@@ -322,7 +354,7 @@ def simulate(
     used = dict.fromkeys(par, 0)
     start: dict[str, float] = {}
     finish: dict[str, float] = {}
-    carried = dict.fromkeys(sorted({c for j in jobs for c in j.components if c in limits}), 0.0)
+    carried = dict.fromkeys(plan.carried, 0.0)
     slot_seconds = dict.fromkeys(carried, 0.0)
     saturated = dict.fromkeys(carried, 0.0)
     t = 0.0
@@ -572,9 +604,9 @@ def limits(model) -> dict[str, Limit]:
     """Every component with ``throughput_mb_s`` and/or ``max_parallel_restores``, as :class:`Limit`."""
     comps = model.inventory.components
     out: dict[str, Limit] = {}
-    for cid, thr, par in zip(comps["id"], comps["throughput_mb_s"], comps["max_parallel_restores"]):
-        t = None if _missing(thr) else float(thr)
-        p = None if _missing(par) else int(par)
+    thr_col = _column(comps["throughput_mb_s"], float)
+    par_col = _column(comps["max_parallel_restores"], int)
+    for cid, t, p in zip(comps["id"], thr_col, par_col):
         if t is not None or p is not None:
             out[str(cid)] = Limit(t, p)
     return dict(sorted(out.items()))
@@ -590,15 +622,90 @@ def _missing(value) -> bool:
         return True
 
 
+def _column(series, convert) -> list:
+    """``[None if _missing(v) else convert(v) for v in series]``, with one mask instead of a test per cell.
+
+    The mask (``isna``) answers exactly as :func:`_missing` for numeric columns
+    (NaN, pandas' NA); other columns are tested cell by cell.
+    """
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        gone = series.isna().to_numpy().tolist()
+        values = series.to_numpy(dtype=object).tolist()
+        return [None if g else convert(v) for v, g in zip(values, gone)]
+    return [None if _missing(v) else convert(v) for v in series]
+
+
 def _objectives(model) -> tuple[dict[str, int | None], dict[str, float | None]]:
     """tier and rto_hours per component id."""
     comps = model.inventory.components
-    tier = {str(i): (None if _missing(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
-    rto = {str(i): (None if _missing(r) else float(r)) for i, r in zip(comps["id"], comps["rto_hours"])}
+    ids = [str(i) for i in comps["id"]]
+    tier = dict(zip(ids, _column(comps["tier"], int)))
+    rto = dict(zip(ids, _column(comps["rto_hours"], float)))
     return tier, rto
 
 
-def path_components(model, backup: str, down: Iterable[str] = (), lim: Mapping[str, Limit] | None = None) -> tuple[str, ...]:
+class _Paths:
+    """The restore-path walks of one model, answered from a per-component dependency table built as asked.
+
+    ``reach(backup, down)`` is every component a restore from ``backup``
+    reaches: from the backup and its restore target (``restore_to``, or the
+    asset itself in place), every dependency row followed transitively except
+    through components in ``down``. The walk with nothing down is kept per
+    backup: when ``down`` misses all of it, that walk is the answer (the walk
+    only ever skips what is down), so most walks are asked once.
+    """
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self._deps: dict[str, tuple[str, ...]] = {}
+        self._open: dict[str, frozenset[str]] = {}
+        self._limited: dict[str, tuple[str, ...]] = {}
+        self._lim: Mapping[str, Limit] | None = None  # the limits self._limited was made with
+
+    def _walk(self, backup: str, down) -> set[str]:
+        model, table = self.model, self._deps
+        info = model.backup[backup]
+        seen: set[str] = set()
+        stack = [backup, info.restore_to if info.restore_to is not None else info.protects]
+        while stack:
+            v = stack.pop()
+            if v in seen:
+                continue
+            seen.add(v)
+            deps = table.get(v)
+            if deps is None:
+                deps = table[v] = model.dependencies_of(v)
+            stack.extend(d for d in deps if d not in down and d not in seen)
+        return seen
+
+    def reach(self, backup: str, down) -> frozenset[str] | set[str]:
+        """The components a restore from ``backup`` reaches with ``down`` down (a set not to be changed)."""
+        full = self._open.get(backup)
+        if full is None:
+            full = self._open[backup] = frozenset(self._walk(backup, ()))
+        if not down or full.isdisjoint(down):
+            return full
+        return self._walk(backup, down)
+
+    def limited(self, backup: str, down, lim: Mapping[str, Limit]) -> tuple[str, ...]:
+        """:func:`path_components`: the components of ``reach`` that have a limit, sorted."""
+        full = self._open.get(backup)
+        if full is None:
+            full = self._open[backup] = frozenset(self._walk(backup, ()))
+        if not down or full.isdisjoint(down):
+            if lim is not self._lim:
+                self._limited, self._lim = {}, lim
+            hit = self._limited.get(backup)
+            if hit is None:
+                hit = self._limited[backup] = tuple(sorted(c for c in full if c in lim))
+            return hit
+        return tuple(sorted(c for c in self._walk(backup, down) if c in lim))
+
+
+def path_components(model, backup: str, down: Iterable[str] = (), lim: Mapping[str, Limit] | None = None,
+                    paths: _Paths | None = None) -> tuple[str, ...]:
     """The constrained components a restore from ``backup`` crosses, sorted.
 
     Starting points: the backup and the restore target (``restore_to``, or the
@@ -606,20 +713,11 @@ def path_components(model, backup: str, down: Iterable[str] = (), lim: Mapping[s
     is followed transitively, except through components in ``down`` (traffic
     cannot cross what is still down; in a redundancy group it takes the
     members that are up). Of what is reached, those with a limit count.
+    ``paths`` shares the walks between calls on the same model and limits.
     """
     lim = limits(model) if lim is None else lim
-    down = set(down)
-    info = model.backup[backup]
-    target = info.restore_to if info.restore_to is not None else info.protects
-    seen: set[str] = set()
-    stack = [backup, target]
-    while stack:
-        v = stack.pop()
-        if v in seen:
-            continue
-        seen.add(v)
-        stack.extend(d for d in model.dependencies_of(v) if d not in down and d not in seen)
-    return tuple(sorted(c for c in seen if c in lim))
+    down = down if isinstance(down, (set, frozenset)) else set(down)
+    return (paths or _Paths(model)).limited(backup, down, lim)
 
 
 def _down_after(model, failed: frozenset[str], restores: Iterable) -> frozenset[str]:
@@ -693,14 +791,21 @@ def scenario_failures(model) -> list[tuple[str, str, tuple[str, ...]]]:
     return out
 
 
+def _but(down: frozenset[str], asset: str) -> frozenset[str]:
+    """``down - {asset}``, without copying a large down set when ``asset`` is not in it."""
+    return down - {asset} if asset in down else down
+
+
 def build_scenario(
-    model, name: str, kind: str, failed: Iterable[str], lim: Mapping[str, Limit] | None = None, objectives=None
+    model, name: str, kind: str, failed: Iterable[str], lim: Mapping[str, Limit] | None = None, objectives=None,
+    paths: _Paths | None = None,
 ) -> StressScenario:
     """The restore jobs of one scenario: the fixpoint's restores with their sizes, caps, paths and waits."""
     lim = limits(model) if lim is None else lim
     tier, rto = _objectives(model) if objectives is None else objectives
     failed = tuple(sorted(set(failed)))
     rec = model.recover(failed)
+    paths = paths or _Paths(model)
     jobs, backup, wave, known, timed = [], {}, {}, {}, {}
     done: list = []
     for w in rec.waves:
@@ -712,7 +817,7 @@ def build_scenario(
                 Job(
                     r.asset,
                     float(size) if size is not None else 0.0,
-                    path_components(model, r.backup, rec.final_down - {r.asset}, lim),
+                    paths.limited(r.backup, _but(rec.final_down, r.asset), lim),
                     info.restore_mb_s,
                     tier.get(r.asset),
                     rto.get(r.asset),
@@ -728,8 +833,8 @@ def build_scenario(
 
 def scenarios(model) -> tuple[StressScenario, ...]:
     """Every capacity scenario of the model, built (see :func:`scenario_failures`)."""
-    lim, obj = limits(model), _objectives(model)
-    return tuple(build_scenario(model, n, k, f, lim, obj) for n, k, f in scenario_failures(model))
+    lim, obj, paths = limits(model), _objectives(model), _Paths(model)
+    return tuple(build_scenario(model, n, k, f, lim, obj, paths) for n, k, f in scenario_failures(model))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -789,8 +894,17 @@ def headroom(jobs: Iterable[Job], lim: Mapping[str, Limit]) -> tuple[float | Non
             f"{detail}, limited by its backup's own restore rate or by the restores it waits for"
         )
 
-    def ok(f: float) -> bool:
-        return _tier1_met(simulate(jobs, lim, scale=f), targets)
+    ordered = sorted(jobs, key=lambda j: j.id)
+    plans: list[_Plan] = []
+
+    def ok(f: float) -> bool:  # simulate(jobs, lim, scale=f), the jobs planned and checked once
+        scaled = {c: v.scaled(f) for c, v in lim.items()}
+        if plans and plans[0].fits(scaled):
+            _check([], scaled)
+        else:
+            _check(ordered, scaled)
+            plans[:] = [_Plan(ordered, scaled)]
+        return _tier1_met(plans[0].run(scaled), targets)
 
     if ok(1.0):
         hi, lo = 1.0, 0.5
@@ -891,22 +1005,56 @@ def routine_hours(model, asset: str, lim: Mapping[str, Limit] | None = None) -> 
     path, no ``restore_mb_s``) of every usable backup is unknown.
     """
     lim = limits(model) if lim is None else lim
+    return _routine(model, asset, lim, _Paths(model), checked=False)
+
+
+def _routine(model, asset: str, lim: Mapping[str, Limit], paths: _Paths,
+             checked: bool = True) -> tuple[float | None, str | None]:
+    """:func:`routine_hours` with the path walks shared (``checked``: the limits passed :func:`_check`)."""
     rec = model.recover({asset})
     mine = [r for r in rec.restores if r.asset == asset]
     if not mine:
         return None, None
     best: tuple[float, str] | None = None
+    down = _but(rec.final_down, asset)
     for b in mine[0].alternatives:
         info = model.backup[b]
         if info.size_gb is None:
             continue
-        job = Job(asset, float(info.size_gb), path_components(model, b, rec.final_down - {asset}, lim), info.restore_mb_s)
+        job = Job(asset, float(info.size_gb), paths.limited(b, down, lim), info.restore_mb_s)
         if info.size_gb > 0 and not is_timed(job, lim):
             continue  # no rate on its path: its duration is unknown, not zero
-        hours = simulate([job], lim).makespan_hours
+        if not checked:
+            _check([], lim)  # as simulate would, the first time a restore is timed
+            checked = True
+        hours = _alone_hours(job, lim)
         if best is None or (hours, b) < best:
             best = (hours, b)
     return (best[0], best[1]) if best else (None, None)
+
+
+def _alone_hours(job: Job, lim: Mapping[str, Limit]) -> float:
+    """``simulate([job], lim).makespan_hours`` for one job and limits already checked, without the event loop.
+
+    Alone, the job gets the smallest throughput on its path or its cap
+    (parallelism never binds one restore), so it takes size / rate with the
+    same floating-point operations as :func:`simulate`; anything the checks
+    of :func:`simulate` would reject goes to it.
+    """
+    size = job.size_gb
+    if not (size >= 0) or math.isinf(size) or (job.cap_mb_s is not None and not (job.cap_mb_s > 0)) or job.after:
+        return simulate([job], lim).makespan_hours
+    rate = math.inf
+    for c in set(job.components):
+        limit = lim.get(c)
+        if limit is not None and limit.throughput_mb_s is not None:
+            rate = min(rate, max(0.0, float(limit.throughput_mb_s) - 0.0) / 1)
+    if job.cap_mb_s is not None:
+        rate = min(rate, job.cap_mb_s)
+    remaining = size * MB_PER_GB
+    if remaining <= 0 or math.isinf(rate):
+        return 0.0 / 3600.0
+    return (0.0 + remaining / rate) / 3600.0
 
 
 def _back_up_times(model, scenario: StressScenario, result: ScenarioResult) -> dict[str, float]:
@@ -1036,13 +1184,15 @@ def analyze(model) -> CapacityResult:
 
     lim = limits(model)
     tier, rto = obj = _objectives(model)
-    built = tuple(build_scenario(model, n, k, f, lim, obj) for n, k, f in scenario_failures(model))
+    paths = _Paths(model)
+    built = tuple(build_scenario(model, n, k, f, lim, obj, paths) for n, k, f in scenario_failures(model))
     results = [run_scenario(model, sc, lim=lim, objectives=obj) for sc in built]
 
     routine: dict[str, float | None] = {}
     routine_backup: dict[str, str | None] = {}
+    _check([], lim)  # run_scenario has simulated with these limits: they pass
     for a in model.assets:
-        routine[a], routine_backup[a] = routine_hours(model, a, lim)
+        routine[a], routine_backup[a] = _routine(model, a, lim, paths)
 
     disaster: dict[str, float | None] = {}
     spoiled: set[str] = set()
@@ -1061,7 +1211,7 @@ def analyze(model) -> CapacityResult:
         a: {"routine": routine[a], "disaster": None if a in spoiled or a not in disaster else disaster[a]}
         for a in model.assets
     }
-    found = _findings(model, built, results, routine, routine_backup, tier, rto, lim)
+    found = _findings(model, built, results, routine, routine_backup, tier, rto, lim, paths)
     return CapacityResult(tuple(results), hours, routine_backup, tuple(sort_findings(found)))
 
 
@@ -1080,7 +1230,7 @@ def _limiting(job: Job, lim: Mapping[str, Limit]) -> str:
     return f"{what} ({rate:g} MB/s)"
 
 
-def _findings(model, built, results, routine, routine_backup, tier, rto, lim) -> list:
+def _findings(model, built, results, routine, routine_backup, tier, rto, lim, paths: _Paths | None = None) -> list:
     """Findings: scenarios whose restores miss RTO, routine restores missing RTO, restores of unknown size."""
     from .findings import Finding
 
@@ -1144,7 +1294,7 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
         if hours is None or target is None or hours <= target + _EPS_HOURS:
             continue
         info = model.backup[b]
-        job = Job(a, float(info.size_gb), path_components(model, b, (), lim), info.restore_mb_s)
+        job = Job(a, float(info.size_gb), path_components(model, b, (), lim, paths), info.restore_mb_s)
         t = tier.get(a)
         out.append(
             Finding(
@@ -1166,7 +1316,7 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
                 ),
             )
         )
-    out.extend(_untimed_findings(model, built, results, tier, rto))
+    out.extend(_untimed_findings(model, built, results, tier, rto, paths))
     unknown = sorted({a for sc in built for a, k in sc.size_known.items() if not k})
     for a in unknown:
         out.append(
@@ -1190,21 +1340,13 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim) ->
 _RATE_KINDS = ("network", "backup_store", "recovery_tool")
 
 
-def _reach(model, backup: str, down: Iterable[str]) -> set[str]:
+def _reach(model, backup: str, down: Iterable[str], paths: _Paths | None = None) -> set[str]:
     """Every component a restore from ``backup`` reaches (as :func:`path_components`, limited or not)."""
-    down = set(down)
-    info = model.backup[backup]
-    stack, seen = [backup, info.restore_to if info.restore_to is not None else info.protects], set()
-    while stack:
-        v = stack.pop()
-        if v in seen:
-            continue
-        seen.add(v)
-        stack.extend(d for d in model.dependencies_of(v) if d not in down and d not in seen)
-    return seen
+    down = down if isinstance(down, (set, frozenset)) else set(down)
+    return set((paths or _Paths(model)).reach(backup, down))
 
 
-def _untimed_findings(model, built, results, tier, rto) -> list:
+def _untimed_findings(model, built, results, tier, rto, paths: _Paths | None = None) -> list:
     """One finding for every restore that could not be timed, naming the throughputs that would time them.
 
     The components to ask about are chosen greedily among what the untimed
@@ -1218,7 +1360,7 @@ def _untimed_findings(model, built, results, tier, rto) -> list:
     for sc, res in zip(built, results):
         for r in res.restores:
             if not r.timed and r.asset not in pairs:
-                pairs[r.asset] = (r.backup, _reach(model, r.backup, sc.recovery.final_down - {r.asset}))
+                pairs[r.asset] = (r.backup, _reach(model, r.backup, _but(sc.recovery.final_down, r.asset), paths))
     if not pairs:
         return []
     assets = sorted(pairs)

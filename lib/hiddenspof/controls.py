@@ -571,11 +571,26 @@ class _Index:
         #: (rule, asset) -> (state, evidence): controls share rules (rpo_met appears in many)
         self.verdicts: dict[tuple[Rule, str], tuple[str, str, list[str]]] = {}
         self._bears: dict[tuple[Rule, str], bool] = {}
+        self._bears_by_rule: dict[Rule, dict[str, bool]] = {}
         self.findings_of: dict[str, list[Mapping]] = {}
         for f in result.get("findings", []):
             for a in f.get("assets", []):
                 self.findings_of.setdefault(a, []).append(f)
+        self.order = sorted(self.assets)  # the assets in the order controls list them
+        self._restores: list[tuple[Mapping, bool, frozenset, dict[str, list[Mapping]]]] | None = None
 
+    def restores_by_scenario(self) -> list[tuple[Mapping, bool, frozenset, dict[str, list[Mapping]]]]:
+        """Per capacity scenario, in order: the scenario, whether it is ``restore_all``, its unrecoverable
+        assets, and its restores by asset (in the scenario's order): one pass instead of one per asset."""
+        if self._restores is None:
+            out = []
+            for s in self.scenarios:
+                by: dict[str, list[Mapping]] = {}
+                for r in s.get("restores", []):
+                    by.setdefault(r.get("asset"), []).append(r)
+                out.append((s, s.get("kind") == "restore_all", frozenset(s.get("unrecoverable", [])), by))
+            self._restores = out
+        return self._restores
 
     def bears_on(self, rule: Rule, finding: Mapping) -> bool:
         """``_bears_on``, memoised by rule and finding id."""
@@ -584,6 +599,22 @@ class _Index:
         if hit is None:
             hit = self._bears[key] = _bears_on(rule, finding)
         return hit
+
+    def bearing(self, rule: Rule, asset: str) -> list[str]:
+        """The sorted ids of the findings on ``asset`` that bear on ``rule`` (``bears_on``, one memo per rule)."""
+        memo = self._bears_by_rule.get(rule)
+        if memo is None:
+            memo = self._bears_by_rule[rule] = {}
+        out = []
+        for f in self.findings_of.get(asset, ()):
+            fid = f.get("id", "")
+            hit = memo.get(fid)
+            if hit is None:
+                hit = memo[fid] = _bears_on(rule, f)
+            if hit:
+                out.append(f["id"])
+        out.sort()
+        return out
 
 
 def _rank(levels: Sequence[str], value) -> int:
@@ -679,15 +710,14 @@ def judge_rule(rule: Rule, asset: Mapping, ix: _Index) -> tuple[str, str]:
         if rto is None:
             return NO_EVIDENCE, f"{a} has no RTO on record, so there is nothing to meet."
         view = rule.value
-        chosen = [s for s in ix.scenarios if (s.get("kind") == "restore_all") == (view == "restore_all")]
         late, unknown, ok = [], [], []
-        for s in chosen:
-            if a in s.get("unrecoverable", []):
+        for s, is_all, lost, by_asset in ix.restores_by_scenario():
+            if is_all != (view == "restore_all"):
+                continue
+            if a in lost:
                 late.append(f"unrecoverable in '{s['name']}'")
                 continue
-            for r in s.get("restores", []):
-                if r.get("asset") != a:
-                    continue
+            for r in by_asset.get(a, ()):
                 if r.get("meets_rto") is False:
                     late.append(f"restored after {r['finish_hours']:.1f} h in '{s['name']}' (RTO {rto:g} h)")
                 elif r.get("meets_rto") is None:
@@ -798,7 +828,7 @@ def judge_control(framework: Framework, control: Control, ix: _Index) -> dict:
     if control.out_of_scope is not None:
         return entry
     worst = "met"
-    for a in sorted(ix.assets):
+    for a in ix.order:
         asset = ix.assets[a]
         inside = _asset_in_scope(control, asset)
         if inside is None:
@@ -812,7 +842,7 @@ def judge_control(framework: Framework, control: Control, ix: _Index) -> dict:
             verdict = ix.verdicts.get(key)
             if verdict is None:
                 state, evidence = judge_rule(rule, asset, ix)
-                findings = sorted(f["id"] for f in ix.findings_of.get(a, []) if ix.bears_on(rule, f)) if state == FAILS else []
+                findings = ix.bearing(rule, a) if state == FAILS else []
                 verdict = ix.verdicts[key] = (state, evidence, findings)
             state, evidence, findings = verdict
             if state == HOLDS:

@@ -73,6 +73,7 @@ __all__ = [
     "cut_pairs",
     "most_exposed",
     "recovery_cycles",
+    "recovery_of",
     "scenario_failures",
     "recovery_reach",
     "severity_for_tier",
@@ -311,21 +312,37 @@ class _ClosureSimulator:
     exactly as ``Model.recover`` makes them, every asset of a round at once.
     """
 
-    def __init__(self, model: Model, nodes: list[str]) -> None:
-        self.nodes = nodes
-        idx = {c: i for i, c in enumerate(nodes)}
-        self.n = len(nodes)
-        ung = [[idx[t] for t in model.requires[c]] for c in nodes]
-        groups = [[(needs, [idx[t] for t in members]) for _, needs, members in model.groups[c]] for c in nodes]
-        self.ung, self.groups = ung, groups
+    def __init__(self, model: Model, nodes: list[str], blocks: list[list[str]] | None = None) -> None:
+        """Simulate ``nodes`` (a sorted closure); or, with ``blocks``, several closures side by side.
+
+        Blocks are disjoint copies (a component in two closures gets a column in
+        each), so each block evolves exactly as its closure would alone, and one
+        failure set of the simulator carries one failure set of every block:
+        block ``i`` starts at column ``offsets[i]`` (``nodes`` is then ignored).
+        """
+        blocks = [nodes] if blocks is None else blocks
+        self.offsets: list[int] = []
+        nodes, ung, groups = [], [], []
         # paths of each asset column in choice order: (backup column, target column or -2 for in place)
         paths: dict[int, list[tuple[int, int]]] = {}
-        for a in nodes:
-            if a in model.backups_of:
-                paths[idx[a]] = [
-                    (idx[b], idx[model.backup[b].restore_to] if model.backup[b].restore_to is not None else -2)
-                    for b in model._backup_order[a]
-                ]
+        requires, model_groups, backups_of, order, backup = (
+            model.requires, model.groups, model.backups_of, model._backup_order, model.backup)
+        for block in blocks:
+            off = len(nodes)
+            self.offsets.append(off)
+            idx = {c: off + i for i, c in enumerate(block)}
+            ung += [[idx[t] for t in requires[c]] for c in block]
+            groups += [[(needs, [idx[t] for t in members]) for _, needs, members in model_groups[c]] for c in block]
+            for a in block:
+                if a in backups_of:
+                    paths[idx[a]] = [
+                        (idx[b], idx[backup[b].restore_to] if backup[b].restore_to is not None else -2)
+                        for b in order[a]
+                    ]
+            nodes += block
+        self.nodes = nodes
+        self.n = len(nodes)
+        self.ung, self.groups = ung, groups
         self.paths = paths
         level, cyclic = _levels(model)
         by_level: dict[int, list[int]] = {}
@@ -428,7 +445,24 @@ class _ClosureSimulator:
             final[:, rows] = self._restore(f[:, rows], d0[:, rows], watch=only_down)
         return d0[:n].T, final[:n].T
 
-    def _restore(self, failed: np.ndarray, d: np.ndarray, watch: int | None = None) -> np.ndarray:
+    def run_watched(self, failed: np.ndarray, watch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``run(only_down=...)`` for several watched columns at once (one per block, say).
+
+        ``failed`` is already components x failure sets with the two extra rows
+        of ``_MetPlan``. Returns (down before restores, down after every
+        restore), both watched columns x failure sets. Restores are simulated
+        for the failure sets where some watched column is down, until none is
+        or nothing more is restored; a watched column that is up is final
+        (the down set only shrinks), one that is down is followed to the end.
+        """
+        d0 = self._down(failed, None)
+        rows = d0[watch].any(axis=0)
+        final = d0[watch]
+        if rows.any():
+            final[:, rows] = self._restore(failed[:, rows], d0[:, rows], watch=watch)[watch]
+        return d0[watch], final
+
+    def _restore(self, failed: np.ndarray, d: np.ndarray, watch: int | np.ndarray | None = None) -> np.ndarray:
         """The restore rounds from down sets ``d`` of failure sets ``failed`` (as in ``_down``); the final down sets.
 
         A failure set where a round restores nothing is final and is no
@@ -467,7 +501,7 @@ class _ClosureSimulator:
                 live, forced, target = live[keep], forced[:, keep], target[:, keep]
             d = self._down(forced, target)
             if watch is not None:
-                keep = d[watch]
+                keep = d[watch] if np.ndim(watch) == 0 else d[watch].any(axis=0)
                 if not keep.all():
                     out[:, live[~keep]] = d[:, ~keep]
                     live, forced, target, d = live[keep], forced[:, keep], target[:, keep], d[:, keep]
@@ -500,8 +534,85 @@ def survivability(
     (value or None when the asset can never go down, method, error)
     """
     sim = sim or _ClosureSimulator(model, sorted(model.closure(asset)))
-    nodes = sim.nodes
-    col = nodes.index(asset)
+    return _alone(sim, _survivability_steps(model, asset, sim.nodes, exact_limit), sim.nodes.index(asset))
+
+
+def _alone(sim: _ClosureSimulator, steps, col: int):
+    """Drive the steps of one asset (``_survivability_steps``, ``_cut_pair_steps``) on its own simulator."""
+    try:
+        failed = next(steps)
+        while True:
+            d0, d = sim.run(failed, only_down=col)
+            failed = steps.send((d0[:, col], d[:, col]))
+    except StopIteration as stop:
+        return stop.value
+
+
+#: Closure columns simulated side by side in one batched pass (``_batched``).
+BATCH_COLUMNS = 128
+
+
+def _batched(model: Model, jobs: list[tuple[str, list[str], list]], columns: int = BATCH_COLUMNS) -> dict:
+    """Run the steps of many assets together: asset -> the value each of its steps returned.
+
+    ``jobs`` holds (asset, sorted closure, steps run one after the other).
+    Assets are taken in order into chunks of about ``columns`` closure
+    columns; each chunk gets one simulator with a block per closure, and
+    every round stacks the failure sets each pending step asks for (one per
+    block, padded with failure sets where nothing fails) into one pass. A
+    block evolves exactly as its closure alone, so each step is sent what
+    ``_alone`` would send it: the same result, many numpy calls fewer.
+    """
+    out: dict[str, list] = {}
+    chunk: list[tuple[str, list[str], list]] = []
+    size = 0
+    for job in jobs:
+        chunk.append(job)
+        size += len(job[1])
+        if size >= columns:
+            _run_chunk(model, chunk, out)
+            chunk, size = [], 0
+    if chunk:
+        _run_chunk(model, chunk, out)
+    return out
+
+
+def _run_chunk(model: Model, chunk: list[tuple[str, list[str], list]], out: dict) -> None:
+    sim = _ClosureSimulator(model, [], blocks=[nodes for _, nodes, _ in chunk])
+    watch_of = [off + nodes.index(a) for off, (a, nodes, _) in zip(sim.offsets, chunk)]
+    for stage in range(max(len(steps) for _, _, steps in chunk)):
+        pending: dict[int, np.ndarray] = {}
+        gens = {}
+        for i, (a, _, steps) in enumerate(chunk):
+            if stage >= len(steps):
+                continue
+            gens[i] = steps[stage]
+            try:
+                pending[i] = next(gens[i])
+            except StopIteration as stop:
+                out.setdefault(a, []).append(stop.value)
+        while pending:
+            rows = max(len(f) for f in pending.values())
+            failed = np.zeros((sim.n + 2, rows), dtype=bool)
+            failed[sim.n + 1] = True  # the always-down row
+            for i, f in pending.items():
+                off = sim.offsets[i]
+                failed[off:off + f.shape[1], :len(f)] = f.T
+            order = list(pending)
+            d0, d = sim.run_watched(failed, np.array([watch_of[i] for i in order], dtype=np.intp))
+            for r, i in enumerate(order):
+                k = len(pending[i])
+                try:
+                    pending[i] = gens[i].send((d0[r, :k], d[r, :k]))
+                except StopIteration as stop:
+                    del pending[i]
+                    out.setdefault(chunk[i][0], []).append(stop.value)
+
+
+def _survivability_steps(model: Model, asset: str, nodes: list[str], exact_limit: int = EXACT_LIMIT):
+    """``survivability`` as steps: yields failure sets (rows over ``nodes``, the sorted closure) and is
+    sent back, for each, whether the asset is down before restores and after every restore; returns the result.
+    """
     p = np.array([model.probability[c] for c in nodes])
     uncertain = np.flatnonzero((p > 0.0) & (p < 1.0))
     if len(uncertain) > exact_limit:
@@ -526,9 +637,9 @@ def survivability(
             pos, jj = np.arange(len(below))[None, :], j[:, None]
             failed[:, below] = (failed[:, below] & (pos > jj)) | (pos == jj)  # none before j, j itself failed
             drawn += k
-            d0, d = sim.run(failed, only_down=col)
-            n_down += int(d0[:, col].sum())
-            n_saved += int((d0[:, col] & ~d[:, col]).sum())
+            d0, d = yield failed
+            n_down += int(d0.sum())
+            n_saved += int((d0 & ~d).sum())
         if n_down == 0:
             return None, "none", 0.0
         s = n_saved / n_down
@@ -540,9 +651,9 @@ def survivability(
     failed[:, uncertain] = bits
     pu = p[uncertain]
     weight = np.prod(np.where(bits, pu, 1.0 - pu), axis=1)
-    d0, d = sim.run(failed, only_down=col)
-    p_down = float(weight[d0[:, col]].sum())
-    p_lost = float(weight[d0[:, col] & d[:, col]].sum())
+    d0, d = yield failed
+    p_down = float(weight[d0].sum())
+    p_lost = float(weight[d0 & d].sum())
     if p_down <= 0.0:
         return None, "none", 0.0
     return min(1.0, max(0.0, 1.0 - p_lost / p_down)), "exact", 0.0
@@ -605,11 +716,15 @@ def cut_pairs(
     among the asset and what it depends on cannot take the asset down, so
     it is not simulated (it is not a cut set).
     """
-    common = set(common)
     sim = sim or _ClosureSimulator(model, sorted(model.closure(asset)))
-    nodes = sim.nodes
+    return _alone(sim, _cut_pair_steps(model, asset, common, sim.nodes, budget, top), sim.nodes.index(asset))
+
+
+def _cut_pair_steps(model: Model, asset: str, common: Iterable[str], nodes: list[str],
+                    budget: int = PAIR_BUDGET, top: int = TOP_PAIRS):
+    """``cut_pairs`` as steps (as ``_survivability_steps``: yields failure sets, is sent the asset's states)."""
+    common = set(common)
     idx = {c: i for i, c in enumerate(nodes)}
-    col = idx[asset]
     cands = [c for c in nodes if c not in common]
     total = len(cands) * (len(cands) - 1) // 2
     if total == 0:
@@ -645,8 +760,8 @@ def cut_pairs(
                 rows = np.arange(len(live))
                 failed[rows, ocol[ci[live]]] = True
                 failed[rows, ocol[cj[live]]] = True
-                _, down = sim.run(failed, only_down=col)
-                more[live] = down[:, col]
+                _, down = yield failed
+                more[live] = down
             cut = np.concatenate([cut, more])
         hits = np.flatnonzero(cut[examined:examined + size])
         if len(hits):
@@ -913,7 +1028,11 @@ def compromise_recovery(model: Model, holder: str):
     Holders that escalate alike destroy alike, and findings ask the same
     question for every asset a holder defeats, so the restore simulation is shared.
     """
-    destroyed = scenario_failures(model, (holder,), "credential_compromise")
+    return recovery_of(model, scenario_failures(model, (holder,), "credential_compromise"))
+
+
+def recovery_of(model: Model, destroyed: frozenset[str]):
+    """``model.recover(destroyed)``, computed once per model and distinct set (stolen credentials repeat)."""
     cache = _RECOVERIES.get(model)
     if cache is None:
         cache = _RECOVERIES[model] = {}
@@ -1285,11 +1404,20 @@ def analyze(model: Model, *, pairs: bool = True, survival: bool = True) -> Coupl
     prob = model.probability
     assets: dict[str, AssetCoupling] = {}
     importance: dict[str, float] = {c: 0.0 for c in model.ids}
+    jobs = []
+    for a in model.assets:
+        nodes = sorted(model.closure(a))
+        steps = [_cut_pair_steps(model, a, common[a], nodes)] if pairs else []
+        if survival:
+            steps.append(_survivability_steps(model, a, nodes))
+        if steps:
+            jobs.append((a, nodes, steps))
+    done = _batched(model, jobs)
     for a in model.assets:
         cc = tuple(common[a])
-        sim = _ClosureSimulator(model, sorted(model.closure(a))) if pairs or survival else None
-        cps, exhaustive = cut_pairs(model, a, cc, sim=sim) if pairs else ((), False)
-        surv, method, err = survivability(model, a, sim=sim) if survival else (None, "not estimated", None)
+        answers = iter(done.get(a, ()))
+        cps, exhaustive = next(answers) if pairs else ((), False)
+        surv, method, err = next(answers) if survival else (None, "not estimated", None)
         risk: dict[str, float] = {}
         total = sum(prob[x] for x in cc) + sum(p for _, _, p in cps)
         if total > 0:

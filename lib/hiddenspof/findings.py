@@ -174,10 +174,7 @@ def consolidate(rule_id: str, per_asset: Sequence[Finding], title: str | None = 
     if len(parts) == 1:
         return dataclasses.replace(first, id=rule_id, per_asset=lines)
     evidence = " ".join(f"{x.asset} ({x.severity}): {x.evidence}" for x in lines)
-    recs = []
-    for x in lines:
-        if x.recommendation and x.recommendation not in recs:
-            recs.append(x.recommendation)
+    recs = dict.fromkeys(x.recommendation for x in lines if x.recommendation)  # first-seen order, each once
     return Finding(
         id=rule_id, category=first.category, severity=first.severity,
         title=(title or "{n} assets: " + first.title).format(n=len(assets), assets=_listed(assets)),

@@ -170,6 +170,26 @@ def _number(value) -> float | None:
     return None if math.isnan(x) else x
 
 
+def _numbers(column) -> list[float | None]:
+    """``_number`` of every cell of a column, in one pass over its Python values."""
+    return [None if v is None or v is pd.NA or v != v else float(v) for v in column.tolist()]
+
+
+def _texts(column) -> list[str | None]:
+    """``_text`` of every cell of a column; each distinct cell is cleaned once (few distinct values repeat)."""
+    seen: dict = {}
+    out = []
+    for v in column.tolist():
+        try:
+            t = seen[v]
+        except KeyError:
+            t = seen[v] = _text(v)
+        except TypeError:  # unhashable: clean it where it stands
+            t = _text(v)
+        out.append(t)
+    return out
+
+
 class Model:
     """The failure model of one inventory; build it with ``build(inventory)``.
 
@@ -196,39 +216,40 @@ class Model:
     def __init__(self, inventory) -> None:
         self.inventory = inventory
         comps = inventory.components
-        ids = [str(i) for i in comps["id"]]
-        self.ids: tuple[str, ...] = tuple(sorted(ids))
-        self.kind: dict[str, str] = {str(i): str(k) for i, k in zip(comps["id"], comps["kind"])}
-        self.data_gb: dict[str, float | None] = {
-            str(i): _number(v) for i, v in zip(comps["id"], comps["data_gb"])
-        }
+        # whole columns at once (``tolist`` gives Python scalars, NaN for empty floats, None or pd.NA for empty cells)
+        comp_ids = [str(i) for i in comps["id"].tolist()]
+        comp_kinds = [str(k) for k in comps["kind"].tolist()]
+        self.ids: tuple[str, ...] = tuple(sorted(comp_ids))
+        self.kind: dict[str, str] = dict(zip(comp_ids, comp_kinds))
+        self.data_gb: dict[str, float | None] = dict(zip(comp_ids, _numbers(comps["data_gb"])))
         self.tier: dict[str, int | None] = {
-            str(i): (None if _number(t) is None else int(t)) for i, t in zip(comps["id"], comps["tier"])
+            i: (None if t is None else int(t)) for i, t in zip(comp_ids, _numbers(comps["tier"]))
         }
-        self.probability: dict[str, float] = {}
-        for i, k, p in zip(comps["id"], comps["kind"], comps["failure_probability"]):
-            q = _number(p)
-            self.probability[str(i)] = (
-                q if q is not None else DEFAULT_PROBABILITY.get(str(k), _FALLBACK_PROBABILITY)
-            )
+        self.probability: dict[str, float] = {
+            i: (q if q is not None else DEFAULT_PROBABILITY.get(k, _FALLBACK_PROBABILITY))
+            for i, k, q in zip(comp_ids, comp_kinds, _numbers(comps["failure_probability"]))
+        }
 
         # requirements: ungrouped targets and groups (needs, members) per component
         self.requires: dict[str, list[str]] = {c: [] for c in self.ids}
         groups: dict[str, dict[str, list]] = {c: {} for c in self.ids}
-        self.graph = nx.DiGraph()
-        for c in self.ids:
-            self.graph.add_node(c, kind=self.kind[c])
         deps = inventory.dependencies
         admin_of: dict[str, set[str]] = {c: set() for c in self.ids}
         row_kinds: dict[tuple[str, str], set[str]] = {}
         #: (component, depends_on) -> the directory relation an ``admin`` row names in its notes
         #: (``directory: MemberOf``, written by the directory import); the attack path quotes it
         self.directory_relation: dict[tuple[str, str], str] = {}
+        edges: dict[tuple[str, str], dict] = {}  # the first requirement row between two components
+        kinds = deps["kind"].tolist()
+        admin_kind = {k: is_admin(k) for k in set(kinds)}  # few distinct kind cells
+        kind_text = {k: _text(k) for k in admin_kind}
         for comp, target, dkind, group, needs, note in zip(
-            deps["component"], deps["depends_on"], deps["kind"], deps["group"], deps["needs"], deps["notes"]
+            deps["component"].tolist(), deps["depends_on"].tolist(), kinds,
+            _texts(deps["group"]), deps["needs"].tolist(), deps["notes"].tolist(),
         ):
-            comp, target, group = str(comp), str(target), _text(group)
-            if is_admin(dkind):
+            comp, target = str(comp), str(target)
+            admin = admin_kind[dkind]
+            if admin:
                 # not a requirement: it only gives the holder of ``target`` reach over ``comp``
                 admin_of[comp].add(target)
                 row_kinds.setdefault((comp, target), set()).add("admin")
@@ -237,21 +258,24 @@ class Model:
                     self.directory_relation[(comp, target)] = note[len(DIRECTORY_NOTE):].strip()
                 continue
             row_kinds.setdefault((comp, target), set()).add("plain" if group is None else "grouped")
+            if needs is pd.NA:
+                needs = None
             if group is None:
                 self.requires[comp].append(target)
             else:
                 entry = groups[comp].setdefault(group, [1, []])
-                if needs is not None and needs is not pd.NA:
+                if needs is not None:
                     entry[0] = int(needs)
                 entry[1].append(target)
-            if not self.graph.has_edge(comp, target):
-                self.graph.add_edge(
-                    comp,
-                    target,
-                    kind=_text(dkind),
-                    group=group,
-                    needs=None if group is None else int(needs) if needs is not pd.NA and needs is not None else 1,
-                )
+            if (comp, target) not in edges:
+                edges[(comp, target)] = {
+                    "kind": kind_text[dkind],
+                    "group": group,
+                    "needs": None if group is None else int(needs) if needs is not None else 1,
+                }
+        self.graph = nx.DiGraph()
+        self.graph.add_nodes_from((c, {"kind": self.kind[c]}) for c in self.ids)
+        self.graph.add_edges_from((u, v, attrs) for (u, v), attrs in edges.items())
         for c in self.ids:
             self.requires[c].sort()
         #: component -> sorted ids it has an ``admin`` row on (what can administer it)
@@ -280,24 +304,33 @@ class Model:
         # backups
         self.backup: dict[str, BackupInfo] = {}
         bk = inventory.backups
-        for row in bk.itertuples(index=False):
-            asset = str(row.protects)
-            size = _number(row.size_gb)
+        cols = {name: bk[name].tolist() for name in ("id", "protects", "immutable", "offline")}
+        for name in ("method", "restore_to", "verification", "alert_channel"):
+            cols[name] = _texts(bk[name])
+        for name in ("size_gb", "restore_mb_s", "schedule_hours", "retention_days"):
+            cols[name] = _numbers(bk[name])
+        for (bid, asset, immutable, offline, method, restore_to, verification, alert_channel,
+             size, restore_mb_s, schedule_hours, retention_days) in zip(
+            cols["id"], cols["protects"], cols["immutable"], cols["offline"], cols["method"], cols["restore_to"],
+            cols["verification"], cols["alert_channel"], cols["size_gb"], cols["restore_mb_s"],
+            cols["schedule_hours"], cols["retention_days"],
+        ):
+            bid, asset = str(bid), str(asset)
             if size is None:
                 size = self.data_gb.get(asset)
-            self.backup[str(row.id)] = BackupInfo(
-                id=str(row.id),
+            self.backup[bid] = BackupInfo(
+                id=bid,
                 protects=asset,
-                method=_text(row.method),
-                restore_to=_text(row.restore_to),
-                immutable=bool(row.immutable),
-                offline=bool(row.offline),
+                method=method,
+                restore_to=restore_to,
+                immutable=bool(immutable),
+                offline=bool(offline),
                 size_gb=size,
-                restore_mb_s=_number(row.restore_mb_s),
-                verification=_text(row.verification),
-                alert_channel=_text(row.alert_channel),
-                schedule_hours=_number(row.schedule_hours),
-                retention_days=_number(row.retention_days),
+                restore_mb_s=restore_mb_s,
+                verification=verification,
+                alert_channel=alert_channel,
+                schedule_hours=schedule_hours,
+                retention_days=retention_days,
             )
         by_asset: dict[str, list[str]] = {}
         for b, info in self.backup.items():
@@ -310,6 +343,7 @@ class Model:
             for a, bs in self.backups_of.items()
         }
 
+        self._dependencies: dict[str, tuple[str, ...]] = {}  # dependencies_of, filled as asked
         self._closures: OrderedDict[str, frozenset[str]] = OrderedDict()  # recent closures (asked again and again)
 
     # -- down-propagation ------------------------------------------------------------
@@ -509,11 +543,18 @@ class Model:
     # -- structure -----------------------------------------------------------------------
 
     def dependencies_of(self, component: str) -> tuple[str, ...]:
-        """Every component ``component`` has a row on (ungrouped or in a group), sorted."""
-        deps = set(self.requires[component])
-        for _, _, members in self.groups[component]:
-            deps.update(members)
-        return tuple(sorted(deps))
+        """Every component ``component`` has a row on (ungrouped or in a group), sorted.
+
+        Computed once per component (asked millions of times by closures, evidence and blockers;
+        a built model does not change).
+        """
+        hit = self._dependencies.get(component)
+        if hit is None:
+            deps = set(self.requires[component])
+            for _, _, members in self.groups[component]:
+                deps.update(members)
+            hit = self._dependencies[component] = tuple(sorted(deps))
+        return hit
 
     def recovery_targets(self, asset: str) -> tuple[str, ...]:
         """What the recovery paths of ``asset`` rest on: its backups and their targets (or the asset's own rows)."""

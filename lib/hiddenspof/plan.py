@@ -181,15 +181,23 @@ def end_state_frame(plan_json: Mapping) -> pd.DataFrame:
 def findings_only(inventory, memo: dict | None = None) -> tuple[list[Finding], object]:
     """Every finding of ``inventory`` as ``analysis.analyze`` makes them, without the fix search (the plan only
     asks what is left), and the model. Same ids, severities, titles and assets."""
-    from . import advice, capacity, coupling, silent
+    found, m, _ = _analysed(inventory, memo)
+    return found, m
+
+
+def _analysed(inventory, memo: dict | None = None):
+    """:func:`findings_only`, and the estate risk of the same analysis (``whatif.estate_risk`` reading its
+    verdicts and silent scores instead of computing them again)."""
+    from . import advice, capacity, coupling, silent, whatif
     from . import model as model_mod
     from .quality import quality_findings
 
     m = model_mod.build(inventory)
     cr = coupling.analyze(m, pairs=False, survival=False)
-    found = [*advice.findings_of(m, cr), *silent.score(inventory, m, memo=memo).findings,
-             *capacity.analyze(m).findings, *quality_findings(inventory)]
-    return sort_findings(found), m
+    sr = silent.score(inventory, m, memo=memo)
+    found = [*advice.findings_of(m, cr), *sr.findings, *capacity.analyze(m).findings, *quality_findings(inventory)]
+    risk = whatif.estate_risk(inventory, m, memo=memo, coupling_result=cr, asset_scores=sr.asset_scores)
+    return sort_findings(found), m, risk
 
 
 # -- work packages --------------------------------------------------------------------------------------
@@ -300,13 +308,7 @@ def _title(edits: Sequence, assets: Sequence[str], names: Mapping[str, str], kin
 # -- the plan -------------------------------------------------------------------------------------------
 
 
-def _risk(inventory, model, memo) -> float:
-    from . import whatif
-
-    return whatif.estate_risk(inventory, model, memo=memo).total
-
-
-def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET) -> Plan:
+def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET, *, base: Mapping | None = None) -> Plan:
     """The plan of ``inventory`` from its analysed ``findings`` (with their fixes).
 
     Parameters
@@ -317,6 +319,9 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
         The analysis' findings (``analysis.analyze``; JSON entries are read with ``Finding.from_json``).
     budget : int
         Component analyses the step-by-step re-analysis may spend (the end state is always analysed).
+    base : mapping, optional
+        What ``analysis.analyze`` already computed for ``inventory`` (``model``, ``coupling``, ``silent``):
+        the risk before the plan is read from them instead of analysing the estate again.
 
     Returns
     -------
@@ -332,8 +337,11 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
     memo: dict = {}
     size = len(comps)
     spend = [budget - size]  # the end state's analysis is reserved
-    base_model = model_mod.build(inventory)
-    start = whatif.estate_risk(inventory, base_model, memo=memo)
+    if base is not None:
+        start = whatif.estate_risk(inventory, base["model"], memo=memo, coupling_result=base["coupling"],
+                                   asset_scores=base["silent"].asset_scores)
+    else:
+        start = whatif.estate_risk(inventory, model_mod.build(inventory), memo=memo)
     risk_before = start.total
     open_before = {f.id for f in findings}
     inv = inventory
@@ -370,9 +378,9 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
         )
         if spend[0] >= size:
             spend[0] -= size
-            left, m = findings_only(inv, memo)
+            left, _, after = _analysed(inv, memo)
             ids = {f.id for f in left}
-            step = dataclasses.replace(step, risk_after=_risk(inv, m, memo),
+            step = dataclasses.replace(step, risk_after=after.total,
                                        serious_after=sum(f.severity in _SERIOUS for f in left),
                                        resolved=tuple(sorted(i for i in open_before if i not in ids)))
             open_before = ids
@@ -382,8 +390,7 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
         skipped.extend(clashed)
         steps.append(step)
     if steps:
-        end_findings, end_model = findings_only(inv, memo)
-        risk = whatif.estate_risk(inv, end_model, memo=memo)
+        end_findings, _, risk = _analysed(inv, memo)
     else:  # nothing to apply: the end state is the estate as analysed
         end_findings, risk = sort_findings(findings), start
     lost = tuple(sorted(names.get(a, a) for a, t in risk.unrecoverable_threats.items() if t))

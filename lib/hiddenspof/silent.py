@@ -35,7 +35,7 @@ import pandas as pd
 
 from . import history
 from .findings import Finding, consolidate, sort_findings
-from .inventory import RUN_TYPES
+from .inventory import KINDS, RUN_TYPES
 
 __all__ = [
     "BASELINE_RUNS",
@@ -52,6 +52,7 @@ __all__ = [
     "assessment_time",
     "factors_from_evidence",
     "recovery_points",
+    "rescore",
     "run_anomalies",
     "score",
     "summarise_restore_tests",
@@ -191,6 +192,8 @@ class SilentResult:
     run_source: tuple = field(repr=False, compare=False, default=None)
     #: asset -> its RPO check (assets with an RPO and backups)
     rpo: dict = field(default_factory=dict)
+    #: what the scoring was computed from, for ``rescore`` of a variant (None after ``scores_only``)
+    basis: object = field(repr=False, compare=False, default=None)
 
     @functools.cached_property
     def runs(self) -> pd.DataFrame:
@@ -471,7 +474,8 @@ def _run_label(kind, cls: int, at) -> str:
 
 def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None = None,
                    reference_gb: Mapping[str, float] | None = None, full_backups: Collection[str] = (),
-                   *, prepared: bool = False, retention_days: Mapping[str, float] | None = None) -> pd.DataFrame:
+                   *, prepared: bool = False, retention_days: Mapping[str, float] | None = None,
+                   spans: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per backup summarising its job history, vectorised (pandas groupby, no row loops).
 
     Parameters
@@ -495,6 +499,8 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
         history once for this and ``recovery_points``).
     retention_days : mapping, optional
         Backup id -> retention; runs are expected only back to that horizon.
+    spans : pandas.DataFrame, optional
+        ``history.spans`` of the same runs and arguments, when the caller has it.
 
     Returns
     -------
@@ -548,7 +554,7 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
 
     # the expected interval (declared, else the spacing the history sustains at its densest) and the part of
     # the history that is complete: inside the retention horizon, not thinned by a prune policy (history.spans)
-    span = history.spans(r, as_of, schedule_hours, retention_days)
+    span = spans if spans is not None else history.spans(r, as_of, schedule_hours, retention_days)
     span = span.reindex(ids)
     span.index = out.index
     out["interval_inferred"] = span["interval_inferred"].astype(bool)
@@ -904,7 +910,13 @@ def _path(graph: nx.DiGraph, source: str, target: str) -> str:
 
 
 class _DownCache:
-    """``model.down({x})`` memoised: many backups share alert channels and sites."""
+    """``model.down({x})`` memoised: many backups share alert channels and sites.
+
+    Also keeps what every backup and asset asks again: the components that can
+    silence an alert channel with their down sets (``channel_causes``), the
+    places each component goes down with (``places_of``), the location column
+    and dependency paths already named.
+    """
 
     def __init__(self, model) -> None:
         self.model = model
@@ -916,11 +928,50 @@ class _DownCache:
         self.vaults: tuple[str, ...] = tuple(sorted({
             t for b, i in model.backup.items() if i.immutable or i.offline
             for t in model.graph.successors(b) if model.kind.get(t) == "backup_store"}))
+        self._channels: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {}
+        self._places_of: dict[str, tuple[str, ...]] | None = None
+        self._location: dict[str, str | None] | None = None
+        self._paths: dict[tuple[str, str], str] = {}
 
     def __call__(self, x: str) -> frozenset[str]:
         if x not in self._cache:
             self._cache[x] = self.model.down({x})
         return self._cache[x]
+
+    def channel_causes(self, channel: str) -> tuple[tuple[str, frozenset[str]], ...]:
+        """``(x, down({x}))`` for the channel and everything it depends on, sorted by x, where x takes it down."""
+        hit = self._channels.get(channel)
+        if hit is None:
+            graph = self.model.graph
+            candidates = sorted({channel} | nx.descendants(graph, channel))
+            hit = tuple((x, d) for x in candidates if channel in (d := self(x)))
+            self._channels[channel] = hit
+        return hit
+
+    def places_of(self, component: str) -> tuple[str, ...]:
+        """The sites and regions (sorted) whose failure takes ``component`` down."""
+        if self._places_of is None:
+            found: dict[str, list[str]] = {}
+            for p in self.places:  # sorted, so each list comes sorted
+                for c in self(p):
+                    found.setdefault(c, []).append(p)
+            self._places_of = {c: tuple(v) for c, v in found.items()}
+        return self._places_of.get(component, ())
+
+    def location(self, component: str) -> str | None:
+        """The component's ``location`` cell (None when empty)."""
+        if self._location is None:
+            comps = self.model.inventory.components
+            self._location = {str(i): (None if pd.isna(v) else str(v)) for i, v in zip(comps["id"], comps["location"])}
+        return self._location.get(component)
+
+    def path(self, source: str, target: str) -> str:
+        """``_path`` on the model's graph, memoised."""
+        key = (source, target)
+        hit = self._paths.get(key)
+        if hit is None:
+            hit = self._paths[key] = _path(self.model.graph, source, target)
+        return hit
 
 
 def _alert_coupling(model, down: _DownCache, backup: str, asset: str, channel: str) -> tuple[list[str], str]:
@@ -928,25 +979,25 @@ def _alert_coupling(model, down: _DownCache, backup: str, asset: str, channel: s
 
     Candidates are the channel and everything it depends on (only those can
     take it down); returned sorted, with an evidence sentence for the first.
+    The candidates and their down sets are computed once per channel.
     """
-    graph = model.graph
-    if channel not in graph:
+    if channel not in model.graph:
         return [], ""
-    candidates = sorted({channel} | nx.descendants(graph, channel))
     causes = []
-    for x in candidates:
-        d = down(x)
-        if channel in d and (backup in d or asset in d):
+    first = None
+    for x, d in down.channel_causes(channel):
+        if backup in d or asset in d:
             causes.append(x)
+            if first is None:
+                first = d
     if not causes:
         return [], ""
     x = causes[0]
-    d = down(x)
-    victim = backup if backup in d else asset
+    victim = backup if backup in first else asset
     more = f" ({len(causes) - 1} more such components)" if len(causes) > 1 else ""
     text = (f"the alert channel of {backup} goes silent together with "
             f"{'the backup' if victim == backup else 'the asset ' + asset}: {x} fails both "
-            f"({_path(graph, channel, x)}; {_path(graph, victim, x)}){more}.")
+            f"({down.path(channel, x)}; {down.path(victim, x)}){more}.")
     return causes, text
 
 
@@ -955,7 +1006,6 @@ def _alert_coupling(model, down: _DownCache, backup: str, asset: str, channel: s
 
 def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rule32110:
     """The five parts of the 3-2-1-1-0 rule for one asset, derived from the graph and methods."""
-    inv = model.inventory
     backups = list(model.backups_of.get(asset, ()))
     info = {b: model.backup[b] for b in backups}
     graph = model.graph
@@ -996,13 +1046,12 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
     parts.append(RulePart("two_media", len(distinct) >= 2, reason + ".", media_remedy))
 
     # offsite: no site or region takes down both the asset and the backup
-    places = down.places
-    asset_places = [p for p in places if asset in down(p)]
+    asset_places = list(down.places_of(asset))
     offsite, why, stored_away = [], [], []
     if asset_places:
         for b in backups:
             shared = [p for p in asset_places if b in down(p)]
-            own = [p for p in places if b in down(p)]
+            own = down.places_of(b)
             if own and not shared:
                 offsite.append(b)
             elif shared:
@@ -1023,10 +1072,10 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
         else:
             reason = f"no backup survives the loss of {', '.join(asset_places)}: {'; '.join(why)}." if why else f"{asset} has no backup."
     else:
-        loc = {str(i): (None if pd.isna(v) else str(v)) for i, v in zip(inv.components["id"], inv.components["location"])}
-        a_loc = loc.get(asset)
+        loc = down.location
+        a_loc = loc(asset)
         for b in backups:
-            b_locs = {loc.get(b)} | {loc.get(t) for t in graph.successors(b) if model.kind.get(t) == "backup_store"}
+            b_locs = {loc(b)} | {loc(t) for t in graph.successors(b) if model.kind.get(t) == "backup_store"}
             b_locs.discard(None)
             if a_loc and b_locs and a_loc not in b_locs:
                 offsite.append(b)
@@ -1037,7 +1086,7 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
         else:
             reason = f"no backup of {asset} is recorded outside its location {a_loc!r}."
     remedy = ""
-    unplaced = [b for b in backups if asset_places and not any(b in down(p) for p in places)]
+    unplaced = [b for b in backups if asset_places and not down.places_of(b)]
     if not offsite and stored_away:
         remedy = "; ".join(f"make the restore of {b} work without {p} (keep {_and(n)}, or a stand-in, outside {p}; "
                            f"the copy itself is already kept elsewhere)" for b, p, n in stored_away)
@@ -1045,8 +1094,9 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
         remedy = (f"record the site or region of {_and(unplaced)} and {'its' if len(unplaced) == 1 else 'their'} "
                   "store: the copy may already be kept elsewhere")
     elif not offsite and asset_places:
-        away = next((t for t in down.stores if any(t in down(p) for p in places)
-                     and not any(t in down(p) for p in asset_places)), None)
+        lost_with_asset = set(asset_places)
+        away = next((t for t in down.stores if down.places_of(t)
+                     and lost_with_asset.isdisjoint(down.places_of(t))), None)
         if away is not None:
             remedy = f"keep one copy on the existing backup store {away}, which survives the loss of {_and(asset_places)}"
     parts.append(RulePart("one_offsite", bool(offsite), reason, remedy))
@@ -1066,11 +1116,16 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
                            else f"no backup of {asset} is immutable or offline: one compromised credential can erase them all."),
                           safe_remedy))
 
-    clean = [b for b in backups if b in tests.index and bool(tests.at[b, "fresh_full_pass"]) and tests.at[b, "last_result"] == "pass"]
-    parts.append(RulePart("zero_errors", bool(clean),
-                          (f"{', '.join(clean)} passed a full restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days with no later error."
-                           if clean else f"no backup of {asset} passed a full restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days as its latest test.")))
+    parts.append(_zero_errors(asset, backups, tests))
     return Rule32110(asset, tuple(parts))
+
+
+def _zero_errors(asset: str, backups: list[str], tests: pd.DataFrame) -> RulePart:
+    """The "0" of 3-2-1-1-0: some backup passed a full restore test within 90 days as its latest test."""
+    clean = [b for b in backups if b in tests.index and bool(tests.at[b, "fresh_full_pass"]) and tests.at[b, "last_result"] == "pass"]
+    return RulePart("zero_errors", bool(clean),
+                    (f"{', '.join(clean)} passed a full restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days with no later error."
+                     if clean else f"no backup of {asset} passed a full restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days as its latest test."))
 
 
 # -- findings ----------------------------------------------------------------------------
@@ -1377,9 +1432,24 @@ class RpoCheck:
                 and self.worst_gap_hours > self.limit_hours + 1e-9)
 
 
+def _seconds(delta: np.ndarray) -> np.ndarray:
+    """Total seconds of a timedelta64 array exactly as pandas computes them (``.dt.total_seconds()``)."""
+    return pd.TimedeltaIndex(delta).total_seconds().to_numpy(float)
+
+
+def _codes_sorted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of text values numbered in code-point order of the distinct values (hash, then sort the few)."""
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    order = sorted(range(len(uniques)), key=uniques.__getitem__)
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(uniques), dtype=np.int64)
+    return rank[codes], uniques[np.asarray(order, dtype=np.int64)] if len(order) else uniques
+
+
 def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, str], *, prepared: bool = False,
                     schedule_hours: Mapping[str, float] | None = None,
-                    retention_days: Mapping[str, float] | None = None) -> pd.DataFrame:
+                    retention_days: Mapping[str, float] | None = None, spans: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per asset, its newest recovery point and its worst data-loss window over the complete history (vectorised).
 
     A completed run's recovery point is its start (the data it copied is as
@@ -1408,69 +1478,140 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     ``worst_late`` (a tuple of ``(backup, started, finished)`` of the runs
     that started inside the window but became usable only after it: the long
     full that left the window open), indexed by asset.
+
+    Columnar throughout: assets and backups are integer codes (numbered in
+    the order of their ids), every step one sort or a segment reduction over
+    numpy arrays. ``spans`` is ``history.spans`` of the same runs when the
+    caller has it already.
     """
     now = assessment_time(as_of)
     prep = runs if prepared else _prepare_runs(runs, _cutoff(as_of))
     cols = ["last_point_at", "last_point_backup", "last_point_age_hours", "history_from", "worst_gap_hours",
             "worst_gap_from", "worst_from_backup", "worst_gap_to", "worst_to_backup", "worst_to_started", "worst_late"]
-    every = prep[["backup", "started_at", "finished_at", "completed"]].copy()
-    every["asset"] = every["backup"].map(dict(protects))
-    every = every[every["asset"].notna()]
-    if not every["completed"].any():
+    protects = dict(protects)
+    backup_codes, backup_ids = _codes_sorted(prep["backup"].to_numpy(object))
+    owner_of_code = np.array([protects.get(b) for b in backup_ids], dtype=object)
+    has_owner = np.array([o is not None and not (isinstance(o, float) and math.isnan(o)) for o in owner_of_code], dtype=bool)
+    completed = prep["completed"].to_numpy(bool)
+    keep = completed & has_owner[backup_codes] if len(backup_codes) else np.zeros(0, dtype=bool)
+    if not keep.any():
         return pd.DataFrame(columns=cols, index=pd.Index([], name="asset", dtype=object))
-    span = history.spans(prep, as_of, schedule_hours, retention_days)
-    span = span[span.index.isin(every["backup"].unique())]
-    owner = span.index.map(dict(protects))
-    dense_from = span["dense_from"].groupby(owner).max()
-    # the retention horizon counts for an asset only when every backup of it with a history has one (the longest wins)
-    horizon = span["horizon"].groupby(owner).agg(lambda h: pd.NaT if h.isna().any() else h.min())
-    window = pd.concat([dense_from, horizon], axis=1).max(axis=1)
-    r = every[every["completed"]].copy()
-    r["usable"] = r["finished_at"].fillna(r["started_at"])
-    r = r.sort_values(["asset", "started_at", "backup"], kind="mergesort").reset_index(drop=True)
-    last = r.groupby("asset", sort=True).tail(1).set_index("asset")
-    out = pd.DataFrame({"last_point_at": last["started_at"], "last_point_backup": last["backup"]})
-    out["last_point_age_hours"] = ((now - out["last_point_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
-    out["history_from"] = window.reindex(out.index)
-    judged = r[r["started_at"] >= r["asset"].map(window)]
-    # in the order points become usable: the newest point usable before each one (running maximum of starts)
-    judged = judged.sort_values(["asset", "usable", "started_at", "backup"], kind="mergesort").reset_index(drop=True)
-    g = judged.groupby("asset", sort=True)
-    best = g["started_at"].cummax()
-    prev_best = best.groupby(judged["asset"]).shift()
-    prev_idx = judged.index.to_series().where(judged["started_at"] == best).groupby(judged["asset"]).ffill()
-    prev_idx = prev_idx.groupby(judged["asset"]).shift()
-    improving = prev_best.notna() & (judged["started_at"] > prev_best)
-    src = prev_idx[improving].astype(int).to_numpy()
-    gaps = pd.DataFrame({
-        "asset": judged.loc[improving, "asset"].to_numpy(),
-        "hours": ((judged.loc[improving, "usable"] - prev_best[improving]).dt.total_seconds() / 3600.0).to_numpy(),
-        "from": prev_best[improving].to_numpy(), "from_backup": judged["backup"].to_numpy()[src],
-        "to": judged.loc[improving, "usable"].to_numpy(), "to_backup": judged.loc[improving, "backup"].to_numpy(),
-        "to_started": judged.loc[improving, "started_at"].to_numpy(),
-    })
-    trailing = pd.DataFrame({"asset": out.index, "hours": out["last_point_age_hours"].to_numpy(),
-                             "from": out["last_point_at"].to_numpy(), "from_backup": out["last_point_backup"].to_numpy(),
-                             "to": pd.NaT, "to_backup": None, "to_started": pd.NaT})
-    both = pd.concat([gaps, trailing], ignore_index=True)
-    # the longest window; ties: the earliest (a repeatable choice)
-    worst = both.sort_values(["asset", "hours", "from"], ascending=[True, False, True], kind="mergesort").groupby("asset").head(1)
-    worst = worst.set_index("asset")
-    out["worst_gap_hours"] = worst["hours"]
-    out["worst_gap_from"] = worst["from"]
-    out["worst_from_backup"] = worst["from_backup"]
-    out["worst_gap_to"] = worst["to"]
-    out["worst_to_backup"] = worst["to_backup"]
-    out["worst_to_started"] = worst["to_started"]
+    span = spans if spans is not None else history.spans(prep, as_of, schedule_hours, retention_days)
+    # the assets, numbered in id order; the window each is judged from
+    owned = [str(o) for o in owner_of_code[has_owner]]
+    asset_ids = np.array(sorted(set(owned)), dtype=object)
+    asset_code_of = {a: i for i, a in enumerate(asset_ids)}
+    span_dense = span["dense_from"].to_dict()
+    span_horizon = span["horizon"].to_dict()
+    dense_from: dict[int, pd.Timestamp] = {}
+    horizon: dict[int, object] = {}
+    for b, has in zip(backup_ids, has_owner):
+        if not has or b not in span_dense:
+            continue
+        k = asset_code_of[str(protects[b])]
+        d, h = span_dense[b], span_horizon[b]
+        if not pd.isna(d) and (k not in dense_from or d > dense_from[k]):
+            dense_from[k] = d
+        if pd.isna(h) or horizon.get(k, 0) is None:
+            horizon[k] = None  # a backup of the asset keeps everything: no horizon for the asset
+        elif k not in horizon or h < horizon[k]:
+            horizon[k] = h
+    window = np.full(len(asset_ids), np.datetime64("NaT"), dtype="datetime64[ns]")
+    for k in range(len(asset_ids)):
+        got = [t for t in (dense_from.get(k), horizon.get(k)) if t is not None and not pd.isna(t)]
+        if got:
+            window[k] = np.datetime64(max(got).as_unit("ns").value, "ns")
+    asset_of_code = np.array([asset_code_of[str(o)] if h else -1 for o, h in zip(owner_of_code, has_owner)], dtype=np.int64)
+
+    # the completed runs of owned backups, sorted by (asset, start, backup) keeping the file order on ties
+    started_col = prep["started_at"].to_numpy()
+    finished_col = prep["finished_at"].to_numpy()
+    bcode = backup_codes[keep]
+    acode = asset_of_code[bcode]
+    started = started_col[keep]
+    usable = np.where(np.isnat(finished_col[keep]), started, finished_col[keep])
+    order = np.lexsort((bcode, started, acode))
+    bcode, acode, started, usable = bcode[order], acode[order], started[order], usable[order]
+    n = len(acode)
+    is_last = np.ones(n, dtype=bool)
+    is_last[:-1] = acode[1:] != acode[:-1]
+    present = acode[is_last]  # the assets with a completed run, in order
+    last_at = started[is_last]
+    last_backup = backup_ids[bcode[is_last]]
+    now64 = now.to_datetime64()
+    last_age = np.clip(_seconds(now64 - last_at) / 3600.0, 0, None)
+
+    # judged points, in the order they become usable: the newest point usable before each one
+    win = window[acode]
+    judged = ~np.isnat(win) & (started >= win)
+    ja, jb, js, ju = acode[judged], bcode[judged], started[judged], usable[judged]
+    jorder = np.lexsort((jb, js, ju, ja))  # stable on the (asset, start, backup) order before it
+    ja, jb, js, ju = ja[jorder], jb[jorder], js[jorder], ju[jorder]
+    m = len(ja)
+    first = np.ones(m, dtype=bool)
+    first[1:] = ja[1:] != ja[:-1]
+    sval = js.view(np.int64)
+    best = pd.Series(sval).groupby(ja).cummax().to_numpy(np.int64) if m else np.zeros(0, dtype=np.int64)
+    pos = np.arange(m)
+    at_best = np.where(sval == best, pos, -1)
+    at_best = np.maximum.accumulate(at_best) if m else at_best  # each group's first row is at its best: no carry-over
+    improving = np.zeros(m, dtype=bool)
+    improving[1:] = ~first[1:] & (sval[1:] > best[:-1])
+    idx = np.nonzero(improving)[0]
+    prev_best = best[idx - 1].view(started.dtype)
+    src = at_best[idx - 1]
+    gap_asset = ja[idx]
+    gap_hours = _seconds(ju[idx] - prev_best) / 3600.0
+    gap_from, gap_from_b = prev_best, jb[src]
+    gap_to, gap_to_b, gap_to_started = ju[idx], jb[idx], js[idx]
+
+    # the worst window per asset: the longest; ties: the earliest start, then gaps before the trailing window
+    k = len(idx)
+    all_asset = np.concatenate([gap_asset, present])
+    all_hours = np.concatenate([gap_hours, last_age])
+    all_from = np.concatenate([gap_from, last_at]).view(np.int64)
+    seq = np.arange(len(all_asset))
+    worder = np.lexsort((seq, all_from, -all_hours, all_asset))
+    head = np.ones(len(worder), dtype=bool)
+    head[1:] = all_asset[worder][1:] != all_asset[worder][:-1]
+    pick = worder[head]  # one per present asset, in asset order
+    gap_pick = pick < k
+    gi = np.where(gap_pick, pick, 0)
+    ti = np.where(gap_pick, 0, pick - k)
+    nat = np.datetime64("NaT", "ns")
+    worst_from = np.where(gap_pick, gap_from[gi] if k else nat, last_at[ti])
+    worst_from_b = np.where(gap_pick, backup_ids[gap_from_b[gi]] if k else None, last_backup[ti])
+    worst_to = np.where(gap_pick, gap_to[gi] if k else nat, nat)
+    worst_to_b = np.where(gap_pick, backup_ids[gap_to_b[gi]] if k else None, None)
+    worst_to_started = np.where(gap_pick, gap_to_started[gi] if k else nat, nat)
+
     # the runs that started inside the worst window but were usable only after it
-    w = worst.loc[worst["to"].notna(), ["from", "to"]]
-    cand = r.merge(w, left_on="asset", right_index=True, how="inner")
-    cand = cand[(cand["started_at"] > cand["from"]) & (cand["started_at"] < cand["to"]) & (cand["usable"] > cand["to"])]
-    cand = cand.sort_values(["asset", "started_at", "backup"], kind="mergesort")
-    late = {a: tuple((b, s, f) for b, s, f in zip(x["backup"], x["started_at"], x["usable"]))
-            for a, x in cand.groupby("asset", sort=True)}
-    out["worst_late"] = [late.get(a, ()) for a in out.index]
-    out.index.name = "asset"
+    to_full = np.full(len(asset_ids), nat, dtype=started.dtype)
+    from_full = np.full(len(asset_ids), nat, dtype=started.dtype)
+    to_full[present] = worst_to
+    from_full[present] = worst_from
+    t_lo, t_hi = from_full[acode], to_full[acode]
+    late_mask = ~np.isnat(t_hi) & (started > t_lo) & (started < t_hi) & (usable > t_hi)
+    late: dict[int, list] = {}
+    for a, b, s, u in zip(acode[late_mask], bcode[late_mask], started[late_mask], usable[late_mask]):
+        late.setdefault(int(a), []).append((backup_ids[b], pd.Timestamp(s), pd.Timestamp(u)))
+
+    index = pd.Index(asset_ids[present], name="asset", dtype=object)
+    unit = started.dtype
+    out = pd.DataFrame({
+        "last_point_at": pd.Series(last_at.astype(unit), index=index),
+        "last_point_backup": pd.Series(last_backup, index=index, dtype=object),
+        "last_point_age_hours": pd.Series(last_age, index=index, dtype=float),
+        "history_from": pd.Series(window[present], index=index),
+        "worst_gap_hours": pd.Series(np.where(gap_pick, gap_hours[gi] if k else np.nan, last_age[ti]), index=index,
+                                     dtype=float),
+        "worst_gap_from": pd.Series(worst_from.astype(unit), index=index),
+        "worst_from_backup": pd.Series(worst_from_b, index=index, dtype=object),
+        "worst_gap_to": pd.Series(worst_to.astype(unit), index=index),
+        "worst_to_backup": pd.Series(worst_to_b, index=index, dtype=object),
+        "worst_to_started": pd.Series(worst_to_started.astype(unit), index=index),
+        "worst_late": pd.Series([tuple(late.get(int(a), ())) for a in present], index=index, dtype=object),
+    })
     return out[cols]
 
 
@@ -1487,9 +1628,18 @@ def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, p
     ``not_collected`` (judged by its schedule) or ``missing`` (runs expected
     but none recorded: not credited); see ``_run_expectations``.
     """
+    return _rpo_check_map(model, rpo, summary["interval_hours"].to_dict(), summary["first_run_at"].to_dict(),
+                          points.to_dict("index"), expectation, as_of, model.assets)
+
+
+def _rpo_check_map(model, rpo: Mapping[str, float | None], interval_of: Mapping, first_run_of: Mapping,
+                   point_rows: Mapping, expectation: Mapping[str, str] | None, as_of: dt.date | None,
+                   assets) -> dict[str, RpoCheck]:
+    """``_rpo_checks`` of some assets, from the summaries read as dicts (backup -> interval and first run,
+    asset -> recovery-point row)."""
     expectation = expectation or {}
     out = {}
-    for asset in sorted(model.assets):
+    for asset in sorted(assets):
         objective = rpo.get(asset)
         backups = sorted(model.backups_of.get(asset, ()))
         if objective is None or not backups:
@@ -1500,8 +1650,8 @@ def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, p
             declared = model.backup[b].schedule_hours
             if declared:
                 intervals.append((b, float(declared), "schedule"))
-            elif b in summary.index and _num(summary.at[b, "interval_hours"]) is not None:
-                intervals.append((b, float(summary.at[b, "interval_hours"]), "inferred"))
+            elif b in interval_of and _num(interval_of[b]) is not None:
+                intervals.append((b, float(interval_of[b]), "inferred"))
             else:
                 intervals.append((b, None, "unknown"))
         if any(h is not None and h <= limit for _, h, _ in intervals):
@@ -1514,8 +1664,8 @@ def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, p
                           if h is not None and expectation.get(b) in ("by_design", "not_collected"))
         kw: dict = {"scheduled": scheduled}
         best_scheduled = min((h for _, h in scheduled), default=None)
-        if asset in points.index:
-            p = points.loc[asset]
+        p = point_rows.get(asset)
+        if p is not None:
             kw.update({
                 "last_point_age_hours": _num(p["last_point_age_hours"]), "last_point_backup": p["last_point_backup"],
                 "last_point_at": _stamp(p["last_point_at"]), "history_from": _stamp(p["history_from"]),
@@ -1530,9 +1680,9 @@ def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, p
                 kw.update(window_hours=best_scheduled, window_basis="schedule")
             else:
                 kw.update(window_hours=window, window_basis="history" if window is not None else "unknown")
-        elif as_of is not None and any(b in summary.index for b in backups):
+        elif as_of is not None and any(b in first_run_of for b in backups):
             # runs recorded, none completed: no recovery point in the whole recorded history
-            first = min(summary.at[b, "first_run_at"] for b in backups if b in summary.index)
+            first = min(first_run_of[b] for b in backups if b in first_run_of)
             age = max(0.0, (assessment_time(as_of) - first).total_seconds() / 3600.0)
             kw.update(last_point_age_hours=age, worst_gap_hours=age, history_from=_stamp(first), worst_gap_from=_stamp(first))
             if best_scheduled is not None and best_scheduled < age:
@@ -1727,6 +1877,126 @@ def _run_expectations(model, logged: Collection[str], have_history: bool) -> dic
     return out
 
 
+def _backup_score(model, down: _DownCache, b: str, reference: Mapping, rpo: Mapping, test_rows: Mapping,
+                  run_rows: Mapping, expected: Mapping, typed: Collection[str]) -> tuple[BackupScore, str | None]:
+    """One backup's score from the summaries' rows, and the component its alert-coupling sentence names (or None)."""
+    info = model.backup[b]
+    a = info.protects
+    kw: dict = {"backup": b, "asset": a, "verification": info.verification,
+                "replica": info.method == "replica", "alert_channel": info.alert_channel,
+                "reference_gb": reference[b]}
+    t = test_rows.get(b)
+    if t is not None:
+        kw.update(restore_tests=int(t["tests"]), last_pass_age_days=_num(t["last_pass_age_days"]),
+                  fresh_pass=bool(t["fresh_pass"]), fresh_full_pass=bool(t["fresh_full_pass"]),
+                  last_result=t["last_result"], last_tested_at=t["last_tested_at"].date().isoformat())
+    s = run_rows.get(b)
+    if s is not None:
+        interval = _num(s["interval_hours"])
+        limits = []
+        if interval:
+            limits.append((2 * interval, "twice the " + ("inferred interval" if s["interval_inferred"] else "schedule")))
+        if rpo.get(a) is not None and (interval is None or interval <= rpo[a]):
+            # the RPO judges backups scheduled to meet it; a weekly copy of an asset with a
+            # 24 h RPO is judged by its own schedule (the mismatch is a design gap, not silence)
+            limits.append((rpo[a], f"the RPO of {a}"))
+        limit = min(limits, key=lambda x: x[0]) if limits else (None, "")
+        collapse = bool(s["collapse"])
+        kw.update(history="some", runs=int(s["runs"]), completed=int(s["completed"]),
+                  last_success_age_hours=_num(s["last_completed_age_hours"]),
+                  success_threshold_hours=limit[0], threshold_basis=limit[1],
+                  missed_runs=int(s["missed_runs"]), interval_hours=interval,
+                  interval_inferred=bool(s["interval_inferred"]),
+                  streak_runs=int(s["streak_runs"]), streak_weight=float(s["streak_weight"]),
+                  last_size_gb=_num(s["last_size_gb"]),
+                  tiny=bool(s["tiny"]), tiny_size_gb=_num(s["tiny_size_gb"]),
+                  tiny_run=s["tiny_run"] if bool(s["tiny"]) else "",
+                  chain_median_gb=_num(s["chain_median_gb"]), typed=b in typed,
+                  collapse=collapse,
+                  size_median_gb=_num(s["collapse_median_gb"] if collapse else s["size_median_gb"]),
+                  collapse_size_gb=_num(s["collapse_size_gb"]), collapse_run=s["collapse_run"] if collapse else "",
+                  duration_anomaly=bool(s["duration_anomaly"]),
+                  last_duration_hours=_num(s["last_duration_hours"]),
+                  duration_median_hours=_num(s["duration_median_hours"]))
+    else:
+        state, note = expected[b]
+        kw["history"] = {"missing": "none", "not_collected": "unknown", "by_design": "by_design"}[state]
+        kw["history_note"] = note
+    named = None
+    if not info.alert_channel:
+        kw["alert"] = "none"
+    else:
+        causes, text = _alert_coupling(model, down, b, a, info.alert_channel)
+        if causes:
+            kw.update(alert="coupled", alert_detail=text)
+            named = causes[0]
+    measures = Evidence(**kw)
+    factors = factors_from_evidence(measures)
+    return BackupScore(b, a, _total(factors), factors, measures), named
+
+
+@dataclass
+class _Basis:
+    """What one ``score`` was computed from, kept so that a variant of the inventory is re-scored where it differs.
+
+    See ``rescore``: the rows of the summaries, the down-set cache, and per
+    backup the component its alert-coupling sentence names (its dependency
+    paths end there).
+    """
+
+    inventory: object
+    model: object
+    down: _DownCache
+    rpo: dict
+    location: dict
+    reference: dict
+    test_rows: dict
+    run_rows: dict
+    point_rows: dict
+    expected: dict
+    typed: frozenset
+    #: the prepared runs, kept only when a memo holds them anyway (at 100,000 components they are a gigabyte)
+    prepared: pd.DataFrame | None
+    named: dict
+    scores: dict
+    rules: dict
+    checks: dict
+
+
+def _finish(inventory, model, scores: list[BackupScore], rules: dict, rpo_checks: dict, run_rows: Mapping,
+            run_source: tuple, tests: pd.DataFrame, basis: _Basis | None) -> SilentResult:
+    """The result from the per-backup scores, the 3-2-1-1-0 checks and the RPO checks: asset scores and findings."""
+    as_of = inventory.meta.as_of
+    comps = inventory.components
+    asset_scores = _asset_scores(scores, model)
+    tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
+    completed_age = {s.id: _num(run_rows[s.id]["last_completed_age_hours"]) if s.id in run_rows else None for s in scores}
+    rpo_findings = [f for a, c in rpo_checks.items()
+                    if (f := _rpo_finding(c, tier.get(a), as_of, completed_age, asset_scores.get(a))) is not None]
+    # an asset whose newest copy is older than its RPO: its backups' stale and missed runs are that one story
+    folded = {a: frozenset({"last_success_age", "missed_runs"}) for a, c in rpo_checks.items() if c.stale}
+    return SilentResult(
+        backups=scores,
+        asset_scores=asset_scores,
+        rule_32110=rules,
+        findings=sort_findings(_findings(scores, asset_scores, rules, model, folded)
+                               + ([consolidate("silent_failure:rpo", rpo_findings, _MANY_TITLES["rpo"])]
+                                  if rpo_findings else [])),
+        run_source=run_source,
+        restore_tests=tests,
+        rpo=rpo_checks,
+        basis=basis,
+    )
+
+
+def _asset_scores(scores: list[BackupScore], model) -> dict[str, float | None]:
+    """An asset's best (lowest) backup score."""
+    by_asset: dict[str, list[float]] = {}
+    for s in scores:
+        by_asset.setdefault(s.protects, []).append(s.score)
+    return {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
+
+
 def score(inventory, model, *, memo: dict | None = None, scores_only: bool = False) -> SilentResult:
     """Score every backup for silent failure and check 3-2-1-1-0 for every protected asset.
 
@@ -1766,12 +2036,7 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
     data_gb = {str(i): _num(v) for i, v in zip(comps["id"], comps["data_gb"])}
     rpo = {str(i): _num(v) for i, v in zip(comps["id"], comps["rpo_hours"])}
     backups = sorted(model.backup)
-    # what a full copy should hold: the asset's data, else the backup's own declared size
-    reference = {}
-    for b in backups:
-        info = model.backup[b]
-        ref = data_gb.get(info.protects)
-        reference[b] = ref if ref is not None else info.size_gb
+    reference = _references(model, data_gb)
     sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
     keep = {b: model.backup[b].retention_days for b in backups if model.backup[b].retention_days}
     runs = inventory.backup_runs
@@ -1790,100 +2055,249 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
     full_key = (as_of, tuple(sorted(b for b in dumps if b in in_runs)))
     prepared = _memoised(memo, "prepared", (runs,), full_key,  # sorted once for the summary and the recovery points
                          lambda: _prepare_runs(runs, _cutoff(as_of), dumps))
+    span = _memoised(memo, "spans", (runs,), (full_key, only(sched, in_runs), only(keep, in_runs)),
+                     lambda: history.spans(prepared, as_of, sched, keep))
     summary = _memoised(memo, "runs", (runs,), (full_key, only(sched, in_runs), only(ref_known, in_runs), only(keep, in_runs)),
-                        lambda: summarise_runs(prepared, as_of, sched, ref_known, dumps, prepared=True, retention_days=keep))
-    typed = set(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else set()
+                        lambda: summarise_runs(prepared, as_of, sched, ref_known, dumps, prepared=True, retention_days=keep,
+                                               spans=span))
+    typed = _memoised(memo, "typed", (runs,), (), lambda: _typed_backups(runs))
     tests = _memoised(memo, "tests", (restore_tests,), (as_of, only(reference, in_tests)),
                       lambda: summarise_restore_tests(restore_tests, as_of, reference))
-    have_history = len(runs) > 0
-    expected = _run_expectations(model, summary.index, have_history)
+    expected = _run_expectations(model, summary.index, len(runs) > 0)
     down = _DownCache(model)
-    # with a memo, the summaries' rows are read as dicts (pandas row access dominates a roadmap's scoring)
-    test_rows = _memoised(memo, "test-rows", (tests,), (), lambda: tests.to_dict("index")) if memo is not None else None
-    run_rows = _memoised(memo, "run-rows", (summary,), (), lambda: summary.to_dict("index")) if memo is not None else None
+    # the summaries' rows are read as dicts (pandas row access dominated the scoring)
+    test_rows = _memoised(memo, "test-rows", (tests,), (), lambda: tests.to_dict("index"))
+    run_rows = _memoised(memo, "run-rows", (summary,), (), lambda: summary.to_dict("index"))
 
     scores: list[BackupScore] = []
+    named: dict[str, str | None] = {}
     for b in backups:
-        info = model.backup[b]
-        a = info.protects
-        kw: dict = {"backup": b, "asset": a, "verification": info.verification,
-                    "replica": info.method == "replica", "alert_channel": info.alert_channel,
-                    "reference_gb": reference[b]}
-        if b in tests.index:
-            t = tests.loc[b] if test_rows is None else test_rows[b]
-            kw.update(restore_tests=int(t["tests"]), last_pass_age_days=_num(t["last_pass_age_days"]),
-                      fresh_pass=bool(t["fresh_pass"]), fresh_full_pass=bool(t["fresh_full_pass"]),
-                      last_result=t["last_result"], last_tested_at=t["last_tested_at"].date().isoformat())
-        if b in summary.index:
-            s = summary.loc[b] if run_rows is None else run_rows[b]
-            interval = _num(s["interval_hours"])
-            limits = []
-            if interval:
-                limits.append((2 * interval, "twice the " + ("inferred interval" if s["interval_inferred"] else "schedule")))
-            if rpo.get(a) is not None and (interval is None or interval <= rpo[a]):
-                # the RPO judges backups scheduled to meet it; a weekly copy of an asset with a
-                # 24 h RPO is judged by its own schedule (the mismatch is a design gap, not silence)
-                limits.append((rpo[a], f"the RPO of {a}"))
-            limit = min(limits, key=lambda x: x[0]) if limits else (None, "")
-            collapse = bool(s["collapse"])
-            kw.update(history="some", runs=int(s["runs"]), completed=int(s["completed"]),
-                      last_success_age_hours=_num(s["last_completed_age_hours"]),
-                      success_threshold_hours=limit[0], threshold_basis=limit[1],
-                      missed_runs=int(s["missed_runs"]), interval_hours=interval,
-                      interval_inferred=bool(s["interval_inferred"]),
-                      streak_runs=int(s["streak_runs"]), streak_weight=float(s["streak_weight"]),
-                      last_size_gb=_num(s["last_size_gb"]),
-                      tiny=bool(s["tiny"]), tiny_size_gb=_num(s["tiny_size_gb"]),
-                      tiny_run=s["tiny_run"] if bool(s["tiny"]) else "",
-                      chain_median_gb=_num(s["chain_median_gb"]), typed=b in typed,
-                      collapse=collapse,
-                      size_median_gb=_num(s["collapse_median_gb"] if collapse else s["size_median_gb"]),
-                      collapse_size_gb=_num(s["collapse_size_gb"]), collapse_run=s["collapse_run"] if collapse else "",
-                      duration_anomaly=bool(s["duration_anomaly"]),
-                      last_duration_hours=_num(s["last_duration_hours"]),
-                      duration_median_hours=_num(s["duration_median_hours"]))
-        else:
-            state, note = expected[b]
-            kw["history"] = {"missing": "none", "not_collected": "unknown", "by_design": "by_design"}[state]
-            kw["history_note"] = note
-        if not info.alert_channel:
-            kw["alert"] = "none"
-        else:
-            causes, text = _alert_coupling(model, down, b, a, info.alert_channel)
-            if causes:
-                kw.update(alert="coupled", alert_detail=text)
-        measures = Evidence(**kw)
-        factors = factors_from_evidence(measures)
-        scores.append(BackupScore(b, a, _total(factors), factors, measures))
-
-    by_asset: dict[str, list[float]] = {}
-    for s in scores:
-        by_asset.setdefault(s.protects, []).append(s.score)
-    asset_scores: dict[str, float | None] = {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
+        s, named[b] = _backup_score(model, down, b, reference, rpo, test_rows, run_rows, expected, typed)
+        scores.append(s)
     ref_by_backup = {b: r for b, r in reference.items() if r is not None}
+    run_source = (runs, as_of, ref_by_backup, dumps)
     if scores_only:
-        return SilentResult(backups=scores, asset_scores=asset_scores, rule_32110={}, findings=[],
-                            run_source=(runs, as_of, ref_by_backup, dumps), restore_tests=tests, rpo={})
+        return SilentResult(backups=scores, asset_scores=_asset_scores(scores, model), rule_32110={}, findings=[],
+                            run_source=run_source, restore_tests=tests, rpo={})
     rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
     protects = {b: model.backup[b].protects for b in backups}
     points = _memoised(memo, "points", (runs,), (full_key, only(protects, in_runs), only(sched, in_runs), only(keep, in_runs)),
                        lambda: recovery_points(prepared, as_of, protects, prepared=True, schedule_hours=sched,
-                                               retention_days=keep))
-    rpo_checks = _rpo_checks(model, rpo, summary, points, {b: e[0] for b, e in expected.items()}, as_of)
-    tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
-    completed_age = {b: _num(summary.at[b, "last_completed_age_hours"]) if b in summary.index else None for b in backups}
-    rpo_findings = [f for a, c in rpo_checks.items()
-                    if (f := _rpo_finding(c, tier.get(a), as_of, completed_age, asset_scores.get(a))) is not None]
-    # an asset whose newest copy is older than its RPO: its backups' stale and missed runs are that one story
-    folded = {a: frozenset({"last_success_age", "missed_runs"}) for a, c in rpo_checks.items() if c.stale}
-    return SilentResult(
-        backups=scores,
-        asset_scores=asset_scores,
-        rule_32110=rules,
-        findings=sort_findings(_findings(scores, asset_scores, rules, model, folded)
-                               + ([consolidate("silent_failure:rpo", rpo_findings, _MANY_TITLES["rpo"])]
-                                  if rpo_findings else [])),
-        run_source=(runs, as_of, ref_by_backup, dumps),
-        restore_tests=tests,
-        rpo=rpo_checks,
-    )
+                                               retention_days=keep, spans=span))
+    point_rows = _memoised(memo, "point-rows", (points,), (), lambda: points.to_dict("index"))
+    interval_of = {b: r["interval_hours"] for b, r in run_rows.items()}
+    first_run_of = {b: r["first_run_at"] for b, r in run_rows.items()}
+    states = {b: e[0] for b, e in expected.items()}
+    rpo_checks = _rpo_check_map(model, rpo, interval_of, first_run_of, point_rows, states, as_of, model.assets)
+    basis = _Basis(inventory=inventory, model=model, down=down, rpo=rpo, location=_locations(comps),
+                   reference=reference, test_rows=test_rows, run_rows=run_rows, point_rows=point_rows,
+                   expected=expected, typed=typed, prepared=prepared if memo is not None else None, named=named,
+                   scores={s.id: s for s in scores}, rules=rules, checks=rpo_checks)
+    return _finish(inventory, model, scores, rules, rpo_checks, run_rows, run_source, tests, basis)
+
+
+def _references(model, data_gb: Mapping[str, float | None]) -> dict[str, float | None]:
+    """What a full copy of each backup should hold: the asset's data, else the backup's own declared size."""
+    reference = {}
+    for b in sorted(model.backup):
+        info = model.backup[b]
+        ref = data_gb.get(info.protects)
+        reference[b] = ref if ref is not None else info.size_gb
+    return reference
+
+
+def _typed_backups(runs: pd.DataFrame) -> frozenset:
+    """The backups with some run that carries a type."""
+    return frozenset(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else frozenset()
+
+
+def _locations(comps: pd.DataFrame) -> dict[str, str | None]:
+    return {str(i): (None if pd.isna(v) else str(v)) for i, v in zip(comps["id"], comps["location"])}
+
+
+# -- re-scoring a variant -----------------------------------------------------------------
+
+#: kinds a variant may add and still be re-scored in part: they are no place, store or backup of the 3-2-1-1-0 check
+_NEUTRAL_NEW_KINDS = frozenset(KINDS) - {"site", "region", "backup_store", "backup"}
+
+
+def _same(a, b) -> bool:
+    """Cells equal, missing values (None, NaN, NaT) equal to each other."""
+    if isinstance(a, (str, tuple)) or isinstance(b, (str, tuple)):
+        return a == b
+    a_na = a is None or bool(pd.isna(a))
+    b_na = b is None or bool(pd.isna(b))
+    return a_na and b_na if (a_na or b_na) else bool(a == b)
+
+
+def _same_row(a: Mapping | None, b: Mapping | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+
+
+def _touched(basis: _Basis, inventory, model) -> tuple[set[str], set[str], dict] | None:
+    """The backups and assets whose inputs differ between the basis and this variant, or None to score it whole.
+
+    A variant is re-scored in part only while every old component keeps its
+    rows (requirements, kind, data, RPO, tier, location) and dependency order,
+    the job history is the same table, and what it adds are components of
+    neutral kinds (``_NEUTRAL_NEW_KINDS``) with rows of their own: then the
+    down set of every old component, restricted to old components, is
+    unchanged, and so is every dependency path between old components except
+    where a new component is a dependant (those paths are named, not reused).
+    """
+    old = basis.model
+    base_inv = basis.inventory
+    if inventory.meta.as_of != base_inv.meta.as_of or inventory.backup_runs is not base_inv.backup_runs:
+        return None
+    if set(model.backup) != set(old.backup) or model.assets != old.assets:
+        return None
+    new_ids = set(model.kind) - set(old.kind)
+    if set(old.kind) - set(model.kind) or any(model.kind[c] not in _NEUTRAL_NEW_KINDS for c in new_ids):
+        return None
+    comps = inventory.components
+    rpo = {str(i): _num(v) for i, v in zip(comps["id"], comps["rpo_hours"])}
+    location = _locations(comps)
+    g_old, g_new = old.graph, model.graph
+    fed: set[str] = set()  # old components a new one depends on: their dependants changed
+    for c in old.kind:
+        if (model.kind[c] != old.kind[c] or model.requires[c] != old.requires[c] or model.groups[c] != old.groups[c]
+                or not _same(model.data_gb[c], old.data_gb[c]) or model.tier[c] != old.tier[c]
+                or not _same(rpo.get(c), basis.rpo.get(c)) or location.get(c) != basis.location.get(c)
+                or list(g_new.successors(c)) != list(g_old.successors(c))):
+            return None
+        before, after = list(g_old.predecessors(c)), list(g_new.predecessors(c))
+        if after != before:
+            if after[:len(before)] != before or not new_ids.issuperset(after[len(before):]):
+                return None
+            fed.add(c)
+    # dependency paths ending at a component a new dependant can reach are searched again
+    reached = set(fed)
+    for c in fed:
+        reached |= nx.descendants(g_old, c)
+    backups = {b for b in model.backup if model.backup[b] != old.backup[b] or model.backup[b].alert_channel in new_ids}
+    backups |= {b for b, x in basis.named.items() if x is not None and x in reached}
+    return backups, reached, {"rpo": rpo, "location": location}
+
+
+def rescore(base: SilentResult, inventory, model, *, memo: dict | None = None) -> SilentResult:
+    """``score(inventory, model, memo=memo)``, computed from ``base`` (a score of an earlier variant) where it differs.
+
+    Only the backups whose inputs changed (their settings, restore tests, run
+    expectation, or an alert-coupling sentence whose dependency paths a new
+    component could change) are scored again, only their assets' 3-2-1-1-0
+    and RPO checks and job-history rows are recomputed, and the findings are
+    drawn from the whole result. Variants this cannot follow exactly (other
+    job history, changed or removed components, new places or stores,
+    changed requirements) are scored whole. The answer equals ``score``'s.
+    """
+    basis = base.basis
+    found = _touched(basis, inventory, model) if basis is not None else None
+    if found is None:
+        return score(inventory, model, memo=memo)
+    backups_touched, _, got = found
+    old = basis.model
+    as_of = inventory.meta.as_of
+    comps = inventory.components
+    rpo = got["rpo"]
+    data_gb = {str(i): _num(v) for i, v in zip(comps["id"], comps["data_gb"])}
+    reference = _references(model, data_gb)
+    runs = inventory.backup_runs
+    backups = sorted(model.backup)
+    dumps = frozenset(b for b in backups if model.backup[b].method == "dump")
+    old_dumps = frozenset(b for b in backups if old.backup[b].method == "dump")
+    if dumps != old_dumps:
+        return score(inventory, model, memo=memo)  # the runs' size classes change: prepare them again
+    restore_tests = inventory.restore_tests
+    if restore_tests is basis.inventory.restore_tests and reference == basis.reference:
+        tests, test_rows = base.restore_tests, basis.test_rows
+    else:
+        tests = summarise_restore_tests(restore_tests, as_of, reference)
+        test_rows = tests.to_dict("index")
+        backups_touched |= {b for b in backups if not _same_row(test_rows.get(b), basis.test_rows.get(b))}
+    expected = _run_expectations(model, basis.run_rows.keys(), len(runs) > 0)
+    backups_touched |= {b for b in backups if expected.get(b) != basis.expected.get(b)}
+    down = _DownCache(model)
+    if (down.places, down.stores, down.vaults) != (basis.down.places, basis.down.stores, basis.down.vaults):
+        return score(inventory, model, memo=memo)
+    # what holds for old components carries over: the places each goes down with, the causes of old channels
+    down._places_of = basis.down._places_of
+    down._channels = {c: v for c, v in basis.down._channels.items() if c in old.kind}
+    down._location = got["location"]
+    reached = found[1]
+    down._paths = {k: v for k, v in basis.down._paths.items() if k[1] not in reached and k[0] in old.kind}
+
+    assets_touched = {model.backup[b].protects for b in backups_touched} | {old.backup[b].protects for b in backups_touched}
+    sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
+    keep = {b: model.backup[b].retention_days for b in backups if model.backup[b].retention_days}
+    ref_known = {b: r for b, r in reference.items() if r is not None}
+    prepared = basis.prepared
+    if prepared is None and any(b in basis.run_rows for b in backups_touched):
+        prepared = basis.prepared = _prepare_runs(runs, _cutoff(as_of), dumps)
+    # job-history rows: again only for touched backups with runs, whose settings the summary reads changed
+    history_changed = sorted(b for b in backups_touched if b in basis.run_rows
+                             and (model.backup[b] != old.backup[b] or reference.get(b) != basis.reference.get(b)))
+    run_rows = dict(basis.run_rows)
+    point_rows = dict(basis.point_rows)
+    if history_changed:
+        part = _rows_of(prepared, history_changed)
+        span_part = history.spans(part, as_of, sched, keep)
+        summary_part = summarise_runs(part.copy(), as_of, sched, ref_known, dumps, prepared=True, retention_days=keep,
+                                      spans=span_part)
+        run_rows.update(summary_part.to_dict("index"))
+    changed_assets = sorted({model.backup[b].protects for b in history_changed}
+                            | {old.backup[b].protects for b in history_changed})
+    if changed_assets:
+        owned = sorted(b for a in changed_assets for b in model.backups_of.get(a, ()) if b in basis.run_rows)
+        part = _rows_of(prepared, owned)
+        protects = {b: model.backup[b].protects for b in owned}
+        pts = recovery_points(part, as_of, protects, prepared=True, schedule_hours=sched, retention_days=keep)
+        for a in changed_assets:
+            point_rows.pop(a, None)
+        point_rows.update(pts.to_dict("index"))
+
+    scores = []
+    for b in backups:
+        if b in backups_touched:
+            s, _ = _backup_score(model, down, b, reference, rpo, test_rows, run_rows, expected, basis.typed)
+        else:
+            s = basis.scores[b]
+        scores.append(s)
+    # the 3-2-1-1-0 check reads the backups' method, protection and stores, and (its last part) the restore tests
+    kept = ("id", "protects", "method", "immutable", "offline")
+    ruled = {x for b in backups_touched for x in (model.backup[b].protects, old.backup[b].protects)
+             if any(getattr(model.backup[b], f) != getattr(old.backup[b], f) for f in kept)}
+    tested = {model.backup[b].protects for b in backups if not _same_row(test_rows.get(b), basis.test_rows.get(b))}
+    rules = {}
+    for a in model.assets:
+        if a in ruled:
+            rules[a] = _rule_32110(model, down, a, tests)
+        elif a in tested:
+            rule = basis.rules[a]
+            rules[a] = Rule32110(a, rule.parts[:-1] + (_zero_errors(a, list(model.backups_of.get(a, ())), tests),))
+        else:
+            rules[a] = basis.rules[a]
+    interval_of = {b: run_rows[b]["interval_hours"] for b in run_rows}
+    first_run_of = {b: run_rows[b]["first_run_at"] for b in run_rows}
+    states = {b: e[0] for b, e in expected.items()}
+    fresh = _rpo_check_map(model, rpo, interval_of, first_run_of, point_rows, states, as_of,
+                           [a for a in model.assets if a in assets_touched])
+    checks = {a: fresh[a] if a in assets_touched else basis.checks[a]
+              for a in model.assets if (a in fresh if a in assets_touched else a in basis.checks)}
+    ref_by_backup = {b: r for b, r in reference.items() if r is not None}
+    return _finish(inventory, model, scores, rules, checks, run_rows, (runs, as_of, ref_by_backup, dumps), tests, None)
+
+
+def _rows_of(prepared: pd.DataFrame, backups: list[str]) -> pd.DataFrame:
+    """The prepared runs of some backups (sorted ids), cut from the frame sorted by backup (binary search, one take)."""
+    ids = prepared["backup"].to_numpy(object)
+    want = np.array(sorted(backups), dtype=object)
+    lo = np.searchsorted(ids, want, side="left")
+    hi = np.searchsorted(ids, want, side="right")
+    if not len(want) or not (hi > lo).any():
+        return prepared.iloc[0:0].copy()
+    lengths = hi - lo
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    rows = starts + np.arange(int(lengths.sum()))
+    return prepared.take(rows).reset_index(drop=True)

@@ -1052,17 +1052,27 @@ class EstateRisk:
     silent_score: dict[str, float | None]
 
 
-def estate_risk(inventory: Inventory, m: Model | None = None, *, memo: dict | None = None) -> EstateRisk:
+def estate_risk(inventory: Inventory, m: Model | None = None, *, memo: dict | None = None,
+                coupling_result: coupling.CouplingResult | None = None,
+                asset_scores: dict[str, float | None] | None = None) -> EstateRisk:
     """Risk points of the estate: tier weight x (unrecoverable threat modes + common causes + silent score / 100).
 
     Uses the same single-failure recovery, threat verdicts and silent scores
     as the analysis JSON (survivability is left out: it is an estimate and the
     slowest part, and the common causes already carry the single failures).
+    ``coupling_result`` (``coupling.analyze(m)``, with or without pairs and
+    survivability) and ``asset_scores`` (``silent.score(inventory, m)``), when
+    the caller has them, are read instead of being computed again.
     """
     m = m or model_mod.build(inventory)
-    ub = _unrecoverable_by(m)
-    verdicts, _ = coupling.threat_verdicts(m, ub)
-    scores = silent.score(inventory, m, memo=memo, scores_only=True).asset_scores  # memo: see silent.score
+    if coupling_result is None:
+        ub = _unrecoverable_by(m)
+        verdicts, _ = coupling.threat_verdicts(m, ub)
+    else:
+        ub = coupling_result.unrecoverable_by
+        verdicts = {a: coupling_result.assets[a].threats for a in m.assets}
+    scores = (silent.score(inventory, m, memo=memo, scores_only=True).asset_scores  # memo: see silent.score
+              if asset_scores is None else asset_scores)
     comps = inventory.components
     tiers = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
     common: dict[str, list[str]] = {a: [] for a in m.assets}

@@ -1,0 +1,169 @@
+"""The capacity analysis' shortcuts give exactly what the plain computations give.
+
+``_alone_hours`` times one restore without the event loop; ``_Paths`` shares
+the restore-path walks (a walk with nothing down answers every down set that
+misses it); ``limits`` and ``_objectives`` read whole columns at once;
+``findings.consolidate`` lists each recommendation once with a dict. Each is
+checked against the slow, obvious computation it replaces.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import pytest
+from hiddenspof import capacity, inventory, model
+from hiddenspof.capacity import Job, _alone_hours, _Paths, simulate
+from hiddenspof.findings import Finding, consolidate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_capacity import jobs_st, limits_st
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+PROPS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPS
+@given(jobs_st(with_after=False), limits_st(), st.floats(0.0, 1e7, allow_nan=False))
+def test_one_restore_alone_takes_what_the_simulation_says(jobs, limits, size):
+    """Bit for bit: the closed form of one restore equals the event loop's makespan."""
+    for job in [*jobs, Job("big", size, jobs[0].components, jobs[0].cap_mb_s)]:
+        assert _alone_hours(job, limits) == simulate([job], limits).makespan_hours
+
+
+def _naive_reach(m, backup, down):
+    """The restore-path walk as the capacity model defines it, with nothing shared or remembered."""
+    info = m.backup[backup]
+    seen, stack = set(), [backup, info.restore_to if info.restore_to is not None else info.protects]
+    while stack:
+        v = stack.pop()
+        if v not in seen:
+            seen.add(v)
+            stack.extend(d for d in m.dependencies_of(v) if d not in down)
+    return seen
+
+
+@pytest.fixture(scope="module", params=["teaching.yaml", "hybrid-enterprise", "synth"])
+def built(request, tmp_path_factory):
+    if request.param == "synth":
+        from hiddenspof import synth
+
+        folder = tmp_path_factory.mktemp("synth") / "estate"
+        synth.write_estate(folder, 300, seed=11, health=0.4)
+        return model.build(inventory.load(folder))
+    return model.build(inventory.load(DATA / request.param))
+
+
+def test_shared_path_walks_equal_a_fresh_walk(built):
+    """Random down sets (empty, the fixpoints of random failures, random picks): same reach, same limited path."""
+    rng = random.Random(26)
+    lim = capacity.limits(built)
+    paths = _Paths(built)  # shared across every question, as analyze shares it
+    ids, backups = list(built.ids), sorted(built.backup)
+    for _ in range(300):
+        b = rng.choice(backups)
+        pick = rng.random()
+        if pick < 0.3:
+            down = frozenset()
+        elif pick < 0.7:
+            down = built.recover(rng.sample(ids, rng.randint(1, 3))).final_down
+        else:
+            down = frozenset(rng.sample(ids, rng.randint(1, max(1, len(ids) // 4))))
+        naive = _naive_reach(built, b, down)
+        assert set(paths.reach(b, down)) == naive
+        assert paths.limited(b, down, lim) == tuple(sorted(c for c in naive if c in lim))
+        assert capacity.path_components(built, b, down, lim) == tuple(sorted(c for c in naive if c in lim))
+
+
+def test_routine_hours_equal_the_simulation_of_each_usable_backup(built):
+    """routine_hours: the fastest usable backup, each timed by ``simulate`` as a restore alone."""
+    lim = capacity.limits(built)
+    for a in built.assets:
+        rec = built.recover({a})
+        mine = [r for r in rec.restores if r.asset == a]
+        best = None
+        for b in (mine[0].alternatives if mine else ()):
+            info = built.backup[b]
+            if info.size_gb is None:
+                continue
+            job = Job(a, float(info.size_gb), tuple(sorted(c for c in _naive_reach(built, b, rec.final_down - {a})
+                                                           if c in lim)), info.restore_mb_s)
+            if info.size_gb > 0 and not capacity.is_timed(job, lim):
+                continue
+            hours = simulate([job], lim).makespan_hours
+            if best is None or (hours, b) < best:
+                best = (hours, b)
+        assert capacity.routine_hours(built, a, lim) == (best if best else (None, None)), a
+
+
+def test_limits_and_objectives_read_each_cell_as_before(built):
+    comps = built.inventory.components
+    expected = {}
+    for cid, thr, par in zip(comps["id"], comps["throughput_mb_s"], comps["max_parallel_restores"]):
+        t = None if capacity._missing(thr) else float(thr)
+        p = None if capacity._missing(par) else int(par)
+        if t is not None or p is not None:
+            expected[str(cid)] = capacity.Limit(t, p)
+    assert capacity.limits(built) == dict(sorted(expected.items()))
+    tier, rto = capacity._objectives(built)
+    assert tier == {str(i): (None if capacity._missing(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
+    assert rto == {str(i): (None if capacity._missing(r) else float(r)) for i, r in zip(comps["id"], comps["rto_hours"])}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d", "e"]), st.sampled_from(["", "Fix x.", "Fix y.", "Do z."])),
+                min_size=1, max_size=8, unique_by=lambda t: t[0]))
+def test_consolidate_lists_each_recommendation_once_in_first_seen_order(rows):
+    parts = [Finding(id=f"silent_failure:r:{a}", category="silent_failure", severity="medium", title="t",
+                     assets=(a,), evidence=f"e {a}", recommendation=rec) for a, rec in rows]
+    recs: list[str] = []
+    for _, rec in sorted(rows):
+        if rec and rec not in recs:
+            recs.append(rec)
+    f = consolidate("silent_failure:r", parts)
+    assert f.recommendation == (" ".join(recs) if len(parts) > 1 else rows[0][1])
+
+
+def _headroom_by_simulate(jobs, lim):
+    """``headroom`` as it was written before plans: ``simulate`` afresh at every factor of the bisection."""
+    from hiddenspof.capacity import _HEADROOM_MAX, _HEADROOM_MIN, HEADROOM_TOLERANCE, _tier1_met
+
+    targets = {j.id: j.rto_hours for j in jobs if j.tier == 1 and j.rto_hours is not None}
+    if not targets or not _tier1_met(simulate(jobs, {}), targets):
+        return "no search"
+
+    def ok(f):
+        return _tier1_met(simulate(jobs, lim, scale=f), targets)
+
+    if ok(1.0):
+        hi, lo = 1.0, 0.5
+        while ok(lo):
+            hi, lo = lo, lo / 2
+            if lo < _HEADROOM_MIN:
+                return 0.0
+    else:
+        lo, hi = 1.0, 2.0
+        while not ok(hi):
+            lo, hi = hi, hi * 2
+            if hi > _HEADROOM_MAX:
+                return None
+    while hi > lo * (1 + HEADROOM_TOLERANCE):
+        mid = math.sqrt(lo * hi)
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+
+
+    return math.ceil(hi * 1e4) / 1e4
+
+
+@PROPS
+@given(jobs_st(), limits_st())
+def test_headroom_with_one_plan_equals_simulating_afresh(jobs, limits):
+    factor, _ = capacity.headroom(jobs, limits)
+    expected = _headroom_by_simulate(jobs, limits)
+    if expected != "no search":
+        assert factor == expected
