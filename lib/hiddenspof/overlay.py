@@ -52,6 +52,8 @@ __all__ = ["Base", "Changed", "PatchedModel", "patch"]
 
 _ESC = coupling.ESCALATION_KINDS
 _SERIOUS = ("critical", "high")
+#: Components walked up from a change before the per-asset closures are given up (every strike then re-analysed).
+_UPWARD_LIMIT = 2_000
 
 
 class PatchedModel(Model):
@@ -77,6 +79,8 @@ class Delta:
     attack_touched: frozenset[str]
     #: components whose kind or tier changed (then severities may move everywhere: analysed in full)
     relabelled: bool
+    #: components whose own entries changed (rows, backups, settings; new ones): what an asset's closure reads
+    local: frozenset[str] = frozenset()
 
 
 def _targets(m: Model, c: str) -> set[str]:
@@ -193,9 +197,9 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
         m.requires, m.groups, m.administered_by = requires, groups, admin
         m.row_kinds, m.directory_relation, m.rows_on, m._rdeps = row_kinds, relation, rows_on, rdeps
     restore_ends: set[str] = set()
+    assets_hit: set[str] = set()
     if t_bk:
         backup = dict(base.backup)
-        assets_hit: set[str] = set()
         for x in t_bk:
             old = base.backup.get(x)
             if old is not None:
@@ -224,6 +228,11 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
             m._asset_set = frozenset(m.assets)
         restore_ends |= assets_hit
     m._closures = OrderedDict()
+    if "_dependencies" in base.__dict__:  # dependencies_of, cached per component: the base's, less what changed
+        cache = dict(base._dependencies)
+        for x in t_rows:
+            cache.pop(x, None)
+        m._dependencies = cache
 
     touched = set(t_comp) | set(t_rows) | set(t_bk) | old_req | new_req | restore_ends
     # credential theft: whose rows_on changed, and the row targets of what changed kind or spared state
@@ -235,7 +244,8 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
     attack = set(old_targets | new_targets | new)
     for s in flipped | comp_set | new:
         attack |= _targets(base, s) | _targets(m, s)
-    return m, Delta(frozenset(new), frozenset(touched), frozenset(attack), relabel)
+    local = frozenset(set(t_comp) | set(t_rows) | set(t_bk) | assets_hit)
+    return m, Delta(frozenset(new), frozenset(touched), frozenset(attack), relabel, local)
 
 
 # -- the base estate's answers, once ------------------------------------------------------------------------
@@ -310,6 +320,11 @@ class Base:
                     if kind[c] in _ESC:
                         self.pred.setdefault(c, set()).add(v)
         self._changed: OrderedDict[tuple, Changed] = OrderedDict()
+        #: restore target -> the backups restoring onto it (the upward walk of ``Changed.affected_assets``)
+        self.restored_on: dict[str, list[str]] = {}
+        for bid, info in m.backup.items():
+            if info.restore_to is not None:
+                self.restored_on.setdefault(info.restore_to, []).append(bid)
 
     @staticmethod
     def _corruption(m: Model, a: str) -> frozenset[str]:
@@ -370,6 +385,49 @@ class Changed:
         self.holders = [k for k in m.ids if m.kind[k] in _ESC]
         self._attack_changed = hit | {k for k in self.holders if k not in base.destroyed}
         self._claims_done: tuple[str, ...] | None = None
+        self._closures: dict[str, tuple[set[str], set[str]]] | None = None
+
+    def closures(self) -> dict[str, tuple[set[str], set[str]]] | None:
+        """Asset -> (its closure in the estate, in the changed estate) for every asset whose fate under some
+        strike can change: those whose closure holds a component whose own entries changed (an asset's final
+        state is read only through its closure, ``Model.closure``). None when there are too many to be worth it."""
+        if self._closures is None:
+            b, m = self.base.model, self.model
+            seen: set[str] = set()
+            stack = [x for x in self.delta.local if x in b.kind]
+            while stack:
+                v = stack.pop()
+                if v in seen:
+                    continue
+                seen.add(v)
+                stack.extend(u for u, _ in b._rdeps.get(v, ()))
+                info = b.backup.get(v)
+                if info is not None:
+                    stack.append(info.protects)
+                stack.extend(self.base.restored_on.get(v, ()))
+                if len(seen) > _UPWARD_LIMIT:
+                    self._closures = {}
+                    return None
+            assets = {a for a in seen if a in m.backups_of or a in b.backups_of}
+            assets |= {a for a in self.delta.local if a in m.backups_of}
+            self._closures = {a: (_closure_walk(b, [a]), _closure_walk(m, [a])) for a in sorted(assets)}
+            self.work += sum(len(c0) + len(c1) for c0, c1 in self._closures.values())
+        return self._closures or None
+
+    def _unchanged(self, failed: frozenset[str]) -> bool:
+        """Whether ``failed`` (base components) leaves every asset as in the estate: it reaches no asset whose
+        closure changed (then the recovery is the estate's, exactly)."""
+        cl = self.closures()
+        return cl is not None and not any(failed & c0 or failed & c1 for c0, c1 in cl.values())
+
+    def _no_new_loss(self, x: str) -> bool:
+        """Whether the failure of ``x`` alone can leave no asset unrecoverable that the estate recovers: every
+        asset whose closure changed is lost in the estate already or out of reach of ``x`` in the changed one."""
+        cl = self.closures()
+        if cl is None:
+            return False
+        lost = set(self.base.ub[x])
+        return not any(a not in lost and x in c1 for a, (_, c1) in cl.items())
 
     # -- strikes ------------------------------------------------------------------------------------------
 
@@ -377,7 +435,7 @@ class Changed:
         """The assets left unrecoverable by ``x`` alone in the changed estate."""
         hit = self._ub.get(x)
         if hit is None:
-            if x in self.base.ub and x not in self.reach:
+            if x in self.base.ub and (x not in self.reach or self._unchanged(frozenset((x,)))):
                 hit = self.base.ub[x]
             else:
                 hit = self._recover(frozenset((x,)))
@@ -412,7 +470,7 @@ class Changed:
             (x,) = failed
             if x in self.model.kind:
                 return self.ub(x)
-        if all(x in self.base.model.kind for x in failed) and not (failed & self.reach):
+        if all(x in self.base.model.kind for x in failed) and (not (failed & self.reach) or self._unchanged(failed)):
             return self.base.recovery(failed)
         return self._recover(failed)
 
@@ -457,16 +515,21 @@ class Changed:
         ids: set[str] = set()
         # failure domains: every single failure that can change, and the new components
         cand = sorted((self.reach & set(m.ids)) | self.delta.new)
-        ub = {x: self.ub(x) for x in cand}
         fresh_groups = set()
         for x in cand:
-            lost = ub[x]
+            if x not in self.delta.new and x not in self._ub:
+                if self._unchanged(frozenset((x,))):
+                    self._ub[x] = base.ub[x]
+                    continue
+                if self._no_new_loss(x):
+                    continue  # its unrecoverable assets are some of the estate's: it claims nothing new
+            lost = self.ub(x)
             if lost and _serious_tier(m, lost) and any(("domain", x, a) not in before for a in lost):
                 fresh_groups.add(lost)
         if fresh_groups:
             from .advice import failure_domains
 
-            full = {x: (self.ub(x) if x in self._ub or x in self.delta.new else base.ub[x]) for x in m.ids}
+            full = {x: (self.ub(x) if x in self.reach or x in self.delta.new else base.ub[x]) for x in m.ids}
             only = {x: (v if v in fresh_groups else ()) for x, v in full.items()}
             for dom in failure_domains(m, only):
                 if any(("domain", x, a) not in before for x in dom.members for a in dom.assets):
@@ -479,7 +542,7 @@ class Changed:
                 d = self.destroyed(k)
             else:
                 d = base.destroyed[k]
-                if not (d & self.reach):
+                if not (d & self.reach) or self._unchanged(d):
                     continue
             lost_of[k] = self.lost(d) if d else m.recover(d).unrecoverable
             old = base.cc_lost.get(k, ())
