@@ -929,6 +929,77 @@ def _path(graph: nx.DiGraph, source: str, target: str) -> str:
         return f"{source} -> ... -> {target}"
 
 
+def _shortest(graph: nx.DiGraph, source: str, target: str, positions: dict) -> list[str] | None:
+    """``nx.shortest_path(graph, source, target)`` node for node (its bidirectional search, same ties), or None
+    when there is no path.
+
+    The search alternates a forward level from ``source`` and a reverse level
+    from ``target`` and stops at the first node met in adjacency order. Its
+    first reverse level walks every dependant of ``target`` (thousands for a
+    site); here that level is answered from the few nodes the forward search
+    has reached: the one that comes first among ``target``'s dependants, by
+    their position (``positions[target]``, built once per target and kept).
+    Every other level runs as networkx runs it.
+    """
+    gpred, gsucc = graph.pred, graph.succ
+    pred: dict = {source: None}
+    succ: dict = {target: None}
+    forward, reverse = [source], [target]
+    meet = None
+    while forward and reverse and meet is None:
+        if len(forward) <= len(reverse):
+            level, forward = forward, []
+            for v in level:
+                for w in gsucc[v]:
+                    if w not in pred:
+                        forward.append(w)
+                        pred[w] = v
+                    if w in succ:
+                        meet = w
+                        break
+                if meet is not None:
+                    break
+        elif reverse == [target] and len(succ) == 1:
+            hits = [w for w in pred if target in gsucc[w]]
+            if hits:
+                order = positions.get(target)
+                if order is None:
+                    order = positions[target] = {w: i for i, w in enumerate(gpred[target])}
+                meet = min(hits, key=order.__getitem__)
+                succ[meet] = target
+                break
+            level, reverse = reverse, []
+            for w in gpred[target]:
+                if w not in succ:
+                    succ[w] = target
+                    reverse.append(w)
+        else:
+            level, reverse = reverse, []
+            for v in level:
+                for w in gpred[v]:
+                    if w not in succ:
+                        succ[w] = v
+                        reverse.append(w)
+                    if w in pred:
+                        meet = w
+                        break
+                if meet is not None:
+                    break
+    if meet is None:
+        return None
+    path = []
+    w = meet
+    while w is not None:
+        path.append(w)
+        w = pred[w]
+    path.reverse()
+    w = succ[path[-1]]
+    while w is not None:
+        path.append(w)
+        w = succ[w]
+    return path
+
+
 class _DownCache:
     """``model.down({x})`` memoised: many backups share alert channels and sites.
 
@@ -952,6 +1023,7 @@ class _DownCache:
         self._places_of: dict[str, tuple[str, ...]] | None = None
         self._location: dict[str, str | None] | None = None
         self._paths: dict[tuple[str, str], str] = {}
+        self._positions: dict[str, dict[str, int]] = {}  # target -> its dependants' positions (``_shortest``)
 
     def __call__(self, x: str) -> frozenset[str]:
         if x not in self._cache:
@@ -990,7 +1062,12 @@ class _DownCache:
         key = (source, target)
         hit = self._paths.get(key)
         if hit is None:
-            hit = self._paths[key] = _path(self.model.graph, source, target)
+            if source == target:
+                hit = source
+            else:
+                nodes = _shortest(self.model.graph, source, target, self._positions)
+                hit = " -> ".join(nodes) if nodes is not None else f"{source} -> ... -> {target}"
+            self._paths[key] = hit
         return hit
 
 
