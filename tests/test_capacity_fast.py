@@ -9,6 +9,7 @@ checked against the slow, obvious computation it replaces.
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -123,3 +124,46 @@ def test_consolidate_lists_each_recommendation_once_in_first_seen_order(rows):
             recs.append(rec)
     f = consolidate("silent_failure:r", parts)
     assert f.recommendation == (" ".join(recs) if len(parts) > 1 else rows[0][1])
+
+
+def _headroom_by_simulate(jobs, lim):
+    """``headroom`` as it was written before plans: ``simulate`` afresh at every factor of the bisection."""
+    from hiddenspof.capacity import _HEADROOM_MAX, _HEADROOM_MIN, HEADROOM_TOLERANCE, _tier1_met
+
+    targets = {j.id: j.rto_hours for j in jobs if j.tier == 1 and j.rto_hours is not None}
+    if not targets or not _tier1_met(simulate(jobs, {}), targets):
+        return "no search"
+
+    def ok(f):
+        return _tier1_met(simulate(jobs, lim, scale=f), targets)
+
+    if ok(1.0):
+        hi, lo = 1.0, 0.5
+        while ok(lo):
+            hi, lo = lo, lo / 2
+            if lo < _HEADROOM_MIN:
+                return 0.0
+    else:
+        lo, hi = 1.0, 2.0
+        while not ok(hi):
+            lo, hi = hi, hi * 2
+            if hi > _HEADROOM_MAX:
+                return None
+    while hi > lo * (1 + HEADROOM_TOLERANCE):
+        mid = math.sqrt(lo * hi)
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+
+
+    return math.ceil(hi * 1e4) / 1e4
+
+
+@PROPS
+@given(jobs_st(), limits_st())
+def test_headroom_with_one_plan_equals_simulating_afresh(jobs, limits):
+    factor, _ = capacity.headroom(jobs, limits)
+    expected = _headroom_by_simulate(jobs, limits)
+    if expected != "no search":
+        assert factor == expected

@@ -198,8 +198,9 @@ def test_irregular_files_fall_back_to_pandas(tmp_path):
     _assert_same_load(folder)
 
 
+@pytest.mark.parametrize("fixed", [False, True])
 @pytest.mark.parametrize("column", ["size_gb", "started_at", "tested_at", "tier"])
-def test_fast_parse_equals_pandas_parse(column):
+def test_fast_parse_equals_pandas_parse(column, fixed):
     """pyarrow's parse of plain decimals and zone-less ISO times equals pandas' on many random cells."""
     col = next(c for t in inventory.TABLES.values() for c in t if c.name == column)
     rng = random.Random(7)
@@ -208,7 +209,10 @@ def test_fast_parse_equals_pandas_parse(column):
         if col.type in ("float", "int"):
             digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 15)))
             cut = rng.randint(0, len(digits))
-            cells.append(("+" if rng.random() < 0.05 else "") + digits[:cut] + ("." if rng.random() < 0.7 else "") + digits[cut:])
+            cells.append(("+" if rng.random() < 0.05 and not fixed else "") + digits[:cut] + ("." if rng.random() < 0.7 else "") + digits[cut:])
+        elif fixed:  # the byte-checked form: every cell YYYY-MM-DDThh:mm:ss
+            cells.append(f"{rng.randint(1900, 2099):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+                         f"{rng.choice('T ')}{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}")
         else:
             cell = f"{rng.randint(1900, 2099):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
             if rng.random() < 0.8:
@@ -225,3 +229,37 @@ def test_fast_parse_equals_pandas_parse(column):
     out, fast_bad, fast_empty = fast
     assert out.dtype == slow.dtype and out.equals(slow)
     assert np.array_equal(fast_bad, bad) and np.array_equal(fast_empty, empty)
+
+
+def test_byte_checks_equal_the_regular_expressions(monkeypatch):
+    """The byte-level checks of plain date-times and decimals accept exactly what the regular expressions accept."""
+    import re
+
+    import pyarrow as pa
+
+    rng = random.Random(3)
+    stamps = []
+    for _ in range(20000):  # 19-byte cells near the format: one or two characters changed
+        cell = list(f"{rng.choice(['19', '20', '18', '21'])}{rng.randint(0, 99):02d}-{rng.randint(0, 19):02d}-"
+                    f"{rng.randint(0, 39):02d}{rng.choice('T T')}{rng.randint(0, 29):02d}:{rng.randint(0, 69):02d}:{rng.randint(0, 69):02d}")
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            cell[rng.randrange(19)] = rng.choice("0123456789-:T /+Zx.")
+        stamps.append("".join(cell))
+    stamps += ["", ""]
+    chunked = pa.chunked_array([pa.array(stamps[:7000]), pa.array(stamps[7000:]).slice(3)])
+    expected = [bool(re.fullmatch(inventory._PLAIN_STAMP.strip("^$"), c)) for c in chunked.to_pylist()]
+    monkeypatch.setattr(inventory.pc, "match_substring_regex", None)  # the byte path alone decides
+    assert inventory._plain_stamps(chunked).to_pylist() == expected
+    monkeypatch.undo()
+    assert sum(expected) > 1000 and sum(expected) < len(expected) - 1000
+
+    decimals = ["".join(rng.choice("0123456789..") for _ in range(rng.randint(0, 18))) for _ in range(20000)]
+    chunked = pa.chunked_array([pa.array(decimals[:5000]), pa.array(decimals[5000:]).slice(1)])
+    cells = chunked.to_pylist()
+    expected = [bool(re.fullmatch(r"\+?[0-9]*\.?[0-9]*", c)) and 0 < sum(ch.isdigit() for ch in c) <= 15 for c in cells]
+    monkeypatch.setattr(inventory.pc, "match_substring_regex", None)
+    assert inventory._plain_decimals(chunked).to_pylist() == expected
+    monkeypatch.undo()
+    signed = pa.chunked_array([pa.array(cells + ["+1.5", "1+5", "++1", "+"])])
+    expected += [True, False, False, False]
+    assert inventory._plain_decimals(signed).to_pylist() == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections import OrderedDict, namedtuple
 from pathlib import Path
 
 import numpy as np
@@ -49,3 +50,34 @@ def test_clean_rounds_floats_and_normalises_types():
     raw = {1: (np.float64(0.1234567891), np.int64(7), -0.0000001, math.nan, math.inf, True, "s"), "x": [np.float32(2.5)]}
     assert jsontext.clean(raw, 6) == {"1": [0.123457, 7, 0.0, None, None, True, "s"], "x": [2.5]}
     assert type(jsontext.clean(np.int64(7), 6)) is int
+
+
+_Row = namedtuple("_Row", "left right")
+
+
+def _raw_value(rng: random.Random, depth: int = 0):
+    """Values as the analysis holds them before cleaning: tuples, int keys, numpy and unrounded floats, nan."""
+    pick = rng.random()
+    if depth < 4 and pick < 0.2:
+        return {rng.choice(["a", "b", 1, 2, "1", "é", (1, 2)]): _raw_value(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+    if depth < 4 and pick < 0.35:
+        return [_raw_value(rng, depth + 1) for _ in range(rng.randint(0, 5))]
+    if depth < 4 and pick < 0.45:
+        return tuple(_raw_value(rng, depth + 1) for _ in range(rng.randint(0, 4)))
+    if depth < 4 and pick < 0.5:  # subclasses: clean makes them a plain dict and list
+        if rng.random() < 0.5:
+            return OrderedDict((rng.choice(["x", "y", 3]), _raw_value(rng, depth + 1)) for _ in range(rng.randint(0, 3)))
+        return _Row(_raw_value(rng, depth + 1), _raw_value(rng, depth + 1))
+    return rng.choice([
+        None, True, False, 0, -3, 10**20, 0.0, -0.0, 1e-7, 1 / 3, 2.0000004999, math.nan, math.inf, np.float64(0.1234567),
+        np.int64(7), np.float32(2.5), "", "plain", "ünïcode ✓", "\x00",
+    ])
+
+
+def test_writing_while_cleaning_gives_the_bytes_of_cleaning_then_writing():
+    """dumps_clean(v) is dumps_indented(clean(v)) on random raw values (so analysis.dumps is unchanged)."""
+    rng = random.Random(2026)
+    for _ in range(3000):
+        value = _raw_value(rng)
+        assert jsontext.dumps_clean(value, 6) == jsontext.dumps_indented(jsontext.clean(value, 6)) == _stdlib(
+            jsontext.clean(value, 6))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hiddenspof import history, silent
+from hiddenspof import edits, history, inventory, model, silent, synth
 from silent_oracle import recovery_points_frame
 
 AS_OF = dt.date(2026, 9, 30)
@@ -71,3 +73,96 @@ def test_recovery_points_equal_the_pandas_reference(seed):
     again = silent.recovery_points(prep, AS_OF, protects, prepared=True, schedule_hours=schedule,
                                    retention_days=retention, spans=span)
     assert _rows(again) == _rows(want)
+
+
+# -- re-scoring a variant equals scoring it whole ----------------------------------------------------------------------
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="module")
+def estates(tmp_path_factory):
+    """The hybrid sample and a synthetic estate of 300 components with 60 days of history (runs, restore tests)."""
+    out = [inventory.load(DATA / "hybrid-enterprise")]
+    path = tmp_path_factory.mktemp("synth") / "s300"
+    synth.write_estate(path, 300, seed=5, history_days=60)
+    out.append(inventory.load(path))
+    return out
+
+
+def _random_change(rng: random.Random, inv, m, k: int) -> list:
+    """A few edits of the kinds fixes make (restore tests, alert routes, schedules, retention, verification, a new
+    alert channel on an existing component), sometimes one a partial re-score cannot follow (an immutable copy, a
+    new requirement between existing components, a new site)."""
+    backups = sorted(m.backup)
+    channels = sorted(c for c, kind in m.kind.items() if kind == "alerting")
+    homes = sorted(c for c, kind in m.kind.items() if kind in ("provider", "site", "region", "service"))
+    out: list = []
+    for _ in range(rng.randint(1, 3)):
+        b = rng.choice(backups)
+        pick = rng.random()
+        if pick < 0.25:
+            out.append(edits.add_restore_test(backup=b, tested_at=inv.meta.as_of.isoformat(),
+                                              result=rng.choice(["pass", "fail", "partial"]),
+                                              scope=rng.choice(["full", "files"])))
+        elif pick < 0.4 and channels:
+            out.append(edits.set_value("backups", b, "alert_channel", rng.choice(channels)))
+        elif pick < 0.55:
+            out.append(edits.set_value("backups", b, "schedule_hours", rng.choice([1.0, 4.0, 24.0, 168.0])))
+        elif pick < 0.65:
+            out.append(edits.set_value("backups", b, "retention_days", rng.choice([7.0, 30.0, 365.0])))
+        elif pick < 0.72:
+            out.append(edits.set_value("backups", b, "verification", rng.choice(["none", "checksum", "restore_test"])))
+        elif pick < 0.88 and homes:
+            new = f"new-channel-{k}-{len(out)}"
+            out.append(edits.add_component(id=new, name=new, kind="alerting"))
+            out.append(edits.add_dependency(component=new, depends_on=rng.choice(homes), kind="location"))
+            out.append(edits.set_value("backups", b, "alert_channel", new))
+        elif pick < 0.93:
+            out.append(edits.set_value("backups", b, "immutable", True))
+        elif pick < 0.97:
+            a, c = rng.sample(sorted(m.kind), 2)
+            out.append(edits.add_dependency(component=a, depends_on=c, kind="runtime"))
+        else:
+            new = f"new-site-{k}"
+            out.append(edits.add_component(id=new, name=new, kind="site"))
+    return out
+
+
+def test_rescore_equals_a_full_score_on_random_changes(estates, monkeypatch):
+    """Random changes of fixes' kinds, applied and re-scored from the estate's scoring: the same result as scoring
+    the changed inventory afresh (scores, factors and their evidence, 3-2-1-1-0, RPO checks, findings), and most
+    of them answered in part."""
+    rng = random.Random(26)
+    whole = []
+    full_score = silent.score
+
+    def counted(*args, **kw):
+        whole.append(1)
+        return full_score(*args, **kw)
+
+    tried = 0
+    for inv in estates:
+        m = model.build(inv)
+        memo: dict = {}
+        base = silent.score(inv, m, memo=memo)
+        for k in range(25):
+            try:
+                changed = edits.apply_changes(inv, _random_change(rng, inv, m, k))
+            except edits.EditError:
+                continue
+            m2 = model.build(changed)
+            monkeypatch.setattr(silent, "score", counted)
+            got = silent.rescore(base, changed, m2, memo=memo)
+            monkeypatch.setattr(silent, "score", full_score)
+            want = full_score(changed, m2)
+            tried += 1
+            assert got.backups == want.backups
+            assert [b.measures for b in got.backups] == [b.measures for b in want.backups]
+            assert got.asset_scores == want.asset_scores
+            assert got.rule_32110 == want.rule_32110
+            assert got.rpo == want.rpo
+            assert got.findings == want.findings
+    assert tried >= 30
+    print(f"{tried} changes, {len(whole)} scored whole")
+    assert len(whole) < tried / 2  # most changes are re-scored in part, not whole

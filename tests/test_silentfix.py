@@ -107,3 +107,20 @@ def test_every_serious_finding_has_a_fix_or_a_reason(name):
             changed = edits.apply_changes(inv, [edits.edit_from_json(e) for e in f["fix"]["changes"]])
             after = {g.id: g for g in silent.score(changed, model.build(changed)).findings}
             assert f["id"] not in after or not set(after[f["id"]].assets) & set(f["assets"]), f["id"]
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_fixes_re_scored_in_part_equal_fixes_re_scored_whole(name):
+    """With a memo, each fix is re-scored from the estate's own scoring (silent.rescore); without one, the changed
+    inventory is scored whole: the same change, verdict, effect and new findings for every silent finding."""
+    inv = inventory.load(SAMPLES[name])
+    m = model.build(inv)
+    before = silent.score(inv, m).findings
+    memo: dict = {}
+    tried = 0
+    for f in before:
+        whole = silentfix.silent_fix(m, f, before)
+        part = silentfix.silent_fix(m, f, before, memo)
+        assert part == whole, f.id
+        tried += bool(whole.changes)
+    assert tried  # some fix was applied and re-scored

@@ -160,4 +160,4 @@ def dumps(result: dict) -> str:
     ensure_ascii=False, allow_nan=False)``, written by ``jsontext`` (the
     standard encoder turns pure-Python, and slow, as soon as it indents).
     """
-    return jsontext.dumps_indented(_clean(result)) + "\n"
+    return jsontext.dumps_clean(result, FLOAT_DIGITS) + "\n"

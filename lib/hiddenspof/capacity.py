@@ -298,20 +298,52 @@ def simulate(
         else:
             limits = {c: lim.scaled(float(scale)) for c, lim in limits.items()}
     _check(jobs, limits)
+    return _Plan(jobs, limits).run(limits)
 
+
+class _Plan:
+    """What a simulation of some jobs knows before it runs: each job's links, slots, class, rank and waits.
+
+    It depends on the limits only through which components have a
+    throughput and which a parallelism, so one plan serves every scaling of
+    the same limits (the headroom bisection). ``jobs`` sorted by id and
+    already checked (:func:`_check`).
+    """
+
+    def __init__(self, jobs: list[Job], limits: Mapping[str, Limit]) -> None:
+        has_thr = {c for c, lim in limits.items() if lim.throughput_mb_s is not None}
+        has_par = {c for c, lim in limits.items() if lim.max_parallel is not None}
+        self.keys = (frozenset(has_thr), frozenset(has_par))
+        self.jobs = jobs
+        self.links = {j.id: tuple(sorted(c for c in set(j.components) if c in has_thr)) for j in jobs}
+        self.slots = {j.id: tuple(sorted(c for c in set(j.components) if c in has_par)) for j in jobs}
+        self.ckey = {j.id: (self.links[j.id], j.cap_mb_s) for j in jobs}
+        self.rank = {j.id: priority_key(j.tier, j.rto_hours, j.id) for j in jobs}
+        self.waiting_on = {j.id: len(set(j.after)) for j in jobs}
+        self.dependents: dict[str, list[str]] = defaultdict(list)
+        for j in jobs:
+            for a in sorted(set(j.after)):
+                self.dependents[a].append(j.id)
+        self.carried = sorted({c for j in jobs for c in j.components if c in limits})
+
+    def fits(self, limits: Mapping[str, Limit]) -> bool:
+        """Whether ``limits`` limit the same components the same ways as the limits the plan was made with."""
+        return self.keys == (frozenset(c for c, lim in limits.items() if lim.throughput_mb_s is not None),
+                             frozenset(c for c, lim in limits.items() if lim.max_parallel is not None))
+
+    def run(self, limits: Mapping[str, Limit]) -> Schedule:
+        """The schedule under ``limits`` (checked; see :meth:`fits`)."""
+        return _run(self, limits)
+
+
+def _run(plan: _Plan, limits: Mapping[str, Limit]) -> Schedule:
+    """The event loop of :func:`simulate` on a plan."""
+    jobs = plan.jobs
     thr = {c: float(lim.throughput_mb_s) for c, lim in limits.items() if lim.throughput_mb_s is not None}
     par = {c: int(lim.max_parallel) for c, lim in limits.items() if lim.max_parallel is not None}
     by_id = {j.id: j for j in jobs}
-    links = {j.id: tuple(sorted(c for c in set(j.components) if c in thr)) for j in jobs}
-    slots = {j.id: tuple(sorted(c for c in set(j.components) if c in par)) for j in jobs}
-    ckey = {j.id: (links[j.id], j.cap_mb_s) for j in jobs}
-    rank = {j.id: priority_key(j.tier, j.rto_hours, j.id) for j in jobs}
-
-    waiting_on = {j.id: len(set(j.after)) for j in jobs}
-    dependents: dict[str, list[str]] = defaultdict(list)
-    for j in jobs:
-        for a in sorted(set(j.after)):
-            dependents[a].append(j.id)
+    slots, ckey, rank, dependents = plan.slots, plan.ckey, plan.rank, plan.dependents
+    waiting_on = dict(plan.waiting_on)
 
     # ready restores that need a slot queue in rank order; the others start at once
     ready: list[tuple] = sorted((rank[i], i) for i, n in waiting_on.items() if n == 0 and slots[i])
@@ -322,7 +354,7 @@ def simulate(
     used = dict.fromkeys(par, 0)
     start: dict[str, float] = {}
     finish: dict[str, float] = {}
-    carried = dict.fromkeys(sorted({c for j in jobs for c in j.components if c in limits}), 0.0)
+    carried = dict.fromkeys(plan.carried, 0.0)
     slot_seconds = dict.fromkeys(carried, 0.0)
     saturated = dict.fromkeys(carried, 0.0)
     t = 0.0
@@ -759,6 +791,11 @@ def scenario_failures(model) -> list[tuple[str, str, tuple[str, ...]]]:
     return out
 
 
+def _but(down: frozenset[str], asset: str) -> frozenset[str]:
+    """``down - {asset}``, without copying a large down set when ``asset`` is not in it."""
+    return down - {asset} if asset in down else down
+
+
 def build_scenario(
     model, name: str, kind: str, failed: Iterable[str], lim: Mapping[str, Limit] | None = None, objectives=None,
     paths: _Paths | None = None,
@@ -780,7 +817,7 @@ def build_scenario(
                 Job(
                     r.asset,
                     float(size) if size is not None else 0.0,
-                    paths.limited(r.backup, rec.final_down - {r.asset}, lim),
+                    paths.limited(r.backup, _but(rec.final_down, r.asset), lim),
                     info.restore_mb_s,
                     tier.get(r.asset),
                     rto.get(r.asset),
@@ -857,8 +894,17 @@ def headroom(jobs: Iterable[Job], lim: Mapping[str, Limit]) -> tuple[float | Non
             f"{detail}, limited by its backup's own restore rate or by the restores it waits for"
         )
 
-    def ok(f: float) -> bool:
-        return _tier1_met(simulate(jobs, lim, scale=f), targets)
+    ordered = sorted(jobs, key=lambda j: j.id)
+    plans: list[_Plan] = []
+
+    def ok(f: float) -> bool:  # simulate(jobs, lim, scale=f), the jobs planned and checked once
+        scaled = {c: v.scaled(f) for c, v in lim.items()}
+        if plans and plans[0].fits(scaled):
+            _check([], scaled)
+        else:
+            _check(ordered, scaled)
+            plans[:] = [_Plan(ordered, scaled)]
+        return _tier1_met(plans[0].run(scaled), targets)
 
     if ok(1.0):
         hi, lo = 1.0, 0.5
@@ -970,7 +1016,7 @@ def _routine(model, asset: str, lim: Mapping[str, Limit], paths: _Paths,
     if not mine:
         return None, None
     best: tuple[float, str] | None = None
-    down = rec.final_down - {asset}
+    down = _but(rec.final_down, asset)
     for b in mine[0].alternatives:
         info = model.backup[b]
         if info.size_gb is None:
@@ -1314,7 +1360,7 @@ def _untimed_findings(model, built, results, tier, rto, paths: _Paths | None = N
     for sc, res in zip(built, results):
         for r in res.restores:
             if not r.timed and r.asset not in pairs:
-                pairs[r.asset] = (r.backup, _reach(model, r.backup, sc.recovery.final_down - {r.asset}, paths))
+                pairs[r.asset] = (r.backup, _reach(model, r.backup, _but(sc.recovery.final_down, r.asset), paths))
     if not pairs:
         return []
     assets = sorted(pairs)

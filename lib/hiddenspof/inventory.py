@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import mmap
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -279,8 +280,12 @@ def _read_csv(path: Path, display: str, problems: list[Problem]) -> _Raw | None:
     return _read_csv_pandas(path, display, problems)
 
 
-# pyarrow's parser with pandas' settings: double quotes, "" inside quotes, newlines inside quotes
-_ARROW_PARSE = pacsv.ParseOptions(newlines_in_values=True)
+def _has_quote(fh) -> bool:
+    """Whether the open file holds a double quote anywhere (one memchr pass over a memory map)."""
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        return view.find(b'"') >= 0
+
+
 #: bytes per block pyarrow parses at a time (a big file becomes several chunks per column)
 _CSV_BLOCK_BYTES = 1 << 22
 
@@ -290,6 +295,8 @@ def _read_csv_arrow(path: Path, display: str) -> _Raw | None:
     try:
         with open(path, "rb") as fh:
             head = fh.readline()
+            # without a double quote no value can hold a newline: pyarrow then splits the file freely
+            quoted = b'"' in head or (os.fstat(fh.fileno()).st_size > 0 and _has_quote(fh))
         # the header is the first row of the data: pyarrow then keeps duplicate names as they are
         width = head.count(b",") + 1 + head.count(b'"')  # at least the header's fields (quotes may hide commas)
         convert = pacsv.ConvertOptions(
@@ -298,7 +305,7 @@ def _read_csv_arrow(path: Path, display: str) -> _Raw | None:
             null_values=[], true_values=[], false_values=[],
         )
         table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=_CSV_BLOCK_BYTES),
-                               parse_options=_ARROW_PARSE, convert_options=convert)
+                               parse_options=pacsv.ParseOptions(newlines_in_values=quoted), convert_options=convert)
     except (pa.ArrowException, OSError, ValueError):
         return None
     if table.num_rows == 0 or any(t != pa.string() for t in table.schema.types):
@@ -707,8 +714,20 @@ _PLAIN_STAMP = (r"^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}"
                 r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?)?$")
 
 
+_EDGE_BYTES = np.zeros(256, dtype=bool)
+_EDGE_BYTES[[ord(c) for c in _WHITESPACE if ord(c) < 128]] = True
+_EDGE_BYTES[128:] = True  # the first or last byte of a non-ASCII character: maybe a Unicode space
+
+
 def _stripped_arrow(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    return pc.utf8_trim(column, characters=_WHITESPACE)
+    """The cells stripped as str.strip does; the column itself when no cell starts or ends with a space."""
+    for chunk in column.chunks:
+        ends, data = _cell_bytes(chunk)
+        starts, stops = ends[:-1], ends[1:]
+        filled = stops > starts
+        if _EDGE_BYTES[data[starts[filled]]].any() or _EDGE_BYTES[data[stops[filled] - 1]].any():
+            return pc.utf8_trim(column, characters=_WHITESPACE)
+    return column
 
 
 def _distinct(text: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -722,6 +741,66 @@ def _distinct(text: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return codes, values
 
 
+def _cell_bytes(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(start offsets of the cells plus the end, the bytes) of a string array without copying."""
+    _, offsets, data = chunk.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int32)[chunk.offset: chunk.offset + len(chunk) + 1]
+    return ends, (np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8))
+
+
+_DECIMAL_BYTES = np.zeros(256, dtype=bool)
+_DECIMAL_BYTES[list(b"0123456789.")] = True
+
+
+def _plain_decimals(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Which cells match ``_PLAIN_DECIMAL`` with 1 to 15 digits (empty cells: false).
+
+    Where the column's bytes are all digits and points, a byte table and a
+    count of points decide; otherwise the regular expression does.
+    """
+    points = pc.count_substring(text, ".")
+    digits = pc.subtract(pc.binary_length(text), points)
+    counted = pc.and_(pc.less_equal(digits, 15), pc.greater(digits, 0))
+    if all(_DECIMAL_BYTES[data[ends[0]: ends[-1]]].all() for ends, data in map(_cell_bytes, text.chunks)):
+        return pc.and_(pc.less_equal(points, 1), counted)
+    pluses = pc.count_substring(text, "+")
+    return pc.and_(pc.match_substring_regex(text, _PLAIN_DECIMAL),
+                   pc.and_(pc.less_equal(pc.subtract(digits, pluses), 15), pc.greater(pc.subtract(digits, pluses), 0)))
+
+
+_STAMP_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+
+
+def _plain_stamps(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Which cells match ``_PLAIN_STAMP`` (empty cells: false).
+
+    Where every filled cell is 19 bytes (YYYY-MM-DDThh:mm:ss), its characters
+    are checked position by position on the bytes; otherwise the regular
+    expression decides.
+    """
+    parts = []
+    for chunk in text.chunks:
+        ends, data = _cell_bytes(chunk)
+        lengths = np.diff(ends)
+        filled = lengths > 0
+        if not np.all(lengths[filled] == 19):
+            return pc.match_substring_regex(text, _PLAIN_STAMP)
+        if filled.all():  # back to back: the bytes are a matrix of 19 columns as they lie
+            cells = data[ends[0]: ends[-1]].reshape(-1, 19)
+        else:
+            cells = data[ends[:-1][filled][:, None] + np.arange(19)]
+        ok = np.all((cells[:, _STAMP_DIGITS] - 48) < 10, axis=1)  # uint8: anything below '0' wraps above 9
+        ok &= (cells[:, 4] == 45) & (cells[:, 7] == 45) & (cells[:, 13] == 58) & (cells[:, 16] == 58)  # - - : :
+        ok &= (cells[:, 10] == 84) | (cells[:, 10] == 32)  # T or space
+        ok &= ((cells[:, 0] == 49) & (cells[:, 1] == 57)) | ((cells[:, 0] == 50) & (cells[:, 1] == 48))  # 19xx, 20xx
+        ok &= (cells[:, 11] < 50) | ((cells[:, 11] == 50) & (cells[:, 12] < 52))  # hour 00-23
+        ok &= (cells[:, 14] < 54) & (cells[:, 17] < 54)  # minute, second 00-59
+        match = np.zeros(len(chunk), dtype=bool)
+        match[filled] = ok
+        parts.append(pa.array(match))
+    return pa.chunked_array(parts, type=pa.bool_())
+
+
 def _fast_typed(text: pa.ChunkedArray, col: Column) -> pd.Series | None:
     """Numbers and date-times parsed by pyarrow where that provably equals pandas' parse; else None.
 
@@ -730,17 +809,15 @@ def _fast_typed(text: pa.ChunkedArray, col: Column) -> pd.Series | None:
     """
     filled = pc.not_equal(text, "")
     if col.type in ("float", "int"):
-        digits = pc.subtract(pc.binary_length(text), pc.add(pc.count_substring(text, "."), pc.count_substring(text, "+")))
-        plain = pc.and_(pc.match_substring_regex(text, _PLAIN_DECIMAL),
-                        pc.and_(pc.less_equal(digits, 15), pc.greater(digits, 0)))
+        plain = _plain_decimals(text)
         target = pa.float64()
     else:
-        plain = pc.match_substring_regex(text, _PLAIN_STAMP)
+        plain = _plain_stamps(text)
         target = pa.timestamp("ns")
     if not pc.all(pc.or_(pc.invert(filled), plain)).as_py():
         return None
     try:
-        parsed = pc.if_else(filled, text, pa.scalar(None, pa.string())).cast(target)
+        parsed = (text if pc.all(filled).as_py() else pc.if_else(filled, text, pa.scalar(None, pa.string()))).cast(target)
     except pa.ArrowException:
         return None
     if col.type in ("float", "int"):
@@ -812,9 +889,10 @@ def _normalise(name: str, raw: _Raw, problems: list[Problem]) -> pd.DataFrame:
     if raw.arrow is not None:
         for name, column in zip(present, raw.arrow):
             arrow.setdefault(name, column)  # the first of a duplicated header, as the frame keeps it
+        raw.arrow = None  # each column's text is freed once it is typed
     for col in columns:
         if col.name in arrow:
-            data[col.name] = _convert_arrow(raw, arrow[col.name], col, problems)
+            data[col.name] = _convert_arrow(raw, arrow.pop(col.name), col, problems)
         elif col.name in seen:
             data[col.name] = _convert(raw, col, problems)
         else:  # an absent column: every cell missing
@@ -822,8 +900,8 @@ def _normalise(name: str, raw: _Raw, problems: list[Problem]) -> pd.DataFrame:
             data[col.name] = out.take(np.zeros(n, dtype=np.int64)).reset_index(drop=True)
     for col in present:
         if col not in known and col != "":
-            if col in arrow:
-                data[col] = _convert_arrow(raw, arrow[col], Column(col, "text"), problems)
+            if col in arrow or col in data:
+                data[col] = data[col] if col in data else _convert_arrow(raw, arrow.pop(col), Column(col, "text"), problems)
             else:
                 data[col] = pd.Series([None if v is None or str(v).strip() == "" else str(v).strip() for v in raw.frame[col]], dtype=object)
     frame = pd.DataFrame(data, index=range(n))

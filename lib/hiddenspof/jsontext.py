@@ -24,7 +24,7 @@ import json.encoder as _stdlib
 import math
 import numbers
 
-__all__ = ["clean", "dumps_indented"]
+__all__ = ["clean", "dumps_clean", "dumps_indented"]
 
 _CONTAINERS = (dict, list)
 
@@ -68,6 +68,70 @@ def _clean_other(value, digits: int):
         return None
     x = round(x, digits)
     return 0.0 if x == 0 else x
+
+
+def _shape(value):
+    """What :func:`clean` makes of ``value``: ``dict``, ``list``, or None for a plain value (never a container)."""
+    t = type(value)
+    if t is str or t is float or t is int or t is bool or value is None:
+        return None
+    if t is dict:
+        return dict
+    if t is list or t is tuple:
+        return list
+    if isinstance(value, (bool, str)):
+        return None
+    if isinstance(value, dict):
+        return dict
+    if isinstance(value, (list, tuple)):
+        return list
+    return None
+
+
+_SIMPLE = frozenset({str, int, bool, type(None)})  # what clean returns as it is
+_SCALARS = _SIMPLE | {float}
+_CONTAINER_TYPES = frozenset({dict, list, tuple})
+
+
+def _clean_float(x: float, digits: int):
+    """:func:`clean` of a float."""
+    if not math.isfinite(x):
+        return None
+    x = round(x, digits)
+    return 0.0 if x == 0 else x
+
+
+def _clean_plain(container, digits: int):
+    """``clean(container)`` when ``container`` (a dict with str keys, a list or a tuple) holds no container, else None.
+
+    A container of str, int, bool and None is its own clean form (a tuple
+    becomes a list); floats are rounded in a copy.
+    """
+    if type(container) is not dict and type(container) is not list:
+        container = list(container)  # a tuple (or a subclass of list or tuple): clean makes it a list
+    values = container.values() if type(container) is dict else container
+    types = set(map(type, values))
+    if types <= _SIMPLE:
+        return container
+    if types <= _SCALARS:
+        if type(container) is dict:
+            return {k: (_clean_float(x, digits) if type(x) is float else x) for k, x in container.items()}
+        return [_clean_float(x, digits) if type(x) is float else x for x in container]
+    if any(_shape(x) is not None for x in values):
+        return None
+    if type(container) is dict:
+        return {k: clean(x, digits) for k, x in container.items()}
+    return [clean(x, digits) for x in container]
+
+
+def _keyed(value) -> dict:
+    """A dict's items under the keys :func:`clean` gives them (``str``; a later equal key wins, as there)."""
+    if type(value) is not dict:
+        return {str(k): v for k, v in value.items()}
+    for k in value:
+        if type(k) is not str:
+            return {str(k): v for k, v in value.items()}
+    return value
 
 
 def _plain(container) -> bool:
@@ -128,6 +192,66 @@ class _Writer:
             else:
                 parts.append(child[0] + head + child[1:-1].replace("\x01", inner) + tail + child[-1])
         return "[\n" + pad + (",\n" + pad).join(parts) + "\n" + self._pad(depth) + "]"
+
+    def write_clean(self, v, depth: int, out: list[str], digits: int) -> None:
+        """``write(clean(v, digits), ...)`` without making the cleaned copy of the whole value first.
+
+        Only the containers of plain values (what the C encoder writes in one
+        call) are cleaned as they are written, and not even copied when they
+        hold no float to round; the rest is walked as it stands.
+        """
+        shape = _shape(v)
+        if shape is None:
+            out.append(self.scalar(clean(v, digits)))
+            return
+        if shape is dict:
+            items = _keyed(v)
+            if not items:
+                out.append("{}")
+                return
+            leaf = _clean_plain(items, digits)
+            if leaf is not None:
+                text = self._leaf(depth)(leaf)
+                out.append("{\n" + self._pad(depth + 1) + text[1:-1] + "\n" + self._pad(depth) + "}")
+                return
+            inner, sep = self._pad(depth + 1), ",\n" + self._pad(depth + 1)
+            out.append("{\n" + inner)
+            first = True
+            for k in sorted(items):
+                if not first:
+                    out.append(sep)
+                first = False
+                out.append(_stdlib.encode_basestring(k) + ": ")
+                self.write_clean(items[k], depth + 1, out, digits)
+            out.append("\n" + self._pad(depth) + "}")
+            return
+        if not v:
+            out.append("[]")
+            return
+        leaf = _clean_plain(v, digits)
+        if leaf is not None:
+            text = self._leaf(depth)(leaf)
+            out.append("[\n" + self._pad(depth + 1) + text[1:-1] + "\n" + self._pad(depth) + "]")
+            return
+        if _stdlib.c_make_encoder is not None and set(map(type, v)) <= _CONTAINER_TYPES:
+            children = []
+            for c in v:
+                cleaned = _clean_plain(_keyed(c) if type(c) is dict else c, digits)
+                if cleaned is None:
+                    break
+                children.append(cleaned)
+            else:  # every item a container of plain values: one call of the C encoder (see _leaves)
+                out.append(self._leaves(children, depth))
+                return
+        inner, sep = self._pad(depth + 1), ",\n" + self._pad(depth + 1)
+        out.append("[\n" + inner)
+        first = True
+        for x in v:
+            if not first:
+                out.append(sep)
+            first = False
+            self.write_clean(x, depth + 1, out, digits)
+        out.append("\n" + self._pad(depth) + "]")
 
     def scalar(self, v) -> str:
         t = type(v)
@@ -197,4 +321,16 @@ def dumps_indented(value) -> str:
     """
     out: list[str] = []
     _Writer().write(value, 0, out)
+    return "".join(out)
+
+
+def dumps_clean(value, digits: int) -> str:
+    """``dumps_indented(clean(value, digits))``, without holding a cleaned copy of the whole value.
+
+    The analysis JSON is cleaned and written in one walk: only the small
+    containers the C encoder writes at once are copied, so the peak memory
+    is the text, not the text plus a second copy of the result.
+    """
+    out: list[str] = []
+    _Writer().write_clean(value, 0, out, digits)
     return "".join(out)

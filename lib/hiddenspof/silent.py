@@ -35,7 +35,7 @@ import pandas as pd
 
 from . import history
 from .findings import Finding, consolidate, sort_findings
-from .inventory import RUN_TYPES
+from .inventory import KINDS, RUN_TYPES
 
 __all__ = [
     "BASELINE_RUNS",
@@ -52,6 +52,7 @@ __all__ = [
     "assessment_time",
     "factors_from_evidence",
     "recovery_points",
+    "rescore",
     "run_anomalies",
     "score",
     "summarise_restore_tests",
@@ -191,6 +192,8 @@ class SilentResult:
     run_source: tuple = field(repr=False, compare=False, default=None)
     #: asset -> its RPO check (assets with an RPO and backups)
     rpo: dict = field(default_factory=dict)
+    #: what the scoring was computed from, for ``rescore`` of a variant (None after ``scores_only``)
+    basis: object = field(repr=False, compare=False, default=None)
 
     @functools.cached_property
     def runs(self) -> pd.DataFrame:
@@ -1113,11 +1116,16 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
                            else f"no backup of {asset} is immutable or offline: one compromised credential can erase them all."),
                           safe_remedy))
 
-    clean = [b for b in backups if b in tests.index and bool(tests.at[b, "fresh_full_pass"]) and tests.at[b, "last_result"] == "pass"]
-    parts.append(RulePart("zero_errors", bool(clean),
-                          (f"{', '.join(clean)} passed a full restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days with no later error."
-                           if clean else f"no backup of {asset} passed a full restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days as its latest test.")))
+    parts.append(_zero_errors(asset, backups, tests))
     return Rule32110(asset, tuple(parts))
+
+
+def _zero_errors(asset: str, backups: list[str], tests: pd.DataFrame) -> RulePart:
+    """The "0" of 3-2-1-1-0: some backup passed a full restore test within 90 days as its latest test."""
+    clean = [b for b in backups if b in tests.index and bool(tests.at[b, "fresh_full_pass"]) and tests.at[b, "last_result"] == "pass"]
+    return RulePart("zero_errors", bool(clean),
+                    (f"{', '.join(clean)} passed a full restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days with no later error."
+                     if clean else f"no backup of {asset} passed a full restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days as its latest test."))
 
 
 # -- findings ----------------------------------------------------------------------------
@@ -1620,12 +1628,18 @@ def _rpo_checks(model, rpo: Mapping[str, float | None], summary: pd.DataFrame, p
     ``not_collected`` (judged by its schedule) or ``missing`` (runs expected
     but none recorded: not credited); see ``_run_expectations``.
     """
+    return _rpo_check_map(model, rpo, summary["interval_hours"].to_dict(), summary["first_run_at"].to_dict(),
+                          points.to_dict("index"), expectation, as_of, model.assets)
+
+
+def _rpo_check_map(model, rpo: Mapping[str, float | None], interval_of: Mapping, first_run_of: Mapping,
+                   point_rows: Mapping, expectation: Mapping[str, str] | None, as_of: dt.date | None,
+                   assets) -> dict[str, RpoCheck]:
+    """``_rpo_checks`` of some assets, from the summaries read as dicts (backup -> interval and first run,
+    asset -> recovery-point row)."""
     expectation = expectation or {}
-    interval_of = summary["interval_hours"].to_dict()  # row access by label dominated: read columns as dicts once
-    first_run_of = summary["first_run_at"].to_dict()
-    point_rows = points.to_dict("index")
     out = {}
-    for asset in sorted(model.assets):
+    for asset in sorted(assets):
         objective = rpo.get(asset)
         backups = sorted(model.backups_of.get(asset, ()))
         if objective is None or not backups:
@@ -1863,6 +1877,126 @@ def _run_expectations(model, logged: Collection[str], have_history: bool) -> dic
     return out
 
 
+def _backup_score(model, down: _DownCache, b: str, reference: Mapping, rpo: Mapping, test_rows: Mapping,
+                  run_rows: Mapping, expected: Mapping, typed: Collection[str]) -> tuple[BackupScore, str | None]:
+    """One backup's score from the summaries' rows, and the component its alert-coupling sentence names (or None)."""
+    info = model.backup[b]
+    a = info.protects
+    kw: dict = {"backup": b, "asset": a, "verification": info.verification,
+                "replica": info.method == "replica", "alert_channel": info.alert_channel,
+                "reference_gb": reference[b]}
+    t = test_rows.get(b)
+    if t is not None:
+        kw.update(restore_tests=int(t["tests"]), last_pass_age_days=_num(t["last_pass_age_days"]),
+                  fresh_pass=bool(t["fresh_pass"]), fresh_full_pass=bool(t["fresh_full_pass"]),
+                  last_result=t["last_result"], last_tested_at=t["last_tested_at"].date().isoformat())
+    s = run_rows.get(b)
+    if s is not None:
+        interval = _num(s["interval_hours"])
+        limits = []
+        if interval:
+            limits.append((2 * interval, "twice the " + ("inferred interval" if s["interval_inferred"] else "schedule")))
+        if rpo.get(a) is not None and (interval is None or interval <= rpo[a]):
+            # the RPO judges backups scheduled to meet it; a weekly copy of an asset with a
+            # 24 h RPO is judged by its own schedule (the mismatch is a design gap, not silence)
+            limits.append((rpo[a], f"the RPO of {a}"))
+        limit = min(limits, key=lambda x: x[0]) if limits else (None, "")
+        collapse = bool(s["collapse"])
+        kw.update(history="some", runs=int(s["runs"]), completed=int(s["completed"]),
+                  last_success_age_hours=_num(s["last_completed_age_hours"]),
+                  success_threshold_hours=limit[0], threshold_basis=limit[1],
+                  missed_runs=int(s["missed_runs"]), interval_hours=interval,
+                  interval_inferred=bool(s["interval_inferred"]),
+                  streak_runs=int(s["streak_runs"]), streak_weight=float(s["streak_weight"]),
+                  last_size_gb=_num(s["last_size_gb"]),
+                  tiny=bool(s["tiny"]), tiny_size_gb=_num(s["tiny_size_gb"]),
+                  tiny_run=s["tiny_run"] if bool(s["tiny"]) else "",
+                  chain_median_gb=_num(s["chain_median_gb"]), typed=b in typed,
+                  collapse=collapse,
+                  size_median_gb=_num(s["collapse_median_gb"] if collapse else s["size_median_gb"]),
+                  collapse_size_gb=_num(s["collapse_size_gb"]), collapse_run=s["collapse_run"] if collapse else "",
+                  duration_anomaly=bool(s["duration_anomaly"]),
+                  last_duration_hours=_num(s["last_duration_hours"]),
+                  duration_median_hours=_num(s["duration_median_hours"]))
+    else:
+        state, note = expected[b]
+        kw["history"] = {"missing": "none", "not_collected": "unknown", "by_design": "by_design"}[state]
+        kw["history_note"] = note
+    named = None
+    if not info.alert_channel:
+        kw["alert"] = "none"
+    else:
+        causes, text = _alert_coupling(model, down, b, a, info.alert_channel)
+        if causes:
+            kw.update(alert="coupled", alert_detail=text)
+            named = causes[0]
+    measures = Evidence(**kw)
+    factors = factors_from_evidence(measures)
+    return BackupScore(b, a, _total(factors), factors, measures), named
+
+
+@dataclass
+class _Basis:
+    """What one ``score`` was computed from, kept so that a variant of the inventory is re-scored where it differs.
+
+    See ``rescore``: the rows of the summaries, the down-set cache, and per
+    backup the component its alert-coupling sentence names (its dependency
+    paths end there).
+    """
+
+    inventory: object
+    model: object
+    down: _DownCache
+    rpo: dict
+    location: dict
+    reference: dict
+    test_rows: dict
+    run_rows: dict
+    point_rows: dict
+    expected: dict
+    typed: frozenset
+    #: the prepared runs, kept only when a memo holds them anyway (at 100,000 components they are a gigabyte)
+    prepared: pd.DataFrame | None
+    named: dict
+    scores: dict
+    rules: dict
+    checks: dict
+
+
+def _finish(inventory, model, scores: list[BackupScore], rules: dict, rpo_checks: dict, run_rows: Mapping,
+            run_source: tuple, tests: pd.DataFrame, basis: _Basis | None) -> SilentResult:
+    """The result from the per-backup scores, the 3-2-1-1-0 checks and the RPO checks: asset scores and findings."""
+    as_of = inventory.meta.as_of
+    comps = inventory.components
+    asset_scores = _asset_scores(scores, model)
+    tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
+    completed_age = {s.id: _num(run_rows[s.id]["last_completed_age_hours"]) if s.id in run_rows else None for s in scores}
+    rpo_findings = [f for a, c in rpo_checks.items()
+                    if (f := _rpo_finding(c, tier.get(a), as_of, completed_age, asset_scores.get(a))) is not None]
+    # an asset whose newest copy is older than its RPO: its backups' stale and missed runs are that one story
+    folded = {a: frozenset({"last_success_age", "missed_runs"}) for a, c in rpo_checks.items() if c.stale}
+    return SilentResult(
+        backups=scores,
+        asset_scores=asset_scores,
+        rule_32110=rules,
+        findings=sort_findings(_findings(scores, asset_scores, rules, model, folded)
+                               + ([consolidate("silent_failure:rpo", rpo_findings, _MANY_TITLES["rpo"])]
+                                  if rpo_findings else [])),
+        run_source=run_source,
+        restore_tests=tests,
+        rpo=rpo_checks,
+        basis=basis,
+    )
+
+
+def _asset_scores(scores: list[BackupScore], model) -> dict[str, float | None]:
+    """An asset's best (lowest) backup score."""
+    by_asset: dict[str, list[float]] = {}
+    for s in scores:
+        by_asset.setdefault(s.protects, []).append(s.score)
+    return {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
+
+
 def score(inventory, model, *, memo: dict | None = None, scores_only: bool = False) -> SilentResult:
     """Score every backup for silent failure and check 3-2-1-1-0 for every protected asset.
 
@@ -1902,12 +2036,7 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
     data_gb = {str(i): _num(v) for i, v in zip(comps["id"], comps["data_gb"])}
     rpo = {str(i): _num(v) for i, v in zip(comps["id"], comps["rpo_hours"])}
     backups = sorted(model.backup)
-    # what a full copy should hold: the asset's data, else the backup's own declared size
-    reference = {}
-    for b in backups:
-        info = model.backup[b]
-        ref = data_gb.get(info.protects)
-        reference[b] = ref if ref is not None else info.size_gb
+    reference = _references(model, data_gb)
     sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
     keep = {b: model.backup[b].retention_days for b in backups if model.backup[b].retention_days}
     runs = inventory.backup_runs
@@ -1931,98 +2060,244 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
     summary = _memoised(memo, "runs", (runs,), (full_key, only(sched, in_runs), only(ref_known, in_runs), only(keep, in_runs)),
                         lambda: summarise_runs(prepared, as_of, sched, ref_known, dumps, prepared=True, retention_days=keep,
                                                spans=span))
-    typed = set(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else set()
+    typed = _memoised(memo, "typed", (runs,), (), lambda: _typed_backups(runs))
     tests = _memoised(memo, "tests", (restore_tests,), (as_of, only(reference, in_tests)),
                       lambda: summarise_restore_tests(restore_tests, as_of, reference))
-    have_history = len(runs) > 0
-    expected = _run_expectations(model, summary.index, have_history)
+    expected = _run_expectations(model, summary.index, len(runs) > 0)
     down = _DownCache(model)
     # the summaries' rows are read as dicts (pandas row access dominated the scoring)
     test_rows = _memoised(memo, "test-rows", (tests,), (), lambda: tests.to_dict("index"))
     run_rows = _memoised(memo, "run-rows", (summary,), (), lambda: summary.to_dict("index"))
 
     scores: list[BackupScore] = []
+    named: dict[str, str | None] = {}
     for b in backups:
-        info = model.backup[b]
-        a = info.protects
-        kw: dict = {"backup": b, "asset": a, "verification": info.verification,
-                    "replica": info.method == "replica", "alert_channel": info.alert_channel,
-                    "reference_gb": reference[b]}
-        t = test_rows.get(b)
-        if t is not None:
-            kw.update(restore_tests=int(t["tests"]), last_pass_age_days=_num(t["last_pass_age_days"]),
-                      fresh_pass=bool(t["fresh_pass"]), fresh_full_pass=bool(t["fresh_full_pass"]),
-                      last_result=t["last_result"], last_tested_at=t["last_tested_at"].date().isoformat())
-        s = run_rows.get(b)
-        if s is not None:
-            interval = _num(s["interval_hours"])
-            limits = []
-            if interval:
-                limits.append((2 * interval, "twice the " + ("inferred interval" if s["interval_inferred"] else "schedule")))
-            if rpo.get(a) is not None and (interval is None or interval <= rpo[a]):
-                # the RPO judges backups scheduled to meet it; a weekly copy of an asset with a
-                # 24 h RPO is judged by its own schedule (the mismatch is a design gap, not silence)
-                limits.append((rpo[a], f"the RPO of {a}"))
-            limit = min(limits, key=lambda x: x[0]) if limits else (None, "")
-            collapse = bool(s["collapse"])
-            kw.update(history="some", runs=int(s["runs"]), completed=int(s["completed"]),
-                      last_success_age_hours=_num(s["last_completed_age_hours"]),
-                      success_threshold_hours=limit[0], threshold_basis=limit[1],
-                      missed_runs=int(s["missed_runs"]), interval_hours=interval,
-                      interval_inferred=bool(s["interval_inferred"]),
-                      streak_runs=int(s["streak_runs"]), streak_weight=float(s["streak_weight"]),
-                      last_size_gb=_num(s["last_size_gb"]),
-                      tiny=bool(s["tiny"]), tiny_size_gb=_num(s["tiny_size_gb"]),
-                      tiny_run=s["tiny_run"] if bool(s["tiny"]) else "",
-                      chain_median_gb=_num(s["chain_median_gb"]), typed=b in typed,
-                      collapse=collapse,
-                      size_median_gb=_num(s["collapse_median_gb"] if collapse else s["size_median_gb"]),
-                      collapse_size_gb=_num(s["collapse_size_gb"]), collapse_run=s["collapse_run"] if collapse else "",
-                      duration_anomaly=bool(s["duration_anomaly"]),
-                      last_duration_hours=_num(s["last_duration_hours"]),
-                      duration_median_hours=_num(s["duration_median_hours"]))
-        else:
-            state, note = expected[b]
-            kw["history"] = {"missing": "none", "not_collected": "unknown", "by_design": "by_design"}[state]
-            kw["history_note"] = note
-        if not info.alert_channel:
-            kw["alert"] = "none"
-        else:
-            causes, text = _alert_coupling(model, down, b, a, info.alert_channel)
-            if causes:
-                kw.update(alert="coupled", alert_detail=text)
-        measures = Evidence(**kw)
-        factors = factors_from_evidence(measures)
-        scores.append(BackupScore(b, a, _total(factors), factors, measures))
-
-    by_asset: dict[str, list[float]] = {}
-    for s in scores:
-        by_asset.setdefault(s.protects, []).append(s.score)
-    asset_scores: dict[str, float | None] = {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
+        s, named[b] = _backup_score(model, down, b, reference, rpo, test_rows, run_rows, expected, typed)
+        scores.append(s)
     ref_by_backup = {b: r for b, r in reference.items() if r is not None}
+    run_source = (runs, as_of, ref_by_backup, dumps)
     if scores_only:
-        return SilentResult(backups=scores, asset_scores=asset_scores, rule_32110={}, findings=[],
-                            run_source=(runs, as_of, ref_by_backup, dumps), restore_tests=tests, rpo={})
+        return SilentResult(backups=scores, asset_scores=_asset_scores(scores, model), rule_32110={}, findings=[],
+                            run_source=run_source, restore_tests=tests, rpo={})
     rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
     protects = {b: model.backup[b].protects for b in backups}
     points = _memoised(memo, "points", (runs,), (full_key, only(protects, in_runs), only(sched, in_runs), only(keep, in_runs)),
                        lambda: recovery_points(prepared, as_of, protects, prepared=True, schedule_hours=sched,
                                                retention_days=keep, spans=span))
-    rpo_checks = _rpo_checks(model, rpo, summary, points, {b: e[0] for b, e in expected.items()}, as_of)
-    tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
-    completed_age = {b: _num(run_rows[b]["last_completed_age_hours"]) if b in run_rows else None for b in backups}
-    rpo_findings = [f for a, c in rpo_checks.items()
-                    if (f := _rpo_finding(c, tier.get(a), as_of, completed_age, asset_scores.get(a))) is not None]
-    # an asset whose newest copy is older than its RPO: its backups' stale and missed runs are that one story
-    folded = {a: frozenset({"last_success_age", "missed_runs"}) for a, c in rpo_checks.items() if c.stale}
-    return SilentResult(
-        backups=scores,
-        asset_scores=asset_scores,
-        rule_32110=rules,
-        findings=sort_findings(_findings(scores, asset_scores, rules, model, folded)
-                               + ([consolidate("silent_failure:rpo", rpo_findings, _MANY_TITLES["rpo"])]
-                                  if rpo_findings else [])),
-        run_source=(runs, as_of, ref_by_backup, dumps),
-        restore_tests=tests,
-        rpo=rpo_checks,
-    )
+    point_rows = _memoised(memo, "point-rows", (points,), (), lambda: points.to_dict("index"))
+    interval_of = {b: r["interval_hours"] for b, r in run_rows.items()}
+    first_run_of = {b: r["first_run_at"] for b, r in run_rows.items()}
+    states = {b: e[0] for b, e in expected.items()}
+    rpo_checks = _rpo_check_map(model, rpo, interval_of, first_run_of, point_rows, states, as_of, model.assets)
+    basis = _Basis(inventory=inventory, model=model, down=down, rpo=rpo, location=_locations(comps),
+                   reference=reference, test_rows=test_rows, run_rows=run_rows, point_rows=point_rows,
+                   expected=expected, typed=typed, prepared=prepared if memo is not None else None, named=named,
+                   scores={s.id: s for s in scores}, rules=rules, checks=rpo_checks)
+    return _finish(inventory, model, scores, rules, rpo_checks, run_rows, run_source, tests, basis)
+
+
+def _references(model, data_gb: Mapping[str, float | None]) -> dict[str, float | None]:
+    """What a full copy of each backup should hold: the asset's data, else the backup's own declared size."""
+    reference = {}
+    for b in sorted(model.backup):
+        info = model.backup[b]
+        ref = data_gb.get(info.protects)
+        reference[b] = ref if ref is not None else info.size_gb
+    return reference
+
+
+def _typed_backups(runs: pd.DataFrame) -> frozenset:
+    """The backups with some run that carries a type."""
+    return frozenset(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else frozenset()
+
+
+def _locations(comps: pd.DataFrame) -> dict[str, str | None]:
+    return {str(i): (None if pd.isna(v) else str(v)) for i, v in zip(comps["id"], comps["location"])}
+
+
+# -- re-scoring a variant -----------------------------------------------------------------
+
+#: kinds a variant may add and still be re-scored in part: they are no place, store or backup of the 3-2-1-1-0 check
+_NEUTRAL_NEW_KINDS = frozenset(KINDS) - {"site", "region", "backup_store", "backup"}
+
+
+def _same(a, b) -> bool:
+    """Cells equal, missing values (None, NaN, NaT) equal to each other."""
+    if isinstance(a, (str, tuple)) or isinstance(b, (str, tuple)):
+        return a == b
+    a_na = a is None or bool(pd.isna(a))
+    b_na = b is None or bool(pd.isna(b))
+    return a_na and b_na if (a_na or b_na) else bool(a == b)
+
+
+def _same_row(a: Mapping | None, b: Mapping | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+
+
+def _touched(basis: _Basis, inventory, model) -> tuple[set[str], set[str], dict] | None:
+    """The backups and assets whose inputs differ between the basis and this variant, or None to score it whole.
+
+    A variant is re-scored in part only while every old component keeps its
+    rows (requirements, kind, data, RPO, tier, location) and dependency order,
+    the job history is the same table, and what it adds are components of
+    neutral kinds (``_NEUTRAL_NEW_KINDS``) with rows of their own: then the
+    down set of every old component, restricted to old components, is
+    unchanged, and so is every dependency path between old components except
+    where a new component is a dependant (those paths are named, not reused).
+    """
+    old = basis.model
+    base_inv = basis.inventory
+    if inventory.meta.as_of != base_inv.meta.as_of or inventory.backup_runs is not base_inv.backup_runs:
+        return None
+    if set(model.backup) != set(old.backup) or model.assets != old.assets:
+        return None
+    new_ids = set(model.kind) - set(old.kind)
+    if set(old.kind) - set(model.kind) or any(model.kind[c] not in _NEUTRAL_NEW_KINDS for c in new_ids):
+        return None
+    comps = inventory.components
+    rpo = {str(i): _num(v) for i, v in zip(comps["id"], comps["rpo_hours"])}
+    location = _locations(comps)
+    g_old, g_new = old.graph, model.graph
+    fed: set[str] = set()  # old components a new one depends on: their dependants changed
+    for c in old.kind:
+        if (model.kind[c] != old.kind[c] or model.requires[c] != old.requires[c] or model.groups[c] != old.groups[c]
+                or not _same(model.data_gb[c], old.data_gb[c]) or model.tier[c] != old.tier[c]
+                or not _same(rpo.get(c), basis.rpo.get(c)) or location.get(c) != basis.location.get(c)
+                or list(g_new.successors(c)) != list(g_old.successors(c))):
+            return None
+        before, after = list(g_old.predecessors(c)), list(g_new.predecessors(c))
+        if after != before:
+            if after[:len(before)] != before or not new_ids.issuperset(after[len(before):]):
+                return None
+            fed.add(c)
+    # dependency paths ending at a component a new dependant can reach are searched again
+    reached = set(fed)
+    for c in fed:
+        reached |= nx.descendants(g_old, c)
+    backups = {b for b in model.backup if model.backup[b] != old.backup[b] or model.backup[b].alert_channel in new_ids}
+    backups |= {b for b, x in basis.named.items() if x is not None and x in reached}
+    return backups, reached, {"rpo": rpo, "location": location}
+
+
+def rescore(base: SilentResult, inventory, model, *, memo: dict | None = None) -> SilentResult:
+    """``score(inventory, model, memo=memo)``, computed from ``base`` (a score of an earlier variant) where it differs.
+
+    Only the backups whose inputs changed (their settings, restore tests, run
+    expectation, or an alert-coupling sentence whose dependency paths a new
+    component could change) are scored again, only their assets' 3-2-1-1-0
+    and RPO checks and job-history rows are recomputed, and the findings are
+    drawn from the whole result. Variants this cannot follow exactly (other
+    job history, changed or removed components, new places or stores,
+    changed requirements) are scored whole. The answer equals ``score``'s.
+    """
+    basis = base.basis
+    found = _touched(basis, inventory, model) if basis is not None else None
+    if found is None:
+        return score(inventory, model, memo=memo)
+    backups_touched, _, got = found
+    old = basis.model
+    as_of = inventory.meta.as_of
+    comps = inventory.components
+    rpo = got["rpo"]
+    data_gb = {str(i): _num(v) for i, v in zip(comps["id"], comps["data_gb"])}
+    reference = _references(model, data_gb)
+    runs = inventory.backup_runs
+    backups = sorted(model.backup)
+    dumps = frozenset(b for b in backups if model.backup[b].method == "dump")
+    old_dumps = frozenset(b for b in backups if old.backup[b].method == "dump")
+    if dumps != old_dumps:
+        return score(inventory, model, memo=memo)  # the runs' size classes change: prepare them again
+    restore_tests = inventory.restore_tests
+    if restore_tests is basis.inventory.restore_tests and reference == basis.reference:
+        tests, test_rows = base.restore_tests, basis.test_rows
+    else:
+        tests = summarise_restore_tests(restore_tests, as_of, reference)
+        test_rows = tests.to_dict("index")
+        backups_touched |= {b for b in backups if not _same_row(test_rows.get(b), basis.test_rows.get(b))}
+    expected = _run_expectations(model, basis.run_rows.keys(), len(runs) > 0)
+    backups_touched |= {b for b in backups if expected.get(b) != basis.expected.get(b)}
+    down = _DownCache(model)
+    if (down.places, down.stores, down.vaults) != (basis.down.places, basis.down.stores, basis.down.vaults):
+        return score(inventory, model, memo=memo)
+    # what holds for old components carries over: the places each goes down with, the causes of old channels
+    down._places_of = basis.down._places_of
+    down._channels = {c: v for c, v in basis.down._channels.items() if c in old.kind}
+    down._location = got["location"]
+    reached = found[1]
+    down._paths = {k: v for k, v in basis.down._paths.items() if k[1] not in reached and k[0] in old.kind}
+
+    assets_touched = {model.backup[b].protects for b in backups_touched} | {old.backup[b].protects for b in backups_touched}
+    sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
+    keep = {b: model.backup[b].retention_days for b in backups if model.backup[b].retention_days}
+    ref_known = {b: r for b, r in reference.items() if r is not None}
+    prepared = basis.prepared
+    if prepared is None and any(b in basis.run_rows for b in backups_touched):
+        prepared = basis.prepared = _prepare_runs(runs, _cutoff(as_of), dumps)
+    # job-history rows: again only for touched backups with runs, whose settings the summary reads changed
+    history_changed = sorted(b for b in backups_touched if b in basis.run_rows
+                             and (model.backup[b] != old.backup[b] or reference.get(b) != basis.reference.get(b)))
+    run_rows = dict(basis.run_rows)
+    point_rows = dict(basis.point_rows)
+    if history_changed:
+        part = _rows_of(prepared, history_changed)
+        span_part = history.spans(part, as_of, sched, keep)
+        summary_part = summarise_runs(part.copy(), as_of, sched, ref_known, dumps, prepared=True, retention_days=keep,
+                                      spans=span_part)
+        run_rows.update(summary_part.to_dict("index"))
+    changed_assets = sorted({model.backup[b].protects for b in history_changed}
+                            | {old.backup[b].protects for b in history_changed})
+    if changed_assets:
+        owned = sorted(b for a in changed_assets for b in model.backups_of.get(a, ()) if b in basis.run_rows)
+        part = _rows_of(prepared, owned)
+        protects = {b: model.backup[b].protects for b in owned}
+        pts = recovery_points(part, as_of, protects, prepared=True, schedule_hours=sched, retention_days=keep)
+        for a in changed_assets:
+            point_rows.pop(a, None)
+        point_rows.update(pts.to_dict("index"))
+
+    scores = []
+    for b in backups:
+        if b in backups_touched:
+            s, _ = _backup_score(model, down, b, reference, rpo, test_rows, run_rows, expected, basis.typed)
+        else:
+            s = basis.scores[b]
+        scores.append(s)
+    # the 3-2-1-1-0 check reads the backups' method, protection and stores, and (its last part) the restore tests
+    kept = ("id", "protects", "method", "immutable", "offline")
+    ruled = {x for b in backups_touched for x in (model.backup[b].protects, old.backup[b].protects)
+             if any(getattr(model.backup[b], f) != getattr(old.backup[b], f) for f in kept)}
+    tested = {model.backup[b].protects for b in backups if not _same_row(test_rows.get(b), basis.test_rows.get(b))}
+    rules = {}
+    for a in model.assets:
+        if a in ruled:
+            rules[a] = _rule_32110(model, down, a, tests)
+        elif a in tested:
+            rule = basis.rules[a]
+            rules[a] = Rule32110(a, rule.parts[:-1] + (_zero_errors(a, list(model.backups_of.get(a, ())), tests),))
+        else:
+            rules[a] = basis.rules[a]
+    interval_of = {b: run_rows[b]["interval_hours"] for b in run_rows}
+    first_run_of = {b: run_rows[b]["first_run_at"] for b in run_rows}
+    states = {b: e[0] for b, e in expected.items()}
+    fresh = _rpo_check_map(model, rpo, interval_of, first_run_of, point_rows, states, as_of,
+                           [a for a in model.assets if a in assets_touched])
+    checks = {a: fresh[a] if a in assets_touched else basis.checks[a]
+              for a in model.assets if (a in fresh if a in assets_touched else a in basis.checks)}
+    ref_by_backup = {b: r for b, r in reference.items() if r is not None}
+    return _finish(inventory, model, scores, rules, checks, run_rows, (runs, as_of, ref_by_backup, dumps), tests, None)
+
+
+def _rows_of(prepared: pd.DataFrame, backups: list[str]) -> pd.DataFrame:
+    """The prepared runs of some backups (sorted ids), cut from the frame sorted by backup (binary search, one take)."""
+    ids = prepared["backup"].to_numpy(object)
+    want = np.array(sorted(backups), dtype=object)
+    lo = np.searchsorted(ids, want, side="left")
+    hi = np.searchsorted(ids, want, side="right")
+    if not len(want) or not (hi > lo).any():
+        return prepared.iloc[0:0].copy()
+    lengths = hi - lo
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    rows = starts + np.arange(int(lengths.sum()))
+    return prepared.take(rows).reset_index(drop=True)

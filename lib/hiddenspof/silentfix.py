@@ -18,7 +18,9 @@ backup's settings, written as ``fix.changes`` edits (``hiddenspof.edits``):
   RPO.
 
 Each fix is applied to a copy of the whole inventory and the silent-failure
-analysis is run again (``silent.score``): ``verified`` is true only when none
+analysis is run again (``silent.score``; with the assessment's memo,
+``silent.rescore`` from the estate's own scoring, which recomputes only the
+backups and assets the edits touch and gives the same answer): ``verified`` is true only when none
 of the finding's assets is listed under its rule any more **and** no critical
 or high silent-failure finding appears that the original did not have
 (``new_findings``; a changed schedule against a daily job history shows up
@@ -96,10 +98,10 @@ def _restore_tests(model, finding: Finding) -> tuple[str, list, tuple[str, ...]]
     return text, out, ()
 
 
-def _alert_routes(model, finding: Finding) -> tuple[str, list, tuple[str, ...]]:
+def _alert_routes(model, finding: Finding, down=None) -> tuple[str, list, tuple[str, ...]]:
     from .silent import _alert_coupling, _DownCache
 
-    down = _DownCache(model)
+    down = down if down is not None else _DownCache(model)
     channels = sorted({i.alert_channel for i in model.backup.values() if i.alert_channel and i.alert_channel in model.kind}
                       | {c for c, k in model.kind.items() if k == "alerting"})
     providers = sorted(c for c, k in model.kind.items() if k == "provider")
@@ -169,14 +171,29 @@ def _serious_rows(findings: Iterable[Finding]) -> set[tuple[str, str]]:
     return out
 
 
+def _base_score(model, memo: dict):
+    """The silent-failure scoring of the assessed estate itself, once per model (kept in ``memo``): the re-scorings
+    of the fixes start from it."""
+    from . import silent
+
+    key = ("silentfix-base", id(model))
+    hit = memo.get(key)
+    if hit is None or hit[0] is not model:
+        hit = memo[key] = (model, silent.score(model.inventory, model, memo=memo))
+    return hit[1]
+
+
 def silent_fix(model, finding: Finding, before: Sequence[Finding], memo: dict | None = None,
                work: list[int] | None = None) -> Fix:
     """The fix of one silent-failure finding: its edits applied to a copy of the inventory and scored again.
 
     ``before`` are the assessment's findings (the new critical or high ones
     are judged against them); ``memo`` shares the job-history summaries
-    between re-scorings (``silent.score``); ``work`` (a one-item list) is
-    the assessment's search budget, spent by the inventory's size.
+    between re-scorings and, with it, each re-scoring starts from the
+    estate's own scoring and recomputes only what the edits touch
+    (``silent.rescore``, equal to a full ``silent.score``); ``work`` (a
+    one-item list) is the assessment's search budget, spent by the
+    inventory's size.
     """
     from . import model as model_mod
     from . import silent
@@ -187,7 +204,11 @@ def silent_fix(model, finding: Finding, before: Sequence[Finding], memo: dict | 
         reason = HISTORY_REASONS.get(rule, "no edit of the inventory addresses this rule")
         return Fix(finding.recommendation, False,
                    "no change to the inventory tried: " + reason.format(b=_names(backups) or _names(finding.assets)))
-    change, edits, reuses = _BUILDERS[rule](model, finding)
+    base = _base_score(model, memo) if memo is not None else None
+    if rule == "alert-channel" and base is not None and base.basis is not None:
+        change, edits, reuses = _alert_routes(model, finding, base.basis.down)  # the estate's down sets, shared
+    else:
+        change, edits, reuses = _BUILDERS[rule](model, finding)
     if not edits:
         return Fix(finding.recommendation, False,
                    "no change to the inventory tried: every backup of "
@@ -202,7 +223,11 @@ def silent_fix(model, finding: Finding, before: Sequence[Finding], memo: dict | 
         changed = edits_mod.apply_changes(model.inventory, edits)
     except edits_mod.EditError as err:
         return Fix(change, False, f"the change does not apply to the inventory: {err}")
-    after = silent.score(changed, model_mod.build(changed), memo=memo).findings
+    changed_model = model_mod.build(changed)
+    if base is not None:  # only what the edits touch is scored again (equal to a full score: silent.rescore)
+        after = silent.rescore(base, changed, changed_model, memo=memo).findings
+    else:
+        after = silent.score(changed, changed_model).findings
     still = next((f for f in after if f.id == finding.id), None)
     left = sorted(set(finding.assets) & set(still.assets)) if still is not None else []
     new = sorted({fid for fid, _ in _serious_rows(after) - _serious_rows(before)})
