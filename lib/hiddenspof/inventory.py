@@ -651,6 +651,12 @@ def _typed(text: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray, np.ndar
         stamps = pd.to_datetime(text.where(~empty, None), format="ISO8601", errors="coerce", utc=True)
         bad = ~empty & stamps.isna()
         stamps = stamps.dt.tz_convert(None)
+        # the tables hold nanosecond times: a time outside their range is a located problem, not a crash
+        outside = stamps.notna() & ((stamps < pd.Timestamp.min) | (stamps > pd.Timestamp.max))
+        for idx in np.flatnonzero(outside.to_numpy()):
+            hints[int(idx)] = expected + f" from {pd.Timestamp.min:%Y-%m-%d} to {pd.Timestamp.max:%Y-%m-%d}"
+        bad |= outside
+        stamps = stamps.where(~outside)
         if col.type == "date":
             stamps = stamps.dt.floor("D")
         out = stamps.astype("datetime64[ns]")
