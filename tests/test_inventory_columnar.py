@@ -50,7 +50,7 @@ def _cell(rng: random.Random, col: inventory.Column, clean: bool) -> str:
     return value
 
 
-def _clean_ids(rng: random.Random, name: str, i: int, n: int) -> dict[str, str]:
+def _clean_ids(rng: random.Random, name: str, i: int) -> dict[str, str]:
     """The id, reference and time cells of row ``i`` of a valid table (ids c0.., backups b0..)."""
     comps, backups = [f"c{k}" for k in range(12)], [f"b{k}" for k in range(6)]
     if name == "components":
@@ -82,7 +82,7 @@ def _write_table(rng: random.Random, path, name: str, clean: bool) -> None:
         n = {"components": 12, "backups": 6, "dependencies": min(n, 40)}.get(name, n)
         rows = []
         for i in range(n):
-            fixed = _clean_ids(rng, name, i, n)
+            fixed = _clean_ids(rng, name, i)
             rows.append([fixed.get(c.name, _cell(rng, c, clean)) for c in kept])
     else:
         rows = [[_cell(rng, c, clean) for c in kept] for _ in range(n)]
@@ -263,3 +263,20 @@ def test_byte_checks_equal_the_regular_expressions(monkeypatch):
     signed = pa.chunked_array([pa.array(cells + ["+1.5", "1+5", "++1", "+"])])
     expected += [True, False, False, False]
     assert inventory._plain_decimals(signed).to_pylist() == expected
+
+
+@pytest.mark.parametrize("cell", ["1600-01-01T10:00:00", "9999-12-31", "2262-04-12T00:00:00"])
+def test_time_outside_the_nanosecond_range_is_a_located_problem(cell, tmp_path):
+    """A run time pandas cannot hold in nanoseconds is reported with its row (the old loader crashed on it)."""
+    folder = tmp_path / "estate"
+    folder.mkdir()
+    (folder / "inventory.yaml").write_text("name: x\nas_of: 2026-01-31\n")
+    (folder / "components.csv").write_text("id,kind\napp,service\n")
+    (folder / "backups.csv").write_text("id,protects\nbkp,app\n")
+    (folder / "dependencies.csv").write_text("component,depends_on\n")
+    (folder / "backup_runs.csv").write_text(f"backup,started_at,status\nbkp,2026-01-01T10:00:00,success\nbkp,{cell},failed\n")
+    with pytest.raises(InventoryError) as caught:
+        inventory.load(folder)
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column, problem.value) == (3, "started_at", cell)
+    assert problem.expected == "an ISO date-time (YYYY-MM-DDTHH:MM[:SS][+zone]) from 1677-09-21 to 2262-04-11"

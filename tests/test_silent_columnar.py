@@ -6,6 +6,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -166,3 +167,42 @@ def test_rescore_equals_a_full_score_on_random_changes(estates, monkeypatch):
     assert tried >= 30
     print(f"{tried} changes, {len(whole)} scored whole")
     assert len(whole) < tried / 2  # most changes are re-scored in part, not whole
+
+
+def test_shortest_paths_equal_networkx_node_for_node(estates):
+    """silent._shortest gives nx.shortest_path's path, ties included, on random graphs (hubs with many dependants,
+    edges inserted in random order) and between every backup or alert channel and every component of the estates."""
+    rng = random.Random(7)
+    for _ in range(60):
+        g = nx.DiGraph()
+        n = rng.randint(2, 60)
+        hubs = rng.sample(range(n), min(3, n))
+        edges = [(rng.randrange(n), rng.randrange(n)) for _ in range(rng.randint(1, 4 * n))]
+        edges += [(u, h) for h in hubs for u in range(n) if rng.random() < 0.5]
+        rng.shuffle(edges)
+        g.add_nodes_from(range(n))
+        g.add_edges_from((u, v) for u, v in edges if u != v)
+        positions: dict = {}
+        for _ in range(40):
+            s, t = rng.randrange(n), rng.randrange(n)
+            if s == t:
+                continue
+            try:
+                want = nx.shortest_path(g, s, t)
+            except nx.NetworkXNoPath:
+                want = None
+            assert silent._shortest(g, s, t, positions) == want, (s, t)
+    for inv in estates:
+        m = model.build(inv)
+        sources = sorted(m.backup) + sorted({i.alert_channel for i in m.backup.values() if i.alert_channel in m.kind})
+        targets = sorted(m.kind)
+        positions = {}
+        for s in rng.sample(sources, min(40, len(sources))):
+            for t in rng.sample(targets, min(60, len(targets))):
+                if s == t:
+                    continue
+                try:
+                    want = nx.shortest_path(m.graph, s, t)
+                except nx.NetworkXNoPath:
+                    want = None
+                assert silent._shortest(m.graph, s, t, positions) == want, (s, t)

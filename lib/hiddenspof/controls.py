@@ -568,8 +568,8 @@ class _Index:
         self.as_of = dt.date.fromisoformat(env["as_of"]) if env.get("as_of") else None
         self.tests_recorded = (result.get("records") or {}).get("restore_tests")
         self.scenarios = (result.get("capacity") or {}).get("scenarios", [])
-        #: (rule, asset) -> (state, evidence): controls share rules (rpo_met appears in many)
-        self.verdicts: dict[tuple[Rule, str], tuple[str, str, list[str]]] = {}
+        #: rule -> asset -> (state, evidence, findings): controls share rules (rpo_met appears in many)
+        self.verdicts: dict[Rule, dict[str, tuple[str, str, list[str]]]] = {}
         self._bears: dict[tuple[Rule, str], bool] = {}
         self._bears_by_rule: dict[Rule, dict[str, bool]] = {}
         self.findings_of: dict[str, list[Mapping]] = {}
@@ -828,27 +828,30 @@ def judge_control(framework: Framework, control: Control, ix: _Index) -> dict:
     if control.out_of_scope is not None:
         return entry
     worst = "met"
+    # each rule with its label and its verdicts by asset (controls share rules: rpo_met appears in many)
+    rules = [(rule, rule.label, ix.verdicts.setdefault(rule, {})) for rule in control.require]
+    tiers, in_scope, unknown_tier, failing = control.tiers, entry["assets"], entry["unknown_tier"], entry["failing"]
     for a in ix.order:
         asset = ix.assets[a]
-        inside = _asset_in_scope(control, asset)
-        if inside is None:
-            entry["unknown_tier"].append(a)
-            continue
-        if not inside:
-            continue
-        entry["assets"].append(a)
-        for rule in control.require:
-            key = (rule, a)
-            verdict = ix.verdicts.get(key)
+        if tiers is not None:  # _asset_in_scope, inline: this loop runs for every control and asset
+            tier = asset.get("tier")
+            if tier is None:
+                unknown_tier.append(a)
+                continue
+            if int(tier) not in tiers:
+                continue
+        in_scope.append(a)
+        for rule, label, verdicts in rules:
+            verdict = verdicts.get(a)
             if verdict is None:
                 state, evidence = judge_rule(rule, asset, ix)
                 findings = ix.bearing(rule, a) if state == FAILS else []
-                verdict = ix.verdicts[key] = (state, evidence, findings)
+                verdict = verdicts[a] = (state, evidence, findings)
             state, evidence, findings = verdict
             if state == HOLDS:
                 continue
-            entry["failing"].append({"asset": a, "rule": rule.label, "status": "not_met" if state == FAILS else "no_evidence",
-                                     "evidence": evidence, "findings": list(findings)})
+            failing.append({"asset": a, "rule": label, "status": "not_met" if state == FAILS else "no_evidence",
+                            "evidence": evidence, "findings": list(findings)})
             if state == FAILS:
                 worst = "not_met"
             elif worst == "met":
@@ -875,11 +878,14 @@ def attach_controls(result: dict, frameworks: Sequence[Framework] | None = None)
     named: dict[str, list[str]] = {}
     for c in doc["controls"]:
         label = f"{c['framework']} {c['id']}"
+        fids: dict[str, None] = {}  # the findings this control names, once each
         for fail in c["failing"]:
-            for fid in fail["findings"]:
-                lst = named.setdefault(fid, [])
-                if label not in lst:
-                    lst.append(label)
+            if fail["findings"]:
+                fids.update(dict.fromkeys(fail["findings"]))
+        for fid in fids:
+            lst = named.setdefault(fid, [])
+            if label not in lst:
+                lst.append(label)
     for f in result.get("findings", []):
         f["controls"] = named.get(f["id"], [])
 

@@ -73,6 +73,18 @@ def dense_interval_hours(stamps: Sequence[dt.datetime | pd.Timestamp]) -> float 
     return value if value > 0 else None
 
 
+def _codes(runs: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize`` of the backup column of runs sorted by backup; from ``_prepare_runs``' integer codes when there."""
+    if "_g" not in runs.columns:
+        return pd.factorize(runs["backup"])
+    g = runs["_g"].to_numpy()
+    change = np.zeros(len(g), dtype=bool)
+    change[1:] = g[1:] != g[:-1]
+    first = np.flatnonzero(change)
+    first = np.concatenate([[0], first]) if len(g) else first
+    return np.cumsum(change), pd.Index(runs["backup"].to_numpy(object)[first], dtype=object)
+
+
 def spans(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None = None,
           retention_days: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Per backup with runs: its expected interval and the start of the part of its history that is complete.
@@ -100,7 +112,7 @@ def spans(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float
         of this backup alone are judged from there).
     """
     now = pd.Timestamp(as_of)
-    codes, ids = pd.factorize(runs["backup"])
+    codes, ids = _codes(runs)
     starts = runs["started_at"].to_numpy("datetime64[ns]")
     n = len(codes)
     cols = ["interval_hours", "interval_inferred", "first_run_at", "dense_from", "thinned_runs", "horizon", "judged_from"]

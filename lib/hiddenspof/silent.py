@@ -192,7 +192,7 @@ class SilentResult:
     run_source: tuple = field(repr=False, compare=False, default=None)
     #: asset -> its RPO check (assets with an RPO and backups)
     rpo: dict = field(default_factory=dict)
-    #: what the scoring was computed from, for ``rescore`` of a variant (None after ``scores_only``)
+    #: what the scoring was computed from, for ``rescore`` of a variant (only when scored with a memo)
     basis: object = field(repr=False, compare=False, default=None)
 
     @functools.cached_property
@@ -349,24 +349,44 @@ def _duration_flags(dur, median, mad, count) -> np.ndarray:
 def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collection[str] = ()) -> pd.DataFrame:
     """Runs started before ``cutoff``, sorted by backup (code points), start, then file order.
 
-    Adds ``duration_hours``, ``completed`` and ``_cls`` (the run's size class:
+    Adds ``duration_hours``, ``completed``, ``_cls`` (the run's size class:
     its ``type``'s index in ``RUN_TYPES``; for an untyped run, ``full`` when
     its backup is in ``full_backups`` (a dump copies the whole data set every
-    time), else ``UNTYPED``).
+    time), else ``UNTYPED``) and ``_g`` (the backup as an integer code, in
+    id order: the summaries group on it instead of hashing the text again).
+    The backup ids are hashed once and only the distinct ones sorted; the
+    rows are ordered by one stable lexsort on (code, start).
     """
     cols = ["backup", "started_at", "finished_at", "status", "size_gb"] + (["type"] if "type" in runs.columns else [])
-    r = runs.loc[runs["started_at"].notna() & (runs["started_at"] < cutoff), cols].copy()
+    r = runs.loc[runs["started_at"].notna() & (runs["started_at"] < cutoff), cols]
+    codes, ids = _codes_sorted(r["backup"].to_numpy(object))
+    order = np.lexsort((r["started_at"].to_numpy(), codes))  # stable: file order on ties
+    r = r.take(order).reset_index(drop=True)
     kind = r["type"] if "type" in r.columns else pd.Series(None, index=r.index, dtype=object)
     r["type"] = kind.astype(object).where(kind.isin(RUN_TYPES), None)
     r["backup"] = r["backup"].astype(object)
-    r["_file_order"] = np.arange(len(r))
-    r = r.sort_values(["backup", "started_at", "_file_order"], kind="mergesort").reset_index(drop=True)
+    r["_file_order"] = order
+    r["_g"] = codes[order]
     r["duration_hours"] = (r["finished_at"] - r["started_at"]).dt.total_seconds() / 3600.0
     r["completed"] = r["status"].isin(COMPLETED)
     r["_cls"] = r["type"].map({t: i for i, t in enumerate(RUN_TYPES)}).fillna(UNTYPED).astype(int)
     if len(full_backups):
-        r.loc[(r["_cls"] == UNTYPED) & r["backup"].isin(list(full_backups)), "_cls"] = RUN_TYPES.index("full")
+        dump_codes = np.flatnonzero(np.isin(ids, np.array(sorted(full_backups), dtype=object)))
+        r.loc[(r["_cls"] == UNTYPED) & np.isin(r["_g"].to_numpy(), dump_codes), "_cls"] = RUN_TYPES.index("full")
     return r
+
+
+def _backup_codes(r: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    """Codes 0..k-1 of the backups of runs sorted by backup, and the ids in that order (``pd.factorize`` of the
+    sorted column, without hashing the text when ``_prepare_runs``' codes are there)."""
+    if "_g" not in r.columns:
+        codes, ids = pd.factorize(r["backup"])
+        return codes, pd.Index(ids, dtype=object)
+    g = r["_g"].to_numpy()
+    step = np.zeros(len(g), dtype=np.int64)
+    step[1:] = g[1:] != g[:-1]
+    first = np.flatnonzero(np.concatenate([[True], step[1:].astype(bool)])) if len(g) else np.zeros(0, dtype=np.int64)
+    return np.cumsum(step), pd.Index(r["backup"].to_numpy(object)[first], dtype=object)
 
 
 def _tiny_flags(size, median, count, reference, cls, collapse) -> tuple[np.ndarray, np.ndarray]:
@@ -461,7 +481,7 @@ def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str,
         c = _flag(c, ref)
         for col in ("baseline_median_gb", "tiny", "chain", "collapse", "duration_anomaly"):
             r.loc[c.index, col] = c[col].to_numpy()
-    return r.drop(columns=["_file_order", "_cls"])
+    return r.drop(columns=["_file_order", "_cls", "_g"])
 
 
 def _run_label(kind, cls: int, at) -> str:
@@ -542,7 +562,7 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     """
     now = assessment_time(as_of)
     r = runs if prepared else _prepare_runs(runs, _cutoff(as_of), full_backups)
-    codes_all, ids = pd.factorize(r["backup"])  # r is sorted by backup, so ids come sorted
+    codes_all, ids = _backup_codes(r)  # r is sorted by backup, so ids come sorted
     r["_g"] = codes_all  # group on integers: factorising the text ids once is the costly part
     g = r.groupby("_g", sort=True)
     out = pd.DataFrame({
@@ -909,6 +929,77 @@ def _path(graph: nx.DiGraph, source: str, target: str) -> str:
         return f"{source} -> ... -> {target}"
 
 
+def _shortest(graph: nx.DiGraph, source: str, target: str, positions: dict) -> list[str] | None:
+    """``nx.shortest_path(graph, source, target)`` node for node (its bidirectional search, same ties), or None
+    when there is no path.
+
+    The search alternates a forward level from ``source`` and a reverse level
+    from ``target`` and stops at the first node met in adjacency order. Its
+    first reverse level walks every dependant of ``target`` (thousands for a
+    site); here that level is answered from the few nodes the forward search
+    has reached: the one that comes first among ``target``'s dependants, by
+    their position (``positions[target]``, built once per target and kept).
+    Every other level runs as networkx runs it.
+    """
+    gpred, gsucc = graph.pred, graph.succ
+    pred: dict = {source: None}
+    succ: dict = {target: None}
+    forward, reverse = [source], [target]
+    meet = None
+    while forward and reverse and meet is None:
+        if len(forward) <= len(reverse):
+            level, forward = forward, []
+            for v in level:
+                for w in gsucc[v]:
+                    if w not in pred:
+                        forward.append(w)
+                        pred[w] = v
+                    if w in succ:
+                        meet = w
+                        break
+                if meet is not None:
+                    break
+        elif reverse == [target] and len(succ) == 1:
+            hits = [w for w in pred if target in gsucc[w]]
+            if hits:
+                order = positions.get(target)
+                if order is None:
+                    order = positions[target] = {w: i for i, w in enumerate(gpred[target])}
+                meet = min(hits, key=order.__getitem__)
+                succ[meet] = target
+                break
+            level, reverse = reverse, []
+            for w in gpred[target]:
+                if w not in succ:
+                    succ[w] = target
+                    reverse.append(w)
+        else:
+            level, reverse = reverse, []
+            for v in level:
+                for w in gpred[v]:
+                    if w not in succ:
+                        succ[w] = v
+                        reverse.append(w)
+                    if w in pred:
+                        meet = w
+                        break
+                if meet is not None:
+                    break
+    if meet is None:
+        return None
+    path = []
+    w = meet
+    while w is not None:
+        path.append(w)
+        w = pred[w]
+    path.reverse()
+    w = succ[path[-1]]
+    while w is not None:
+        path.append(w)
+        w = succ[w]
+    return path
+
+
 class _DownCache:
     """``model.down({x})`` memoised: many backups share alert channels and sites.
 
@@ -932,6 +1023,7 @@ class _DownCache:
         self._places_of: dict[str, tuple[str, ...]] | None = None
         self._location: dict[str, str | None] | None = None
         self._paths: dict[tuple[str, str], str] = {}
+        self._positions: dict[str, dict[str, int]] = {}  # target -> its dependants' positions (``_shortest``)
 
     def __call__(self, x: str) -> frozenset[str]:
         if x not in self._cache:
@@ -970,7 +1062,12 @@ class _DownCache:
         key = (source, target)
         hit = self._paths.get(key)
         if hit is None:
-            hit = self._paths[key] = _path(self.model.graph, source, target)
+            if source == target:
+                hit = source
+            else:
+                nodes = _shortest(self.model.graph, source, target, self._positions)
+                hit = " -> ".join(nodes) if nodes is not None else f"{source} -> ... -> {target}"
+            self._paths[key] = hit
         return hit
 
 
@@ -1120,9 +1217,16 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rul
     return Rule32110(asset, tuple(parts))
 
 
-def _zero_errors(asset: str, backups: list[str], tests: pd.DataFrame) -> RulePart:
-    """The "0" of 3-2-1-1-0: some backup passed a full restore test within 90 days as its latest test."""
-    clean = [b for b in backups if b in tests.index and bool(tests.at[b, "fresh_full_pass"]) and tests.at[b, "last_result"] == "pass"]
+def _zero_errors(asset: str, backups: list[str], tests: pd.DataFrame | Mapping) -> RulePart:
+    """The "0" of 3-2-1-1-0: some backup passed a full restore test within 90 days as its latest test.
+
+    ``tests`` is the restore-test summary, or its rows as a dict (backup -> row).
+    """
+    if isinstance(tests, pd.DataFrame):
+        clean = [b for b in backups if b in tests.index and bool(tests.at[b, "fresh_full_pass"])
+                 and tests.at[b, "last_result"] == "pass"]
+    else:
+        clean = [b for b in backups if b in tests and bool(tests[b]["fresh_full_pass"]) and tests[b]["last_result"] == "pass"]
     return RulePart("zero_errors", bool(clean),
                     (f"{', '.join(clean)} passed a full restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days with no later error."
                      if clean else f"no backup of {asset} passed a full restore test in the last {RESTORE_TEST_MAX_AGE_DAYS} days as its latest test."))
@@ -1955,7 +2059,7 @@ class _Basis:
     point_rows: dict
     expected: dict
     typed: frozenset
-    #: the prepared runs, kept only when a memo holds them anyway (at 100,000 components they are a gigabyte)
+    #: the prepared runs (the memo holds them anyway)
     prepared: pd.DataFrame | None
     named: dict
     scores: dict
@@ -2089,10 +2193,11 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
     first_run_of = {b: r["first_run_at"] for b, r in run_rows.items()}
     states = {b: e[0] for b, e in expected.items()}
     rpo_checks = _rpo_check_map(model, rpo, interval_of, first_run_of, point_rows, states, as_of, model.assets)
-    basis = _Basis(inventory=inventory, model=model, down=down, rpo=rpo, location=_locations(comps),
-                   reference=reference, test_rows=test_rows, run_rows=run_rows, point_rows=point_rows,
-                   expected=expected, typed=typed, prepared=prepared if memo is not None else None, named=named,
-                   scores={s.id: s for s in scores}, rules=rules, checks=rpo_checks)
+    # kept for ``rescore`` only when a memo says variants will follow (it holds the rows and down sets alive)
+    basis = None if memo is None else _Basis(
+        inventory=inventory, model=model, down=down, rpo=rpo, location=_locations(comps), reference=reference,
+        test_rows=test_rows, run_rows=run_rows, point_rows=point_rows, expected=expected, typed=typed,
+        prepared=prepared, named=named, scores={s.id: s for s in scores}, rules=rules, checks=rpo_checks)
     return _finish(inventory, model, scores, rules, rpo_checks, run_rows, run_source, tests, basis)
 
 
@@ -2275,7 +2380,7 @@ def rescore(base: SilentResult, inventory, model, *, memo: dict | None = None) -
             rules[a] = _rule_32110(model, down, a, tests)
         elif a in tested:
             rule = basis.rules[a]
-            rules[a] = Rule32110(a, rule.parts[:-1] + (_zero_errors(a, list(model.backups_of.get(a, ())), tests),))
+            rules[a] = Rule32110(a, rule.parts[:-1] + (_zero_errors(a, list(model.backups_of.get(a, ())), test_rows),))
         else:
             rules[a] = basis.rules[a]
     interval_of = {b: run_rows[b]["interval_hours"] for b in run_rows}
