@@ -82,7 +82,7 @@ FIX_BUDGET = 40
 #: they were not searched): the strikes a candidate change can alter, re-analysed on the changed estate
 #: (``overlay``), each counted as one plus every component it takes down (what ``recover`` walks), plus the
 #: components each change touches. Counted, not timed, so results never depend on the machine.
-FIX_WORK_BUDGET = 20_000_000
+FIX_WORK_BUDGET = 5_000_000
 #: Work one finding may spend before only its composite is tried.
 FIX_WORK_PER_FINDING = 1_000_000
 #: Component re-analyses (the size of each re-analysed inventory, summed) the capacity and silent-failure fixes

@@ -348,7 +348,7 @@ class Base:
         hit = self._changed.get(key)
         if hit is None:
             hit = self._changed[key] = Changed(self, key)
-            if len(self._changed) > 64:
+            if len(self._changed) > 8:  # each holds a patched model: a few, not many
                 self._changed.popitem(last=False)
         return hit
 
