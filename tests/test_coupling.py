@@ -603,13 +603,13 @@ def _alone_answers(m, common, exact_limit):
     return out
 
 
-def _batched_answers(m, common, exact_limit, columns):
+def _batched_answers(m, common, exact_limit, columns, workers=1):
     jobs = []
     for a in m.assets:
         nodes = sorted(m.closure(a))
         jobs.append((a, nodes, [coupling._cut_pair_steps(m, a, common[a], nodes),
                                 coupling._survivability_steps(m, a, nodes, exact_limit)]))
-    return coupling._batched(m, jobs, columns)
+    return coupling._batched(m, jobs, columns, workers=workers)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -632,4 +632,7 @@ def test_batched_closures_equal_alone_on_a_synthetic_estate(tmp_path):
     want = _alone_answers(m, common, coupling.EXACT_LIMIT)
     assert _batched_answers(m, common, coupling.EXACT_LIMIT, coupling.BATCH_COLUMNS) == want
     assert _batched_answers(m, common, coupling.EXACT_LIMIT, 10**6) == want
+    assert len(m.assets) >= coupling._FORK_MIN_ASSETS  # so that the workers below are really forked
+    assert _batched_answers(m, common, coupling.EXACT_LIMIT, 64, workers=2) == want
+    assert _batched_answers(m, common, coupling.EXACT_LIMIT, 64, workers=3) == want
     assert any(s[1] == "monte_carlo" for _, s in want.values())

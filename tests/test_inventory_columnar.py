@@ -50,7 +50,7 @@ def _cell(rng: random.Random, col: inventory.Column, clean: bool) -> str:
     return value
 
 
-def _clean_ids(rng: random.Random, name: str, i: int, n: int) -> dict[str, str]:
+def _clean_ids(rng: random.Random, name: str, i: int) -> dict[str, str]:
     """The id, reference and time cells of row ``i`` of a valid table (ids c0.., backups b0..)."""
     comps, backups = [f"c{k}" for k in range(12)], [f"b{k}" for k in range(6)]
     if name == "components":
@@ -82,7 +82,7 @@ def _write_table(rng: random.Random, path, name: str, clean: bool) -> None:
         n = {"components": 12, "backups": 6, "dependencies": min(n, 40)}.get(name, n)
         rows = []
         for i in range(n):
-            fixed = _clean_ids(rng, name, i, n)
+            fixed = _clean_ids(rng, name, i)
             rows.append([fixed.get(c.name, _cell(rng, c, clean)) for c in kept])
     else:
         rows = [[_cell(rng, c, clean) for c in kept] for _ in range(n)]

@@ -23,7 +23,10 @@ outside it cannot change A's final state, because nothing in the closure
 depends on them nor restores through them. Inside a closure, many failure
 sets are simulated at once (``_ClosureSimulator``), a whole dependency level
 per numpy call; the levels and cycles come from one pass over the whole
-estate (``_levels``). Cut-pair candidates are generated in probability order
+estate (``_levels``); the closures of neighbouring assets are simulated side
+by side as blocks of one simulator (``_batched``), and the chunks of assets
+are shared out between two processes (``HIDDENSPOF_WORKERS``), each asset's
+draws still its own seeded ones. Cut-pair candidates are generated in probability order
 in bulk, and a pair with neither member below the asset is never simulated
 (it cannot take the asset down). Evidence paths reuse one breadth-first
 search per source. None of this changes a result: the slow reference
@@ -36,6 +39,8 @@ import functools
 import heapq
 import itertools
 import math
+import os
+import pickle
 import weakref
 import zlib
 from collections import OrderedDict
@@ -552,7 +557,22 @@ def _alone(sim: _ClosureSimulator, steps, col: int):
 BATCH_COLUMNS = 128
 
 
-def _batched(model: Model, jobs: list[tuple[str, list[str], list]], columns: int = BATCH_COLUMNS) -> dict:
+#: Processes the batched simulation runs in (``HIDDENSPOF_WORKERS``; default: up to two, the cores of the
+#: benchmark machine). Chunks are independent, so where one ran never changes an answer.
+WORKERS_ENV = "HIDDENSPOF_WORKERS"
+#: Fewer assets than this are simulated in this process only (a fork costs more than it saves).
+_FORK_MIN_ASSETS = 32
+
+
+def _workers() -> int:
+    text = os.environ.get(WORKERS_ENV, "").strip()
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _batched(model: Model, jobs: list[tuple[str, list[str], list]], columns: int = BATCH_COLUMNS,
+             workers: int | None = None) -> dict:
     """Run the steps of many assets together: asset -> the value each of its steps returned.
 
     ``jobs`` holds (asset, sorted closure, steps run one after the other).
@@ -562,19 +582,76 @@ def _batched(model: Model, jobs: list[tuple[str, list[str], list]], columns: int
     block, padded with failure sets where nothing fails) into one pass. A
     block evolves exactly as its closure alone, so each step is sent what
     ``_alone`` would send it: the same result, many numpy calls fewer.
+    With ``workers`` > 1 (default ``_workers()``) the chunks are shared out
+    among forked processes (chunk ``i`` to worker ``i mod workers``) and
+    their answers gathered; a worker that fails has its chunks run here.
     """
-    out: dict[str, list] = {}
+    chunks: list[list[tuple[str, list[str], list]]] = []
     chunk: list[tuple[str, list[str], list]] = []
     size = 0
     for job in jobs:
         chunk.append(job)
         size += len(job[1])
         if size >= columns:
-            _run_chunk(model, chunk, out)
+            chunks.append(chunk)
             chunk, size = [], 0
     if chunk:
-        _run_chunk(model, chunk, out)
+        chunks.append(chunk)
+    workers = _workers() if workers is None else workers
+    workers = min(workers, len(chunks))
+    out: dict[str, list] = {}
+    if workers > 1 and len(jobs) >= _FORK_MIN_ASSETS and hasattr(os, "fork"):
+        _levels(model)  # once, before the workers copy the model
+        _forked(model, chunks, workers, out)
+    else:
+        for chunk in chunks:
+            _run_chunk(model, chunk, out)
     return out
+
+
+def _forked(model: Model, chunks: list, workers: int, out: dict) -> None:
+    """``_run_chunk`` of every chunk, chunk ``i`` in worker ``i mod workers`` (worker 0 is this process)."""
+    children = []
+    for w in range(1, workers):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: its chunks, its answers pickled down the pipe, then gone without cleanup
+            code = 1
+            try:
+                os.close(read)
+                mine: dict[str, list] = {}
+                for chunk in chunks[w::workers]:
+                    _run_chunk(model, chunk, mine)
+                data = pickle.dumps(mine, protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write, "wb") as pipe:
+                    pipe.write(data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        children.append((w, pid, read))
+    try:
+        for chunk in chunks[0::workers]:
+            _run_chunk(model, chunk, out)
+    finally:
+        answers = []
+        for w, pid, read in children:
+            with os.fdopen(read, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(pid, 0)
+            answers.append((w, data if status == 0 else None))
+    for w, data in answers:
+        got = None
+        if data:
+            try:
+                got = pickle.loads(data)
+            except Exception:  # a worker cut short: do its share here
+                got = None
+        if got is None:
+            got = {}
+            for chunk in chunks[w::workers]:
+                _run_chunk(model, chunk, got)
+        out.update(got)
 
 
 def _run_chunk(model: Model, chunk: list[tuple[str, list[str], list]], out: dict) -> None:

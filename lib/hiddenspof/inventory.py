@@ -807,11 +807,13 @@ def _plain_stamps(text: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array(parts, type=pa.bool_())
 
 
-def _fast_typed(text: pa.ChunkedArray, col: Column) -> pd.Series | None:
-    """Numbers and date-times parsed by pyarrow where that provably equals pandas' parse; else None.
+def _fast_typed(text: pa.ChunkedArray, col: Column) -> tuple[pd.Series, np.ndarray, np.ndarray] | None:
+    """(values, bad mask, empty mask) of numbers and date-times parsed by pyarrow, or None.
 
-    Only when every filled cell is a plain decimal of at most 15 digits, or a
-    zone-less ISO date-time of 1900-2099, and pyarrow reads them all.
+    pyarrow parses only where that provably equals pandas' parse: every filled
+    cell a plain decimal of at most 15 digits (an exact double scaled by one
+    exact power of ten), or a zone-less ISO date-time of 1900-2099, and pyarrow
+    reads them all. Anything else returns None: the caller types distinct cells.
     """
     filled = pc.not_equal(text, "")
     if col.type in ("float", "int"):
