@@ -968,8 +968,28 @@ def _shortest(graph: nx.DiGraph, source: str, target: str, positions: dict) -> l
                 meet = min(hits, key=order.__getitem__)
                 succ[meet] = target
                 break
+            # no hit: the level is every dependant of the target; it is written out only if the search needs the
+            # next reverse level (meanwhile the forward levels test membership in the target's dependants directly)
+            lazy = gpred[target]
+            width = len(lazy) - (target in lazy)
+            while forward and width and meet is None and len(forward) <= width:
+                level, forward = forward, []
+                for v in level:
+                    for w in gsucc[v]:
+                        if w not in pred:
+                            forward.append(w)
+                            pred[w] = v
+                        if w in succ or w in lazy:
+                            meet = w
+                            break
+                    if meet is not None:
+                        break
+            if meet is not None:
+                if meet not in succ:
+                    succ[meet] = target
+                break
             level, reverse = reverse, []
-            for w in gpred[target]:
+            for w in lazy:
                 if w not in succ:
                     succ[w] = target
                     reverse.append(w)
