@@ -167,3 +167,33 @@ def test_headroom_with_one_plan_equals_simulating_afresh(jobs, limits):
     expected = _headroom_by_simulate(jobs, limits)
     if expected != "no search":
         assert factor == expected
+
+
+def _rates_to_ask_by_recounting(reach, kind):
+    """The greedy cover as first written: recount every uncovered asset after each pick (quadratic)."""
+    uncovered, ask = set(reach), []
+    while uncovered:
+        counts: dict[str, int] = {}
+        for a in uncovered:
+            for c in reach[a]:
+                if kind.get(c) in capacity._RATE_KINDS:
+                    counts[c] = counts.get(c, 0) + 1
+        if not counts:
+            break
+        best = min(counts, key=lambda c: (-counts[c], capacity._RATE_KINDS.index(kind[c]), c))
+        ask.append(best)
+        uncovered -= {a for a in uncovered if best in reach[a]}
+    return ask, uncovered
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_rates_to_ask_equals_recounting_after_every_pick(seed):
+    """The heap-driven greedy cover of untimed restores picks the same rates, in the same order, as recounting."""
+    rng = random.Random(seed)
+    kinds = ["network", "backup_store", "recovery_tool", "service", "site"]
+    comps = [f"c{i}" for i in range(rng.randint(1, 25))]
+    kind = {c: rng.choice(kinds) for c in comps}
+    reach = {f"a{i}": set(rng.sample(comps, rng.randint(0, min(6, len(comps))))) for i in range(rng.randint(1, 30))}
+    fast = capacity._rates_to_ask(reach, kind)
+    assert fast == _rates_to_ask_by_recounting(reach, kind)
+    assert all(kind[c] in capacity._RATE_KINDS for c in fast[0])

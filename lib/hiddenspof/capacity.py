@@ -1340,6 +1340,46 @@ def _findings(model, built, results, routine, routine_backup, tier, rto, lim, pa
 _RATE_KINDS = ("network", "backup_store", "recovery_tool")
 
 
+def _rates_to_ask(reach: Mapping[str, Iterable[str]], kind: Mapping[str, str]) -> tuple[list[str], set[str]]:
+    """Greedy cover of the untimed assets by the rates to ask for: (components in the order picked, assets left).
+
+    Each pick is the component of a rate kind that the most still-uncovered
+    assets reach (ties: ``_RATE_KINDS`` order, then id); the assets it
+    reaches are covered. Counts only ever fall, so the picks come from a heap
+    whose stale entries are refreshed when they surface: the same picks as
+    recounting every uncovered asset after each pick, in time that grows
+    with the reach sets instead of their square.
+    """
+    import heapq
+
+    uncovered = set(reach)
+    members: dict[str, list[str]] = defaultdict(list)
+    for a in sorted(reach):
+        for c in set(reach[a]):
+            if kind.get(c) in _RATE_KINDS:
+                members[c].append(a)
+    count = {c: len(v) for c, v in members.items()}
+    heap = [(-n, _RATE_KINDS.index(kind[c]), c) for c, n in count.items()]
+    heapq.heapify(heap)
+    ask: list[str] = []
+    while uncovered and heap:
+        n, rank, c = heapq.heappop(heap)
+        if -n != count[c]:  # stale: re-file under its current count
+            if count[c] > 0:
+                heapq.heappush(heap, (-count[c], rank, c))
+            continue
+        if count[c] <= 0:
+            continue
+        ask.append(c)
+        for a in members[c]:
+            if a in uncovered:
+                uncovered.discard(a)
+                for d in set(reach[a]):
+                    if d in count:
+                        count[d] -= 1
+    return ask, uncovered
+
+
 def _reach(model, backup: str, down: Iterable[str], paths: _Paths | None = None) -> set[str]:
     """Every component a restore from ``backup`` reaches (as :func:`path_components`, limited or not)."""
     down = down if isinstance(down, (set, frozenset)) else set(down)
@@ -1364,18 +1404,7 @@ def _untimed_findings(model, built, results, tier, rto, paths: _Paths | None = N
     if not pairs:
         return []
     assets = sorted(pairs)
-    uncovered, ask = set(assets), []
-    while uncovered:
-        counts: dict[str, int] = {}
-        for a in uncovered:
-            for c in pairs[a][1]:
-                if model.kind.get(c) in _RATE_KINDS:
-                    counts[c] = counts.get(c, 0) + 1
-        if not counts:
-            break
-        best = min(counts, key=lambda c: (-counts[c], _RATE_KINDS.index(model.kind[c]), c))
-        ask.append(best)
-        uncovered -= {a for a in uncovered if best in pairs[a][1]}
+    ask, uncovered = _rates_to_ask({a: pairs[a][1] for a in assets}, model.kind)
     bare = sorted(pairs[a][0] for a in uncovered)
     wants = [f"the throughput_mb_s of {c} ({model.kind[c].replace('_', ' ')})" for c in ask]
     if bare:
