@@ -109,7 +109,13 @@ def random_runs(seed: int):
     })
     if rng.random() < 0.3:
         runs = runs.drop(columns=["type"])
-    runs = runs.sample(frac=1.0, random_state=seed).reset_index(drop=True) if rng.random() < 0.8 else runs
+    shape = rng.random()
+    if shape < 0.5:  # file order unlike time order
+        runs = runs.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    elif shape < 0.8:  # as exports list runs: each backup's together in time order, the backups in any order
+        block = dict(zip(ids, rng.permutation(len(ids))))
+        runs = runs.assign(_b=runs["backup"].map(block)).sort_values(["_b", "started_at"], kind="mergesort")
+        runs = runs.drop(columns=["_b"]).reset_index(drop=True)
     pick = lambda p: [b for b in ids + ["unknown"] if rng.random() < p]  # noqa: E731
     schedule = {b: float(rng.choice([6.0, 24.0, 48.0])) for b in pick(0.5)}
     retention = {b: float(rng.choice([20.0, 45.0, 90.0])) for b in pick(0.5)}
@@ -139,6 +145,38 @@ def test_job_history_summaries_equal_the_pandas_reference(seed):
     pd.testing.assert_frame_equal(run_anomalies_frame(runs, AS_OF, reference, dumps),
                                   silent.run_anomalies(runs, AS_OF, reference, dumps), check_exact=True)
     pd.testing.assert_frame_equal(runs, before)  # the inventory's table is never changed
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_seconds_equal_pandas_total_seconds_bit_for_bit(unit):
+    """silent._seconds gives .dt.total_seconds() exactly: NaT, negative, sub-second and huge (over 2**53 ticks)
+    differences, with and without a huge one in the array (pandas then nudges values off whole seconds)."""
+    rng = np.random.default_rng(len(unit))
+    for trial in range(30):
+        n = int(rng.integers(0, 300))
+        scale = int(rng.choice([10**3, 10**9, 10**12, 2**53, 2**62]))
+        ticks = rng.integers(-scale, scale, n, dtype=np.int64)
+        if trial % 3 == 0 and n:
+            ticks[rng.random(n) < 0.1] = np.iinfo(np.int64).min  # NaT
+        delta = ticks.view(f"timedelta64[{unit}]")
+        want = pd.Series(delta).dt.total_seconds().to_numpy(float)
+        got = silent._seconds(delta)
+        assert got.dtype == np.float64
+        assert np.array_equal(got, want, equal_nan=True)
+        assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_stable_order_equals_lexsort():
+    """silent._stable_order (one sort of a packed key) orders exactly as np.lexsort, ties in row order, whatever the
+    step and span of the times (whole hours, nanoseconds, spans too wide to pack)."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(0, 400))
+        major = rng.integers(0, int(rng.choice([1, 5, 1000, 2**40])), n)
+        step = int(rng.choice([1, 7, 10**9, 3600 * 10**9]))
+        span = int(rng.choice([3, 1000, 10**6, 2**61 // step]))
+        minor = (rng.integers(0, span, n) * step + int(rng.integers(-2**40, 2**40))).view("datetime64[ns]")
+        assert np.array_equal(silent._stable_order(major, minor), np.lexsort((minor, major)))
 
 
 # -- re-scoring a variant equals scoring it whole ----------------------------------------------------------------------

@@ -372,11 +372,7 @@ def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collec
     codes, ids = _codes_sorted(column("backup").astype(object, copy=False))
     started = column("started_at")
     n = len(codes)
-    step = np.diff(codes)
-    if n < 2 or ((step >= 0).all() and (started[1:] >= started[:-1])[step == 0].all()):
-        order = np.arange(n, dtype=np.int64)  # already sorted: the stable sort would give the file order back
-    else:
-        order = np.lexsort((started, codes))  # stable: file order on ties
+    order = _order_by_backup_then_start(codes, started)
     g = codes[order]
     started = started[order]
     finished = column("finished_at")[order]
@@ -393,7 +389,9 @@ def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collec
     cls = np.where(type_codes < 0, UNTYPED, type_codes).astype(np.int8)
     if len(full_backups) and n:
         dump_codes = np.flatnonzero(np.isin(ids, np.array(sorted(full_backups), dtype=object)))
-        cls[(cls == UNTYPED) & np.isin(g, dump_codes)] = RUN_TYPES.index("full")
+        is_dump = np.zeros(len(ids), dtype=bool)
+        is_dump[dump_codes] = True
+        cls[(cls == UNTYPED) & is_dump[g]] = RUN_TYPES.index("full")
     return pd.DataFrame({
         "backup": pd.Categorical.from_codes(g, categories=pd.Index(ids, dtype=object)),
         "started_at": started,
@@ -407,7 +405,24 @@ def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collec
         "completed": status_class < 2,
         "_cls": cls,
         "_st": status_class,
-    })
+    }, copy=False)  # the arrays are fresh: consolidating them into blocks would copy every column once more
+
+
+def _order_by_backup_then_start(codes: np.ndarray, started: np.ndarray) -> np.ndarray:
+    """The stable order by (backup code, start): ``np.lexsort((started, codes))``, file order on ties.
+
+    Exports list a job's runs together in time order, so a stable sort by the
+    code alone (timsort merges the blocks) is already in start order within
+    each backup; only where it is not does the two-key sort run.
+    """
+    n = len(codes)
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    g, t = codes[order], started[order]
+    if ((g[1:] != g[:-1]) | (t[1:] >= t[:-1])).all():
+        return order
+    return np.lexsort((started, codes))
 
 
 #: ``_st``, the class of a run's status: success, warning, failed; anything else (unknown, missing) is 3
@@ -1648,9 +1663,33 @@ class RpoCheck:
                 and self.worst_gap_hours > self.limit_hours + 1e-9)
 
 
+#: ticks per second of the timedelta units
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
 def _seconds(delta: np.ndarray) -> np.ndarray:
-    """Total seconds of a timedelta64 array exactly as pandas computes them (``.dt.total_seconds()``)."""
-    return pd.TimedeltaIndex(delta).total_seconds().to_numpy(float)
+    """Total seconds of a timedelta64 array bit for bit as pandas computes them (``.dt.total_seconds()``: whole
+    seconds plus the residual over ticks per second, nudged off a whole second where rounding lands on one),
+    NaT as NaN; in plain numpy, as pandas' own is many times slower over millions of runs."""
+    delta = np.asarray(delta)
+    unit = np.datetime_data(delta.dtype)[0]
+    if unit not in _PER_SECOND:
+        return pd.TimedeltaIndex(delta).total_seconds().to_numpy(float)
+    pps = _PER_SECOND[unit]
+    ticks = delta.view(np.int64)
+    floor_s, residual = np.divmod(ticks, pps)
+    result = floor_s + residual / pps
+    big = (ticks > 2**53) | (ticks < -(2**53))
+    if big.any():
+        fixable = (residual != 0) & (np.abs(floor_s) < 2**52)  # every element, as pandas does once one is big
+        floor_f = floor_s.astype(np.float64)
+        on_floor = fixable & (result == floor_f)
+        on_ceil = fixable & (result == floor_f + 1.0)
+        up, down = np.flatnonzero(on_floor), np.flatnonzero(on_ceil)  # few: nudge only those
+        result[up] = np.nextafter(result[up], result[up] + 1.0)
+        result[down] = np.nextafter(result[down], result[down] - 1.0)
+    result[np.isnat(delta)] = np.nan
+    return result
 
 
 def _codes_sorted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1669,6 +1708,24 @@ def _prepared_codes(prep: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(col.dtype, pd.CategoricalDtype):
         return col.cat.codes.to_numpy().astype(np.int64), np.asarray(col.cat.categories, dtype=object)
     return _codes_sorted(col.to_numpy(object))
+
+
+def _stable_order(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
+    """``np.lexsort((minor, major))`` (stable: earlier rows first on ties) for small non-negative integer ``major``
+    and date-times ``minor`` without NaT: one stable sort of a packed integer key where both fit in 62 bits (the
+    times counted in their greatest common step from the earliest), else the lexsort."""
+    n = len(major)
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    t = minor.view(np.int64)
+    if not np.isnat(minor).any() and major.min() >= 0 and int(t.max()) - int(t.min()) < 2**62:
+        rel = t - t.min()
+        step = int(np.gcd.reduce(rel)) or 1
+        rel //= step
+        bits = int(rel.max()).bit_length()
+        if bits + int(major.max()).bit_length() <= 62:
+            return np.argsort((major.astype(np.int64) << bits) | rel, kind="stable")
+    return np.lexsort((minor, major))
 
 
 def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, str], *, prepared: bool = False,
@@ -1754,7 +1811,9 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     acode = asset_of_code[bcode]
     started = started_col[keep]
     usable = np.where(np.isnat(finished_col[keep]), started, finished_col[keep])
-    order = np.lexsort((bcode, started, acode))
+    # the rows are in (backup, start, file) order: a stable sort by (asset, start) is the lexsort by (asset, start,
+    # backup) keeping the file order on ties
+    order = _stable_order(acode, started)
     bcode, acode, started, usable = bcode[order], acode[order], started[order], usable[order]
     n = len(acode)
     is_last = np.ones(n, dtype=bool)
@@ -1769,7 +1828,7 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     win = window[acode]
     judged = ~np.isnat(win) & (started >= win)
     ja, jb, js, ju = acode[judged], bcode[judged], started[judged], usable[judged]
-    jorder = np.lexsort((jb, js, ju, ja))  # stable on the (asset, start, backup) order before it
+    jorder = _stable_order(ja, ju)  # stable on the (asset, start, backup) order before it
     ja, jb, js, ju = ja[jorder], jb[jorder], js[jorder], ju[jorder]
     m = len(ja)
     first = np.ones(m, dtype=bool)
@@ -1790,18 +1849,26 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     gap_to, gap_to_b, gap_to_started = ju[idx], jb[idx], js[idx]
 
     # the worst window per asset: the longest; ties: the earliest start, then gaps before the trailing window
+    # (segment reductions over the gaps, which come in asset order, and one trailing window per present asset)
     k = len(idx)
-    all_asset = np.concatenate([gap_asset, present])
-    all_hours = np.concatenate([gap_hours, last_age])
-    all_from = np.concatenate([gap_from, last_at]).view(np.int64)
-    seq = np.arange(len(all_asset))
-    worder = np.lexsort((seq, all_from, -all_hours, all_asset))
-    head = np.ones(len(worder), dtype=bool)
-    head[1:] = all_asset[worder][1:] != all_asset[worder][:-1]
-    pick = worder[head]  # one per present asset, in asset order
-    gap_pick = pick < k
-    gi = np.where(gap_pick, pick, 0)
-    ti = np.where(gap_pick, 0, pick - k)
+    top = np.iinfo(np.int64).max
+    longest = last_age.copy()
+    earliest = np.full(len(present), top, dtype=np.int64)  # the earliest start among the asset's longest gaps
+    first_gap = np.zeros(len(present), dtype=np.int64)
+    if k:
+        slot = np.searchsorted(present, gap_asset)  # the gap's asset among the present ones
+        heads = np.flatnonzero(np.concatenate([[True], slot[1:] != slot[:-1]]))
+        seg = slot[heads]
+        longest[seg] = np.maximum(longest[seg], np.maximum.reduceat(gap_hours, heads))
+        from_i = gap_from.view(np.int64)
+        eligible = gap_hours == longest[slot]
+        earliest[seg] = np.minimum.reduceat(np.where(eligible, from_i, top), heads)
+        first = eligible & (from_i == earliest[slot])
+        first_gap[seg] = np.minimum.reduceat(np.where(first, np.arange(k), k), heads)
+    trailing_wins = (last_age == longest) & (last_at.view(np.int64) < earliest)
+    gap_pick = ~trailing_wins
+    gi = np.where(gap_pick, first_gap, 0)
+    ti = np.where(gap_pick, 0, np.arange(len(present)))
     nat = np.datetime64("NaT", "ns")
     worst_from = np.where(gap_pick, gap_from[gi] if k else nat, last_at[ti])
     worst_from_b = np.where(gap_pick, backup_ids[gap_from_b[gi]] if k else None, last_backup[ti])
