@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from hiddenspof import edits, history, inventory, model, silent, synth
-from silent_oracle import recovery_points_frame
+from silent_oracle import (
+    prepare_runs_frame,
+    recovery_points_frame,
+    run_anomalies_frame,
+    spans_frame,
+    summarise_runs_frame,
+)
 
 AS_OF = dt.date(2026, 9, 30)
 
@@ -74,6 +80,103 @@ def test_recovery_points_equal_the_pandas_reference(seed):
     again = silent.recovery_points(prep, AS_OF, protects, prepared=True, schedule_hours=schedule,
                                    retention_days=retention, spans=span)
     assert _rows(again) == _rows(want)
+
+
+def random_runs(seed: int):
+    """A job history as the loader gives it, and the settings scoring reads, drawn to reach the corners: no runs,
+    one run, one backup, file order unlike time order, equal starts within and across backups, runs after the
+    assessment day and without a start, unknown and missing statuses, types outside the enum, sizes and finishes
+    missing, dumps, and backups without a schedule, retention or reference (or unknown to all of them)."""
+    rng = np.random.default_rng(seed)
+    nb = int(rng.integers(1, 25))
+    n = int(rng.choice([0, 1, 2, 5, int(rng.integers(0, 2500))]))
+    ids = [f"b{i:02d}" for i in range(nb)]
+    hours = rng.integers(0, 130 * 24, n) // int(rng.choice([1, 1, 24]))  # daily jobs tie more often
+    started = pd.Series(pd.Timestamp("2026-05-25") + pd.to_timedelta(hours, unit="h"))
+    started[rng.random(n) < 0.02] = pd.NaT
+    statuses = np.array(["success", "success", "success", "warning", "failed", "paused", None], dtype=object)
+    types = np.array(["full", "incremental", "differential", "log", None, None, "snapshot"], dtype=object)
+    finished = started + pd.to_timedelta(rng.choice([0.5, 1.0, 2.0, 9.0, 36.0], n), unit="h")
+    finished[rng.random(n) < 0.05] = pd.NaT
+    runs = pd.DataFrame({  # the loader's dtypes: text as objects, times in nanoseconds
+        "backup": pd.Series(rng.choice(ids, n), dtype=object),
+        "started_at": started.astype("datetime64[ns]"),
+        "finished_at": finished.astype("datetime64[ns]"),
+        "status": pd.Series(rng.choice(statuses, n, p=[0.3, 0.2, 0.15, 0.1, 0.17, 0.04, 0.04]), dtype=object),
+        "size_gb": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(4, 25, n) * np.where(rng.random(n) < 0.08, 0.001, 1)),
+        "type": pd.Series(rng.choice(types, n) if rng.random() < 0.7 else [None] * n, dtype=object),
+        "message": pd.Series([None] * n, dtype=object),
+    })
+    if rng.random() < 0.3:
+        runs = runs.drop(columns=["type"])
+    shape = rng.random()
+    if shape < 0.5:  # file order unlike time order
+        runs = runs.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    elif shape < 0.8:  # as exports list runs: each backup's together in time order, the backups in any order
+        block = dict(zip(ids, rng.permutation(len(ids))))
+        runs = runs.assign(_b=runs["backup"].map(block)).sort_values(["_b", "started_at"], kind="mergesort")
+        runs = runs.drop(columns=["_b"]).reset_index(drop=True)
+    pick = lambda p: [b for b in ids + ["unknown"] if rng.random() < p]  # noqa: E731
+    schedule = {b: float(rng.choice([6.0, 24.0, 48.0])) for b in pick(0.5)}
+    retention = {b: float(rng.choice([20.0, 45.0, 90.0])) for b in pick(0.5)}
+    reference = {b: float(rng.choice([10.0, 100.0, 1000.0])) for b in pick(0.7)}
+    dumps = frozenset(pick(0.2))
+    return runs, schedule, retention, reference, dumps
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_job_history_summaries_equal_the_pandas_reference(seed):
+    """summarise_runs, history.spans and run_anomalies on the columnar path give the frames of the pandas versions
+    that read the runs as text: every column, dtype, index and value, exactly."""
+    runs, schedule, retention, reference, dumps = random_runs(seed)
+    before = runs.copy()
+    want_prep = prepare_runs_frame(runs, silent._cutoff(AS_OF), dumps)
+    want_span = spans_frame(want_prep, AS_OF, schedule, retention)
+    want = summarise_runs_frame(want_prep, AS_OF, schedule, reference, dumps, prepared=True, retention_days=retention)
+    got = silent.summarise_runs(runs, AS_OF, schedule, reference, dumps, retention_days=retention)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    # prepared once and shared, as silent.score does
+    prep = silent._prepare_runs(runs, silent._cutoff(AS_OF), dumps)
+    span = history.spans(prep, AS_OF, schedule, retention)
+    pd.testing.assert_frame_equal(span, want_span, check_exact=True)
+    again = silent.summarise_runs(prep, AS_OF, schedule, reference, dumps, prepared=True, retention_days=retention,
+                                  spans=span)
+    pd.testing.assert_frame_equal(again, want, check_exact=True)
+    pd.testing.assert_frame_equal(run_anomalies_frame(runs, AS_OF, reference, dumps),
+                                  silent.run_anomalies(runs, AS_OF, reference, dumps), check_exact=True)
+    pd.testing.assert_frame_equal(runs, before)  # the inventory's table is never changed
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_seconds_equal_pandas_total_seconds_bit_for_bit(unit):
+    """silent._seconds gives .dt.total_seconds() exactly: NaT, negative, sub-second and huge (over 2**53 ticks)
+    differences, with and without a huge one in the array (pandas then nudges values off whole seconds)."""
+    rng = np.random.default_rng(len(unit))
+    for trial in range(30):
+        n = int(rng.integers(0, 300))
+        scale = int(rng.choice([10**3, 10**9, 10**12, 2**53, 2**62]))
+        ticks = rng.integers(-scale, scale, n, dtype=np.int64)
+        if trial % 3 == 0 and n:
+            ticks[rng.random(n) < 0.1] = np.iinfo(np.int64).min  # NaT
+        delta = ticks.view(f"timedelta64[{unit}]")
+        want = pd.Series(delta).dt.total_seconds().to_numpy(float)
+        got = silent._seconds(delta)
+        assert got.dtype == np.float64
+        assert np.array_equal(got, want, equal_nan=True)
+        assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_stable_order_equals_lexsort():
+    """silent._stable_order (one sort of a packed key) orders exactly as np.lexsort, ties in row order, whatever the
+    step and span of the times (whole hours, nanoseconds, spans too wide to pack)."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(0, 400))
+        major = rng.integers(0, int(rng.choice([1, 5, 1000, 2**40])), n)
+        step = int(rng.choice([1, 7, 10**9, 3600 * 10**9]))
+        span = int(rng.choice([3, 1000, 10**6, 2**61 // step]))
+        minor = (rng.integers(0, span, n) * step + int(rng.integers(-2**40, 2**40))).view("datetime64[ns]")
+        assert np.array_equal(silent._stable_order(major, minor), np.lexsort((minor, major)))
 
 
 # -- re-scoring a variant equals scoring it whole ----------------------------------------------------------------------

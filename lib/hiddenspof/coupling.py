@@ -21,8 +21,8 @@ component for every asset at once; pair and probability questions about A
 are restricted to A's relevant closure (``Model.closure``): components
 outside it cannot change A's final state, because nothing in the closure
 depends on them nor restores through them. Inside a closure, many failure
-sets are simulated at once (``_ClosureSimulator``), a whole dependency level
-per numpy call; the levels and cycles come from one pass over the whole
+sets are simulated at once (``_ClosureSimulator``), 64 to a machine word, a
+whole dependency level per numpy call; the levels and cycles come from one pass over the whole
 estate (``_levels``); the closures of neighbouring assets are simulated side
 by side as blocks of one simulator (``_batched``), and the chunks of assets
 are shared out between two processes (``HIDDENSPOF_WORKERS``), each asset's
@@ -243,277 +243,381 @@ def _levels(model: Model) -> tuple[dict[str, int], frozenset[str]]:
     return level, cyclic
 
 
+#: Failure sets packed into one machine word of the bit-parallel simulator.
+_WORD = 64
+
+
+def _pack(failed: np.ndarray) -> np.ndarray:
+    """Rows x failure sets of booleans -> rows x words (bit ``b`` of word ``w`` is failure set ``64 w + b``)."""
+    rows, sets = failed.shape
+    words = max(1, -(-sets // _WORD))
+    out = np.zeros((rows, words * 8), dtype=np.uint8)
+    out[:, :-(-sets // 8)] = np.packbits(failed, axis=1, bitorder="little")
+    return out.view("<u8")
+
+
+def _count(bits: np.ndarray, sets: int) -> int:
+    """How many of the first ``sets`` failure sets of a row of words have their bit set."""
+    full, rest = divmod(sets, _WORD)
+    count = int(np.bitwise_count(bits[:full]).sum())
+    if rest:
+        count += int(np.bitwise_count(bits[full] & np.uint64((1 << rest) - 1)))
+    return count
+
+
+def _unpack(bits: np.ndarray, sets: int) -> np.ndarray:
+    """The inverse of ``_pack``: rows x words -> rows x ``sets`` booleans."""
+    return np.unpackbits(bits.view(np.uint8), axis=1, count=sets, bitorder="little").view(bool)
+
+
+def _or_first(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ``x`` (rows x choices x words): each bit kept only in the first choice that has it, and their union."""
+    if x.shape[1] == 1:
+        return x, x[:, 0]
+    seen = np.bitwise_or.accumulate(x, axis=1)
+    first = x.copy()
+    first[:, 1:] &= ~seen[:, :-1]
+    return first, seen[:, -1]
+
+
+def _ragged(ptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The items of rows ``rows`` of a ragged table (row ``r`` holds items ``ptr[r]`` to ``ptr[r + 1]``):
+    for each item, in row order, (position of its row in ``rows``, its rank in the row, its index)."""
+    start = ptr[rows]
+    count = ptr[rows + 1] - start
+    pos = np.repeat(np.arange(len(rows)), count)
+    rank = np.arange(len(pos)) - np.repeat(np.cumsum(count) - count, count)
+    return pos, rank, start[pos] + rank
+
+
+def _rect(pos: np.ndarray, rank: np.ndarray, values: np.ndarray, rows: int, pad: int) -> np.ndarray:
+    """Ragged rows (as ``_ragged`` gives them) padded with ``pad`` into a rows x widest matrix."""
+    out = np.full((rows, int(rank.max()) + 1 if len(rank) else 0), pad, dtype=np.intp)
+    out[pos, rank] = values
+    return out
+
+
+def _ptr(counts: np.ndarray) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.intp)
+
+
+class _Plan:
+    """The simulator's view of a set of components closed under rows and restores: integer ids, ragged tables.
+
+    Built once for the whole estate (``_estate_plan``, shared by every chunk
+    of ``_batched``) or for one closure; components are numbered in id order
+    (the order of a sorted closure), so a closure's numbers increase. Tables:
+    ungrouped targets (``req``), groups (``grp``: their needs, their members
+    ``mem``), recovery paths in choice order (``path``: backup, restore
+    target or -2 for in place), and each component's evaluation level and
+    whether it is on a cycle (``_levels``).
+    """
+
+    def __init__(self, model: Model, ids: list[str]) -> None:
+        self.ids = ids
+        self.index = index = {c: i for i, c in enumerate(ids)}
+        requires, groups, order, backup = model.requires, model.groups, model._backup_order, model.backup
+        req = [[index[t] for t in requires[c]] for c in ids]
+        grp = [groups[c] for c in ids]
+        mem = [[index[t] for t in members] for g in grp for _, _, members in g]
+        path = [[(index[b], -2 if backup[b].restore_to is None else index[backup[b].restore_to]) for b in order[c]]
+                if c in order else [] for c in ids]
+        self.req_ptr = _ptr([len(x) for x in req])
+        self.req = np.fromiter(itertools.chain.from_iterable(req), dtype=np.intp, count=int(self.req_ptr[-1]))
+        self.grp_ptr = _ptr([len(g) for g in grp])
+        self.grp_needs = np.array([needs for g in grp for _, needs, _ in g], dtype=np.int64)
+        self.mem_ptr = _ptr([len(m) for m in mem])
+        self.mem = np.fromiter(itertools.chain.from_iterable(mem), dtype=np.intp, count=int(self.mem_ptr[-1]))
+        self.path_ptr = _ptr([len(p) for p in path])
+        flat = list(itertools.chain.from_iterable(path))
+        self.path_b = np.array([b for b, _ in flat], dtype=np.intp)
+        self.path_t = np.array([t for _, t in flat], dtype=np.intp)
+        level, cyclic = _levels(model)
+        self.level = np.array([level[c] for c in ids], dtype=np.int64)
+        self.cyclic = np.array([c in cyclic for c in ids], dtype=bool)
+
+
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its estate-wide _Plan
+
+
+def _estate_plan(model: Model) -> _Plan:
+    """The ``_Plan`` of the whole estate, built once per model."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = _PLANS[model] = _Plan(model, list(model.ids))
+    return plan
+
+
+class _Rows:
+    """The rows of one simulator in its own numbering: ungrouped targets, groups and their members (ragged)."""
+
+    def __init__(self, n: int, req_ptr, req, grp_ptr, needs, mem_ptr, mem) -> None:
+        self.n = n
+        self.req_ptr, self.req, self.grp_ptr, self.needs, self.mem_ptr, self.mem = (
+            req_ptr, req, grp_ptr, needs, mem_ptr, mem)
+
+
 class _MetPlan:
     """Whether the own dependency rows of a list of columns are met, for every failure set at once.
 
-    Works on matrices of components x failure sets with two extra rows at
-    the end: ``n`` always up and ``n + 1`` always down. Each component's
-    ungrouped targets are padded to a rectangle with the always-up row and
-    reduced with one ``all``; group members are padded with the always-down
-    row and counted with one ``sum`` (or ``any`` when every group needs one);
-    a handful of numpy calls whatever the number of components.
+    Works on bit matrices (components x words, one failure set per bit) of
+    the components that are up, with two extra rows at the end: ``n``
+    always up and ``n + 1`` always down. Each component's ungrouped targets
+    are padded to a rectangle with the always-up row and reduced with one
+    AND; group members are padded with the always-down row and ORed (every
+    group needs one) or counted bit by bit ("at least ``needs`` up", one
+    AND/OR per member and count); a handful of numpy calls whatever the
+    number of components.
     """
 
-    def __init__(self, cols: list[int], ung: list[list[int]], groups: list[list[tuple[int, list[int]]]], n: int) -> None:
+    def __init__(self, cols: np.ndarray, rows: _Rows) -> None:
+        n = rows.n
+        cols = np.asarray(cols, dtype=np.intp)
         self.k = len(cols)
-        def rect(lists: list[list[int]], pad: int) -> np.ndarray:
-            width = max((len(x) for x in lists), default=0)
-            return np.array([x + [pad] * (width - len(x)) for x in lists], dtype=np.intp).reshape(len(lists), width)
-
-        with_ung = [p for p, c in enumerate(cols) if ung[c]]
-        self.u_all = len(with_ung) == self.k
-        self.u_pos = np.array(with_ung, dtype=np.intp)
-        self.u_idx = rect([ung[cols[p]] for p in with_ung], n)
-        with_groups = [p for p, c in enumerate(cols) if groups[c]]
-        self.g_pos = np.array(with_groups, dtype=np.intp)
-        members, needs, per_comp = [], [], []
-        for p in with_groups:
-            mine = []
-            for nd, mem in groups[cols[p]]:
-                mine.append(len(needs))
-                members.append(mem)
-                needs.append(nd)
-            per_comp.append(mine)
-        self.g_idx = rect(members, n + 1)
-        self.g_needs = np.array(needs, dtype=np.int64)[:, None]
-        self.g_any = all(nd == 1 for nd in needs)
-        self.g_single = all(len(m) == 1 for m in per_comp)
-        self.g_comp = rect(per_comp, len(needs))  # padded with a group that is always met
+        ucount = rows.req_ptr[cols + 1] - rows.req_ptr[cols]
+        self.u_pos = np.flatnonzero(ucount)
+        self.u_all = len(self.u_pos) == self.k
+        pos, rank, item = _ragged(rows.req_ptr, cols[self.u_pos])
+        self.u_idx = _rect(pos, rank, rows.req[item], len(self.u_pos), n)
+        gcount = rows.grp_ptr[cols + 1] - rows.grp_ptr[cols]
+        self.g_pos = np.flatnonzero(gcount)
+        gpos, grank, group = _ragged(rows.grp_ptr, cols[self.g_pos])
+        mpos, mrank, item = _ragged(rows.mem_ptr, group)
+        self.g_idx = _rect(mpos, mrank, rows.mem[item], len(group), n + 1)
+        needs = rows.needs[group]
+        self.g_any = bool((needs == 1).all())
+        # "at least j up" is kept for j = 1 .. the largest need; a need above the group's size is never met
+        self.g_max = int(needs.max()) if len(needs) else 1
+        self.g_need = (needs - 1).astype(np.intp)
+        self.g_rows = np.arange(len(needs), dtype=np.intp)
+        self.g_single = bool((gcount[self.g_pos] == 1).all())
+        self.g_comp = _rect(gpos, grank, np.arange(len(group)), len(self.g_pos), len(group))  # padded: always met
 
     def met(self, up: np.ndarray) -> np.ndarray:
-        """len(cols) x failure sets: whether each column's own rows are met when ``up`` are up."""
+        """len(cols) x words: whether each column's own rows are met when ``up`` are up."""
         if self.u_all:
-            met = up[self.u_idx].all(axis=1)
+            met = np.bitwise_and.reduce(up[self.u_idx], axis=1)
         else:
-            met = np.ones((self.k, up.shape[1]), dtype=bool)
+            met = np.full((self.k, up.shape[1]), _ONES, dtype=np.uint64)
             if len(self.u_pos):
-                met[self.u_pos] = up[self.u_idx].all(axis=1)
+                met[self.u_pos] = np.bitwise_and.reduce(up[self.u_idx], axis=1)
         if len(self.g_pos):
             if self.g_any:
-                ok = up[self.g_idx].any(axis=1)
+                ok = np.bitwise_or.reduce(up[self.g_idx], axis=1)
             else:
-                ok = up[self.g_idx].sum(axis=1, dtype=np.int32) >= self.g_needs
+                # at_least[j] = "at least j + 1 members up", grown one member at a time
+                at_least = np.zeros((self.g_max, len(self.g_idx), up.shape[1]), dtype=np.uint64)
+                for m in range(self.g_idx.shape[1]):
+                    x = up[self.g_idx[:, m]]
+                    for j in range(self.g_max - 1, 0, -1):
+                        at_least[j] |= at_least[j - 1] & x
+                    at_least[0] |= x
+                ok = at_least[self.g_need, self.g_rows]
             if self.g_single:
                 met[self.g_pos] &= ok
             else:
-                ok = np.concatenate([ok, np.ones((1, up.shape[1]), dtype=bool)])
-                met[self.g_pos] &= ok[self.g_comp].all(axis=1)
+                ok = np.concatenate([ok, np.full((1, up.shape[1]), _ONES, dtype=np.uint64)])
+                met[self.g_pos] &= np.bitwise_and.reduce(ok[self.g_comp], axis=1)
         return met
 
 
-class _ClosureSimulator:
-    """Many failure sets of one closure at once: the model's semantics on boolean matrices.
+_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 
-    Rows are failure sets, columns the closure's components (sorted). The
-    closure is self-contained (nothing in it depends on or restores through
-    anything outside), so its columns evolve as they would in the whole
-    estate. Down sets are the least fixpoint, computed level by level in
-    dependency order (what is needed first; ``_levels``), all the components
-    of a level at once; a level holding a cycle (including one that a
-    restore target could close) is iterated from the forced failures
+
+class _ClosureSimulator:
+    """Many failure sets of one closure at once: the model's semantics on bit matrices.
+
+    Failure sets are bits of machine words (64 per ``uint64``), components
+    are rows (the closure's, sorted), so one AND or OR of two rows evaluates
+    64 failure sets. The closure is self-contained (nothing in it depends on
+    or restores through anything outside), so its rows evolve as they would
+    in the whole estate. Down sets are the least fixpoint, computed level by
+    level in dependency order (what is needed first; ``_levels``), all the
+    components of a level at once; a level holding a cycle (including one
+    that a restore target could close) is iterated from the forced failures
     upwards until nothing changes, so a cycle nothing forces down stays up
     (iterating from below reaches the least fixpoint whatever the order of
     evaluation inside the level). Restores happen in simultaneous rounds
-    exactly as ``Model.recover`` makes them, every asset of a round at once.
+    exactly as ``Model.recover`` makes them, every asset of a round at once,
+    each taking its first recovery path that is up (in choice order).
+    ``tests/closure_reference.py`` keeps the one-byte-per-failure-set
+    simulator this replaced, as the reference it is tested against.
     """
 
-    def __init__(self, model: Model, nodes: list[str], blocks: list[list[str]] | None = None) -> None:
-        """Simulate ``nodes`` (a sorted closure); or, with ``blocks``, several closures side by side.
+    def __init__(self, model: Model, nodes: list[str], blocks: list[list[str]] | None = None,
+                 plan: _Plan | None = None) -> None:
+        """Simulate ``nodes`` (a sorted closure); or, with ``blocks``, several sorted closures side by side.
 
-        Blocks are disjoint copies (a component in two closures gets a column in
+        Blocks are disjoint copies (a component in two closures gets a row in
         each), so each block evolves exactly as its closure would alone, and one
         failure set of the simulator carries one failure set of every block:
-        block ``i`` starts at column ``offsets[i]`` (``nodes`` is then ignored).
+        block ``i`` starts at row ``offsets[i]`` (``nodes`` is then ignored).
+        ``plan`` is a ``_Plan`` holding every block (default: one of just them).
         """
         blocks = [nodes] if blocks is None else blocks
-        self.offsets: list[int] = []
-        nodes, ung, groups = [], [], []
-        # paths of each asset column in choice order: (backup column, target column or -2 for in place)
-        paths: dict[int, list[tuple[int, int]]] = {}
-        requires, model_groups, backups_of, order, backup = (
-            model.requires, model.groups, model.backups_of, model._backup_order, model.backup)
-        for block in blocks:
-            off = len(nodes)
-            self.offsets.append(off)
-            idx = {c: off + i for i, c in enumerate(block)}
-            ung += [[idx[t] for t in requires[c]] for c in block]
-            groups += [[(needs, [idx[t] for t in members]) for _, needs, members in model_groups[c]] for c in block]
-            for a in block:
-                if a in backups_of:
-                    paths[idx[a]] = [
-                        (idx[b], idx[backup[b].restore_to] if backup[b].restore_to is not None else -2)
-                        for b in order[a]
-                    ]
-            nodes += block
-        self.nodes = nodes
-        self.n = len(nodes)
-        self.ung, self.groups = ung, groups
-        self.paths = paths
-        level, cyclic = _levels(model)
-        by_level: dict[int, list[int]] = {}
-        for i, c in enumerate(nodes):
-            if ung[i] or groups[i] or any(t >= 0 for _, t in paths.get(i, ())):
-                by_level.setdefault(level[c], []).append(i)
-            # else: no row and no restore target, so it is down exactly when it failed (already so in ``_down``)
-        self.levels = []  # (columns, met plan, iterate?, asset positions, asset columns)
-        for lv in sorted(by_level):
-            cols = by_level[lv]
-            apos = [p for p, c in enumerate(cols) if c in paths]
-            self.levels.append(
-                (
-                    np.array(cols, dtype=np.intp),
-                    _MetPlan(cols, ung, groups, self.n),
-                    any(nodes[c] in cyclic for c in cols),
-                    np.array(apos, dtype=np.intp),
-                    np.array([cols[p] for p in apos], dtype=np.intp),
-                )
-            )
+        if plan is None:
+            plan = _Plan(model, list(blocks[0]) if len(blocks) == 1 else sorted(set().union(*blocks)))
+        sizes = [len(b) for b in blocks]
+        self.offsets: list[int] = [0, *itertools.accumulate(sizes)][:-1]
+        self.nodes = nodes = list(itertools.chain.from_iterable(blocks))
+        self.n = n = len(nodes)
+        index, big = plan.index, len(plan.ids)
+        g = np.fromiter((index[c] for c in nodes), dtype=np.intp, count=n)
+        bid = np.repeat(np.arange(len(blocks), dtype=np.int64), sizes)
+        key = bid * big + g  # increasing: blocks in order, each a sorted closure
+
+        def local(row: np.ndarray, target: np.ndarray) -> np.ndarray:
+            """The row, in the block of row ``row``, of the component ``target`` (plan numbering)."""
+            return np.searchsorted(key, bid[row] * big + target)
+
+        # the rows of every component in this simulator's numbering
+        pos, _, item = _ragged(plan.req_ptr, g)
+        ucount = plan.req_ptr[g + 1] - plan.req_ptr[g]
+        req = local(pos, plan.req[item])
+        gpos, _, group = _ragged(plan.grp_ptr, g)
+        gcount = plan.grp_ptr[g + 1] - plan.grp_ptr[g]
+        mpos, _, item = _ragged(plan.mem_ptr, group)
+        mem = local(gpos[mpos], plan.mem[item])
+        rows = _Rows(n, _ptr(ucount), req, _ptr(gcount), plan.grp_needs[group],
+                     _ptr(plan.mem_ptr[group + 1] - plan.mem_ptr[group]), mem)
         # restore plan: assets, their paths flattened in choice order
-        self.p_assets = np.array(sorted(paths), dtype=np.intp)
-        pa, pb, pt, rank, starts = [], [], [], [], []
-        inplace = sorted(a for a, ps in paths.items() if any(t < 0 for _, t in ps))
-        ipos = {a: i for i, a in enumerate(inplace)}
-        p_own = []
-        for k, a in enumerate(self.p_assets.tolist()):
-            starts.append(len(pb))
-            for r, (b, t) in enumerate(paths[a]):
-                pa.append(k)
-                pb.append(b)
-                pt.append(t)
-                rank.append(r)
-                p_own.append(ipos.get(a, 0))
-        self.p_pos = np.array(pa, dtype=np.intp)
-        self.p_b = np.array(pb, dtype=np.intp)
-        self.p_t = np.array(pt, dtype=np.int64)
-        self.p_tcol = np.maximum(self.p_t, 0).astype(np.intp)
-        self.p_inplace = self.p_t < 0
-        self.p_own = np.array(p_own, dtype=np.intp)
-        width = max((len(ps) for ps in paths.values()), default=0)
-        flat = [list(range(st, st + len(paths[a]))) for st, a in zip(starts, self.p_assets.tolist())]
-        # asset x choice rank: index of the path (len(pb) = a path that is never up) and its target
-        self.p_rect = np.array([f + [len(pb)] * (width - len(f)) for f in flat], dtype=np.intp).reshape(-1, width)
-        self.p_rect_t = np.append(self.p_t, -1)[self.p_rect]
-        self.own_plan = _MetPlan(inplace, ung, groups, self.n) if inplace else None
+        self.p_assets = np.flatnonzero(plan.path_ptr[g + 1] - plan.path_ptr[g])
+        self.p_block = bid[self.p_assets].astype(np.intp)
+        ppos, prank, item = _ragged(plan.path_ptr, g[self.p_assets])
+        arow = self.p_assets[ppos]
+        self.npaths = npaths = len(ppos)
+        self.p_pos = ppos
+        self.p_b = local(arow, plan.path_b[item])
+        target = plan.path_t[item]
+        onto = np.flatnonzero(target >= 0)  # paths onto a restore target, in row order
+        self.p_tcol = np.zeros(npaths, dtype=np.intp)
+        self.p_tcol[onto] = local(arow[onto], target[onto])
+        self.p_inplace = np.flatnonzero(target < 0)
+        inplace = np.unique(ppos[self.p_inplace])
+        self.p_own = np.searchsorted(inplace, ppos[self.p_inplace])
+        # asset x choice rank: index of the path (npaths = a row of no failure set) ...
+        self.p_rect = _rect(ppos, prank, np.arange(npaths), len(self.p_assets), npaths)
+        # ... and where each path sits in that rectangle, flattened
+        self.p_flat = np.flatnonzero(self.p_rect.ravel() < npaths)
+        self.own_plan = _MetPlan(self.p_assets[inplace], rows) if len(inplace) else None
+        onto_count = np.bincount(arow[onto], minlength=n)
+        onto_ptr = _ptr(onto_count)
+        t_ext = np.append(self.p_tcol, n)  # the padding path's target: the always-up row (never chosen anyway)
+        # a component with no row and no restore target is down exactly when it failed (already so in ``_up``)
+        sel = np.flatnonzero((ucount > 0) | (gcount > 0) | (onto_count > 0))
+        lv = plan.level[g[sel]]
+        order = np.argsort(lv, kind="stable")
+        sel, lv = sel[order], lv[order]
+        self.levels = []  # (rows, met plan, iterate?, positions of assets with a target path, their paths, targets)
+        for cols in np.split(sel, np.flatnonzero(np.diff(lv)) + 1):
+            if not len(cols):
+                continue
+            tpos = np.flatnonzero(onto_count[cols])
+            tp, tr, item = _ragged(onto_ptr, cols[tpos])
+            trect = _rect(tp, tr, onto[item], len(tpos), npaths)
+            self.levels.append((cols, _MetPlan(cols, rows), bool(plan.cyclic[g[cols]].any()), tpos, trect,
+                                t_ext[trect]))
 
-    def _down(self, forced: np.ndarray, target: np.ndarray | None) -> np.ndarray:
-        """The least fixpoint down sets (components x failure sets); ``target`` as in ``_restore`` (None: no restore).
+    def _up(self, forced: np.ndarray, chosen: np.ndarray | None) -> np.ndarray:
+        """The up bits of the least fixpoint down sets; ``chosen`` the restore made of each path (None: none yet).
 
-        ``forced`` has the two extra rows of ``_MetPlan`` (always up, always down).
+        ``forced`` (rows x words, the failed bits) has the two extra rows of
+        ``_MetPlan`` (never failed, always failed); ``chosen`` has one row per
+        path and one more that is all zero. An asset restored onto a target is
+        up exactly when the target is (its own rows no longer apply).
         """
-        rows = np.arange(forced.shape[1])[None, :]
-        d = forced.copy()
-        up = ~d
-        for cols, plan, iterate, apos, acols in self.levels:
-            fc = forced[cols]
-            mv = None
-            if target is not None and len(acols):
-                t = target[acols]
-                on = t >= 0
-                if on.any():
-                    mv = (on, np.maximum(t, 0))
+        up = ~forced
+        for cols, plan, iterate, tpos, trect, ttarget in self.levels:
+            free = up[cols]  # not forced down
+            cur = free
             while True:
                 met = plan.met(up)
-                if mv is not None:
-                    met[apos] = np.where(mv[0], up[mv[1], rows], met[apos])
-                col = fc | ~met
+                if chosen is not None and len(tpos):
+                    moved = chosen[trect]
+                    on = np.bitwise_or.reduce(moved, axis=1)
+                    val = np.bitwise_or.reduce(moved & up[ttarget], axis=1)
+                    met[tpos] = (met[tpos] & ~on) | val
+                new = free & met
                 if not iterate:
-                    d[cols] = col
-                    up[cols] = ~col
+                    up[cols] = new
                     break
-                if np.array_equal(col, d[cols]):
+                if np.array_equal(new, cur):
                     break
-                d[cols] = col
-                up[cols] = ~col
-        return d
+                up[cols] = cur = new
+        return up
 
-    def run(self, failed: np.ndarray, only_down: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(down before restores, down after every restore) for each row of ``failed``.
+    def _restore(self, forced: np.ndarray, up: np.ndarray, watch: np.ndarray | None = None,
+                 watch_of: np.ndarray | None = None) -> np.ndarray:
+        """The restore rounds from the up bits ``up`` of failure sets ``forced``; the final up bits.
 
-        With ``only_down`` = a column, only that column of the second matrix
-        is computed to the end: restores are only simulated for the rows
-        where the column is down before restores, and a row is no longer
-        followed once the column is up (the down set only shrinks from round
-        to round, so it stays up); the other columns of such rows are left
-        as they were at that point. Inside, matrices are components x failure
-        sets, so that every numpy call works on contiguous rows.
-        """
-        n = self.n
-        f = np.zeros((n + 2, failed.shape[0]), dtype=bool)
-        f[:n] = failed.T
-        f[n + 1] = True  # the always-down row
-        d0 = self._down(f, None)
-        if only_down is None:
-            return d0[:n].T, self._restore(f, d0)[:n].T
-        rows = d0[only_down]
-        final = d0.copy()
-        if rows.any():
-            final[:, rows] = self._restore(f[:, rows], d0[:, rows], watch=only_down)
-        return d0[:n].T, final[:n].T
-
-    def run_watched(self, failed: np.ndarray, watch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``run(only_down=...)`` for several watched columns at once (one per block, say).
-
-        ``failed`` is already components x failure sets with the two extra rows
-        of ``_MetPlan``. Returns (down before restores, down after every
-        restore), both watched columns x failure sets. Restores are simulated
-        for the failure sets where some watched column is down, until none is
-        or nothing more is restored; a watched column that is up is final
-        (the down set only shrinks), one that is down is followed to the end.
-        """
-        d0 = self._down(failed, None)
-        rows = d0[watch].any(axis=0)
-        final = d0[watch]
-        if rows.any():
-            final[:, rows] = self._restore(failed[:, rows], d0[:, rows], watch=watch)[watch]
-        return d0[watch], final
-
-    def _restore(self, failed: np.ndarray, d: np.ndarray, watch: int | np.ndarray | None = None) -> np.ndarray:
-        """The restore rounds from down sets ``d`` of failure sets ``failed`` (as in ``_down``); the final down sets.
-
-        A failure set where a round restores nothing is final and is no
-        longer followed; with ``watch`` (a column), neither is one where that
-        column is up (see ``run``).
+        With ``watch`` (rows), a failure set is followed in a block only while
+        the block's watched row (``watch[watch_of[block]]``; -1: none, never
+        followed) is down: an up row stays up (restores only shrink the down
+        set), so only the watched rows of the result are then complete.
+        Rounds stop when no followed failure set restores anything.
         """
         if not len(self.p_assets):
-            return d
-        out = d.copy()
-        live = np.arange(d.shape[1])
-        forced = failed.copy()
-        # -1 not restored, -2 restored in place, >= 0 restored onto that column
-        target = np.full(failed.shape, -1, dtype=np.int64)
+            return up
+        forced = forced.copy()
+        words = up.shape[1]
         pa = self.p_assets
-        pick = np.arange(len(pa))[:, None]
+        restored = np.zeros((len(pa), words), dtype=np.uint64)
+        chosen = np.zeros((self.npaths + 1, words), dtype=np.uint64)
+        no = np.zeros((1, words), dtype=np.uint64)
+        follow = None if watch is None else watch_of[self.p_block]
         while True:
-            cand = d[pa] & (target[pa] == -1)
+            cand = ~up[pa] & ~restored
+            if follow is not None:
+                live = np.concatenate([~up[watch], no])
+                cand &= live[follow]
             if not cand.any():
                 break
-            up = ~d
-            ok = up[self.p_b] & up[self.p_tcol]
+            second = up[self.p_tcol]
             if self.own_plan is not None:
-                own = self.own_plan.met(up)[self.p_own]
-                ok = np.where(self.p_inplace[:, None], up[self.p_b] & own, ok)
-            ok &= cand[self.p_pos]
+                second[self.p_inplace] = self.own_plan.met(up)[self.p_own]
+            ok = up[self.p_b] & second & cand[self.p_pos]
             if not ok.any():
                 break
-            ok = np.concatenate([ok, np.zeros((1, ok.shape[1]), dtype=bool)])[self.p_rect]
-            done = ok.any(axis=1)
-            chosen = self.p_rect_t[pick, ok.argmax(axis=1)]  # the first path up, in choice order
-            target[pa] = np.where(done, chosen, target[pa])
+            first, done = _or_first(np.concatenate([ok, no])[self.p_rect])
+            chosen[:-1] |= first.reshape(-1, words)[self.p_flat]
+            restored |= done
             forced[pa] &= ~done
-            keep = done.any(axis=0)  # a failure set where nothing was restored is final
-            if not keep.all():
-                out[:, live[~keep]] = d[:, ~keep]
-                live, forced, target = live[keep], forced[:, keep], target[:, keep]
-            d = self._down(forced, target)
-            if watch is not None:
-                keep = d[watch] if np.ndim(watch) == 0 else d[watch].any(axis=0)
-                if not keep.all():
-                    out[:, live[~keep]] = d[:, ~keep]
-                    live, forced, target, d = live[keep], forced[:, keep], target[:, keep], d[:, keep]
-            if not len(live):
-                return out
-        out[:, live] = d
-        return out
+            up = self._up(forced, chosen)
+        return up
+
+    def run(self, failed: np.ndarray, only_down: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(down before restores, down after every restore) for each row of ``failed`` (failure sets x rows).
+
+        With ``only_down`` = a row, only that column of the second matrix is
+        computed to the end: restores are only followed in the failure sets
+        where it is down (it stays up once up); the other columns of the second
+        matrix are then not the final down sets.
+        """
+        n, sets = self.n, failed.shape[0]
+        f = np.zeros((n + 2, sets), dtype=bool)
+        f[:n] = failed.T
+        f[n + 1] = True  # the always-down row
+        forced = _pack(f)
+        up0 = self._up(forced, None)
+        if only_down is None:
+            up = self._restore(forced, up0)
+        else:
+            up = self._restore(forced, up0, np.array([only_down], dtype=np.intp),
+                               np.zeros(len(self.offsets) + 1, dtype=np.intp))
+        return ~_unpack(up0[:n], sets).T, ~_unpack(up[:n], sets).T
+
+    def run_watched(self, failed: np.ndarray, watch: np.ndarray, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``run(only_down=...)`` for several watched rows at once, one in each of ``blocks``.
+
+        ``failed`` is already packed: rows x words with the two extra rows of
+        ``_MetPlan``. Returns (down before restores, down after every restore),
+        both watched rows x words; a watched row is followed only in its block.
+        """
+        watch_of = np.full(len(self.offsets) + 1, -1, dtype=np.intp)
+        watch_of[blocks] = np.arange(len(blocks))
+        up0 = self._up(failed, None)
+        up = self._restore(failed, up0, watch, watch_of)
+        return ~up0[watch], ~up[watch]
 
 
 def survivability(
@@ -544,17 +648,22 @@ def survivability(
 
 def _alone(sim: _ClosureSimulator, steps, col: int):
     """Drive the steps of one asset (``_survivability_steps``, ``_cut_pair_steps``) on its own simulator."""
+    n = sim.n
     try:
-        failed = next(steps)
+        failed, _ = next(steps)
         while True:
-            d0, d = sim.run(failed, only_down=col)
-            failed = steps.send((d0[:, col], d[:, col]))
+            forced = np.zeros((n + 2, failed.shape[1]), dtype=np.uint64)
+            forced[:n] = failed
+            forced[n + 1] = _ONES  # the always-down row
+            d0, d = sim.run_watched(forced, np.array([col], dtype=np.intp),
+                                    np.searchsorted(sim.offsets, [col], side="right") - 1)
+            failed, _ = steps.send((d0[0], d[0]))
     except StopIteration as stop:
         return stop.value
 
 
 #: Closure columns simulated side by side in one batched pass (``_batched``).
-BATCH_COLUMNS = 128
+BATCH_COLUMNS = 1024
 
 
 #: Processes the batched simulation runs in (``HIDDENSPOF_WORKERS``; default: up to two, the cores of the
@@ -601,7 +710,7 @@ def _batched(model: Model, jobs: list[tuple[str, list[str], list]], columns: int
     workers = min(workers, len(chunks))
     out: dict[str, list] = {}
     if workers > 1 and len(jobs) >= _FORK_MIN_ASSETS and hasattr(os, "fork"):
-        _levels(model)  # once, before the workers copy the model
+        _estate_plan(model)  # once, before the workers copy the model
         _forked(model, chunks, workers, out)
     else:
         for chunk in chunks:
@@ -655,10 +764,10 @@ def _forked(model: Model, chunks: list, workers: int, out: dict) -> None:
 
 
 def _run_chunk(model: Model, chunk: list[tuple[str, list[str], list]], out: dict) -> None:
-    sim = _ClosureSimulator(model, [], blocks=[nodes for _, nodes, _ in chunk])
+    sim = _ClosureSimulator(model, [], blocks=[nodes for _, nodes, _ in chunk], plan=_estate_plan(model))
     watch_of = [off + nodes.index(a) for off, (a, nodes, _) in zip(sim.offsets, chunk)]
     for stage in range(max(len(steps) for _, _, steps in chunk)):
-        pending: dict[int, np.ndarray] = {}
+        pending: dict[int, tuple[np.ndarray, int]] = {}
         gens = {}
         for i, (a, _, steps) in enumerate(chunk):
             if stage >= len(steps):
@@ -669,26 +778,31 @@ def _run_chunk(model: Model, chunk: list[tuple[str, list[str], list]], out: dict
             except StopIteration as stop:
                 out.setdefault(a, []).append(stop.value)
         while pending:
-            rows = max(len(f) for f in pending.values())
-            failed = np.zeros((sim.n + 2, rows), dtype=bool)
-            failed[sim.n + 1] = True  # the always-down row
-            for i, f in pending.items():
+            words = max(f.shape[1] for f, _ in pending.values())
+            failed = np.zeros((sim.n + 2, words), dtype=np.uint64)
+            failed[sim.n + 1] = _ONES  # the always-down row
+            for i, (f, _) in pending.items():
                 off = sim.offsets[i]
-                failed[off:off + f.shape[1], :len(f)] = f.T
+                failed[off:off + f.shape[0], :f.shape[1]] = f
             order = list(pending)
-            d0, d = sim.run_watched(failed, np.array([watch_of[i] for i in order], dtype=np.intp))
+            d0, d = sim.run_watched(failed, np.array([watch_of[i] for i in order], dtype=np.intp),
+                                    np.array(order, dtype=np.intp))
             for r, i in enumerate(order):
-                k = len(pending[i])
                 try:
-                    pending[i] = gens[i].send((d0[r, :k], d[r, :k]))
+                    pending[i] = gens[i].send((d0[r], d[r]))
                 except StopIteration as stop:
                     del pending[i]
                     out.setdefault(chunk[i][0], []).append(stop.value)
 
 
 def _survivability_steps(model: Model, asset: str, nodes: list[str], exact_limit: int = EXACT_LIMIT):
-    """``survivability`` as steps: yields failure sets (rows over ``nodes``, the sorted closure) and is
-    sent back, for each, whether the asset is down before restores and after every restore; returns the result.
+    """``survivability`` as steps: yields failure sets and is sent back, for each, whether the asset is
+    down before restores and after every restore; returns the result.
+
+    A step yields (failed bits, count): ``nodes`` (the sorted closure) x words,
+    failure set ``s`` in bit ``s mod 64`` of word ``s // 64`` (``_pack``), and the
+    number of failure sets; it is sent the two answers as words likewise (bits
+    past the count are not read).
     """
     p = np.array([model.probability[c] for c in nodes])
     uncertain = np.flatnonzero((p > 0.0) & (p < 1.0))
@@ -706,17 +820,22 @@ def _survivability_steps(model: Model, asset: str, nodes: list[str], exact_limit
             return None, "none", 0.0
         cum = np.cumsum(first) / q
         rng = np.random.default_rng(_seed(asset))
+        drawn_t = np.empty((len(nodes), MC_BATCH), dtype=bool)
         n_down = n_saved = drawn = 0
         while drawn < MC_MAX_SAMPLES and n_down < MC_MIN_DOWN:
             k = min(MC_BATCH, MC_MAX_SAMPLES - drawn)
-            failed = rng.random((k, len(nodes))) < p
+            failed = _pack(np.less(rng.random((k, len(nodes))).T, p[:, None], out=drawn_t[:, :k]))
             j = np.minimum(np.searchsorted(cum, rng.random(k), side="right"), len(below) - 1)
-            pos, jj = np.arange(len(below))[None, :], j[:, None]
-            failed[:, below] = (failed[:, below] & (pos > jj)) | (pos == jj)  # none before j, j itself failed
+            first = np.zeros((len(below), k), dtype=bool)
+            first[j, np.arange(k)] = True
+            first = _pack(first)  # the first failure among ``below``
+            before = np.zeros_like(first)
+            np.bitwise_or.accumulate(first[:-1], axis=0, out=before[1:])  # the first failure is earlier
+            failed[below] = (failed[below] & before) | first  # none before j, j itself failed
             drawn += k
-            d0, d = yield failed
-            n_down += int(d0.sum())
-            n_saved += int((d0 & ~d).sum())
+            d0, d = yield failed, k
+            n_down += _count(d0, k)
+            n_saved += _count(d0 & ~d, k)
         if n_down == 0:
             return None, "none", 0.0
         s = n_saved / n_down
@@ -728,7 +847,8 @@ def _survivability_steps(model: Model, asset: str, nodes: list[str], exact_limit
     failed[:, uncertain] = bits
     pu = p[uncertain]
     weight = np.prod(np.where(bits, pu, 1.0 - pu), axis=1)
-    d0, d = yield failed
+    d0, d = yield _pack(failed.T), 2**u
+    d0, d = _unpack(np.stack([d0, d]), 2**u)
     p_down = float(weight[d0].sum())
     p_lost = float(weight[d0 & d].sum())
     if p_down <= 0.0:
@@ -837,8 +957,8 @@ def _cut_pair_steps(model: Model, asset: str, common: Iterable[str], nodes: list
                 rows = np.arange(len(live))
                 failed[rows, ocol[ci[live]]] = True
                 failed[rows, ocol[cj[live]]] = True
-                _, down = yield failed
-                more[live] = down
+                _, down = yield _pack(failed.T), len(live)
+                more[live] = _unpack(down[None, :], len(live))[0]
             cut = np.concatenate([cut, more])
         hits = np.flatnonzero(cut[examined:examined + size])
         if len(hits):

@@ -74,7 +74,11 @@ def dense_interval_hours(stamps: Sequence[dt.datetime | pd.Timestamp]) -> float 
 
 
 def _codes(runs: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
-    """``pd.factorize`` of the backup column of runs sorted by backup; from ``_prepare_runs``' integer codes when there."""
+    """Codes 0..k-1 of the backups of runs sorted by backup, and the ids in that order.
+
+    From ``silent._prepare_runs``' integer codes and categorical ids when there
+    (no text is hashed), else ``pd.factorize`` of the backup column.
+    """
     if "_g" not in runs.columns:
         return pd.factorize(runs["backup"])
     g = runs["_g"].to_numpy()
@@ -82,7 +86,12 @@ def _codes(runs: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
     change[1:] = g[1:] != g[:-1]
     first = np.flatnonzero(change)
     first = np.concatenate([[0], first]) if len(g) else first
-    return np.cumsum(change), pd.Index(runs["backup"].to_numpy(object)[first], dtype=object)
+    col = runs["backup"]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        ids = np.asarray(col.cat.categories, dtype=object)[col.cat.codes.to_numpy()[first]]
+    else:
+        ids = col.to_numpy(object)[first]
+    return np.cumsum(change), pd.Index(ids, dtype=object)
 
 
 def spans(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None = None,

@@ -213,9 +213,12 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
                 restore_ends.add(info.restore_to)
         backups_of = dict(base.backups_of)
         order = dict(base._backup_order)
+        changed_of: dict[str, set[str]] = {}  # asset -> the changed backups protecting it (grouped once: a
+        for y in t_bk:                         # composite fix adds thousands)
+            changed_of.setdefault(backup[y].protects, set()).add(y)
         for a in assets_hit:
             bs = tuple(sorted({y for y in base.backups_of.get(a, ()) if backup[y].protects == a}
-                              | {y for y in t_bk if backup[y].protects == a}))
+                              | changed_of.get(a, set())))
             if bs:
                 backups_of[a] = bs
                 order[a] = tuple(sorted(bs, key=lambda y: (backup[y].solo_restore_hours, y)))

@@ -347,46 +347,107 @@ def _duration_flags(dur, median, mad, count) -> np.ndarray:
 
 
 def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collection[str] = ()) -> pd.DataFrame:
-    """Runs started before ``cutoff``, sorted by backup (code points), start, then file order.
+    """Runs started before ``cutoff``, sorted by backup (code points), start, then file order: columns, no text.
 
-    Adds ``duration_hours``, ``completed``, ``_cls`` (the run's size class:
-    its ``type``'s index in ``RUN_TYPES``; for an untyped run, ``full`` when
-    its backup is in ``full_backups`` (a dump copies the whole data set every
-    time), else ``UNTYPED``) and ``_g`` (the backup as an integer code, in
-    id order: the summaries group on it instead of hashing the text again).
-    The backup ids are hashed once and only the distinct ones sorted; the
-    rows are ordered by one stable lexsort on (code, start).
+    ``backup`` is categorical (its categories the backup ids in code-point
+    order, its codes also in ``_g``), ``status`` categorical (the statuses
+    as found) with ``_st`` its class (0 success, 1 warning, 2 failed, 3
+    anything else), ``type`` categorical over ``RUN_TYPES`` (anything else
+    missing). Adds ``duration_hours``, ``completed``, ``_file_order`` (the
+    run's position among the kept rows of the file), ``_cls`` (the run's
+    size class: its ``type``'s index in ``RUN_TYPES``; for an untyped run,
+    ``full`` when its backup is in ``full_backups`` (a dump copies the whole
+    data set every time), else ``UNTYPED``). Each text column is hashed once
+    and only its distinct values are sorted; the rows are ordered by one
+    stable lexsort on (code, start), skipped when the file is in that order.
     """
-    cols = ["backup", "started_at", "finished_at", "status", "size_gb"] + (["type"] if "type" in runs.columns else [])
-    r = runs.loc[runs["started_at"].notna() & (runs["started_at"] < cutoff), cols]
-    codes, ids = _codes_sorted(r["backup"].to_numpy(object))
-    order = np.lexsort((r["started_at"].to_numpy(), codes))  # stable: file order on ties
-    r = r.take(order).reset_index(drop=True)
-    kind = r["type"] if "type" in r.columns else pd.Series(None, index=r.index, dtype=object)
-    r["type"] = kind.astype(object).where(kind.isin(RUN_TYPES), None)
-    r["backup"] = r["backup"].astype(object)
-    r["_file_order"] = order
-    r["_g"] = codes[order]
-    r["duration_hours"] = (r["finished_at"] - r["started_at"]).dt.total_seconds() / 3600.0
-    r["completed"] = r["status"].isin(COMPLETED)
-    r["_cls"] = r["type"].map({t: i for i, t in enumerate(RUN_TYPES)}).fillna(UNTYPED).astype(int)
-    if len(full_backups):
+    started_all = runs["started_at"].to_numpy()
+    keep = ~np.isnat(started_all) & (started_all < cutoff.to_datetime64())
+    rows = None if keep.all() else np.flatnonzero(keep)
+
+    def column(name):
+        values = runs[name].to_numpy()
+        return values if rows is None else values[rows]
+
+    codes, ids = _codes_sorted(column("backup").astype(object, copy=False))
+    started = column("started_at")
+    n = len(codes)
+    order = _order_by_backup_then_start(codes, started)
+    g = codes[order]
+    started = started[order]
+    finished = column("finished_at")[order]
+    status_codes, statuses = pd.factorize(column("status").astype(object, copy=False))
+    status_codes = status_codes[order]
+    status_class = np.array([_STATUS_CLASS.get(s, 3) for s in statuses] + [3], dtype=np.int8)[status_codes]
+    if "type" in runs.columns:
+        type_codes, kinds = pd.factorize(column("type").astype(object, copy=False))
+        known = np.array([RUN_TYPES.index(t) if isinstance(t, str) and t in RUN_TYPES else -1 for t in kinds] + [-1],
+                         dtype=np.int8)
+        type_codes = known[type_codes[order]]
+    else:
+        type_codes = np.full(n, -1, dtype=np.int8)
+    cls = np.where(type_codes < 0, UNTYPED, type_codes).astype(np.int8)
+    if len(full_backups) and n:
         dump_codes = np.flatnonzero(np.isin(ids, np.array(sorted(full_backups), dtype=object)))
-        r.loc[(r["_cls"] == UNTYPED) & np.isin(r["_g"].to_numpy(), dump_codes), "_cls"] = RUN_TYPES.index("full")
-    return r
+        is_dump = np.zeros(len(ids), dtype=bool)
+        is_dump[dump_codes] = True
+        cls[(cls == UNTYPED) & is_dump[g]] = RUN_TYPES.index("full")
+    return pd.DataFrame({
+        "backup": pd.Categorical.from_codes(g, categories=pd.Index(ids, dtype=object)),
+        "started_at": started,
+        "finished_at": finished,
+        "status": pd.Categorical.from_codes(status_codes, categories=pd.Index(statuses, dtype=object)),
+        "size_gb": column("size_gb").astype(float, copy=False)[order],
+        "type": pd.Categorical.from_codes(type_codes, categories=pd.Index(RUN_TYPES, dtype=object)),
+        "_file_order": order,
+        "_g": g,
+        "duration_hours": _seconds(finished - started) / 3600.0,
+        "completed": status_class < 2,
+        "_cls": cls,
+        "_st": status_class,
+    }, copy=False)  # the arrays are fresh: consolidating them into blocks would copy every column once more
+
+
+def _order_by_backup_then_start(codes: np.ndarray, started: np.ndarray) -> np.ndarray:
+    """The stable order by (backup code, start): ``np.lexsort((started, codes))``, file order on ties.
+
+    Exports list a job's runs together in time order, so a stable sort by the
+    code alone (timsort merges the blocks) is already in start order within
+    each backup; only where it is not does the two-key sort run.
+    """
+    n = len(codes)
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    g, t = codes[order], started[order]
+    if ((g[1:] != g[:-1]) | (t[1:] >= t[:-1])).all():
+        return order
+    return np.lexsort((started, codes))
+
+
+#: ``_st``, the class of a run's status: success, warning, failed; anything else (unknown, missing) is 3
+_STATUS_CLASS = {"success": 0, "warning": 1, "failed": 2}
+#: what a run's status weighs in a failure streak, by ``_st`` (an unknown status counts as failed)
+_STREAK_WEIGHT = np.array([STATUS_WEIGHT["success"], STATUS_WEIGHT["warning"], STATUS_WEIGHT["failed"], 1.0])
+
+
+def _backup_ids(r: pd.DataFrame, rows: np.ndarray) -> pd.Index:
+    """The backup ids of some rows of prepared runs (from the categories: no text column is read whole)."""
+    col = r["backup"]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = np.asarray(col.cat.categories, dtype=object)
+        return pd.Index(cats[col.cat.codes.to_numpy()[rows]], dtype=object)
+    return pd.Index(col.to_numpy(object)[rows], dtype=object)
 
 
 def _backup_codes(r: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
-    """Codes 0..k-1 of the backups of runs sorted by backup, and the ids in that order (``pd.factorize`` of the
-    sorted column, without hashing the text when ``_prepare_runs``' codes are there)."""
-    if "_g" not in r.columns:
-        codes, ids = pd.factorize(r["backup"])
-        return codes, pd.Index(ids, dtype=object)
+    """Codes 0..k-1 of the backups of prepared runs (sorted by backup), and the ids in that order."""
     g = r["_g"].to_numpy()
-    step = np.zeros(len(g), dtype=np.int64)
-    step[1:] = g[1:] != g[:-1]
-    first = np.flatnonzero(np.concatenate([[True], step[1:].astype(bool)])) if len(g) else np.zeros(0, dtype=np.int64)
-    return np.cumsum(step), pd.Index(r["backup"].to_numpy(object)[first], dtype=object)
+    change = np.zeros(len(g), dtype=bool)
+    change[1:] = g[1:] != g[:-1]
+    first = np.flatnonzero(change)
+    first = np.concatenate([[0], first]) if len(g) else first
+    return np.cumsum(change), _backup_ids(r, first)
 
 
 def _tiny_flags(size, median, count, reference, cls, collapse) -> tuple[np.ndarray, np.ndarray]:
@@ -471,17 +532,21 @@ def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str,
         an incremental chain (see ``_tiny_flags``).
     """
     r = _prepare_runs(runs, _cutoff(as_of), full_backups)
+    ids = r["backup"].cat.categories
+    for col in ("backup", "status", "type"):  # text again, as the inventory holds it (missing: None)
+        values = r[col].astype(object)
+        r[col] = pd.Series(np.where(values.isna(), None, values), index=r.index, dtype=object)
     r["baseline_median_gb"] = np.nan
     for col in ("tiny", "chain", "collapse", "duration_anomaly"):
         r[col] = False
     c = r[r["completed"]]
     if len(c):
-        c = _class_baselines(c, pd.factorize(c["backup"])[0])
-        ref = c["backup"].map(dict(reference_gb or {})).astype(float).to_numpy()
+        c = _class_baselines(c, c["_g"].to_numpy())
+        ref = pd.Series(dict(reference_gb or {}), dtype=float).reindex(ids).to_numpy()[c["_g"].to_numpy()]
         c = _flag(c, ref)
         for col in ("baseline_median_gb", "tiny", "chain", "collapse", "duration_anomaly"):
             r.loc[c.index, col] = c[col].to_numpy()
-    return r.drop(columns=["_file_order", "_cls", "_g"])
+    return r.drop(columns=["_file_order", "_cls", "_g", "_st"])
 
 
 def _run_label(kind, cls: int, at) -> str:
@@ -561,16 +626,22 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     runs for thousands of backups summarises in well under a second or two.
     """
     now = assessment_time(as_of)
+    now64 = now.to_datetime64()
     r = runs if prepared else _prepare_runs(runs, _cutoff(as_of), full_backups)
-    codes_all, ids = _backup_codes(r)  # r is sorted by backup, so ids come sorted
-    r["_g"] = codes_all  # group on integers: factorising the text ids once is the costly part
-    g = r.groupby("_g", sort=True)
+    g, ids = _backup_codes(r)  # r is sorted by backup, so ids come sorted
+    k, n = len(ids), len(g)
+    counts = np.bincount(g, minlength=k)
+    lo = np.cumsum(counts) - counts  # each backup's first row
+    started = r["started_at"].to_numpy()
+    st = r["_st"].to_numpy()
+    completed = r["completed"].to_numpy(bool)
+    index = pd.Index(np.arange(k), name="_g")
     out = pd.DataFrame({
-        "runs": g.size(),
-        "completed": g["completed"].sum().astype(int),
-        "failed": (r["status"] == "failed").groupby(r["_g"]).sum().astype(int),
-        "last_run_at": g["started_at"].max(),
-    })
+        "runs": counts.astype(np.int64),
+        "completed": np.bincount(g, weights=completed, minlength=k).astype(np.int64),
+        "failed": np.bincount(g, weights=st == 2, minlength=k).astype(np.int64),
+        "last_run_at": started[lo + counts - 1] if n else started[:0],  # the latest start: rows are in start order
+    }, index=index)
 
     # the expected interval (declared, else the spacing the history sustains at its densest) and the part of
     # the history that is complete: inside the retention horizon, not thinned by a prune policy (history.spans)
@@ -584,19 +655,44 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     out["horizon"] = span["horizon"]
     out["first_run_at"] = span["first_run_at"]
 
-    # failure streak: runs after the last plain success
-    pos = g.cumcount()
-    last_ok = pos.where(r["status"] == "success").groupby(r["_g"]).max()
-    after = pos > r["_g"].map(last_ok).fillna(-1).to_numpy()
-    out["streak_runs"] = after.groupby(r["_g"]).sum().astype(int)
-    weight = r["status"].map(STATUS_WEIGHT).fillna(1.0)
-    out["streak_weight"] = (weight * after).groupby(r["_g"]).sum()
+    # failure streak: runs after the last plain success (segment maxima and sums over the rows in start order)
+    pos = np.arange(n) - lo[g]
+    last_ok = np.maximum.reduceat(np.where(st == 0, pos, -1), lo) if n else np.zeros(0, dtype=np.int64)
+    after = pos > last_ok[g]
+    out["streak_runs"] = np.bincount(g, weights=after, minlength=k).astype(np.int64)
+    out["streak_weight"] = np.add.reduceat(np.where(after, _STREAK_WEIGHT[st], 0.0), lo) if n else np.zeros(0)
 
-    # completed runs: the latest of each type with its same-type baseline
-    c = r[r["completed"]].copy()
-    c["_rank"] = c.groupby("_g").cumcount(ascending=False)  # 0 = latest of the backup
-    c["_crank"] = c.groupby(["_g", "_cls"]).cumcount(ascending=False)  # 0 = latest of its type
-    tail = _class_baselines(c[c["_crank"] <= BASELINE_RUNS], c.loc[c["_crank"] <= BASELINE_RUNS, "_g"].to_numpy())
+    # completed runs: their rank from the latest of the backup, and from the latest of its size class
+    ci = np.flatnonzero(completed)
+    cg = g[ci]
+    ccount = np.bincount(cg, minlength=k)
+    clo = np.cumsum(ccount) - ccount
+    rank = ccount[cg] - 1 - (np.arange(len(ci)) - clo[cg])  # 0 = latest of the backup
+    ccls = r["_cls"].to_numpy()[ci]
+    crank = np.empty(len(ci), dtype=np.int64)
+    for cls in np.unique(ccls):  # a handful of classes: each a subsequence still in (backup, start) order
+        at = np.flatnonzero(ccls == cls)
+        sub = cg[at]
+        scount = np.bincount(sub, minlength=k)
+        crank[at] = scount[sub] - 1 - (np.arange(len(at)) - (np.cumsum(scount) - scount)[sub])
+
+    # the latest completed run of each type with its same-type baseline: a few rows per backup, in pandas
+    pick = np.flatnonzero(crank <= BASELINE_RUNS)
+    rows = ci[pick]
+    type_codes = r["type"].cat.codes.to_numpy()[rows]
+    c = pd.DataFrame({
+        "started_at": started[rows],
+        "finished_at": r["finished_at"].to_numpy()[rows],
+        "size_gb": r["size_gb"].to_numpy()[rows],
+        "type": pd.Series(np.array(list(RUN_TYPES) + [None], dtype=object)[type_codes], dtype=object),
+        "_file_order": r["_file_order"].to_numpy()[rows],
+        "_g": cg[pick],
+        "duration_hours": r["duration_hours"].to_numpy()[rows],
+        "_cls": ccls[pick],
+        "_rank": rank[pick],
+        "_crank": crank[pick],
+    })
+    tail = _class_baselines(c, c["_g"].to_numpy())
     ref_by_code = pd.Series(dict(reference_gb or {}), dtype=float).reindex(ids).to_numpy()
     heads = tail[tail["_crank"] == 0]
     heads = _flag(heads, ref_by_code[heads["_g"].to_numpy()] if len(heads) else np.array([]))
@@ -625,24 +721,35 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     out["chain_median_gb"] = chained["baseline_median_gb"].reindex(out.index)
 
     # missed restore points: gaps between the last GAP_RUNS+1 completed starts, and to now
-    w = c[c["_rank"] <= GAP_RUNS]
-    gap_h = w.groupby("_g")["started_at"].diff().dt.total_seconds() / 3600.0
-    # a gap counts only inside the judged part: pruned runs (older than the retention horizon, or thinned by a
-    # prune policy) are not missed
-    earlier = w.groupby("_g")["started_at"].shift()
-    judged_from = pd.Series(out["judged_from"].to_numpy("datetime64[ns]")[w["_g"].to_numpy()], index=w.index)
-    gap_h = gap_h.where(earlier >= judged_from)
-    trailing = ((now - w.loc[w["_rank"] == 0].set_index("_g")["started_at"]).dt.total_seconds() / 3600.0).clip(lower=0)
-    interval = out["interval_hours"]
-    inner = np.floor(gap_h / w["_g"].map(interval).to_numpy() - 0.5).clip(lower=0)
-    missed = inner.groupby(w["_g"]).sum()
-    missed = missed.add(np.floor(trailing / interval.reindex(trailing.index) - 0.5).clip(lower=0), fill_value=0)
-    out["missed_runs"] = missed.reindex(out.index).fillna(0).astype(int)
-    out.loc[out["interval_hours"].isna(), "missed_runs"] = 0
+    has_c = ccount > 0
+    trailing = np.clip(_seconds(now64 - started[ci[clo[has_c] + ccount[has_c] - 1]]) / 3600.0, 0, None)
+    interval = out["interval_hours"].to_numpy(float)
+    judged_from = out["judged_from"].to_numpy("datetime64[ns]")
+    w = rank <= GAP_RUNS
+    wg, ws = cg[w], started[ci[w]]
+    gap_h = np.full(len(wg), np.nan)
+    if len(wg) > 1:
+        # a gap counts only inside the judged part: pruned runs (older than the retention horizon, or thinned by a
+        # prune policy) are not missed
+        inside = (wg[1:] == wg[:-1]) & (ws[:-1] >= judged_from[wg[1:]])
+        gap_h[1:] = np.where(inside, _seconds(ws[1:] - ws[:-1]) / 3600.0, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inner = np.clip(np.floor(gap_h / interval[wg] - 0.5), 0, None)
+        last = np.clip(np.floor(trailing / interval[has_c] - 0.5), 0, None)
+    missed = np.bincount(wg, weights=np.where(np.isnan(inner), 0.0, inner), minlength=k).astype(float)
+    missed[has_c] += np.where(np.isnan(last), 0.0, last)
+    out["missed_runs"] = np.where(np.isnan(interval), 0, missed).astype(np.int64)
     # the achieved recovery point: the longest time without a new completed run, over the whole history
-    every_gap = c.groupby("_g")["started_at"].diff().dt.total_seconds() / 3600.0
-    out["last_point_age_hours"] = trailing.reindex(out.index)
-    out["worst_gap_hours"] = pd.concat([every_gap.groupby(c["_g"]).max(), trailing], axis=1).max(axis=1).reindex(out.index)
+    last_age = np.full(k, np.nan)
+    last_age[has_c] = trailing
+    worst = np.full(k, np.nan)
+    if len(ci):
+        cs = started[ci]
+        every_gap = np.full(len(ci), np.nan)
+        every_gap[1:] = np.where(cg[1:] == cg[:-1], _seconds(cs[1:] - cs[:-1]) / 3600.0, np.nan)
+        worst[has_c] = np.fmax(np.fmax.reduceat(every_gap, clo[has_c]), trailing)
+    out["last_point_age_hours"] = last_age
+    out["worst_gap_hours"] = worst
     out.index = pd.Index(ids[out.index.to_numpy()], name="backup", dtype=object)
     return out
 
@@ -1556,9 +1663,33 @@ class RpoCheck:
                 and self.worst_gap_hours > self.limit_hours + 1e-9)
 
 
+#: ticks per second of the timedelta units
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
 def _seconds(delta: np.ndarray) -> np.ndarray:
-    """Total seconds of a timedelta64 array exactly as pandas computes them (``.dt.total_seconds()``)."""
-    return pd.TimedeltaIndex(delta).total_seconds().to_numpy(float)
+    """Total seconds of a timedelta64 array bit for bit as pandas computes them (``.dt.total_seconds()``: whole
+    seconds plus the residual over ticks per second, nudged off a whole second where rounding lands on one),
+    NaT as NaN; in plain numpy, as pandas' own is many times slower over millions of runs."""
+    delta = np.asarray(delta)
+    unit = np.datetime_data(delta.dtype)[0]
+    if unit not in _PER_SECOND:
+        return pd.TimedeltaIndex(delta).total_seconds().to_numpy(float)
+    pps = _PER_SECOND[unit]
+    ticks = delta.view(np.int64)
+    floor_s, residual = np.divmod(ticks, pps)
+    result = floor_s + residual / pps
+    big = (ticks > 2**53) | (ticks < -(2**53))
+    if big.any():
+        fixable = (residual != 0) & (np.abs(floor_s) < 2**52)  # every element, as pandas does once one is big
+        floor_f = floor_s.astype(np.float64)
+        on_floor = fixable & (result == floor_f)
+        on_ceil = fixable & (result == floor_f + 1.0)
+        up, down = np.flatnonzero(on_floor), np.flatnonzero(on_ceil)  # few: nudge only those
+        result[up] = np.nextafter(result[up], result[up] + 1.0)
+        result[down] = np.nextafter(result[down], result[down] - 1.0)
+    result[np.isnat(delta)] = np.nan
+    return result
 
 
 def _codes_sorted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1569,6 +1700,32 @@ def _codes_sorted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rank = np.empty(len(uniques), dtype=np.int64)
     rank[np.asarray(order, dtype=np.int64)] = np.arange(len(uniques), dtype=np.int64)
     return rank[codes], uniques[np.asarray(order, dtype=np.int64)] if len(order) else uniques
+
+
+def _prepared_codes(prep: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of the backups of prepared runs and the ids they number (in code-point order)."""
+    col = prep["backup"]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy().astype(np.int64), np.asarray(col.cat.categories, dtype=object)
+    return _codes_sorted(col.to_numpy(object))
+
+
+def _stable_order(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
+    """``np.lexsort((minor, major))`` (stable: earlier rows first on ties) for small non-negative integer ``major``
+    and date-times ``minor`` without NaT: one stable sort of a packed integer key where both fit in 62 bits (the
+    times counted in their greatest common step from the earliest), else the lexsort."""
+    n = len(major)
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    t = minor.view(np.int64)
+    if not np.isnat(minor).any() and major.min() >= 0 and int(t.max()) - int(t.min()) < 2**62:
+        rel = t - t.min()
+        step = int(np.gcd.reduce(rel)) or 1
+        rel //= step
+        bits = int(rel.max()).bit_length()
+        if bits + int(major.max()).bit_length() <= 62:
+            return np.argsort((major.astype(np.int64) << bits) | rel, kind="stable")
+    return np.lexsort((minor, major))
 
 
 def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, str], *, prepared: bool = False,
@@ -1613,7 +1770,7 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     cols = ["last_point_at", "last_point_backup", "last_point_age_hours", "history_from", "worst_gap_hours",
             "worst_gap_from", "worst_from_backup", "worst_gap_to", "worst_to_backup", "worst_to_started", "worst_late"]
     protects = dict(protects)
-    backup_codes, backup_ids = _codes_sorted(prep["backup"].to_numpy(object))
+    backup_codes, backup_ids = _prepared_codes(prep)
     owner_of_code = np.array([protects.get(b) for b in backup_ids], dtype=object)
     has_owner = np.array([o is not None and not (isinstance(o, float) and math.isnan(o)) for o in owner_of_code], dtype=bool)
     completed = prep["completed"].to_numpy(bool)
@@ -1654,7 +1811,9 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     acode = asset_of_code[bcode]
     started = started_col[keep]
     usable = np.where(np.isnat(finished_col[keep]), started, finished_col[keep])
-    order = np.lexsort((bcode, started, acode))
+    # the rows are in (backup, start, file) order: a stable sort by (asset, start) is the lexsort by (asset, start,
+    # backup) keeping the file order on ties
+    order = _stable_order(acode, started)
     bcode, acode, started, usable = bcode[order], acode[order], started[order], usable[order]
     n = len(acode)
     is_last = np.ones(n, dtype=bool)
@@ -1669,7 +1828,7 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     win = window[acode]
     judged = ~np.isnat(win) & (started >= win)
     ja, jb, js, ju = acode[judged], bcode[judged], started[judged], usable[judged]
-    jorder = np.lexsort((jb, js, ju, ja))  # stable on the (asset, start, backup) order before it
+    jorder = _stable_order(ja, ju)  # stable on the (asset, start, backup) order before it
     ja, jb, js, ju = ja[jorder], jb[jorder], js[jorder], ju[jorder]
     m = len(ja)
     first = np.ones(m, dtype=bool)
@@ -1690,18 +1849,26 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     gap_to, gap_to_b, gap_to_started = ju[idx], jb[idx], js[idx]
 
     # the worst window per asset: the longest; ties: the earliest start, then gaps before the trailing window
+    # (segment reductions over the gaps, which come in asset order, and one trailing window per present asset)
     k = len(idx)
-    all_asset = np.concatenate([gap_asset, present])
-    all_hours = np.concatenate([gap_hours, last_age])
-    all_from = np.concatenate([gap_from, last_at]).view(np.int64)
-    seq = np.arange(len(all_asset))
-    worder = np.lexsort((seq, all_from, -all_hours, all_asset))
-    head = np.ones(len(worder), dtype=bool)
-    head[1:] = all_asset[worder][1:] != all_asset[worder][:-1]
-    pick = worder[head]  # one per present asset, in asset order
-    gap_pick = pick < k
-    gi = np.where(gap_pick, pick, 0)
-    ti = np.where(gap_pick, 0, pick - k)
+    top = np.iinfo(np.int64).max
+    longest = last_age.copy()
+    earliest = np.full(len(present), top, dtype=np.int64)  # the earliest start among the asset's longest gaps
+    first_gap = np.zeros(len(present), dtype=np.int64)
+    if k:
+        slot = np.searchsorted(present, gap_asset)  # the gap's asset among the present ones
+        heads = np.flatnonzero(np.concatenate([[True], slot[1:] != slot[:-1]]))
+        seg = slot[heads]
+        longest[seg] = np.maximum(longest[seg], np.maximum.reduceat(gap_hours, heads))
+        from_i = gap_from.view(np.int64)
+        eligible = gap_hours == longest[slot]
+        earliest[seg] = np.minimum.reduceat(np.where(eligible, from_i, top), heads)
+        first = eligible & (from_i == earliest[slot])
+        first_gap[seg] = np.minimum.reduceat(np.where(first, np.arange(k), k), heads)
+    trailing_wins = (last_age == longest) & (last_at.view(np.int64) < earliest)
+    gap_pick = ~trailing_wins
+    gi = np.where(gap_pick, first_gap, 0)
+    ti = np.where(gap_pick, 0, np.arange(len(present)))
     nat = np.datetime64("NaT", "ns")
     worst_from = np.where(gap_pick, gap_from[gi] if k else nat, last_at[ti])
     worst_from_b = np.where(gap_pick, backup_ids[gap_from_b[gi]] if k else None, last_backup[ti])
@@ -2415,14 +2582,17 @@ def rescore(base: SilentResult, inventory, model, *, memo: dict | None = None) -
 
 
 def _rows_of(prepared: pd.DataFrame, backups: list[str]) -> pd.DataFrame:
-    """The prepared runs of some backups (sorted ids), cut from the frame sorted by backup (binary search, one take)."""
-    ids = prepared["backup"].to_numpy(object)
-    want = np.array(sorted(backups), dtype=object)
-    lo = np.searchsorted(ids, want, side="left")
-    hi = np.searchsorted(ids, want, side="right")
-    if not len(want) or not (hi > lo).any():
-        return prepared.iloc[0:0].copy()
+    """The prepared runs of some backups, cut from the frame sorted by backup (binary search on the codes, one take),
+    their backups numbered afresh."""
+    ids = prepared["backup"].cat.categories
+    want = ids.get_indexer(pd.Index(sorted(backups), dtype=object))
+    want = want[want >= 0]
+    g = prepared["_g"].to_numpy()
+    lo = np.searchsorted(g, want, side="left")
+    hi = np.searchsorted(g, want, side="right")
     lengths = hi - lo
     starts = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    rows = starts + np.arange(int(lengths.sum()))
-    return prepared.take(rows).reset_index(drop=True)
+    part = prepared.take(starts + np.arange(int(lengths.sum()))).reset_index(drop=True)
+    part["backup"] = part["backup"].cat.remove_unused_categories()
+    part["_g"] = part["backup"].cat.codes.to_numpy().astype(np.int64)
+    return part
