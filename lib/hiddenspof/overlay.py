@@ -54,6 +54,9 @@ _ESC = coupling.ESCALATION_KINDS
 _SERIOUS = ("critical", "high")
 #: Components walked up from a change before the per-asset closures are given up (every strike then re-analysed).
 _UPWARD_LIMIT = 2_000
+#: Assets whose closure a change alters, above which a strike is recovered on the whole changed estate instead of
+#: on their closures (many closures cost more than one recovery).
+_JUDGED_LIMIT = 64
 
 
 class PatchedModel(Model):
@@ -395,8 +398,9 @@ class Changed:
         self._attack_changed = hit | {k for k in self.holders if k not in base.destroyed}
         self._claims_done: tuple[str, ...] | None = None
         self._closures: dict[str, tuple[set[str], set[str]]] | None = None
-        #: (asset whose closure changed, the failed part of its closure) -> whether it stays unrecoverable
-        self._fate: dict[tuple[str, frozenset[str]], bool] = {}
+        #: (assets whose changed closure a strike reaches, the failed part of those closures) -> those of them
+        #: it leaves unrecoverable
+        self._fate: dict[tuple[tuple[str, ...], frozenset[str]], frozenset[str]] = {}
 
     def closures(self) -> dict[str, tuple[set[str], set[str]]] | None:
         """Asset -> (its closure in the estate, in the changed estate) for every asset whose fate under some
@@ -454,37 +458,37 @@ class Changed:
         return hit
 
     def _judged(self, failed: frozenset[str]) -> tuple[str, ...] | None:
-        """The changed estate's unrecoverable assets after ``failed`` fail, each asset judged on its closure; None
-        when the change touched too much to list the assets whose closure changed.
+        """The changed estate's unrecoverable assets after ``failed`` fail, judged on the changed closures; None
+        when the change touched too many assets for that to be cheaper than one whole recovery.
 
         An asset's final state reads only its closure. An asset whose closure
         holds no changed entry has the same closure, the same entries and so
         the same fate as in the estate: the estate's answer for the failed
         components it has (``Base.recovery``; a new component is in no such
-        closure). Each asset whose closure changed is recovered inside its
-        changed closure (``Model.lost_within``): exact, and it costs that
-        closure, not the estate.
+        closure). The assets whose changed closure ``failed`` reaches are
+        recovered inside the union of those closures (``Model.lost_within``,
+        closed as each closure is): exact, and it costs those closures, not
+        the estate.
         """
         cl = self.closures()
-        if cl is None:
+        if cl is None or len(cl) > _JUDGED_LIMIT:
             return None
         old = frozenset(x for x in failed if x in self.base.model.kind)
         spent: list[int] = []
         out = set(self.base.recovery(old, spent)) if old else set()
         self.work += sum(spent)
         out.difference_update(cl)
-        for a, (_, c1) in cl.items():
-            part = failed & c1
-            if not part:
-                continue
-            key = (a, frozenset(part))
-            fate = self._fate.get(key)
-            if fate is None:
-                lost, walked = self.model.lost_within(part, c1)
-                fate = self._fate[key] = a in lost
-                self.work += 1 + walked
-            if fate:
-                out.add(a)
+        hit = [a for a, (_, c1) in cl.items() if not failed.isdisjoint(c1)]
+        if not hit:
+            return tuple(sorted(out))
+        scope = cl[hit[0]][1] if len(hit) == 1 else frozenset().union(*(cl[a][1] for a in hit))
+        key = (tuple(hit), frozenset(failed & scope))
+        fates = self._fate.get(key)
+        if fates is None:
+            lost, walked = self.model.lost_within(key[1], scope)
+            fates = self._fate[key] = frozenset(lost).intersection(hit)
+            self.work += 1 + walked
+        out |= fates
         return tuple(sorted(out))
 
     def destroyed(self, k: str) -> frozenset[str]:
