@@ -84,14 +84,21 @@ FIX_BUDGET = 40
 #: fairly: the findings are taken most severe first and each gets an equal part of what is left when its turn
 #: comes (at most ``FIX_WORK_PER_FINDING``), so the first findings' candidates do not starve the later ones (a
 #: finding's composite may still spend past its part). Counted, not timed, so results never depend on the machine.
-FIX_WORK_BUDGET = 20_000_000
+FIX_WORK_BUDGET = 30_000_000
 #: Work one finding may spend before only its composite is tried.
 FIX_WORK_PER_FINDING = 1_000_000
+#: Work counted for compiling one candidate and for patching one change into the model, besides what its
+#: re-analysis walks: their fixed cost, about that of re-analysing a thousand components, so that a search of
+#: many small candidates is bounded as a search of a few large ones is.
+_COMPILE_COST = 1_000
+_CHANGE_COST = 1_000
 #: What the capacity and silent-failure fixes of one assessment spend at most: a silent-failure fix or a
 #: scenario's schedule re-run costs the size of the inventory, one restore timed again its path.
 OTHER_WORK_BUDGET = 2_000_000
 #: Above this many assets a finding skips the asset-by-asset search (singles, then the composite).
 _PER_ASSET_LIMIT = 6
+#: Fixes verified for wider findings that a wide finding tries first, at most (the tightest first).
+_REUSED = 2
 #: Findings of these severities get a fix searched for (the others keep ``fix`` null).
 FIX_SEVERITIES = ("critical", "high")
 #: Kinds a stolen credential is made of (struck by ``credential_compromise``).
@@ -889,7 +896,7 @@ def _compile(model: Model, changes: tuple, ctx: Context) -> _Tried:
 
 def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
              work: list[int] | None = None, ctx: Context | None = None,
-             share: int = FIX_WORK_PER_FINDING) -> tuple[Fix, tuple]:
+             share: int = FIX_WORK_PER_FINDING, wider: Sequence[tuple] = ()) -> tuple[Fix, tuple]:
     """The smallest change set found that resolves ``problem``, verified by re-analysis: (fix, changes).
 
     Every candidate is compiled to edits on the whole inventory and must
@@ -906,7 +913,9 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
     ``work`` (a one-item list) is the work left for the whole assessment
     (``FIX_WORK_BUDGET``); ``share`` is what this finding may spend before
     only its composite is tried (``attach_fixes`` gives each finding an
-    equal part of what is left).
+    equal part of what is left). ``wider``: change sets verified for wider
+    findings that cover every asset of this one, tried first (one work
+    package serves both when it resolves this one too).
     """
     from . import whatif
 
@@ -927,6 +936,9 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
     def judged(changes: tuple) -> _Tried:
         if changes not in compiled:
             compiled[changes] = _compile(model, changes, ctx)
+            share[0] -= _COMPILE_COST
+            if work is not None:
+                work[0] -= _COMPILE_COST
             t = compiled[changes]
             if t.broken is not None:
                 rejected.setdefault(_describe(model, changes), t.broken)
@@ -962,7 +974,7 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
             if new:
                 side.append((t, new))
                 ok = False
-        spent_work = changed.work - changed.charged
+        spent_work = changed.work - changed.charged + (_CHANGE_COST if not changed.charged else 0)
         changed.charged = changed.work
         share[0] -= spent_work
         if work is not None:
@@ -995,7 +1007,11 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
                 raw[a] = [joint, *raw[a]]
 
     answer: tuple | None = None
-    for production in (False, True):
+    for c in wider:
+        if works(c, problem, reserve=0, whole=True):
+            answer = c
+            break
+    for production in (False, True) if answer is None else ():
         if production and not any(judged(c).production for a in few for c in raw[a] if judged(c).broken is None):
             break
         per_asset = {a: order(raw[a], production) for a in few}
@@ -1289,8 +1305,11 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
     ranked = sorted(range(len(findings)), key=rank)
     problems = {i: problem_of(model, findings[i]) for i in ranked
                 if findings[i].fix is None and findings[i].severity in FIX_SEVERITIES}
+    # the narrow coupling problems (searched asset by asset, cheap) first, then the wide ones, each most severe first
+    ranked.sort(key=lambda i: problems.get(i) is not None and len(problems[i].assets) > _PER_ASSET_LIMIT)
     # the coupling problems still to search, in turn: each gets an equal part of the work left when it comes up
     left = len({p for p in problems.values() if p is not None})
+    verified: list[tuple[frozenset[str], tuple]] = []  # (assets, changes) of the fixes verified so far
     for i in ranked:
         f = findings[i]
         if f.fix is not None or f.severity not in FIX_SEVERITIES:
@@ -1313,8 +1332,12 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
             continue
         if problem not in cache:
             share = min(FIX_WORK_PER_FINDING, max(work[0], 0) // max(left, 1))
-            cache[problem] = find_fix(model, problem, budget, work, ctx, share)
+            wider = [ch for assets, ch in sorted(verified, key=lambda v: len(v[0]))
+                     if len(problem.assets) > _PER_ASSET_LIMIT and assets >= set(problem.assets)]
+            cache[problem] = find_fix(model, problem, budget, work, ctx, share, wider[:_REUSED])
             left -= 1
+            if cache[problem][0].verified and cache[problem][1]:
+                verified.append((frozenset(problem.assets), cache[problem][1]))
         fix, changes = cache[problem]
         if changes and not fix.changes:
             fix = written_down(model, fix, changes)
