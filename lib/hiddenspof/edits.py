@@ -534,6 +534,7 @@ class Staged:
         self._removed: set[int] = set()
         self._added: list[dict] = []
         self._added_gone: set[int] = set()
+        self._added_of: dict[Any, list[int]] = {}  # component -> positions of its rows in ``_added``
         self._deps: _LayeredIndex | None = None
         self._moved: set[str] = set()
 
@@ -625,6 +626,7 @@ class Staged:
         self._moved.add(str(row["protects"]))
 
     def add_dependency_row(self, row: dict) -> None:
+        self._added_of.setdefault(row["component"], []).append(len(self._added))
         self._added.append(_blank(self._b.gaps["dependencies"], row))
 
     def add_test_row(self, row: dict) -> None:
@@ -646,8 +648,8 @@ class Staged:
         """``comp``'s dependency rows with where each is kept ((added?, position)), in frame order."""
         mine = self._b.rows_at.get(comp, [])
         out = [((False, i), r) for i, r in zip(mine, self._b.records(comp)) if i not in self._removed]
-        return out + [((True, j), r) for j, r in enumerate(self._added)
-                      if r["component"] == comp and j not in self._added_gone]
+        return out + [((True, j), self._added[j]) for j in self._added_of.get(comp, ())
+                      if j not in self._added_gone]
 
     # -- the changed inventory -----------------------------------------------------------------------------
 
