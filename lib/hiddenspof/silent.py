@@ -625,9 +625,23 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     completed runs of each backup enter the statistics, so a year of daily
     runs for thousands of backups summarises in well under a second or two.
     """
+    r = runs if prepared else _prepare_runs(runs, _cutoff(as_of), full_backups)
+    span = spans if spans is not None else history.spans(r, as_of, schedule_hours, retention_days)
+    blocks = history.blocks(r["_g"].to_numpy())
+    if len(blocks) == 1:
+        return _summarise_block(r, as_of, span, reference_gb)
+    # a block of backups at a time: each backup's summary reads only its own runs, and the per-run temporaries
+    # of a block stay small
+    out = pd.concat([_summarise_block(r.iloc[lo:hi], as_of, span, reference_gb) for lo, hi in blocks])
+    out.index = pd.Index(np.asarray(out.index, dtype=object), name="backup", dtype=object)  # concat infers str
+    return out
+
+
+def _summarise_block(r: pd.DataFrame, as_of: dt.date, span: pd.DataFrame,
+                     reference_gb: Mapping[str, float] | None) -> pd.DataFrame:
+    """``summarise_runs`` of prepared runs (a whole backup's runs or none of them), ``span`` their ``history.spans``."""
     now = assessment_time(as_of)
     now64 = now.to_datetime64()
-    r = runs if prepared else _prepare_runs(runs, _cutoff(as_of), full_backups)
     g, ids = _backup_codes(r)  # r is sorted by backup, so ids come sorted
     k, n = len(ids), len(g)
     counts = np.bincount(g, minlength=k)
@@ -645,7 +659,6 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
 
     # the expected interval (declared, else the spacing the history sustains at its densest) and the part of
     # the history that is complete: inside the retention horizon, not thinned by a prune policy (history.spans)
-    span = spans if spans is not None else history.spans(r, as_of, schedule_hours, retention_days)
     span = span.reindex(ids)
     span.index = out.index
     out["interval_inferred"] = span["interval_inferred"].astype(bool)
