@@ -66,8 +66,11 @@ def random_history(seed: int):
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_recovery_points_equal_the_pandas_reference(seed):
-    """Every column of every asset, the worst window's tie-breaks and the late runs included."""
+def test_recovery_points_equal_the_pandas_reference(seed, monkeypatch):
+    """Every column of every asset, the worst window's tie-breaks and the late runs included; also when the assets
+    are taken in blocks (of a few runs here, of about a million in an estate)."""
+    if seed % 3:
+        monkeypatch.setattr(history, "_BLOCK_ROWS", [1, 7, 100][seed % 3])
     runs, protects, retention, schedule = random_history(seed)
     want = recovery_points_frame(runs, AS_OF, protects, schedule_hours=schedule, retention_days=retention)
     got = silent.recovery_points(runs, AS_OF, protects, schedule_hours=schedule, retention_days=retention)
@@ -167,6 +170,27 @@ def test_seconds_equal_pandas_total_seconds_bit_for_bit(unit):
         assert got.dtype == np.float64
         assert np.array_equal(got, want, equal_nan=True)
         assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_many_backups_keep_their_codes_apart():
+    """Thousands of backups (codes in 16 bits, code x size class beyond them) summarise and flag as the pandas
+    reference does."""
+    rng = np.random.default_rng(5)
+    nb = 7000
+    ids = np.repeat([f"bk-{i:05d}" for i in range(nb)], 7)
+    n = len(ids)
+    start = pd.Timestamp("2026-09-20") + pd.to_timedelta(np.tile(np.arange(7), nb), unit="D")
+    runs = pd.DataFrame({
+        "backup": pd.Series(ids, dtype=object), "started_at": start.astype("datetime64[ns]"),
+        "finished_at": (start + pd.Timedelta(hours=1)).astype("datetime64[ns]"),
+        "status": pd.Series(rng.choice(["success", "warning", "failed"], n), dtype=object),
+        "size_gb": rng.gamma(4, 25, n), "type": pd.Series(rng.choice(["full", "log", None], n), dtype=object),
+    }).sample(frac=1.0, random_state=1).reset_index(drop=True)
+    reference = {f"bk-{i:05d}": 100.0 for i in range(0, nb, 2)}
+    want = summarise_runs_frame(runs, AS_OF, None, reference)
+    pd.testing.assert_frame_equal(silent.summarise_runs(runs, AS_OF, None, reference), want, check_exact=True)
+    pd.testing.assert_frame_equal(silent.run_anomalies(runs, AS_OF, reference), run_anomalies_frame(runs, AS_OF, reference),
+                                  check_exact=True)
 
 
 def test_blocks_split_between_backups_only():
