@@ -161,3 +161,50 @@ def test_random_edits_on_small_estates(estate, seed):
     rnd = random.Random(seed)
     for _ in range(3):
         _check(m, ctx, rnd.choice(problems) if problems else None, _random_edits(m, rnd))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_estates(), st.integers(0, 10_000))
+def test_recovery_within_a_closure_is_the_whole_recovery(estate, seed):
+    """``Model.lost_within`` on an asset's closure (or a union of closures) tells exactly which of its assets the
+    whole estate's ``recover`` leaves unrecoverable, for random failure sets."""
+    m = model.build(inventory_of(*estate))
+    if not m.assets:
+        return
+    rnd = random.Random(seed)
+    for _ in range(4):
+        failed = frozenset(rnd.sample(m.ids, rnd.randint(1, min(3, len(m.ids)))))
+        whole = set(m.recover(failed).unrecoverable)
+        picked = rnd.sample(m.assets, rnd.randint(1, len(m.assets)))
+        scope = frozenset().union(*(m.closure(a) for a in picked))
+        lost, walked = m.lost_within(failed, scope)
+        assert set(lost) == whole & scope
+        assert walked >= (len(failed & scope) if lost else 0)
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_judged_on_closures_equals_a_full_recovery(seed, tmp_path):
+    """The overlay's per-closure judgement (``Changed._judged``) equals ``recover`` of the rebuilt estate for
+    multi-component failure sets (stolen credentials' destroyed sets and random sets)."""
+    synth.write_estate(tmp_path, 200, seed, history_days=0)
+    m = model.build(inventory.load(tmp_path))
+    findings, ctx = _estate(m)
+    rnd = random.Random(seed)
+    judged = 0
+    for _ in range(20):
+        eds = _random_edits(m, rnd)
+        try:
+            full = model.build(edits.apply_changes(m.inventory, eds))
+        except edits.EditError:
+            continue
+        changed = ctx.changed(m, eds)
+        sets = [frozenset(rnd.sample(full.ids, 3)) for _ in range(3)]
+        sets += [coupling.credential_compromise(full, (k,)).destroyed
+                 for k in rnd.sample([k for k in full.ids if full.kind[k] in coupling.ESCALATION_KINDS], 2)]
+        for failed in sets:
+            got = changed._judged(failed)
+            if got is not None:
+                judged += 1
+                assert got == full.recover(failed).unrecoverable
+            assert changed.lost(failed) == full.recover(failed).unrecoverable
+    assert judged

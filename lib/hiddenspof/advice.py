@@ -78,16 +78,18 @@ __all__ = [
 
 #: Candidate change sets re-analysed per finding at most (the stated search budget).
 FIX_BUDGET = 40
-#: Work one assessment's coupling fix search spends at most, most severe findings first (later findings say
-#: they were not searched): the strikes a candidate change can alter, re-analysed on the changed estate
-#: (``overlay``), each counted as one plus every component it takes down (what ``recover`` walks), plus the
-#: components each change touches. Counted, not timed, so results never depend on the machine.
-FIX_WORK_BUDGET = 5_000_000
+#: Work one assessment's coupling fix search spends at most: the strikes a candidate change can alter,
+#: re-analysed on the changed estate (``overlay``; an asset whose closure changed is judged on that closure),
+#: each counted as one plus every component it walks, plus the components each change touches. Shared out
+#: fairly: the findings are taken most severe first and each gets an equal part of what is left when its turn
+#: comes (at most ``FIX_WORK_PER_FINDING``), so the first findings' candidates do not starve the later ones (a
+#: finding's composite may still spend past its part). Counted, not timed, so results never depend on the machine.
+FIX_WORK_BUDGET = 20_000_000
 #: Work one finding may spend before only its composite is tried.
 FIX_WORK_PER_FINDING = 1_000_000
-#: Component re-analyses (the size of each re-analysed inventory, summed) the capacity and silent-failure fixes
-#: of one assessment spend at most.
-OTHER_WORK_BUDGET = 120_000
+#: What the capacity and silent-failure fixes of one assessment spend at most: a silent-failure fix or a
+#: scenario's schedule re-run costs the size of the inventory, one restore timed again its path.
+OTHER_WORK_BUDGET = 2_000_000
 #: Above this many assets a finding skips the asset-by-asset search (singles, then the composite).
 _PER_ASSET_LIMIT = 6
 #: Findings of these severities get a fix searched for (the others keep ``fix`` null).
@@ -886,7 +888,8 @@ def _compile(model: Model, changes: tuple, ctx: Context) -> _Tried:
 
 
 def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
-             work: list[int] | None = None, ctx: Context | None = None) -> tuple[Fix, tuple]:
+             work: list[int] | None = None, ctx: Context | None = None,
+             share: int = FIX_WORK_PER_FINDING) -> tuple[Fix, tuple]:
     """The smallest change set found that resolves ``problem``, verified by re-analysis: (fix, changes).
 
     Every candidate is compiled to edits on the whole inventory and must
@@ -900,8 +903,10 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
     included); a set that resolves the finding is verified only if the
     changed estate has no critical or high coupling finding the estate did
     not have (else ``new_findings`` names them and the search goes on).
-    ``work`` (a one-item list) is the component re-analyses left for the
-    whole assessment; each re-analysis spends the size of the inventory.
+    ``work`` (a one-item list) is the work left for the whole assessment
+    (``FIX_WORK_BUDGET``); ``share`` is what this finding may spend before
+    only its composite is tried (``attach_fixes`` gives each finding an
+    equal part of what is left).
     """
     from . import whatif
 
@@ -911,7 +916,7 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
                    f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} components re-analysed "
                    "went to more severe findings first"), ()
     before = frozenset(model.ids)
-    share = [FIX_WORK_PER_FINDING]  # this finding's share of the assessment's budget
+    share = [share]  # this finding's share of the assessment's budget
     tried: list[str] = []
     rejected: dict[str, str] = {}
     side: list[tuple[_Tried, tuple[str, ...]]] = []
@@ -1141,7 +1146,8 @@ def _capacity_misses(model: Model, finding: Finding, scale: dict[str, float] | N
     if parts[1] == "routine-rto-miss":
         a = parts[2]
         hours, _ = capacity.routine_hours(model, a, lim)
-        rto = model.inventory.components.set_index("id").at[a, "rto_hours"]
+        comps = model.inventory.components
+        rto = comps.loc[comps["id"] == a, "rto_hours"].iloc[0]
         return hours is not None and hours > float(rto) + 1e-9
     name = ":".join(parts[2:])
     for n, kind, failed in capacity.scenario_failures(model):
@@ -1170,9 +1176,11 @@ def capacity_fix(model: Model, finding: Finding, work: list[int] | None = None) 
                    "went to more severe findings first"), ()
     lo, hi = -1, len(CAPACITY_FACTORS) - 1  # bisect for the smallest factor that clears it (misses shrink as it grows)
 
+    routine = finding.id.split(":")[1] == "routine-rto-miss"
+
     def clears(i: int) -> bool:
-        if work is not None:
-            work[0] -= len(model.ids)
+        if work is not None:  # one restore's path timed again, or a whole scenario's restores scheduled again
+            work[0] -= 1 + len(finding.components) if routine else len(model.ids)
         return not _capacity_misses(model, finding, dict.fromkeys(comps, CAPACITY_FACTORS[i]))
 
     if clears(hi):
@@ -1278,7 +1286,12 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
         tier = _best_tier(model, [a for a in f.assets if a in model.kind])
         return (severity_rank(f.severity), 99 if tier is None else tier, -len(f.assets), f.id)
 
-    for i in sorted(range(len(findings)), key=rank):
+    ranked = sorted(range(len(findings)), key=rank)
+    problems = {i: problem_of(model, findings[i]) for i in ranked
+                if findings[i].fix is None and findings[i].severity in FIX_SEVERITIES}
+    # the coupling problems still to search, in turn: each gets an equal part of the work left when it comes up
+    left = len({p for p in problems.values() if p is not None})
+    for i in ranked:
         f = findings[i]
         if f.fix is not None or f.severity not in FIX_SEVERITIES:
             out[i] = f
@@ -1294,12 +1307,14 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
 
             out[i] = dataclasses.replace(f, fix=silent_fix(model, f, findings, silent_memo, other))
             continue
-        problem = problem_of(model, f)
+        problem = problems[i]
         if problem is None:
             out[i] = f
             continue
         if problem not in cache:
-            cache[problem] = find_fix(model, problem, budget, work, ctx)
+            share = min(FIX_WORK_PER_FINDING, max(work[0], 0) // max(left, 1))
+            cache[problem] = find_fix(model, problem, budget, work, ctx, share)
+            left -= 1
         fix, changes = cache[problem]
         if changes and not fix.changes:
             fix = written_down(model, fix, changes)

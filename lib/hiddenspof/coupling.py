@@ -256,6 +256,15 @@ def _pack(failed: np.ndarray) -> np.ndarray:
     return out.view("<u8")
 
 
+def _count(bits: np.ndarray, sets: int) -> int:
+    """How many of the first ``sets`` failure sets of a row of words have their bit set."""
+    full, rest = divmod(sets, _WORD)
+    count = int(np.bitwise_count(bits[:full]).sum())
+    if rest:
+        count += int(np.bitwise_count(bits[full] & np.uint64((1 << rest) - 1)))
+    return count
+
+
 def _unpack(bits: np.ndarray, sets: int) -> np.ndarray:
     """The inverse of ``_pack``: rows x words -> rows x ``sets`` booleans."""
     return np.unpackbits(bits.view(np.uint8), axis=1, count=sets, bitorder="little").view(bool)
@@ -271,6 +280,83 @@ def _or_first(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, seen[:, -1]
 
 
+def _ragged(ptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The items of rows ``rows`` of a ragged table (row ``r`` holds items ``ptr[r]`` to ``ptr[r + 1]``):
+    for each item, in row order, (position of its row in ``rows``, its rank in the row, its index)."""
+    start = ptr[rows]
+    count = ptr[rows + 1] - start
+    pos = np.repeat(np.arange(len(rows)), count)
+    rank = np.arange(len(pos)) - np.repeat(np.cumsum(count) - count, count)
+    return pos, rank, start[pos] + rank
+
+
+def _rect(pos: np.ndarray, rank: np.ndarray, values: np.ndarray, rows: int, pad: int) -> np.ndarray:
+    """Ragged rows (as ``_ragged`` gives them) padded with ``pad`` into a rows x widest matrix."""
+    out = np.full((rows, int(rank.max()) + 1 if len(rank) else 0), pad, dtype=np.intp)
+    out[pos, rank] = values
+    return out
+
+
+def _ptr(counts: np.ndarray) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.intp)
+
+
+class _Plan:
+    """The simulator's view of a set of components closed under rows and restores: integer ids, ragged tables.
+
+    Built once for the whole estate (``_estate_plan``, shared by every chunk
+    of ``_batched``) or for one closure; components are numbered in id order
+    (the order of a sorted closure), so a closure's numbers increase. Tables:
+    ungrouped targets (``req``), groups (``grp``: their needs, their members
+    ``mem``), recovery paths in choice order (``path``: backup, restore
+    target or -2 for in place), and each component's evaluation level and
+    whether it is on a cycle (``_levels``).
+    """
+
+    def __init__(self, model: Model, ids: list[str]) -> None:
+        self.ids = ids
+        self.index = index = {c: i for i, c in enumerate(ids)}
+        requires, groups, order, backup = model.requires, model.groups, model._backup_order, model.backup
+        req = [[index[t] for t in requires[c]] for c in ids]
+        grp = [groups[c] for c in ids]
+        mem = [[index[t] for t in members] for g in grp for _, _, members in g]
+        path = [[(index[b], -2 if backup[b].restore_to is None else index[backup[b].restore_to]) for b in order[c]]
+                if c in order else [] for c in ids]
+        self.req_ptr = _ptr([len(x) for x in req])
+        self.req = np.fromiter(itertools.chain.from_iterable(req), dtype=np.intp, count=int(self.req_ptr[-1]))
+        self.grp_ptr = _ptr([len(g) for g in grp])
+        self.grp_needs = np.array([needs for g in grp for _, needs, _ in g], dtype=np.int64)
+        self.mem_ptr = _ptr([len(m) for m in mem])
+        self.mem = np.fromiter(itertools.chain.from_iterable(mem), dtype=np.intp, count=int(self.mem_ptr[-1]))
+        self.path_ptr = _ptr([len(p) for p in path])
+        flat = list(itertools.chain.from_iterable(path))
+        self.path_b = np.array([b for b, _ in flat], dtype=np.intp)
+        self.path_t = np.array([t for _, t in flat], dtype=np.intp)
+        level, cyclic = _levels(model)
+        self.level = np.array([level[c] for c in ids], dtype=np.int64)
+        self.cyclic = np.array([c in cyclic for c in ids], dtype=bool)
+
+
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its estate-wide _Plan
+
+
+def _estate_plan(model: Model) -> _Plan:
+    """The ``_Plan`` of the whole estate, built once per model."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = _PLANS[model] = _Plan(model, list(model.ids))
+    return plan
+
+
+class _Rows:
+    """The rows of one simulator in its own numbering: ungrouped targets, groups and their members (ragged)."""
+
+    def __init__(self, n: int, req_ptr, req, grp_ptr, needs, mem_ptr, mem) -> None:
+        self.n = n
+        self.req_ptr, self.req, self.grp_ptr, self.needs, self.mem_ptr, self.mem = (
+            req_ptr, req, grp_ptr, needs, mem_ptr, mem)
+
+
 class _MetPlan:
     """Whether the own dependency rows of a list of columns are met, for every failure set at once.
 
@@ -284,34 +370,28 @@ class _MetPlan:
     number of components.
     """
 
-    def __init__(self, cols: list[int], ung: list[list[int]], groups: list[list[tuple[int, list[int]]]], n: int) -> None:
+    def __init__(self, cols: np.ndarray, rows: _Rows) -> None:
+        n = rows.n
+        cols = np.asarray(cols, dtype=np.intp)
         self.k = len(cols)
-        def rect(lists: list[list[int]], pad: int) -> np.ndarray:
-            width = max((len(x) for x in lists), default=0)
-            return np.array([x + [pad] * (width - len(x)) for x in lists], dtype=np.intp).reshape(len(lists), width)
-
-        with_ung = [p for p, c in enumerate(cols) if ung[c]]
-        self.u_all = len(with_ung) == self.k
-        self.u_pos = np.array(with_ung, dtype=np.intp)
-        self.u_idx = rect([ung[cols[p]] for p in with_ung], n)
-        with_groups = [p for p, c in enumerate(cols) if groups[c]]
-        self.g_pos = np.array(with_groups, dtype=np.intp)
-        members, needs, per_comp = [], [], []
-        for p in with_groups:
-            mine = []
-            for nd, mem in groups[cols[p]]:
-                mine.append(len(needs))
-                members.append(mem)
-                needs.append(nd)
-            per_comp.append(mine)
-        self.g_idx = rect(members, n + 1)
-        self.g_any = all(nd == 1 for nd in needs)
+        ucount = rows.req_ptr[cols + 1] - rows.req_ptr[cols]
+        self.u_pos = np.flatnonzero(ucount)
+        self.u_all = len(self.u_pos) == self.k
+        pos, rank, item = _ragged(rows.req_ptr, cols[self.u_pos])
+        self.u_idx = _rect(pos, rank, rows.req[item], len(self.u_pos), n)
+        gcount = rows.grp_ptr[cols + 1] - rows.grp_ptr[cols]
+        self.g_pos = np.flatnonzero(gcount)
+        gpos, grank, group = _ragged(rows.grp_ptr, cols[self.g_pos])
+        mpos, mrank, item = _ragged(rows.mem_ptr, group)
+        self.g_idx = _rect(mpos, mrank, rows.mem[item], len(group), n + 1)
+        needs = rows.needs[group]
+        self.g_any = bool((needs == 1).all())
         # "at least j up" is kept for j = 1 .. the largest need; a need above the group's size is never met
-        self.g_max = max(needs, default=1)
-        self.g_need = np.array(needs, dtype=np.intp) - 1
+        self.g_max = int(needs.max()) if len(needs) else 1
+        self.g_need = (needs - 1).astype(np.intp)
         self.g_rows = np.arange(len(needs), dtype=np.intp)
-        self.g_single = all(len(m) == 1 for m in per_comp)
-        self.g_comp = rect(per_comp, len(needs))  # padded with a group that is always met
+        self.g_single = bool((gcount[self.g_pos] == 1).all())
+        self.g_comp = _rect(gpos, grank, np.arange(len(group)), len(self.g_pos), len(group))  # padded: always met
 
     def met(self, up: np.ndarray) -> np.ndarray:
         """len(cols) x words: whether each column's own rows are met when ``up`` are up."""
@@ -364,95 +444,79 @@ class _ClosureSimulator:
     simulator this replaced, as the reference it is tested against.
     """
 
-    def __init__(self, model: Model, nodes: list[str], blocks: list[list[str]] | None = None) -> None:
-        """Simulate ``nodes`` (a sorted closure); or, with ``blocks``, several closures side by side.
+    def __init__(self, model: Model, nodes: list[str], blocks: list[list[str]] | None = None,
+                 plan: _Plan | None = None) -> None:
+        """Simulate ``nodes`` (a sorted closure); or, with ``blocks``, several sorted closures side by side.
 
         Blocks are disjoint copies (a component in two closures gets a row in
         each), so each block evolves exactly as its closure would alone, and one
         failure set of the simulator carries one failure set of every block:
         block ``i`` starts at row ``offsets[i]`` (``nodes`` is then ignored).
+        ``plan`` is a ``_Plan`` holding every block (default: one of just them).
         """
         blocks = [nodes] if blocks is None else blocks
-        self.offsets: list[int] = []
-        nodes, ung, groups = [], [], []
-        # paths of each asset row in choice order: (backup row, target row or -2 for in place)
-        paths: dict[int, list[tuple[int, int]]] = {}
-        requires, model_groups, backups_of, order, backup = (
-            model.requires, model.groups, model.backups_of, model._backup_order, model.backup)
-        for block in blocks:
-            off = len(nodes)
-            self.offsets.append(off)
-            idx = {c: off + i for i, c in enumerate(block)}
-            ung += [[idx[t] for t in requires[c]] for c in block]
-            groups += [[(needs, [idx[t] for t in members]) for _, needs, members in model_groups[c]] for c in block]
-            for a in block:
-                if a in backups_of:
-                    paths[idx[a]] = [
-                        (idx[b], idx[backup[b].restore_to] if backup[b].restore_to is not None else -2)
-                        for b in order[a]
-                    ]
-            nodes += block
-        self.nodes = nodes
+        if plan is None:
+            plan = _Plan(model, list(blocks[0]) if len(blocks) == 1 else sorted(set().union(*blocks)))
+        sizes = [len(b) for b in blocks]
+        self.offsets: list[int] = [0, *itertools.accumulate(sizes)][:-1]
+        self.nodes = nodes = list(itertools.chain.from_iterable(blocks))
         self.n = n = len(nodes)
+        index, big = plan.index, len(plan.ids)
+        g = np.fromiter((index[c] for c in nodes), dtype=np.intp, count=n)
+        bid = np.repeat(np.arange(len(blocks), dtype=np.int64), sizes)
+        key = bid * big + g  # increasing: blocks in order, each a sorted closure
+
+        def local(row: np.ndarray, target: np.ndarray) -> np.ndarray:
+            """The row, in the block of row ``row``, of the component ``target`` (plan numbering)."""
+            return np.searchsorted(key, bid[row] * big + target)
+
+        # the rows of every component in this simulator's numbering
+        pos, _, item = _ragged(plan.req_ptr, g)
+        ucount = plan.req_ptr[g + 1] - plan.req_ptr[g]
+        req = local(pos, plan.req[item])
+        gpos, _, group = _ragged(plan.grp_ptr, g)
+        gcount = plan.grp_ptr[g + 1] - plan.grp_ptr[g]
+        mpos, _, item = _ragged(plan.mem_ptr, group)
+        mem = local(gpos[mpos], plan.mem[item])
+        rows = _Rows(n, _ptr(ucount), req, _ptr(gcount), plan.grp_needs[group],
+                     _ptr(plan.mem_ptr[group + 1] - plan.mem_ptr[group]), mem)
         # restore plan: assets, their paths flattened in choice order
-        self.p_assets = np.array(sorted(paths), dtype=np.intp)
-        self.p_block = np.searchsorted(np.array(self.offsets, dtype=np.intp), self.p_assets, side="right") - 1
-        pa, pb, pt, starts = [], [], [], []
-        inplace = sorted(a for a, ps in paths.items() if any(t < 0 for _, t in ps))
-        ipos = {a: i for i, a in enumerate(inplace)}
-        p_own = []
-        for k, a in enumerate(self.p_assets.tolist()):
-            starts.append(len(pb))
-            for b, t in paths[a]:
-                pa.append(k)
-                pb.append(b)
-                pt.append(t)
-                p_own.append(ipos.get(a, 0))
-        npaths = len(pb)
-        self.npaths = npaths
-        self.p_pos = np.array(pa, dtype=np.intp)
-        self.p_b = np.array(pb, dtype=np.intp)
-        p_t = np.array(pt, dtype=np.int64)
-        self.p_tcol = np.maximum(p_t, 0).astype(np.intp)
-        self.p_inplace = np.flatnonzero(p_t < 0)
-        self.p_own = np.array(p_own, dtype=np.intp)[self.p_inplace]
-        width = max((len(ps) for ps in paths.values()), default=0)
-        self.p_width = width
-        flat = [list(range(st, st + len(paths[a]))) for st, a in zip(starts, self.p_assets.tolist())]
+        self.p_assets = np.flatnonzero(plan.path_ptr[g + 1] - plan.path_ptr[g])
+        self.p_block = bid[self.p_assets].astype(np.intp)
+        ppos, prank, item = _ragged(plan.path_ptr, g[self.p_assets])
+        arow = self.p_assets[ppos]
+        self.npaths = npaths = len(ppos)
+        self.p_pos = ppos
+        self.p_b = local(arow, plan.path_b[item])
+        target = plan.path_t[item]
+        onto = np.flatnonzero(target >= 0)  # paths onto a restore target, in row order
+        self.p_tcol = np.zeros(npaths, dtype=np.intp)
+        self.p_tcol[onto] = local(arow[onto], target[onto])
+        self.p_inplace = np.flatnonzero(target < 0)
+        inplace = np.unique(ppos[self.p_inplace])
+        self.p_own = np.searchsorted(inplace, ppos[self.p_inplace])
         # asset x choice rank: index of the path (npaths = a row of no failure set) ...
-        self.p_rect = np.array([f + [npaths] * (width - len(f)) for f in flat], dtype=np.intp).reshape(-1, width)
+        self.p_rect = _rect(ppos, prank, np.arange(npaths), len(self.p_assets), npaths)
         # ... and where each path sits in that rectangle, flattened
         self.p_flat = np.flatnonzero(self.p_rect.ravel() < npaths)
-        self.own_plan = _MetPlan(inplace, ung, groups, n) if inplace else None
-        # per asset row: its paths onto a restore target (each asset restored onto one at most)
-        onto: dict[int, list[int]] = {}
-        for j in range(npaths):
-            if p_t[j] >= 0:
-                onto.setdefault(int(self.p_assets[pa[j]]), []).append(j)
+        self.own_plan = _MetPlan(self.p_assets[inplace], rows) if len(inplace) else None
+        onto_count = np.bincount(arow[onto], minlength=n)
+        onto_ptr = _ptr(onto_count)
         t_ext = np.append(self.p_tcol, n)  # the padding path's target: the always-up row (never chosen anyway)
-        level, cyclic = _levels(model)
-        by_level: dict[int, list[int]] = {}
-        for i, c in enumerate(nodes):
-            if ung[i] or groups[i] or i in onto:
-                by_level.setdefault(level[c], []).append(i)
-            # else: no row and no restore target, so it is down exactly when it failed (already so in ``_up``)
+        # a component with no row and no restore target is down exactly when it failed (already so in ``_up``)
+        sel = np.flatnonzero((ucount > 0) | (gcount > 0) | (onto_count > 0))
+        lv = plan.level[g[sel]]
+        order = np.argsort(lv, kind="stable")
+        sel, lv = sel[order], lv[order]
         self.levels = []  # (rows, met plan, iterate?, positions of assets with a target path, their paths, targets)
-        for lv in sorted(by_level):
-            cols = by_level[lv]
-            tpos = [p for p, c in enumerate(cols) if c in onto]
-            tw = max((len(onto[cols[p]]) for p in tpos), default=0)
-            trect = np.array([onto[cols[p]] + [npaths] * (tw - len(onto[cols[p]])) for p in tpos],
-                             dtype=np.intp).reshape(len(tpos), tw)
-            self.levels.append(
-                (
-                    np.array(cols, dtype=np.intp),
-                    _MetPlan(cols, ung, groups, n),
-                    any(nodes[c] in cyclic for c in cols),
-                    np.array(tpos, dtype=np.intp),
-                    trect,
-                    t_ext[trect],
-                )
-            )
+        for cols in np.split(sel, np.flatnonzero(np.diff(lv)) + 1):
+            if not len(cols):
+                continue
+            tpos = np.flatnonzero(onto_count[cols])
+            tp, tr, item = _ragged(onto_ptr, cols[tpos])
+            trect = _rect(tp, tr, onto[item], len(tpos), npaths)
+            self.levels.append((cols, _MetPlan(cols, rows), bool(plan.cyclic[g[cols]].any()), tpos, trect,
+                                t_ext[trect]))
 
     def _up(self, forced: np.ndarray, chosen: np.ndarray | None) -> np.ndarray:
         """The up bits of the least fixpoint down sets; ``chosen`` the restore made of each path (None: none yet).
@@ -584,17 +648,22 @@ def survivability(
 
 def _alone(sim: _ClosureSimulator, steps, col: int):
     """Drive the steps of one asset (``_survivability_steps``, ``_cut_pair_steps``) on its own simulator."""
+    n = sim.n
     try:
-        failed = next(steps)
+        failed, _ = next(steps)
         while True:
-            d0, d = sim.run(failed, only_down=col)
-            failed = steps.send((d0[:, col], d[:, col]))
+            forced = np.zeros((n + 2, failed.shape[1]), dtype=np.uint64)
+            forced[:n] = failed
+            forced[n + 1] = _ONES  # the always-down row
+            d0, d = sim.run_watched(forced, np.array([col], dtype=np.intp),
+                                    np.searchsorted(sim.offsets, [col], side="right") - 1)
+            failed, _ = steps.send((d0[0], d[0]))
     except StopIteration as stop:
         return stop.value
 
 
 #: Closure columns simulated side by side in one batched pass (``_batched``).
-BATCH_COLUMNS = 1024
+BATCH_COLUMNS = 2048
 
 
 #: Processes the batched simulation runs in (``HIDDENSPOF_WORKERS``; default: up to two, the cores of the
@@ -641,7 +710,7 @@ def _batched(model: Model, jobs: list[tuple[str, list[str], list]], columns: int
     workers = min(workers, len(chunks))
     out: dict[str, list] = {}
     if workers > 1 and len(jobs) >= _FORK_MIN_ASSETS and hasattr(os, "fork"):
-        _levels(model)  # once, before the workers copy the model
+        _estate_plan(model)  # once, before the workers copy the model
         _forked(model, chunks, workers, out)
     else:
         for chunk in chunks:
@@ -695,10 +764,10 @@ def _forked(model: Model, chunks: list, workers: int, out: dict) -> None:
 
 
 def _run_chunk(model: Model, chunk: list[tuple[str, list[str], list]], out: dict) -> None:
-    sim = _ClosureSimulator(model, [], blocks=[nodes for _, nodes, _ in chunk])
+    sim = _ClosureSimulator(model, [], blocks=[nodes for _, nodes, _ in chunk], plan=_estate_plan(model))
     watch_of = [off + nodes.index(a) for off, (a, nodes, _) in zip(sim.offsets, chunk)]
     for stage in range(max(len(steps) for _, _, steps in chunk)):
-        pending: dict[int, np.ndarray] = {}
+        pending: dict[int, tuple[np.ndarray, int]] = {}
         gens = {}
         for i, (a, _, steps) in enumerate(chunk):
             if stage >= len(steps):
@@ -709,28 +778,33 @@ def _run_chunk(model: Model, chunk: list[tuple[str, list[str], list]], out: dict
             except StopIteration as stop:
                 out.setdefault(a, []).append(stop.value)
         while pending:
-            rows = max(len(f) for f in pending.values())
-            failed = np.zeros((sim.n + 2, rows), dtype=bool)
-            failed[sim.n + 1] = True  # the always-down row
-            for i, f in pending.items():
+            words = max(f.shape[1] for f, _ in pending.values())
+            failed = np.zeros((sim.n + 2, words), dtype=np.uint64)
+            failed[sim.n + 1] = _ONES  # the always-down row
+            for i, (f, _) in pending.items():
                 off = sim.offsets[i]
-                failed[off:off + f.shape[1], :len(f)] = f.T
+                failed[off:off + f.shape[0], :f.shape[1]] = f
             order = list(pending)
-            d0, d = sim.run_watched(_pack(failed), np.array([watch_of[i] for i in order], dtype=np.intp),
+            d0, d = sim.run_watched(failed, np.array([watch_of[i] for i in order], dtype=np.intp),
                                     np.array(order, dtype=np.intp))
-            d0, d = _unpack(d0, rows), _unpack(d, rows)
             for r, i in enumerate(order):
-                k = len(pending[i])
                 try:
-                    pending[i] = gens[i].send((d0[r, :k], d[r, :k]))
+                    pending[i] = gens[i].send((d0[r], d[r]))
                 except StopIteration as stop:
                     del pending[i]
                     out.setdefault(chunk[i][0], []).append(stop.value)
 
 
-def _survivability_steps(model: Model, asset: str, nodes: list[str], exact_limit: int = EXACT_LIMIT):
-    """``survivability`` as steps: yields failure sets (rows over ``nodes``, the sorted closure) and is
-    sent back, for each, whether the asset is down before restores and after every restore; returns the result.
+def _survivability_steps(model: Model, asset: str, nodes: list[str], exact_limit: int = EXACT_LIMIT,
+                         needed: set[str] | None = None):
+    """``survivability`` as steps: yields failure sets and is sent back, for each, whether the asset is
+    down before restores and after every restore; returns the result.
+
+    A step yields (failed bits, count): ``nodes`` (the sorted closure) x words,
+    failure set ``s`` in bit ``s mod 64`` of word ``s // 64`` (``_pack``), and the
+    number of failure sets; it is sent the two answers as words likewise (bits
+    past the count are not read). ``needed`` is ``_needed(model, asset)`` when
+    the caller has it already.
     """
     p = np.array([model.probability[c] for c in nodes])
     uncertain = np.flatnonzero((p > 0.0) & (p < 1.0))
@@ -739,7 +813,7 @@ def _survivability_steps(model: Model, asset: str, nodes: list[str], exact_limit
         # so sample conditionally on at least one of those failing (first
         # failure drawn exactly, the rest independently): the conditional
         # probability of "recovered | down" is unchanged, far fewer samples wasted.
-        needed = _needed(model, asset)
+        needed = _needed(model, asset) if needed is None else needed
         below = np.array([i for i, c in enumerate(nodes) if c in needed])
         pb = p[below]
         first = pb * np.concatenate(([1.0], np.cumprod(1.0 - pb)[:-1]))
@@ -748,17 +822,22 @@ def _survivability_steps(model: Model, asset: str, nodes: list[str], exact_limit
             return None, "none", 0.0
         cum = np.cumsum(first) / q
         rng = np.random.default_rng(_seed(asset))
+        drawn_t = np.empty((len(nodes), MC_BATCH), dtype=bool)
         n_down = n_saved = drawn = 0
         while drawn < MC_MAX_SAMPLES and n_down < MC_MIN_DOWN:
             k = min(MC_BATCH, MC_MAX_SAMPLES - drawn)
-            failed = rng.random((k, len(nodes))) < p
+            failed = _pack(np.less(rng.random((k, len(nodes))).T, p[:, None], out=drawn_t[:, :k]))
             j = np.minimum(np.searchsorted(cum, rng.random(k), side="right"), len(below) - 1)
-            pos, jj = np.arange(len(below))[None, :], j[:, None]
-            failed[:, below] = (failed[:, below] & (pos > jj)) | (pos == jj)  # none before j, j itself failed
+            first = np.zeros((len(below), k), dtype=bool)
+            first[j, np.arange(k)] = True
+            first = _pack(first)  # the first failure among ``below``
+            before = np.zeros_like(first)
+            np.bitwise_or.accumulate(first[:-1], axis=0, out=before[1:])  # the first failure is earlier
+            failed[below] = (failed[below] & before) | first  # none before j, j itself failed
             drawn += k
-            d0, d = yield failed
-            n_down += int(d0.sum())
-            n_saved += int((d0 & ~d).sum())
+            d0, d = yield failed, k
+            n_down += _count(d0, k)
+            n_saved += _count(d0 & ~d, k)
         if n_down == 0:
             return None, "none", 0.0
         s = n_saved / n_down
@@ -770,7 +849,8 @@ def _survivability_steps(model: Model, asset: str, nodes: list[str], exact_limit
     failed[:, uncertain] = bits
     pu = p[uncertain]
     weight = np.prod(np.where(bits, pu, 1.0 - pu), axis=1)
-    d0, d = yield failed
+    d0, d = yield _pack(failed.T), 2**u
+    d0, d = _unpack(np.stack([d0, d]), 2**u)
     p_down = float(weight[d0].sum())
     p_lost = float(weight[d0 & d].sum())
     if p_down <= 0.0:
@@ -840,7 +920,7 @@ def cut_pairs(
 
 
 def _cut_pair_steps(model: Model, asset: str, common: Iterable[str], nodes: list[str],
-                    budget: int = PAIR_BUDGET, top: int = TOP_PAIRS):
+                    budget: int = PAIR_BUDGET, top: int = TOP_PAIRS, needed: set[str] | None = None):
     """``cut_pairs`` as steps (as ``_survivability_steps``: yields failure sets, is sent the asset's states)."""
     common = set(common)
     idx = {c: i for i, c in enumerate(nodes)}
@@ -852,7 +932,7 @@ def _cut_pair_steps(model: Model, asset: str, common: Iterable[str], nodes: list
     order = sorted(cands, key=lambda c: (-prob[c], c))
     p = np.array([prob[c] for c in order], dtype=float)
     ocol = np.array([idx[c] for c in order], dtype=np.intp)
-    needed = _needed(model, asset)
+    needed = _needed(model, asset) if needed is None else needed
     oneed = np.array([c in needed for c in order], dtype=bool)
     limit = min(budget, total)
     pi, pj, pp = _first_pairs(p, min(limit, PAIR_BATCH * PAIR_AHEAD))
@@ -875,12 +955,12 @@ def _cut_pair_steps(model: Model, asset: str, common: Iterable[str], nodes: list
             more = np.zeros(len(ci), dtype=bool)
             live = np.flatnonzero(oneed[ci] | oneed[cj])
             if len(live):
-                failed = np.zeros((len(live), len(nodes)), dtype=bool)
+                failed = np.zeros((len(nodes), len(live)), dtype=bool)  # closure x failure sets
                 rows = np.arange(len(live))
-                failed[rows, ocol[ci[live]]] = True
-                failed[rows, ocol[cj[live]]] = True
-                _, down = yield failed
-                more[live] = down
+                failed[ocol[ci[live]], rows] = True
+                failed[ocol[cj[live]], rows] = True
+                _, down = yield _pack(failed), len(live)
+                more[live] = _unpack(down[None, :], len(live))[0]
             cut = np.concatenate([cut, more])
         hits = np.flatnonzero(cut[examined:examined + size])
         if len(hits):
@@ -1526,9 +1606,10 @@ def analyze(model: Model, *, pairs: bool = True, survival: bool = True) -> Coupl
     jobs = []
     for a in model.assets:
         nodes = sorted(model.closure(a))
-        steps = [_cut_pair_steps(model, a, common[a], nodes)] if pairs else []
+        needed = _needed(model, a) if pairs or survival else set()
+        steps = [_cut_pair_steps(model, a, common[a], nodes, needed=needed)] if pairs else []
         if survival:
-            steps.append(_survivability_steps(model, a, nodes))
+            steps.append(_survivability_steps(model, a, nodes, needed=needed))
         if steps:
             jobs.append((a, nodes, steps))
     done = _batched(model, jobs)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 import weakref
 from collections import Counter, defaultdict
@@ -32,6 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import HiddenspofError
@@ -194,13 +196,13 @@ def edits_json(edits: Iterable[Edit]) -> list[dict]:
 
 def new_ids(edits: Iterable[Edit]) -> list[str]:
     """The ids the edits add (components and backups), in order."""
-    out: list[str] = []
+    out: dict[str, None] = {}  # ordered and without repeats (a composite fix adds thousands of ids)
     for e in edits:
         if e.op in ("add_component", "add_backup"):
             i = e.fields.get("id")
-            if i is not None and i not in out:
-                out.append(i)
-    return out
+            if i is not None:
+                out.setdefault(i)
+    return list(out)
 
 
 # -- applying ------------------------------------------------------------------------------------------------
@@ -405,93 +407,312 @@ def _drop_needs(cells: list, needs: Any) -> None:
             break
 
 
-#: id of an inventory's dependency frame -> (a weak reference to it, the index of its rows)
-_BASE_INDEX: dict[int, tuple[weakref.ref, _DependencyIndex]] = {}
-_BASE_INDEX_KEPT = 4
+class _Base:
+    """What the edits and the what-ifs ask of one inventory's own tables, each part built on first use and
+    never changed: a long run of candidates compiled on one inventory reads its rows once, not once per
+    candidate (:class:`Staged` keeps the candidate's edits on top)."""
+
+    def __init__(self, components: pd.DataFrame, dependencies: pd.DataFrame, backups: pd.DataFrame) -> None:
+        self.components, self.dependencies, self.backups = components, dependencies, backups
+        self._records: dict[Any, list[dict]] = {}
+        self._backup_rows: dict[int, dict] = {}
+
+    @functools.cached_property
+    def kind(self) -> dict[Any, Any]:
+        """component id -> kind (the last row of an id, as ``dict(zip(...))`` reads it)."""
+        return dict(zip(self.components["id"], self.components["kind"]))
+
+    @functools.cached_property
+    def component_at(self) -> dict[Any, int]:
+        """component id -> position of its first row."""
+        out: dict[Any, int] = {}
+        for i, cid in enumerate(self.components["id"]):
+            out.setdefault(cid, i)
+        return out
+
+    @functools.cached_property
+    def backup_at(self) -> dict[Any, int]:
+        """backup id -> position of its first row."""
+        out: dict[Any, int] = {}
+        for i, bid in enumerate(self.backups["id"]):
+            out.setdefault(bid, i)
+        return out
+
+    @functools.cached_property
+    def backups_of(self) -> dict[str, list[int]]:
+        """``str(protects)`` -> positions of the backups rows protecting it."""
+        out: dict[str, list[int]] = defaultdict(list)
+        for i, a in enumerate(self.backups["protects"].astype(str)):
+            out[a].append(i)
+        return dict(out)
+
+    @functools.cached_property
+    def shortest(self) -> dict[str, float]:
+        """asset -> the shortest ``schedule_hours`` of its backups (missing when none is known)."""
+        bk = self.backups
+        return pd.to_numeric(bk["schedule_hours"]).groupby(bk["protects"].astype(str)).min().to_dict()
+
+    @functools.cached_property
+    def rows_at(self) -> dict[Any, list[int]]:
+        """component -> positions of its dependency rows, in frame order."""
+        out: dict[Any, list[int]] = defaultdict(list)
+        for i, c in enumerate(self.dependencies["component"]):
+            out[c].append(i)
+        return dict(out)
+
+    @functools.cached_property
+    def gaps(self) -> dict[str, dict[str, Any]]:
+        """table -> column -> the missing value of its type (what ``append_rows`` fills a missing cell with)."""
+        return {t: {c: _missing(dtype) for c, dtype in f.dtypes.items()} for t, f in
+                (("components", self.components), ("dependencies", self.dependencies), ("backups", self.backups))}
+
+    @functools.cached_property
+    def index(self) -> _DependencyIndex:
+        return _DependencyIndex(self.dependencies)
+
+    def records(self, comp: Any) -> list[dict]:
+        """``comp``'s dependency rows as ``to_dict("records")`` gives them, in frame order."""
+        if comp not in self._records:
+            at = self.rows_at.get(comp, [])
+            self._records[comp] = self.dependencies.iloc[at].to_dict("records") if at else []
+        return self._records[comp]
+
+    def backup_row(self, i: int) -> dict:
+        """The backups row at position ``i`` as ``frame.loc[mask].iloc[0]`` gives it (a copy)."""
+        if i not in self._backup_rows:
+            self._backup_rows[i] = self.backups.iloc[i].to_dict()
+        return dict(self._backup_rows[i])
 
 
-def _index_of(deps: pd.DataFrame) -> _LayeredIndex:
-    """A fresh layered index over the (cached) index of ``deps``, an inventory's unchanged dependency frame."""
-    hit = _BASE_INDEX.get(id(deps))
-    if hit is None or hit[0]() is not deps:
-        for key in [k for k, (ref, _) in _BASE_INDEX.items() if ref() is None]:
-            del _BASE_INDEX[key]
-        while len(_BASE_INDEX) >= _BASE_INDEX_KEPT:
-            del _BASE_INDEX[next(iter(_BASE_INDEX))]
-        hit = _BASE_INDEX[id(deps)] = (weakref.ref(deps), _DependencyIndex(deps))
-    return _LayeredIndex(hit[1])
+#: id of an inventory's components frame -> (weak references to its three frames, their index)
+_BASES: dict[int, tuple[tuple[weakref.ref, ...], _Base]] = {}
+_BASES_KEPT = 4
 
 
-class _State:
-    """The inventory's tables while edits are applied (frames replaced, never modified in place).
+def _base_of(inv: Inventory) -> _Base:
+    """The (cached) index of ``inv``'s components, dependencies and backups frames."""
+    frames = (inv.components, inv.dependencies, inv.backups)
+    hit = _BASES.get(id(frames[0]))
+    if hit is None or any(ref() is not f for ref, f in zip(hit[0], frames)):
+        for key in [k for k, (refs, _) in _BASES.items() if any(r() is None for r in refs)]:
+            del _BASES[key]
+        while len(_BASES) >= _BASES_KEPT:
+            del _BASES[next(iter(_BASES))]
+        hit = _BASES[id(frames[0])] = (tuple(weakref.ref(f) for f in frames), _Base(*frames))
+    return hit[1]
 
-    Appended rows wait in a list per table and join their frame once, when a frame is
-    next read (one concat per table, not one per edit).
+
+def _blank(gaps: Mapping[str, Any], row: Mapping[str, Any]) -> dict:
+    """``row`` as a row of a frame reads once appended: every column, a missing cell as ``append_rows`` fills
+    it (``gaps``: column -> its missing value)."""
+    return {c: row.get(c, gap) for c, gap in gaps.items()}
+
+
+class Staged:
+    """An inventory with edits applied to it, kept as the edits on top of the inventory's own (indexed) rows.
+
+    Applying an edit, and asking what the staged inventory holds (the questions
+    a what-if change asks to compile itself: :meth:`has`, :meth:`kind_of`,
+    :meth:`backup`, :meth:`component`, :meth:`dependency_rows`,
+    :meth:`schedule`), cost what the edits touch, not the size of the
+    inventory; the changed tables are built only by :meth:`result`, in the
+    same steps, one edit after another, that applying to frames would take.
+    The input inventory is never modified.
     """
 
     def __init__(self, inv: Inventory) -> None:
         self.inv = inv
-        self._frames = {"components": inv.components, "dependencies": inv.dependencies,
-                        "backups": inv.backups, "restore_tests": inv.restore_tests}
-        self._pending: dict[str, list[dict]] = {t: [] for t in self._frames}
+        self.meta = inv.meta
+        self._b = _base_of(inv)
+        self._ops: dict[str, list[tuple]] = {"components": [], "backups": []}
+        self._tests: list[dict] = []
+        self._new_ids: set = set()
+        self._kind: dict[Any, Any] = {}
+        self._new_components: dict[Any, dict] = {}
+        self._new_backups: dict[Any, dict] = {}
+        self._set: dict[tuple[str, Any], dict[str, Any]] = {}
+        self._removed: set[int] = set()
+        self._added: list[dict] = []
+        self._added_gone: set[int] = set()
         self._deps: _LayeredIndex | None = None
-        self.ids = set(inv.components["id"])
-        self.backup_ids = set(inv.backups["id"])
-        self.kind = dict(zip(inv.components["id"], inv.components["kind"]))
+        self._moved: set[str] = set()
 
-    def frame(self, table: str) -> pd.DataFrame:
-        if self._pending[table]:
-            self._frames[table] = append_rows(self._frames[table], self._pending[table])
-            self._pending[table] = []
-        return self._frames[table]
+    # -- what the staged inventory holds -----------------------------------------------------------------
 
-    def replace(self, table: str, frame: pd.DataFrame) -> None:
-        self.frame(table)
-        self._frames[table] = frame
+    def has(self, cid: Any) -> bool:
+        """Whether ``cid`` is a component."""
+        return cid in self._new_ids or cid in self._b.kind
 
-    def append(self, table: str, row: dict) -> None:
-        self._pending[table].append(row)
+    def is_backup(self, bid: Any) -> bool:
+        """Whether ``bid`` is a backup."""
+        return bid in self._new_backups or bid in self._b.backup_at
+
+    def taken(self, name: Any) -> bool:
+        """Whether ``name`` is a component or backup id."""
+        return self.has(name) or self.is_backup(name)
+
+    def kind_of(self, cid: Any) -> Any:
+        """The kind of component ``cid`` (KeyError when it is none)."""
+        return self._kind[cid] if cid in self._kind else self._b.kind[cid]
+
+    def backup(self, bid: Any) -> dict | None:
+        """The backups row ``bid`` (column -> cell), None when there is none."""
+        if bid in self._new_backups:
+            row = dict(self._new_backups[bid])
+        elif bid in self._b.backup_at:
+            row = self._b.backup_row(self._b.backup_at[bid])
+        else:
+            return None
+        row.update(self._set.get(("backups", bid), {}))
+        return row
+
+    def component(self, cid: Any, column: str) -> Any:
+        """One cell of component ``cid``'s row (KeyError when it is none)."""
+        over = self._set.get(("components", cid), {})
+        if column in over:
+            return over[column]
+        if cid in self._new_components:
+            return self._new_components[cid][column]
+        return self._b.components[column].iat[self._b.component_at[cid]]
+
+    def dependency_rows(self, comp: Any) -> list[dict]:
+        """``comp``'s dependency rows (column -> cell) in the order the changed frame holds them."""
+        return [r for _, r in self.located_rows(comp)]
+
+    def schedule(self, asset: str) -> float:
+        """The shortest ``schedule_hours`` of ``asset``'s backups (24 when none is known)."""
+        if asset in self._moved:  # an edit added or moved a backup of it, or changed a schedule: read its rows
+            bids = [self._b.backups["id"].iat[i] for i in self._b.backups_of.get(asset, [])]
+            bids += [b for t, b in self._set if t == "backups"] + list(self._new_backups)
+            hours = [row["schedule_hours"] for row in map(self.backup, dict.fromkeys(bids))
+                     if str(row["protects"]) == asset]
+            known = [float(h) for h in hours if not pd.isna(h)]
+            return min(known) if known else 24.0
+        sched = self._b.shortest.get(asset)
+        return float(sched) if sched is not None and not pd.isna(sched) else 24.0
 
     @property
-    def deps(self) -> _DependencyIndex:
+    def deps(self) -> _LayeredIndex:
         if self._deps is None:
-            frame = self.frame("dependencies")
-            self._deps = _index_of(frame) if frame is self.inv.dependencies else _LayeredIndex(_DependencyIndex(frame))
+            self._deps = _LayeredIndex(self._b.index)
         return self._deps
 
+    # -- changing it ---------------------------------------------------------------------------------------
+
+    def apply(self, edits: Iterable[Edit | Mapping[str, Any]]) -> Staged:
+        """Apply ``edits`` in order (EditError on the first that does not apply, the staged edits before it
+        kept); returns self."""
+        for e in edits:
+            if not isinstance(e, Edit):
+                e = edit_from_json(e)
+            _APPLY[e.op](self, e)
+        return self
+
     def require(self, edit: Edit, cid: Any, what: str) -> None:
-        if cid not in self.ids:
+        if not self.has(cid):
             raise EditError(f"{edit.describe()}: {what} {cid!r} is not in the inventory: expected a component id "
                             "(the inventory changed since the fix was found?)")
 
+    def add_component_row(self, row: dict) -> None:
+        self._ops["components"].append(("append", row))
+        self._new_components[row["id"]] = _blank(self._b.gaps["components"], row)
+        self._new_ids.add(row["id"])
+        self._kind[row["id"]] = row["kind"]
+
+    def add_backup_row(self, row: dict) -> None:
+        self._ops["backups"].append(("append", row))
+        self._new_backups[row["id"]] = _blank(self._b.gaps["backups"], row)
+        self._moved.add(str(row["protects"]))
+
+    def add_dependency_row(self, row: dict) -> None:
+        self._added.append(_blank(self._b.gaps["dependencies"], row))
+
+    def add_test_row(self, row: dict) -> None:
+        self._tests.append(row)
+
+    def set_cell(self, table: str, rid: Any, column: str, value: Any) -> None:
+        if table == "backups" and column in ("protects", "schedule_hours"):
+            self._moved.add(str(self.backup(rid)["protects"]))
+            if column == "protects":
+                self._moved.add(str(value))
+        self._ops[table].append(("set", rid, column, value))
+        self._set.setdefault((table, rid), {})[column] = value
+
+    def remove_dependency_rows(self, gone: Sequence[tuple[bool, int]]) -> None:
+        for added, i in gone:
+            (self._added_gone if added else self._removed).add(i)
+
+    def located_rows(self, comp: Any) -> list[tuple[tuple[bool, int], dict]]:
+        """``comp``'s dependency rows with where each is kept ((added?, position)), in frame order."""
+        mine = self._b.rows_at.get(comp, [])
+        out = [((False, i), r) for i, r in zip(mine, self._b.records(comp)) if i not in self._removed]
+        return out + [((True, j), r) for j, r in enumerate(self._added)
+                      if r["component"] == comp and j not in self._added_gone]
+
+    # -- the changed inventory -----------------------------------------------------------------------------
+
+    def _table(self, table: str) -> pd.DataFrame:
+        frame = getattr(self.inv, table)
+        pending: list[dict] = []
+        for op in self._ops[table]:
+            if op[0] == "append":
+                pending.append(op[1])
+                continue
+            if pending:
+                frame, pending = append_rows(frame, pending), []
+            _, rid, column, value = op
+            frame = set_cells(frame, frame["id"] == rid, column, value)
+        return append_rows(frame, pending)
+
     def result(self) -> Inventory:
-        return dataclasses.replace(self.inv, **{t: self.frame(t).reset_index(drop=True) for t in self._frames})
+        """The changed inventory (new frames; the input is not modified)."""
+        d = self.inv.dependencies
+        if self._removed:
+            keep = np.ones(len(d), dtype=bool)
+            keep[list(self._removed)] = False
+            d = d.loc[keep]
+        d = append_rows(d, [r for j, r in enumerate(self._added) if j not in self._added_gone])
+        tables = {"components": self._table("components"), "dependencies": d, "backups": self._table("backups"),
+                  "restore_tests": append_rows(self.inv.restore_tests, self._tests)}
+        return dataclasses.replace(self.inv, **{t: f.reset_index(drop=True) for t, f in tables.items()})
 
 
-def _add_component(s: _State, e: Edit) -> None:
+def staged(inv: Inventory | Staged) -> Staged:
+    """``inv`` itself when it is already staged, else ``inv`` with no edits yet (a :class:`Staged`)."""
+    return inv if isinstance(inv, Staged) else Staged(inv)
+
+
+def _add_component(s: Staged, e: Edit) -> None:
     row = _typed_row(e, "components")
     cid = row["id"]
     if row["kind"] not in KINDS:
         raise EditError(f"{e.describe()}: kind {row['kind']!r} is unknown: expected one of {', '.join(KINDS)}")
-    if cid in s.ids:
+    if s.has(cid):
         raise EditError(f"{e.describe()}: id {cid!r} is already a component: expected a new id "
                         "(the inventory changed since the fix was found, or the fix was applied already)")
     row.setdefault("name", cid)
-    s.append("components", row)
-    s.ids.add(cid)
-    s.kind[cid] = row["kind"]
+    s.add_component_row(row)
 
 
-def _dep_mask(d: pd.DataFrame, comp: str, target: str, group: Any = ..., admin: Any = ...):
-    mask = (d["component"] == comp) & (d["depends_on"] == target)
+def _row_matches(r: Mapping[str, Any], target: Any, group: Any = ..., admin: Any = ...) -> bool:
+    """Whether the dependency row ``r`` (of the component asked about) is on ``target`` with ``group``/``admin``
+    (``...``: any), as the old frame mask read it."""
+    if not bool(r["depends_on"] == target):
+        return False
     if group is not ...:
-        mask &= d["group"].isna() if group is None else (d["group"] == group)
-    if admin is not ... and mask.any():
-        mask &= d["kind"].map(is_admin).astype(bool) == bool(admin)
-    return mask
+        if group is None:
+            if not pd.isna(r["group"]):
+                return False
+        elif not (not _isna_scalar(r["group"]) and bool(r["group"] == group)):
+            return False
+    return True
 
 
-def _check_groups(s: _State, e: Edit, comp: str) -> None:
+def _isna_scalar(v: Any) -> bool:
+    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
+
+
+def _check_groups(s: Staged, e: Edit, comp: str) -> None:
     for group, cells in s.deps.groups_of(comp):
         needs = [int(n) for n in cells if not pd.isna(n)]
         if len(set(needs)) > 1:
@@ -503,7 +724,7 @@ def _check_groups(s: _State, e: Edit, comp: str) -> None:
                             f"{n}: expected a group that keeps at least {n}")
 
 
-def _add_dependency(s: _State, e: Edit) -> None:
+def _add_dependency(s: Staged, e: Edit) -> None:
     row = _typed_row(e, "dependencies")
     comp, target = row["component"], row["depends_on"]
     s.require(e, comp, "component")
@@ -524,34 +745,35 @@ def _add_dependency(s: _State, e: Edit) -> None:
     else:
         same = [n for n in s.deps.needs_of((comp, group)) if not pd.isna(n)]
         row.setdefault("needs", int(same[0]) if same else 1)
-    s.append("dependencies", row)
+    s.add_dependency_row(row)
     s.deps.add(comp, target, group, admin, row.get("needs"))
     if group is not None:
         _check_groups(s, e, comp)
 
 
-def _remove_dependency(s: _State, e: Edit) -> None:
+def _remove_dependency(s: Staged, e: Edit) -> None:
     r = e.fields
     comp, target = r.get("component"), r.get("depends_on")
     if comp is None or target is None:
         raise EditError(f"{e.describe()}: expected a component and a depends_on")
     group = r["group"] if "group" in r else ...
     admin = is_admin(r["kind"]) if "kind" in r else ...
-    d = s.frame("dependencies")
     deps = s.deps
-    mask = _dep_mask(d, comp, target, group, admin)
-    if not mask.any():
-        have = sorted(set(d.loc[d["component"] == comp, "depends_on"]))
+    rows = s.located_rows(comp)
+    gone = [(at, row) for at, row in rows if _row_matches(row, target, group)]
+    if admin is not ... and gone:
+        gone = [(at, row) for at, row in gone if is_admin(row["kind"]) == bool(admin)]
+    if not gone:
+        have = sorted({row["depends_on"] for _, row in rows})
         raise EditError(f"{e.describe()}: {comp!r} has no such row on {target!r}: expected one of its rows "
                         f"({', '.join(have) or 'none'}) (the inventory changed since the fix was found?)")
-    gone = d.loc[mask]
-    for g, kind, needs in zip(gone["group"], gone["kind"], gone["needs"]):
-        deps.remove(comp, target, _group_of(g), is_admin(kind), needs)
-    s.replace("dependencies", d.loc[~mask].reset_index(drop=True))
+    for _, row in gone:
+        deps.remove(comp, target, _group_of(row["group"]), is_admin(row["kind"]), row["needs"])
+    s.remove_dependency_rows([at for at, _ in gone])
     _check_groups(s, e, comp)
 
 
-def _check_backup_refs(s: _State, e: Edit, row: Mapping[str, Any]) -> None:
+def _check_backup_refs(s: Staged, e: Edit, row: Mapping[str, Any]) -> None:
     s.require(e, row["protects"], "protected asset")
     for col in ("restore_to", "alert_channel"):
         if row.get(col) is not None:
@@ -563,72 +785,59 @@ def _check_backup_refs(s: _State, e: Edit, row: Mapping[str, Any]) -> None:
                         "other than the asset (such a path never restores it)")
 
 
-def _add_backup(s: _State, e: Edit) -> None:
+def _add_backup(s: Staged, e: Edit) -> None:
     row = _typed_row(e, "backups")
     bid = row["id"]
-    if bid in s.backup_ids:
+    if s.is_backup(bid):
         raise EditError(f"{e.describe()}: backup {bid!r} already exists: expected a new id "
                         "(the fix was applied already?)")
-    if bid in s.ids and s.kind[bid] != "backup":
-        raise EditError(f"{e.describe()}: {bid!r} is a component of kind {s.kind[bid]}: expected a new id")
+    if s.has(bid) and s.kind_of(bid) != "backup":
+        raise EditError(f"{e.describe()}: {bid!r} is a component of kind {s.kind_of(bid)}: expected a new id")
     _check_backup_refs(s, e, row)
-    if bid not in s.ids:
-        s.append("components", {"id": bid, "name": bid, "kind": "backup"})
-        s.ids.add(bid)
-        s.kind[bid] = "backup"
+    if not s.has(bid):
+        s.add_component_row({"id": bid, "name": bid, "kind": "backup"})
     row.setdefault("immutable", False)
     row.setdefault("offline", False)
-    s.append("backups", row)
-    s.backup_ids.add(bid)
+    s.add_backup_row(row)
 
 
-def _set(s: _State, e: Edit) -> None:
+def _set(s: Staged, e: Edit) -> None:
     if e.table not in _SETTABLE:
         raise EditError(f"{e.describe()}: table {e.table!r} cannot be set: expected one of {', '.join(_SETTABLE)}")
-    frame = s.frame(e.table)
-    if e.column in ("id",) or e.column not in frame.columns:
-        cols = [c for c in frame.columns if c != "id"]
+    columns = getattr(s.inv, e.table).columns
+    if e.column in ("id",) or e.column not in columns:
+        cols = [c for c in columns if c != "id"]
         raise EditError(f"{e.describe()}: column {e.column!r} cannot be set: expected one of {', '.join(cols)}")
-    mask = frame["id"] == e.id
-    if not mask.any():
+    if not (s.has(e.id) if e.table == "components" else s.is_backup(e.id)):
         raise EditError(f"{e.describe()}: {e.id!r} is not in {e.table}: expected an existing id "
                         "(the inventory changed since the fix was found?)")
     value = _typed(e, e.table, e.column, e.value)
     if e.table == "components" and e.column == "kind":
         if value not in KINDS:
             raise EditError(f"{e.describe()}: expected one of {', '.join(KINDS)}")
-        s.kind[e.id] = value
+        s._kind[e.id] = value
     if e.table == "backups":
-        row = dict(zip(frame.columns, frame.loc[mask].iloc[0]))
+        row = s.backup(e.id)
         row = {k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in row.items() if k in
                ("id", "protects", "restore_to", "alert_channel")}
         row[e.column] = value
         _check_backup_refs(s, e, row)
     if value is None:
-        value = _missing(frame[e.column].dtype)
-    s.replace(e.table, set_cells(frame, mask, e.column, value))
+        value = _missing(getattr(s.inv, e.table)[e.column].dtype)
+    s.set_cell(e.table, e.id, e.column, value)
 
 
-def _add_restore_test(s: _State, e: Edit) -> None:
+def _add_restore_test(s: Staged, e: Edit) -> None:
     row = _typed_row(e, "restore_tests")
-    if row["backup"] not in s.backup_ids:
+    if not s.is_backup(row["backup"]):
         raise EditError(f"{e.describe()}: {row['backup']!r} is not a backup: expected a backup id "
                         "(the inventory changed since the fix was found?)")
-    s.append("restore_tests", row)
+    s.add_test_row(row)
 
 
 _APPLY = {"add_component": _add_component, "add_dependency": _add_dependency,
           "remove_dependency": _remove_dependency, "add_backup": _add_backup, "set": _set,
           "add_restore_test": _add_restore_test}
-
-
-def _applied(inventory: Inventory, edits: Iterable[Edit | Mapping[str, Any]]) -> _State:
-    s = _State(inventory)
-    for e in edits:
-        if not isinstance(e, Edit):
-            e = edit_from_json(e)
-        _APPLY[e.op](s, e)
-    return s
 
 
 def apply_changes(inventory: Inventory, edits: Iterable[Edit | Mapping[str, Any]]) -> Inventory:
@@ -637,7 +846,7 @@ def apply_changes(inventory: Inventory, edits: Iterable[Edit | Mapping[str, Any]
     Raises :class:`EditError` on the first edit that does not apply, naming
     it and what was expected.
     """
-    return _applied(inventory, edits).result()
+    return Staged(inventory).apply(edits).result()
 
 
 def check_changes(inventory: Inventory, edits: Iterable[Edit | Mapping[str, Any]]) -> None:
@@ -646,4 +855,4 @@ def check_changes(inventory: Inventory, edits: Iterable[Edit | Mapping[str, Any]
     The advice search compiles many candidates only to read their edits; this
     keeps the check and skips the copy.
     """
-    _applied(inventory, edits)
+    Staged(inventory).apply(edits)

@@ -380,14 +380,15 @@ class Model:
 
     def _spread(self, down: set[str], stack: list[str], lost: dict[tuple[str, int], int],
                 on_target: dict[str, list[str]], moved: dict[str, str | None],
-                grown: list[str] | None = None) -> None:
+                grown: list[str] | None = None, scope: frozenset[str] | set[str] | None = None) -> None:
         """Grow ``down`` in place to the least fixpoint, propagating from the components on ``stack``.
 
         ``lost`` counts the down members of each (component, group) seen so
         far; kept by the caller, it lets a down set grow again from new
         failures without starting over (``first_down_steps``). ``grown``, when
         given, receives every component taken from the stack (the seeds and
-        each component found down), once each.
+        each component found down), once each. ``scope``, when given, stops
+        the spread at its border (``lost_within``).
         """
         rdeps, groups = self._rdeps, self.groups
         while stack:
@@ -401,6 +402,8 @@ class Model:
             for u, gi in rdeps[v]:
                 if u in down or (u in moved and moved[u] is not None):
                     continue  # already down, or restored onto a target: own rows no longer apply
+                if scope is not None and u not in scope:
+                    continue
                 if gi < 0:
                     down.add(u)
                     stack.append(u)
@@ -539,6 +542,43 @@ class Model:
             waves=tuple(waves),
             unrecoverable=tuple(sorted(a for a in final if a in self._asset_set)),
         )
+
+    def lost_within(self, failed: Iterable[str], scope: frozenset[str] | set[str]) -> tuple[tuple[str, ...], int]:
+        """The assets of ``scope`` that ``recover(failed)`` leaves unrecoverable, and the components walked.
+
+        ``scope`` must be closed as :meth:`closure` is (a union of closures):
+        every row, backup and restore target of a member is a member. A
+        member's state reads only members, so the recovery run inside
+        ``scope`` alone, wave by wave, is the whole estate's recovery seen
+        on ``scope``: exact, at the cost of the scope instead of the estate
+        (the fix search judges a changed asset on its own closure).
+        """
+        forced = {x for x in failed if x in scope}
+        if not forced:
+            return (), 0
+        moved: dict[str, str | None] = {}
+        on_target: dict[str, list[str]] = {}
+        down: set[str] = set(forced)
+        self._spread(down, list(down), {}, on_target, moved, scope=scope)
+        walked = len(down)
+        while True:
+            wave = []
+            for a in sorted(x for x in down if x in self._asset_set):
+                for b in self._backup_order[a]:
+                    if self.path_up(b, down):
+                        wave.append((a, self.backup[b].restore_to))
+                        break
+            if not wave:
+                break
+            for a, target in wave:
+                moved[a] = target
+                forced.discard(a)
+                if target is not None:
+                    on_target.setdefault(target, []).append(a)
+            down = set(forced)
+            self._spread(down, list(down), {}, on_target, moved, scope=scope)
+            walked += len(down)
+        return tuple(sorted(a for a in down if a in self._asset_set)), walked
 
     # -- structure -----------------------------------------------------------------------
 

@@ -213,9 +213,12 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
                 restore_ends.add(info.restore_to)
         backups_of = dict(base.backups_of)
         order = dict(base._backup_order)
+        changed_of: dict[str, set[str]] = {}  # asset -> the changed backups protecting it (grouped once: a
+        for y in t_bk:                         # composite fix adds thousands)
+            changed_of.setdefault(backup[y].protects, set()).add(y)
         for a in assets_hit:
             bs = tuple(sorted({y for y in base.backups_of.get(a, ()) if backup[y].protects == a}
-                              | {y for y in t_bk if backup[y].protects == a}))
+                              | changed_of.get(a, set())))
             if bs:
                 backups_of[a] = bs
                 order[a] = tuple(sorted(bs, key=lambda y: (backup[y].solo_restore_hours, y)))
@@ -304,7 +307,9 @@ class Base:
             if self.hit[a]:
                 self.groups.setdefault(self.hit[a], []).append(a)
         self.corrupt: dict[str, bool] = {a: a in m.recover(self._corruption(m, a)).final_down for a in m.assets}
-        self._recoveries: dict[frozenset[str], tuple[str, ...]] = {}
+        # what each holder's destroyed set leaves unrecoverable is known already (``compromise_recovery``)
+        self._recoveries: dict[frozenset[str], tuple[str, ...]] = {
+            self.destroyed[k]: self.cc_lost[k] for k in self.holders if self.destroyed[k]}
         # escalation graph (``coupling.compromise_destroyed_sets``), reversed: who comes to hold whom
         kind, rows_on = m.kind, m.rows_on
         spared = coupling._spared(m)
@@ -330,15 +335,19 @@ class Base:
     def _corruption(m: Model, a: str) -> frozenset[str]:
         return frozenset({a} | {b for b in m.backups_of[a] if m.backup[b].method == "replica"})
 
-    def recovery(self, failed: frozenset[str]) -> tuple[str, ...]:
-        """The base estate's unrecoverable assets after ``failed`` fail (each distinct set once)."""
+    def recovery(self, failed: frozenset[str], spent: list[int] | None = None) -> tuple[str, ...]:
+        """The base estate's unrecoverable assets after ``failed`` fail (each distinct set once); ``spent``, when
+        given, receives the work of a recovery run for it (one plus every component it took down)."""
         hit = self._recoveries.get(failed)
         if hit is None:
             if len(failed) == 1:
                 (x,) = failed
                 hit = self.ub[x]
             else:
-                hit = self.model.recover(failed).unrecoverable
+                rec = self.model.recover(failed)
+                hit = rec.unrecoverable
+                if spent is not None:
+                    spent.append(1 + len(rec.initially_down))
             self._recoveries[failed] = hit
         return hit
 
@@ -386,6 +395,8 @@ class Changed:
         self._attack_changed = hit | {k for k in self.holders if k not in base.destroyed}
         self._claims_done: tuple[str, ...] | None = None
         self._closures: dict[str, tuple[set[str], set[str]]] | None = None
+        #: (asset whose closure changed, the failed part of its closure) -> whether it stays unrecoverable
+        self._fate: dict[tuple[str, frozenset[str]], bool] = {}
 
     def closures(self) -> dict[str, tuple[set[str], set[str]]] | None:
         """Asset -> (its closure in the estate, in the changed estate) for every asset whose fate under some
@@ -442,6 +453,40 @@ class Changed:
             self._ub[x] = hit
         return hit
 
+    def _judged(self, failed: frozenset[str]) -> tuple[str, ...] | None:
+        """The changed estate's unrecoverable assets after ``failed`` fail, each asset judged on its closure; None
+        when the change touched too much to list the assets whose closure changed.
+
+        An asset's final state reads only its closure. An asset whose closure
+        holds no changed entry has the same closure, the same entries and so
+        the same fate as in the estate: the estate's answer for the failed
+        components it has (``Base.recovery``; a new component is in no such
+        closure). Each asset whose closure changed is recovered inside its
+        changed closure (``Model.lost_within``): exact, and it costs that
+        closure, not the estate.
+        """
+        cl = self.closures()
+        if cl is None:
+            return None
+        old = frozenset(x for x in failed if x in self.base.model.kind)
+        spent: list[int] = []
+        out = set(self.base.recovery(old, spent)) if old else set()
+        self.work += sum(spent)
+        out.difference_update(cl)
+        for a, (_, c1) in cl.items():
+            part = failed & c1
+            if not part:
+                continue
+            key = (a, frozenset(part))
+            fate = self._fate.get(key)
+            if fate is None:
+                lost, walked = self.model.lost_within(part, c1)
+                fate = self._fate[key] = a in lost
+                self.work += 1 + walked
+            if fate:
+                out.add(a)
+        return tuple(sorted(out))
+
     def destroyed(self, k: str) -> frozenset[str]:
         """What holding ``k`` destroys in the changed estate."""
         hit = self._destroyed.get(k)
@@ -475,7 +520,12 @@ class Changed:
         return self._recover(failed)
 
     def _recover(self, failed: frozenset[str]) -> tuple[str, ...]:
-        """``recover`` on the changed estate, its work counted: one per strike and per component it took down."""
+        """The changed estate's unrecoverable assets after ``failed`` fail (``recover``), its work counted: per
+        asset whose closure changed, what its own recovery walked (:meth:`_judged`), else one per strike and per
+        component the whole recovery took down."""
+        judged = self._judged(failed)
+        if judged is not None:
+            return judged
         rec = self.model.recover(failed)
         self.work += 1 + len(rec.initially_down)
         return rec.unrecoverable
@@ -569,15 +619,22 @@ class Changed:
                         ("credential_compromise", k, a) not in before for k in g for a in members):
                     cc_ids.add("coupling:threat:credential_compromise:" + "+".join(g))
         ids |= cc_ids
-        # corruption: the assets whose corruption strike can change
-        for a in m.assets:
+        # corruption: the assets whose corruption strike can change (the asset or one of its replicas is reached
+        # from a change, its backups changed, or it is newly protected)
+        maybe = {a for a in self.reach if a in m.backups_of}
+        maybe |= {m.backup[x].protects for x in self.reach if x in m.backup and m.backup[x].method == "replica"}
+        maybe |= {a for a in self.delta.local if a in m.backups_of}
+        if m.assets is not base.model.assets:
+            maybe |= {a for a in m.assets if a not in base.corrupt}
+        for a in sorted(maybe):
             failed = base._corruption(m, a)
             if a in base.corrupt and a not in self.reach and not (failed & self.reach) \
                     and failed == base._corruption(base.model, a):
                 continue
-            rec = m.recover(failed)
-            self.work += 1 + len(rec.initially_down)
-            if a in rec.final_down and _serious_tier(m, (a,), 1) \
+            closure = m.closure(a)
+            lost, walked = m.lost_within(failed, closure)  # its fate reads its closure only
+            self.work += 1 + walked + len(closure)
+            if a in lost and _serious_tier(m, (a,), 1) \
                     and ("logical_corruption", "", a) not in before:
                 ids.add(f"coupling:threat:logical_corruption:{a}")
         ids |= self._scenario_ids(before, hit)

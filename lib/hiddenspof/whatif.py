@@ -35,10 +35,10 @@ recompute any line of the roadmap by hand from the analysis JSON.
 from __future__ import annotations
 
 import math
-import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -98,35 +98,38 @@ _append = edits_mod.append_rows
 _set = edits_mod.set_cells
 
 
-def _ids(inv: Inventory) -> set[str]:
-    return set(inv.components["id"])
+#: what a change reads of the inventory it compiles on: an ``Inventory``, or one with the edits of the changes
+#: before it staged on top (``edits.Staged``, how :func:`compile_changes` gives it), read through its index
+InventoryLike = Inventory | edits_mod.Staged
 
 
-def _kind_of(inv: Inventory, cid: str) -> str:
-    comps = inv.components
-    return str(comps.loc[comps["id"] == cid, "kind"].iloc[0])
+def _kind_of(inv: InventoryLike, cid: str) -> str:
+    return str(edits_mod.staged(inv).kind_of(cid))
 
 
-def _require_backup(inv: Inventory, backup: str) -> pd.Series:
-    bk = inv.backups
-    hit = bk.loc[bk["id"] == backup]
-    if hit.empty:
+def _require_backup(inv: InventoryLike, backup: str) -> dict:
+    row = edits_mod.staged(inv).backup(backup)
+    if row is None:
         raise WhatIfError(f"backup {backup!r} is not in the inventory: expected one of the backups' ids")
-    return hit.iloc[0]
+    return row
 
 
-def _require_component(inv: Inventory, cid: str, what: str = "component") -> None:
-    if cid not in _ids(inv):
+def _require_component(inv: InventoryLike, cid: str, what: str = "component") -> None:
+    if not edits_mod.staged(inv).has(cid):
         raise WhatIfError(f"{what} {cid!r} is not in the inventory: expected a component id")
 
 
-def _fresh_id(inv: Inventory, base: str) -> str:
-    """``base`` or ``base-2``, ``base-3``... whichever is not yet an id."""
-    ids = _ids(inv) | set(inv.backups["id"])
-    if base not in ids:
+def _fresh_id(inv: InventoryLike, base: str, taken: set[str] = frozenset()) -> str:
+    """``base`` or ``base-2``, ``base-3``... whichever is not yet an id (of a component, a backup or ``taken``)."""
+    s = edits_mod.staged(inv)
+
+    def used(name: str) -> bool:
+        return name in taken or s.taken(name)
+
+    if not used(base):
         return base
     n = 2
-    while f"{base}-{n}" in ids:
+    while used(f"{base}-{n}"):
         n += 1
     return f"{base}-{n}"
 
@@ -138,7 +141,10 @@ class Change:
     """A change to an inventory, written as edit operations (``edits``, the vocabulary of ``fix.changes``).
 
     ``edits(inv)`` checks the change against the inventory and returns its
-    edits; ``apply(inv)`` applies them with ``edits.apply_changes`` (the only
+    edits (``inv`` may be an ``edits.Staged``: the inventory with the edits of
+    the changes before it staged on top, read through an index, so compiling a
+    candidate costs what it changes, not the size of the inventory);
+    ``apply(inv)`` applies them with ``edits.apply_changes`` (the only
     way a change is applied) and returns a new inventory; ``describe()`` says
     it in words.
     """
@@ -218,9 +224,8 @@ class Repoint(Change):
 
     def asset(self, inv: Inventory) -> str | None:
         """The protected asset when ``component`` is a backup, else None."""
-        bk = inv.backups
-        hit = bk.loc[bk["id"] == self.component, "protects"]
-        return None if hit.empty else str(hit.iloc[0])
+        row = edits_mod.staged(inv).backup(self.component)
+        return None if row is None else str(row["protects"])
 
     def edits(self, inv: Inventory) -> list[edits_mod.Edit]:
         """The edits: the new component (and its place) if asked, then the re-pointed target or rows."""
@@ -228,7 +233,8 @@ class Repoint(Change):
         if self.new_kind is not None and self.new_kind not in KINDS:
             raise WhatIfError(f"new_kind {self.new_kind!r} is not a component kind: expected one of {', '.join(KINDS)}")
         out: list[edits_mod.Edit] = []
-        if self.new not in _ids(inv):
+        s = edits_mod.staged(inv)
+        if not s.has(self.new):
             if self.new_kind is None:
                 raise WhatIfError(
                     f"cannot re-point {self.component!r} to {self.new!r}: it is not a component "
@@ -242,8 +248,7 @@ class Repoint(Change):
                 out.append(edits_mod.add_dependency(component=self.new, depends_on=p, kind="location"))
         if self.new == self.component:
             raise WhatIfError(f"{self.component!r} cannot depend on itself")
-        bk = inv.backups
-        is_backup = bool((bk["id"] == self.component).any())
+        is_backup = s.is_backup(self.component)
         if is_backup:
             row = _require_backup(inv, self.component)
             target = row["restore_to"]
@@ -254,18 +259,19 @@ class Repoint(Change):
                         "such a path never restores it"
                     )
                 return out + [edits_mod.set_value("backups", self.component, "restore_to", self.new)]
-        deps = inv.dependencies
-        admin = deps["kind"].map(is_admin).astype(bool)  # admin rows are not requirements: never re-pointed
-        mask = (deps["component"] == self.component) & (deps["depends_on"] == self.old) & ~admin
-        if not mask.any():
+        # admin rows are not requirements: never re-pointed
+        rows = [r for r in s.dependency_rows(self.component) if not is_admin(r["kind"])]
+        hit = [r for r in rows if bool(r["depends_on"] == self.old)]
+        if not hit:
             where = " or its restore target" if is_backup else ""
+            have = sorted({r["depends_on"] for r in s.dependency_rows(self.component)})
             raise WhatIfError(
                 f"{self.component!r} has no dependency row on {self.old!r}{where}: expected one of "
-                f"{', '.join(sorted(set(deps.loc[deps['component'] == self.component, 'depends_on']))) or 'none'}"
+                f"{', '.join(have) or 'none'}"
             )
-        have = {(g if isinstance(g, str) else None) for g in
-                deps.loc[(deps["component"] == self.component) & (deps["depends_on"] == self.new) & ~admin, "group"]}
-        for row in deps.loc[mask].to_dict("records"):
+        have = {(r["group"] if isinstance(r["group"], str) else None) for r in rows
+                if bool(r["depends_on"] == self.new)}
+        for row in hit:
             out.append(edits_mod.remove_dependency(**_dep_key(row)))
             fields = _dep_fields(row)
             group = fields.get("group")
@@ -332,8 +338,7 @@ class SetVerification(Change):
         if self.tested:
             size = row["size_gb"]
             if pd.isna(size):
-                comps = inv.components
-                size = comps.loc[comps["id"] == row["protects"], "data_gb"].iloc[0]
+                size = edits_mod.staged(inv).component(row["protects"], "data_gb")
             out.append(edits_mod.add_restore_test(
                 backup=self.backup, tested_at=inv.meta.as_of.isoformat(), result="pass",
                 scope="dr_drill" if self.verification == "dr_drill" else "full",
@@ -348,21 +353,9 @@ class SetVerification(Change):
         return f"set the verification of {self.backup} to {self.verification}"
 
 
-#: id of a backups frame -> (a weak reference to it, asset -> its shortest schedule); asked per asset, read once
-_SCHEDULES: dict[int, tuple[weakref.ref, dict]] = {}
-
-
-def _schedule_of(inv: Inventory, asset: str) -> float:
+def _schedule_of(inv: InventoryLike, asset: str) -> float:
     """The shortest ``schedule_hours`` of the asset's backups (24 when none is known)."""
-    bk = inv.backups
-    hit = _SCHEDULES.get(id(bk))
-    if hit is None or hit[0]() is not bk:
-        for key in [k for k, (ref, _) in _SCHEDULES.items() if ref() is None]:
-            del _SCHEDULES[key]
-        shortest = pd.to_numeric(bk["schedule_hours"]).groupby(bk["protects"].astype(str)).min()
-        hit = _SCHEDULES[id(bk)] = (weakref.ref(bk), shortest.to_dict())
-    sched = hit[1].get(asset)
-    return float(sched) if sched is not None and not pd.isna(sched) else 24.0
+    return edits_mod.staged(inv).schedule(asset)
 
 
 @dataclass(frozen=True)
@@ -443,7 +436,7 @@ class AddComponent(Change):
         """``add_component`` and its rows on its places."""
         if self.kind not in KINDS:
             raise WhatIfError(f"kind {self.kind!r} is not a component kind: expected one of {', '.join(KINDS)}")
-        if self.id in _ids(inv):
+        if edits_mod.staged(inv).has(self.id):
             raise WhatIfError(f"{self.id!r} is already a component: expected a new id")
         for p in self.place:
             _require_component(inv, p, "place")
@@ -486,12 +479,12 @@ class AddRecoverySite(Change):
         """The site, then per asset a vault, a copy and its row on the vault."""
         if not self.assets:
             raise WhatIfError("a recovery site needs at least one asset to hold")
-        known = _ids(inv)
-        missing = [a for a in self.assets if a not in known]
+        s = edits_mod.staged(inv)
+        missing = [a for a in self.assets if not s.has(a)]
         if missing:
             raise WhatIfError(f"asset {missing[0]!r} is not in the inventory: expected a component id")
-        site = _fresh_id(inv, self.name)
-        ids = _ids(inv) | set(inv.backups["id"]) | {site}
+        site = _fresh_id(s, self.name)
+        ids = {site}  # the names this change takes, besides the inventory's ids
         out = [_new_component(site, self.kind, f"Recovery site {site} (proposed)",
                               "Added by a fix: its own backup server, credentials and keys; shares nothing")]
         for p in self.place:
@@ -500,10 +493,7 @@ class AddRecoverySite(Change):
         for a in self.assets:
             names = []
             for base in (f"new-{a}-offline-vault", f"new-{a}-offline-copy"):
-                n, name = 2, base
-                while name in ids:
-                    name = f"{base}-{n}"
-                    n += 1
+                name = _fresh_id(s, base, ids)
                 ids.add(name)
                 names.append(name)
             vault, bid = names
@@ -537,10 +527,9 @@ class ScaleCapacity(Change):
         _require_component(inv, self.component)
         if not (isinstance(self.factor, (int, float)) and self.factor > 0 and math.isfinite(self.factor)):
             raise WhatIfError(f"scale factor for {self.component!r} must be a number > 0 (got {self.factor!r})")
-        comps = inv.components
-        mask = comps["id"] == self.component
-        thr = comps.loc[mask, "throughput_mb_s"].iloc[0]
-        par = comps.loc[mask, "max_parallel_restores"].iloc[0]
+        s = edits_mod.staged(inv)
+        thr = s.component(self.component, "throughput_mb_s")
+        par = s.component(self.component, "max_parallel_restores")
         if pd.isna(thr) and pd.isna(par):
             raise WhatIfError(
                 f"{self.component!r} has no throughput_mb_s or max_parallel_restores to scale: "
@@ -564,22 +553,24 @@ def _drop_rows(inv: Inventory, component: str, target: str) -> list[edits_mod.Ed
 
     A group left with fewer members than its ``needs`` would be invalid: that is an error naming the group.
     """
-    deps = inv.dependencies
-    mask = (deps["component"] == component) & (deps["depends_on"] == target)
-    if not mask.any():
-        have = sorted(set(deps.loc[deps["component"] == component, "depends_on"]))
+    rows = edits_mod.staged(inv).dependency_rows(component)
+    gone = [r for r in rows if bool(r["depends_on"] == target)]
+    if not gone:
+        have = sorted({r["depends_on"] for r in rows})
         raise WhatIfError(f"{component!r} has no row on {target!r}: expected one of {', '.join(have) or 'none'}")
-    kept = deps.loc[~mask].reset_index(drop=True)
-    admin = kept["kind"].map(is_admin).astype(bool)
-    mine = kept[(kept["component"] == component) & kept["group"].notna() & ~admin]
-    for group, rows in mine.groupby("group", sort=True):
-        needs = int(rows["needs"].iloc[0])
-        if needs > len(rows):
+    groups: dict[Any, list[dict]] = {}
+    for r in rows:
+        if not bool(r["depends_on"] == target) and not pd.isna(r["group"]) and not is_admin(r["kind"]):
+            groups.setdefault(r["group"], []).append(r)
+    for group in sorted(groups):
+        members = groups[group]
+        needs = int(members[0]["needs"])
+        if needs > len(members):
             raise WhatIfError(
-                f"dropping {component!r}'s rows on {target!r} leaves group {group!r} with {len(rows)} member(s) "
+                f"dropping {component!r}'s rows on {target!r} leaves group {group!r} with {len(members)} member(s) "
                 f"but needs {needs}: expected a group that keeps at least {needs}"
             )
-    return [edits_mod.remove_dependency(**_dep_key(row)) for row in deps.loc[mask].to_dict("records")]
+    return [edits_mod.remove_dependency(**_dep_key(row)) for row in gone]
 
 
 _ESCALATION_KINDS = ("credentials", "identity", "account")
@@ -600,9 +591,8 @@ class LeaveDomain(Change):
 
     def asset(self, inv: Inventory) -> str | None:
         """The protected asset when ``component`` is a backup, else None."""
-        bk = inv.backups
-        hit = bk.loc[bk["id"] == self.component, "protects"]
-        return None if hit.empty else str(hit.iloc[0])
+        row = edits_mod.staged(inv).backup(self.component)
+        return None if row is None else str(row["protects"])
 
     def edits(self, inv: Inventory) -> list[edits_mod.Edit]:
         """``remove_dependency`` of ``component``'s rows on ``identity``."""
@@ -709,22 +699,18 @@ def compile_changes(inventory: Inventory, changes: Change | Iterable[Change], *,
     """
     if isinstance(changes, Change):
         changes = [changes]
-    changes = list(changes)
+    staged = edits_mod.Staged(inventory)  # one staging for all the changes: each reads the ones before it
     out: list[edits_mod.Edit] = []
-    for i, ch in enumerate(changes):
-        step = ch.edits(inventory)
+    for ch in changes:
+        step = ch.edits(staged)
         try:
-            if result or i < len(changes) - 1:
-                inventory = edits_mod.apply_changes(inventory, step)
-            else:
-                edits_mod.check_changes(inventory, step)
-                inventory = None
+            staged.apply(step)
         except WhatIfError:
             raise
         except edits_mod.EditError as err:
             raise WhatIfError(str(err)) from None
         out.extend(step)
-    return out, inventory
+    return out, (staged.result() if result else None)
 
 
 # -- per-asset verdicts ------------------------------------------------------------------------------------
