@@ -66,8 +66,11 @@ def random_history(seed: int):
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_recovery_points_equal_the_pandas_reference(seed):
-    """Every column of every asset, the worst window's tie-breaks and the late runs included."""
+def test_recovery_points_equal_the_pandas_reference(seed, monkeypatch):
+    """Every column of every asset, the worst window's tie-breaks and the late runs included; also when the assets
+    are taken in blocks (of a few runs here, of about a million in an estate)."""
+    if seed % 3:
+        monkeypatch.setattr(history, "_BLOCK_ROWS", [1, 7, 100][seed % 3])
     runs, protects, retention, schedule = random_history(seed)
     want = recovery_points_frame(runs, AS_OF, protects, schedule_hours=schedule, retention_days=retention)
     got = silent.recovery_points(runs, AS_OF, protects, schedule_hours=schedule, retention_days=retention)
@@ -125,9 +128,12 @@ def random_runs(seed: int):
 
 
 @pytest.mark.parametrize("seed", range(60))
-def test_job_history_summaries_equal_the_pandas_reference(seed):
+def test_job_history_summaries_equal_the_pandas_reference(seed, monkeypatch):
     """summarise_runs, history.spans and run_anomalies on the columnar path give the frames of the pandas versions
-    that read the runs as text: every column, dtype, index and value, exactly."""
+    that read the runs as text: every column, dtype, index and value, exactly; also when the history is summarised
+    in blocks of backups (blocks of a few rows here, of about a million in an estate)."""
+    if seed % 3:
+        monkeypatch.setattr(history, "_BLOCK_ROWS", [1, 7, 100][seed % 3])
     runs, schedule, retention, reference, dumps = random_runs(seed)
     before = runs.copy()
     want_prep = prepare_runs_frame(runs, silent._cutoff(AS_OF), dumps)
@@ -164,6 +170,44 @@ def test_seconds_equal_pandas_total_seconds_bit_for_bit(unit):
         assert got.dtype == np.float64
         assert np.array_equal(got, want, equal_nan=True)
         assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_many_backups_keep_their_codes_apart():
+    """Thousands of backups (codes in 16 bits, code x size class beyond them) summarise and flag as the pandas
+    reference does."""
+    rng = np.random.default_rng(5)
+    nb = 7000
+    ids = np.repeat([f"bk-{i:05d}" for i in range(nb)], 7)
+    n = len(ids)
+    start = pd.Timestamp("2026-09-20") + pd.to_timedelta(np.tile(np.arange(7), nb), unit="D")
+    runs = pd.DataFrame({
+        "backup": pd.Series(ids, dtype=object), "started_at": start.astype("datetime64[ns]"),
+        "finished_at": (start + pd.Timedelta(hours=1)).astype("datetime64[ns]"),
+        "status": pd.Series(rng.choice(["success", "warning", "failed"], n), dtype=object),
+        "size_gb": rng.gamma(4, 25, n), "type": pd.Series(rng.choice(["full", "log", None], n), dtype=object),
+    }).sample(frac=1.0, random_state=1).reset_index(drop=True)
+    reference = {f"bk-{i:05d}": 100.0 for i in range(0, nb, 2)}
+    want = summarise_runs_frame(runs, AS_OF, None, reference)
+    pd.testing.assert_frame_equal(silent.summarise_runs(runs, AS_OF, None, reference), want, check_exact=True)
+    pd.testing.assert_frame_equal(silent.run_anomalies(runs, AS_OF, reference), run_anomalies_frame(runs, AS_OF, reference),
+                                  check_exact=True)
+
+
+def test_blocks_split_between_backups_only():
+    """history.blocks covers every row once, in order, cuts only where the backup changes, and keeps blocks near
+    the size asked for unless one backup alone is bigger."""
+    rng = np.random.default_rng(11)
+    for size in (1, 3, 50):
+        for _ in range(50):
+            g = np.sort(rng.integers(0, int(rng.integers(1, 30)), int(rng.integers(0, 400))))
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(history, "_BLOCK_ROWS", size)
+                parts = history.blocks(g)
+            assert parts[0][0] == 0 and parts[-1][1] == len(g)
+            assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
+            assert all(lo < hi for lo, hi in parts) or len(g) == 0
+            assert all(g[lo] != g[lo - 1] for lo, _ in parts[1:])  # cuts between two backups
+            assert all(hi - lo <= size or g[lo] == g[hi - 1] for lo, hi in parts)  # bigger: one backup alone
 
 
 def test_stable_order_equals_lexsort():

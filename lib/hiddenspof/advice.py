@@ -462,9 +462,12 @@ def rule_broken(model: Model, edits: Sequence, platform: dict[str, str] | None =
         if pa and pt and pa != pt:
             return f"it restores {asset} ({pa}) onto {target} ({pt}): a restore lands on a target of its platform"
     have = {k for k in model.kind.values() if k in PLACE_KINDS} | {k for k in added.values() if k in PLACE_KINDS}
+    placed_on: dict[str, set] = {}  # component -> kinds of what its added rows are on (read once: a composite
+    for c2, d2 in rows_added:        # fix adds thousands of components and rows)
+        placed_on.setdefault(c2, set()).add(kind(d2))
     for c, k in added.items():
         fitting = [p for p in _PLACED.get(k, ()) if p in have]
-        if fitting and not any(c2 == c and kind(d2) in fitting for c2, d2 in rows_added):
+        if fitting and not any(f in placed_on.get(c, ()) for f in fitting):
             return f"the new {k.replace('_', ' ')} {c} is not placed: expected a row on a {' or '.join(fitting)}"
     return None
 

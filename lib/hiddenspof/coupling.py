@@ -663,7 +663,7 @@ def _alone(sim: _ClosureSimulator, steps, col: int):
 
 
 #: Closure columns simulated side by side in one batched pass (``_batched``).
-BATCH_COLUMNS = 1024
+BATCH_COLUMNS = 2048
 
 
 #: Processes the batched simulation runs in (``HIDDENSPOF_WORKERS``; default: up to two, the cores of the
@@ -795,14 +795,16 @@ def _run_chunk(model: Model, chunk: list[tuple[str, list[str], list]], out: dict
                     out.setdefault(chunk[i][0], []).append(stop.value)
 
 
-def _survivability_steps(model: Model, asset: str, nodes: list[str], exact_limit: int = EXACT_LIMIT):
+def _survivability_steps(model: Model, asset: str, nodes: list[str], exact_limit: int = EXACT_LIMIT,
+                         needed: set[str] | None = None):
     """``survivability`` as steps: yields failure sets and is sent back, for each, whether the asset is
     down before restores and after every restore; returns the result.
 
     A step yields (failed bits, count): ``nodes`` (the sorted closure) x words,
     failure set ``s`` in bit ``s mod 64`` of word ``s // 64`` (``_pack``), and the
     number of failure sets; it is sent the two answers as words likewise (bits
-    past the count are not read).
+    past the count are not read). ``needed`` is ``_needed(model, asset)`` when
+    the caller has it already.
     """
     p = np.array([model.probability[c] for c in nodes])
     uncertain = np.flatnonzero((p > 0.0) & (p < 1.0))
@@ -811,7 +813,7 @@ def _survivability_steps(model: Model, asset: str, nodes: list[str], exact_limit
         # so sample conditionally on at least one of those failing (first
         # failure drawn exactly, the rest independently): the conditional
         # probability of "recovered | down" is unchanged, far fewer samples wasted.
-        needed = _needed(model, asset)
+        needed = _needed(model, asset) if needed is None else needed
         below = np.array([i for i, c in enumerate(nodes) if c in needed])
         pb = p[below]
         first = pb * np.concatenate(([1.0], np.cumprod(1.0 - pb)[:-1]))
@@ -918,7 +920,7 @@ def cut_pairs(
 
 
 def _cut_pair_steps(model: Model, asset: str, common: Iterable[str], nodes: list[str],
-                    budget: int = PAIR_BUDGET, top: int = TOP_PAIRS):
+                    budget: int = PAIR_BUDGET, top: int = TOP_PAIRS, needed: set[str] | None = None):
     """``cut_pairs`` as steps (as ``_survivability_steps``: yields failure sets, is sent the asset's states)."""
     common = set(common)
     idx = {c: i for i, c in enumerate(nodes)}
@@ -930,7 +932,7 @@ def _cut_pair_steps(model: Model, asset: str, common: Iterable[str], nodes: list
     order = sorted(cands, key=lambda c: (-prob[c], c))
     p = np.array([prob[c] for c in order], dtype=float)
     ocol = np.array([idx[c] for c in order], dtype=np.intp)
-    needed = _needed(model, asset)
+    needed = _needed(model, asset) if needed is None else needed
     oneed = np.array([c in needed for c in order], dtype=bool)
     limit = min(budget, total)
     pi, pj, pp = _first_pairs(p, min(limit, PAIR_BATCH * PAIR_AHEAD))
@@ -953,11 +955,11 @@ def _cut_pair_steps(model: Model, asset: str, common: Iterable[str], nodes: list
             more = np.zeros(len(ci), dtype=bool)
             live = np.flatnonzero(oneed[ci] | oneed[cj])
             if len(live):
-                failed = np.zeros((len(live), len(nodes)), dtype=bool)
+                failed = np.zeros((len(nodes), len(live)), dtype=bool)  # closure x failure sets
                 rows = np.arange(len(live))
-                failed[rows, ocol[ci[live]]] = True
-                failed[rows, ocol[cj[live]]] = True
-                _, down = yield _pack(failed.T), len(live)
+                failed[ocol[ci[live]], rows] = True
+                failed[ocol[cj[live]], rows] = True
+                _, down = yield _pack(failed), len(live)
                 more[live] = _unpack(down[None, :], len(live))[0]
             cut = np.concatenate([cut, more])
         hits = np.flatnonzero(cut[examined:examined + size])
@@ -1604,9 +1606,10 @@ def analyze(model: Model, *, pairs: bool = True, survival: bool = True) -> Coupl
     jobs = []
     for a in model.assets:
         nodes = sorted(model.closure(a))
-        steps = [_cut_pair_steps(model, a, common[a], nodes)] if pairs else []
+        needed = _needed(model, a) if pairs or survival else set()
+        steps = [_cut_pair_steps(model, a, common[a], nodes, needed=needed)] if pairs else []
         if survival:
-            steps.append(_survivability_steps(model, a, nodes))
+            steps.append(_survivability_steps(model, a, nodes, needed=needed))
         if steps:
             jobs.append((a, nodes, steps))
     done = _batched(model, jobs)

@@ -135,10 +135,26 @@ class Edit:
         return f"record a {r.get('scope') or 'full'} restore test of {r.get('backup')} on {r.get('tested_at')}: {r.get('result')}"
 
 
+_COLUMNS: dict[str, dict[str, Any]] = {}
+
+
+def _columns(table: str) -> dict[str, Any]:
+    """column name -> its ``Column`` of ``table``, in the table's order (read once per table)."""
+    if table not in _COLUMNS:
+        _COLUMNS[table] = {c.name: c for c in TABLES[table]}
+    return _COLUMNS[table]
+
+
 def _row(table: str, values: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-    order = [c.name for c in TABLES[table]]
+    order = _columns(table)
     extra = sorted(k for k in values if k not in order)
-    return tuple((k, _plain(values[k])) for k in [*order, *extra] if k in values and _plain(values[k]) is not None)
+    out = []
+    for k in [*order, *extra]:
+        if k in values:
+            v = _plain(values[k])
+            if v is not None:
+                out.append((k, v))
+    return tuple(out)
 
 
 def add_component(**row: Any) -> Edit:
@@ -246,8 +262,7 @@ def set_cells(frame: pd.DataFrame, mask, column: str, value) -> pd.DataFrame:
 
 def _typed(edit: Edit, table: str, column: str, value: Any) -> Any:
     """``value`` converted to the column's type, or EditError naming the edit, column, value and what was expected."""
-    cols = {c.name: c for c in TABLES[table]}
-    col = cols.get(column)
+    col = _columns(table).get(column)
     if value is None or (isinstance(value, str) and value.strip() == ""):
         if col is not None and col.required:
             raise EditError(f"{edit.describe()}: column {column!r} is required: expected a value")
@@ -534,6 +549,7 @@ class Staged:
         self._removed: set[int] = set()
         self._added: list[dict] = []
         self._added_gone: set[int] = set()
+        self._added_of: dict[Any, list[int]] = {}  # component -> positions of its rows in ``_added``
         self._deps: _LayeredIndex | None = None
         self._moved: set[str] = set()
 
@@ -625,6 +641,7 @@ class Staged:
         self._moved.add(str(row["protects"]))
 
     def add_dependency_row(self, row: dict) -> None:
+        self._added_of.setdefault(row["component"], []).append(len(self._added))
         self._added.append(_blank(self._b.gaps["dependencies"], row))
 
     def add_test_row(self, row: dict) -> None:
@@ -646,23 +663,38 @@ class Staged:
         """``comp``'s dependency rows with where each is kept ((added?, position)), in frame order."""
         mine = self._b.rows_at.get(comp, [])
         out = [((False, i), r) for i, r in zip(mine, self._b.records(comp)) if i not in self._removed]
-        return out + [((True, j), r) for j, r in enumerate(self._added)
-                      if r["component"] == comp and j not in self._added_gone]
+        return out + [((True, j), self._added[j]) for j in self._added_of.get(comp, ())
+                      if j not in self._added_gone]
 
     # -- the changed inventory -----------------------------------------------------------------------------
 
     def _table(self, table: str) -> pd.DataFrame:
+        """``table`` changed: the appended rows joined in one step, then every set cell, in order (a cell is set
+        only after its row is there, so this is what applying the edits one by one to frames gives)."""
         frame = getattr(self.inv, table)
-        pending: list[dict] = []
-        for op in self._ops[table]:
-            if op[0] == "append":
-                pending.append(op[1])
-                continue
-            if pending:
-                frame, pending = append_rows(frame, pending), []
-            _, rid, column, value = op
-            frame = set_cells(frame, frame["id"] == rid, column, value)
-        return append_rows(frame, pending)
+        ops = self._ops[table]
+        out = append_rows(frame, [op[1] for op in ops if op[0] == "append"])
+        sets = [op[1:] for op in ops if op[0] == "set"]
+        if not sets:
+            return out
+        at = self._b.component_at if table == "components" else self._b.backup_at
+        if len(at) != len(frame):  # an id on two rows: set every row of it, as a mask over the frame does
+            for rid, column, value in sets:
+                out = set_cells(out, out["id"] == rid, column, value)
+            return out
+        added = {op[1]["id"]: len(frame) + k for k, op in enumerate(o for o in ops if o[0] == "append")}
+        by_column: dict[str, list[tuple[Any, Any]]] = {}
+        for rid, column, value in sets:
+            by_column.setdefault(column, []).append((rid, value))
+        out = out.copy()
+        for column, cells in by_column.items():
+            col = out[column].copy()
+            for rid, value in cells:
+                mask = np.zeros(len(out), dtype=bool)
+                mask[added[rid] if rid in added else at[rid]] = True
+                col[mask] = value
+            out[column] = col.astype(frame[column].dtype)
+        return out
 
     def result(self) -> Inventory:
         """The changed inventory (new frames; the input is not modified)."""

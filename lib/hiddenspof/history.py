@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["DENSE_RATIO", "DENSE_RUN", "dense_interval_hours", "spans"]
+__all__ = ["DENSE_RATIO", "DENSE_RUN", "blocks", "dense_interval_hours", "spans"]
 
 #: a gap up to this many expected intervals is dense (a run 1.5 intervals late missed one)
 DENSE_RATIO = 1.5
@@ -94,6 +94,23 @@ def _codes(runs: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
     return np.cumsum(change), pd.Index(ids, dtype=object)
 
 
+#: rows of job history summarised at a time (blocks end at a backup's last run)
+_BLOCK_ROWS = 1 << 20
+
+
+def blocks(g: np.ndarray) -> list[tuple[int, int]]:
+    """Row ranges of about ``_BLOCK_ROWS`` rows that split the sorted codes ``g`` only between backups."""
+    n = len(g)
+    cuts = [0]
+    while n - cuts[-1] > _BLOCK_ROWS:
+        at = g[cuts[-1] + _BLOCK_ROWS]
+        cut = int(np.searchsorted(g, at, side="left"))
+        cuts.append(cut if cut > cuts[-1] else int(np.searchsorted(g, at, side="right")))
+    if cuts[-1] < n or n == 0:
+        cuts.append(n)
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
 def spans(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None = None,
           retention_days: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Per backup with runs: its expected interval and the start of the part of its history that is complete.
@@ -120,6 +137,18 @@ def spans(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float
         ``judged_from`` (the later of ``dense_from`` and ``horizon``: gaps
         of this backup alone are judged from there).
     """
+    if "_g" in runs.columns:
+        parts = blocks(runs["_g"].to_numpy())
+        if len(parts) > 1:  # a block of backups at a time: each backup's span reads only its own runs
+            out = pd.concat([_spans(runs.iloc[lo:hi], as_of, schedule_hours, retention_days) for lo, hi in parts])
+            out.index = pd.Index(np.asarray(out.index, dtype=object), name="backup", dtype=object)  # concat infers str
+            return out
+    return _spans(runs, as_of, schedule_hours, retention_days)
+
+
+def _spans(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[str, float] | None,
+           retention_days: Mapping[str, float] | None) -> pd.DataFrame:
+    """``spans`` of runs sorted by backup, in one pass."""
     now = pd.Timestamp(as_of)
     codes, ids = _codes(runs)
     starts = runs["started_at"].to_numpy("datetime64[ns]")

@@ -353,13 +353,13 @@ def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collec
     order, its codes also in ``_g``), ``status`` categorical (the statuses
     as found) with ``_st`` its class (0 success, 1 warning, 2 failed, 3
     anything else), ``type`` categorical over ``RUN_TYPES`` (anything else
-    missing). Adds ``duration_hours``, ``completed``, ``_file_order`` (the
-    run's position among the kept rows of the file), ``_cls`` (the run's
-    size class: its ``type``'s index in ``RUN_TYPES``; for an untyped run,
-    ``full`` when its backup is in ``full_backups`` (a dump copies the whole
-    data set every time), else ``UNTYPED``). Each text column is hashed once
-    and only its distinct values are sorted; the rows are ordered by one
-    stable lexsort on (code, start), skipped when the file is in that order.
+    missing). Adds ``completed`` and ``_cls`` (the run's size class: its
+    ``type``'s index in ``RUN_TYPES``; for an untyped run, ``full`` when its
+    backup is in ``full_backups`` (a dump copies the whole data set every
+    time), else ``UNTYPED``); durations are computed where read
+    (``_duration_hours``). Each text column is hashed once and only its
+    distinct values are sorted; the order is one stable sort
+    (``_order_by_backup_then_start``).
     """
     started_all = runs["started_at"].to_numpy()
     keep = ~np.isnat(started_all) & (started_all < cutoff.to_datetime64())
@@ -370,20 +370,22 @@ def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collec
         return values if rows is None else values[rows]
 
     codes, ids = _codes_sorted(column("backup").astype(object, copy=False))
+    codes = _narrow(codes, len(ids))
     started = column("started_at")
     n = len(codes)
     order = _order_by_backup_then_start(codes, started)
     g = codes[order]
+    del codes
     started = started[order]
     finished = column("finished_at")[order]
     status_codes, statuses = pd.factorize(column("status").astype(object, copy=False))
-    status_codes = status_codes[order]
+    status_codes = _narrow(status_codes, len(statuses))[order]
     status_class = np.array([_STATUS_CLASS.get(s, 3) for s in statuses] + [3], dtype=np.int8)[status_codes]
     if "type" in runs.columns:
         type_codes, kinds = pd.factorize(column("type").astype(object, copy=False))
         known = np.array([RUN_TYPES.index(t) if isinstance(t, str) and t in RUN_TYPES else -1 for t in kinds] + [-1],
                          dtype=np.int8)
-        type_codes = known[type_codes[order]]
+        type_codes = known[_narrow(type_codes, len(kinds))[order]]
     else:
         type_codes = np.full(n, -1, dtype=np.int8)
     cls = np.where(type_codes < 0, UNTYPED, type_codes).astype(np.int8)
@@ -399,13 +401,19 @@ def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collec
         "status": pd.Categorical.from_codes(status_codes, categories=pd.Index(statuses, dtype=object)),
         "size_gb": column("size_gb").astype(float, copy=False)[order],
         "type": pd.Categorical.from_codes(type_codes, categories=pd.Index(RUN_TYPES, dtype=object)),
-        "_file_order": order,
         "_g": g,
-        "duration_hours": _seconds(finished - started) / 3600.0,
         "completed": status_class < 2,
         "_cls": cls,
         "_st": status_class,
     }, copy=False)  # the arrays are fresh: consolidating them into blocks would copy every column once more
+
+
+def _narrow(codes: np.ndarray, k: int) -> np.ndarray:
+    """Codes below ``k`` (and -1) in the smallest signed integer type that holds them."""
+    for kind in (np.int8, np.int16, np.int32):
+        if k <= np.iinfo(kind).max:
+            return codes.astype(kind)
+    return codes
 
 
 def _order_by_backup_then_start(codes: np.ndarray, started: np.ndarray) -> np.ndarray:
@@ -429,6 +437,16 @@ def _order_by_backup_then_start(codes: np.ndarray, started: np.ndarray) -> np.nd
 _STATUS_CLASS = {"success": 0, "warning": 1, "failed": 2}
 #: what a run's status weighs in a failure streak, by ``_st`` (an unknown status counts as failed)
 _STREAK_WEIGHT = np.array([STATUS_WEIGHT["success"], STATUS_WEIGHT["warning"], STATUS_WEIGHT["failed"], 1.0])
+
+
+def _duration_hours(r: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+    """How long prepared runs (``rows`` of them, else all) took, in hours (NaN without a finish)."""
+    started, finished = r["started_at"].to_numpy(), r["finished_at"].to_numpy()
+    if rows is not None:
+        started, finished = started[rows], finished[rows]
+    hours = _seconds(finished - started)
+    hours /= 3600.0
+    return hours
 
 
 def _backup_ids(r: pd.DataFrame, rows: np.ndarray) -> pd.Index:
@@ -483,7 +501,7 @@ def _class_baselines(c: pd.DataFrame, group: np.ndarray) -> pd.DataFrame:
     ``_dmed``, ``_dmad``, ``_dn``.
     """
     c = c.assign(_grp=group).sort_values(["_grp", "_cls"], kind="mergesort")  # keeps time order within a group
-    c["_sg"] = c["_grp"].to_numpy() * (UNTYPED + 1) + c["_cls"].to_numpy()
+    c["_sg"] = c["_grp"].to_numpy().astype(np.int64) * (UNTYPED + 1) + c["_cls"].to_numpy()
     codes = c["_sg"].to_numpy()
     med, mad, cnt = _rolling_baseline(c["size_gb"].to_numpy(float), codes)
     dmed, dmad, dcnt = _rolling_baseline(c["duration_hours"].to_numpy(float), codes)
@@ -532,6 +550,7 @@ def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str,
         an incremental chain (see ``_tiny_flags``).
     """
     r = _prepare_runs(runs, _cutoff(as_of), full_backups)
+    r.insert(list(r.columns).index("type") + 1, "duration_hours", _duration_hours(r))
     ids = r["backup"].cat.categories
     for col in ("backup", "status", "type"):  # text again, as the inventory holds it (missing: None)
         values = r[col].astype(object)
@@ -546,7 +565,7 @@ def run_anomalies(runs: pd.DataFrame, as_of: dt.date, reference_gb: Mapping[str,
         c = _flag(c, ref)
         for col in ("baseline_median_gb", "tiny", "chain", "collapse", "duration_anomaly"):
             r.loc[c.index, col] = c[col].to_numpy()
-    return r.drop(columns=["_file_order", "_cls", "_g", "_st"])
+    return r.drop(columns=["_cls", "_g", "_st"])
 
 
 def _run_label(kind, cls: int, at) -> str:
@@ -625,9 +644,23 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     completed runs of each backup enter the statistics, so a year of daily
     runs for thousands of backups summarises in well under a second or two.
     """
+    r = runs if prepared else _prepare_runs(runs, _cutoff(as_of), full_backups)
+    span = spans if spans is not None else history.spans(r, as_of, schedule_hours, retention_days)
+    blocks = history.blocks(r["_g"].to_numpy())
+    if len(blocks) == 1:
+        return _summarise_block(r, as_of, span, reference_gb)
+    # a block of backups at a time: each backup's summary reads only its own runs, and the per-run temporaries
+    # of a block stay small
+    out = pd.concat([_summarise_block(r.iloc[lo:hi], as_of, span, reference_gb) for lo, hi in blocks])
+    out.index = pd.Index(np.asarray(out.index, dtype=object), name="backup", dtype=object)  # concat infers str
+    return out
+
+
+def _summarise_block(r: pd.DataFrame, as_of: dt.date, span: pd.DataFrame,
+                     reference_gb: Mapping[str, float] | None) -> pd.DataFrame:
+    """``summarise_runs`` of prepared runs (a whole backup's runs or none of them), ``span`` their ``history.spans``."""
     now = assessment_time(as_of)
     now64 = now.to_datetime64()
-    r = runs if prepared else _prepare_runs(runs, _cutoff(as_of), full_backups)
     g, ids = _backup_codes(r)  # r is sorted by backup, so ids come sorted
     k, n = len(ids), len(g)
     counts = np.bincount(g, minlength=k)
@@ -645,7 +678,6 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
 
     # the expected interval (declared, else the spacing the history sustains at its densest) and the part of
     # the history that is complete: inside the retention horizon, not thinned by a prune policy (history.spans)
-    span = spans if spans is not None else history.spans(r, as_of, schedule_hours, retention_days)
     span = span.reindex(ids)
     span.index = out.index
     out["interval_inferred"] = span["interval_inferred"].astype(bool)
@@ -685,9 +717,9 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
         "finished_at": r["finished_at"].to_numpy()[rows],
         "size_gb": r["size_gb"].to_numpy()[rows],
         "type": pd.Series(np.array(list(RUN_TYPES) + [None], dtype=object)[type_codes], dtype=object),
-        "_file_order": r["_file_order"].to_numpy()[rows],
+        "_row": rows,  # the row's place: the prepared order is (backup, start, file order)
         "_g": cg[pick],
-        "duration_hours": r["duration_hours"].to_numpy()[rows],
+        "duration_hours": _duration_hours(r, rows),
         "_cls": ccls[pick],
         "_rank": rank[pick],
         "_crank": crank[pick],
@@ -696,7 +728,7 @@ def summarise_runs(runs: pd.DataFrame, as_of: dt.date, schedule_hours: Mapping[s
     ref_by_code = pd.Series(dict(reference_gb or {}), dtype=float).reindex(ids).to_numpy()
     heads = tail[tail["_crank"] == 0]
     heads = _flag(heads, ref_by_code[heads["_g"].to_numpy()] if len(heads) else np.array([]))
-    heads = heads.sort_values(["_g", "started_at", "_file_order"], kind="mergesort")
+    heads = heads.sort_values(["_g", "started_at", "_row"], kind="mergesort")
     latest = heads[heads["_rank"] == 0].set_index("_g")
     when = latest["finished_at"].fillna(latest["started_at"])
     out["last_completed_at"] = when.reindex(out.index)
@@ -1804,13 +1836,55 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
             window[k] = np.datetime64(max(got).as_unit("ns").value, "ns")
     asset_of_code = np.array([asset_code_of[str(o)] if h else -1 for o, h in zip(owner_of_code, has_owner)], dtype=np.int64)
 
-    # the completed runs of owned backups, sorted by (asset, start, backup) keeping the file order on ties
+    # the completed runs of owned backups, a block of assets at a time (an asset's windows read only its own runs)
     started_col = prep["started_at"].to_numpy()
     finished_col = prep["finished_at"].to_numpy()
-    bcode = backup_codes[keep]
+    now64 = now.to_datetime64()
+    rows = np.flatnonzero(keep)
+    asset_of_row = asset_of_code[backup_codes[rows]]
+    ends = np.cumsum(np.bincount(asset_of_row, minlength=len(asset_ids)))
+    cuts = [0]
+    while cuts[-1] < len(asset_ids):
+        done = int(ends[cuts[-1] - 1]) if cuts[-1] else 0
+        cuts.append(min(len(asset_ids), max(cuts[-1] + 1, int(np.searchsorted(ends, done + history._BLOCK_ROWS, "right")))))
+    parts = []
+    for a0, a1 in zip(cuts[:-1], cuts[1:]):
+        sel = rows if len(cuts) == 2 else rows[(asset_of_row >= a0) & (asset_of_row < a1)]
+        if len(sel):
+            parts.append(_points_block(sel, backup_codes, backup_ids, asset_of_code, window, started_col, finished_col,
+                                       now64))
+    present, last_at, last_backup, last_age, worst_hours, worst_from, worst_from_b, worst_to, worst_to_b, \
+        worst_to_started = (np.concatenate([p[i] for p in parts]) for i in range(10))
+    late = {a: v for p in parts for a, v in p[10].items()}
+
+    index = pd.Index(asset_ids[present], name="asset", dtype=object)
+    unit = started_col.dtype
+    out = pd.DataFrame({
+        "last_point_at": pd.Series(last_at.astype(unit), index=index),
+        "last_point_backup": pd.Series(last_backup, index=index, dtype=object),
+        "last_point_age_hours": pd.Series(last_age, index=index, dtype=float),
+        "history_from": pd.Series(window[present], index=index),
+        "worst_gap_hours": pd.Series(worst_hours, index=index, dtype=float),
+        "worst_gap_from": pd.Series(worst_from.astype(unit), index=index),
+        "worst_from_backup": pd.Series(worst_from_b, index=index, dtype=object),
+        "worst_gap_to": pd.Series(worst_to.astype(unit), index=index),
+        "worst_to_backup": pd.Series(worst_to_b, index=index, dtype=object),
+        "worst_to_started": pd.Series(worst_to_started.astype(unit), index=index),
+        "worst_late": pd.Series([tuple(late.get(int(a), ())) for a in present], index=index, dtype=object),
+    })
+    return out[cols]
+
+
+def _points_block(rows: np.ndarray, backup_codes: np.ndarray, backup_ids: np.ndarray, asset_of_code: np.ndarray,
+                  window: np.ndarray, started_col: np.ndarray, finished_col: np.ndarray, now64) -> tuple:
+    """``recovery_points``' columns for the assets of some completed runs (``rows`` of the prepared runs: every
+    completed run of those assets), as arrays in asset order, and their late runs."""
+    # sorted by (asset, start, backup) keeping the file order on ties
+    bcode = backup_codes[rows]
     acode = asset_of_code[bcode]
-    started = started_col[keep]
-    usable = np.where(np.isnat(finished_col[keep]), started, finished_col[keep])
+    started = started_col[rows]
+    finished = finished_col[rows]
+    usable = np.where(np.isnat(finished), started, finished)
     # the rows are in (backup, start, file) order: a stable sort by (asset, start) is the lexsort by (asset, start,
     # backup) keeping the file order on ties
     order = _stable_order(acode, started)
@@ -1821,7 +1895,6 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     present = acode[is_last]  # the assets with a completed run, in order
     last_at = started[is_last]
     last_backup = backup_ids[bcode[is_last]]
-    now64 = now.to_datetime64()
     last_age = np.clip(_seconds(now64 - last_at) / 3600.0, 0, None)
 
     # judged points, in the order they become usable: the newest point usable before each one
@@ -1877,8 +1950,8 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     worst_to_started = np.where(gap_pick, gap_to_started[gi] if k else nat, nat)
 
     # the runs that started inside the worst window but were usable only after it
-    to_full = np.full(len(asset_ids), nat, dtype=started.dtype)
-    from_full = np.full(len(asset_ids), nat, dtype=started.dtype)
+    to_full = np.full(len(window), nat, dtype=started.dtype)
+    from_full = np.full(len(window), nat, dtype=started.dtype)
     to_full[present] = worst_to
     from_full[present] = worst_from
     t_lo, t_hi = from_full[acode], to_full[acode]
@@ -1887,23 +1960,8 @@ def recovery_points(runs: pd.DataFrame, as_of: dt.date, protects: Mapping[str, s
     for a, b, s, u in zip(acode[late_mask], bcode[late_mask], started[late_mask], usable[late_mask]):
         late.setdefault(int(a), []).append((backup_ids[b], pd.Timestamp(s), pd.Timestamp(u)))
 
-    index = pd.Index(asset_ids[present], name="asset", dtype=object)
-    unit = started.dtype
-    out = pd.DataFrame({
-        "last_point_at": pd.Series(last_at.astype(unit), index=index),
-        "last_point_backup": pd.Series(last_backup, index=index, dtype=object),
-        "last_point_age_hours": pd.Series(last_age, index=index, dtype=float),
-        "history_from": pd.Series(window[present], index=index),
-        "worst_gap_hours": pd.Series(np.where(gap_pick, gap_hours[gi] if k else np.nan, last_age[ti]), index=index,
-                                     dtype=float),
-        "worst_gap_from": pd.Series(worst_from.astype(unit), index=index),
-        "worst_from_backup": pd.Series(worst_from_b, index=index, dtype=object),
-        "worst_gap_to": pd.Series(worst_to.astype(unit), index=index),
-        "worst_to_backup": pd.Series(worst_to_b, index=index, dtype=object),
-        "worst_to_started": pd.Series(worst_to_started.astype(unit), index=index),
-        "worst_late": pd.Series([tuple(late.get(int(a), ())) for a in present], index=index, dtype=object),
-    })
-    return out[cols]
+    return (present, last_at, last_backup, last_age, np.where(gap_pick, gap_hours[gi] if k else np.nan, last_age[ti]),
+            worst_from, worst_from_b, worst_to, worst_to_b, worst_to_started, late)
 
 
 def _stamp(x) -> str | None:
