@@ -212,3 +212,35 @@ def test_capacity_fix_verified_on_the_hybrid_sample():
         assert fix.verified and all(isinstance(c, whatif.ScaleCapacity) for c in changes)
         again = capacity.analyze(model.build(whatif.apply(inv, list(changes))))
         assert f.id not in {g.id for g in again.findings}
+
+
+def test_budget_goes_to_narrow_findings_first_and_says_when_spent(tmp_path, monkeypatch):
+    """The coupling fix search serves the narrow findings (searched asset by asset) before the wide ones; once the
+    assessment's budget is spent, the findings left say they were not searched and name the budget."""
+    from hiddenspof import inventory, synth
+
+    synth.write_estate(tmp_path, 200, 3, history_days=0)
+    m = model.build(inventory.load(tmp_path))
+    findings = advice.findings_of(m, coupling.analyze(m, pairs=False, survival=False))
+    serious = [f for f in findings if f.severity in advice.FIX_SEVERITIES and advice.problem_of(m, f) is not None]
+    wide = {f.id for f in serious if len(f.assets) > advice._PER_ASSET_LIMIT}
+    assert wide and len(wide) < len(serious), "the estate has narrow and wide serious coupling findings"
+
+    def status(fs):
+        out = {}
+        for f in fs:
+            if f.id in {g.id for g in serious}:
+                out[f.id] = "skipped" if f.fix.effect.startswith("not searched") else "searched"
+        return out
+
+    full = status(advice.attach_fixes(m, findings))
+    assert set(full.values()) == {"searched"}, "the default budget searches every finding of a small estate"
+    monkeypatch.setattr(advice, "FIX_WORK_BUDGET", 100_000)
+    tight = advice.attach_fixes(m, findings)
+    got = status(tight)
+    assert "skipped" in got.values() and any(got[i] == "searched" for i in got if i not in wide)
+    if any(got[i] == "searched" for i in wide):  # a wide finding was searched only after every narrow one
+        assert all(v == "searched" for i, v in got.items() if i not in wide)
+    for f in tight:
+        if got.get(f.id) == "skipped":
+            assert "search budget of 100,000 work units" in f.fix.effect

@@ -925,8 +925,8 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
     ctx = ctx or Context.of(model)
     if work is not None and work[0] <= 0:
         return Fix(_fallback(problem), False,
-                   f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} components re-analysed "
-                   "went to more severe findings first"), ()
+                   f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} work units went to the "
+                   "findings searched before it (the narrow ones, then the most severe)"), ()
     before = frozenset(model.ids)
     share = [share]  # this finding's share of the assessment's budget
     tried: list[str] = []
@@ -1050,8 +1050,8 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
         return fix, answer
     shown = "; ".join(tried[:6]) + (f" and {len(tried) - 6} more" if len(tried) > 6 else "")
     if not spent and work is not None and work[0] <= 0:
-        effect = (f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} components re-analysed "
-                  "went to more severe findings first")
+        effect = (f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} work units went to the "
+                  "findings searched before it (the narrow ones, then the most severe)")
     else:
         effect = (f"no change set found within the search budget of {budget} re-analyses: "
                   f"{spent} tried ({shown or 'no candidate applied'}), none left "
