@@ -422,6 +422,14 @@ def _drop_needs(cells: list, needs: Any) -> None:
             break
 
 
+def _first_positions(ids) -> dict[Any, int]:
+    """id -> position of its first row in ``ids``."""
+    out: dict[Any, int] = {}
+    for i, x in enumerate(ids):
+        out.setdefault(x, i)
+    return out
+
+
 class _Base:
     """What the edits and the what-ifs ask of one inventory's own tables, each part built on first use and
     never changed: a long run of candidates compiled on one inventory reads its rows once, not once per
@@ -440,18 +448,12 @@ class _Base:
     @functools.cached_property
     def component_at(self) -> dict[Any, int]:
         """component id -> position of its first row."""
-        out: dict[Any, int] = {}
-        for i, cid in enumerate(self.components["id"]):
-            out.setdefault(cid, i)
-        return out
+        return _first_positions(self.components["id"])
 
     @functools.cached_property
     def backup_at(self) -> dict[Any, int]:
         """backup id -> position of its first row."""
-        out: dict[Any, int] = {}
-        for i, bid in enumerate(self.backups["id"]):
-            out.setdefault(bid, i)
-        return out
+        return _first_positions(self.backups["id"])
 
     @functools.cached_property
     def backups_of(self) -> dict[str, list[int]]:
