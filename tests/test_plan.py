@@ -163,3 +163,78 @@ def test_without_a_verified_fix_the_plan_has_no_step_and_the_end_state_is_the_es
     assert empty.end.risk == pytest.approx(empty.risk_before)
     assert fixapply.verified_in_order({**result, "plan": empty.to_json()}) == []
     assert empty.summary().startswith("0 steps take the estate risk from")
+
+
+def _two_sites_for_one_asset():
+    """db at s1; two verified fixes, each found alone, build their own recovery site (new-site-a on r1 and
+    new-site-b on r2) with an offline vault for db: both name it new-db-offline-vault and new-db-offline-copy,
+    and both add the same new provider row (identical, meant to be shared)."""
+    from conftest import make_inventory
+
+    inv = make_inventory(
+        components=[{"id": "r1", "kind": "region"}, {"id": "r2", "kind": "region"}, {"id": "s1", "kind": "site"},
+                    {"id": "db", "kind": "datastore", "tier": 1}, {"id": "st", "kind": "backup_store"},
+                    {"id": "web", "kind": "service", "tier": 1}],
+        dependencies=[{"component": c, "depends_on": t} for c, t in (
+            ("s1", "r1"), ("db", "s1"), ("st", "s1"), ("bk", "st"), ("web", "db"))],
+        backups=[{"id": "bk", "protects": "db"}])
+
+    def site_fix(site, region, assets):
+        return whatif.compile_changes(inv, [
+            whatif.AddComponent("new-recovery-provider", "provider"),
+            whatif.AddComponent(site, "site", place=(region,)),
+            *[whatif.AddOfflineCopy(a, place=(site,)) for a in assets]], result=False)[0]
+
+    a = Finding("coupling:domain:r1", "coupling", "critical", "t", ("db",),
+                fix=_fix(*site_fix("new-site-a", "r2", ["db"])))
+    b = Finding("coupling:domain:s1", "coupling", "high", "t", ("db", "web"),
+                fix=_fix(*site_fix("new-site-b", "r1", ["db", "web"])))
+    return inv, a, b
+
+
+def test_rebase_renames_a_later_fixs_new_ids_an_earlier_fix_used_for_other_components():
+    """On top of fix a, fix b's vault (same id, kept at another site) and its copy (same row, but stored in the
+    renamed vault) get fresh ids in every edit that names them; the identical shared provider and web's copy
+    (an id no earlier fix used) keep theirs; an id the inventory had before any fix is never renamed."""
+    inv, a, b = _two_sites_for_one_asset()
+    after_a = edits.apply_changes(inv, a.fix.changes)
+    todo, skipped, renamed = edits.rebase(after_a, b.fix.changes, set(a.fix.changes), edits.new_ids(a.fix.changes))
+    assert renamed == {"new-db-offline-vault": "new-db-offline-vault-2", "new-db-offline-copy": "new-db-offline-copy-2"}
+    assert [e.describe() for e in skipped] == ["add component new-recovery-provider (provider)"]
+    rows = {(e.fields.get("component"), e.fields.get("depends_on")) for e in todo if e.op == "add_dependency"}
+    assert ("new-db-offline-vault-2", "new-site-b") in rows and ("new-db-offline-copy-2", "new-db-offline-vault-2") in rows
+    assert not any("new-db-offline-vault" in _ids(e) or "new-db-offline-copy" in _ids(e) for e in todo)
+    assert "new-web-offline-copy" in edits.new_ids(todo)
+    both = edits.apply_changes(after_a, todo)  # applies; fix a's components are untouched
+    deps = both.dependencies
+    assert set(deps[deps["component"] == "new-db-offline-vault"]["depends_on"]) == {"new-site-a"}
+    assert set(deps[deps["component"] == "new-db-offline-copy"]["depends_on"]) == {"new-db-offline-vault"}
+    # without ``earlier`` (the ids came with the inventory, not from a fix of this run) nothing is renamed
+    todo, _, renamed = edits.rebase(after_a, b.fix.changes, set(a.fix.changes))
+    assert renamed == {}
+    with pytest.raises(edits.EditError, match="already a component"):
+        edits.apply_changes(after_a, todo)
+
+
+def _ids(e):
+    return {v for _, v in e.row} | {e.id, e.value}
+
+
+def test_a_fix_whose_new_ids_an_earlier_step_used_is_applied_under_fresh_ids_and_apply_does_the_same():
+    """Two verified fixes that both name a new vault new-db-offline-vault (at different new sites): the plan
+    applies both (nothing left out as clashing), says which ids it renamed, and hiddenspof apply's own loop
+    gives the same inventory."""
+    inv, a, b = _two_sites_for_one_asset()
+    built = plan.build(inv, [a, b])
+    assert built.not_applied == ()
+    assert [s.findings for s in built.steps] == [(a.id, b.id)]
+    assert "new-db-offline-vault as new-db-offline-vault-2" in built.steps[0].detail
+    comps = set(built.inventory.components["id"])
+    assert {"new-db-offline-vault", "new-db-offline-vault-2", "new-site-a", "new-site-b"} <= comps
+    result = {"findings": [f.to_json() for f in (a, b)]}
+    applied = fixapply.apply_fixes(inv, result, [a.id, b.id])
+    for table in ("components", "dependencies", "backups", "restore_tests"):
+        pd.testing.assert_frame_equal(getattr(applied.inventory, table), getattr(built.inventory, table))
+    assert applied.fixes[1].renamed == {"new-db-offline-vault": "new-db-offline-vault-2",
+                                        "new-db-offline-copy": "new-db-offline-copy-2"}
+    assert any("adds new-db-offline-vault as new-db-offline-vault-2" in line for line in applied.lines())

@@ -29,7 +29,7 @@ import functools
 import math
 import weakref
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,7 @@ __all__ = [
     "edits_json",
     "edit_from_json",
     "new_ids",
+    "rebase",
 ]
 
 OPS = ("add_component", "add_dependency", "remove_dependency", "add_backup", "set", "add_restore_test")
@@ -219,6 +220,91 @@ def new_ids(edits: Iterable[Edit]) -> list[str]:
             if i is not None:
                 out.setdefault(i)
     return list(out)
+
+
+# -- one fix on top of others ---------------------------------------------------------------------------------
+
+#: The columns of each edit's row that name a component or backup id (what a renamed new id must follow).
+_ID_COLUMNS = {"add_component": ("id",), "add_dependency": ("component", "depends_on"),
+               "remove_dependency": ("component", "depends_on"),
+               "add_backup": ("id", "protects", "alert_channel", "restore_to"), "add_restore_test": ("backup",)}
+_ID_VALUES = ("restore_to", "alert_channel")  # set edits whose value is an id
+
+
+def _owner(e: Edit) -> Any:
+    """The row an edit adds to or changes: the new id, the dependent component, the tested backup, the set row."""
+    if e.op == "set":
+        return e.id
+    return e.fields.get({"add_dependency": "component", "remove_dependency": "component",
+                         "add_restore_test": "backup"}.get(e.op, "id"))
+
+
+def _names(e: Edit) -> set:
+    """Every component or backup id the edit names."""
+    if e.op == "set":
+        return {e.id, e.value} if e.column in _ID_VALUES else {e.id}
+    return {v for k, v in e.row if k in _ID_COLUMNS[e.op]}
+
+
+def _renamed(e: Edit, to: Mapping[Any, str]) -> Edit:
+    if e.op == "set":
+        return Edit("set", table=e.table, id=to.get(e.id, e.id), column=e.column,
+                    value=to.get(e.value, e.value) if e.column in _ID_VALUES else e.value)
+    cols = _ID_COLUMNS[e.op]
+    return Edit(e.op, tuple((k, to.get(v, v) if k in cols else v) for k, v in e.row))
+
+
+def rebase(inventory: Inventory | Staged, edits: Iterable[Edit], done: Collection[Edit] = frozenset(),
+           earlier: Collection[Any] = frozenset()) -> tuple[list[Edit], list[Edit], dict[Any, str]]:
+    """One fix's edits, ready to apply on top of fixes applied before it, and the new ids it had to rename.
+
+    Every fix is found alone, on the estate as it is, so two fixes may name
+    a new component alike (``new-<asset>-offline-vault``) and mean two
+    different things (a vault at one new recovery site or at another). On
+    top of the earlier fixes (``inventory``, with ``done`` the edits they
+    made and ``earlier`` the ids they added):
+
+    - an edit an earlier fix already made is not made again (the same new
+      vault, the same alert channel: shared, as the fixes meant);
+    - a new id this fix adds that an earlier fix already added, with a
+      different row or with edits of this fix that the earlier fixes did not
+      make (another dependency, another store), is renamed to a fresh id
+      (``-2``, ``-3``...), in every edit of this fix that names it, and so is
+      any of this fix's new ids whose edits name a renamed one. The fix then
+      adds its own components beside the earlier ones instead of failing or
+      silently changing theirs.
+
+    An id the inventory had before any of the fixes is never renamed: adding
+    it fails as usual (the inventory changed since the fix was found, or the
+    fix was applied already).
+
+    Returns the edits to apply (renamed, without those already made), the
+    edits left out as already made, and ``{old id: new id}``.
+    """
+    edits = list(edits)
+    s = staged(inventory)
+    mine = new_ids(edits)
+    shared = {i for i in mine if i in earlier}  # ids of this fix that an earlier fix already added
+    clash: set = set()
+    changed = True
+    while changed:  # until no shared id gains an edit (or a reference to a renamed id) the earlier fixes lack
+        changed = False
+        for e in edits:
+            o = _owner(e)
+            if o in shared and o not in clash and (e not in done or _names(e) & clash):
+                clash.add(o)
+                changed = True
+    to: dict[Any, str] = {}
+    taken = set(mine)
+    for i in mine:
+        if i in clash:
+            n = 2
+            while s.taken(f"{i}-{n}") or f"{i}-{n}" in taken:
+                n += 1
+            to[i] = f"{i}-{n}"
+            taken.add(to[i])
+    out = [_renamed(e, to) for e in edits] if to else edits
+    return [e for e in out if e not in done], [e for e in out if e in done], to
 
 
 # -- applying ------------------------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ class AppliedFix:
     skipped: tuple[edits_mod.Edit, ...] = ()
     effect: str = ""
     resolved: bool | None = None
+    #: new ids of the fix renamed because an earlier fix of the run added other components under them (``edits.rebase``)
+    renamed: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class ApplyResult:
         out = []
         for f in self.fixes:
             out.append(f"fix of {f.finding}:")
+            for old, new in f.renamed.items():
+                out.append(f"  (adds {old} as {new}: an earlier fix added another component under that id)")
             for e in f.edits:
                 out.append(f"  {e.describe()}")
             for e in f.skipped:
@@ -138,37 +142,40 @@ def apply_fixes(inventory: Inventory, result: Mapping, wanted: Sequence[str]) ->
 
     Raises :class:`ApplyError` naming the finding and the edit when one no
     longer applies. An edit equal to one an earlier fix of this run already
-    made is not made twice (two findings may share a change).
+    made is not made twice (two findings may share a change); a new id an
+    earlier fix of this run used for another component is renamed
+    (``edits.rebase``), as the plan does.
     """
     from . import analysis
 
     chosen = select_fixes(result, wanted)
     by_id = {f["id"]: f for f in result["findings"]}
     done: set[edits_mod.Edit] = set()
+    earlier_ids: set = set()  # ids the fixes applied so far added
     inv = inventory
     applied = []
     for fid, fix in chosen:
-        todo, skipped = [], []
-        for raw in fix["changes"]:
-            e = raw if isinstance(raw, edits_mod.Edit) else edits_mod.edit_from_json(raw)
-            (skipped if e in done else todo).append(e)
+        wanted_edits = [raw if isinstance(raw, edits_mod.Edit) else edits_mod.edit_from_json(raw)
+                        for raw in fix["changes"]]
+        todo, skipped, renamed = edits_mod.rebase(inv, wanted_edits, done, earlier_ids)
         try:
             inv = edits_mod.apply_changes(inv, todo)
         except edits_mod.EditError as err:
             raise ApplyError(f"the fix of {fid} no longer applies: {err}") from None
         done.update(todo)
-        applied.append((fid, fix, tuple(todo), tuple(skipped)))
+        earlier_ids.update(edits_mod.new_ids(todo))
+        applied.append((fid, fix, tuple(todo), tuple(skipped), renamed))
     after = analysis.analyze(inv)
     before_serious = {f["id"] for f in result["findings"] if f["severity"] in _SERIOUS}
-    added = set(edits_mod.new_ids(e for _, _, todo, _ in applied for e in todo))
+    added = earlier_ids
     new, waiting = [], []
     for f in after["findings"]:
         if f["severity"] not in _SERIOUS or f["id"] in before_serious:
             continue
         about_new = f["category"] == "silent_failure" and set(f.get("components", ())) & added
         (waiting if about_new else new).append(f["id"])
-    out = [AppliedFix(fid, todo, skipped, fix.get("effect", ""), not _still_there(after, by_id[fid]))
-           for fid, fix, todo, skipped in applied]
+    out = [AppliedFix(fid, todo, skipped, fix.get("effect", ""), not _still_there(after, by_id[fid]), renamed)
+           for fid, fix, todo, skipped, renamed in applied]
     return ApplyResult(inv, tuple(out), after, tuple(sorted(new)), tuple(sorted(waiting)))
 
 

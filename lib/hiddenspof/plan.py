@@ -204,8 +204,10 @@ def _analysed(inventory, memo: dict | None = None):
 
 
 def _anchors(fix) -> set:
-    """What a fix is built around: the components it adds or reuses, and its edits."""
-    out = {("id", i) for i in edits_mod.new_ids(fix.changes)} | {("id", r) for r in fix.reuses}
+    """What a fix is built around: the components it reuses, and its edits (a component it adds is its
+    ``add_component`` edit: two fixes that add one alike, row for row, share it; two that only give their own new
+    components the same id do not, see ``edits.rebase``)."""
+    out = {("id", r) for r in fix.reuses}
     for e in fix.changes:
         if e.op == "set" and e.column in ("restore_to", "alert_channel") and e.value is not None:
             out.add(("id", e.value))
@@ -346,23 +348,28 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
     open_before = {f.id for f in findings}
     inv = inventory
     done: set = set()
+    added: set = set()  # the ids the steps applied so far added (a later fix's own new components are renamed off them)
     steps: list[PlanStep] = []
     skipped: list[tuple[str, str]] = []
     for group in packages(findings):
-        made, used, clashed = [], [], []
+        made, used, clashed, kept = [], [], [], []
         for f in group:
             if f.id not in open_before:  # the steps before resolved it: its own fix is not needed
                 skipped.append((f.id, "resolved by the steps before it: its own fix is not needed"))
                 continue
-            todo = [e for e in f.fix.changes if e not in done]
+            todo, _, renamed = edits_mod.rebase(inv, f.fix.changes, done, added)
             try:
                 inv = edits_mod.apply_changes(inv, todo)
             except edits_mod.EditError as err:
                 clashed.append((f.id, f"it no longer applies on top of the changes before it: {err}"))
                 continue
             done.update(todo)
+            added.update(edits_mod.new_ids(todo))
             made.extend(todo)
             used.append(f)
+            if renamed:
+                kept.append(f"{f.id} adds {', '.join(f'{a} as {b}' for a, b in renamed.items())}, as an earlier "
+                            "fix used those ids for other components")
         if not used:
             skipped.extend(clashed)
             continue
@@ -374,7 +381,7 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
             asset_ids=asset_ids,
             findings=tuple(f.id for f in used),
             changes=tuple(made),
-            detail="; ".join(dict.fromkeys(f.fix.change for f in used)),
+            detail="; ".join([*dict.fromkeys(f.fix.change for f in used), *kept]),
         )
         if spend[0] >= size:
             spend[0] -= size
