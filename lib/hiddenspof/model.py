@@ -52,6 +52,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from .errors import HiddenspofError
@@ -190,6 +191,62 @@ def _texts(column) -> list[str | None]:
     return out
 
 
+#: The sorted kinds of a component's rows on one target, by bit set (1 admin, 2 grouped, 4 plain).
+_ROW_KIND_SETS = tuple(
+    tuple(name for bit, name in ((1, "admin"), (2, "grouped"), (4, "plain")) if mask & bit) for mask in range(8)
+)
+
+
+def _codes(index: pd.Index, values: list[str]) -> np.ndarray:
+    """The position of each value in ``index`` (the sorted component ids): numbers that sort as the ids do."""
+    codes = index.get_indexer(values)
+    if len(codes) and codes.min() < 0:
+        raise KeyError(values[int(np.flatnonzero(codes < 0)[0])])
+    return codes.astype(np.int64)
+
+
+def _split(ids: tuple[str, ...], values: tuple | list, counts: np.ndarray) -> dict:
+    """``{ids[i]: the next counts[i] values}``: slices of ``values`` (tuples of a tuple, lists of a list)."""
+    ends = np.cumsum(counts).tolist()
+    return dict(zip(ids, [values[a:b] for a, b in zip([0, *ends[:-1]], ends)]))
+
+
+def _requirement_rows(deps: pd.DataFrame) -> tuple[list, list, np.ndarray, list[str | None]]:
+    """The ``kind`` cells, their text, which rows are ``admin`` rows, and the cleaned ``group`` cells."""
+    kinds = deps["kind"].tolist()
+    admin_kind = {k: is_admin(k) for k in set(kinds)}  # few distinct kind cells
+    kind_text = {k: _text(k) for k in admin_kind}
+    admin = np.fromiter((admin_kind[k] for k in kinds), dtype=bool, count=len(kinds))
+    return kinds, kind_text, admin, _texts(deps["group"])
+
+
+def _dependency_graph(ids: tuple[str, ...], kind: dict[str, str], deps: pd.DataFrame) -> nx.DiGraph:
+    """The requirement rows as a ``networkx.DiGraph`` (see ``Model.graph``): nodes in id order, an edge per
+    (component, depends_on) pair with the attributes of its first requirement row, in the order of the rows."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from((c, {"kind": kind[c]}) for c in ids)
+    if not len(deps):
+        return graph
+    index = pd.Index(ids)
+    comp_s = [str(x) for x in deps["component"].tolist()]
+    tgt_s = [str(x) for x in deps["depends_on"].tolist()]
+    pair = _codes(index, comp_s) * len(ids) + _codes(index, tgt_s)
+    kinds, kind_text, admin, group_txt = _requirement_rows(deps)
+    req = np.flatnonzero(~admin)
+    _, first = np.unique(pair[req], return_index=True)
+    rows = req[np.sort(first)].tolist()  # the first requirement row of each pair, in row order
+    needs = deps["needs"].tolist()
+    graph.add_edges_from(
+        (comp_s[i], tgt_s[i], {
+            "kind": kind_text[kinds[i]],
+            "group": group_txt[i],
+            "needs": None if group_txt[i] is None else 1 if needs[i] is None or needs[i] is pd.NA else int(needs[i]),
+        })
+        for i in rows
+    )
+    return graph
+
+
 class Model:
     """The failure model of one inventory; build it with ``build(inventory)``.
 
@@ -230,76 +287,7 @@ class Model:
             for i, k, q in zip(comp_ids, comp_kinds, _numbers(comps["failure_probability"]))
         }
 
-        # requirements: ungrouped targets and groups (needs, members) per component
-        self.requires: dict[str, list[str]] = {c: [] for c in self.ids}
-        groups: dict[str, dict[str, list]] = {c: {} for c in self.ids}
-        deps = inventory.dependencies
-        admin_of: dict[str, set[str]] = {c: set() for c in self.ids}
-        row_kinds: dict[tuple[str, str], set[str]] = {}
-        #: (component, depends_on) -> the directory relation an ``admin`` row names in its notes
-        #: (``directory: MemberOf``, written by the directory import); the attack path quotes it
-        self.directory_relation: dict[tuple[str, str], str] = {}
-        edges: dict[tuple[str, str], dict] = {}  # the first requirement row between two components
-        kinds = deps["kind"].tolist()
-        admin_kind = {k: is_admin(k) for k in set(kinds)}  # few distinct kind cells
-        kind_text = {k: _text(k) for k in admin_kind}
-        for comp, target, dkind, group, needs, note in zip(
-            deps["component"].tolist(), deps["depends_on"].tolist(), kinds,
-            _texts(deps["group"]), deps["needs"].tolist(), deps["notes"].tolist(),
-        ):
-            comp, target = str(comp), str(target)
-            admin = admin_kind[dkind]
-            if admin:
-                # not a requirement: it only gives the holder of ``target`` reach over ``comp``
-                admin_of[comp].add(target)
-                row_kinds.setdefault((comp, target), set()).add("admin")
-                note = _text(note)
-                if note and note.startswith(DIRECTORY_NOTE):
-                    self.directory_relation[(comp, target)] = note[len(DIRECTORY_NOTE):].strip()
-                continue
-            row_kinds.setdefault((comp, target), set()).add("plain" if group is None else "grouped")
-            if needs is pd.NA:
-                needs = None
-            if group is None:
-                self.requires[comp].append(target)
-            else:
-                entry = groups[comp].setdefault(group, [1, []])
-                if needs is not None:
-                    entry[0] = int(needs)
-                entry[1].append(target)
-            if (comp, target) not in edges:
-                edges[(comp, target)] = {
-                    "kind": kind_text[dkind],
-                    "group": group,
-                    "needs": None if group is None else int(needs) if needs is not None else 1,
-                }
-        self.graph = nx.DiGraph()
-        self.graph.add_nodes_from((c, {"kind": self.kind[c]}) for c in self.ids)
-        self.graph.add_edges_from((u, v, attrs) for (u, v), attrs in edges.items())
-        for c in self.ids:
-            self.requires[c].sort()
-        #: component -> sorted ids it has an ``admin`` row on (what can administer it)
-        self.administered_by: dict[str, tuple[str, ...]] = {c: tuple(sorted(admin_of[c])) for c in self.ids}
-        #: (component, depends_on) -> the sorted kinds of its rows: "admin", "grouped", "plain"
-        self.row_kinds: dict[tuple[str, str], tuple[str, ...]] = {k: tuple(sorted(v)) for k, v in row_kinds.items()}
-        reach: dict[str, list[str]] = {c: [] for c in self.ids}
-        for comp, target in self.row_kinds:
-            reach[target].append(comp)
-        #: component -> sorted ids that have a row of any kind (plain, grouped or admin) on it
-        self.rows_on: dict[str, tuple[str, ...]] = {c: tuple(sorted(v)) for c, v in reach.items()}
-        #: component -> sorted tuple of (group label, needs, sorted members)
-        self.groups: dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]] = {
-            c: tuple((g, n, tuple(sorted(m))) for g, (n, m) in sorted(groups[c].items()))
-            for c in self.ids
-        }
-        # reverse rows: target -> [(component, group index or -1)]
-        self._rdeps: dict[str, list[tuple[str, int]]] = {c: [] for c in self.ids}
-        for c in self.ids:
-            for t in self.requires[c]:
-                self._rdeps[t].append((c, -1))
-            for gi, (_, _, members) in enumerate(self.groups[c]):
-                for t in members:
-                    self._rdeps[t].append((c, gi))
+        self._rows(inventory.dependencies)
 
         # backups
         self.backup: dict[str, BackupInfo] = {}
@@ -345,6 +333,101 @@ class Model:
 
         self._dependencies: dict[str, tuple[str, ...]] = {}  # dependencies_of, filled as asked
         self._closures: OrderedDict[str, frozenset[str]] = OrderedDict()  # recent closures (asked again and again)
+
+    def _rows(self, deps: pd.DataFrame) -> None:
+        """The dependency rows, indexed: requirements, groups, reverse rows, admin rows and row kinds.
+
+        Made from whole columns: components are numbered in id order, so
+        that sorting numbers sorts ids (by code point), and every
+        per-component list is a slice of one sorted column. Same content and
+        order as a pass over the rows: ``requires`` sorted with each row
+        counted; a group's ``needs`` from its last row that gives one (else
+        1), its members sorted; reverse rows by dependant, its ungrouped rows
+        first, then its groups in order; ``row_kinds`` and
+        ``directory_relation`` in the order of the first row of each pair.
+        """
+        ids = self.ids
+        n_ids = len(ids)
+        id_arr = np.array(ids, dtype=object)
+        index = pd.Index(ids)
+        ci = _codes(index, [str(x) for x in deps["component"].tolist()])
+        ti = _codes(index, [str(x) for x in deps["depends_on"].tolist()])
+        _, _, admin, group_txt = _requirement_rows(deps)
+        grouped = np.fromiter((g is not None for g in group_txt), dtype=bool, count=len(group_txt))
+        plain = ~admin & ~grouped
+        pair = ci * n_ids + ti
+
+        #: (component, depends_on) -> the sorted kinds of its rows: "admin", "grouped", "plain"
+        uniq, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+        bits = np.zeros(len(uniq), dtype=np.int8)
+        for bit, rows in ((1, admin), (2, ~admin & grouped), (4, plain)):
+            bits[inverse[rows]] |= bit
+        order = np.argsort(first, kind="stable")
+        pairs = uniq[order]
+        self.row_kinds: dict[tuple[str, str], tuple[str, ...]] = dict(zip(
+            zip(id_arr[pairs // n_ids].tolist(), id_arr[pairs % n_ids].tolist()),
+            [_ROW_KIND_SETS[b] for b in bits[order].tolist()],
+        ))
+        #: component -> sorted ids that have a row of any kind (plain, grouped or admin) on it
+        back = np.sort((uniq % n_ids) * n_ids + uniq // n_ids)
+        self.rows_on: dict[str, tuple[str, ...]] = _split(
+            ids, tuple(id_arr[back % n_ids].tolist()), np.bincount(back // n_ids, minlength=n_ids))
+
+        #: (component, depends_on) -> the directory relation an ``admin`` row names in its notes
+        #: (``directory: MemberOf``, written by the directory import); the attack path quotes it
+        self.directory_relation: dict[tuple[str, str], str] = {}
+        if admin.any():
+            rows = np.flatnonzero(admin)
+            notes = deps["notes"].iloc[rows].tolist()
+            for c, t, note in zip(ci[rows].tolist(), ti[rows].tolist(), notes):
+                note = _text(note)
+                if note and note.startswith(DIRECTORY_NOTE):
+                    self.directory_relation[(ids[c], ids[t])] = note[len(DIRECTORY_NOTE):].strip()
+            held = np.unique(pair[rows])
+            #: component -> sorted ids it has an ``admin`` row on (what can administer it)
+            self.administered_by: dict[str, tuple[str, ...]] = _split(
+                ids, tuple(id_arr[held % n_ids].tolist()), np.bincount(held // n_ids, minlength=n_ids))
+        else:
+            self.administered_by = dict.fromkeys(ids, ())
+
+        # requirements: ungrouped targets (sorted, each row counted) and groups (needs, members) per component
+        req = np.sort(pair[plain])
+        self.requires: dict[str, list[str]] = _split(
+            ids, id_arr[req % n_ids].tolist(), np.bincount(req // n_ids, minlength=n_ids))
+        rows = np.flatnonzero(~admin & grouped)
+        found: dict[int, dict[str, list]] = {}
+        for c, t, group, needs in zip(ci[rows].tolist(), ti[rows].tolist(), [group_txt[i] for i in rows.tolist()],
+                                      deps["needs"].iloc[rows].tolist()):
+            entry = found.setdefault(c, {}).setdefault(group, [1, []])
+            if needs is not None and needs is not pd.NA:
+                entry[0] = int(needs)
+            entry[1].append(t)
+        #: component -> sorted tuple of (group label, needs, sorted members)
+        self.groups: dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]] = dict.fromkeys(ids, ())
+        position: dict[tuple[int, str], int] = {}
+        for c, labels in sorted(found.items()):
+            entries = []
+            for gi, (group, (needs, members)) in enumerate(sorted(labels.items())):
+                entries.append((group, needs, tuple(ids[m] for m in sorted(members))))
+                position[(c, group)] = gi
+            self.groups[ids[c]] = tuple(entries)
+        # reverse rows: target -> [(component, group index or -1)], by component, ungrouped rows first
+        gi = np.array([position[(c, group_txt[i])] for c, i in zip(ci[rows].tolist(), rows.tolist())], dtype=np.int64)
+        rt = np.concatenate([ti[plain], ti[rows]])
+        rc = np.concatenate([ci[plain], ci[rows]])
+        rg = np.concatenate([np.full(int(plain.sum()), -1, dtype=np.int64), gi])
+        o = np.lexsort((rg, rc, rt))
+        self._rdeps: dict[str, list[tuple[str, int]]] = _split(
+            ids, list(zip(id_arr[rc[o]].tolist(), rg[o].tolist())), np.bincount(rt, minlength=n_ids))
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The requirement rows as a ``networkx.DiGraph`` (see the class), built when first asked for: the
+        analysis itself reads the plain indexes (``requires``, ``groups``, ``dependencies_of``)."""
+        g = self.__dict__.get("_graph")
+        if g is None:
+            g = self.__dict__["_graph"] = _dependency_graph(self.ids, self.kind, self.inventory.dependencies)
+        return g
 
     # -- down-propagation ------------------------------------------------------------
 
