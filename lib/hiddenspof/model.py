@@ -197,12 +197,13 @@ _ROW_KIND_SETS = tuple(
 )
 
 
-def _codes(index: pd.Index, values: list[str]) -> np.ndarray:
-    """The position of each value in ``index`` (the sorted component ids): numbers that sort as the ids do."""
-    codes = index.get_indexer(values)
-    if len(codes) and codes.min() < 0:
-        raise KeyError(values[int(np.flatnonzero(codes < 0)[0])])
-    return codes.astype(np.int64)
+def _codes(position: dict[str, int], column: pd.Series) -> np.ndarray:
+    """The position of each cell's id among the sorted component ids: numbers that sort as the ids do
+    (``KeyError`` for an id that is not a component)."""
+    values = column.tolist()
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        values = [str(x) for x in values]
+    return np.fromiter(map(position.__getitem__, values), dtype=np.int64, count=len(values))
 
 
 def _split(ids: tuple[str, ...], values: tuple | list, counts: np.ndarray) -> dict:
@@ -222,30 +223,44 @@ def _requirement_rows(deps: pd.DataFrame) -> tuple[list, list, np.ndarray, list[
 
 def _dependency_graph(ids: tuple[str, ...], kind: dict[str, str], deps: pd.DataFrame) -> nx.DiGraph:
     """The requirement rows as a ``networkx.DiGraph`` (see ``Model.graph``): nodes in id order, an edge per
-    (component, depends_on) pair with the attributes of its first requirement row, in the order of the rows."""
+    (component, depends_on) pair with the attributes of its first requirement row, in the order of the rows.
+
+    The graph ``add_nodes_from`` and ``add_edges_from`` would build, written
+    straight into its adjacency dicts (``_node``, ``_succ``, ``_pred``; the
+    same attribute dict shared by both directions, as networkx does): the
+    successors of a node are the targets of its rows in row order, its
+    predecessors the components with a row on it in row order.
+    """
     graph = nx.DiGraph()
-    graph.add_nodes_from((c, {"kind": kind[c]}) for c in ids)
+    node, succ, pred = graph._node, graph._succ, graph._pred
+    node.update(zip(ids, [{"kind": kind[c]} for c in ids]))
+    succ.update(zip(ids, [{} for _ in ids]))
+    pred.update(zip(ids, [{} for _ in ids]))
     if not len(deps):
         return graph
-    index = pd.Index(ids)
-    comp_s = [str(x) for x in deps["component"].tolist()]
-    tgt_s = [str(x) for x in deps["depends_on"].tolist()]
-    pair = _codes(index, comp_s) * len(ids) + _codes(index, tgt_s)
+    position = dict(zip(ids, range(len(ids))))
+    ci, ti = _codes(position, deps["component"]), _codes(position, deps["depends_on"])
     kinds, kind_text, admin, group_txt = _requirement_rows(deps)
     req = np.flatnonzero(~admin)
-    _, first = np.unique(pair[req], return_index=True)
-    rows = req[np.sort(first)].tolist()  # the first requirement row of each pair, in row order
-    needs = deps["needs"].tolist()
-    graph.add_edges_from(
-        (comp_s[i], tgt_s[i], {
-            "kind": kind_text[kinds[i]],
-            "group": group_txt[i],
-            "needs": None if group_txt[i] is None else 1 if needs[i] is None or needs[i] is pd.NA else int(needs[i]),
-        })
-        for i in rows
-    )
+    _, first = np.unique(ci[req] * len(ids) + ti[req], return_index=True)
+    rows = req[np.sort(first)]  # the first requirement row of each pair, in row order
+    needs = deps["needs"].iloc[rows].tolist()
+    attrs = [
+        {"kind": kind_text[kinds[i]], "group": group_txt[i],
+         "needs": None if group_txt[i] is None else 1 if n is None or n is pd.NA else int(n)}
+        for i, n in zip(rows.tolist(), needs)
+    ]
+    id_arr = np.array(ids, dtype=object)
+    u, v = ci[rows], ti[rows]
+    for out, key, other in ((succ, u, v), (pred, v, u)):
+        order = np.argsort(key, kind="stable")
+        names = id_arr[other[order]].tolist()
+        values = [attrs[i] for i in order.tolist()]
+        ends = np.cumsum(np.bincount(key, minlength=len(ids))).tolist()
+        for c, a, b in zip(ids, [0, *ends[:-1]], ends):
+            if a != b:
+                out[c].update(zip(names[a:b], values[a:b]))
     return graph
-
 
 class Model:
     """The failure model of one inventory; build it with ``build(inventory)``.
@@ -258,7 +273,9 @@ class Model:
         (attrs ``kind``, ``group``, ``needs`` of the first row between them).
         Only requirement rows: ``admin`` rows are not requirements and are
         kept apart (``administered_by``, ``rows_on``, ``row_kinds``); they
-        count only for credential compromise.
+        count only for credential compromise. Built when first asked for
+        (drawing and path-finding read it; the analysis reads the plain
+        indexes ``requires``, ``groups`` and ``dependencies_of``).
     kind : dict[str, str]
     tier : dict[str, int | None]
     assets : tuple[str, ...]
@@ -349,9 +366,8 @@ class Model:
         ids = self.ids
         n_ids = len(ids)
         id_arr = np.array(ids, dtype=object)
-        index = pd.Index(ids)
-        ci = _codes(index, [str(x) for x in deps["component"].tolist()])
-        ti = _codes(index, [str(x) for x in deps["depends_on"].tolist()])
+        position = dict(zip(ids, range(n_ids)))
+        ci, ti = _codes(position, deps["component"]), _codes(position, deps["depends_on"])
         _, _, admin, group_txt = _requirement_rows(deps)
         grouped = np.fromiter((g is not None for g in group_txt), dtype=bool, count=len(group_txt))
         plain = ~admin & ~grouped
@@ -390,32 +406,41 @@ class Model:
         else:
             self.administered_by = dict.fromkeys(ids, ())
 
-        # requirements: ungrouped targets (sorted, each row counted) and groups (needs, members) per component
+        # requirements: ungrouped targets, sorted, each row counted
         req = np.sort(pair[plain])
         self.requires: dict[str, list[str]] = _split(
             ids, id_arr[req % n_ids].tolist(), np.bincount(req // n_ids, minlength=n_ids))
+
+        # groups: (label, needs, sorted members) per component, by label; labels numbered in code-point order
         rows = np.flatnonzero(~admin & grouped)
-        found: dict[int, dict[str, list]] = {}
-        for c, t, group, needs in zip(ci[rows].tolist(), ti[rows].tolist(), [group_txt[i] for i in rows.tolist()],
-                                      deps["needs"].iloc[rows].tolist()):
-            entry = found.setdefault(c, {}).setdefault(group, [1, []])
-            if needs is not None and needs is not pd.NA:
-                entry[0] = int(needs)
-            entry[1].append(t)
+        labels = np.array([group_txt[i] for i in rows.tolist()], dtype=object)
+        label_no, label_index = pd.factorize(labels, sort=True)
+        label_names = label_index.tolist()
+        n_labels = max(len(label_names), 1)
+        gkey = ci[rows] * n_labels + label_no  # one number per (component, group), in (id, label) order
+        needs = deps["needs"].iloc[rows].tolist()
+        given = dict(zip(gkey.tolist(), needs))  # a group's needs: from its last row that gives one
+        given.update((k, n) for k, n in zip(gkey.tolist(), needs) if n is not None and n is not pd.NA)
+        o = np.lexsort((ti[rows], gkey))
+        keys, starts, counts = np.unique(gkey[o], return_index=True, return_counts=True)
+        members = tuple(id_arr[ti[rows][o]].tolist())
+        owner = keys // n_labels
+        firsts = np.unique(owner, return_index=True)[1]
+        slot = np.arange(len(keys)) - np.repeat(firsts, np.diff(np.append(firsts, len(keys))))
+        per: dict[int, list] = {}
+        for k, c, a, n in zip(keys.tolist(), owner.tolist(), starts.tolist(), counts.tolist()):
+            need = given[k]
+            per.setdefault(c, []).append((label_names[k % n_labels], 1 if need is None or need is pd.NA else int(need),
+                                          members[a:a + n]))
         #: component -> sorted tuple of (group label, needs, sorted members)
         self.groups: dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]] = dict.fromkeys(ids, ())
-        position: dict[tuple[int, str], int] = {}
-        for c, labels in sorted(found.items()):
-            entries = []
-            for gi, (group, (needs, members)) in enumerate(sorted(labels.items())):
-                entries.append((group, needs, tuple(ids[m] for m in sorted(members))))
-                position[(c, group)] = gi
-            self.groups[ids[c]] = tuple(entries)
-        # reverse rows: target -> [(component, group index or -1)], by component, ungrouped rows first
-        gi = np.array([position[(c, group_txt[i])] for c, i in zip(ci[rows].tolist(), rows.tolist())], dtype=np.int64)
+        self.groups.update((ids[c], tuple(entries)) for c, entries in per.items())
+
+        # reverse rows: target -> [(component, group index or -1)], by component, its ungrouped rows first
+        gi = slot[np.searchsorted(keys, gkey)] if len(rows) else np.zeros(0, dtype=np.int64)
         rt = np.concatenate([ti[plain], ti[rows]])
         rc = np.concatenate([ci[plain], ci[rows]])
-        rg = np.concatenate([np.full(int(plain.sum()), -1, dtype=np.int64), gi])
+        rg = np.concatenate([np.full(int(plain.sum()), -1, dtype=np.int64), gi.astype(np.int64)])
         o = np.lexsort((rg, rc, rt))
         self._rdeps: dict[str, list[tuple[str, int]]] = _split(
             ids, list(zip(id_arr[rc[o]].tolist(), rg[o].tolist())), np.bincount(rt, minlength=n_ids))
