@@ -942,8 +942,9 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
     (``FIX_WORK_BUDGET``); ``share`` is what this finding may spend before
     only its composite is tried (``attach_fixes`` gives each finding an
     equal part of what is left). ``wider``: change sets verified for wider
-    findings that cover every asset of this one, tried first (one work
-    package serves both when it resolves this one too).
+    findings that cover every asset of this one, tried first, each first cut
+    to this finding's assets (:func:`_narrowed`: the part of the wider work
+    package that serves this finding), then whole.
     """
     from . import whatif
 
@@ -1036,8 +1037,12 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
 
     answer: tuple | None = None
     for c in wider:
-        if works(c, problem, reserve=0, whole=True):
-            answer = c
+        narrow = _narrowed(c, problem.assets)
+        for option in (narrow, c) if narrow != c else (c,):
+            if works(option, problem, reserve=0, whole=True):
+                answer = option
+                break
+        if answer is not None:
             break
     for production in (False, True) if answer is None else ():
         if production and not any(judged(c).production for a in few for c in raw[a] if judged(c).broken is None):
@@ -1091,6 +1096,24 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
         return Fix(_describe(model, t.changes), False, effect, changes=t.edits, steps=t.changes,
                    reuses=reused_by(model, t.edits), new_findings=new, production=t.production), ()
     return Fix(_fallback(problem), False, effect), ()
+
+
+def _narrowed(changes: tuple, assets: Sequence[str]) -> tuple:
+    """A change set verified for a wider finding, cut to ``assets``: its recovery site holds copies of these
+    assets only (same site, same place, same names, so the plan sees one site). What a narrower finding
+    tries first: the smallest part of the wider work package that resolves it, not the whole package."""
+    from . import whatif
+
+    keep = set(assets)
+    out = []
+    for x in changes:
+        if isinstance(x, whatif.AddRecoverySite):
+            held = tuple(a for a in x.assets if a in keep)
+            if not held:
+                return changes
+            x = dataclasses.replace(x, assets=held)
+        out.append(x)
+    return tuple(out)
 
 
 def edits_mod_apply(inventory, edits: Sequence):

@@ -40,6 +40,7 @@ two on random estates and random changes).
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -152,8 +153,11 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
     m = object.__new__(PatchedModel)
     m.__dict__.update({k: v for k, v in base.__dict__.items() if k not in ("graph", "_graph")})
     m.inventory = inv
-    if new:
-        m.ids = tuple(sorted(set(base.ids) | new))
+    if new:  # the estate's sorted ids with the new ones put in place (no sort of the whole estate)
+        ids = list(base.ids)
+        for x in sorted(x for x in new if x not in base.kind):
+            bisect.insort(ids, x)
+        m.ids = tuple(ids)
     for attr in ("kind", "data_gb", "tier", "probability"):
         if t_comp:
             table = dict(getattr(base, attr))
@@ -229,7 +233,7 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
                 backups_of.pop(a, None)
                 order.pop(a, None)
         m.backup, m.backups_of, m._backup_order = backup, backups_of, order
-        if set(backups_of) != set(base.backups_of):
+        if any((a in backups_of) != (a in base.backups_of) for a in assets_hit):  # an asset gained or lost all
             m.assets = tuple(sorted(backups_of))
             m._asset_set = frozenset(m.assets)
         restore_ends |= assets_hit
