@@ -298,7 +298,7 @@ class Base:
 
     def __init__(self, m: Model) -> None:
         self.model = m
-        self.ub: dict[str, tuple[str, ...]] = {x: m.recover((x,)).unrecoverable for x in m.ids}
+        self.ub: dict[str, tuple[str, ...]] = coupling.single_failures(m)
         self.holders = [k for k in m.ids if m.kind[k] in _ESC]
         self.destroyed = coupling.compromise_destroyed_sets(m)
         self.cc_lost: dict[str, tuple[str, ...]] = {
