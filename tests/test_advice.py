@@ -244,3 +244,26 @@ def test_budget_goes_to_narrow_findings_first_and_says_when_spent(tmp_path, monk
     for f in tight:
         if got.get(f.id) == "skipped":
             assert "search budget of 100,000 work units" in f.fix.effect
+
+
+def test_a_wider_findings_recovery_site_is_cut_to_the_narrower_findings_assets(tmp_path):
+    """A wide finding whose assets a wider finding's verified recovery site covers gets that site (same name,
+    same place: one work package) holding copies of its own assets only, never of every asset of the wider
+    finding; the cut fix is verified like any other (re-analysed on the whole changed estate)."""
+    from hiddenspof import inventory, synth, whatif
+
+    synth.write_estate(tmp_path, 200, 3, history_days=0)
+    m = model.build(inventory.load(tmp_path))
+    findings = advice.findings_of(m, coupling.analyze(m, pairs=False, survival=False))
+    fixed = [f for f in advice.attach_fixes(m, findings) if f.fix is not None and f.fix.verified]
+    sites = [(f, x) for f in fixed for x in f.fix.steps or () if isinstance(x, whatif.AddRecoverySite)]
+    reused = [(f, x) for f, x in sites if x.name != f"new-recovery-site-{advice._slug(f.assets[0])}"]
+    assert reused, "some wide finding reuses the recovery site of a wider one"
+    for f, x in sites:
+        assert set(x.assets) == set(f.assets), (f.id, x.name)
+    ctx = advice.Context.of(m, findings)
+    for f, x in reused:
+        again = advice.verify(m, advice.problem_of(m, f), f.fix.steps, ctx)
+        assert again.verified, f.id
+        wider = [g for g, y in sites if y.name == x.name and set(g.assets) > set(f.assets)]
+        assert wider, f"{f.id}'s site {x.name} is the verified site of a wider finding"

@@ -33,6 +33,7 @@ verdicts into findings a consultant would sign:
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -461,7 +462,7 @@ def rule_broken(model: Model, edits: Sequence, platform: dict[str, str] | None =
         pa, pt = plat(asset) if asset else None, plat(target)
         if pa and pt and pa != pt:
             return f"it restores {asset} ({pa}) onto {target} ({pt}): a restore lands on a target of its platform"
-    have = {k for k in model.kind.values() if k in PLACE_KINDS} | {k for k in added.values() if k in PLACE_KINDS}
+    have = {k for k in _index(model)["kind"] if k in PLACE_KINDS} | {k for k in added.values() if k in PLACE_KINDS}
     placed_on: dict[str, set] = {}  # component -> kinds of what its added rows are on (read once: a composite
     for c2, d2 in rows_added:        # fix adds thousands of components and rows)
         placed_on.setdefault(c2, set()).add(kind(d2))
@@ -473,6 +474,32 @@ def rule_broken(model: Model, edits: Sequence, platform: dict[str, str] | None =
 
 
 # -- candidate changes ---------------------------------------------------------------------------------
+
+
+_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _index(model: Model) -> dict:
+    """Per model, read once: kind -> its component ids (sorted), and the restore targets of its backups that are
+    not backups themselves (sorted). The fix search asks these of every candidate; scanning the estate each time
+    made a candidate cost the estate."""
+    got = _INDEX.get(model)
+    if got is None:
+        by_kind: dict[str, list[str]] = {}
+        for c in model.ids:
+            by_kind.setdefault(model.kind[c], []).append(c)
+        targets = sorted({i.restore_to for i in model.backup.values()
+                          if i.restore_to is not None and i.restore_to not in model.backup})
+        got = _INDEX[model] = {"kind": {k: tuple(v) for k, v in by_kind.items()}, "targets": tuple(targets)}
+    return got
+
+
+def _of_kind(model: Model, *kinds: str) -> list[str]:
+    """The ids of the components of ``kinds``, sorted."""
+    by_kind = _index(model)["kind"]
+    if len(kinds) == 1:
+        return list(by_kind.get(kinds[0], ()))
+    return sorted(c for k in kinds for c in by_kind.get(k, ()))
 
 
 def _slug(text: str) -> str:
@@ -647,17 +674,15 @@ def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tu
     def compatible(t: str) -> bool:
         return plat is None or ctx.platform.get(t) is None or ctx.platform[t] == plat
 
-    targets = sorted({i.restore_to for i in model.backup.values()
-                      if i.restore_to is not None and i.restore_to not in model.backup
-                      and i.restore_to not in gone and i.restore_to != asset and compatible(i.restore_to)},
+    targets = sorted((t for t in _index(model)["targets"] if t not in gone and t != asset and compatible(t)),
                      key=lambda t: (ctx.platform.get(t) != plat, t))
-    stores = sorted(c for c in model.ids if model.kind[c] == "backup_store" and c not in gone)
-    keys = sorted(c for c in model.ids if model.kind[c] == "kms" and c not in gone)
+    stores = [c for c in _of_kind(model, "backup_store") if c not in gone]
+    keys = [c for c in _of_kind(model, "kms") if c not in gone]
     rank = {"site": 0, "account": 1, "region": 2, "provider": 3}
-    places = sorted((c for c in model.ids if model.kind[c] in PLACE_KINDS and c not in gone),
+    places = sorted((c for c in _of_kind(model, *PLACE_KINDS) if c not in gone),
                     key=lambda c: (rank[model.kind[c]], c))
 
-    has_places = any(model.kind[c] in PLACE_KINDS for c in model.ids)
+    has_places = any(k in PLACE_KINDS for k in _index(model)["kind"])
     site_steps = _new_site(model, gone, name)
     new_site = site_steps[-1]
 
@@ -709,7 +734,7 @@ def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tu
             px = ctx.platform.get(x)
             # another store or key store can hold the copy or its keys; another tool or control plane only
             # stands in where both are known to run the same platform
-            spare = [c for c in model.ids if model.kind[c] == kind and c not in gone and c != x
+            spare = [c for c in _of_kind(model, kind) if c not in gone and c != x
                      and c not in model.backup and (kind in _INTERCHANGEABLE
                                                     or (px is not None and ctx.platform.get(c) == px))]
             one = whatif.Repoint(b, x, spare[0]) if spare else whatif.Repoint(
@@ -787,8 +812,8 @@ def _new_site(model: Model, gone: frozenset[str], name: str) -> tuple:
     has regions or providers but every one is taken, on a new provider (added first)."""
     from . import whatif
 
-    up = sorted(c for c in model.ids if model.kind[c] in ("region", "provider") and c not in gone)
-    if up or not any(model.kind[c] in ("region", "provider") for c in model.ids):
+    up = [c for c in _of_kind(model, "region", "provider") if c not in gone]
+    if up or not _of_kind(model, "region", "provider"):
         return (whatif.AddComponent(name, "site", place=tuple(up[:1])),)
     provider = whatif.AddComponent("new-recovery-provider", "provider")
     return provider, whatif.AddComponent(name, "site", place=(provider.id,))
@@ -917,8 +942,9 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
     (``FIX_WORK_BUDGET``); ``share`` is what this finding may spend before
     only its composite is tried (``attach_fixes`` gives each finding an
     equal part of what is left). ``wider``: change sets verified for wider
-    findings that cover every asset of this one, tried first (one work
-    package serves both when it resolves this one too).
+    findings that cover every asset of this one, tried first, each first cut
+    to this finding's assets (:func:`_narrowed`: the part of the wider work
+    package that serves this finding), then whole.
     """
     from . import whatif
 
@@ -1011,8 +1037,12 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
 
     answer: tuple | None = None
     for c in wider:
-        if works(c, problem, reserve=0, whole=True):
-            answer = c
+        narrow = _narrowed(c, problem.assets)
+        for option in (narrow, c) if narrow != c else (c,):
+            if works(option, problem, reserve=0, whole=True):
+                answer = option
+                break
+        if answer is not None:
             break
     for production in (False, True) if answer is None else ():
         if production and not any(judged(c).production for a in few for c in raw[a] if judged(c).broken is None):
@@ -1035,7 +1065,7 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
                 else frozenset()
             name = f"new-recovery-site-{_slug(problem.assets[0])}"
             steps = _new_site(model, gone, name)
-            has_places = any(k in PLACE_KINDS for k in model.kind.values())
+            has_places = any(k in PLACE_KINDS for k in _index(model)["kind"])
             site = whatif.AddRecoverySite(problem.assets, name=name, place=steps[-1].place,
                                           kind="site" if has_places else "other")
             composite = (*steps[:-1], site)
@@ -1066,6 +1096,24 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
         return Fix(_describe(model, t.changes), False, effect, changes=t.edits, steps=t.changes,
                    reuses=reused_by(model, t.edits), new_findings=new, production=t.production), ()
     return Fix(_fallback(problem), False, effect), ()
+
+
+def _narrowed(changes: tuple, assets: Sequence[str]) -> tuple:
+    """A change set verified for a wider finding, cut to ``assets``: its recovery site holds copies of these
+    assets only (same site, same place, same names, so the plan sees one site). What a narrower finding
+    tries first: the smallest part of the wider work package that resolves it, not the whole package."""
+    from . import whatif
+
+    keep = set(assets)
+    out = []
+    for x in changes:
+        if isinstance(x, whatif.AddRecoverySite):
+            held = tuple(a for a in x.assets if a in keep)
+            if not held:
+                return changes
+            x = dataclasses.replace(x, assets=held)
+        out.append(x)
+    return tuple(out)
 
 
 def edits_mod_apply(inventory, edits: Sequence):

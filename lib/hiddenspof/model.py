@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -380,7 +380,8 @@ class Model:
 
     def _spread(self, down: set[str], stack: list[str], lost: dict[tuple[str, int], int],
                 on_target: dict[str, list[str]], moved: dict[str, str | None],
-                grown: list[str] | None = None, scope: frozenset[str] | set[str] | None = None) -> None:
+                grown: list[str] | None = None, scope: frozenset[str] | set[str] | None = None,
+                rdeps: Mapping[str, Sequence[tuple[str, int]]] | None = None) -> None:
         """Grow ``down`` in place to the least fixpoint, propagating from the components on ``stack``.
 
         ``lost`` counts the down members of each (component, group) seen so
@@ -388,9 +389,11 @@ class Model:
         failures without starting over (``first_down_steps``). ``grown``, when
         given, receives every component taken from the stack (the seeds and
         each component found down), once each. ``scope``, when given, stops
-        the spread at its border (``lost_within``).
+        the spread at its border (``lost_within``); ``rdeps``, when given, are
+        the reverse rows to follow instead of the estate's (:meth:`scope_rdeps`).
         """
-        rdeps, groups = self._rdeps, self.groups
+        rdeps = self._rdeps if rdeps is None else rdeps
+        groups = self.groups
         while stack:
             v = stack.pop()
             if grown is not None:
@@ -543,7 +546,21 @@ class Model:
             unrecoverable=tuple(sorted(a for a in final if a in self._asset_set)),
         )
 
-    def lost_within(self, failed: Iterable[str], scope: frozenset[str] | set[str]) -> tuple[tuple[str, ...], int]:
+    def scope_rdeps(self, scope: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+        """The reverse rows inside ``scope``: component -> [(member of ``scope`` with a row on it, group index
+        or -1)]. What :meth:`lost_within` follows: a shared directory or site has rows from the whole estate,
+        of which a small scope holds a few; walking only those costs the scope, not the estate."""
+        out: dict[str, list[tuple[str, int]]] = {u: [] for u in scope}
+        for u in scope:
+            for t in self.requires.get(u, ()):
+                out.setdefault(t, []).append((u, -1))
+            for gi, (_, _, members) in enumerate(self.groups.get(u, ())):
+                for t in members:
+                    out.setdefault(t, []).append((u, gi))
+        return out
+
+    def lost_within(self, failed: Iterable[str], scope: frozenset[str] | set[str],
+                    rdeps: Mapping[str, Sequence[tuple[str, int]]] | None = None) -> tuple[tuple[str, ...], int]:
         """The assets of ``scope`` that ``recover(failed)`` leaves unrecoverable, and the components walked.
 
         ``scope`` must be closed as :meth:`closure` is (a union of closures):
@@ -552,14 +569,18 @@ class Model:
         ``scope`` alone, wave by wave, is the whole estate's recovery seen
         on ``scope``: exact, at the cost of the scope instead of the estate
         (the fix search judges a changed asset on its own closure).
+        ``rdeps``: :meth:`scope_rdeps` of ``scope``, when the caller keeps it
+        for many calls on one scope.
         """
         forced = {x for x in failed if x in scope}
         if not forced:
             return (), 0
+        if rdeps is None:
+            rdeps = self.scope_rdeps(scope)
         moved: dict[str, str | None] = {}
         on_target: dict[str, list[str]] = {}
         down: set[str] = set(forced)
-        self._spread(down, list(down), {}, on_target, moved, scope=scope)
+        self._spread(down, list(down), {}, on_target, moved, scope=scope, rdeps=rdeps)
         walked = len(down)
         while True:
             wave = []
@@ -576,7 +597,7 @@ class Model:
                 if target is not None:
                     on_target.setdefault(target, []).append(a)
             down = set(forced)
-            self._spread(down, list(down), {}, on_target, moved, scope=scope)
+            self._spread(down, list(down), {}, on_target, moved, scope=scope, rdeps=rdeps)
             walked += len(down)
         return tuple(sorted(a for a in down if a in self._asset_set)), walked
 

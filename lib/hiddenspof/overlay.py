@@ -40,6 +40,7 @@ two on random estates and random changes).
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -152,8 +153,11 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
     m = object.__new__(PatchedModel)
     m.__dict__.update({k: v for k, v in base.__dict__.items() if k not in ("graph", "_graph")})
     m.inventory = inv
-    if new:
-        m.ids = tuple(sorted(set(base.ids) | new))
+    if new:  # the estate's sorted ids with the new ones put in place (no sort of the whole estate)
+        ids = list(base.ids)
+        for x in sorted(x for x in new if x not in base.kind):
+            bisect.insort(ids, x)
+        m.ids = tuple(ids)
     for attr in ("kind", "data_gb", "tier", "probability"):
         if t_comp:
             table = dict(getattr(base, attr))
@@ -229,7 +233,7 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
                 backups_of.pop(a, None)
                 order.pop(a, None)
         m.backup, m.backups_of, m._backup_order = backup, backups_of, order
-        if set(backups_of) != set(base.backups_of):
+        if any((a in backups_of) != (a in base.backups_of) for a in assets_hit):  # an asset gained or lost all
             m.assets = tuple(sorted(backups_of))
             m._asset_set = frozenset(m.assets)
         restore_ends |= assets_hit
@@ -394,13 +398,18 @@ class Changed:
                 continue
             hit.add(v)
             stack.extend(base.pred.get(v, ()))
-        self.holders = [k for k in m.ids if m.kind[k] in _ESC]
+        if delta.relabelled:  # a kind changed: read every component again
+            self.holders = [k for k in m.ids if m.kind[k] in _ESC]
+        else:  # the estate's holders and the new ones (components are only ever added)
+            self.holders = sorted([*base.holders, *(k for k in delta.new if m.kind.get(k) in _ESC)])
         self._attack_changed = hit | {k for k in self.holders if k not in base.destroyed}
         self._claims_done: tuple[str, ...] | None = None
         self._closures: dict[str, tuple[set[str], set[str]]] | None = None
         #: (assets whose changed closure a strike reaches, the failed part of those closures) -> those of them
         #: it leaves unrecoverable
         self._fate: dict[tuple[tuple[str, ...], frozenset[str]], frozenset[str]] = {}
+        #: assets whose changed closure a strike reaches -> (the union of those closures, its reverse rows)
+        self._scopes: dict[tuple[str, ...], tuple[frozenset[str], dict]] = {}
 
     def closures(self) -> dict[str, tuple[set[str], set[str]]] | None:
         """Asset -> (its closure in the estate, in the changed estate) for every asset whose fate under some
@@ -481,15 +490,25 @@ class Changed:
         hit = [a for a, (_, c1) in cl.items() if not failed.isdisjoint(c1)]
         if not hit:
             return tuple(sorted(out))
-        scope = cl[hit[0]][1] if len(hit) == 1 else frozenset().union(*(cl[a][1] for a in hit))
+        scope, rdeps = self._scope(tuple(hit))
         key = (tuple(hit), frozenset(failed & scope))
         fates = self._fate.get(key)
         if fates is None:
-            lost, walked = self.model.lost_within(key[1], scope)
+            lost, walked = self.model.lost_within(key[1], scope, rdeps)
             fates = self._fate[key] = frozenset(lost).intersection(hit)
             self.work += 1 + walked
         out |= fates
         return tuple(sorted(out))
+
+    def _scope(self, hit: tuple[str, ...]) -> tuple[frozenset[str], dict]:
+        """The union of the changed closures of ``hit`` and its reverse rows (``Model.scope_rdeps``), built once
+        per set of assets: many strikes reach the same ones."""
+        got = self._scopes.get(hit)
+        if got is None:
+            cl = self._closures
+            scope = frozenset(cl[hit[0]][1]) if len(hit) == 1 else frozenset().union(*(cl[a][1] for a in hit))
+            got = self._scopes[hit] = (scope, self.model.scope_rdeps(scope))
+        return got
 
     def destroyed(self, k: str) -> frozenset[str]:
         """What holding ``k`` destroys in the changed estate."""
@@ -519,7 +538,7 @@ class Changed:
             (x,) = failed
             if x in self.model.kind:
                 return self.ub(x)
-        if all(x in self.base.model.kind for x in failed) and (not (failed & self.reach) or self._unchanged(failed)):
+        if failed.isdisjoint(self.delta.new) and (not (failed & self.reach) or self._unchanged(failed)):
             return self.base.recovery(failed)
         return self._recover(failed)
 
@@ -539,7 +558,7 @@ class Changed:
         strikes = list(problem.strikes)
         if problem.mode == "credential_compromise" and before is not None:
             before = set(before)
-            strikes += [(c,) for c in self.model.ids if self.model.kind[c] in _ESC and c not in before]
+            strikes += [(c,) for c in self.holders if c not in before]
         for s in strikes:
             if not all(c in self.model.kind for c in s):
                 continue
@@ -568,7 +587,7 @@ class Changed:
             return tuple(sorted(f.id for f in serious_findings(m).values() if _claims(f) - before))
         ids: set[str] = set()
         # failure domains: every single failure that can change, and the new components
-        cand = sorted((self.reach & set(m.ids)) | self.delta.new)
+        cand = sorted({x for x in self.reach if x in m.kind} | self.delta.new)
         fresh_groups = set()
         for x in cand:
             if x not in self.delta.new and x not in self._ub:
