@@ -605,7 +605,7 @@ class _Verdicts:
 def serious_findings(model: Model) -> dict[str, Finding]:
     """The critical and high coupling findings of ``model`` by id (every single failure and threat strike, new
     components struck like any of their class): what verification compares before and after a fix."""
-    ub = {x: model.recover((x,)).unrecoverable for x in model.ids}
+    ub = coupling.single_failures(model)
     verdicts, causes = coupling.threat_verdicts(model, ub)
     assets = {a: _Verdicts(verdicts[a], causes[a]) for a in model.assets}
     return {f.id: f for f in coupling_findings(model, assets, ub) if f.severity in FIX_SEVERITIES}

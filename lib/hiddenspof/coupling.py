@@ -1315,6 +1315,19 @@ def scenario_failures(model: Model, fail: Iterable[str], mode: str | None = None
     return frozenset(fail)
 
 
+_SINGLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> component -> what it alone takes
+
+
+def single_failures(model: Model) -> dict[str, tuple[str, ...]]:
+    """Component -> the assets its failure alone leaves unrecoverable (``recover((x,))`` of every component),
+    computed once per model: the common causes, the threat verdicts, the fix search's base answers and the
+    estate risk all read it. Read-only for the callers."""
+    got = _SINGLE.get(model)
+    if got is None:
+        got = _SINGLE[model] = {x: model.recover((x,)).unrecoverable for x in model.ids}
+    return got
+
+
 def threat_verdicts(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
     """Verdicts of the eight threat modes: (asset -> mode -> verdict, asset -> mode -> striking components).
 
@@ -1594,7 +1607,7 @@ def analyze(model: Model, *, pairs: bool = True, survival: bool = True) -> Coupl
     practice: ransomware); keystones by the most critical tier they affect;
     recovery cycles medium; RTO inversions medium for tier 1-2, low otherwise.
     """
-    unrecoverable_by = {x: model.recover((x,)).unrecoverable for x in model.ids}
+    unrecoverable_by = single_failures(model)
     common: dict[str, list[str]] = {a: [] for a in model.assets}
     for x in model.ids:
         for a in unrecoverable_by[x]:

@@ -298,7 +298,7 @@ class Base:
 
     def __init__(self, m: Model) -> None:
         self.model = m
-        self.ub: dict[str, tuple[str, ...]] = {x: m.recover((x,)).unrecoverable for x in m.ids}
+        self.ub: dict[str, tuple[str, ...]] = coupling.single_failures(m)
         self.holders = [k for k in m.ids if m.kind[k] in _ESC]
         self.destroyed = coupling.compromise_destroyed_sets(m)
         self.cc_lost: dict[str, tuple[str, ...]] = {
@@ -482,21 +482,25 @@ class Changed:
         cl = self.closures()
         if cl is None or len(cl) > _JUDGED_LIMIT:
             return None
-        old = frozenset(x for x in failed if x in self.base.model.kind)
+        old = frozenset(failed).difference(self.delta.new)  # the estate's components (none is ever removed)
         spent: list[int] = []
-        out = set(self.base.recovery(old, spent)) if old else set()
+        before = self.base.recovery(old, spent) if old else ()
         self.work += sum(spent)
-        out.difference_update(cl)
+        changed = cl.keys() & before  # the estate's answer for the assets whose closure changed does not hold
         hit = [a for a, (_, c1) in cl.items() if not failed.isdisjoint(c1)]
-        if not hit:
-            return tuple(sorted(out))
-        scope, rdeps = self._scope(tuple(hit))
-        key = (tuple(hit), frozenset(failed & scope))
-        fates = self._fate.get(key)
-        if fates is None:
-            lost, walked = self.model.lost_within(key[1], scope, rdeps)
-            fates = self._fate[key] = frozenset(lost).intersection(hit)
-            self.work += 1 + walked
+        fates: frozenset[str] = frozenset()
+        if hit:
+            scope, rdeps = self._scope(tuple(hit))
+            key = (tuple(hit), frozenset(failed & scope))
+            fates = self._fate.get(key)
+            if fates is None:
+                lost, walked = self.model.lost_within(key[1], scope, rdeps)
+                fates = self._fate[key] = frozenset(lost).intersection(hit)
+                self.work += 1 + walked
+        if not changed and not fates:
+            return before  # sorted already
+        out = set(before)
+        out.difference_update(changed)
         out |= fates
         return tuple(sorted(out))
 

@@ -729,7 +729,9 @@ class AssetView:
 
 def _unrecoverable_by(m: Model) -> dict[str, tuple[str, ...]]:
     """component -> assets its single failure leaves unrecoverable (the input of the threat verdicts)."""
-    return {x: m.recover((x,)).unrecoverable for x in m.ids}
+    from . import coupling
+
+    return coupling.single_failures(m)
 
 
 def asset_view(inventory: Inventory, asset: str, m: Model | None = None) -> AssetView:
