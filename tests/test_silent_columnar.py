@@ -316,6 +316,68 @@ def test_rescore_equals_a_full_score_on_random_changes(estates, monkeypatch):
     assert len(whole) < tried / 2  # most changes are re-scored in part, not whole
 
 
+def _finding_rows(findings, assets=None) -> set[tuple[str, str, str]]:
+    """(finding id, asset, severity) of the per-asset rows of the backup rules and the RPO (of ``assets``)."""
+    return {(f.id, x.asset, x.severity) for f in findings if not f.id.startswith("silent_failure:3-2-1-1-0")
+            for x in f.per_asset if assets is None or x.asset in assets}
+
+
+def _local_change(rng: random.Random, inv, m) -> list:
+    """Edits of the kinds silent-failure fixes make, over 1 to 40 backups: restore tests of any result and scope,
+    alert channels set to an existing channel or cleared, schedules set or cleared."""
+    backups = sorted(m.backup)
+    channels = sorted(c for c, kind in m.kind.items() if kind == "alerting")
+    out: list = []
+    for b in rng.sample(backups, rng.randint(1, min(40, len(backups)))):
+        pick = rng.random()
+        if pick < 0.4:
+            day = inv.meta.as_of - dt.timedelta(days=rng.choice([0, 0, 30, 120]))
+            out.append(edits.add_restore_test(backup=b, tested_at=day.isoformat(),
+                                              result=rng.choice(["pass", "pass", "fail", "partial"]),
+                                              scope=rng.choice(["full", "file", "dr_drill", None])))
+        elif pick < 0.6:
+            out.append(edits.set_value("backups", b, "alert_channel", rng.choice([*channels, None])))
+        else:
+            out.append(edits.set_value("backups", b, "schedule_hours", rng.choice([0.5, 1.0, 4.0, 24.0, 168.0, None])))
+    return out
+
+
+def test_rescore_assets_equals_a_full_score_on_random_changes(estates):
+    """Random restore tests, alert routes and schedules over many backups, re-scored asset by asset from the estate's
+    scoring (silent.rescore_assets): the touched assets' finding rows equal those of scoring the changed inventory
+    afresh, and every other asset's rows are the estate's own. Changes of other kinds are declined (None)."""
+    from hiddenspof import silentfix
+
+    rng = random.Random(2026)
+    tried = 0
+    for inv in estates:
+        m = model.build(inv)
+        base = silent.score(inv, m, memo={})
+        for k in range(30):
+            change = _local_change(rng, inv, m) if k % 5 else _random_change(rng, inv, m, k)
+            try:
+                changed = edits.apply_changes(inv, change)
+            except edits.EditError:
+                continue
+            got = silentfix._rows_after(m, base, change)
+            local = all(e.op == "add_restore_test" or (e.op == "set" and e.column in ("alert_channel", "schedule_hours")
+                                                       and (e.value is None or e.value in m.kind
+                                                            or e.column == "schedule_hours"))
+                        for e in change)
+            if not local:
+                assert got is None
+                continue
+            assert got is not None
+            touched, rows = got
+            assert touched == {m.backup[e.id if e.op == "set" else dict(e.row)["backup"]].protects for e in change}
+            want = silent.score(changed, model.build(changed)).findings
+            assert rows == _finding_rows(want, touched)
+            assert (_finding_rows(want) - _finding_rows(want, touched)
+                    == _finding_rows(base.findings) - _finding_rows(base.findings, touched))
+            tried += 1
+    assert tried >= 40
+
+
 def test_shortest_paths_equal_networkx_node_for_node(estates):
     """silent._shortest gives nx.shortest_path's path, ties included, on random graphs (hubs with many dependants,
     edges inserted in random order) and between every backup or alert channel and every component of the estates."""

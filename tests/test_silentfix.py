@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from conftest import SAMPLES, make_inventory
 from hiddenspof import analysis, edits, inventory, model, silent, silentfix
@@ -124,3 +126,22 @@ def test_fixes_re_scored_in_part_equal_fixes_re_scored_whole(name):
         assert part == whole, f.id
         tried += bool(whole.changes)
     assert tried  # some fix was applied and re-scored
+
+
+def test_a_seeded_memo_starts_from_the_assessment_scoring_without_scoring_again(monkeypatch):
+    """With the assessment's own scoring handed over (seeded_memo), the fixes equal those re-scored whole and the
+    estate is not scored a second time; a scoring made without a memo (no basis to start from) is refused."""
+    inv = inventory.load(SAMPLES["hybrid-enterprise"])
+    m = model.build(inv)
+    memo: dict = {}
+    res = silent.score(inv, m, memo=memo)
+    before = res.findings
+    whole = [silentfix.silent_fix(m, f, before) for f in before]
+    calls = []
+    monkeypatch.setattr(silent, "score", lambda *a, **k: calls.append(1))
+    seeded = silentfix.seeded_memo(m, res, memo)
+    assert [silentfix.silent_fix(m, f, before, seeded) for f in before] == whole
+    assert any(f.changes for f in whole)
+    assert not calls
+    with pytest.raises(ValueError):
+        silentfix.seeded_memo(m, dataclasses.replace(res, basis=None), {})

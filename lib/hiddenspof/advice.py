@@ -1333,12 +1333,15 @@ def written_down(model: Model, fix: Fix, changes: Sequence) -> Fix:
                                production=touches_production(model, edits))
 
 
-def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BUDGET) -> list[Finding]:
+def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BUDGET,
+                 silent_memo: dict | None = None) -> list[Finding]:
     """The findings with a verified (or plainly unverified) fix on every critical or high coupling, capacity and
     silent-failure finding (``silentfix``).
 
     The recommendation becomes the fix in words; an unverified fix keeps
-    the finding's own recommendation and says what was tried.
+    the finding's own recommendation and says what was tried. ``silent_memo``
+    (``silentfix.seeded_memo``) hands the silent-failure fixes the estate's
+    own scoring to start from; without it they score the estate once more.
     """
     findings = list(findings)
     out: dict[int, Finding] = {}
@@ -1346,7 +1349,7 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
     work = [FIX_WORK_BUDGET]  # the coupling fix search's, in strikes re-analysed
     other = [OTHER_WORK_BUDGET]  # the capacity and silent-failure fixes', in component re-analyses
     ctx = Context.of(model, findings)
-    silent_memo: dict = {}  # the silent re-scorings share the job-history summaries
+    silent_memo = {} if silent_memo is None else silent_memo  # the silent re-scorings share the job-history summaries
 
     def rank(i: int) -> tuple:
         f = findings[i]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -93,7 +94,8 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     #    each asset's "silent_failure_score", the "backups" list and its findings.
     from . import silent  # imported here so this block stays self-contained
 
-    sr = silent.score(inventory, m)
+    silent_memo: dict = {}  # kept for the fixes: they re-score from this scoring (silentfix.seeded_memo)
+    sr = silent.score(inventory, m, memo=silent_memo)
     backups: list[dict] = sr.to_json()
     silent_findings: list = list(sr.findings)
     for entry in assets:
@@ -118,10 +120,14 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     # was tried) on every critical or high finding.
     from . import advice
     from .quality import quality_findings
+    from .silentfix import seeded_memo
 
     coupling_findings = advice.findings_of(m, cr)
     findings = sort_findings(advice.attach_fixes(m, [*coupling_findings, *silent_findings, *capacity_findings,
-                                                    *quality_findings(inventory)]))
+                                                    *quality_findings(inventory)],
+                                                 silent_memo=seeded_memo(m, sr, silent_memo)))
+    del silent_memo
+    sr = dataclasses.replace(sr, basis=None)  # the fixes are done: the summaries and rows they read are let go
     # The plan, above the advice: the verified fixes applied one work package after the other, each
     # re-analysed on top of the ones before, down to the end state (what is left when the plan is done).
     from . import plan as plan_mod

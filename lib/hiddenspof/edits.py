@@ -735,6 +735,10 @@ class Staged:
     def add_test_row(self, row: dict) -> None:
         self._tests.append(row)
 
+    def added_tests(self) -> list[dict]:
+        """The restore_tests rows the edits add, in order, as :meth:`result` appends them."""
+        return list(self._tests)
+
     def set_cell(self, table: str, rid: Any, column: str, value: Any) -> None:
         if table == "backups" and column in ("protects", "schedule_hours"):
             self._moved.add(str(self.backup(rid)["protects"]))

@@ -26,8 +26,9 @@ import datetime as dt
 import functools
 import math
 import warnings
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from collections import ChainMap
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 import numpy as np
@@ -1524,25 +1525,12 @@ _PART_TITLES = {
 }
 
 
-def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], rules: dict[str, Rule32110],
-              model, folded: Mapping[str, frozenset[str]] | None = None) -> list[Finding]:
-    """Findings for factors worth acting on and for missing 3-2-1-1-0 parts: **one per rule**.
-
-    Backups that show the same factor tell one story: every asset whose
-    backups show it is listed in one finding ``silent_failure:<rule>``
-    (``findings.consolidate``), with a per-asset row (its backups, their
-    evidence and scores, its severity) and the most severe asset's severity.
-    Each missing 3-2-1-1-0 part is one finding ``silent_failure:3-2-1-1-0:<part>``
-    listing every asset that misses it. Severity of a backup: a factor of 25+
-    points is high, 15+ medium, else low; one level lower when the asset has
-    another backup scoring under 30 (a healthier alternative); high becomes
-    critical for a tier-1 asset whose best backup scores 50 or more.
-    ``folded`` maps an asset to rules told by another finding (its RPO
-    finding) and left out here.
-    """
-    tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(model.inventory.components["id"], model.inventory.components["tier"])}
+def _factor_groups(scores: list[BackupScore], asset_scores: Mapping[str, float | None], tier: Mapping[str, int | None],
+                   folded: Mapping[str, frozenset[str]] | None = None) -> dict[tuple[str, str], list[tuple]]:
+    """(asset, factor name) -> ``(level, score, factor)`` of each backup of the asset reporting the factor, in the
+    order of ``scores``: the rows of ``_findings`` (level 0 critical to 3 low; see there), each read from its asset's
+    backups alone."""
     folded = folded or {}
-    per_rule: dict[str, list[Finding]] = {}
     healthy: dict[str, list[str]] = {}
     for s in scores:
         if s.score < 30:
@@ -1562,6 +1550,31 @@ def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], 
             elif level == 1 and tier.get(s.protects) == 1 and (asset_scores.get(s.protects) or 0) >= 50:
                 level = 0
             groups.setdefault((s.protects, f.name), []).append((level, s, f))
+    return groups
+
+
+def _findings(scores: list[BackupScore], asset_scores: dict[str, float | None], rules: dict[str, Rule32110],
+              model, folded: Mapping[str, frozenset[str]] | None = None,
+              tier: Mapping[str, int | None] | None = None) -> list[Finding]:
+    """Findings for factors worth acting on and for missing 3-2-1-1-0 parts: **one per rule**.
+
+    Backups that show the same factor tell one story: every asset whose
+    backups show it is listed in one finding ``silent_failure:<rule>``
+    (``findings.consolidate``), with a per-asset row (its backups, their
+    evidence and scores, its severity) and the most severe asset's severity.
+    Each missing 3-2-1-1-0 part is one finding ``silent_failure:3-2-1-1-0:<part>``
+    listing every asset that misses it. Severity of a backup: a factor of 25+
+    points is high, 15+ medium, else low; one level lower when the asset has
+    another backup scoring under 30 (a healthier alternative); high becomes
+    critical for a tier-1 asset whose best backup scores 50 or more.
+    ``folded`` maps an asset to rules told by another finding (its RPO
+    finding) and left out here. ``tier`` (asset -> tier) is read from the
+    inventory when not given.
+    """
+    if tier is None:
+        tier = _tiers(model.inventory.components)
+    per_rule: dict[str, list[Finding]] = {}
+    groups = _factor_groups(scores, asset_scores, tier, folded)
     backups_of_rule: dict[str, list[str]] = {}
     for (asset, name), members in sorted(groups.items(), key=lambda kv: (kv[0][0], FACTOR_NAMES.index(kv[0][1]))):
         rule, title_one, title_many, rec = _RULES[name]
@@ -2058,6 +2071,19 @@ def _window_sentence(check: RpoCheck, as_of: dt.date) -> str:
     return text
 
 
+def _rpo_severity(check: RpoCheck, tier: int | None, asset_score: float | None) -> str | None:
+    """The severity of an asset's RPO finding (see ``_rpo_finding``), None when the RPO is met."""
+    if check.met:
+        return None
+    if check.schedule_gap:
+        return "critical" if tier == 1 else "high"
+    if check.window_basis == "schedule":
+        return "medium"
+    if check.stale:
+        return "critical" if tier == 1 and (asset_score or 0) >= 50 else "high"
+    return "high" if check.worst_gap_hours > 2 * check.limit_hours and tier == 1 else "medium"
+
+
 def _rpo_finding(check: RpoCheck, tier: int | None, as_of: dt.date,
                  completed_age: Mapping[str, float | None] | None = None, asset_score: float | None = None) -> Finding | None:
     """The one RPO finding of an asset whose data-loss window exceeds its RPO (with the 5% grace).
@@ -2120,18 +2146,15 @@ def _rpo_finding(check: RpoCheck, tier: int | None, as_of: dt.date,
     if check.scheduled:
         evidence.append("Judged by schedule (no job history by design, or none collected): " + "; ".join(
             f"{b} every {_hours(h)}" for b, h in check.scheduled) + ".")
+    severity = _rpo_severity(check, tier, asset_score)
     if check.schedule_gap:
         title = f"{a} cannot meet its RPO of {rpo}: its most frequent backup runs every {_hours(fastest[1])}"
-        severity = "critical" if tier == 1 else "high"
     elif check.window_basis == "schedule":
         title = f"{a} cannot show its RPO of {rpo} met: its data-loss window is {_hours(check.window_hours)} by schedule"
-        severity = "medium"
     elif check.stale:
         title = f"The newest recovery point of {a} is {_hours(check.last_point_age_hours)} old, over its RPO of {rpo}"
-        severity = "critical" if tier == 1 and (asset_score or 0) >= 50 else "high"
     else:
         title = f"{a} went {_hours(check.worst_gap_hours)} without a new recovery point, over its RPO of {rpo}"
-        severity = "high" if check.worst_gap_hours > 2 * check.limit_hours and tier == 1 else "medium"
     return Finding(
         id=f"silent_failure:rpo:{a}", category="silent_failure", severity=severity, title=title, assets=(a,),
         components=tuple(b for b, _, _ in check.intervals), evidence=" ".join(evidence),
@@ -2193,37 +2216,42 @@ def _run_expectations(model, logged: Collection[str], have_history: bool) -> dic
     schedule to expect runs by. The last two are judged by their schedule.
     """
     logged = set(logged)
+    by_tool = _logged_per_tool(model, logged)
+    return {b: _run_expectation(model, b, by_tool, have_history) for b in sorted(model.backup) if b not in logged}
+
+
+def _logged_per_tool(model, logged: Collection[str]) -> dict[str, int]:
+    """How many backups with runs (``logged``) each recovery tool or backup store writes the history of."""
     by_tool: dict[str, int] = {}
     for b in logged:
         if b in model.backup:
             for t in _tools(model, b):
                 by_tool[t] = by_tool.get(t, 0) + 1
-    out: dict[str, tuple[str, str]] = {}
-    for b in sorted(model.backup):
-        if b in logged:
-            continue
-        info = model.backup[b]
-        tools = _tools(model, b)
-        judged = "it is judged by its schedule" + (f" (every {_hours(info.schedule_hours)})" if info.schedule_hours else "")
-        if info.method == "replica":
-            out[b] = ("by_design", f"{b} is a replica, which keeps no job history of restore points; {judged}.")
-        elif info.schedule_hours is not None and info.schedule_hours < CONTINUOUS_HOURS:
-            out[b] = ("by_design", f"{b} is a continuous copy (every {_fmt(info.schedule_hours * 60)} minutes, as "
-                      f"point-in-time recovery or log shipping), which keeps no job history; {judged}.")
-        elif not have_history:
-            out[b] = ("not_collected", "")
-        elif info.schedule_hours is None:
-            out[b] = ("not_collected", f"no run of {b} is recorded and it has no schedule to expect runs by, so its "
-                      "completion cannot be checked.")
-        elif any(by_tool.get(t) for t in tools) or not tools:
-            peers = _and([t for t in tools if by_tool.get(t)]) if tools else ""
-            out[b] = ("missing", f"no run of {b} is recorded in the job history" +
-                      (f", while other backups of {peers} have runs" if peers else ", while other backups have runs") +
-                      ": it may never have run, or its runs were left out of the export (an evidence gap to close).")
-        else:
-            out[b] = ("not_collected", f"no job history of {_and(list(tools))} was collected (none of its backups has "
-                      f"runs in the inventory), so the completion of {b} cannot be checked; {judged}.")
-    return out
+    return by_tool
+
+
+def _run_expectation(model, b: str, by_tool: Mapping[str, int], have_history: bool) -> tuple[str, str]:
+    """``_run_expectations`` of one backup without runs (``by_tool``: ``_logged_per_tool``)."""
+    info = model.backup[b]
+    tools = _tools(model, b)
+    judged = "it is judged by its schedule" + (f" (every {_hours(info.schedule_hours)})" if info.schedule_hours else "")
+    if info.method == "replica":
+        return ("by_design", f"{b} is a replica, which keeps no job history of restore points; {judged}.")
+    if info.schedule_hours is not None and info.schedule_hours < CONTINUOUS_HOURS:
+        return ("by_design", f"{b} is a continuous copy (every {_fmt(info.schedule_hours * 60)} minutes, as "
+                f"point-in-time recovery or log shipping), which keeps no job history; {judged}.")
+    if not have_history:
+        return ("not_collected", "")
+    if info.schedule_hours is None:
+        return ("not_collected", f"no run of {b} is recorded and it has no schedule to expect runs by, so its "
+                "completion cannot be checked.")
+    if any(by_tool.get(t) for t in tools) or not tools:
+        peers = _and([t for t in tools if by_tool.get(t)]) if tools else ""
+        return ("missing", f"no run of {b} is recorded in the job history" +
+                (f", while other backups of {peers} have runs" if peers else ", while other backups have runs") +
+                ": it may never have run, or its runs were left out of the export (an evidence gap to close).")
+    return ("not_collected", f"no job history of {_and(list(tools))} was collected (none of its backups has "
+            f"runs in the inventory), so the completion of {b} cannot be checked; {judged}.")
 
 
 def _backup_score(model, down: _DownCache, b: str, reference: Mapping, rpo: Mapping, test_rows: Mapping,
@@ -2310,6 +2338,8 @@ class _Basis:
     scores: dict
     rules: dict
     checks: dict
+    #: what ``rescore_assets`` derives from the basis once (tiers, history counts per tool), by name
+    derived: dict = field(default_factory=dict)
 
 
 def _finish(inventory, model, scores: list[BackupScore], rules: dict, rpo_checks: dict, run_rows: Mapping,
@@ -2318,7 +2348,7 @@ def _finish(inventory, model, scores: list[BackupScore], rules: dict, rpo_checks
     as_of = inventory.meta.as_of
     comps = inventory.components
     asset_scores = _asset_scores(scores, model)
-    tier = {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
+    tier = _tiers(comps)
     completed_age = {s.id: _num(run_rows[s.id]["last_completed_age_hours"]) if s.id in run_rows else None for s in scores}
     rpo_findings = [f for a, c in rpo_checks.items()
                     if (f := _rpo_finding(c, tier.get(a), as_of, completed_age, asset_scores.get(a))) is not None]
@@ -2338,12 +2368,12 @@ def _finish(inventory, model, scores: list[BackupScore], rules: dict, rpo_checks
     )
 
 
-def _asset_scores(scores: list[BackupScore], model) -> dict[str, float | None]:
-    """An asset's best (lowest) backup score."""
+def _asset_scores(scores: list[BackupScore], model, assets: Sequence[str] | None = None) -> dict[str, float | None]:
+    """An asset's best (lowest) backup score (of every asset, or of ``assets``)."""
     by_asset: dict[str, list[float]] = {}
     for s in scores:
         by_asset.setdefault(s.protects, []).append(s.score)
-    return {a: min(by_asset[a]) if a in by_asset else None for a in model.assets}
+    return {a: min(by_asset[a]) if a in by_asset else None for a in (model.assets if assets is None else assets)}
 
 
 def score(inventory, model, *, memo: dict | None = None, scores_only: bool = False) -> SilentResult:
@@ -2459,6 +2489,10 @@ def _references(model, data_gb: Mapping[str, float | None]) -> dict[str, float |
 def _typed_backups(runs: pd.DataFrame) -> frozenset:
     """The backups with some run that carries a type."""
     return frozenset(runs.loc[runs["type"].notna(), "backup"]) if "type" in runs.columns else frozenset()
+
+
+def _tiers(comps: pd.DataFrame) -> dict[str, int | None]:
+    return {str(i): (None if pd.isna(t) else int(t)) for i, t in zip(comps["id"], comps["tier"])}
 
 
 def _locations(comps: pd.DataFrame) -> dict[str, str | None]:
@@ -2637,6 +2671,116 @@ def rescore(base: SilentResult, inventory, model, *, memo: dict | None = None) -
               for a in model.assets if (a in fresh if a in assets_touched else a in basis.checks)}
     ref_by_backup = {b: r for b, r in reference.items() if r is not None}
     return _finish(inventory, model, scores, rules, checks, run_rows, (runs, as_of, ref_by_backup, dumps), tests, None)
+
+
+class _Variant:
+    """The base's model with some backups' settings replaced (``backup``); graph, components and assets its own."""
+
+    def __init__(self, model, backups: Mapping) -> None:
+        self._model = model
+        self.backup = ChainMap(dict(backups), model.backup)
+
+    def __getattr__(self, name: str):
+        return getattr(self._model, name)
+
+
+def rescore_assets(base: SilentResult, backups: Mapping, added_tests: Sequence[Mapping] = ()
+                   ) -> tuple[frozenset[str], frozenset[tuple[str, str, str]]] | None:
+    """The finding rows of the assets a variant of the base touches, equal to those of ``score`` of the whole
+    variant, at a cost proportional to the change; None for a variant of another kind.
+
+    The variant is the base's inventory (``base`` scored with a memo) with
+    some backups' ``alert_channel`` (to an existing component or none) and
+    ``schedule_hours`` changed (``backups``: backup id -> its new
+    ``BackupInfo``) and restore tests added (``added_tests``: restore_tests
+    rows, typed as the inventory holds them, appended after its own).
+    Every row of a finding (a rule's per-asset row) reads only its asset's
+    backups (their settings, restore tests, job history and alert routes,
+    which a change of these settings leaves on the same dependency graph)
+    and the asset's own RPO, tier and recovery points. So the rows of the
+    assets whose backups change are computed here, and every other asset's
+    rows are the base's. Returns those assets and their rows ``(finding id,
+    asset, severity)`` of the backup rules and the RPO (the per-asset rows
+    of ``findings``; no texts are written). The 3-2-1-1-0 parts, whose
+    findings are medium or low and no fix's rule, are left out.
+    """
+    basis = base.basis
+    if basis is None:
+        return None
+    old = basis.model
+    for b, info in backups.items():
+        was = old.backup.get(b)
+        if was is None or replace(info, alert_channel=was.alert_channel, schedule_hours=was.schedule_hours) != was:
+            return None  # another setting changed: the 3-2-1-1-0 check or the summaries' inputs move
+        if info.alert_channel is not None and info.alert_channel not in old.kind:
+            return None  # a new channel changes the dependency graph
+    inv = basis.inventory
+    as_of = inv.meta.as_of
+    tested = {str(r["backup"]) for r in added_tests}
+    if not tested <= old.backup.keys():
+        return None
+    derived = basis.derived
+    if not derived:
+        derived.update(tier=_tiers(inv.components), by_tool=_logged_per_tool(old, basis.run_rows.keys()),
+                       dumps=frozenset(b for b, i in old.backup.items() if i.method == "dump"))
+    variant = _Variant(old, backups)
+    touched = set(backups) | tested
+    assets = sorted({old.backup[b].protects for b in touched})
+    mine = sorted(b for a in assets for b in old.backups_of.get(a, ()))  # every backup of those assets
+    reference = basis.reference
+
+    test_rows: Mapping = basis.test_rows
+    if tested:
+        from .edits import append_rows
+
+        tests = inv.restore_tests
+        rows = append_rows(tests.loc[tests["backup"].isin(tested)], list(added_tests))
+        test_rows = ChainMap(summarise_restore_tests(rows, as_of, {b: reference[b] for b in tested}).to_dict("index"),
+                             basis.test_rows)
+    have_history = len(inv.backup_runs) > 0
+    expected = ChainMap({b: _run_expectation(variant, b, derived["by_tool"], have_history)
+                         for b in backups if b not in basis.run_rows}, basis.expected)
+
+    run_rows: Mapping = basis.run_rows
+    point_rows: Mapping = basis.point_rows
+    rescheduled = sorted(b for b in backups if b in basis.run_rows
+                         and backups[b].schedule_hours != old.backup[b].schedule_hours)
+    if rescheduled:  # the job-history rows read the schedule: those backups' rows, their assets' recovery points
+        prepared = basis.prepared
+        if prepared is None:
+            prepared = basis.prepared = _prepare_runs(inv.backup_runs, _cutoff(as_of), derived["dumps"])
+        logged = [b for b in mine if b in basis.run_rows]
+        sched = {b: variant.backup[b].schedule_hours for b in logged if variant.backup[b].schedule_hours}
+        keep = {b: variant.backup[b].retention_days for b in logged if variant.backup[b].retention_days}
+        ref_known = {b: reference[b] for b in rescheduled if reference.get(b) is not None}
+        part = _rows_of(prepared, rescheduled)
+        span_part = history.spans(part, as_of, sched, keep)
+        summary_part = summarise_runs(part.copy(), as_of, sched, ref_known, derived["dumps"], prepared=True,
+                                      retention_days=keep, spans=span_part)
+        run_rows = ChainMap(summary_part.to_dict("index"), basis.run_rows)
+        moved = sorted({old.backup[b].protects for b in rescheduled})
+        owned = sorted(b for a in moved for b in old.backups_of.get(a, ()) if b in basis.run_rows)
+        part = _rows_of(prepared, owned)
+        pts = recovery_points(part, as_of, {b: old.backup[b].protects for b in owned}, prepared=True,
+                              schedule_hours=sched, retention_days=keep)
+        fresh: dict = dict.fromkeys(moved)  # an asset left with no recovery point has no row (None)
+        fresh.update(pts.to_dict("index"))
+        point_rows = ChainMap(fresh, basis.point_rows)
+
+    scores = [_backup_score(variant, basis.down, b, reference, basis.rpo, test_rows, run_rows, expected,
+                            basis.typed)[0] if b in touched else basis.scores[b] for b in mine]
+    asset_scores = _asset_scores(scores, variant, assets)
+    interval_of = {b: run_rows[b]["interval_hours"] for b in mine if b in run_rows}
+    first_run_of = {b: run_rows[b]["first_run_at"] for b in mine if b in run_rows}
+    states = {b: expected[b][0] for b in mine if b in expected}
+    checks = _rpo_check_map(variant, basis.rpo, interval_of, first_run_of, point_rows, states, as_of, assets)
+    tier = derived["tier"]
+    rows = {("silent_failure:rpo", a, sev) for a, c in checks.items()
+            if (sev := _rpo_severity(c, tier.get(a), asset_scores.get(a))) is not None}
+    folded = {a: frozenset({"last_success_age", "missed_runs"}) for a, c in checks.items() if c.stale}
+    for (a, name), members in _factor_groups(scores, asset_scores, tier, folded).items():
+        rows.add((f"silent_failure:{_RULES[name][0]}", a, _LEVELS[min(m[0] for m in members)]))
+    return frozenset(assets), frozenset(rows)
 
 
 def _rows_of(prepared: pd.DataFrame, backups: list[str]) -> pd.DataFrame:

@@ -18,9 +18,14 @@ backup's settings, written as ``fix.changes`` edits (``hiddenspof.edits``):
   RPO.
 
 Each fix is applied to a copy of the whole inventory and the silent-failure
-analysis is run again (``silent.score``; with the assessment's memo,
-``silent.rescore`` from the estate's own scoring, which recomputes only the
-backups and assets the edits touch and gives the same answer): ``verified`` is true only when none
+analysis is run again (``silent.score``). With the assessment's memo
+(``seeded_memo``: the assessment's own scoring, not repeated) the answer is
+the same at a cost proportional to the fix: restore tests, alert routes to
+existing channels and schedules change only their assets' finding rows, so
+those rows are re-scored (``silent.rescore_assets``) and every other
+asset's are the estate's own; a fix adding components (a new alert channel)
+is applied and re-scored from the estate's scoring (``silent.rescore``).
+``verified`` is true only when none
 of the finding's assets is listed under its rule any more **and** no critical
 or high silent-failure finding appears that the original did not have
 (``new_findings``; a changed schedule against a daily job history shows up
@@ -36,6 +41,7 @@ what would clear them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -43,7 +49,7 @@ import pandas as pd
 from . import edits as edits_mod
 from .findings import Finding, Fix
 
-__all__ = ["RESTORE_TEST_RULES", "HISTORY_REASONS", "silent_fix"]
+__all__ = ["RESTORE_TEST_RULES", "HISTORY_REASONS", "seeded_memo", "silent_fix"]
 
 RESTORE_TEST_RULES = ("restore-test-missing", "restore-test-failed", "restore-test-files-only")
 _SERIOUS = ("critical", "high")
@@ -171,9 +177,18 @@ def _serious_rows(findings: Iterable[Finding]) -> set[tuple[str, str]]:
     return out
 
 
+def seeded_memo(model, result, memo: dict) -> dict:
+    """``memo`` holding ``result``, the assessment's own ``silent.score(model.inventory, model, memo=memo)``, as the
+    scoring the fixes start from (so the estate is not scored a second time)."""
+    if result.basis is None or result.basis.model is not model:
+        raise ValueError("the silent-failure result to start from must be scored on this model with a memo")
+    memo[("silentfix-base", id(model))] = (model, result)
+    return memo
+
+
 def _base_score(model, memo: dict):
-    """The silent-failure scoring of the assessed estate itself, once per model (kept in ``memo``): the re-scorings
-    of the fixes start from it."""
+    """The silent-failure scoring of the assessed estate itself, once per model (kept in ``memo``, or given by
+    :func:`seeded_memo`): the re-scorings of the fixes start from it."""
     from . import silent
 
     key = ("silentfix-base", id(model))
@@ -183,15 +198,73 @@ def _base_score(model, memo: dict):
     return hit[1]
 
 
+def _kept(memo: dict, name: str, source, compute):
+    """``compute()`` once per ``source`` object (by identity, the object kept alive in ``memo``)."""
+    key = (name, id(source))
+    hit = memo.get(key)
+    if hit is None or hit[0] is not source:
+        hit = memo[key] = (source, compute())
+    return hit[1]
+
+
+def _listed(findings: Iterable[Finding]) -> dict[str, frozenset[str]]:
+    """Finding id -> its assets (of the first finding with that id, as a look-up by id reads them)."""
+    out: dict[str, frozenset[str]] = {}
+    for f in findings:
+        out.setdefault(f.id, frozenset(f.assets))
+    return out
+
+
+def _row_sets(rows: Iterable[tuple[str, str, str]]) -> tuple[dict[str, set[str]], set[tuple[str, str]]]:
+    """Finding rows ``(id, asset, severity)`` as finding id -> assets listed, and the critical or high (id, asset)."""
+    listed: dict[str, set[str]] = {}
+    serious = set()
+    for fid, a, severity in rows:
+        listed.setdefault(fid, set()).add(a)
+        if severity in _SERIOUS:
+            serious.add((fid, a))
+    return listed, serious
+
+
+#: the backup settings whose change is re-scored asset by asset (``silent.rescore_assets``)
+_LOCAL_SETTINGS = ("alert_channel", "schedule_hours")
+
+
+def _rows_after(model, base, edits: Sequence) -> tuple[frozenset[str], frozenset[tuple[str, str, str]]] | None:
+    """The assets the edits touch and their finding rows after the edits, from ``silent.rescore_assets`` (each as a
+    whole re-scoring gives it; every other asset's rows stay the base's), or None when the edits change more than
+    restore tests, alert channels and schedules (the changed inventory is then scored whole).
+
+    Raises ``EditError`` where ``edits.apply_changes`` would.
+    """
+    from . import model as model_mod
+    from . import silent
+
+    if any(not (e.op == "add_restore_test" or (e.op == "set" and e.table == "backups" and e.column in _LOCAL_SETTINGS))
+           for e in edits):
+        return None
+    staged = edits_mod.Staged(model.inventory).apply(edits)
+    backups = {}
+    for b in dict.fromkeys(e.id for e in edits if e.op == "set"):
+        row, info = staged.backup(b), model.backup.get(b)
+        if info is None:
+            return None
+        backups[b] = dataclasses.replace(info, alert_channel=model_mod._text(row["alert_channel"]),
+                                         schedule_hours=model_mod._number(row["schedule_hours"]))
+    return silent.rescore_assets(base, backups, staged.added_tests())
+
+
 def silent_fix(model, finding: Finding, before: Sequence[Finding], memo: dict | None = None,
                work: list[int] | None = None) -> Fix:
     """The fix of one silent-failure finding: its edits applied to a copy of the inventory and scored again.
 
     ``before`` are the assessment's findings (the new critical or high ones
-    are judged against them); ``memo`` shares the job-history summaries
-    between re-scorings and, with it, each re-scoring starts from the
-    estate's own scoring and recomputes only what the edits touch
-    (``silent.rescore``, equal to a full ``silent.score``); ``work`` (a
+    are judged against them; with a memo, their rows are read once per
+    list); ``memo`` shares the job-history summaries between re-scorings
+    and, with it, each re-scoring starts from the estate's own scoring
+    (``seeded_memo``) and recomputes only what the edits touch
+    (``silent.rescore_assets`` or ``silent.rescore``, equal to a full
+    ``silent.score``); ``work`` (a
     one-item list) is the assessment's search budget, spent by the
     inventory's size.
     """
@@ -220,17 +293,31 @@ def silent_fix(model, finding: Finding, before: Sequence[Finding], memo: dict | 
     if work is not None:
         work[0] -= len(model.ids)
     try:
-        changed = edits_mod.apply_changes(model.inventory, edits)
+        rows = _rows_after(model, base, edits) if base is not None and base.basis is not None else None
+        if rows is None:
+            changed = edits_mod.apply_changes(model.inventory, edits)
     except edits_mod.EditError as err:
         return Fix(change, False, f"the change does not apply to the inventory: {err}")
-    changed_model = model_mod.build(changed)
-    if base is not None:  # only what the edits touch is scored again (equal to a full score: silent.rescore)
-        after = silent.rescore(base, changed, changed_model, memo=memo).findings
+    if rows is not None:  # the touched assets' rows re-scored; the others' are the estate's own
+        touched, part = rows
+        part_listed, part_serious = _row_sets(part)
+        listed = ({a for a in _kept(memo, "silentfix-listed", base, lambda: _listed(base.findings)).get(finding.id, ())
+                   if a not in touched} | part_listed.get(finding.id, set()))
+        serious = _kept(memo, "silentfix-serious", base, lambda: _serious_rows(base.findings))
+        after_rows = {r for r in serious if r[1] not in touched} | part_serious
     else:
-        after = silent.score(changed, changed_model).findings
-    still = next((f for f in after if f.id == finding.id), None)
-    left = sorted(set(finding.assets) & set(still.assets)) if still is not None else []
-    new = sorted({fid for fid, _ in _serious_rows(after) - _serious_rows(before)})
+        changed_model = model_mod.build(changed)
+        if base is not None:  # only what the edits touch is scored again (equal to a full score: silent.rescore)
+            after = silent.rescore(base, changed, changed_model, memo=memo).findings
+        else:
+            after = silent.score(changed, changed_model).findings
+        still = next((f for f in after if f.id == finding.id), None)
+        listed = set(still.assets) if still is not None else set()
+        after_rows = _serious_rows(after)
+    before_rows = _kept(memo, "silentfix-before", before, lambda: _serious_rows(before)) if memo is not None \
+        else _serious_rows(before)
+    left = sorted(set(finding.assets) & listed)
+    new = sorted({fid for fid, _ in after_rows - before_rows})
     what = f"re-scored on a copy of the inventory with {len(edits)} edit{'s' if len(edits) != 1 else ''}"
     if left:
         effect = f"{what}: {_names(left)} still listed under {rule}"
