@@ -1,4 +1,6 @@
-"""The row pass ``Model.__init__`` made before it was built from whole columns, kept as the slow reference.
+"""The row pass ``Model.__init__`` made before it was built from whole columns, and the down-propagation and
+restore rounds as ``Model`` ran them before its reverse rows were split (plain dependants as a set), kept as
+the slow references.
 
 One Python pass over the dependency rows, then a dict comprehension per
 component, and the ``networkx`` graph built edge by edge. ``hiddenspof.model``
@@ -12,9 +14,9 @@ from __future__ import annotations
 import networkx as nx
 import pandas as pd
 from hiddenspof.inventory import DIRECTORY_NOTE, is_admin
-from hiddenspof.model import _text, _texts
+from hiddenspof.model import Recovery, Restore, _text, _texts
 
-__all__ = ["reference_rows"]
+__all__ = ["reference_down", "reference_first_down_steps", "reference_recover", "reference_rows"]
 
 
 def reference_rows(inventory) -> dict:
@@ -92,3 +94,117 @@ def reference_rows(inventory) -> dict:
         "_rdeps": rdeps,
         "graph": graph,
     }
+
+
+# -- down-propagation and restore rounds, one reverse row at a time -------------------------------------------
+
+
+def _spread(m, down: set[str], stack: list[str], lost: dict, on_target: dict, moved: dict,
+            grown: list[str] | None = None) -> None:
+    while stack:
+        v = stack.pop()
+        if grown is not None:
+            grown.append(v)
+        for u in on_target.get(v, ()):
+            if u not in down:
+                down.add(u)
+                stack.append(u)
+        for u, gi in m._rdeps[v]:
+            if u in down or (u in moved and moved[u] is not None):
+                continue
+            if gi < 0:
+                down.add(u)
+                stack.append(u)
+            else:
+                _, needs, members = m.groups[u][gi]
+                n = lost.get((u, gi), 0) + 1
+                lost[(u, gi)] = n
+                if len(members) - n < needs:
+                    down.add(u)
+                    stack.append(u)
+
+
+def reference_down(m, forced, moved: dict) -> set[str]:
+    """``Model._down`` as it was: the least fixpoint from ``forced`` with ``moved`` restores."""
+    on_target: dict[str, list[str]] = {}
+    for a, t in moved.items():
+        if t is not None:
+            on_target.setdefault(t, []).append(a)
+    down = set(forced)
+    _spread(m, down, list(down), {}, on_target, moved)
+    return down
+
+
+def _met(m, component: str, down) -> bool:
+    if any(t in down for t in m.requires[component]):
+        return False
+    return all(sum(1 for x in members if x not in down) >= needs for _, needs, members in m.groups[component])
+
+
+def _path_up(m, backup: str, down) -> bool:
+    info = m.backup[backup]
+    if backup in down:
+        return False
+    if info.restore_to is not None:
+        return info.restore_to not in down
+    return _met(m, info.protects, down)
+
+
+def reference_recover(m, failed) -> Recovery:
+    """``Model.recover`` as it was."""
+    failed = frozenset(failed)
+    moved: dict[str, str | None] = {}
+    forced = set(failed)
+    down = reference_down(m, forced, moved)
+    initially = frozenset(down)
+    waves = []
+    while True:
+        wave = []
+        for a in sorted(x for x in down if x in m.backups_of):
+            alts = [b for b in m._backup_order[a] if _path_up(m, b, down)]
+            if alts:
+                wave.append(Restore(a, alts[0], len(waves) + 1, tuple(sorted(alts))))
+        if not wave:
+            break
+        for r in wave:
+            moved[r.asset] = m.backup[r.backup].restore_to
+            forced.discard(r.asset)
+        waves.append(tuple(wave))
+        down = reference_down(m, forced, moved)
+    final = frozenset(down)
+    return Recovery(failed, initially, final, tuple(waves), tuple(sorted(a for a in final if a in m.backups_of)))
+
+
+def reference_first_down_steps(m, failed, moved: dict, undo) -> dict[str, int] | None:
+    """``Model.first_down_steps`` as it was."""
+    failed = frozenset(failed)
+    moved = dict(moved)
+    on_target: dict[str, list[str]] = {}
+    for a, t in moved.items():
+        if t is not None:
+            on_target.setdefault(t, []).append(a)
+    down = set(failed) - set(moved)
+    lost: dict = {}
+    _spread(m, down, list(down), lost, on_target, moved)
+    first = dict.fromkeys(down, 0)
+    for step, batch in enumerate(undo, start=1):
+        stack, grown = [], []
+        for a in batch:
+            target = moved.pop(a, None)
+            if a in down:
+                if a not in failed and target is not None:
+                    return None
+                continue
+            if a in failed:
+                down.add(a)
+                stack.append(a)
+            elif target is not None:
+                for gi, (_, _, members) in enumerate(m.groups[a]):
+                    lost[(a, gi)] = sum(1 for x in members if x in down)
+                if not _met(m, a, down):
+                    down.add(a)
+                    stack.append(a)
+        _spread(m, down, stack, lost, on_target, moved, grown)
+        for c in grown:
+            first[c] = step
+    return first

@@ -1,4 +1,5 @@
-"""``Model`` built from whole columns gives the indexes the row pass gave, in the same order.
+"""``Model`` built from whole columns gives the indexes the row pass gave, in the same order; its spread
+(plain dependants taken as a set) gives the down sets and restore rounds the row-by-row spread gave.
 
 The oracle is ``tests/model_reference.py`` (the row pass ``Model.__init__``
 made before). Every index is compared as an ordered list of items (dict
@@ -10,13 +11,20 @@ order of successors and predecessors.
 from __future__ import annotations
 
 import dataclasses
+import random
 
 import pandas as pd
 import pytest
 from hiddenspof import inventory, model, synth
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from model_reference import reference_rows
+from model_reference import (
+    reference_down,
+    reference_first_down_steps,
+    reference_recover,
+    reference_rows,
+)
+from test_coupling import small_estates
 from test_model import C, D, inventory_of
 
 _INDEXES = ("requires", "groups", "administered_by", "row_kinds", "rows_on", "directory_relation", "_rdeps")
@@ -92,3 +100,52 @@ def test_the_graph_is_built_when_first_asked_for():
     assert "_graph" not in m.__dict__
     g = m.graph
     assert m.graph is g and list(g.edges) == [("a", "b")]
+
+
+# -- the spread and the restore rounds equal the row-by-row ones -----------------------------------------------
+
+
+def _same_recoveries(m: model.Model, rnd: random.Random, sets: int) -> None:
+    ids = list(m.ids)
+    strikes = [(x,) for x in ids] + [tuple(rnd.sample(ids, min(len(ids), rnd.randint(2, 6)))) for _ in range(sets)]
+    for failed in strikes:
+        assert m.recover(failed) == reference_recover(m, failed), failed
+    for _ in range(sets):
+        forced = set(rnd.sample(ids, min(len(ids), rnd.randint(1, 4))))
+        moved = {a: rnd.choice([None, *ids]) for a in rnd.sample(list(m.assets), min(len(m.assets), 3))}
+        assert m.down_after(forced, moved) == reference_down(m, forced, moved), (forced, moved)
+        undo = [[a] for a in moved]
+        rnd.shuffle(undo)
+        assert m.first_down_steps(forced, moved, undo) == reference_first_down_steps(m, forced, moved, undo)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_estates(), st.randoms(use_true_random=False))
+def test_recover_equals_the_row_by_row_rounds_on_random_estates(estate, rnd):
+    """recover, down_after and first_down_steps equal the row-by-row spread on random small estates."""
+    _same_recoveries(model.build(inventory_of(*estate)), rnd, 10)
+
+
+@pytest.mark.parametrize(("size", "seed", "health"), [(300, 4, None), (300, 9, 0.2)])
+def test_recover_equals_the_row_by_row_rounds_on_synthetic_estates(tmp_path, size, seed, health):
+    """Every single failure and random failure sets, on synthetic estates (groups, quorums, shared sites)."""
+    synth.write_estate(tmp_path / "estate", size, seed=seed, history_days=0, health=health)
+    _same_recoveries(model.build(inventory.load(tmp_path / "estate")), random.Random(seed), 60)
+
+
+def test_recover_equals_the_row_by_row_rounds_on_a_patched_model(tmp_path):
+    """A model from ``overlay.patch`` (its changed targets' reverse rows are plain lists) recovers as the
+    row-by-row rounds do on it, and as a rebuild of the changed inventory does."""
+    from hiddenspof import edits, overlay
+
+    synth.write_estate(tmp_path / "estate", 300, seed=2, history_days=0, health=0.3)
+    m = model.build(inventory.load(tmp_path / "estate"))
+    rnd = random.Random(2)
+    ids = list(m.ids)
+    changes = [edits.add_dependency(component=c, depends_on=t) for c, t in (rnd.sample(ids, 2) for _ in range(6))]
+    changes = [e for e in changes if (e.fields["component"], e.fields["depends_on"]) not in m.row_kinds]
+    patched, _ = overlay.patch(m, changes)
+    assert any(type(patched._rdeps[e.fields["depends_on"]]) is list for e in changes)
+    full = model.build(edits.apply_changes(m.inventory, changes))
+    for x in ids:
+        assert patched.recover((x,)) == reference_recover(patched, (x,)) == full.recover((x,)), x

@@ -262,6 +262,18 @@ def _dependency_graph(ids: tuple[str, ...], kind: dict[str, str], deps: pd.DataF
                 out[c].update(zip(names[a:b], values[a:b]))
     return graph
 
+class _Reverse(list):
+    """A component's reverse rows, ``[(dependant, group index or -1)]``, carrying the split the spread reads:
+    ``plain``, the dependants with an ungrouped row on it (a set: one C-level difference with the down set
+    finds the new ones), and ``grouped``, its group rows in order. A plain list (what ``overlay.patch`` writes
+    for a changed target) is split where it is read."""
+
+    __slots__ = ("grouped", "plain")
+
+
+_NO_DEPENDANTS: frozenset[str] = frozenset()
+
+
 class Model:
     """The failure model of one inventory; build it with ``build(inventory)``.
 
@@ -442,8 +454,22 @@ class Model:
         rc = np.concatenate([ci[plain], ci[rows]])
         rg = np.concatenate([np.full(int(plain.sum()), -1, dtype=np.int64), gi.astype(np.int64)])
         o = np.lexsort((rg, rc, rt))
-        self._rdeps: dict[str, list[tuple[str, int]]] = _split(
-            ids, list(zip(id_arr[rc[o]].tolist(), rg[o].tolist())), np.bincount(rt, minlength=n_ids))
+        entries = list(zip(id_arr[rc[o]].tolist(), rg[o].tolist()))
+        ends = np.cumsum(np.bincount(rt, minlength=n_ids)).tolist()
+        pt = ti[plain]
+        po = np.argsort(pt, kind="stable")
+        plain_names = id_arr[ci[plain][po]].tolist()
+        plain_ends = np.cumsum(np.bincount(pt, minlength=n_ids)).tolist()
+        go = np.lexsort((gi, ci[rows], ti[rows]))
+        group_rows = list(zip(id_arr[ci[rows][go]].tolist(), gi[go].tolist()))
+        group_ends = np.cumsum(np.bincount(ti[rows], minlength=n_ids)).tolist()
+        self._rdeps: dict[str, list[tuple[str, int]]] = {}
+        a = pa = ga = 0
+        for c, b, pb, gb in zip(ids, ends, plain_ends, group_ends):
+            r = self._rdeps[c] = _Reverse(entries[a:b])
+            r.plain = frozenset(plain_names[pa:pb]) if pb != pa else _NO_DEPENDANTS
+            r.grouped = tuple(group_rows[ga:gb])
+            a, pa, ga = b, pb, gb
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -499,7 +525,53 @@ class Model:
         each component found down), once each. ``scope``, when given, stops
         the spread at its border (``lost_within``); ``rdeps``, when given, are
         the reverse rows to follow instead of the estate's (:meth:`scope_rdeps`).
+
+        The ungrouped dependants of a component are taken all at once (a set
+        difference with the down set); the order components are taken in
+        changes neither the fixpoint nor the counts of a group that stays up.
         """
+        if scope is not None or rdeps is not None:
+            self._spread_rows(down, stack, lost, on_target, moved, grown, scope, rdeps)
+            return
+        reverse, groups = self._rdeps, self.groups
+        while stack:
+            v = stack.pop()
+            if grown is not None:
+                grown.append(v)
+            if on_target:
+                for u in on_target.get(v, ()):
+                    if u not in down:
+                        down.add(u)
+                        stack.append(u)
+            r = reverse[v]
+            try:
+                plain, grouped = r.plain, r.grouped
+            except AttributeError:  # a plain list of reverse rows (a patched model's changed target)
+                plain = frozenset(u for u, gi in r if gi < 0)
+                grouped = tuple(e for e in r if e[1] >= 0)
+            if plain:
+                new = plain - down
+                if new:
+                    if moved:  # restored onto a target: its own rows no longer apply
+                        new = [u for u in new if moved.get(u) is None]
+                    down.update(new)
+                    stack.extend(new)
+            for u, gi in grouped:
+                if u in down or (moved and moved.get(u) is not None):
+                    continue
+                _, needs, members = groups[u][gi]
+                n = lost.get((u, gi), 0) + 1
+                lost[(u, gi)] = n
+                if len(members) - n < needs:
+                    down.add(u)
+                    stack.append(u)
+
+    def _spread_rows(self, down: set[str], stack: list[str], lost: dict[tuple[str, int], int],
+                     on_target: dict[str, list[str]], moved: dict[str, str | None], grown: list[str] | None,
+                     scope: frozenset[str] | set[str] | None,
+                     rdeps: Mapping[str, Sequence[tuple[str, int]]] | None) -> None:
+        """``_spread`` one reverse row at a time, stopping at the border of ``scope`` (when given) and following
+        ``rdeps`` (when given) instead of the estate's reverse rows."""
         rdeps = self._rdeps if rdeps is None else rdeps
         groups = self.groups
         while stack:
@@ -577,11 +649,18 @@ class Model:
 
     def requirements_met(self, component: str, down: Iterable[str] | set[str]) -> bool:
         """Whether ``component``'s own dependency rows are satisfied when ``down`` are down."""
-        down = down if isinstance(down, (set, frozenset)) else set(down)
-        if any(t in down for t in self.requires[component]):
-            return False
+        return self._met(component, down if isinstance(down, (set, frozenset)) else set(down))
+
+    def _met(self, component: str, down: set[str] | frozenset[str]) -> bool:
+        for t in self.requires[component]:
+            if t in down:
+                return False
         for _, needs, members in self.groups[component]:
-            if sum(1 for m in members if m not in down) < needs:
+            up = len(members)
+            for m in members:
+                if m in down:
+                    up -= 1
+            if up < needs:
                 return False
         return True
 
@@ -604,7 +683,28 @@ class Model:
             return False
         if info.restore_to is not None:
             return info.restore_to not in down
-        return self.requirements_met(info.protects, down)
+        return self._met(info.protects, down)
+
+    def _up_paths(self, asset: str, down: set[str]) -> list[str]:
+        """The backups of ``asset`` whose recovery path is up (``path_up``), fastest first (``_backup_order``);
+        the asset's own rows, read by every backup restoring in place, are read once."""
+        met = None
+        out = []
+        backup = self.backup
+        for b in self._backup_order[asset]:
+            if b in down:
+                continue
+            t = backup[b].restore_to
+            if t is not None:
+                if t in down:
+                    continue
+            else:
+                if met is None:
+                    met = self._met(asset, down)
+                if not met:
+                    continue
+            out.append(b)
+        return out
 
     def recover(self, failed: Iterable[str]) -> Recovery:
         """Fail ``failed``, then restore in rounds until no restore is possible.
@@ -632,10 +732,11 @@ class Model:
         down = self._down(forced, moved)
         initially = frozenset(down)
         waves: list[tuple[Restore, ...]] = []
+        assets = self._asset_set
         while True:
             wave: list[Restore] = []
-            for a in sorted(x for x in down if x in self._asset_set):
-                alts = [b for b in self._backup_order[a] if self.path_up(b, down)]
+            for a in sorted(down.intersection(assets)):
+                alts = self._up_paths(a, down)
                 if alts:
                     wave.append(Restore(a, alts[0], len(waves) + 1, tuple(sorted(alts))))
             if not wave:
@@ -651,7 +752,7 @@ class Model:
             initially_down=initially,
             final_down=final,
             waves=tuple(waves),
-            unrecoverable=tuple(sorted(a for a in final if a in self._asset_set)),
+            unrecoverable=tuple(sorted(final.intersection(assets))),
         )
 
     def scope_rdeps(self, scope: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
