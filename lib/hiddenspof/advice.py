@@ -630,8 +630,24 @@ def _survives(model: Model, backup: str, down: frozenset[str] | set[str], failed
 _KEPT_THROUGH = ("service", "datastore", "backup_store", "other")
 
 
+#: model -> store -> what it is kept in (``_kept_in``; a built or patched model does not change)
+_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _kept_in(model: Model, store: str) -> frozenset[str]:
-    """Everything ``store`` is kept in: its rows, transitively through hosts and storage, and the places reached."""
+    """Everything ``store`` is kept in: its rows, transitively through hosts and storage, and the places reached.
+
+    Walked once per model and store (every copy kept on the store, of every finding, asks again)."""
+    cache = _KEPT.get(model)
+    if cache is None:
+        cache = _KEPT[model] = {}
+    hit = cache.get(store)
+    if hit is None:
+        hit = cache[store] = _kept_walk(model, store)
+    return hit
+
+
+def _kept_walk(model: Model, store: str) -> frozenset[str]:
     seen: set[str] = set()
     stack = [store]
     while stack:
