@@ -332,6 +332,8 @@ class Base:
                     if kind[c] in _ESC:
                         self.pred.setdefault(c, set()).add(v)
         self._changed: OrderedDict[tuple, Changed] = OrderedDict()
+        self._fresh_before: frozenset[tuple] | None = None  # the claims ``_fresh`` was read against
+        self._fresh: dict[str, bool] = {}
         #: restore target -> the backups restoring onto it (the upward walk of ``Changed.affected_assets``)
         self.restored_on: dict[str, list[str]] = {}
         for bid, info in m.backup.items():
@@ -356,6 +358,20 @@ class Base:
                 if spent is not None:
                     spent.append(1 + len(rec.initially_down))
             self._recoveries[failed] = hit
+        return hit
+
+    def fresh_domain_claim(self, x: str, before: frozenset[tuple]) -> bool:
+        """Whether ``x``'s single failure, leaving the estate's assets unrecoverable (``ub[x]``), is serious and
+        claims a pair not in ``before``: read once per component and ``before``, as most candidates leave most
+        single failures as they were (the kinds and tiers are the estate's: a relabelling change is analysed
+        in full)."""
+        if self._fresh_before is not before:
+            self._fresh_before, self._fresh = before, {}
+        hit = self._fresh.get(x)
+        if hit is None:
+            lost = self.ub[x]
+            hit = self._fresh[x] = bool(lost) and _serious_tier(self.model, lost) and any(
+                ("domain", x, a) not in before for a in lost)
         return hit
 
     def changed(self, edits: Sequence) -> Changed:
@@ -601,7 +617,8 @@ class Changed:
                 if self._no_new_loss(x):
                     continue  # its unrecoverable assets are some of the estate's: it claims nothing new
             lost = self.ub(x)
-            if lost and _serious_tier(m, lost) and any(("domain", x, a) not in before for a in lost):
+            if lost and (base.fresh_domain_claim(x, before) if lost == base.ub.get(x)
+                         else _serious_tier(m, lost) and any(("domain", x, a) not in before for a in lost)):
                 fresh_groups.add(lost)
         if fresh_groups:
             from .advice import failure_domains
