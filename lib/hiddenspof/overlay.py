@@ -331,7 +331,7 @@ class Base:
                 for c in rows_on[x]:
                     if kind[c] in _ESC:
                         self.pred.setdefault(c, set()).add(v)
-        self._changed: OrderedDict[tuple, Changed] = OrderedDict()
+        self._changed: OrderedDict[_EditsKey, Changed] = OrderedDict()
         self._fresh_before: frozenset[tuple] | None = None  # the claims ``_fresh`` was read against
         self._fresh: dict[str, bool] = {}
         #: restore target -> the backups restoring onto it (the upward walk of ``Changed.affected_assets``)
@@ -376,13 +376,33 @@ class Base:
 
     def changed(self, edits: Sequence) -> Changed:
         """The changed estate's answers under ``edits`` (the same edits asked again are answered once)."""
-        key = tuple(edits)
+        edits = tuple(edits)
+        for k, hit in self._changed.items():  # the same candidate asked again: found without hashing its edits
+            if k.edits is edits:
+                return hit
+        key = _EditsKey(edits)
         hit = self._changed.get(key)
         if hit is None:
-            hit = self._changed[key] = Changed(self, key)
+            hit = self._changed[key] = Changed(self, edits)
             if len(self._changed) > 8:  # each holds a patched model: a few, not many
                 self._changed.popitem(last=False)
         return hit
+
+
+class _EditsKey:
+    """A candidate's edits as a cache key, hashed once (a composite fix has thousands of edits)."""
+
+    __slots__ = ("edits", "_hash")
+
+    def __init__(self, edits: tuple) -> None:
+        self.edits = edits
+        self._hash = hash(edits)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _EditsKey) and (self.edits is other.edits or self.edits == other.edits)
 
 
 class Changed:
