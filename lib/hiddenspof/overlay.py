@@ -49,7 +49,7 @@ from . import coupling
 from . import model as model_mod
 from .model import Model
 
-__all__ = ["Base", "Changed", "PatchedModel", "patch"]
+__all__ = ["JUDGED_LIMIT", "Base", "Changed", "PatchedModel", "patch"]
 
 _ESC = coupling.ESCALATION_KINDS
 _SERIOUS = ("critical", "high")
@@ -57,7 +57,7 @@ _SERIOUS = ("critical", "high")
 _UPWARD_LIMIT = 2_000
 #: Assets whose closure a change alters, above which a strike is recovered on the whole changed estate instead of
 #: on their closures (many closures cost more than one recovery).
-_JUDGED_LIMIT = 64
+JUDGED_LIMIT = 64
 
 
 class PatchedModel(Model):
@@ -516,7 +516,7 @@ class Changed:
         the estate.
         """
         cl = self.closures()
-        if cl is None or len(cl) > _JUDGED_LIMIT:
+        if cl is None or len(cl) > JUDGED_LIMIT:
             return None
         old = frozenset(failed).difference(self.delta.new)  # the estate's components (none is ever removed)
         spent: list[int] = []
