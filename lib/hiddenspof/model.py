@@ -52,6 +52,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from .errors import HiddenspofError
@@ -190,6 +191,77 @@ def _texts(column) -> list[str | None]:
     return out
 
 
+#: The sorted kinds of a component's rows on one target, by bit set (1 admin, 2 grouped, 4 plain).
+_ROW_KIND_SETS = tuple(
+    tuple(name for bit, name in ((1, "admin"), (2, "grouped"), (4, "plain")) if mask & bit) for mask in range(8)
+)
+
+
+def _codes(position: dict[str, int], column: pd.Series) -> np.ndarray:
+    """The position of each cell's id among the sorted component ids: numbers that sort as the ids do
+    (``KeyError`` for an id that is not a component)."""
+    values = column.tolist()
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        values = [str(x) for x in values]
+    return np.fromiter(map(position.__getitem__, values), dtype=np.int64, count=len(values))
+
+
+def _split(ids: tuple[str, ...], values: tuple | list, counts: np.ndarray) -> dict:
+    """``{ids[i]: the next counts[i] values}``: slices of ``values`` (tuples of a tuple, lists of a list)."""
+    ends = np.cumsum(counts).tolist()
+    return dict(zip(ids, [values[a:b] for a, b in zip([0, *ends[:-1]], ends)]))
+
+
+def _requirement_rows(deps: pd.DataFrame) -> tuple[list, list, np.ndarray, list[str | None]]:
+    """The ``kind`` cells, their text, which rows are ``admin`` rows, and the cleaned ``group`` cells."""
+    kinds = deps["kind"].tolist()
+    admin_kind = {k: is_admin(k) for k in set(kinds)}  # few distinct kind cells
+    kind_text = {k: _text(k) for k in admin_kind}
+    admin = np.fromiter((admin_kind[k] for k in kinds), dtype=bool, count=len(kinds))
+    return kinds, kind_text, admin, _texts(deps["group"])
+
+
+def _dependency_graph(ids: tuple[str, ...], kind: dict[str, str], deps: pd.DataFrame) -> nx.DiGraph:
+    """The requirement rows as a ``networkx.DiGraph`` (see ``Model.graph``): nodes in id order, an edge per
+    (component, depends_on) pair with the attributes of its first requirement row, in the order of the rows.
+
+    The graph ``add_nodes_from`` and ``add_edges_from`` would build, written
+    straight into its adjacency dicts (``_node``, ``_succ``, ``_pred``; the
+    same attribute dict shared by both directions, as networkx does): the
+    successors of a node are the targets of its rows in row order, its
+    predecessors the components with a row on it in row order.
+    """
+    graph = nx.DiGraph()
+    node, succ, pred = graph._node, graph._succ, graph._pred
+    node.update(zip(ids, [{"kind": kind[c]} for c in ids]))
+    succ.update(zip(ids, [{} for _ in ids]))
+    pred.update(zip(ids, [{} for _ in ids]))
+    if not len(deps):
+        return graph
+    position = dict(zip(ids, range(len(ids))))
+    ci, ti = _codes(position, deps["component"]), _codes(position, deps["depends_on"])
+    kinds, kind_text, admin, group_txt = _requirement_rows(deps)
+    req = np.flatnonzero(~admin)
+    _, first = np.unique(ci[req] * len(ids) + ti[req], return_index=True)
+    rows = req[np.sort(first)]  # the first requirement row of each pair, in row order
+    needs = deps["needs"].iloc[rows].tolist()
+    attrs = [
+        {"kind": kind_text[kinds[i]], "group": group_txt[i],
+         "needs": None if group_txt[i] is None else 1 if n is None or n is pd.NA else int(n)}
+        for i, n in zip(rows.tolist(), needs)
+    ]
+    id_arr = np.array(ids, dtype=object)
+    u, v = ci[rows], ti[rows]
+    for out, key, other in ((succ, u, v), (pred, v, u)):
+        order = np.argsort(key, kind="stable")
+        names = id_arr[other[order]].tolist()
+        values = [attrs[i] for i in order.tolist()]
+        ends = np.cumsum(np.bincount(key, minlength=len(ids))).tolist()
+        for c, a, b in zip(ids, [0, *ends[:-1]], ends):
+            if a != b:
+                out[c].update(zip(names[a:b], values[a:b]))
+    return graph
+
 class Model:
     """The failure model of one inventory; build it with ``build(inventory)``.
 
@@ -201,7 +273,9 @@ class Model:
         (attrs ``kind``, ``group``, ``needs`` of the first row between them).
         Only requirement rows: ``admin`` rows are not requirements and are
         kept apart (``administered_by``, ``rows_on``, ``row_kinds``); they
-        count only for credential compromise.
+        count only for credential compromise. Built when first asked for
+        (drawing and path-finding read it; the analysis reads the plain
+        indexes ``requires``, ``groups`` and ``dependencies_of``).
     kind : dict[str, str]
     tier : dict[str, int | None]
     assets : tuple[str, ...]
@@ -230,76 +304,7 @@ class Model:
             for i, k, q in zip(comp_ids, comp_kinds, _numbers(comps["failure_probability"]))
         }
 
-        # requirements: ungrouped targets and groups (needs, members) per component
-        self.requires: dict[str, list[str]] = {c: [] for c in self.ids}
-        groups: dict[str, dict[str, list]] = {c: {} for c in self.ids}
-        deps = inventory.dependencies
-        admin_of: dict[str, set[str]] = {c: set() for c in self.ids}
-        row_kinds: dict[tuple[str, str], set[str]] = {}
-        #: (component, depends_on) -> the directory relation an ``admin`` row names in its notes
-        #: (``directory: MemberOf``, written by the directory import); the attack path quotes it
-        self.directory_relation: dict[tuple[str, str], str] = {}
-        edges: dict[tuple[str, str], dict] = {}  # the first requirement row between two components
-        kinds = deps["kind"].tolist()
-        admin_kind = {k: is_admin(k) for k in set(kinds)}  # few distinct kind cells
-        kind_text = {k: _text(k) for k in admin_kind}
-        for comp, target, dkind, group, needs, note in zip(
-            deps["component"].tolist(), deps["depends_on"].tolist(), kinds,
-            _texts(deps["group"]), deps["needs"].tolist(), deps["notes"].tolist(),
-        ):
-            comp, target = str(comp), str(target)
-            admin = admin_kind[dkind]
-            if admin:
-                # not a requirement: it only gives the holder of ``target`` reach over ``comp``
-                admin_of[comp].add(target)
-                row_kinds.setdefault((comp, target), set()).add("admin")
-                note = _text(note)
-                if note and note.startswith(DIRECTORY_NOTE):
-                    self.directory_relation[(comp, target)] = note[len(DIRECTORY_NOTE):].strip()
-                continue
-            row_kinds.setdefault((comp, target), set()).add("plain" if group is None else "grouped")
-            if needs is pd.NA:
-                needs = None
-            if group is None:
-                self.requires[comp].append(target)
-            else:
-                entry = groups[comp].setdefault(group, [1, []])
-                if needs is not None:
-                    entry[0] = int(needs)
-                entry[1].append(target)
-            if (comp, target) not in edges:
-                edges[(comp, target)] = {
-                    "kind": kind_text[dkind],
-                    "group": group,
-                    "needs": None if group is None else int(needs) if needs is not None else 1,
-                }
-        self.graph = nx.DiGraph()
-        self.graph.add_nodes_from((c, {"kind": self.kind[c]}) for c in self.ids)
-        self.graph.add_edges_from((u, v, attrs) for (u, v), attrs in edges.items())
-        for c in self.ids:
-            self.requires[c].sort()
-        #: component -> sorted ids it has an ``admin`` row on (what can administer it)
-        self.administered_by: dict[str, tuple[str, ...]] = {c: tuple(sorted(admin_of[c])) for c in self.ids}
-        #: (component, depends_on) -> the sorted kinds of its rows: "admin", "grouped", "plain"
-        self.row_kinds: dict[tuple[str, str], tuple[str, ...]] = {k: tuple(sorted(v)) for k, v in row_kinds.items()}
-        reach: dict[str, list[str]] = {c: [] for c in self.ids}
-        for comp, target in self.row_kinds:
-            reach[target].append(comp)
-        #: component -> sorted ids that have a row of any kind (plain, grouped or admin) on it
-        self.rows_on: dict[str, tuple[str, ...]] = {c: tuple(sorted(v)) for c, v in reach.items()}
-        #: component -> sorted tuple of (group label, needs, sorted members)
-        self.groups: dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]] = {
-            c: tuple((g, n, tuple(sorted(m))) for g, (n, m) in sorted(groups[c].items()))
-            for c in self.ids
-        }
-        # reverse rows: target -> [(component, group index or -1)]
-        self._rdeps: dict[str, list[tuple[str, int]]] = {c: [] for c in self.ids}
-        for c in self.ids:
-            for t in self.requires[c]:
-                self._rdeps[t].append((c, -1))
-            for gi, (_, _, members) in enumerate(self.groups[c]):
-                for t in members:
-                    self._rdeps[t].append((c, gi))
+        self._rows(inventory.dependencies)
 
         # backups
         self.backup: dict[str, BackupInfo] = {}
@@ -345,6 +350,109 @@ class Model:
 
         self._dependencies: dict[str, tuple[str, ...]] = {}  # dependencies_of, filled as asked
         self._closures: OrderedDict[str, frozenset[str]] = OrderedDict()  # recent closures (asked again and again)
+
+    def _rows(self, deps: pd.DataFrame) -> None:
+        """The dependency rows, indexed: requirements, groups, reverse rows, admin rows and row kinds.
+
+        Made from whole columns: components are numbered in id order, so
+        that sorting numbers sorts ids (by code point), and every
+        per-component list is a slice of one sorted column. Same content and
+        order as a pass over the rows: ``requires`` sorted with each row
+        counted; a group's ``needs`` from its last row that gives one (else
+        1), its members sorted; reverse rows by dependant, its ungrouped rows
+        first, then its groups in order; ``row_kinds`` and
+        ``directory_relation`` in the order of the first row of each pair.
+        """
+        ids = self.ids
+        n_ids = len(ids)
+        id_arr = np.array(ids, dtype=object)
+        position = dict(zip(ids, range(n_ids)))
+        ci, ti = _codes(position, deps["component"]), _codes(position, deps["depends_on"])
+        _, _, admin, group_txt = _requirement_rows(deps)
+        grouped = np.fromiter((g is not None for g in group_txt), dtype=bool, count=len(group_txt))
+        plain = ~admin & ~grouped
+        pair = ci * n_ids + ti
+
+        #: (component, depends_on) -> the sorted kinds of its rows: "admin", "grouped", "plain"
+        uniq, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+        bits = np.zeros(len(uniq), dtype=np.int8)
+        for bit, rows in ((1, admin), (2, ~admin & grouped), (4, plain)):
+            bits[inverse[rows]] |= bit
+        order = np.argsort(first, kind="stable")
+        pairs = uniq[order]
+        self.row_kinds: dict[tuple[str, str], tuple[str, ...]] = dict(zip(
+            zip(id_arr[pairs // n_ids].tolist(), id_arr[pairs % n_ids].tolist()),
+            [_ROW_KIND_SETS[b] for b in bits[order].tolist()],
+        ))
+        #: component -> sorted ids that have a row of any kind (plain, grouped or admin) on it
+        back = np.sort((uniq % n_ids) * n_ids + uniq // n_ids)
+        self.rows_on: dict[str, tuple[str, ...]] = _split(
+            ids, tuple(id_arr[back % n_ids].tolist()), np.bincount(back // n_ids, minlength=n_ids))
+
+        #: (component, depends_on) -> the directory relation an ``admin`` row names in its notes
+        #: (``directory: MemberOf``, written by the directory import); the attack path quotes it
+        self.directory_relation: dict[tuple[str, str], str] = {}
+        if admin.any():
+            rows = np.flatnonzero(admin)
+            notes = deps["notes"].iloc[rows].tolist()
+            for c, t, note in zip(ci[rows].tolist(), ti[rows].tolist(), notes):
+                note = _text(note)
+                if note and note.startswith(DIRECTORY_NOTE):
+                    self.directory_relation[(ids[c], ids[t])] = note[len(DIRECTORY_NOTE):].strip()
+            held = np.unique(pair[rows])
+            #: component -> sorted ids it has an ``admin`` row on (what can administer it)
+            self.administered_by: dict[str, tuple[str, ...]] = _split(
+                ids, tuple(id_arr[held % n_ids].tolist()), np.bincount(held // n_ids, minlength=n_ids))
+        else:
+            self.administered_by = dict.fromkeys(ids, ())
+
+        # requirements: ungrouped targets, sorted, each row counted
+        req = np.sort(pair[plain])
+        self.requires: dict[str, list[str]] = _split(
+            ids, id_arr[req % n_ids].tolist(), np.bincount(req // n_ids, minlength=n_ids))
+
+        # groups: (label, needs, sorted members) per component, by label; labels numbered in code-point order
+        rows = np.flatnonzero(~admin & grouped)
+        labels = np.array([group_txt[i] for i in rows.tolist()], dtype=object)
+        label_no, label_index = pd.factorize(labels, sort=True)
+        label_names = label_index.tolist()
+        n_labels = max(len(label_names), 1)
+        gkey = ci[rows] * n_labels + label_no  # one number per (component, group), in (id, label) order
+        needs = deps["needs"].iloc[rows].tolist()
+        given = dict(zip(gkey.tolist(), needs))  # a group's needs: from its last row that gives one
+        given.update((k, n) for k, n in zip(gkey.tolist(), needs) if n is not None and n is not pd.NA)
+        o = np.lexsort((ti[rows], gkey))
+        keys, starts, counts = np.unique(gkey[o], return_index=True, return_counts=True)
+        members = tuple(id_arr[ti[rows][o]].tolist())
+        owner = keys // n_labels
+        firsts = np.unique(owner, return_index=True)[1]
+        slot = np.arange(len(keys)) - np.repeat(firsts, np.diff(np.append(firsts, len(keys))))
+        per: dict[int, list] = {}
+        for k, c, a, n in zip(keys.tolist(), owner.tolist(), starts.tolist(), counts.tolist()):
+            need = given[k]
+            per.setdefault(c, []).append((label_names[k % n_labels], 1 if need is None or need is pd.NA else int(need),
+                                          members[a:a + n]))
+        #: component -> sorted tuple of (group label, needs, sorted members)
+        self.groups: dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]] = dict.fromkeys(ids, ())
+        self.groups.update((ids[c], tuple(entries)) for c, entries in per.items())
+
+        # reverse rows: target -> [(component, group index or -1)], by component, its ungrouped rows first
+        gi = slot[np.searchsorted(keys, gkey)] if len(rows) else np.zeros(0, dtype=np.int64)
+        rt = np.concatenate([ti[plain], ti[rows]])
+        rc = np.concatenate([ci[plain], ci[rows]])
+        rg = np.concatenate([np.full(int(plain.sum()), -1, dtype=np.int64), gi.astype(np.int64)])
+        o = np.lexsort((rg, rc, rt))
+        self._rdeps: dict[str, list[tuple[str, int]]] = _split(
+            ids, list(zip(id_arr[rc[o]].tolist(), rg[o].tolist())), np.bincount(rt, minlength=n_ids))
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The requirement rows as a ``networkx.DiGraph`` (see the class), built when first asked for: the
+        analysis itself reads the plain indexes (``requires``, ``groups``, ``dependencies_of``)."""
+        g = self.__dict__.get("_graph")
+        if g is None:
+            g = self.__dict__["_graph"] = _dependency_graph(self.ids, self.kind, self.inventory.dependencies)
+        return g
 
     # -- down-propagation ------------------------------------------------------------
 
