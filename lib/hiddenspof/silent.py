@@ -903,6 +903,17 @@ def _stale_points(ratio_over: float, base: float, extra: float, full_at: float) 
     return round(base + extra * min(1.0, max(0.0, ratio_over) / full_at), 1)
 
 
+#: the evidence of ``verification_strength`` by the backup's ``verification`` ({b}: the backup)
+_VERIFICATION_TEXT = {
+    None: "no routine verification is recorded for {b}, so it is treated as none.",
+    "none": "nothing routinely checks that {b} is usable.",
+    "job_status": "{b} is checked only by its job status: completion, not restorability.",
+    "checksum": "{b} is checked by checksums, which prove integrity but not that a restore works.",
+    "restore_test": "{b} is routinely verified by restore tests.",
+    "dr_drill": "{b} is routinely verified by disaster-recovery drills.",
+}
+
+
 def factors_from_evidence(ev: Evidence) -> tuple[Factor, ...]:
     """The factors of one backup, in ``FACTOR_NAMES`` order; each points a non-decreasing function of its measure.
 
@@ -952,14 +963,7 @@ def factors_from_evidence(ev: Evidence) -> tuple[Factor, ...]:
     # verification strength
     v = ev.verification
     pts = VERIFICATION_POINTS.get(v, 20.0) if v else 20.0
-    vtext = {
-        None: f"no routine verification is recorded for {b}, so it is treated as none.",
-        "none": f"nothing routinely checks that {b} is usable.",
-        "job_status": f"{b} is checked only by its job status: completion, not restorability.",
-        "checksum": f"{b} is checked by checksums, which prove integrity but not that a restore works.",
-        "restore_test": f"{b} is routinely verified by restore tests.",
-        "dr_drill": f"{b} is routinely verified by disaster-recovery drills.",
-    }.get(v, f"{b} has unknown verification {v!r}, treated as none.")
+    vtext = _VERIFICATION_TEXT.get(v, "{b} has unknown verification {v!r}, treated as none.").format(b=b, v=v)
     out.append(Factor("verification_strength", pts, vtext))
 
     # job history
