@@ -267,10 +267,10 @@ def _title(edits: Sequence, assets: Sequence[str], names: Mapping[str, str], kin
     acts: list[str] = []
     copies = [e.fields for e in edits if e.op == "add_backup"]
     if copies:
-        stores = sorted({e.fields["depends_on"] for e in edits if e.op == "add_dependency"
-                         and e.fields.get("component") in {c["id"] for c in copies}
-                         and kinds.get(e.fields["depends_on"], added.get(e.fields["depends_on"], {}).get("kind"))
-                         == "backup_store"})
+        copy_ids = {c["id"] for c in copies}  # read once: a recovery site's package adds thousands of copies
+        rows = [e.fields for e in edits if e.op == "add_dependency"]
+        stores = sorted({r["depends_on"] for r in rows if r.get("component") in copy_ids
+                         and kinds.get(r["depends_on"], added.get(r["depends_on"], {}).get("kind")) == "backup_store"})
         flags = [x for x in ("immutable", "offline") if all(c.get(x) for c in copies)]
         what = f"{'an ' if flags and flags[0] == 'immutable' else 'an ' if flags else 'a '}" \
                f"{', '.join(flags) + ' ' if flags else ''}copy"
