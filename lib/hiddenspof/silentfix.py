@@ -41,9 +41,7 @@ what would clear them.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -256,21 +254,6 @@ def _rows_after(model, base, edits: Sequence) -> tuple[frozenset[str], frozenset
     return silent.rescore_assets(base, backups, staged.added_tests())
 
 
-@contextlib.contextmanager
-def _collection_paused():
-    """No cyclic garbage collection inside: a fix allocates the edits and evidence of tens of thousands of backups,
-    and each full collection would walk the millions of objects the assessment keeps alive (about a second at
-    100,000 components, several times per fix). Nothing is lost: reference counting frees what has no cycle, the
-    next collection after it the rest."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def silent_fix(model, finding: Finding, before: Sequence[Finding], memo: dict | None = None,
                work: list[int] | None = None) -> Fix:
     """The fix of one silent-failure finding: its edits applied to a copy of the inventory and scored again.
@@ -285,7 +268,9 @@ def silent_fix(model, finding: Finding, before: Sequence[Finding], memo: dict | 
     one-item list) is the assessment's search budget, spent by the
     inventory's size.
     """
-    with _collection_paused():
+    from .silent import collection_paused
+
+    with collection_paused():  # a fix allocates the edits and evidence of tens of thousands of backups
         return _silent_fix(model, finding, before, memo, work)
 
 
