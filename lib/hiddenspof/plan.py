@@ -353,15 +353,17 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
     skipped: list[tuple[str, str]] = []
     for group in packages(findings):
         made, used, clashed, kept = [], [], [], []
+        staged = edits_mod.Staged(inv)  # the package's fixes staged one after the other, the tables built once
         for f in group:
             if f.id not in open_before:  # the steps before resolved it: its own fix is not needed
                 skipped.append((f.id, "resolved by the steps before it: its own fix is not needed"))
                 continue
-            todo, _, renamed = edits_mod.rebase(inv, f.fix.changes, done, added)
+            todo, _, renamed = edits_mod.rebase(staged, f.fix.changes, done, added)
             try:
-                inv = edits_mod.apply_changes(inv, todo)
+                staged.apply(todo)
             except edits_mod.EditError as err:
                 clashed.append((f.id, f"it no longer applies on top of the changes before it: {err}"))
+                staged = edits_mod.Staged(inv).apply(made)  # without the part of this fix that did apply
                 continue
             done.update(todo)
             added.update(edits_mod.new_ids(todo))
@@ -373,6 +375,7 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
         if not used:
             skipped.extend(clashed)
             continue
+        inv = staged.result()
         asset_ids = tuple(sorted({a for f in used for a in f.assets}))
         step = PlanStep(
             number=len(steps) + 1,
