@@ -6,7 +6,7 @@ import collections
 
 import pytest
 from conftest import make_inventory
-from hiddenspof import advice, analysis, coupling, model, summary, whatif
+from hiddenspof import advice, analysis, coupling, model, overlay, summary, whatif
 from hypothesis import HealthCheck, given, settings
 from reference import Reference
 from test_coupling import small_estates
@@ -247,9 +247,10 @@ def test_budget_goes_to_narrow_findings_first_and_says_when_spent(tmp_path, monk
 
 
 def test_a_wider_findings_recovery_site_is_cut_to_the_narrower_findings_assets(tmp_path):
-    """A wide finding whose assets a wider finding's verified recovery site covers gets that site (same name,
-    same place: one work package) holding copies of its own assets only, never of every asset of the wider
-    finding; the cut fix is verified like any other (re-analysed on the whole changed estate)."""
+    """A wide finding (up to overlay.JUDGED_LIMIT assets, whose cut site is judged on the changed closures) whose
+    assets a wider finding's verified recovery site covers gets that site (same name, same place: one work
+    package) holding copies of its own assets only, never of every asset of the wider finding; the cut fix is
+    verified like any other (re-analysed on the whole changed estate)."""
     from hiddenspof import inventory, synth, whatif
 
     synth.write_estate(tmp_path, 200, 3, history_days=0)
@@ -259,6 +260,7 @@ def test_a_wider_findings_recovery_site_is_cut_to_the_narrower_findings_assets(t
     sites = [(f, x) for f in fixed for x in f.fix.steps or () if isinstance(x, whatif.AddRecoverySite)]
     reused = [(f, x) for f, x in sites if x.name != f"new-recovery-site-{advice._slug(f.assets[0])}"]
     assert reused, "some wide finding reuses the recovery site of a wider one"
+    assert all(len(f.assets) <= overlay.JUDGED_LIMIT for f, _ in sites), "the estate's findings are all cut"
     for f, x in sites:
         assert set(x.assets) == set(f.assets), (f.id, x.name)
     ctx = advice.Context.of(m, findings)

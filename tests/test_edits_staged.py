@@ -216,3 +216,19 @@ def test_the_search_candidates_compile_as_before_on_a_synthetic_estate(synthetic
             _same_compile(inv, changes, result)
     for _ in range(20):
         _same_apply(inv, _raw_edits(inv, rnd, rnd.randint(1, 6)))
+
+
+@pytest.mark.parametrize("name", ["hybrid-enterprise", "synthetic"])
+def test_backup_rows_read_at_once_equal_one_iloc_per_row(name, synthetic):
+    """_Base.read_backup_rows (what Staged.apply does before thousands of set edits) caches every row with the
+    cells, and their types, that one ``iloc`` per row gives."""
+    from conftest import SAMPLES
+
+    inv = synthetic if name == "synthetic" else inventory.load(SAMPLES[name])
+    base = edits._Base(inv.components, inv.dependencies, inv.backups)
+    positions = list(range(len(inv.backups)))
+    base.read_backup_rows(positions[::2] + positions[::3])
+    want = [inv.backups.iloc[i].to_dict() for i in positions]
+    got = [base.backup_row(i) for i in positions]
+    assert [[(k, type(v).__name__, repr(v)) for k, v in r.items()] for r in got] == \
+        [[(k, type(v).__name__, repr(v)) for k, v in r.items()] for r in want]

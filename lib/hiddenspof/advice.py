@@ -41,6 +41,7 @@ from . import coupling
 from . import model as model_mod
 from .findings import Finding, Fix, severity_rank
 from .model import Model
+from .overlay import JUDGED_LIMIT
 
 __all__ = [
     "CREDENTIAL_KINDS",
@@ -1054,7 +1055,12 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
     answer: tuple | None = None
     for c in wider:
         narrow = _narrowed(c, problem.assets)
-        for option in (narrow, c) if narrow != c else (c,):
+        # the cut site is a new candidate, re-analysed from scratch: judged on the changed closures while it
+        # copies at most overlay.JUDGED_LIMIT assets; beyond that its re-analysis is the whole estate's for
+        # every single failure it reaches, which the budget cannot pay for every wide finding: the whole
+        # wider fix (already re-analysed, so nearly free) is then the answer
+        cheap = len(problem.assets) <= JUDGED_LIMIT
+        for option in (narrow, c) if narrow != c and cheap else (c,):
             if works(option, problem, reserve=0, whole=True):
                 answer = option
                 break

@@ -586,6 +586,13 @@ class _Base:
             self._backup_rows[i] = self.backups.iloc[i].to_dict()
         return dict(self._backup_rows[i])
 
+    def read_backup_rows(self, positions: Iterable[int]) -> None:
+        """Read the backups rows at ``positions`` in one step (``backup_row`` then copies them): the same cells
+        as one ``iloc`` per row, a tenth of the time when edits set thousands of backups."""
+        todo = sorted({i for i in positions if i not in self._backup_rows})
+        if todo:
+            self._backup_rows.update(zip(todo, self.backups.iloc[todo].to_dict("records")))
+
 
 #: id of an inventory's components frame -> (weak references to its three frames, their index)
 _BASES: dict[int, tuple[tuple[weakref.ref, ...], _Base]] = {}
@@ -706,11 +713,27 @@ class Staged:
     def apply(self, edits: Iterable[Edit | Mapping[str, Any]]) -> Staged:
         """Apply ``edits`` in order (EditError on the first that does not apply, the staged edits before it
         kept); returns self."""
+        parsed: list[Edit] = []
+        error = None
         for e in edits:
-            if not isinstance(e, Edit):
-                e = edit_from_json(e)
+            try:
+                parsed.append(e if isinstance(e, Edit) else edit_from_json(e))
+            except EditError as err:  # raised after the edits before it are staged, as one by one
+                error = err
+                break
+        self._read_rows_set(parsed)
+        for e in parsed:
             _APPLY[e.op](self, e)
+        if error is not None:
+            raise error
         return self
+
+    def _read_rows_set(self, edits: Sequence[Edit]) -> None:
+        """Read the rows of the existing backups that ``set`` edits change, in one step (see ``_Base.read_backup_rows``)."""
+        ids = [e.id for e in edits if e.op == "set" and e.table == "backups" and isinstance(e.id, str)]
+        if ids:
+            at = self._b.backup_at
+            self._b.read_backup_rows(at[b] for b in ids if b in at)
 
     def require(self, edit: Edit, cid: Any, what: str) -> None:
         if not self.has(cid):

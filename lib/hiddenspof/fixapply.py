@@ -152,19 +152,20 @@ def apply_fixes(inventory: Inventory, result: Mapping, wanted: Sequence[str]) ->
     by_id = {f["id"]: f for f in result["findings"]}
     done: set[edits_mod.Edit] = set()
     earlier_ids: set = set()  # ids the fixes applied so far added
-    inv = inventory
+    staged = edits_mod.Staged(inventory)  # every fix staged one after the other, the tables built once
     applied = []
     for fid, fix in chosen:
         wanted_edits = [raw if isinstance(raw, edits_mod.Edit) else edits_mod.edit_from_json(raw)
                         for raw in fix["changes"]]
-        todo, skipped, renamed = edits_mod.rebase(inv, wanted_edits, done, earlier_ids)
+        todo, skipped, renamed = edits_mod.rebase(staged, wanted_edits, done, earlier_ids)
         try:
-            inv = edits_mod.apply_changes(inv, todo)
+            staged.apply(todo)
         except edits_mod.EditError as err:
             raise ApplyError(f"the fix of {fid} no longer applies: {err}") from None
         done.update(todo)
         earlier_ids.update(edits_mod.new_ids(todo))
         applied.append((fid, fix, tuple(todo), tuple(skipped), renamed))
+    inv = staged.result()
     after = analysis.analyze(inv)
     before_serious = {f["id"] for f in result["findings"] if f["severity"] in _SERIOUS}
     added = earlier_ids

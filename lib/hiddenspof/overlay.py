@@ -49,7 +49,7 @@ from . import coupling
 from . import model as model_mod
 from .model import Model
 
-__all__ = ["Base", "Changed", "PatchedModel", "patch"]
+__all__ = ["JUDGED_LIMIT", "Base", "Changed", "PatchedModel", "patch"]
 
 _ESC = coupling.ESCALATION_KINDS
 _SERIOUS = ("critical", "high")
@@ -57,7 +57,7 @@ _SERIOUS = ("critical", "high")
 _UPWARD_LIMIT = 2_000
 #: Assets whose closure a change alters, above which a strike is recovered on the whole changed estate instead of
 #: on their closures (many closures cost more than one recovery).
-_JUDGED_LIMIT = 64
+JUDGED_LIMIT = 64
 
 
 class PatchedModel(Model):
@@ -331,7 +331,7 @@ class Base:
                 for c in rows_on[x]:
                     if kind[c] in _ESC:
                         self.pred.setdefault(c, set()).add(v)
-        self._changed: OrderedDict[tuple, Changed] = OrderedDict()
+        self._changed: OrderedDict[_EditsKey, Changed] = OrderedDict()
         self._fresh_before: frozenset[tuple] | None = None  # the claims ``_fresh`` was read against
         self._fresh: dict[str, bool] = {}
         #: restore target -> the backups restoring onto it (the upward walk of ``Changed.affected_assets``)
@@ -376,13 +376,33 @@ class Base:
 
     def changed(self, edits: Sequence) -> Changed:
         """The changed estate's answers under ``edits`` (the same edits asked again are answered once)."""
-        key = tuple(edits)
+        edits = tuple(edits)
+        for k, hit in self._changed.items():  # the same candidate asked again: found without hashing its edits
+            if k.edits is edits:
+                return hit
+        key = _EditsKey(edits)
         hit = self._changed.get(key)
         if hit is None:
-            hit = self._changed[key] = Changed(self, key)
+            hit = self._changed[key] = Changed(self, edits)
             if len(self._changed) > 8:  # each holds a patched model: a few, not many
                 self._changed.popitem(last=False)
         return hit
+
+
+class _EditsKey:
+    """A candidate's edits as a cache key, hashed once (a composite fix has thousands of edits)."""
+
+    __slots__ = ("edits", "_hash")
+
+    def __init__(self, edits: tuple) -> None:
+        self.edits = edits
+        self._hash = hash(edits)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _EditsKey) and (self.edits is other.edits or self.edits == other.edits)
 
 
 class Changed:
@@ -496,7 +516,7 @@ class Changed:
         the estate.
         """
         cl = self.closures()
-        if cl is None or len(cl) > _JUDGED_LIMIT:
+        if cl is None or len(cl) > JUDGED_LIMIT:
             return None
         old = frozenset(failed).difference(self.delta.new)  # the estate's components (none is ever removed)
         spent: list[int] = []

@@ -267,10 +267,10 @@ def _title(edits: Sequence, assets: Sequence[str], names: Mapping[str, str], kin
     acts: list[str] = []
     copies = [e.fields for e in edits if e.op == "add_backup"]
     if copies:
-        stores = sorted({e.fields["depends_on"] for e in edits if e.op == "add_dependency"
-                         and e.fields.get("component") in {c["id"] for c in copies}
-                         and kinds.get(e.fields["depends_on"], added.get(e.fields["depends_on"], {}).get("kind"))
-                         == "backup_store"})
+        copy_ids = {c["id"] for c in copies}  # read once: a recovery site's package adds thousands of copies
+        rows = [e.fields for e in edits if e.op == "add_dependency"]
+        stores = sorted({r["depends_on"] for r in rows if r.get("component") in copy_ids
+                         and kinds.get(r["depends_on"], added.get(r["depends_on"], {}).get("kind")) == "backup_store"})
         flags = [x for x in ("immutable", "offline") if all(c.get(x) for c in copies)]
         what = f"{'an ' if flags and flags[0] == 'immutable' else 'an ' if flags else 'a '}" \
                f"{', '.join(flags) + ' ' if flags else ''}copy"
@@ -353,15 +353,17 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
     skipped: list[tuple[str, str]] = []
     for group in packages(findings):
         made, used, clashed, kept = [], [], [], []
+        staged = edits_mod.Staged(inv)  # the package's fixes staged one after the other, the tables built once
         for f in group:
             if f.id not in open_before:  # the steps before resolved it: its own fix is not needed
                 skipped.append((f.id, "resolved by the steps before it: its own fix is not needed"))
                 continue
-            todo, _, renamed = edits_mod.rebase(inv, f.fix.changes, done, added)
+            todo, _, renamed = edits_mod.rebase(staged, f.fix.changes, done, added)
             try:
-                inv = edits_mod.apply_changes(inv, todo)
+                staged.apply(todo)
             except edits_mod.EditError as err:
                 clashed.append((f.id, f"it no longer applies on top of the changes before it: {err}"))
+                staged = edits_mod.Staged(inv).apply(made)  # without the part of this fix that did apply
                 continue
             done.update(todo)
             added.update(edits_mod.new_ids(todo))
@@ -373,6 +375,7 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
         if not used:
             skipped.extend(clashed)
             continue
+        inv = staged.result()
         asset_ids = tuple(sorted({a for f in used for a in f.assets}))
         step = PlanStep(
             number=len(steps) + 1,

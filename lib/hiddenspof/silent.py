@@ -22,11 +22,12 @@ happened when the estate was assessed).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import math
 import warnings
-from collections import ChainMap
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -904,6 +905,17 @@ def _stale_points(ratio_over: float, base: float, extra: float, full_at: float) 
     return round(base + extra * min(1.0, max(0.0, ratio_over) / full_at), 1)
 
 
+#: the evidence of ``verification_strength`` by the backup's ``verification`` ({b}: the backup)
+_VERIFICATION_TEXT = {
+    None: "no routine verification is recorded for {b}, so it is treated as none.",
+    "none": "nothing routinely checks that {b} is usable.",
+    "job_status": "{b} is checked only by its job status: completion, not restorability.",
+    "checksum": "{b} is checked by checksums, which prove integrity but not that a restore works.",
+    "restore_test": "{b} is routinely verified by restore tests.",
+    "dr_drill": "{b} is routinely verified by disaster-recovery drills.",
+}
+
+
 def factors_from_evidence(ev: Evidence) -> tuple[Factor, ...]:
     """The factors of one backup, in ``FACTOR_NAMES`` order; each points a non-decreasing function of its measure.
 
@@ -953,14 +965,7 @@ def factors_from_evidence(ev: Evidence) -> tuple[Factor, ...]:
     # verification strength
     v = ev.verification
     pts = VERIFICATION_POINTS.get(v, 20.0) if v else 20.0
-    vtext = {
-        None: f"no routine verification is recorded for {b}, so it is treated as none.",
-        "none": f"nothing routinely checks that {b} is usable.",
-        "job_status": f"{b} is checked only by its job status: completion, not restorability.",
-        "checksum": f"{b} is checked by checksums, which prove integrity but not that a restore works.",
-        "restore_test": f"{b} is routinely verified by restore tests.",
-        "dr_drill": f"{b} is routinely verified by disaster-recovery drills.",
-    }.get(v, f"{b} has unknown verification {v!r}, treated as none.")
+    vtext = _VERIFICATION_TEXT.get(v, "{b} has unknown verification {v!r}, treated as none.").format(b=b, v=v)
     out.append(Factor("verification_strength", pts, vtext))
 
     # job history
@@ -1979,6 +1984,8 @@ def _points_block(rows: np.ndarray, backup_codes: np.ndarray, backup_ids: np.nda
 
 def _stamp(x) -> str | None:
     """A timestamp as ``YYYY-MM-DDTHH:MM`` (None for NaT/None)."""
+    if type(x) is pd.Timestamp:  # the summaries' rows hold these: no second wrapping
+        return x.isoformat(timespec="minutes")
     return None if x is None or pd.isna(x) else pd.Timestamp(x).isoformat(timespec="minutes")
 
 
@@ -2376,6 +2383,25 @@ def _asset_scores(scores: list[BackupScore], model, assets: Sequence[str] | None
     return {a: min(by_asset[a]) if a in by_asset else None for a in (model.assets if assets is None else assets)}
 
 
+@contextlib.contextmanager
+def collection_paused():
+    """No cyclic garbage collection inside (the collector's state restored after).
+
+    Scoring allocates the evidence and factors of every backup (millions of
+    objects at 100,000 components), and each full collection walks every
+    object alive, the estate's included: a quarter of the scoring's time at
+    that size went to it. Nothing is lost: reference counting frees what
+    has no cycle, and the next collection after the rest.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def score(inventory, model, *, memo: dict | None = None, scores_only: bool = False) -> SilentResult:
     """Score every backup for silent failure and check 3-2-1-1-0 for every protected asset.
 
@@ -2410,6 +2436,11 @@ def score(inventory, model, *, memo: dict | None = None, scores_only: bool = Fal
     ``factors_from_evidence`` for the factors and
     ``docs/silent-failure-scoring.md`` for the weights.
     """
+    with collection_paused():
+        return _score(inventory, model, memo, scores_only)
+
+
+def _score(inventory, model, memo: dict | None, scores_only: bool) -> SilentResult:
     as_of = inventory.meta.as_of
     comps = inventory.components
     data_gb = {str(i): _num(v) for i, v in zip(comps["id"], comps["data_gb"])}
@@ -2674,14 +2705,26 @@ def rescore(base: SilentResult, inventory, model, *, memo: dict | None = None) -
 
 
 class _Variant:
-    """The base's model with some backups' settings replaced (``backup``); graph, components and assets its own."""
+    """The base's model with some backups' settings replaced: ``backup`` holds the backups of the assets re-scored
+    (``rescore_assets`` reads no other); graph, components and assets are the base's."""
 
-    def __init__(self, model, backups: Mapping) -> None:
+    def __init__(self, model, backups: Mapping, mine: Sequence[str]) -> None:
         self._model = model
-        self.backup = ChainMap(dict(backups), model.backup)
+        self.backup = {b: backups[b] if b in backups else model.backup[b] for b in mine}
+        self.graph, self.kind, self.backups_of = model.graph, model.kind, model.backups_of
 
     def __getattr__(self, name: str):
         return getattr(self._model, name)
+
+
+def _overlaid(base: Mapping, new: Mapping, keys: Sequence) -> dict:
+    """``base`` with ``new`` over it (a None in ``new``: no entry), for ``keys`` only."""
+    out = {}
+    for k in keys:
+        v = new[k] if k in new else base.get(k)
+        if v is not None:
+            out[k] = v
+    return out
 
 
 def rescore_assets(base: SilentResult, backups: Mapping, added_tests: Sequence[Mapping] = ()
@@ -2723,26 +2766,25 @@ def rescore_assets(base: SilentResult, backups: Mapping, added_tests: Sequence[M
     if not derived:
         derived.update(tier=_tiers(inv.components), by_tool=_logged_per_tool(old, basis.run_rows.keys()),
                        dumps=frozenset(b for b, i in old.backup.items() if i.method == "dump"))
-    variant = _Variant(old, backups)
     touched = set(backups) | tested
     assets = sorted({old.backup[b].protects for b in touched})
     mine = sorted(b for a in assets for b in old.backups_of.get(a, ()))  # every backup of those assets
+    variant = _Variant(old, backups, mine)
     reference = basis.reference
 
-    test_rows: Mapping = basis.test_rows
+    new_tests: dict = {}
     if tested:
         from .edits import append_rows
 
         tests = inv.restore_tests
         rows = append_rows(tests.loc[tests["backup"].isin(tested)], list(added_tests))
-        test_rows = ChainMap(summarise_restore_tests(rows, as_of, {b: reference[b] for b in tested}).to_dict("index"),
-                             basis.test_rows)
+        new_tests = summarise_restore_tests(rows, as_of, {b: reference[b] for b in tested}).to_dict("index")
+    test_rows = _overlaid(basis.test_rows, new_tests, mine)
     have_history = len(inv.backup_runs) > 0
-    expected = ChainMap({b: _run_expectation(variant, b, derived["by_tool"], have_history)
-                         for b in backups if b not in basis.run_rows}, basis.expected)
-
-    run_rows: Mapping = basis.run_rows
-    point_rows: Mapping = basis.point_rows
+    expected = _overlaid(basis.expected, {b: _run_expectation(variant, b, derived["by_tool"], have_history)
+                                          for b in backups if b not in basis.run_rows}, mine)
+    new_runs: dict = {}
+    new_points: dict = {}
     rescheduled = sorted(b for b in backups if b in basis.run_rows
                          and backups[b].schedule_hours != old.backup[b].schedule_hours)
     if rescheduled:  # the job-history rows read the schedule: those backups' rows, their assets' recovery points
@@ -2753,19 +2795,18 @@ def rescore_assets(base: SilentResult, backups: Mapping, added_tests: Sequence[M
         sched = {b: variant.backup[b].schedule_hours for b in logged if variant.backup[b].schedule_hours}
         keep = {b: variant.backup[b].retention_days for b in logged if variant.backup[b].retention_days}
         ref_known = {b: reference[b] for b in rescheduled if reference.get(b) is not None}
-        part = _rows_of(prepared, rescheduled)
-        span_part = history.spans(part, as_of, sched, keep)
-        summary_part = summarise_runs(part.copy(), as_of, sched, ref_known, derived["dumps"], prepared=True,
-                                      retention_days=keep, spans=span_part)
-        run_rows = ChainMap(summary_part.to_dict("index"), basis.run_rows)
         moved = sorted({old.backup[b].protects for b in rescheduled})
         owned = sorted(b for a in moved for b in old.backups_of.get(a, ()) if b in basis.run_rows)
-        part = _rows_of(prepared, owned)
+        part = _rows_of(prepared, owned)  # the runs of every backup with runs of the assets rescheduled
+        span = history.spans(part, as_of, sched, keep)  # one backup's span reads its own runs: shared by both
+        new_runs = summarise_runs(_rows_of(part, rescheduled), as_of, sched, ref_known, derived["dumps"],
+                                  prepared=True, retention_days=keep, spans=span).to_dict("index")
         pts = recovery_points(part, as_of, {b: old.backup[b].protects for b in owned}, prepared=True,
-                              schedule_hours=sched, retention_days=keep)
-        fresh: dict = dict.fromkeys(moved)  # an asset left with no recovery point has no row (None)
-        fresh.update(pts.to_dict("index"))
-        point_rows = ChainMap(fresh, basis.point_rows)
+                              schedule_hours=sched, retention_days=keep, spans=span)
+        new_points = dict.fromkeys(moved)  # an asset left with no recovery point has no row (None)
+        new_points.update(pts.to_dict("index"))
+    run_rows = _overlaid(basis.run_rows, new_runs, mine)
+    point_rows = _overlaid(basis.point_rows, new_points, assets)
 
     scores = [_backup_score(variant, basis.down, b, reference, basis.rpo, test_rows, run_rows, expected,
                             basis.typed)[0] if b in touched else basis.scores[b] for b in mine]

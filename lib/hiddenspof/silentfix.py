@@ -89,7 +89,7 @@ def _backups(model, finding: Finding) -> list[str]:
 
 def _restore_tests(model, finding: Finding) -> tuple[str, list, tuple[str, ...]]:
     inv = model.inventory
-    data_gb = dict(zip(inv.components["id"], inv.components["data_gb"]))
+    data_gb = dict(zip(inv.components["id"].tolist(), inv.components["data_gb"].tolist()))
     out = []
     for b in _backups(model, finding):
         size = model.backup[b].size_gb
@@ -149,7 +149,7 @@ def _alert_routes(model, finding: Finding, down=None) -> tuple[str, list, tuple[
 
 def _schedules(model, finding: Finding) -> tuple[str, list, tuple[str, ...]]:
     inv = model.inventory
-    rpo = dict(zip(inv.components["id"], inv.components["rpo_hours"]))
+    rpo = dict(zip(inv.components["id"].tolist(), inv.components["rpo_hours"].tolist()))
     out, parts = [], []
     for a in finding.assets:
         objective = rpo.get(a)
@@ -268,6 +268,14 @@ def silent_fix(model, finding: Finding, before: Sequence[Finding], memo: dict | 
     one-item list) is the assessment's search budget, spent by the
     inventory's size.
     """
+    from .silent import collection_paused
+
+    with collection_paused():  # a fix allocates the edits and evidence of tens of thousands of backups
+        return _silent_fix(model, finding, before, memo, work)
+
+
+def _silent_fix(model, finding: Finding, before: Sequence[Finding], memo: dict | None,
+                work: list[int] | None) -> Fix:
     from . import model as model_mod
     from . import silent
 
