@@ -2762,10 +2762,13 @@ def rescore_assets(base: SilentResult, backups: Mapping, added_tests: Sequence[M
     tested = {str(r["backup"]) for r in added_tests}
     if not tested <= old.backup.keys():
         return None
-    derived = basis.derived
-    if not derived:
-        derived.update(tier=_tiers(inv.components), by_tool=_logged_per_tool(old, basis.run_rows.keys()),
-                       dumps=frozenset(b for b, i in old.backup.items() if i.method == "dump"))
+    derived = basis.derived  # what is read from the whole basis, once, when first needed
+
+    def once(name: str, compute):
+        if name not in derived:
+            derived[name] = compute()
+        return derived[name]
+
     touched = set(backups) | tested
     assets = sorted({old.backup[b].protects for b in touched})
     mine = sorted(b for a in assets for b in old.backups_of.get(a, ()))  # every backup of those assets
@@ -2781,16 +2784,19 @@ def rescore_assets(base: SilentResult, backups: Mapping, added_tests: Sequence[M
         new_tests = summarise_restore_tests(rows, as_of, {b: reference[b] for b in tested}).to_dict("index")
     test_rows = _overlaid(basis.test_rows, new_tests, mine)
     have_history = len(inv.backup_runs) > 0
-    expected = _overlaid(basis.expected, {b: _run_expectation(variant, b, derived["by_tool"], have_history)
-                                          for b in backups if b not in basis.run_rows}, mine)
+    unlogged = [b for b in backups if b not in basis.run_rows]
+    by_tool = once("by_tool", lambda: _logged_per_tool(old, basis.run_rows.keys())) if unlogged else {}
+    expected = _overlaid(basis.expected, {b: _run_expectation(variant, b, by_tool, have_history) for b in unlogged},
+                         mine)
     new_runs: dict = {}
     new_points: dict = {}
     rescheduled = sorted(b for b in backups if b in basis.run_rows
                          and backups[b].schedule_hours != old.backup[b].schedule_hours)
     if rescheduled:  # the job-history rows read the schedule: those backups' rows, their assets' recovery points
+        dumps = once("dumps", lambda: frozenset(b for b, i in old.backup.items() if i.method == "dump"))
         prepared = basis.prepared
         if prepared is None:
-            prepared = basis.prepared = _prepare_runs(inv.backup_runs, _cutoff(as_of), derived["dumps"])
+            prepared = basis.prepared = _prepare_runs(inv.backup_runs, _cutoff(as_of), dumps)
         logged = [b for b in mine if b in basis.run_rows]
         sched = {b: variant.backup[b].schedule_hours for b in logged if variant.backup[b].schedule_hours}
         keep = {b: variant.backup[b].retention_days for b in logged if variant.backup[b].retention_days}
@@ -2799,7 +2805,7 @@ def rescore_assets(base: SilentResult, backups: Mapping, added_tests: Sequence[M
         owned = sorted(b for a in moved for b in old.backups_of.get(a, ()) if b in basis.run_rows)
         part = _rows_of(prepared, owned)  # the runs of every backup with runs of the assets rescheduled
         span = history.spans(part, as_of, sched, keep)  # one backup's span reads its own runs: shared by both
-        new_runs = summarise_runs(_rows_of(part, rescheduled), as_of, sched, ref_known, derived["dumps"],
+        new_runs = summarise_runs(_rows_of(part, rescheduled), as_of, sched, ref_known, dumps,
                                   prepared=True, retention_days=keep, spans=span).to_dict("index")
         pts = recovery_points(part, as_of, {b: old.backup[b].protects for b in owned}, prepared=True,
                               schedule_hours=sched, retention_days=keep, spans=span)
@@ -2815,7 +2821,7 @@ def rescore_assets(base: SilentResult, backups: Mapping, added_tests: Sequence[M
     first_run_of = {b: run_rows[b]["first_run_at"] for b in mine if b in run_rows}
     states = {b: expected[b][0] for b in mine if b in expected}
     checks = _rpo_check_map(variant, basis.rpo, interval_of, first_run_of, point_rows, states, as_of, assets)
-    tier = derived["tier"]
+    tier = once("tier", lambda: _tiers(inv.components))
     rows = {("silent_failure:rpo", a, sev) for a, c in checks.items()
             if (sev := _rpo_severity(c, tier.get(a), asset_scores.get(a))) is not None}
     folded = {a: frozenset({"last_success_age", "missed_runs"}) for a, c in checks.items() if c.stale}
