@@ -120,24 +120,35 @@ def _same_recoveries(m: model.Model, rnd: random.Random, sets: int) -> None:
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(small_estates(), st.randoms(use_true_random=False))
-def test_recover_equals_the_row_by_row_rounds_on_random_estates(estate, rnd):
-    """recover, down_after and first_down_steps equal the row-by-row spread on random small estates."""
-    _same_recoveries(model.build(inventory_of(*estate)), rnd, 10)
+@given(small_estates(), st.randoms(use_true_random=False), st.sampled_from([0, 2, 256]))
+def test_recover_equals_the_row_by_row_rounds_on_random_estates(estate, rnd, columns_from):
+    """recover, down_after and first_down_steps equal the row-by-row spread on random small estates, down sets
+    grown one at a time and level by level over the numbered columns (from 0 or 2 components on)."""
+    saved = model._COLUMN_SPREAD_FROM
+    model._COLUMN_SPREAD_FROM = columns_from
+    try:
+        _same_recoveries(model.build(inventory_of(*estate)), rnd, 10)
+    finally:
+        model._COLUMN_SPREAD_FROM = saved
 
 
+@pytest.mark.parametrize("columns_from", [0, 256])
 @pytest.mark.parametrize(("size", "seed", "health"), [(300, 4, None), (300, 9, 0.2)])
-def test_recover_equals_the_row_by_row_rounds_on_synthetic_estates(tmp_path, size, seed, health):
-    """Every single failure and random failure sets, on synthetic estates (groups, quorums, shared sites)."""
+def test_recover_equals_the_row_by_row_rounds_on_synthetic_estates(tmp_path, monkeypatch, size, seed, health,
+                                                                  columns_from):
+    """Every single failure and random failure sets, on synthetic estates (groups, quorums, shared sites), with
+    every down set grown level by level over the numbered columns (0) and the estate's own mix (256)."""
+    monkeypatch.setattr(model, "_COLUMN_SPREAD_FROM", columns_from)
     synth.write_estate(tmp_path / "estate", size, seed=seed, history_days=0, health=health)
     _same_recoveries(model.build(inventory.load(tmp_path / "estate")), random.Random(seed), 60)
 
 
-def test_recover_equals_the_row_by_row_rounds_on_a_patched_model(tmp_path):
+def test_recover_equals_the_row_by_row_rounds_on_a_patched_model(tmp_path, monkeypatch):
     """A model from ``overlay.patch`` (its changed targets' reverse rows are plain lists) recovers as the
     row-by-row rounds do on it, and as a rebuild of the changed inventory does."""
     from hiddenspof import edits, overlay
 
+    monkeypatch.setattr(model, "_COLUMN_SPREAD_FROM", 0)  # the base's columns must not be read for changed rows
     synth.write_estate(tmp_path / "estate", 300, seed=2, history_days=0, health=0.3)
     m = model.build(inventory.load(tmp_path / "estate"))
     rnd = random.Random(2)
@@ -146,6 +157,13 @@ def test_recover_equals_the_row_by_row_rounds_on_a_patched_model(tmp_path):
     changes = [e for e in changes if (e.fields["component"], e.fields["depends_on"]) not in m.row_kinds]
     patched, _ = overlay.patch(m, changes)
     assert any(type(patched._rdeps[e.fields["depends_on"]]) is list for e in changes)
+    full = model.build(edits.apply_changes(m.inventory, changes))
+    for x in ids:
+        assert patched.recover((x,)) == reference_recover(patched, (x,)) == full.recover((x,)), x
+    # a change of backups only keeps the rows (and the base's numbered columns, which stay valid)
+    changes = [edits.set_value("backups", b, "restore_to", rnd.choice(ids)) for b in rnd.sample(sorted(m.backup), 5)]
+    patched, _ = overlay.patch(m, changes)
+    assert patched._rdeps is m._rdeps
     full = model.build(edits.apply_changes(m.inventory, changes))
     for x in ids:
         assert patched.recover((x,)) == reference_recover(patched, (x,)) == full.recover((x,)), x

@@ -262,6 +262,36 @@ def _dependency_graph(ids: tuple[str, ...], kind: dict[str, str], deps: pd.DataF
                 out[c].update(zip(names[a:b], values[a:b]))
     return graph
 
+class _Columns:
+    """The reverse rows as numbered columns (CSR: ``*_ptr[t]:*_ptr[t + 1]`` indexes the rows on ``t``):
+    ungrouped dependants, and the group slots a row on ``t`` counts against (``owner`` goes down when more
+    than ``room`` of a slot's member rows are down). Valid for the model whose ``_rdeps``, ``groups`` and
+    ``ids`` it was made with (a patched model has its own: it spreads row by row)."""
+
+    __slots__ = ("groups", "id_arr", "ids", "owner", "plain_idx", "plain_ptr", "position", "rdeps", "room",
+                 "slot_idx", "slot_ptr")
+
+    def __init__(self, rdeps, groups, ids, id_arr, position, plain_ptr, plain_idx, slot_ptr, slot_idx,
+                 owner, room) -> None:
+        self.rdeps, self.groups, self.ids, self.id_arr, self.position = rdeps, groups, ids, id_arr, position
+        self.plain_ptr, self.plain_idx, self.slot_ptr, self.slot_idx = plain_ptr, plain_idx, slot_ptr, slot_idx
+        self.owner, self.room = owner, room
+
+
+def _gather(ptr: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``idx[ptr[r]:ptr[r + 1]]`` for every r of ``rows``, concatenated."""
+    starts = ptr[rows]
+    lens = ptr[rows + 1] - starts
+    total = int(lens.sum())
+    if not total:
+        return idx[:0]
+    return idx[np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)]
+
+
+#: Components a down set is grown to one at a time before it is grown level by level over numbered columns.
+_COLUMN_SPREAD_FROM = 256
+
+
 class _Reverse(list):
     """A component's reverse rows, ``[(dependant, group index or -1)]``, carrying the split the spread reads:
     ``plain``, the dependants with an ungrouped row on it (a set: one C-level difference with the down set
@@ -470,6 +500,18 @@ class Model:
             r.plain = frozenset(plain_names[pa:pb]) if pb != pa else _NO_DEPENDANTS
             r.grouped = tuple(group_rows[ga:gb])
             a, pa, ga = b, pb, gb
+        # the same reverse rows as numbered columns, for the spread of large down sets (``_down_columns``)
+        slots = np.searchsorted(keys, gkey)
+        room = counts - np.array([1 if given[k] is None or given[k] is pd.NA else int(given[k])
+                                  for k in keys.tolist()], dtype=np.int64)
+        gt = ti[rows]
+        gpo = np.argsort(gt, kind="stable")
+        self._columns = _Columns(
+            self._rdeps, self.groups, ids, id_arr, position,
+            np.concatenate([[0], np.cumsum(np.bincount(pt, minlength=n_ids))]), ci[plain][po],
+            np.concatenate([[0], np.cumsum(np.bincount(gt, minlength=n_ids))]), slots[gpo],
+            owner, room,
+        )
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -509,8 +551,83 @@ class Model:
             if t is not None:
                 on_target.setdefault(t, []).append(a)
         down: set[str] = set(forced)
-        self._spread(down, list(down), {}, on_target, moved)
-        return down
+        columns = self.__dict__.get("_columns")
+        if (columns is None or columns.rdeps is not self._rdeps or columns.groups is not self.groups
+                or columns.ids is not self.ids):
+            self._spread(down, list(down), {}, on_target, moved)
+            return down
+        if self._spread_few(down, list(down), on_target, moved, _COLUMN_SPREAD_FROM):
+            return down
+        return self._down_columns(columns, forced, moved, on_target)
+
+    def _spread_few(self, down: set[str], stack: list[str], on_target: dict[str, list[str]],
+                    moved: dict[str, str | None], limit: int) -> bool:
+        """``_spread`` from scratch, given up (False) once more than ``limit`` components are taken."""
+        reverse, groups = self._rdeps, self.groups
+        lost: dict[tuple[str, int], int] = {}
+        taken = 0
+        while stack:
+            taken += 1
+            if taken > limit:
+                return False
+            v = stack.pop()
+            if on_target:
+                for u in on_target.get(v, ()):
+                    if u not in down:
+                        down.add(u)
+                        stack.append(u)
+            r = reverse[v]
+            plain = r.plain
+            if plain:
+                new = plain - down
+                if new:
+                    if moved:
+                        new = [u for u in new if moved.get(u) is None]
+                    down.update(new)
+                    stack.extend(new)
+            for u, gi in r.grouped:
+                if u in down or (moved and moved.get(u) is not None):
+                    continue
+                _, needs, members = groups[u][gi]
+                n = lost.get((u, gi), 0) + 1
+                lost[(u, gi)] = n
+                if len(members) - n < needs:
+                    down.add(u)
+                    stack.append(u)
+        return True
+
+    def _down_columns(self, columns: _Columns, forced: Iterable[str], moved: dict[str, str | None],
+                      on_target: dict[str, list[str]]) -> set[str]:
+        """``_down`` level by level over the numbered reverse rows: each level takes the ungrouped
+        dependants and the group slots of every component found down in the level before at once; the
+        least fixpoint is the same (a component's rows are counted once, when it goes down)."""
+        position = columns.position
+        n = len(columns.ids)
+        down = np.zeros(n, dtype=bool)
+        pinned = np.zeros(n, dtype=bool)  # restored onto a target: its own rows no longer apply
+        pinned_ids = [position[u] for u, t in moved.items() if t is not None]
+        pinned[pinned_ids] = True
+        targets = np.array([position[t] for t, us in on_target.items() for _ in us], dtype=np.int64)
+        riders = np.array([position[u] for us in on_target.values() for u in us], dtype=np.int64)
+        lost = np.zeros(len(columns.room), dtype=np.int64)
+        frontier = np.unique(np.fromiter((position[x] for x in forced), dtype=np.int64))
+        down[frontier] = True
+        found = [frontier]
+        while frontier.size:
+            new = _gather(columns.plain_ptr, columns.plain_idx, frontier)
+            new = new[~pinned[new]]
+            hit = _gather(columns.slot_ptr, columns.slot_idx, frontier)
+            if hit.size:
+                np.add.at(lost, hit, 1)
+                fell = columns.owner[hit[lost[hit] > columns.room[hit]]]
+                new = np.concatenate([new, fell[~pinned[fell]]])
+            if targets.size:
+                new = np.concatenate([new, riders[np.isin(targets, frontier)]])
+            new = np.unique(new[~down[new]])
+            down[new] = True
+            frontier = new
+            found.append(new)
+        return set(columns.id_arr[np.concatenate(found)].tolist())
 
     def _spread(self, down: set[str], stack: list[str], lost: dict[tuple[str, int], int],
                 on_target: dict[str, list[str]], moved: dict[str, str | None],
