@@ -204,10 +204,10 @@ def _unmet(model: Model, component: str, down: frozenset[str] | set[str]) -> lis
     """The down components that leave ``component``'s own rows unmet (ungrouped rows, members of unmet groups)."""
     out = [t for t in model.requires[component] if t in down]
     for _, needs, members in model.groups[component]:
-        up = sum(1 for m in members if m not in down)
-        if up < needs:
-            out.extend(m for m in members if m in down)
-    return sorted(set(out))
+        hit = [m for m in members if m in down]
+        if len(members) - len(hit) < needs:
+            out.extend(hit)
+    return sorted(set(out)) if out else out
 
 
 @dataclass(frozen=True)
@@ -241,6 +241,7 @@ def blockers_of(model: Model, asset: str, down: frozenset[str], failed: Iterable
     """
     failed = failed if isinstance(failed, (set, frozenset)) else set(failed)
     out: dict[str, CopyPath] = {}
+    own = None  # the asset's own unmet rows, read once for every backup restoring in place
     for b in model.backups_of.get(asset, ()):
         if model.path_up(b, down):
             out[b] = CopyPath(True, ())
@@ -252,7 +253,9 @@ def blockers_of(model: Model, asset: str, down: frozenset[str], failed: Iterable
                 if info.restore_to in down:
                     needs.add(info.restore_to)
             else:
-                needs.update(_unmet(model, asset, down))
+                if own is None:
+                    own = _unmet(model, asset, down)
+                needs.update(own)
             out[b] = CopyPath(True, tuple(sorted(needs)))
             continue
         if b in failed:
@@ -617,13 +620,16 @@ def _survives(model: Model, backup: str, down: frozenset[str] | set[str], failed
     failed, destroyed or down through what it is kept in (its host, storage, site, region, provider, account)."""
     if backup in failed:
         return False
+    kind = model.kind
     for s in model.dependencies_of(backup):
-        if model.kind[s] != "backup_store":
+        if kind[s] != "backup_store":
             continue
-        if s in failed or (s in down and _kept_in(model, s) & failed):
+        if s in failed:
             return False
-        if s in down and any(p in down for p in _kept_in(model, s)):
-            return False
+        if s in down:
+            kept = _kept_in(model, s)
+            if not kept.isdisjoint(failed) or not kept.isdisjoint(down):
+                return False
     return True
 
 
@@ -1598,7 +1604,7 @@ def _corruption_findings(model: Model, assets: dict) -> list[Finding]:
     return out
 
 
-def _scenario_findings(model: Model, covered: set[tuple[tuple[str, ...], tuple[str, ...]]]) -> list[Finding]:
+def _scenario_findings(model: Model, claimed: dict[str, list[tuple[str, ...]]]) -> list[Finding]:
     """Declared scenarios that leave assets unrecoverable, unless a domain or threat finding already says so."""
     out = []
     seen = set()
@@ -1608,7 +1614,8 @@ def _scenario_findings(model: Model, covered: set[tuple[tuple[str, ...], tuple[s
             continue
         rec = model.recover(failed)
         lost = rec.unrecoverable
-        if not lost or (tuple(sorted(s.fail)), lost) in covered:
+        fail = tuple(sorted(s.fail))
+        if not lost or (len(fail) == 1 and lost in claimed.get(fail[0], ())):
             continue
         slug = _slug(s.name)
         if slug in seen:
@@ -1645,10 +1652,16 @@ def coupling_findings(model: Model, assets: dict, unrecoverable_by: dict[str, tu
     cred = _credential_findings(model, assets)
     out += cred
     out += _corruption_findings(model, assets)
-    covered = {((x,), d.assets) for d in domains for x in d.members}
+    # single failures already claimed: component -> the asset sets its domain or stolen-credential finding names
+    # (listed per component, not hashed as (failure, assets) pairs: the asset tuples are long)
+    claimed: dict[str, list[tuple[str, ...]]] = {}
+    for d in domains:
+        for x in d.members:
+            claimed.setdefault(x, []).append(d.assets)
     for f in cred:
-        covered |= {((k,), f.assets) for k in f.components}
-    out += _scenario_findings(model, covered)
+        for k in f.components:
+            claimed.setdefault(k, []).append(f.assets)
+    out += _scenario_findings(model, claimed)
     return out
 
 
