@@ -1447,7 +1447,7 @@ def _bfs(model: Model, src: str) -> tuple[dict[str, int], dict[str, list[str]]]:
     if hit is not None:
         cache.move_to_end(src)
         return hit
-    succ = model.graph.succ
+    succ = model.dependencies_of  # the graph's successors, as a sorted tuple kept by the model
     dist = {src: 0}
     preds: dict[str, list[str]] = {src: []}
     frontier = [src]
@@ -1455,7 +1455,7 @@ def _bfs(model: Model, src: str) -> tuple[dict[str, int], dict[str, list[str]]]:
         nxt = []
         for u in frontier:
             du = dist[u] + 1
-            for w in succ[u]:
+            for w in succ(u):
                 dw = dist.get(w)
                 if dw is None:
                     dist[w] = du
@@ -1492,10 +1492,9 @@ def _path(model: Model, src: str, dst: str) -> list[str] | None:
             if u not in on:
                 on.add(u)
                 stack.append(u)
-    succ = model.graph.succ
     path = [src]
     for step in range(1, dist[dst] + 1):
-        path.append(min(w for w in succ[path[-1]] if w in on and dist[w] == step))
+        path.append(min(w for w in model.dependencies_of(path[-1]) if w in on and dist[w] == step))
     return path
 
 
