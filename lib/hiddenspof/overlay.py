@@ -46,7 +46,6 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 from . import coupling
-from . import model as model_mod
 from .model import Model
 
 __all__ = ["JUDGED_LIMIT", "Base", "Changed", "PatchedModel", "patch"]
@@ -61,15 +60,8 @@ JUDGED_LIMIT = 64
 
 
 class PatchedModel(Model):
-    """A model made by :func:`patch`: the same answers as ``model.build`` of the changed inventory; the
-    dependency graph is built when first asked for."""
-
-    @property
-    def graph(self):  # noqa: D401 - the attribute of Model
-        g = self.__dict__.get("_graph")
-        if g is None:
-            g = self.__dict__["_graph"] = model_mod.build(self.inventory).graph
-        return g
+    """A model made by :func:`patch`: the same answers as ``model.build`` of the changed inventory (the
+    dependency graph is ``Model.graph``'s, built from the changed tables when first asked for)."""
 
 
 @dataclasses.dataclass
