@@ -820,3 +820,27 @@ def test_restore_all_answer_names_misses_bottleneck_and_lost_assets():
     assert "Every restore with an RTO meets it." in fast and "4.44 h" in fast
     empty = capacity.analyze(_model({"components": [{"id": "site-a", "kind": "site"}]}))
     assert capacity.restore_all_answer(empty) == "The inventory protects no asset, so there is nothing to restore."
+
+
+def test_waits_for_the_restore_its_earlier_restores_landed_on():
+    """A restore waits for what its earlier restores run on: the directory is restored onto a host that is itself
+    restored first, so the database waits for both (without the host the restored directory is down again)."""
+    from hiddenspof import capacity
+
+    mapping = _estate()
+    mapping["components"] += [
+        {"id": "hyp", "kind": "service", "tier": 1, "rto_hours": 1, "data_gb": 10},
+        {"id": "vm-c", "kind": "service"},
+    ]
+    mapping["dependencies"] += [
+        {"component": "hyp", "depends_on": "site-a"},
+        {"component": "vm-c", "depends_on": "hyp"},
+        {"component": "hyp-bk", "depends_on": "store-b"},
+    ]
+    mapping["backups"] = [b for b in mapping["backups"] if b["id"] != "idp-bk"] + [
+        {"id": "idp-bk", "protects": "idp", "restore_to": "vm-c", "restore_mb_s": 500},
+        {"id": "hyp-bk", "protects": "hyp", "restore_to": "vm-b", "restore_mb_s": 500},
+    ]
+    sc = capacity.build_scenario(_model(mapping), "site", "site", ["site-a"])
+    assert sc.wave == {"hyp": 1, "files": 1, "idp": 2, "db": 3}
+    assert {j.id: j.after for j in sc.jobs}["db"] == ("hyp", "idp")

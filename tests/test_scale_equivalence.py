@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 
 import pytest
-from hiddenspof import capacity, inventory, model
+from hiddenspof import capacity, inventory, model, synth
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -73,3 +73,55 @@ def test_capacity_first_up_equals_bisection_on_every_scenario(built):
         assert capacity._first_up(*args) == capacity._first_up_bisect(*args), name
         checked += 1
     assert checked
+
+
+def _waits_for_reference(built, rec, restore, earlier):
+    """The plain definition: drop each earlier restore in turn (latest wave first, then id descending) while the
+    path stays up on the whole estate's ``down_after`` without it."""
+    reach, stack = set(), [restore.backup, built.backup[restore.backup].restore_to or restore.asset]
+    targets = {r.asset: built.backup[r.backup].restore_to for r in earlier}
+    while stack:
+        v = stack.pop()
+        if v not in reach:
+            reach.add(v)
+            stack.extend(built.dependencies_of(v))
+            if targets.get(v) is not None:
+                stack.append(targets[v])
+    keep = [r for r in earlier if r.asset in reach]
+    for r in sorted(keep, key=lambda x: (-x.wave, [-ord(c) for c in x.asset] + [1])):
+        trial = [k for k in keep if k is not r]
+        moved = {k.asset: built.backup[k.backup].restore_to for k in trial}
+        if built.path_up(restore.backup, built.down_after(set(rec.failed) - set(moved), moved)):
+            keep = trial
+    return tuple(sorted(r.asset for r in keep))
+
+
+@pytest.fixture(scope="module", params=[(3, 0.5), (5, 0.3)], ids=["seed3-health0.5", "seed5-health0.3"])
+def waiting_estate(request, tmp_path_factory):
+    """Synthetic estates whose restores wait for earlier ones (a restored directory, a restored hypervisor)."""
+    seed, health = request.param
+    out = tmp_path_factory.mktemp("synthetic")
+    synth.write_estate(out, 400, seed=seed, history_days=0, health=health)
+    return model.build(inventory.load(out))
+
+
+def test_waits_for_inside_the_path_equals_the_whole_estate_definition(waiting_estate):
+    """Every capacity scenario and random failures: the waits computed inside the restore path's reach are the
+    ones the whole estate's down sets give."""
+    built = waiting_estate
+    rng = random.Random(7)
+    ids = list(built.ids)
+    failures = [f for _, _, f in capacity.scenario_failures(built)]
+    failures += [tuple(rng.sample(ids, rng.randint(1, 5))) for _ in range(120)]
+    compared = waiting = 0
+    for failed in failures:
+        rec = built.recover(failed)
+        done: list = []
+        for wave in rec.waves:
+            for r in wave:
+                got = capacity._waits_for(built, rec, r, done)
+                assert got == _waits_for_reference(built, rec, r, done), (failed, r.asset)
+                compared += 1
+                waiting += bool(got)
+            done.extend(wave)
+    assert compared > 40 and waiting > 5, (compared, waiting)

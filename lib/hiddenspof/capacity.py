@@ -734,6 +734,12 @@ def _waits_for(model, rec, restore, earlier: list) -> tuple[str, ...]:
     from all of them, each is dropped in turn (latest wave first, then id
     descending) when the path stays up without it, so what remains is
     subset-minimal and favours the earliest waves.
+
+    The reachable set is closed under dependency rows and the restore targets
+    of earlier restores, so every state the path reads is decided inside it:
+    each trial's down set is the least fixpoint grown inside that set alone
+    (as :meth:`Model.lost_within` does), which equals the whole estate's
+    ``down_after`` seen on it, at the cost of the set instead of the estate.
     """
     if not earlier:
         return ()
@@ -750,11 +756,27 @@ def _waits_for(model, rec, restore, earlier: list) -> tuple[str, ...]:
         if targets.get(v) is not None:
             stack.append(targets[v])
     keep = [r for r in earlier if r.asset in reach]
+    if not keep:
+        return ()
+    rdeps = model.scope_rdeps(reach)
+    failed = [x for x in reach if x in rec.failed]
     for r in sorted(keep, key=lambda x: (-x.wave, _desc(x.asset))):
         trial = [k for k in keep if k is not r]
-        if model.path_up(restore.backup, _down_after(model, rec.failed, trial)):
+        if model.path_up(restore.backup, _down_within(model, failed, trial, reach, rdeps)):
             keep = trial
     return tuple(sorted(r.asset for r in keep))
+
+
+def _down_within(model, failed: list[str], restores: list, scope: set[str], rdeps) -> set[str]:
+    """:func:`_down_after` seen on ``scope`` (closed under rows and the restores' targets), grown inside it."""
+    moved = {r.asset: model.backup[r.backup].restore_to for r in restores}
+    on_target: dict[str, list[str]] = {}
+    for a, t in moved.items():
+        if t is not None:
+            on_target.setdefault(t, []).append(a)
+    down = {x for x in failed if x not in moved}
+    model._spread(down, list(down), {}, on_target, moved, scope=scope, rdeps=rdeps)
+    return down
 
 
 def _desc(s: str) -> tuple[int, ...]:
