@@ -253,6 +253,12 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
 # -- the base estate's answers, once ------------------------------------------------------------------------
 
 
+def _in_sorted(items: Sequence[str], x: str) -> bool:
+    """Whether ``x`` is in the sorted ``items`` (a binary search)."""
+    i = bisect.bisect_left(items, x)
+    return i < len(items) and items[i] == x
+
+
 def _closure_walk(m: Model, starts: Iterable[str]) -> set[str]:
     """Every component from which one of ``starts`` is reached (``Model.closure``'s walk from all at once)."""
     seen: set[str] = set()
@@ -510,11 +516,14 @@ class Changed:
         cl = self.closures()
         if cl is None or len(cl) > JUDGED_LIMIT:
             return None
-        old = frozenset(failed).difference(self.delta.new)  # the estate's components (none is ever removed)
+        # the estate's components (none is ever removed); the set itself when it has no new one (its hash is kept)
+        old = failed if type(failed) is frozenset and failed.isdisjoint(self.delta.new) \
+            else frozenset(failed).difference(self.delta.new)
         spent: list[int] = []
         before = self.base.recovery(old, spent) if old else ()
         self.work += sum(spent)
-        changed = cl.keys() & before  # the estate's answer for the assets whose closure changed does not hold
+        # the estate's answer for the assets whose closure changed does not hold (``before`` is sorted)
+        changed = [a for a in cl if _in_sorted(before, a)]
         hit = [a for a, (_, c1) in cl.items() if not failed.isdisjoint(c1)]
         fates: frozenset[str] = frozenset()
         if hit:
@@ -527,10 +536,14 @@ class Changed:
                 self.work += 1 + walked
         if not changed and not fates:
             return before  # sorted already
-        out = set(before)
-        out.difference_update(changed)
-        out |= fates
-        return tuple(sorted(out))
+        out = list(before)  # sorted: a few taken out and put in keep it sorted without a sort of the whole
+        for a in changed:
+            if a not in fates:
+                del out[bisect.bisect_left(out, a)]
+        for a in fates:
+            if not _in_sorted(before, a):
+                bisect.insort(out, a)
+        return tuple(out)
 
     def _scope(self, hit: tuple[str, ...]) -> tuple[frozenset[str], dict]:
         """The union of the changed closures of ``hit`` and its reverse rows (``Model.scope_rdeps``), built once
