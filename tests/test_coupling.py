@@ -468,6 +468,21 @@ def test_fast_equals_reference(estate, data):
             assert method == "exact" and math.isclose(value, surv[a], abs_tol=1e-9)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_estates())
+def test_single_failures_keep_the_recoveries_of_common_causes(estate):
+    """``single_failures`` keeps the whole recovery of each component that leaves an asset unrecoverable;
+    ``recovery_of`` hands it back equal to a fresh ``recover`` (and computes the others as before)."""
+    comps, deps, backups = estate
+    m = model.build(inventory_of(comps, deps, backups))
+    ub = coupling.single_failures(m)
+    kept = {next(iter(k)) for k in coupling._RECOVERIES.get(m, {}) if len(k) == 1}
+    assert kept == {x for x in m.ids if ub[x]}
+    for x in m.ids:
+        assert coupling.recovery_of(m, frozenset((x,))) == m.recover((x,))
+        assert ub[x] == m.recover((x,)).unrecoverable
+
+
 # -- views, charts and the notebook ------------------------------------------------------------------------------
 
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 from . import coupling
 from . import model as model_mod
+from .collector import paused
 from .findings import Finding, Fix, severity_rank
 from .model import Model
 from .overlay import JUDGED_LIMIT
@@ -1643,11 +1644,12 @@ def _scenario_findings(model: Model, claimed: dict[str, list[tuple[str, ...]]]) 
     return out
 
 
+@paused  # a recovery and blockers per failure domain: no collection walking the estate meanwhile
 def coupling_findings(model: Model, assets: dict, unrecoverable_by: dict[str, tuple[str, ...]]) -> list[Finding]:
     """The consolidated coupling findings: one per failure domain, per stolen credential set,
     per corrupted asset and per declared scenario not already covered; each with its blockers."""
     domains = failure_domains(model, unrecoverable_by)
-    recoveries = {d.root: model.recover((d.root,)) for d in domains}
+    recoveries = {d.root: coupling.recovery_of(model, frozenset((d.root,))) for d in domains}
     out = [_domain_finding(model, d, recoveries) for d in domains]
     cred = _credential_findings(model, assets)
     out += cred

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from .collector import paused
 from .findings import Finding
 from .model import Model
 
@@ -1321,10 +1322,20 @@ _SINGLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> com
 def single_failures(model: Model) -> dict[str, tuple[str, ...]]:
     """Component -> the assets its failure alone leaves unrecoverable (``recover((x,))`` of every component),
     computed once per model: the common causes, the threat verdicts, the fix search's base answers and the
-    estate risk all read it. Read-only for the callers."""
+    estate risk all read it. Read-only for the callers. The whole recovery of each component that leaves
+    some asset unrecoverable is kept for ``recovery_of`` (the failure-domain findings read it again)."""
     got = _SINGLE.get(model)
     if got is None:
-        got = _SINGLE[model] = {x: model.recover((x,)).unrecoverable for x in model.ids}
+        got = {}
+        kept = _RECOVERIES.get(model)
+        if kept is None:
+            kept = _RECOVERIES[model] = {}
+        for x in model.ids:
+            rec = model.recover((x,))
+            got[x] = rec.unrecoverable
+            if rec.unrecoverable:  # a common cause: the findings ask for its recovery again (``recovery_of``)
+                kept.setdefault(rec.failed, rec)
+        _SINGLE[model] = got
     return got
 
 
@@ -1574,6 +1585,7 @@ def _rto_findings(model: Model, inversions) -> list[Finding]:
 # -- the whole analysis ----------------------------------------------------------------------------------
 
 
+@paused  # millions of short-lived arrays and tuples: no collection walking the estate meanwhile
 def analyze(model: Model, *, pairs: bool = True, survival: bool = True) -> CouplingResult:
     """Run every coupling analysis on ``model``.
 
