@@ -228,20 +228,85 @@ def _levels(model: Model) -> tuple[dict[str, int], frozenset[str]]:
     cached = _LEVELS.get(model)
     if cached is not None:
         return cached
-    h = nx.DiGraph()
-    h.add_nodes_from(model.ids)
-    for c in model.ids:
-        h.add_edges_from((c, t) for t in model.dependencies_of(c))
+    ids = model.ids
+    position = {c: i for i, c in enumerate(ids)}
+    succ = [[position[t] for t in model.dependencies_of(c)] for c in ids]
     for a, bs in model.backups_of.items():
-        h.add_edges_from((a, model.backup[b].restore_to) for b in bs if model.backup[b].restore_to is not None)
-    cond = nx.condensation(h)
-    part_level: dict[int, int] = {}
-    for p in reversed(list(nx.topological_sort(cond))):
-        part_level[p] = 1 + max((part_level[q] for q in cond.successors(p)), default=-1)
-    level = {c: part_level[p] for c, p in cond.graph["mapping"].items()}
-    cyclic = frozenset(c for p in cond.nodes for c in cond.nodes[p]["members"] if len(cond.nodes[p]["members"]) > 1)
+        succ[position[a]].extend(position[model.backup[b].restore_to] for b in bs
+                                 if model.backup[b].restore_to is not None)
+    part, parts = _strong_parts(succ)
+    # parts come out successors first (Tarjan), so each part's successors already have their level
+    part_level = [0] * len(parts)
+    for p, members in enumerate(parts):
+        top = -1
+        for v in members:
+            for w in succ[v]:
+                q = part[w]
+                if q != p and part_level[q] > top:
+                    top = part_level[q]
+        part_level[p] = top + 1
+    level = {c: part_level[part[i]] for i, c in enumerate(ids)}
+    cyclic = frozenset(ids[v] for members in parts if len(members) > 1 for v in members)
     _LEVELS[model] = (level, cyclic)
     return level, cyclic
+
+
+def _strong_parts(succ: list[list[int]]) -> tuple[list[int], list[list[int]]]:
+    """Strongly connected parts of the graph ``succ`` (node -> successors), Tarjan's algorithm without recursion.
+
+    Returns (node -> its part, the parts' members); a part is listed only after
+    every part it reaches (successors first), which is a reverse topological
+    order of the condensation.
+    """
+    n = len(succ)
+    index = [-1] * n
+    low = [0] * n
+    on_stack = [False] * n
+    part = [-1] * n
+    parts: list[list[int]] = []
+    stack: list[int] = []
+    counter = 0
+    for root in range(n):
+        if index[root] >= 0:
+            continue
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        work = [(root, 0)]
+        while work:
+            v, i = work[-1]
+            edges = succ[v]
+            while i < len(edges):
+                w = edges[i]
+                i += 1
+                if index[w] < 0:
+                    work[-1] = (v, i)
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack[w] = True
+                    work.append((w, 0))
+                    break
+                if on_stack[w] and index[w] < low[v]:
+                    low[v] = index[w]
+            else:
+                work.pop()
+                if low[v] == index[v]:
+                    members = []
+                    while True:
+                        w = stack.pop()
+                        on_stack[w] = False
+                        part[w] = len(parts)
+                        members.append(w)
+                        if w == v:
+                            break
+                    parts.append(members)
+                if work:
+                    u = work[-1][0]
+                    if low[v] < low[u]:
+                        low[u] = low[v]
+    return part, parts
 
 
 #: Failure sets packed into one machine word of the bit-parallel simulator.
@@ -1420,7 +1485,9 @@ def recovery_cycles(model: Model, limit: int = MAX_CYCLES) -> tuple[tuple[str, .
     nodes = _recovery_nodes(model)
     sub = nx.DiGraph()
     sub.add_nodes_from(sorted(nodes))
-    sub.add_edges_from(sorted((u, v) for u, v in model.graph.subgraph(nodes).edges))
+    # the dependency graph's edges among ``nodes`` (its successors are the rows' targets), read from the
+    # model's indexes rather than a subgraph view of the whole graph
+    sub.add_edges_from(sorted((u, v) for u in nodes for v in model.dependencies_of(u) if v in nodes))
     out = set()
     for cyc in itertools.islice(nx.simple_cycles(sub), limit):
         i = cyc.index(min(cyc))
