@@ -470,17 +470,20 @@ def test_fast_equals_reference(estate, data):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_estates())
-def test_single_failures_keep_the_recoveries_of_common_causes(estate):
-    """``single_failures`` keeps the whole recovery of each component that leaves an asset unrecoverable;
-    ``recovery_of`` hands it back equal to a fresh ``recover`` (and computes the others as before)."""
+def test_single_failures_keep_the_final_down_sets_of_common_causes(estate):
+    """``single_failures`` keeps the final down set of each component that leaves an asset unrecoverable;
+    ``single_failure_down`` hands it back equal to a fresh ``recover`` (and computes the others, and all of
+    them once released)."""
     comps, deps, backups = estate
     m = model.build(inventory_of(comps, deps, backups))
     ub = coupling.single_failures(m)
-    kept = {next(iter(k)) for k in coupling._RECOVERIES.get(m, {}) if len(k) == 1}
-    assert kept == {x for x in m.ids if ub[x]}
+    assert set(coupling._SINGLE_DOWN[m]) == {x for x in m.ids if ub[x]}
     for x in m.ids:
-        assert coupling.recovery_of(m, frozenset((x,))) == m.recover((x,))
+        assert coupling.single_failure_down(m, x) == m.recover((x,)).final_down
         assert ub[x] == m.recover((x,)).unrecoverable
+    coupling.release_single_downs(m)
+    assert m not in coupling._SINGLE_DOWN
+    assert all(coupling.single_failure_down(m, x) == m.recover((x,)).final_down for x in m.ids)
 
 
 # -- views, charts and the notebook ------------------------------------------------------------------------------

@@ -82,6 +82,8 @@ __all__ = [
     "recovery_of",
     "scenario_failures",
     "recovery_reach",
+    "release_single_downs",
+    "single_failure_down",
     "severity_for_tier",
     "survivability",
     "survivability_monte_carlo",
@@ -1382,26 +1384,37 @@ def scenario_failures(model: Model, fail: Iterable[str], mode: str | None = None
 
 
 _SINGLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> component -> what it alone takes
+_SINGLE_DOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> common cause -> its final down set
 
 
 def single_failures(model: Model) -> dict[str, tuple[str, ...]]:
     """Component -> the assets its failure alone leaves unrecoverable (``recover((x,))`` of every component),
     computed once per model: the common causes, the threat verdicts, the fix search's base answers and the
-    estate risk all read it. Read-only for the callers. The whole recovery of each component that leaves
-    some asset unrecoverable is kept for ``recovery_of`` (the failure-domain findings read it again)."""
+    estate risk all read it. Read-only for the callers. The final down set of each component that leaves
+    some asset unrecoverable is kept for ``single_failure_down`` (the failure-domain findings read it)."""
     got = _SINGLE.get(model)
     if got is None:
         got = {}
-        kept = _RECOVERIES.get(model)
-        if kept is None:
-            kept = _RECOVERIES[model] = {}
+        kept = _SINGLE_DOWN[model] = {}
         for x in model.ids:
             rec = model.recover((x,))
             got[x] = rec.unrecoverable
-            if rec.unrecoverable:  # a common cause: the findings ask for its recovery again (``recovery_of``)
-                kept.setdefault(rec.failed, rec)
+            if rec.unrecoverable:  # a common cause: the failure-domain findings read its final down set
+                kept[x] = rec.final_down
         _SINGLE[model] = got
     return got
+
+
+def single_failure_down(model: Model, x: str) -> frozenset[str]:
+    """``model.recover((x,)).final_down``: kept by ``single_failures`` for every common cause, else computed."""
+    kept = _SINGLE_DOWN.get(model)
+    hit = None if kept is None else kept.get(x)
+    return model.recover((x,)).final_down if hit is None else hit
+
+
+def release_single_downs(model: Model) -> None:
+    """Let go of the final down sets ``single_failures`` kept (``single_failure_down`` computes them again)."""
+    _SINGLE_DOWN.pop(model, None)
 
 
 def threat_verdicts(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
