@@ -14,7 +14,27 @@ import numpy as np
 from hiddenspof.coupling import _levels
 from hiddenspof.model import Model
 
-__all__ = ["BoolClosureSimulator"]
+__all__ = ["BoolClosureSimulator", "levels_reference"]
+
+
+def levels_reference(model: Model) -> tuple[dict[str, int], frozenset[str]]:
+    """``coupling._levels`` as it was made with networkx (condensation, then a topological sort): the oracle
+    of the Tarjan pass that replaced it."""
+    import networkx as nx
+
+    h = nx.DiGraph()
+    h.add_nodes_from(model.ids)
+    for c in model.ids:
+        h.add_edges_from((c, t) for t in model.dependencies_of(c))
+    for a, bs in model.backups_of.items():
+        h.add_edges_from((a, model.backup[b].restore_to) for b in bs if model.backup[b].restore_to is not None)
+    cond = nx.condensation(h)
+    part_level: dict[int, int] = {}
+    for p in reversed(list(nx.topological_sort(cond))):
+        part_level[p] = 1 + max((part_level[q] for q in cond.successors(p)), default=-1)
+    level = {c: part_level[p] for c, p in cond.graph["mapping"].items()}
+    cyclic = frozenset(c for p in cond.nodes for c in cond.nodes[p]["members"] if len(cond.nodes[p]["members"]) > 1)
+    return level, cyclic
 
 
 class BoolMetPlan:

@@ -468,6 +468,24 @@ def test_fast_equals_reference(estate, data):
             assert method == "exact" and math.isclose(value, surv[a], abs_tol=1e-9)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_estates())
+def test_single_failures_keep_the_final_down_sets_of_common_causes(estate):
+    """``single_failures`` keeps the final down set of each component that leaves an asset unrecoverable;
+    ``single_failure_down`` hands it back equal to a fresh ``recover`` (and computes the others, and all of
+    them once released)."""
+    comps, deps, backups = estate
+    m = model.build(inventory_of(comps, deps, backups))
+    ub = coupling.single_failures(m)
+    assert set(coupling._SINGLE_DOWN[m]) == {x for x in m.ids if ub[x]}
+    for x in m.ids:
+        assert coupling.single_failure_down(m, x) == m.recover((x,)).final_down
+        assert ub[x] == m.recover((x,)).unrecoverable
+    coupling.release_single_downs(m)
+    assert m not in coupling._SINGLE_DOWN
+    assert all(coupling.single_failure_down(m, x) == m.recover((x,)).final_down for x in m.ids)
+
+
 # -- views, charts and the notebook ------------------------------------------------------------------------------
 
 

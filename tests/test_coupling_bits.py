@@ -11,8 +11,9 @@ rows when closures are simulated side by side.
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
-from closure_reference import BoolClosureSimulator
+from closure_reference import BoolClosureSimulator, levels_reference
 from hiddenspof import coupling, model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -142,3 +143,63 @@ def test_a_synthetic_estate_equals_the_boolean_simulator(tmp_path):
         assert np.array_equal(d0, w0) and np.array_equal(d[:, col], w[:, col])
         restored += int((w0[:, col] & ~w[:, col]).sum())
     assert restored > 0  # restores really happened
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(estates())
+def test_levels_equal_the_networkx_condensation(estate):
+    """The evaluation levels and cycle members (Tarjan, one pass) equal the networkx condensation's."""
+    comps, deps, backups = estate
+    m = model.build(inventory_of(comps, deps, backups))
+    assert coupling._levels(m) == levels_reference(m)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 30), st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=80))
+def test_strong_parts_equal_networkx(n, edges):
+    """Strongly connected parts of random graphs (self loops, parallel edges) equal networkx's, successors first."""
+    succ = [[] for _ in range(n)]
+    for u, v in edges:
+        if u < n and v < n:
+            succ[u].append(v)
+    part, parts = coupling._strong_parts(succ)
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from((u, v) for u in range(n) for v in succ[u])
+    assert sorted(map(sorted, parts)) == sorted(map(sorted, nx.strongly_connected_components(g)))
+    assert all(part[v] == p for p, members in enumerate(parts) for v in members)
+    assert all(part[w] <= part[u] for u in range(n) for w in succ[u])  # successors' parts listed first
+
+
+def test_levels_of_a_synthetic_estate_equal_the_networkx_condensation(tmp_path):
+    """The same on a synthetic estate of 2,000 components."""
+    from hiddenspof import inventory, synth
+
+    synth.write_estate(tmp_path / "e", 2000, 3, history_days=1)
+    m = model.build(inventory.load(tmp_path / "e"))
+    assert coupling._levels(m) == levels_reference(m)
+
+
+def _recovery_cycles_reference(m, limit: int = coupling.MAX_CYCLES):
+    """``coupling.recovery_cycles`` as it was: the edges read from a subgraph view of ``Model.graph``."""
+    import itertools
+
+    nodes = coupling._recovery_nodes(m)
+    sub = nx.DiGraph()
+    sub.add_nodes_from(sorted(nodes))
+    sub.add_edges_from(sorted((u, v) for u, v in m.graph.subgraph(nodes).edges))
+    out = set()
+    for cyc in itertools.islice(nx.simple_cycles(sub), limit):
+        i = cyc.index(min(cyc))
+        out.add(tuple(cyc[i:] + cyc[:i]))
+    return tuple(sorted(out))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(estates(), st.integers(1, 4))
+def test_recovery_cycles_equal_the_subgraph_reference(estate, limit):
+    """Recovery cycles read from the model's rows equal those of the graph's subgraph view, cut off or not."""
+    comps, deps, backups = estate
+    m = model.build(inventory_of(comps, deps, backups))
+    assert coupling.recovery_cycles(m, limit) == _recovery_cycles_reference(m, limit)
+    assert coupling.recovery_cycles(m) == _recovery_cycles_reference(m)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 from . import coupling
 from . import model as model_mod
+from .collector import paused
 from .findings import Finding, Fix, severity_rank
 from .model import Model
 from .overlay import JUDGED_LIMIT
@@ -1444,9 +1445,10 @@ def _best_tier(model: Model, assets: Iterable[str]) -> int | None:
     return min(tiers) if tiers else None
 
 
-def _domain_finding(model: Model, d: Domain, recoveries: dict) -> Finding:
-    down = recoveries[d.root].final_down
-    blocked = {a: blockers_of(model, a, down, recoveries[d.root].failed) for a in d.assets}
+def _domain_finding(model: Model, d: Domain, down: frozenset[str]) -> Finding:
+    """The finding of failure domain ``d``; ``down`` is what stays down after its root fails and every restore."""
+    failed = frozenset((d.root,))
+    blocked = {a: blockers_of(model, a, down, failed) for a in d.assets}
     blockers = finding_blockers(blocked.values())
     surviving = sorted({b for per in blocked.values() for b, p in per.items() if p.survives and p.needs})
     unprotected = [x for x in d.members if x not in model.backups_of and model.kind[x] != "backup"]
@@ -1645,12 +1647,14 @@ def _scenario_findings(model: Model, claimed: dict[str, list[tuple[str, ...]]]) 
     return out
 
 
+@paused  # a recovery and blockers per failure domain: no collection walking the estate meanwhile
 def coupling_findings(model: Model, assets: dict, unrecoverable_by: dict[str, tuple[str, ...]]) -> list[Finding]:
     """The consolidated coupling findings: one per failure domain, per stolen credential set,
     per corrupted asset and per declared scenario not already covered; each with its blockers."""
     domains = failure_domains(model, unrecoverable_by)
-    recoveries = {d.root: model.recover((d.root,)) for d in domains}
-    out = [_domain_finding(model, d, recoveries) for d in domains]
+    # the roots' final down sets were kept by the single-failure pass; let go of them once read
+    out = [_domain_finding(model, d, coupling.single_failure_down(model, d.root)) for d in domains]
+    coupling.release_single_downs(model)
     cred = _credential_findings(model, assets)
     out += cred
     out += _corruption_findings(model, assets)

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from .collector import paused
 from .findings import Finding
 from .model import Model
 
@@ -81,6 +82,8 @@ __all__ = [
     "recovery_of",
     "scenario_failures",
     "recovery_reach",
+    "release_single_downs",
+    "single_failure_down",
     "severity_for_tier",
     "survivability",
     "survivability_monte_carlo",
@@ -227,20 +230,85 @@ def _levels(model: Model) -> tuple[dict[str, int], frozenset[str]]:
     cached = _LEVELS.get(model)
     if cached is not None:
         return cached
-    h = nx.DiGraph()
-    h.add_nodes_from(model.ids)
-    for c in model.ids:
-        h.add_edges_from((c, t) for t in model.dependencies_of(c))
+    ids = model.ids
+    position = {c: i for i, c in enumerate(ids)}
+    succ = [[position[t] for t in model.dependencies_of(c)] for c in ids]
     for a, bs in model.backups_of.items():
-        h.add_edges_from((a, model.backup[b].restore_to) for b in bs if model.backup[b].restore_to is not None)
-    cond = nx.condensation(h)
-    part_level: dict[int, int] = {}
-    for p in reversed(list(nx.topological_sort(cond))):
-        part_level[p] = 1 + max((part_level[q] for q in cond.successors(p)), default=-1)
-    level = {c: part_level[p] for c, p in cond.graph["mapping"].items()}
-    cyclic = frozenset(c for p in cond.nodes for c in cond.nodes[p]["members"] if len(cond.nodes[p]["members"]) > 1)
+        succ[position[a]].extend(position[model.backup[b].restore_to] for b in bs
+                                 if model.backup[b].restore_to is not None)
+    part, parts = _strong_parts(succ)
+    # parts come out successors first (Tarjan), so each part's successors already have their level
+    part_level = [0] * len(parts)
+    for p, members in enumerate(parts):
+        top = -1
+        for v in members:
+            for w in succ[v]:
+                q = part[w]
+                if q != p and part_level[q] > top:
+                    top = part_level[q]
+        part_level[p] = top + 1
+    level = {c: part_level[part[i]] for i, c in enumerate(ids)}
+    cyclic = frozenset(ids[v] for members in parts if len(members) > 1 for v in members)
     _LEVELS[model] = (level, cyclic)
     return level, cyclic
+
+
+def _strong_parts(succ: list[list[int]]) -> tuple[list[int], list[list[int]]]:
+    """Strongly connected parts of the graph ``succ`` (node -> successors), Tarjan's algorithm without recursion.
+
+    Returns (node -> its part, the parts' members); a part is listed only after
+    every part it reaches (successors first), which is a reverse topological
+    order of the condensation.
+    """
+    n = len(succ)
+    index = [-1] * n
+    low = [0] * n
+    on_stack = [False] * n
+    part = [-1] * n
+    parts: list[list[int]] = []
+    stack: list[int] = []
+    counter = 0
+    for root in range(n):
+        if index[root] >= 0:
+            continue
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        work = [(root, 0)]
+        while work:
+            v, i = work[-1]
+            edges = succ[v]
+            while i < len(edges):
+                w = edges[i]
+                i += 1
+                if index[w] < 0:
+                    work[-1] = (v, i)
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack[w] = True
+                    work.append((w, 0))
+                    break
+                if on_stack[w] and index[w] < low[v]:
+                    low[v] = index[w]
+            else:
+                work.pop()
+                if low[v] == index[v]:
+                    members = []
+                    while True:
+                        w = stack.pop()
+                        on_stack[w] = False
+                        part[w] = len(parts)
+                        members.append(w)
+                        if w == v:
+                            break
+                    parts.append(members)
+                if work:
+                    u = work[-1][0]
+                    if low[v] < low[u]:
+                        low[u] = low[v]
+    return part, parts
 
 
 #: Failure sets packed into one machine word of the bit-parallel simulator.
@@ -1316,16 +1384,37 @@ def scenario_failures(model: Model, fail: Iterable[str], mode: str | None = None
 
 
 _SINGLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> component -> what it alone takes
+_SINGLE_DOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> common cause -> its final down set
 
 
 def single_failures(model: Model) -> dict[str, tuple[str, ...]]:
     """Component -> the assets its failure alone leaves unrecoverable (``recover((x,))`` of every component),
     computed once per model: the common causes, the threat verdicts, the fix search's base answers and the
-    estate risk all read it. Read-only for the callers."""
+    estate risk all read it. Read-only for the callers. The final down set of each component that leaves
+    some asset unrecoverable is kept for ``single_failure_down`` (the failure-domain findings read it)."""
     got = _SINGLE.get(model)
     if got is None:
-        got = _SINGLE[model] = {x: model.recover((x,)).unrecoverable for x in model.ids}
+        got = {}
+        kept = _SINGLE_DOWN[model] = {}
+        for x in model.ids:
+            rec = model.recover((x,))
+            got[x] = rec.unrecoverable
+            if rec.unrecoverable:  # a common cause: the failure-domain findings read its final down set
+                kept[x] = rec.final_down
+        _SINGLE[model] = got
     return got
+
+
+def single_failure_down(model: Model, x: str) -> frozenset[str]:
+    """``model.recover((x,)).final_down``: kept by ``single_failures`` for every common cause, else computed."""
+    kept = _SINGLE_DOWN.get(model)
+    hit = None if kept is None else kept.get(x)
+    return model.recover((x,)).final_down if hit is None else hit
+
+
+def release_single_downs(model: Model) -> None:
+    """Let go of the final down sets ``single_failures`` kept (``single_failure_down`` computes them again)."""
+    _SINGLE_DOWN.pop(model, None)
 
 
 def threat_verdicts(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
@@ -1409,7 +1498,9 @@ def recovery_cycles(model: Model, limit: int = MAX_CYCLES) -> tuple[tuple[str, .
     nodes = _recovery_nodes(model)
     sub = nx.DiGraph()
     sub.add_nodes_from(sorted(nodes))
-    sub.add_edges_from(sorted((u, v) for u, v in model.graph.subgraph(nodes).edges))
+    # the dependency graph's edges among ``nodes`` (its successors are the rows' targets), read from the
+    # model's indexes rather than a subgraph view of the whole graph
+    sub.add_edges_from(sorted((u, v) for u in nodes for v in model.dependencies_of(u) if v in nodes))
     out = set()
     for cyc in itertools.islice(nx.simple_cycles(sub), limit):
         i = cyc.index(min(cyc))
@@ -1574,6 +1665,7 @@ def _rto_findings(model: Model, inversions) -> list[Finding]:
 # -- the whole analysis ----------------------------------------------------------------------------------
 
 
+@paused  # millions of short-lived arrays and tuples: no collection walking the estate meanwhile
 def analyze(model: Model, *, pairs: bool = True, survival: bool = True) -> CouplingResult:
     """Run every coupling analysis on ``model``.
 

@@ -55,6 +55,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .collector import paused
 from .errors import HiddenspofError
 from .inventory import DIRECTORY_NOTE, is_admin
 
@@ -863,7 +864,7 @@ class Model:
                 forced.discard(r.asset)
             waves.append(tuple(wave))
             down = self._down(forced, moved)
-        final = frozenset(down)
+        final = frozenset(down) if waves else initially  # no restore: the same set, kept once
         return Recovery(
             failed=failed,
             initially_down=initially,
@@ -985,6 +986,7 @@ class Model:
         return out
 
 
+@paused  # the indexes are millions of tuples and strings: no collection walks them while they are made
 def build(inventory) -> Model:
     """Build the failure model of a loaded ``Inventory``.
 

@@ -22,10 +22,8 @@ happened when the estate was assessed).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import gc
 import math
 import warnings
 from collections.abc import Collection, Mapping, Sequence
@@ -36,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import history
+from .collector import collection_paused  # noqa: F401 (silentfix imports it from here)
 from .findings import Finding, consolidate, sort_findings
 from .inventory import KINDS, RUN_TYPES
 
@@ -2381,25 +2380,6 @@ def _asset_scores(scores: list[BackupScore], model, assets: Sequence[str] | None
     for s in scores:
         by_asset.setdefault(s.protects, []).append(s.score)
     return {a: min(by_asset[a]) if a in by_asset else None for a in (model.assets if assets is None else assets)}
-
-
-@contextlib.contextmanager
-def collection_paused():
-    """No cyclic garbage collection inside (the collector's state restored after).
-
-    Scoring allocates the evidence and factors of every backup (millions of
-    objects at 100,000 components), and each full collection walks every
-    object alive, the estate's included: a quarter of the scoring's time at
-    that size went to it. Nothing is lost: reference counting frees what
-    has no cycle, and the next collection after the rest.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def score(inventory, model, *, memo: dict | None = None, scores_only: bool = False) -> SilentResult:
