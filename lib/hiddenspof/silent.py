@@ -391,9 +391,9 @@ def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collec
         type_codes = np.full(n, -1, dtype=np.int8)
     cls = np.where(type_codes < 0, UNTYPED, type_codes).astype(np.int8)
     if len(full_backups) and n:
-        dump_codes = np.flatnonzero(np.isin(ids, np.array(sorted(full_backups), dtype=object)))
-        is_dump = np.zeros(len(ids), dtype=bool)
-        is_dump[dump_codes] = True
+        # a set lookup per distinct backup (np.isin on object arrays compares every pair: ids x dumps)
+        full = frozenset(full_backups)
+        is_dump = np.fromiter((i in full for i in ids.tolist()), dtype=bool, count=len(ids))
         cls[(cls == UNTYPED) & is_dump[g]] = RUN_TYPES.index("full")
     return pd.DataFrame({
         "backup": pd.Categorical.from_codes(g, categories=pd.Index(ids, dtype=object)),
@@ -1265,8 +1265,9 @@ def _alert_coupling(model, down: _DownCache, backup: str, asset: str, channel: s
 # -- 3-2-1-1-0 ---------------------------------------------------------------------------
 
 
-def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame) -> Rule32110:
-    """The five parts of the 3-2-1-1-0 rule for one asset, derived from the graph and methods."""
+def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame | Mapping) -> Rule32110:
+    """The five parts of the 3-2-1-1-0 rule for one asset, derived from the graph and methods (``tests``: as
+    ``_zero_errors`` reads them)."""
     backups = list(model.backups_of.get(asset, ()))
     info = {b: model.backup[b] for b in backups}
     graph = model.graph
@@ -2435,7 +2436,7 @@ def _score(inventory, model, memo: dict | None, scores_only: bool) -> SilentResu
     restore_tests = inventory.restore_tests
     # memo keys hold only the backups a table mentions: the summaries have one row per such backup and
     # read nothing else, so a variant that adds a backup without history still finds them
-    in_runs = _memoised(memo, "run-ids", (runs,), (), lambda: frozenset(map(str, runs["backup"]))) if memo is not None else ()
+    in_runs = _memoised(memo, "run-ids", (runs,), (), lambda: frozenset(map(str, pd.unique(runs["backup"])))) if memo is not None else ()
     in_tests = (_memoised(memo, "test-ids", (restore_tests,), (), lambda: frozenset(map(str, restore_tests["backup"])))
                 if memo is not None else ())
 
@@ -2469,7 +2470,7 @@ def _score(inventory, model, memo: dict | None, scores_only: bool) -> SilentResu
     if scores_only:
         return SilentResult(backups=scores, asset_scores=_asset_scores(scores, model), rule_32110={}, findings=[],
                             run_source=run_source, restore_tests=tests, rpo={})
-    rules = {a: _rule_32110(model, down, a, tests) for a in model.assets}
+    rules = {a: _rule_32110(model, down, a, test_rows) for a in model.assets}  # rows as dicts, not .at lookups
     protects = {b: model.backup[b].protects for b in backups}
     points = _memoised(memo, "points", (runs,), (full_key, only(protects, in_runs), only(sched, in_runs), only(keep, in_runs)),
                        lambda: recovery_points(prepared, as_of, protects, prepared=True, schedule_hours=sched,
