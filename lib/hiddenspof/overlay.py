@@ -773,7 +773,7 @@ class Changed:
         m = self.model
         out: set[str] = set()
         seen: set[str] = set()
-        for s in m.inventory.meta.scenarios:
+        for s in self.base.model.inventory.meta.scenarios:  # an edit never changes the scenarios (the meta)
             failed = self.failures(s.fail, s.mode)
             if not failed:
                 continue
