@@ -557,8 +557,8 @@ class Changed:
         cl = self.closures()
         if cl is None:
             return False
-        lost = set(self.base.ub[x])
-        return not any(a not in lost and x in c1 for a, (_, c1) in cl.items())
+        lost = self.base.ub[x]  # sorted
+        return not any(x in c1 and not _in_sorted(lost, a) for a, (_, c1) in cl.items())
 
     # -- strikes ------------------------------------------------------------------------------------------
 
@@ -746,8 +746,8 @@ class Changed:
             for a in moved:
                 if a not in m.backups_of:
                     continue
-                hit[a] = tuple(k for k in self.holders
-                               if a in (lost_of[k] if k in lost_of else base.cc_lost.get(k, ())))
+                hit[a] = tuple(k for k in self.holders  # each holder's loss is a sorted tuple
+                               if _in_sorted(lost_of[k] if k in lost_of else base.cc_lost.get(k, ()), a))
             touched_groups = {base.hit.get(a, ()) for a in moved} | set(hit.values())
             touched_groups.discard(())
             groups: dict[tuple[str, ...], list[str]] = {}
