@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 
+import pandas as pd
 import pytest
 from hiddenspof import advice, coupling, edits, inventory, model, overlay, synth
 from hypothesis import HealthCheck, given, settings
@@ -46,6 +47,8 @@ def _check(m: model.Model, ctx: advice.Context, problem: advice.Problem | None, 
         return False
     changed = ctx.changed(m, eds)
     _same_model(changed.model, full)
+    for table in ("components", "dependencies", "backups", "restore_tests"):  # built when first read
+        pd.testing.assert_frame_equal(getattr(changed.model.inventory, table), getattr(full.inventory, table))
     before = frozenset(m.ids)
     if problem is not None:
         assert changed.resolved(problem, before) == advice.resolved(full, problem, before)
@@ -149,6 +152,21 @@ def test_random_edits_on_synthetic_estates(seed, tmp_path):
     for _ in range(30):
         applied += _check(m, ctx, rnd.choice(problems) if problems else None, _random_edits(m, rnd))
     assert applied
+
+
+def test_patch_falls_back_to_the_whole_tables_when_the_cut_cannot_replay(tmp_path, monkeypatch):
+    """The change is replayed on the estate's rows it touches (``overlay._replay``); when that cannot be done the
+    whole changed tables are cut instead, with the same model."""
+    synth.write_estate(tmp_path, 200, 4, history_days=0)
+    m = model.build(inventory.load(tmp_path))
+    findings, ctx = _estate(m)
+
+    def refuse(cut, eds):
+        raise edits.EditError("not replayed on the cut")
+
+    monkeypatch.setattr(overlay, "_replay", refuse)
+    rnd = random.Random(4)
+    assert sum(_check(m, ctx, None, _random_edits(m, rnd)) for _ in range(10))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

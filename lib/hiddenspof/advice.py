@@ -519,7 +519,9 @@ def _strike_runs(model: Model, problem: Problem) -> list[tuple]:
             attack = coupling.credential_compromise(model, s) if problem.mode == "credential_compromise" else None
             failed = attack.destroyed if attack is not None else coupling.scenario_failures(model, s, problem.mode)
             if failed:
-                out.append((s, failed, model.recover(failed), attack))
+                # a stolen credential's recovery is the estate's own, shared by every finding it strikes
+                rec = coupling.recovery_of(model, failed) if attack is not None else model.recover(failed)
+                out.append((s, failed, rec, attack))
     return out
 
 

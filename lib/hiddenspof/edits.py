@@ -630,10 +630,11 @@ class Staged:
     The input inventory is never modified.
     """
 
-    def __init__(self, inv: Inventory) -> None:
+    def __init__(self, inv: Inventory, index: _Base | None = None) -> None:
         self.inv = inv
         self.meta = inv.meta
-        self._b = _base_of(inv)
+        # ``index``: the inventory's own, for a short-lived inventory kept out of the shared cache (``_base_of``)
+        self._b = _base_of(inv) if index is None else index
         self._ops: dict[str, list[tuple]] = {"components": [], "backups": []}
         self._tests: list[dict] = []
         self._new_ids: set = set()

@@ -61,7 +61,18 @@ JUDGED_LIMIT = 64
 
 class PatchedModel(Model):
     """A model made by :func:`patch`: the same answers as ``model.build`` of the changed inventory (the
-    dependency graph is ``Model.graph``'s, built from the changed tables when first asked for)."""
+    dependency graph is ``Model.graph``'s, built from the changed tables when first asked for).
+
+    Its ``inventory`` (the changed tables) is built when first read: the re-analysis reads the model's indexes,
+    and copying every table of a large estate per candidate would cost the estate, not the change.
+    """
+
+    @property
+    def inventory(self):
+        inv = self.__dict__.get("_inventory")
+        if inv is None:
+            inv = self.__dict__["_inventory"] = self.__dict__["_staged"].result()
+        return inv
 
 
 @dataclasses.dataclass
@@ -103,9 +114,9 @@ def _spared_in(m: Model, s: str) -> bool:
 def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
     """The model of ``base``'s inventory with ``edits`` applied, built from ``base`` (see the module), and what
     the change touched. Raises ``edits.EditError`` as ``apply_changes`` does."""
-    from .edits import apply_changes
+    from .edits import Staged
 
-    inv = apply_changes(base.inventory, edits)
+    staged = Staged(base.inventory).apply(edits)  # EditError as apply_changes raises it; no table is built
     new: set[str] = set()
     comp_set: set[str] = set()
     row_comps: set[str] = set()
@@ -130,21 +141,12 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
     t_rows = row_comps | new
     t_bk = bk | {b for c in comp_set for b in base.backups_of.get(c, ())}
 
-    d = inv.dependencies
-    rows = d.loc[d["component"].isin(t_rows)] if t_rows else d.iloc[0:0]
-    b = inv.backups
-    bks = b.loc[b["id"].isin(t_bk)] if t_bk else b.iloc[0:0]
-    need = set(t_comp) | set(t_rows) | set(t_bk) | {str(x) for x in rows["depends_on"]}
-    for col in ("protects", "restore_to", "alert_channel"):
-        need |= {str(x) for x in bks[col] if isinstance(x, str)}
-    c = inv.components
-    mini = dataclasses.replace(inv, components=c.loc[c["id"].isin(need)].reset_index(drop=True),
-                               dependencies=rows.reset_index(drop=True), backups=bks.reset_index(drop=True))
-    mm = Model(mini)
+    mm = Model(_touched_tables(base.inventory, staged, edits, t_comp, t_rows, t_bk))
 
     m = object.__new__(PatchedModel)
-    m.__dict__.update({k: v for k, v in base.__dict__.items() if k not in ("graph", "_graph")})
-    m.inventory = inv
+    m.__dict__.update({k: v for k, v in base.__dict__.items()
+                       if k not in ("graph", "_graph", "inventory", "_inventory", "_staged")})
+    m._staged = staged
     if new:  # the estate's sorted ids with the new ones put in place (no sort of the whole estate)
         ids = list(base.ids)
         for x in sorted(x for x in new if x not in base.kind):
@@ -250,7 +252,69 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
     return m, Delta(frozenset(new), frozenset(touched), frozenset(attack), relabel, local)
 
 
+def _touched_tables(inv, staged, edits: Sequence, t_comp: set[str], t_rows: set[str], t_bk: set[str]):
+    """The changed inventory cut to what the change touched: the rows of ``t_rows``, the backups ``t_bk``, and
+    the components they and ``t_comp`` name, as the whole changed tables hold them (same order, same types).
+
+    Built by applying the edits to the estate's own rows of those components and backups (read by position),
+    so it costs the change, not the estate; the edits were checked on the whole inventory (``staged``), and an
+    edit that cannot be replayed on the cut (one naming a row outside it) falls back to the whole tables."""
+    from .edits import EditError
+
+    sb = staged._b
+    need = set(t_comp) | set(t_rows) | set(t_bk)
+    for comp in t_rows:
+        need.update(str(r["depends_on"]) for r in staged.dependency_rows(comp))
+    for bid in t_bk:
+        row = staged.backup(bid)
+        if row is not None:
+            need.update(row[col] for col in ("protects", "restore_to", "alert_channel") if isinstance(row[col], str))
+    # the edits are replayed one by one, each checked against the rows as they stand then: every component an
+    # edit or a replaced cell names is kept on the cut too, and the cut's components are trimmed to ``need`` after
+    named = set(need)
+    for e in edits:
+        named.update(v for v in e.fields.values() if isinstance(v, str))
+    for comp in t_rows:
+        named.update(str(r["depends_on"]) for r in sb.records(comp))
+    for bid in t_bk:
+        if bid in sb.backup_at:
+            row = sb.backup_row(sb.backup_at[bid])
+            named.update(row[col] for col in ("protects", "restore_to", "alert_channel") if isinstance(row[col], str))
+    c, d, b = inv.components, inv.dependencies, inv.backups
+    cut = dataclasses.replace(
+        inv,
+        components=c.iloc[sorted(sb.component_at[x] for x in named if x in sb.component_at)],
+        dependencies=d.iloc[sorted(i for comp in t_rows for i in sb.rows_at.get(comp, ()))],
+        backups=b.iloc[sorted(sb.backup_at[x] for x in t_bk if x in sb.backup_at)],
+        restore_tests=inv.restore_tests.iloc[0:0],  # the model reads no restore test
+    )
+    try:
+        out = _replay(cut, edits)
+        comps = out.components
+        return dataclasses.replace(out, components=comps.loc[comps["id"].isin(need)].reset_index(drop=True))
+    except EditError:
+        whole = staged.result()
+        d, b, c = whole.dependencies, whole.backups, whole.components
+        rows = d.loc[d["component"].isin(t_rows)]
+        bks = b.loc[b["id"].isin(t_bk)]
+        return dataclasses.replace(whole, components=c.loc[c["id"].isin(need)].reset_index(drop=True),
+                                   dependencies=rows.reset_index(drop=True), backups=bks.reset_index(drop=True))
+
+
+def _replay(cut, edits: Sequence):
+    """``apply_changes`` on a cut of the inventory, its index kept out of the shared cache (it is used once)."""
+    from .edits import Staged, _Base
+
+    return Staged(cut, _Base(cut.components, cut.dependencies, cut.backups)).apply(edits).result()
+
+
 # -- the base estate's answers, once ------------------------------------------------------------------------
+
+
+def _in_sorted(items: Sequence[str], x: str) -> bool:
+    """Whether ``x`` is in the sorted ``items`` (a binary search)."""
+    i = bisect.bisect_left(items, x)
+    return i < len(items) and items[i] == x
 
 
 def _closure_walk(m: Model, starts: Iterable[str]) -> set[str]:
@@ -510,11 +574,14 @@ class Changed:
         cl = self.closures()
         if cl is None or len(cl) > JUDGED_LIMIT:
             return None
-        old = frozenset(failed).difference(self.delta.new)  # the estate's components (none is ever removed)
+        # the estate's components (none is ever removed); the set itself when it has no new one (its hash is kept)
+        old = failed if type(failed) is frozenset and failed.isdisjoint(self.delta.new) \
+            else frozenset(failed).difference(self.delta.new)
         spent: list[int] = []
         before = self.base.recovery(old, spent) if old else ()
         self.work += sum(spent)
-        changed = cl.keys() & before  # the estate's answer for the assets whose closure changed does not hold
+        # the estate's answer for the assets whose closure changed does not hold (``before`` is sorted)
+        changed = [a for a in cl if _in_sorted(before, a)]
         hit = [a for a, (_, c1) in cl.items() if not failed.isdisjoint(c1)]
         fates: frozenset[str] = frozenset()
         if hit:
@@ -527,10 +594,14 @@ class Changed:
                 self.work += 1 + walked
         if not changed and not fates:
             return before  # sorted already
-        out = set(before)
-        out.difference_update(changed)
-        out |= fates
-        return tuple(sorted(out))
+        out = list(before)  # sorted: a few taken out and put in keep it sorted without a sort of the whole
+        for a in changed:
+            if a not in fates:
+                del out[bisect.bisect_left(out, a)]
+        for a in fates:
+            if not _in_sorted(before, a):
+                bisect.insort(out, a)
+        return tuple(out)
 
     def _scope(self, hit: tuple[str, ...]) -> tuple[frozenset[str], dict]:
         """The union of the changed closures of ``hit`` and its reverse rows (``Model.scope_rdeps``), built once
