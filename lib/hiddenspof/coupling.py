@@ -1519,7 +1519,7 @@ def _rto_inversions(model: Model) -> tuple[tuple[str, str], ...]:
     for a in model.assets:
         if a not in rto:
             continue
-        for d in sorted(nx.descendants(model.graph, a)):
+        for d in sorted(_needed(model, a) - {a}):  # what a depends on, transitively (the graph's descendants)
             if d in rto and rto[d] > rto[a]:
                 out.append((a, d))
     return tuple(out)
