@@ -486,6 +486,21 @@ def test_single_failures_keep_the_final_down_sets_of_common_causes(estate):
     assert all(coupling.single_failure_down(m, x) == m.recover((x,)).final_down for x in m.ids)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_estates())
+def test_logical_corruption_verdicts_equal_a_recovery_of_the_asset_and_its_replicas(estate):
+    """The corruption verdict read from the single failures (an asset without replicas) equals the recovery
+    of the asset and its replica backups, as it was computed for every asset."""
+    comps, deps, backups = estate
+    m = model.build(inventory_of(comps, deps, backups))
+    verdicts, causes = coupling.threat_verdicts(m, coupling.single_failures(m))
+    for a in m.assets:
+        failed = {a} | {b for b in m.backups_of[a] if m.backup[b].method == "replica"}
+        lost = a in m.recover(failed).final_down
+        assert verdicts[a]["logical_corruption"] == ("unrecoverable" if lost else "recoverable")
+        assert causes[a]["logical_corruption"] == ((a,) if lost else ())
+
+
 # -- views, charts and the notebook ------------------------------------------------------------------------------
 
 

@@ -203,3 +203,17 @@ def test_recovery_cycles_equal_the_subgraph_reference(estate, limit):
     m = model.build(inventory_of(comps, deps, backups))
     assert coupling.recovery_cycles(m, limit) == _recovery_cycles_reference(m, limit)
     assert coupling.recovery_cycles(m) == _recovery_cycles_reference(m)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(estates(), st.data())
+def test_rto_inversions_equal_the_graph_descendants_reference(estate, data):
+    """RTO inversions read from the model's rows equal those of ``nx.descendants`` of the dependency graph."""
+    comps, deps, backups = estate
+    comps = [dict(c, rto_hours=data.draw(st.sampled_from([None, 1, 4, 24]))) for c in comps]
+    comps = [{k: v for k, v in c.items() if v is not None} for c in comps]
+    m = model.build(inventory_of(comps, deps, backups))
+    rto = {c["id"]: float(c["rto_hours"]) for c in comps if "rto_hours" in c}
+    want = tuple((a, d) for a in m.assets if a in rto
+                 for d in sorted(nx.descendants(m.graph, a)) if d in rto and rto[d] > rto[a])
+    assert coupling._rto_inversions(m) == want

@@ -40,6 +40,17 @@ def _same_rows(inv) -> None:
     assert list(got.edges(data=True)) == list(ref.edges(data=True))
     for v in ref:
         assert list(got.predecessors(v)) == list(ref.predecessors(v)), v
+    # the adjacency read without the graph: the graph's neighbours in the graph's order, the same nodes
+    fresh = model.build(inv)
+    adj = fresh.adjacency
+    for v in ref:
+        assert v in adj
+        assert list(adj.succ[v]) == list(ref.successors(v)), v
+        assert list(adj.pred[v]) == list(ref.predecessors(v)), v
+    assert "nobody-has-this-id" not in adj
+    with pytest.raises(KeyError):
+        adj.succ["nobody-has-this-id"]
+    assert "_graph" not in fresh.__dict__  # the adjacency never builds the graph
 
 
 _BASE = inventory_of([C("a")])
@@ -92,6 +103,19 @@ def test_columns_give_the_row_pass_indexes_on_synthetic_estates(tmp_path, size, 
     """Synthetic estates (thousands of rows, groups of every size) give the row pass's indexes."""
     synth.write_estate(tmp_path / "estate", size, seed=seed, history_days=0, health=health)
     _same_rows(inventory.load(tmp_path / "estate"))
+
+
+def test_the_adjacency_follows_the_rows_of_a_patched_model():
+    """A model patched from another (its rows changed) answers from its own rows, not the one it was copied from."""
+    from hiddenspof import edits, overlay
+
+    base = model.build(inventory_of([C("a"), C("b"), C("c")], [D("a", "b")]))
+    assert list(base.adjacency.succ["a"]) == ["b"]
+    patched, _ = overlay.patch(base, [edits.add_dependency(component="a", depends_on="c"),
+                                      edits.remove_dependency(component="a", depends_on="b")])
+    assert list(patched.adjacency.succ["a"]) == list(patched.graph.successors("a")) == ["c"]
+    assert list(patched.adjacency.pred["c"]) == list(patched.graph.predecessors("c")) == ["a"]
+    assert list(base.adjacency.succ["a"]) == ["b"]
 
 
 def test_the_graph_is_built_when_first_asked_for():

@@ -380,7 +380,8 @@ def test_rescore_assets_equals_a_full_score_on_random_changes(estates):
 
 def test_shortest_paths_equal_networkx_node_for_node(estates):
     """silent._shortest gives nx.shortest_path's path, ties included, on random graphs (hubs with many dependants,
-    edges inserted in random order) and between every backup or alert channel and every component of the estates."""
+    edges inserted in random order) and between every backup or alert channel and every component of the estates,
+    on the graph and on ``Model.adjacency``; ``_descendants`` of the adjacency equals ``nx.descendants``."""
     rng = random.Random(7)
     for _ in range(60):
         g = nx.DiGraph()
@@ -406,6 +407,7 @@ def test_shortest_paths_equal_networkx_node_for_node(estates):
         sources = sorted(m.backup) + sorted({i.alert_channel for i in m.backup.values() if i.alert_channel in m.kind})
         targets = sorted(m.kind)
         positions = {}
+        adjacency, adj_positions = model.build(inv).adjacency, {}
         for s in rng.sample(sources, min(40, len(sources))):
             for t in rng.sample(targets, min(60, len(targets))):
                 if s == t:
@@ -415,3 +417,6 @@ def test_shortest_paths_equal_networkx_node_for_node(estates):
                 except nx.NetworkXNoPath:
                     want = None
                 assert silent._shortest(m.graph, s, t, positions) == want, (s, t)
+                assert silent._shortest(adjacency, s, t, adj_positions) == want, (s, t)  # the graph never built
+        for s in sources:
+            assert silent._descendants(adjacency, s) == nx.descendants(m.graph, s), s

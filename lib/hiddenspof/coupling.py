@@ -1429,8 +1429,11 @@ def threat_verdicts(model: Model, unrecoverable_by: dict[str, tuple[str, ...]]):
     for mode, kinds in THREAT_MODES.items():
         if mode == "logical_corruption":
             for a in model.assets:
-                failed = {a} | {b for b in model.backups_of[a] if model.backup[b].method == "replica"}
-                lost = a in model.recover(failed).final_down
+                replicas = {b for b in model.backups_of[a] if model.backup[b].method == "replica"}
+                if replicas:
+                    lost = a in model.recover({a} | replicas).final_down
+                else:  # the asset alone fails: its single failure, already recovered
+                    lost = a in unrecoverable_by[a]
                 verdict[a][mode] = "unrecoverable" if lost else "recoverable"
                 causes[a][mode] = (a,) if lost else ()
             continue
@@ -1516,7 +1519,7 @@ def _rto_inversions(model: Model) -> tuple[tuple[str, str], ...]:
     for a in model.assets:
         if a not in rto:
             continue
-        for d in sorted(nx.descendants(model.graph, a)):
+        for d in sorted(_needed(model, a) - {a}):  # what a depends on, transitively (the graph's descendants)
             if d in rto and rto[d] > rto[a]:
                 out.append((a, d))
     return tuple(out)

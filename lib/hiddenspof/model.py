@@ -222,6 +222,62 @@ def _requirement_rows(deps: pd.DataFrame) -> tuple[list, list, np.ndarray, list[
     return kinds, kind_text, admin, _texts(deps["group"])
 
 
+class _Neighbours:
+    """Component -> its neighbours in one direction of ``_Adjacency``, as a dict (keys only, in order), made when
+    first asked for; ``KeyError`` for an id that is not a component, as the graph's adjacency gives."""
+
+    __slots__ = ("_position", "_names", "_ends", "_made")
+
+    def __init__(self, position: dict[str, int], names: list[str], ends: list[int]) -> None:
+        self._position, self._names, self._ends = position, names, ends
+        self._made: dict[str, dict[str, None]] = {}
+
+    def __getitem__(self, c: str) -> dict[str, None]:
+        hit = self._made.get(c)
+        if hit is None:
+            i = self._position[c]
+            hit = self._made[c] = dict.fromkeys(self._names[self._ends[i - 1] if i else 0: self._ends[i]])
+        return hit
+
+
+class _Adjacency:
+    """The adjacency of ``Model.graph`` without building the graph: ``succ[c]`` the targets of ``c``'s
+    requirement rows, ``pred[c]`` the components with a requirement row on ``c``, each in the graph's order (row
+    order of the first row of each pair); ``c in adjacency`` for a component. Made from the same rows as
+    ``_dependency_graph``, each component's neighbours written out only when asked for: the analysis reads a few
+    paths and stores, and the whole graph (its attribute dicts, both directions) is hundreds of MB at 100,000
+    components."""
+
+    def __init__(self, ids: tuple[str, ...], deps: pd.DataFrame) -> None:
+        self._position = position = dict(zip(ids, range(len(ids))))
+        empty = [0] * len(ids)
+        if not len(deps):
+            self.succ = _Neighbours(position, [], empty)
+            self.pred = _Neighbours(position, [], empty)
+            return
+        ci, ti, rows = _first_requirement_rows(ids, position, deps)
+        id_arr = np.array(ids, dtype=object)
+        u, v = ci[rows], ti[rows]
+        made = []
+        for key, other in ((u, v), (v, u)):
+            order = np.argsort(key, kind="stable")
+            made.append(_Neighbours(position, id_arr[other[order]].tolist(),
+                                    np.cumsum(np.bincount(key, minlength=len(ids))).tolist()))
+        self.succ, self.pred = made
+
+    def __contains__(self, c) -> bool:
+        return c in self._position
+
+
+def _first_requirement_rows(ids: tuple[str, ...], position: dict[str, int], deps: pd.DataFrame):
+    """(component code of each row, target code of each row, the first requirement row of each pair in row order)."""
+    ci, ti = _codes(position, deps["component"]), _codes(position, deps["depends_on"])
+    _, _, admin, _ = _requirement_rows(deps)
+    req = np.flatnonzero(~admin)
+    _, first = np.unique(ci[req] * len(ids) + ti[req], return_index=True)
+    return ci, ti, req[np.sort(first)]
+
+
 def _dependency_graph(ids: tuple[str, ...], kind: dict[str, str], deps: pd.DataFrame) -> nx.DiGraph:
     """The requirement rows as a ``networkx.DiGraph`` (see ``Model.graph``): nodes in id order, an edge per
     (component, depends_on) pair with the attributes of its first requirement row, in the order of the rows.
@@ -513,6 +569,16 @@ class Model:
             np.concatenate([[0], np.cumsum(np.bincount(gt, minlength=n_ids))]), slots[gpo],
             owner, room,
         )
+
+    @property
+    def adjacency(self) -> _Adjacency:
+        """``graph``'s successors and predecessors in its order (``adjacency.succ[c]``, ``adjacency.pred[c]``,
+        ``c in adjacency``) without building the graph; made when first asked for, from the inventory's rows."""
+        deps = self.inventory.dependencies
+        got = self.__dict__.get("_adjacency")
+        if got is None or got[0] is not deps:  # a model patched from this one has other rows
+            got = self.__dict__["_adjacency"] = (deps, _Adjacency(self.ids, deps))
+        return got[1]
 
     @property
     def graph(self) -> nx.DiGraph:

@@ -1073,7 +1073,22 @@ def _path(graph: nx.DiGraph, source: str, target: str) -> str:
         return f"{source} -> ... -> {target}"
 
 
-def _shortest(graph: nx.DiGraph, source: str, target: str, positions: dict) -> list[str] | None:
+def _descendants(adjacency, source: str) -> set[str]:
+    """``nx.descendants`` of the dependency graph: everything ``source`` reaches through its successors
+    (``Model.adjacency``), ``source`` itself left out."""
+    succ = adjacency.succ
+    seen = {source}
+    stack = [source]
+    while stack:
+        for w in succ[stack.pop()]:
+            if w not in seen:
+                seen.add(w)
+                stack.append(w)
+    seen.discard(source)
+    return seen
+
+
+def _shortest(graph, source: str, target: str, positions: dict) -> list[str] | None:
     """``nx.shortest_path(graph, source, target)`` node for node (its bidirectional search, same ties), or None
     when there is no path.
 
@@ -1182,7 +1197,7 @@ class _DownCache:
         self.stores: tuple[str, ...] = tuple(sorted(c for c, k in model.kind.items() if k == "backup_store"))
         self.vaults: tuple[str, ...] = tuple(sorted({
             t for b, i in model.backup.items() if i.immutable or i.offline
-            for t in model.graph.successors(b) if model.kind.get(t) == "backup_store"}))
+            for t in model.adjacency.succ[b] if model.kind.get(t) == "backup_store"}))
         self._channels: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {}
         self._places_of: dict[str, tuple[str, ...]] | None = None
         self._location: dict[str, str | None] | None = None
@@ -1198,8 +1213,7 @@ class _DownCache:
         """``(x, down({x}))`` for the channel and everything it depends on, sorted by x, where x takes it down."""
         hit = self._channels.get(channel)
         if hit is None:
-            graph = self.model.graph
-            candidates = sorted({channel} | nx.descendants(graph, channel))
+            candidates = sorted({channel} | _descendants(self.model.adjacency, channel))
             hit = tuple((x, d) for x in candidates if channel in (d := self(x)))
             self._channels[channel] = hit
         return hit
@@ -1229,7 +1243,7 @@ class _DownCache:
             if source == target:
                 hit = source
             else:
-                nodes = _shortest(self.model.graph, source, target, self._positions)
+                nodes = _shortest(self.model.adjacency, source, target, self._positions)
                 hit = " -> ".join(nodes) if nodes is not None else f"{source} -> ... -> {target}"
             self._paths[key] = hit
         return hit
@@ -1242,7 +1256,7 @@ def _alert_coupling(model, down: _DownCache, backup: str, asset: str, channel: s
     take it down); returned sorted, with an evidence sentence for the first.
     The candidates and their down sets are computed once per channel.
     """
-    if channel not in model.graph:
+    if channel not in model.adjacency:
         return [], ""
     causes = []
     first = None
@@ -1270,7 +1284,7 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame | Mappi
     ``_zero_errors`` reads them)."""
     backups = list(model.backups_of.get(asset, ()))
     info = {b: model.backup[b] for b in backups}
-    graph = model.graph
+    graph = model.adjacency  # successors in the dependency graph's order, without building the graph
     parts = []
 
     copies = 1 + len(backups)
@@ -1282,7 +1296,7 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame | Mappi
     unknown = []
     for b in backups:
         method = info[b].method
-        stores = sorted(t for t in graph.successors(b) if model.kind.get(t) == "backup_store")
+        stores = sorted(t for t in graph.succ[b] if model.kind.get(t) == "backup_store")
         if method == "tape":
             media[b] = "tape"
         elif stores:
@@ -1298,7 +1312,7 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame | Mappi
         reason += f"; medium unknown for {', '.join(unknown)} (no backup_store dependency, method not tape)"
     media_remedy = ""
     if len(distinct) < 2:
-        used = {t for b in backups for t in graph.successors(b)}
+        used = {t for b in backups for t in graph.succ[b]}
         spare = [t for t in down.stores if t not in used and t != asset]
         if unknown:  # never ask for what may exist: the copy's medium is only unrecorded
             media_remedy = (f"record where {_and(unknown)} {'is' if len(unknown) == 1 else 'are'} kept (a backup_store "
@@ -1318,8 +1332,8 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame | Mappi
                 offsite.append(b)
             elif shared:
                 lost = down(shared[0])
-                stores = sorted(t for t in graph.successors(b) if model.kind.get(t) == "backup_store")
-                needs = sorted(t for t in graph.successors(b) if t in lost and t not in stores)
+                stores = sorted(t for t in graph.succ[b] if model.kind.get(t) == "backup_store")
+                needs = sorted(t for t in graph.succ[b] if t in lost and t not in stores)
                 if stores and not any(t in lost for t in stores) and needs:
                     # the copy is kept elsewhere; what fails with the site is its restore path
                     why.append(f"{b} is stored on {', '.join(stores)}, outside {shared[0]}, but restoring it needs "
@@ -1337,7 +1351,7 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame | Mappi
         loc = down.location
         a_loc = loc(asset)
         for b in backups:
-            b_locs = {loc(b)} | {loc(t) for t in graph.successors(b) if model.kind.get(t) == "backup_store"}
+            b_locs = {loc(b)} | {loc(t) for t in graph.succ[b] if model.kind.get(t) == "backup_store"}
             b_locs.discard(None)
             if a_loc and b_locs and a_loc not in b_locs:
                 offsite.append(b)
@@ -2205,7 +2219,7 @@ CONTINUOUS_HOURS = 1.0
 
 def _tools(model, b: str) -> tuple[str, ...]:
     """What writes a backup's job history: its recovery tools, else its backup stores (direct rows, sorted)."""
-    succ = sorted(model.graph.successors(b)) if b in model.graph else []
+    succ = sorted(model.adjacency.succ[b]) if b in model.adjacency else []
     tools = tuple(t for t in succ if model.kind.get(t) == "recovery_tool")
     return tools or tuple(t for t in succ if model.kind.get(t) == "backup_store")
 
@@ -2555,15 +2569,15 @@ def _touched(basis: _Basis, inventory, model) -> tuple[set[str], set[str], dict]
     comps = inventory.components
     rpo = {str(i): _num(v) for i, v in zip(comps["id"], comps["rpo_hours"])}
     location = _locations(comps)
-    g_old, g_new = old.graph, model.graph
+    g_old, g_new = old.adjacency, model.adjacency  # the dependency graphs' neighbours, in their order
     fed: set[str] = set()  # old components a new one depends on: their dependants changed
     for c in old.kind:
         if (model.kind[c] != old.kind[c] or model.requires[c] != old.requires[c] or model.groups[c] != old.groups[c]
                 or not _same(model.data_gb[c], old.data_gb[c]) or model.tier[c] != old.tier[c]
                 or not _same(rpo.get(c), basis.rpo.get(c)) or location.get(c) != basis.location.get(c)
-                or list(g_new.successors(c)) != list(g_old.successors(c))):
+                or list(g_new.succ[c]) != list(g_old.succ[c])):
             return None
-        before, after = list(g_old.predecessors(c)), list(g_new.predecessors(c))
+        before, after = list(g_old.pred[c]), list(g_new.pred[c])
         if after != before:
             if after[:len(before)] != before or not new_ids.issuperset(after[len(before):]):
                 return None
@@ -2571,7 +2585,7 @@ def _touched(basis: _Basis, inventory, model) -> tuple[set[str], set[str], dict]
     # dependency paths ending at a component a new dependant can reach are searched again
     reached = set(fed)
     for c in fed:
-        reached |= nx.descendants(g_old, c)
+        reached |= _descendants(g_old, c)
     backups = {b for b in model.backup if model.backup[b] != old.backup[b] or model.backup[b].alert_channel in new_ids}
     backups |= {b for b, x in basis.named.items() if x is not None and x in reached}
     return backups, reached, {"rpo": rpo, "location": location}
@@ -2692,7 +2706,7 @@ class _Variant:
     def __init__(self, model, backups: Mapping, mine: Sequence[str]) -> None:
         self._model = model
         self.backup = {b: backups[b] if b in backups else model.backup[b] for b in mine}
-        self.graph, self.kind, self.backups_of = model.graph, model.kind, model.backups_of
+        self.kind, self.backups_of = model.kind, model.backups_of  # graph, adjacency: the base's, when asked
 
     def __getattr__(self, name: str):
         return getattr(self._model, name)
