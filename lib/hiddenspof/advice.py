@@ -359,7 +359,7 @@ def _failures(model: Model, problem: Problem, before: Iterable[str] | None = Non
     """The failed set of each strike; credential theft also strikes every credential not in ``before`` (added by a change)."""
     strikes = list(problem.strikes)
     if problem.mode == "credential_compromise" and before is not None:
-        before = set(before)
+        before = before if isinstance(before, (set, frozenset)) else set(before)
         strikes += [(c,) for c in model.ids if model.kind[c] in CREDENTIAL_KINDS and c not in before]
     out = []
     for s in strikes:
@@ -541,6 +541,8 @@ class Context:
     copy_fixes: dict = dataclasses.field(default_factory=dict)
     #: the base estate's strike answers (``overlay.Base``), shared by every candidate; None until first needed
     base: object | None = None
+    #: (model, its component ids as a set); None until first needed
+    ids: tuple | None = None
 
     def base_of(self, model: Model):
         """The estate's strike answers, computed once (``overlay.Base``)."""
@@ -549,6 +551,12 @@ class Context:
 
             self.base = Base(model)
         return self.base
+
+    def ids_of(self, model: Model) -> frozenset[str]:
+        """The estate's component ids as a set, made once (each finding's search reads them)."""
+        if self.ids is None or self.ids[0] is not model:
+            self.ids = (model, frozenset(model.ids))
+        return self.ids[1]
 
     def changed(self, model: Model, edits: Sequence):
         """The whole changed estate's answers under ``edits``, re-analysing only what they can change
@@ -979,7 +987,7 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
         return Fix(_fallback(problem), False,
                    f"not searched: the assessment's search budget of {FIX_WORK_BUDGET:,} work units went to the "
                    "findings searched before it (the narrow ones, then the most severe)"), ()
-    before = frozenset(model.ids)
+    before = ctx.ids_of(model)
     share = [share]  # this finding's share of the assessment's budget
     tried: list[str] = []
     rejected: dict[str, str] = {}
@@ -1165,7 +1173,7 @@ def verify(model: Model, problem: Problem, changes: Sequence, ctx: Context | Non
                    steps=tuple(changes), production=t.production)
     changed = ctx.changed(model, t.edits)
     kw = dict(changes=t.edits, steps=tuple(changes), reuses=reused_by(model, t.edits), production=t.production)
-    if not changed.resolved(problem, frozenset(model.ids)):
+    if not changed.resolved(problem, ctx.ids_of(model)):
         return Fix(text, False, f"re-analysed on the whole changed inventory: {_names(problem.assets)} still "
                                 "unrecoverable", **kw)
     new = changed.new_findings(ctx.serious_of(model))

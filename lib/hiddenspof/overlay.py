@@ -390,6 +390,8 @@ class Base:
         self._changed: OrderedDict[_EditsKey, Changed] = OrderedDict()
         self._fresh_before: frozenset[tuple] | None = None  # the claims ``_fresh`` was read against
         self._fresh: dict[str, bool] = {}
+        self._claims_before: frozenset[tuple] | None = None  # the claims ``_claims`` was read against
+        self._claims: dict[tuple, bool] = {}
         #: restore target -> the backups restoring onto it (the upward walk of ``Changed.affected_assets``)
         self.restored_on: dict[str, list[str]] = {}
         for bid, info in m.backup.items():
@@ -428,6 +430,19 @@ class Base:
             lost = self.ub[x]
             hit = self._fresh[x] = bool(lost) and _serious_tier(self.model, lost) and any(
                 ("domain", x, a) not in before for a in lost)
+        return hit
+
+    def fresh_claim(self, rule: str, cause: str, lost: tuple[str, ...], before: frozenset[tuple]) -> bool:
+        """Whether assets ``lost`` (the estate's own components, read with their estate tiers) make a serious
+        finding of ``rule`` and ``cause`` that claims a pair not in ``before``: read once per question and
+        ``before``, as many candidates leave a scenario's or a failure's loss as another left it."""
+        if self._claims_before is not before:
+            self._claims_before, self._claims = before, {}
+        key = (rule, cause, lost)
+        hit = self._claims.get(key)
+        if hit is None:
+            hit = self._claims[key] = _serious_tier(self.model, lost) and any(
+                (rule, cause, a) not in before for a in lost)
         return hit
 
     def changed(self, edits: Sequence) -> Changed:
@@ -542,8 +557,8 @@ class Changed:
         cl = self.closures()
         if cl is None:
             return False
-        lost = set(self.base.ub[x])
-        return not any(a not in lost and x in c1 for a, (_, c1) in cl.items())
+        lost = self.base.ub[x]  # sorted
+        return not any(x in c1 and not _in_sorted(lost, a) for a, (_, c1) in cl.items())
 
     # -- strikes ------------------------------------------------------------------------------------------
 
@@ -660,7 +675,7 @@ class Changed:
         """``advice.resolved`` of the changed estate."""
         strikes = list(problem.strikes)
         if problem.mode == "credential_compromise" and before is not None:
-            before = set(before)
+            before = before if isinstance(before, (set, frozenset)) else set(before)
             strikes += [(c,) for c in self.holders if c not in before]
         for s in strikes:
             if not all(c in self.model.kind for c in s):
@@ -700,8 +715,8 @@ class Changed:
                 if self._no_new_loss(x):
                     continue  # its unrecoverable assets are some of the estate's: it claims nothing new
             lost = self.ub(x)
-            if lost and (base.fresh_domain_claim(x, before) if lost == base.ub.get(x)
-                         else _serious_tier(m, lost) and any(("domain", x, a) not in before for a in lost)):
+            if lost and (base.fresh_domain_claim(x, before) if lost == base.ub.get(x) else self._fresh_claim(
+                    "domain", x, lost, before)):
                 fresh_groups.add(lost)
         if fresh_groups:
             from .advice import failure_domains
@@ -731,8 +746,8 @@ class Changed:
             for a in moved:
                 if a not in m.backups_of:
                     continue
-                hit[a] = tuple(k for k in self.holders
-                               if a in (lost_of[k] if k in lost_of else base.cc_lost.get(k, ())))
+                hit[a] = tuple(k for k in self.holders  # each holder's loss is a sorted tuple
+                               if _in_sorted(lost_of[k] if k in lost_of else base.cc_lost.get(k, ()), a))
             touched_groups = {base.hit.get(a, ()) for a in moved} | set(hit.values())
             touched_groups.discard(())
             groups: dict[tuple[str, ...], list[str]] = {}
@@ -773,7 +788,7 @@ class Changed:
         m = self.model
         out: set[str] = set()
         seen: set[str] = set()
-        for s in m.inventory.meta.scenarios:
+        for s in self.base.model.inventory.meta.scenarios:  # an edit never changes the scenarios (the meta)
             failed = self.failures(s.fail, s.mode)
             if not failed:
                 continue
@@ -791,9 +806,16 @@ class Changed:
             if slug in seen:
                 continue
             seen.add(slug)
-            if _serious_tier(m, lost) and any(("scenario", slug, a) not in before for a in lost):
+            if self._fresh_claim("scenario", slug, lost, before):
                 out.add(f"coupling:scenario:{slug}")
         return out
+
+    def _fresh_claim(self, rule: str, cause: str, lost: tuple[str, ...], before: frozenset[tuple]) -> bool:
+        """``Base.fresh_claim`` of the changed estate: the estate's memo while ``lost`` holds no new component
+        (the tiers are the estate's: a relabelling change is analysed in full)."""
+        if self.delta.new.isdisjoint(lost):
+            return self.base.fresh_claim(rule, cause, lost, before)
+        return _serious_tier(self.model, lost) and any((rule, cause, a) not in before for a in lost)
 
     def _covered_by_holder(self, x: str, lost: tuple[str, ...], hit: dict[str, tuple[str, ...]]) -> bool:
         """Whether a stolen-credential finding of the changed estate holds ``x`` and claims exactly ``lost``
