@@ -217,3 +217,18 @@ def test_rto_inversions_equal_the_graph_descendants_reference(estate, data):
     want = tuple((a, d) for a in m.assets if a in rto
                  for d in sorted(nx.descendants(m.graph, a)) if d in rto and rto[d] > rto[a])
     assert coupling._rto_inversions(m) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.001, 0.02, 0.05, 0.3, 1.0]), min_size=2, max_size=40), st.integers(1, 900))
+def test_first_pairs_follow_the_lazy_probability_order(probs, k):
+    """``_first_pairs`` gives the first ``k`` pairs of ``_pairs_by_probability`` (ties by ids: here positions)."""
+    import itertools
+
+    names = [f"c{i:02d}" for i in range(len(probs))]
+    prob = dict(zip(names, sorted(probs, reverse=True)))
+    p = np.array([prob[c] for c in names])
+    pi, pj, pp = coupling._first_pairs(p, k)
+    want = list(itertools.islice(coupling._pairs_by_probability(names, prob), k))
+    assert [(names[i], names[j]) for i, j in zip(pi.tolist(), pj.tolist())] == [(x, y) for _, x, y in want]
+    assert pp.tolist() == [q for q, _, _ in want]

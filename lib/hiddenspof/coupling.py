@@ -964,7 +964,8 @@ def _first_pairs(p: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     ii = np.repeat(i, counts)
     jj = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + ii + 1
     prod = p[ii] * p[jj]
-    keep = np.lexsort((jj, ii, -prod))[:k]
+    # the pairs are made in (i, j) order, so a stable sort by -p[i] p[j] alone breaks ties by (i, j)
+    keep = np.argsort(-prod, kind="stable")[:k]
     return ii[keep], jj[keep], prod[keep]
 
 
