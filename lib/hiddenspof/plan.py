@@ -347,13 +347,16 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
     risk_before = start.total
     open_before = {f.id for f in findings}
     inv = inventory
+    # every step's fixes staged one after the other on the inventory (``edits.Staged``: what applying them to
+    # the tables one by one gives); the changed tables are built only where a step is re-analysed, and at the end
+    staged = edits_mod.Staged(inventory)
+    applied: list = []  # the edits of the steps so far, in order
     done: set = set()
     added: set = set()  # the ids the steps applied so far added (a later fix's own new components are renamed off them)
     steps: list[PlanStep] = []
     skipped: list[tuple[str, str]] = []
     for group in packages(findings):
         made, used, clashed, kept = [], [], [], []
-        staged = edits_mod.Staged(inv)  # the package's fixes staged one after the other, the tables built once
         for f in group:
             if f.id not in open_before:  # the steps before resolved it: its own fix is not needed
                 skipped.append((f.id, "resolved by the steps before it: its own fix is not needed"))
@@ -363,7 +366,8 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
                 staged.apply(todo)
             except edits_mod.EditError as err:
                 clashed.append((f.id, f"it no longer applies on top of the changes before it: {err}"))
-                staged = edits_mod.Staged(inv).apply(made)  # without the part of this fix that did apply
+                # without the part of this fix that did apply
+                staged = edits_mod.Staged(inventory).apply([*applied, *made])
                 continue
             done.update(todo)
             added.update(edits_mod.new_ids(todo))
@@ -375,7 +379,7 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
         if not used:
             skipped.extend(clashed)
             continue
-        inv = staged.result()
+        applied.extend(made)
         asset_ids = tuple(sorted({a for f in used for a in f.assets}))
         step = PlanStep(
             number=len(steps) + 1,
@@ -388,6 +392,7 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
         )
         if spend[0] >= size:
             spend[0] -= size
+            inv = staged.result()
             left, _, after = _analysed(inv, memo)
             ids = {f.id for f in left}
             step = dataclasses.replace(step, risk_after=after.total,
@@ -400,6 +405,7 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
         skipped.extend(clashed)
         steps.append(step)
     if steps:
+        inv = staged.result()
         end_findings, _, risk = _analysed(inv, memo)
     else:  # nothing to apply: the end state is the estate as analysed
         end_findings, risk = sort_findings(findings), start
