@@ -191,3 +191,14 @@ def test_recover_equals_the_row_by_row_rounds_on_a_patched_model(tmp_path, monke
     full = model.build(edits.apply_changes(m.inventory, changes))
     for x in ids:
         assert patched.recover((x,)) == reference_recover(patched, (x,)) == full.recover((x,)), x
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=120))
+def test_first_each_keeps_each_value_once(values):
+    """``_first_each`` gives the set ``np.unique`` gives (each value once; the order is free)."""
+    import numpy as np
+
+    arr = np.array(values, dtype=np.int64)
+    got = model._first_each(arr, np.empty(41, dtype=np.int64))
+    assert sorted(got.tolist()) == np.unique(arr).tolist()

@@ -345,6 +345,17 @@ def _gather(ptr: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return idx[np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)]
 
 
+def _first_each(values: np.ndarray, slot: np.ndarray) -> np.ndarray:
+    """``values`` (indexes below ``len(slot)``) with each value kept once, in no particular order: the set
+    ``np.unique`` gives, without its sort (``slot`` is scratch space, overwritten). Each value's slot ends up
+    holding one of its positions, so exactly one copy of each matches it."""
+    if len(values) < 2:
+        return values
+    at = np.arange(len(values))
+    slot[values] = at
+    return values[slot[values] == at]
+
+
 #: Components a down set is grown to one at a time before it is grown level by level over numbered columns.
 _COLUMN_SPREAD_FROM = 256
 
@@ -680,6 +691,7 @@ class Model:
         frontier = np.unique(np.fromiter((position[x] for x in forced), dtype=np.int64))
         down[frontier] = True
         found = [frontier]
+        slot = np.empty(n, dtype=np.int64)  # scratch: each level's new components taken once (``_first_each``)
         while frontier.size:
             new = _gather(columns.plain_ptr, columns.plain_idx, frontier)
             new = new[~pinned[new]]
@@ -690,7 +702,7 @@ class Model:
                 new = np.concatenate([new, fell[~pinned[fell]]])
             if targets.size:
                 new = np.concatenate([new, riders[np.isin(targets, frontier)]])
-            new = np.unique(new[~down[new]])
+            new = _first_each(new[~down[new]], slot)
             down[new] = True
             frontier = new
             found.append(new)
