@@ -327,13 +327,14 @@ def append_rows(frame: pd.DataFrame, rows: Sequence[Mapping]) -> pd.DataFrame:
     """``frame`` with ``rows`` appended, every column keeping its normalised dtype (unknown keys dropped)."""
     if not rows:
         return frame
-    data = {}
-    for c in frame.columns:
-        gap = _missing(frame[c].dtype)
-        data[c] = [r.get(c, gap) for r in rows]
-    add = pd.DataFrame({c: pd.Series(v, dtype=frame[c].dtype) for c, v in data.items()})
+    # the types read once and the new columns built on one shared index: reading a column of the frame and
+    # aligning the columns' indexes was most of the cost on the small frames the fix search builds per candidate
+    index = pd.RangeIndex(len(rows))
+    add = pd.DataFrame({c: pd.Series([r.get(c, gap) for r in rows], dtype=dtype, index=index)
+                        for c, dtype in zip(frame.columns, frame.dtypes) for gap in (_missing(dtype),)},
+                       index=index)
     if frame.empty:
-        return add.reset_index(drop=True)
+        return add
     return pd.concat([frame, add], ignore_index=True)
 
 
