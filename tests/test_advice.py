@@ -6,7 +6,7 @@ import collections
 
 import pytest
 from conftest import make_inventory
-from hiddenspof import advice, analysis, coupling, model, overlay, summary, whatif
+from hiddenspof import advice, analysis, coupling, inventory, model, overlay, summary, whatif
 from hypothesis import HealthCheck, given, settings
 from reference import Reference
 from test_coupling import small_estates
@@ -269,3 +269,30 @@ def test_a_wider_findings_recovery_site_is_cut_to_the_narrower_findings_assets(t
         assert again.verified, f.id
         wider = [g for g, y in sites if y.name == x.name and set(g.assets) > set(f.assets)]
         assert wider, f"{f.id}'s site {x.name} is the verified site of a wider finding"
+
+
+def test_spare_targets_are_the_first_of_the_whole_sorted_list(tmp_path):
+    """``_spare_targets`` walks the estate's restore targets grouped by platform and stops at the first ones; it
+    gives what sorting every compatible target that stays up gives (own platform first, then by id)."""
+    import random
+
+    from hiddenspof import synth
+
+    synth.write_estate(tmp_path, 400, 6, history_days=0)
+    m = model.build(inventory.load(tmp_path))
+    ctx = advice.Context.of(m)
+    rnd = random.Random(6)
+    # many restore targets and platforms (a synthetic estate has few targets and no platform)
+    every = tuple(sorted(rnd.sample(list(m.ids), 80)))
+    advice._index(m)["targets"] = every
+    ctx.platform = {c: p for c in m.ids if (p := rnd.choice(["vmware", "aws", None])) is not None}
+    compared = 0
+    for asset in rnd.sample(list(m.assets), 60):
+        plat = ctx.platform.get(asset)
+        gone = set(rnd.sample(list(m.ids), rnd.randint(0, len(m.ids) // 2)))
+        want = sorted((t for t in every if t not in gone and t != asset
+                       and (plat is None or ctx.platform.get(t) is None or ctx.platform[t] == plat)),
+                      key=lambda t: (ctx.platform.get(t) != plat, t))[:advice._SPARE_TARGETS]
+        assert advice._spare_targets(m, ctx, asset, gone) == want, asset
+        compared += bool(want)
+    assert compared > 20

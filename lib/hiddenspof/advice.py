@@ -543,6 +543,8 @@ class Context:
     base: object | None = None
     #: (model, its component ids as a set); None until first needed
     ids: tuple | None = None
+    #: (model, platform -> its restore targets, sorted): ``_spare_targets``; None until first needed
+    targets: tuple | None = None
 
     def base_of(self, model: Model):
         """The estate's strike answers, computed once (``overlay.Base``)."""
@@ -698,18 +700,11 @@ def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tu
     runs = [(failed, rec.final_down, attack) for _, failed, rec, attack in strike_runs if asset in rec.unrecoverable]
     if not runs:
         return []
-    all_down = frozenset().union(*(d for _, d, _ in runs))
-    lost = frozenset().union(*(f for f, _, _ in runs))
-    held = frozenset().union(*(a.held for _, _, a in runs if a is not None))
-    gone = all_down | lost | held
-    stop_all = set(lost) if problem.kind != "domain" else {s[0] for s in problem.strikes}
+    # what the strikes take (down, failed, held by a thief): asked of single components, never listed
+    gone = _AnyOf(*(d for _, d, _ in runs), *(f for f, _, _ in runs), *(a.held for _, _, a in runs if a is not None))
+    stop_all = _AnyOf(*(f for f, _, _ in runs)) if problem.kind != "domain" else {s[0] for s in problem.strikes}
     plat = ctx.platform.get(asset)
-
-    def compatible(t: str) -> bool:
-        return plat is None or ctx.platform.get(t) is None or ctx.platform[t] == plat
-
-    targets = sorted((t for t in _index(model)["targets"] if t not in gone and t != asset and compatible(t)),
-                     key=lambda t: (ctx.platform.get(t) != plat, t))
+    targets = _spare_targets(model, ctx, asset, gone)
     stores = [c for c in _of_kind(model, "backup_store") if c not in gone]
     keys = [c for c in _of_kind(model, "kms") if c not in gone]
     rank = {"site": 0, "account": 1, "region": 2, "provider": 3}
@@ -838,6 +833,48 @@ def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tu
         for s in stores[:1]:
             add(*pre, whatif.AddOfflineCopy(asset, restore_to=target, store=s, offline=False))
         add(*pre, whatif.AddOfflineCopy(asset, restore_to=target, place=place_for()))
+    return out
+
+
+class _AnyOf:
+    """Membership in any of some sets, without building their union (a stolen directory's loss is most of an
+    estate, and a finding's search asks it of a few components)."""
+
+    __slots__ = ("sets",)
+
+    def __init__(self, *sets) -> None:
+        self.sets = [x for x in sets if x]
+
+    def __contains__(self, x: object) -> bool:
+        for s in self.sets:
+            if x in s:
+                return True
+        return False
+
+
+def _spare_targets(model: Model, ctx: Context, asset: str, gone) -> list[str]:
+    """The first ``_SPARE_TARGETS`` restore targets the estate has that stay up (not in ``gone``) and can take
+    ``asset`` (its platform, or one not known): those of its own platform first, each group by id.
+
+    The estate's targets are grouped by platform once per assessment; the walk stops at the first ones found."""
+    plat = ctx.platform.get(asset)
+    if ctx.targets is None or ctx.targets[0] is not model:
+        grouped: dict[str | None, list[str]] = {}
+        for t in _index(model)["targets"]:  # sorted
+            grouped.setdefault(ctx.platform.get(t), []).append(t)
+        ctx.targets = (model, grouped)
+    grouped = ctx.targets[1]
+    if plat is not None:  # its own platform, then the targets whose platform is not known
+        order = [grouped.get(plat, ()), grouped.get(None, ())]
+    else:  # no platform known: the targets whose platform is not known, then every other, by id
+        order = [grouped.get(None, ()), sorted(t for p, ts in grouped.items() if p is not None for t in ts)]
+    out: list[str] = []
+    for group in order:
+        for t in group:
+            if t != asset and t not in gone:
+                out.append(t)
+                if len(out) == _SPARE_TARGETS:
+                    return out
     return out
 
 
@@ -1099,9 +1136,8 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
         if answer is None and len(problem.assets) <= _PER_ASSET_LIMIT:
             answer = _per_asset_search(problem, per_asset, lambda c, p, whole=False: works(c, p, whole=whole))
         if answer is None and not production:
-            gone = frozenset().union(*(rec.final_down for _, _, rec, _ in strike_runs)) if strike_runs else frozenset()
-            gone |= frozenset().union(*(a.held for _, _, _, a in strike_runs if a is not None)) if strike_runs \
-                else frozenset()
+            gone = _AnyOf(*(rec.final_down for _, _, rec, _ in strike_runs),
+                          *(a.held for _, _, _, a in strike_runs if a is not None))
             name = f"new-recovery-site-{_slug(problem.assets[0])}"
             steps = _new_site(model, gone, name)
             has_places = any(k in PLACE_KINDS for k in _index(model)["kind"])

@@ -727,7 +727,7 @@ def _down_after(model, failed: frozenset[str], restores: Iterable) -> frozenset[
     return model.down_after(forced, moved)  # the model's own least fixpoint with restores applied
 
 
-def _waits_for(model, rec, restore, earlier: list) -> tuple[str, ...]:
+def _waits_for(model, rec, restore, earlier: list, by_asset: Mapping | None = None) -> tuple[str, ...]:
     """A smallest set of earlier restores that, once done, make ``restore``'s path up (docs/capacity-model.md).
 
     Only earlier restores of assets reachable from the path can matter. Starting
@@ -740,12 +740,15 @@ def _waits_for(model, rec, restore, earlier: list) -> tuple[str, ...]:
     each trial's down set is the least fixpoint grown inside that set alone
     (as :meth:`Model.lost_within` does), which equals the whole estate's
     ``down_after`` seen on it, at the cost of the set instead of the estate.
+    ``by_asset``: the earlier restores by asset, when the caller keeps it as
+    the waves go (else it is made from ``earlier``).
     """
     if not earlier:
         return ()
+    if by_asset is None:
+        by_asset = {r.asset: r for r in earlier}
     reach: set[str] = set()
     info = model.backup[restore.backup]
-    targets = {r.asset: model.backup[r.backup].restore_to for r in earlier}
     stack = [restore.backup, info.restore_to if info.restore_to is not None else info.protects]
     while stack:
         v = stack.pop()
@@ -753,9 +756,10 @@ def _waits_for(model, rec, restore, earlier: list) -> tuple[str, ...]:
             continue
         reach.add(v)
         stack.extend(model.dependencies_of(v))
-        if targets.get(v) is not None:
-            stack.append(targets[v])
-    keep = [r for r in earlier if r.asset in reach]
+        made = by_asset.get(v)
+        if made is not None and model.backup[made.backup].restore_to is not None:
+            stack.append(model.backup[made.backup].restore_to)
+    keep = [by_asset[a] for a in reach if a in by_asset]  # the order is the drop order's, sorted below
     if not keep:
         return ()
     rdeps = model.scope_rdeps(reach)
@@ -830,6 +834,7 @@ def build_scenario(
     paths = paths or _Paths(model)
     jobs, backup, wave, known, timed = [], {}, {}, {}, {}
     done: list = []
+    by_asset: dict = {}  # the restores of the waves done, by asset
     for w in rec.waves:
         for r in w:
             info = model.backup[r.backup]
@@ -843,13 +848,14 @@ def build_scenario(
                     info.restore_mb_s,
                     tier.get(r.asset),
                     rto.get(r.asset),
-                    _waits_for(model, rec, r, done),
+                    _waits_for(model, rec, r, done, by_asset),
                 )
             )
             timed[r.asset] = (size is not None and float(size) == 0.0) or is_timed(jobs[-1], lim)
             backup[r.asset] = r.backup
             wave[r.asset] = r.wave
         done.extend(w)
+        by_asset.update((r.asset, r) for r in w)
     return StressScenario(name, kind, failed, rec, tuple(jobs), backup, wave, known, timed)
 
 
