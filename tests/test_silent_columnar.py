@@ -420,3 +420,19 @@ def test_shortest_paths_equal_networkx_node_for_node(estates):
                 assert silent._shortest(adjacency, s, t, adj_positions) == want, (s, t)  # the graph never built
         for s in sources:
             assert silent._descendants(adjacency, s) == nx.descendants(m.graph, s), s
+
+
+def test_store_away_from_equals_the_scan_of_every_store(estates):
+    """The store a remedy names, answered once per set of places, equals the scan of the sorted stores for every
+    component's places (and for no place, every single place and every pair)."""
+    import itertools
+
+    for inv in estates:
+        m = model.build(inv)
+        down = silent._DownCache(m)
+        asked = {tuple(down.places_of(c)) for c in m.ids} | {()}
+        asked |= {(p,) for p in down.places} | set(itertools.combinations(down.places, 2))
+        for places in sorted(asked):
+            want = next((t for t in down.stores if down.places_of(t)
+                         and set(places).isdisjoint(down.places_of(t))), None)
+            assert down.store_away_from(places) == want == down.store_away_from(list(places)), places

@@ -1203,6 +1203,7 @@ class _DownCache:
         self._location: dict[str, str | None] | None = None
         self._paths: dict[tuple[str, str], str] = {}
         self._positions: dict[str, dict[str, int]] = {}  # target -> its dependants' positions (``_shortest``)
+        self._away: dict[frozenset[str], str | None] = {}  # places -> the first store that survives them
 
     def __call__(self, x: str) -> frozenset[str]:
         if x not in self._cache:
@@ -1227,6 +1228,15 @@ class _DownCache:
                     found.setdefault(c, []).append(p)
             self._places_of = {c: tuple(v) for c, v in found.items()}
         return self._places_of.get(component, ())
+
+    def store_away_from(self, places) -> str | None:
+        """The first backup store (by id) in some site or region and in none of ``places``; None if there is
+        none. Assets lost with the same places ask the same question: answered once per set of places."""
+        key = frozenset(places)
+        if key not in self._away:
+            self._away[key] = next((t for t in self.stores if self.places_of(t)
+                                    and key.isdisjoint(self.places_of(t))), None)
+        return self._away[key]
 
     def location(self, component: str) -> str | None:
         """The component's ``location`` cell (None when empty)."""
@@ -1370,9 +1380,7 @@ def _rule_32110(model, down: _DownCache, asset: str, tests: pd.DataFrame | Mappi
         remedy = (f"record the site or region of {_and(unplaced)} and {'its' if len(unplaced) == 1 else 'their'} "
                   "store: the copy may already be kept elsewhere")
     elif not offsite and asset_places:
-        lost_with_asset = set(asset_places)
-        away = next((t for t in down.stores if down.places_of(t)
-                     and lost_with_asset.isdisjoint(down.places_of(t))), None)
+        away = down.store_away_from(asset_places)
         if away is not None:
             remedy = f"keep one copy on the existing backup store {away}, which survives the loss of {_and(asset_places)}"
     parts.append(RulePart("one_offsite", bool(offsite), reason, remedy))
