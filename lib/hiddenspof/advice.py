@@ -543,7 +543,7 @@ class Context:
     base: object | None = None
     #: (model, its component ids as a set); None until first needed
     ids: tuple | None = None
-    #: (model, platform -> its restore targets, sorted): ``_spare_targets``; None until first needed
+    #: (model, platform -> its restore targets, the targets of a known platform; each sorted): ``_spare_targets``
     targets: tuple | None = None
 
     def base_of(self, model: Model):
@@ -862,12 +862,13 @@ def _spare_targets(model: Model, ctx: Context, asset: str, gone) -> list[str]:
         grouped: dict[str | None, list[str]] = {}
         for t in _index(model)["targets"]:  # sorted
             grouped.setdefault(ctx.platform.get(t), []).append(t)
-        ctx.targets = (model, grouped)
-    grouped = ctx.targets[1]
+        known = [t for t in _index(model)["targets"] if ctx.platform.get(t) is not None]
+        ctx.targets = (model, grouped, known)
+    _, grouped, known = ctx.targets
     if plat is not None:  # its own platform, then the targets whose platform is not known
         order = [grouped.get(plat, ()), grouped.get(None, ())]
     else:  # no platform known: the targets whose platform is not known, then every other, by id
-        order = [grouped.get(None, ()), sorted(t for p, ts in grouped.items() if p is not None for t in ts)]
+        order = [grouped.get(None, ()), known]
     out: list[str] = []
     for group in order:
         for t in group:

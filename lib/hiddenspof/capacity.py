@@ -740,11 +740,13 @@ def path_components(model, backup: str, down: Iterable[str] = (), lim: Mapping[s
     return (paths or _Paths(model)).limited(backup, down, lim)
 
 
-def _down_after(model, failed: frozenset[str], restores: Iterable) -> frozenset[str]:
-    """The down set once ``restores`` (model Restore objects) are made after ``failed`` fail."""
+def _down_after(model, failed: Iterable[str], restores: Iterable, scope: set[str] | None = None,
+                rdeps=None) -> frozenset[str]:
+    """The down set once ``restores`` (model Restore objects) are made after ``failed`` fail (seen on ``scope``,
+    grown inside it, when given: ``Model.down_after``)."""
     moved = {r.asset: model.backup[r.backup].restore_to for r in restores}
     forced = set(failed) - set(moved)
-    return model.down_after(forced, moved)  # the model's own least fixpoint with restores applied
+    return model.down_after(forced, moved, scope, rdeps)  # the model's own least fixpoint with restores applied
 
 
 def _waits_for(model, rec, restore, earlier: list, by_asset: Mapping | None = None) -> tuple[str, ...]:
@@ -786,21 +788,9 @@ def _waits_for(model, rec, restore, earlier: list, by_asset: Mapping | None = No
     failed = [x for x in reach if x in rec.failed]
     for r in sorted(keep, key=lambda x: (-x.wave, _desc(x.asset))):
         trial = [k for k in keep if k is not r]
-        if model.path_up(restore.backup, _down_within(model, failed, trial, reach, rdeps)):
+        if model.path_up(restore.backup, _down_after(model, failed, trial, reach, rdeps)):
             keep = trial
     return tuple(sorted(r.asset for r in keep))
-
-
-def _down_within(model, failed: list[str], restores: list, scope: set[str], rdeps) -> set[str]:
-    """:func:`_down_after` seen on ``scope`` (closed under rows and the restores' targets), grown inside it."""
-    moved = {r.asset: model.backup[r.backup].restore_to for r in restores}
-    on_target: dict[str, list[str]] = {}
-    for a, t in moved.items():
-        if t is not None:
-            on_target.setdefault(t, []).append(a)
-    down = {x for x in failed if x not in moved}
-    model._spread(down, list(down), {}, on_target, moved, scope=scope, rdeps=rdeps)
-    return down
 
 
 def _desc(s: str) -> tuple[int, ...]:

@@ -372,6 +372,15 @@ class _Reverse(list):
 _NO_DEPENDANTS: frozenset[str] = frozenset()
 
 
+def _riders(moved: Mapping[str, str | None]) -> dict[str, list[str]]:
+    """Restore target -> the assets restored onto it (they are up exactly while it is up)."""
+    out: dict[str, list[str]] = {}
+    for a, t in moved.items():
+        if t is not None:
+            out.setdefault(t, []).append(a)
+    return out
+
+
 class Model:
     """The failure model of one inventory; build it with ``build(inventory)``.
 
@@ -612,10 +621,22 @@ class Model:
             )
         return failed
 
-    def down_after(self, forced: Iterable[str], moved: dict[str, str | None]) -> frozenset[str]:
+    def down_after(self, forced: Iterable[str], moved: dict[str, str | None],
+                   scope: frozenset[str] | set[str] | None = None,
+                   rdeps: Mapping[str, Sequence[tuple[str, int]]] | None = None) -> frozenset[str]:
         """The down set once some restores are made: ``forced`` stay failed, ``moved`` maps
-        each restored asset to its restore target (None: restored in place)."""
-        return frozenset(self._down(forced, moved))
+        each restored asset to its restore target (None: restored in place).
+
+        ``scope``, when given, is closed as :meth:`lost_within` needs (every row and every
+        ``moved`` target of a member is a member; ``forced`` and ``moved`` are inside it): the
+        answer is the down set seen on it, grown inside it alone (``rdeps``: its
+        :meth:`scope_rdeps`), at the cost of the scope instead of the estate."""
+        if scope is None:
+            return frozenset(self._down(forced, moved))
+        down = set(forced)
+        self._spread(down, list(down), {}, _riders(moved), moved, scope=scope,
+                     rdeps=self.scope_rdeps(scope) if rdeps is None else rdeps)
+        return frozenset(down)
 
     def _down(self, forced: Iterable[str], moved: dict[str, str | None]) -> set[str]:
         """Least fixpoint of down-propagation from ``forced``.
@@ -624,10 +645,7 @@ class Model:
         longer apply, they are up exactly while the target is up) or to None
         (restored in place: own rows apply).
         """
-        on_target: dict[str, list[str]] = {}
-        for a, t in moved.items():
-            if t is not None:
-                on_target.setdefault(t, []).append(a)
+        on_target = _riders(moved)
         down: set[str] = set(forced)
         columns = self.__dict__.get("_columns")
         if (columns is None or columns.rdeps is not self._rdeps or columns.groups is not self.groups
@@ -813,10 +831,7 @@ class Model:
         """
         failed = frozenset(failed)
         moved = dict(moved)
-        on_target: dict[str, list[str]] = {}
-        for a, t in moved.items():
-            if t is not None:
-                on_target.setdefault(t, []).append(a)
+        on_target = _riders(moved)
         down: set[str] = set(failed) - set(moved)
         lost: dict[tuple[str, int], int] = {}
         self._spread(down, list(down), lost, on_target, moved)

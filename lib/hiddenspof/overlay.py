@@ -344,6 +344,11 @@ def _group_claims(groups: dict[tuple[str, ...], list[str]], tier: dict) -> dict[
     return out
 
 
+def _claims_anew(m: Model, rule: str, cause: str, lost: Sequence[str], before: frozenset[tuple]) -> bool:
+    """Whether the assets ``lost`` make a serious finding of ``rule`` and ``cause`` claiming a pair not in ``before``."""
+    return _serious_tier(m, lost) and any((rule, cause, a) not in before for a in lost)
+
+
 def _serious_tier(m: Model, assets: Iterable[str], raise_by: int = 0) -> bool:
     tiers = [m.tier.get(a) for a in assets if m.tier.get(a) is not None]
     return coupling.severity_for_tier(min(tiers) if tiers else None, raise_by) in _SERIOUS
@@ -428,8 +433,7 @@ class Base:
         hit = self._fresh.get(x)
         if hit is None:
             lost = self.ub[x]
-            hit = self._fresh[x] = bool(lost) and _serious_tier(self.model, lost) and any(
-                ("domain", x, a) not in before for a in lost)
+            hit = self._fresh[x] = bool(lost) and _claims_anew(self.model, "domain", x, lost, before)
         return hit
 
     def fresh_claim(self, rule: str, cause: str, lost: tuple[str, ...], before: frozenset[tuple]) -> bool:
@@ -441,8 +445,7 @@ class Base:
         key = (rule, cause, lost)
         hit = self._claims.get(key)
         if hit is None:
-            hit = self._claims[key] = _serious_tier(self.model, lost) and any(
-                (rule, cause, a) not in before for a in lost)
+            hit = self._claims[key] = _claims_anew(self.model, rule, cause, lost, before)
         return hit
 
     def changed(self, edits: Sequence) -> Changed:
@@ -815,7 +818,7 @@ class Changed:
         (the tiers are the estate's: a relabelling change is analysed in full)."""
         if self.delta.new.isdisjoint(lost):
             return self.base.fresh_claim(rule, cause, lost, before)
-        return _serious_tier(self.model, lost) and any((rule, cause, a) not in before for a in lost)
+        return _claims_anew(self.model, rule, cause, lost, before)
 
     def _covered_by_holder(self, x: str, lost: tuple[str, ...], hit: dict[str, tuple[str, ...]]) -> bool:
         """Whether a stolen-credential finding of the changed estate holds ``x`` and claims exactly ``lost``
