@@ -167,3 +167,10 @@ def dumps(result: dict) -> str:
     standard encoder turns pure-Python, and slow, as soon as it indents).
     """
     return jsontext.dumps_clean(result, FLOAT_DIGITS) + "\n"
+
+
+def write(result: dict, file) -> None:
+    """Write :func:`dumps` of ``result`` to the text file ``file`` as it is made (the same bytes), without
+    holding the whole text: what ``hiddenspof analyze --json`` and the reports write."""
+    jsontext.write_clean(result, FLOAT_DIGITS, file)
+    file.write("\n")
