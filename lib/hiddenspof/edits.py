@@ -107,6 +107,32 @@ class Edit:
         if self.op not in OPS:
             raise EditError(f"edit op {self.op!r} is unknown: expected one of {', '.join(OPS)}")
 
+    # The dataclass' own hash and equality, with the hash computed once: the plan looks tens of thousands of
+    # edits up in the set of those made before, and hashing the row's pairs again each time was most of it.
+    def __hash__(self) -> int:
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.op, self.row, self.table, self.id, self.column, self.value))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        mine, theirs = self.__dict__.get("_hash"), other.__dict__.get("_hash")
+        if mine is not None and theirs is not None and mine != theirs:
+            return False
+        return ((self.op, self.row, self.table, self.id, self.column, self.value)
+                == (other.op, other.row, other.table, other.id, other.column, other.value))
+
+    def __getstate__(self) -> dict:
+        """The fields only: a string's hash differs between processes, so the cached one is never pickled."""
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
+
     @property
     def fields(self) -> dict[str, Any]:
         """The row as a dict."""
@@ -247,10 +273,15 @@ def _names(e: Edit) -> set:
 
 
 def _renamed(e: Edit, to: Mapping[Any, str]) -> Edit:
+    """``e`` with the ids of ``to`` renamed (``e`` itself when it names none of them)."""
     if e.op == "set":
+        if e.id not in to and (e.column not in _ID_VALUES or e.value not in to):
+            return e
         return Edit("set", table=e.table, id=to.get(e.id, e.id), column=e.column,
                     value=to.get(e.value, e.value) if e.column in _ID_VALUES else e.value)
     cols = _ID_COLUMNS[e.op]
+    if not any(k in cols and v in to for k, v in e.row):
+        return e
     return Edit(e.op, tuple((k, to.get(v, v) if k in cols else v) for k, v in e.row))
 
 
@@ -286,11 +317,11 @@ def rebase(inventory: Inventory | Staged, edits: Iterable[Edit], done: Collectio
     mine = new_ids(edits)
     shared = {i for i in mine if i in earlier}  # ids of this fix that an earlier fix already added
     clash: set = set()
-    changed = True
+    owners = [_owner(e) for e in edits] if shared else []  # no shared id: nothing can clash
+    changed = bool(shared)
     while changed:  # until no shared id gains an edit (or a reference to a renamed id) the earlier fixes lack
         changed = False
-        for e in edits:
-            o = _owner(e)
+        for e, o in zip(edits, owners):
             if o in shared and o not in clash and (e not in done or _names(e) & clash):
                 clash.add(o)
                 changed = True
@@ -298,13 +329,14 @@ def rebase(inventory: Inventory | Staged, edits: Iterable[Edit], done: Collectio
     taken = set(mine)
     for i in mine:
         if i in clash:
-            n = 2
-            while s.taken(f"{i}-{n}") or f"{i}-{n}" in taken:
-                n += 1
-            to[i] = f"{i}-{n}"
+            to[i] = s.fresh_id(i, taken)
             taken.add(to[i])
     out = [_renamed(e, to) for e in edits] if to else edits
-    return [e for e in out if e not in done], [e for e in out if e in done], to
+    todo: list[Edit] = []
+    made: list[Edit] = []
+    for e in out:  # one look-up per edit
+        (made if e in done else todo).append(e)
+    return todo, made, to
 
 
 # -- applying ------------------------------------------------------------------------------------------------
@@ -649,6 +681,7 @@ class Staged:
         self._added_of: dict[Any, list[int]] = {}  # component -> positions of its rows in ``_added``
         self._deps: _LayeredIndex | None = None
         self._moved: set[str] = set()
+        self._free_from: dict[Any, int] = {}  # id -> n with every "<id>-k", 2 <= k < n, taken here (``fresh_id``)
 
     # -- what the staged inventory holds -----------------------------------------------------------------
 
@@ -663,6 +696,19 @@ class Staged:
     def taken(self, name: Any) -> bool:
         """Whether ``name`` is a component or backup id."""
         return self.has(name) or self.is_backup(name)
+
+    def fresh_id(self, base: Any, also_taken: Collection[Any] = frozenset()) -> str:
+        """``<base>-<n>`` with the smallest n >= 2 that is neither :meth:`taken` nor in ``also_taken``.
+
+        Ids are only ever added, so the names found taken stay taken: the search starts past them (a plan
+        renames one id on top of a hundred fixes that used it)."""
+        n = self._free_from.get(base, 2)
+        while self.taken(f"{base}-{n}"):
+            n += 1
+        self._free_from[base] = n
+        while f"{base}-{n}" in also_taken or self.taken(f"{base}-{n}"):
+            n += 1
+        return f"{base}-{n}"
 
     def kind_of(self, cid: Any) -> Any:
         """The kind of component ``cid`` (KeyError when it is none)."""

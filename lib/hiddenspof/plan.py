@@ -235,9 +235,11 @@ def packages(findings: Sequence[Finding]) -> list[list[Finding]]:
             i = parent[i]
         return i
 
+    # the packages are the connected components of "shares an anchor", each keyed by its first finding (a union
+    # keeps the smaller root), so the order the anchors are visited in changes nothing (no sort needed)
     owner: dict = {}
     for i, f in enumerate(fixed):
-        for a in sorted(_anchors(f.fix), key=repr):
+        for a in _anchors(f.fix):
             if a in owner:
                 ri, rj = find(i), find(owner[a])
                 if ri != rj:
