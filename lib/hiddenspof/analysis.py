@@ -126,13 +126,15 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     findings = sort_findings(advice.attach_fixes(m, [*coupling_findings, *silent_findings, *capacity_findings,
                                                     *quality_findings(inventory)],
                                                  silent_memo=seeded_memo(m, sr, silent_memo)))
+    history = silent.history_memo(silent_memo, inventory)  # the job-history summaries: the plan re-scores from them
     del silent_memo
-    sr = dataclasses.replace(sr, basis=None)  # the fixes are done: the summaries and rows they read are let go
+    sr = dataclasses.replace(sr, basis=None)  # the fixes are done: the variants and rows they read are let go
     # The plan, above the advice: the verified fixes applied one work package after the other, each
     # re-analysed on top of the ones before, down to the end state (what is left when the plan is done).
     from . import plan as plan_mod
 
-    the_plan = plan_mod.build(inventory, findings, base={"model": m, "coupling": cr, "silent": sr})
+    the_plan = plan_mod.build(inventory, findings, base={"model": m, "coupling": cr, "silent": sr, "history": history})
+    del history
     if parts is not None:
         parts.update(model=m, coupling=cr, silent=sr, capacity=cap, plan=the_plan)
     result = {
