@@ -10,7 +10,7 @@ For each size, in one run: the estate is written by ``hiddenspof.synth`` in a
 child process, then a fresh child process measures plain ``pandas.read_csv``
 of the same CSV files (the yardstick: load and analyze are also given as
 multiples of it), ``inventory.load`` (load + validate), ``analysis.analyze``
-(the whole contract JSON), ``analysis.dumps`` (its text), the fix coverage
+(the whole contract JSON), ``analysis.write`` (its text, written to a file as the CLI does), the fix coverage
 (critical and high findings with a verified fix, a stated reason, or neither)
 and, one
 after the other, the separable parts (``model.build``, ``coupling.analyze``,
@@ -65,6 +65,70 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+class _TreeMemory:
+    """The memory of this process and every process it forked (the analysis forks a lane and survivability
+    workers, whose memory ``ru_maxrss`` of this process does not count), sampled every ``every`` seconds in a
+    thread: the sum of their proportional set sizes (``Pss`` in ``/proc/PID/smaps_rollup``: a page shared by
+    a fork's copy-on-write is counted once in all), else of their resident sets. A sample can miss a spike
+    shorter than ``every``; the report therefore takes the larger of this and the measuring process's own peak."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        import threading
+
+        self.peak_mb = 0.0
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _tree(root: int) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open(f"/proc/{name}/stat") as f:
+                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                children.setdefault(ppid, []).append(int(name))
+        out, todo = [], [root]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(children.get(pid, ()))
+        return out
+
+    @staticmethod
+    def _mb(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        return int(line.split()[1]) / 1024.0
+        except OSError:
+            pass
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except OSError:
+            return 0.0
+
+    def sample(self) -> float:
+        if os.path.isdir("/proc"):
+            self.peak_mb = max(self.peak_mb, sum(self._mb(p) for p in self._tree(os.getpid())))
+        return self.peak_mb
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self.sample()
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.sample()
+
+
 def child_generate(out: str, size: int, seed: int, history_days: int) -> dict:
     """Write the estate; report its row counts and the time it took."""
     from hiddenspof import synth
@@ -83,6 +147,7 @@ def child_measure(path: str, breakdown: bool) -> dict:
     from hiddenspof import inventory
 
     res: dict = {}
+    tree = _TreeMemory()
 
     def stage(name: str, fn):
         t, c = time.perf_counter(), time.process_time()
@@ -90,6 +155,7 @@ def child_measure(path: str, breakdown: bool) -> dict:
         res[name + "_s"] = time.perf_counter() - t
         res[name + "_cpu_s"] = time.process_time() - c
         res["peak_mb"] = res[name + "_peak_mb"] = _peak_mb()  # peak so far, after this stage
+        res["tree_peak_mb"] = tree.sample()  # with the forked processes, sampled (see _TreeMemory)
         print(json.dumps(res), flush=True)
         return out
 
@@ -116,9 +182,20 @@ def child_measure(path: str, breakdown: bool) -> dict:
         res["assets"] = len(out.get("assets", ()))
         res["findings"] = len(out.get("findings", ()))
         res["fix_coverage"] = fix_coverage(out.get("findings", ()))
-        if hasattr(analysis, "dumps"):
+        if hasattr(analysis, "write"):  # what `analyze --json` does: the JSON written to a file as it is made
+            with tempfile.TemporaryDirectory() as tmp:
+                target = os.path.join(tmp, "analysis.json")
+
+                def write() -> None:
+                    with open(target, "w", encoding="utf-8", newline="") as f:
+                        analysis.write(out, f)
+
+                stage("dumps", write)
+                res["json_mb"] = os.path.getsize(target) / 1e6
+        elif hasattr(analysis, "dumps"):
             text = stage("dumps", lambda: analysis.dumps(out))
             res["json_mb"] = len(text.encode("utf-8")) / 1e6
+    res["tree_peak_mb"] = tree.stop()
     return res
 
 
@@ -257,12 +334,14 @@ def _report(results: dict[int, dict], refs: dict[int, dict], capacity: str | Non
         "",
         f"Synthetic estates (`hiddenspof.synth`, seed {seed}, {history_days} days of job history); "
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}. "
-        "Times in seconds, memory in MB (peak resident set of the measuring process); "
-        "all figures from one run.",
+        "Times in seconds, memory in MB: peak resident set of the measuring process, and (with forked MB) the "
+        "peak sum of the proportional set sizes of it and the processes it forked (the analysis' second lane "
+        "and survivability workers), sampled every 0.5 s; the memory targets are checked against the larger. "
+        "All figures from one run.",
         "",
         "| components | assets | backups | runs | load+validate s | analyze s | model s | coupling s | silent s "
-        "| capacity s | analyze/load | growth vs smallest | peak MB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| capacity s | analyze/load | growth vs smallest | peak MB | with forked MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     measured = {s: r for s, r in results.items() if "error" not in r}
     base = None
@@ -276,7 +355,7 @@ def _report(results: dict[int, dict], refs: dict[int, dict], capacity: str | Non
             _fmt(size), _fmt(r.get("assets")), _fmt(r["rows"]["backups"]), _fmt(r["rows"]["backup_runs"]),
             t["load"], t["analyze"], t["model"], t["coupling"], t["silent"], t["capacity"],
             _fmt(_ratio(r.get("analyze_s"), r.get("load_s")), 2),
-            _fmt(_ratio(total, base), 2), _fmt(r.get("peak_mb"), 0),
+            _fmt(_ratio(total, base), 2), _fmt(r.get("peak_mb"), 0), _fmt(r.get("tree_peak_mb"), 0),
         ]) + " |")
     lines += ["", "CPU seconds of the measuring process per stage (robust against other load on a shared "
               "machine; numpy may use more than one core, so CPU can exceed wall time):", "",
@@ -301,7 +380,8 @@ def _report(results: dict[int, dict], refs: dict[int, dict], capacity: str | Non
 def _yardstick_lines(measured: dict[int, dict]) -> list[str]:
     """Load and analyze against plain pandas reading the same CSV files, the JSON text, and the fix coverage."""
     lines = ["", "Against the time plain `pandas.read_csv` takes to read the same CSV files (same process, "
-             "same run); `dumps` is `analysis.dumps` of the result; fix coverage counts the critical and high "
+             "same run); `dumps` is `analysis.write` of the result to a file (what `analyze --json` does: the text "
+             "is never held whole); fix coverage counts the critical and high "
              "findings with a verified fix, with a stated reason for none, and neither (\"not searched\"):", "",
              "| components | pandas read s | load+validate s | load/pandas | analyze s | analyze/pandas "
              "| dumps s | JSON MB | peak MB | critical+high | verified fix | reason stated | not searched |",
@@ -358,6 +438,13 @@ def _stage_cells(r: dict) -> dict[str, str]:
     return cells
 
 
+def _memory(r: dict) -> float | None:
+    """What a memory target is checked against: the larger of the measuring process's peak and the sampled
+    peak of it with its forked processes."""
+    found = [r[k] for k in ("peak_mb", "tree_peak_mb") if r.get(k) is not None]
+    return max(found) if found else None
+
+
 def _targets(measured: dict[int, dict]) -> list[str]:
     out = []
 
@@ -377,7 +464,7 @@ def _targets(measured: dict[int, dict]) -> list[str]:
           r20.get("timed_out"))
     check("analyze / load+validate at 20,000", _ratio(r20.get("analyze_s"), r20.get("load_s")),
           TARGETS["analyze_over_load_at_20000"], r20.get("timed_out"))
-    peaks = [r["peak_mb"] for s, r in measured.items() if s <= 20_000 and "peak_mb" in r]
+    peaks = [_memory(r) for s, r in measured.items() if s <= 20_000 and "peak_mb" in r]
     check("peak memory up to 20,000 components, MB", max(peaks) if peaks else None, TARGETS["peak_mb"])
     check("analyze growth from 2,000 to 20,000", _ratio(r20.get("analyze_s"), r2.get("analyze_s")),
           TARGETS["growth_2000_to_20000"], r20.get("timed_out"))
@@ -386,7 +473,7 @@ def _targets(measured: dict[int, dict]) -> list[str]:
     # issue 26: 100,000 components in a minute and 3 GB; every serious finding at 20,000 answered
     check("issue 26: analyze of 100,000 components, seconds", r100.get("analyze_s"),
           TARGETS["analyze_s_at_100000_issue26"], r100.get("timed_out"))
-    check("issue 26: peak memory at 100,000 components, MB", r100.get("peak_mb"), TARGETS["peak_mb_at_100000"])
+    check("issue 26: peak memory at 100,000 components, MB", _memory(r100), TARGETS["peak_mb_at_100000"])
     cov = r20.get("fix_coverage")
     if cov:
         verdict = "met" if cov["not_searched"] == 0 else "**missed**"

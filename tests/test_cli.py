@@ -81,3 +81,26 @@ def test_template_filled_in_validates(tmp_path):
     book.save(out)
     inv = load(out)
     assert list(inv.components["id"]) == ["app"]
+
+
+def test_analyze_writes_the_json_whole_or_not_at_all(tmp_path, monkeypatch, capsys):
+    """analyze --json writes analysis.dumps' bytes; a failure while writing leaves neither the file nor a
+    temporary file behind (the JSON is written as it is made, through a temporary file and a rename)."""
+    from pathlib import Path
+
+    from hiddenspof import analysis
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "teaching.yaml"
+    out = tmp_path / "out" / "a.json"
+    assert main(["analyze", str(sample), "--json", str(out)]) == 0
+    assert out.read_bytes() == analysis.dumps(analysis.analyze(load(sample))).encode("utf-8")
+
+    def broken(result, f):
+        f.write("{\n  \"assets\": [")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(analysis, "write", broken)
+    again = tmp_path / "out" / "b.json"
+    assert main(["analyze", str(sample), "--json", str(again)]) != 0
+    assert "disk full" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json"]

@@ -45,6 +45,40 @@ def test_the_teaching_analysis_gives_the_stdlib_bytes():
     assert analysis.dumps(result) == _stdlib(analysis._clean(result)) + "\n"
 
 
+def test_streamed_writing_gives_the_bytes_of_dumps(tmp_path):
+    """write_clean to a file in small pieces (flushed every few characters) is dumps_clean, byte for byte; and
+    analysis.write of the teaching sample is analysis.dumps."""
+    import io
+
+    rng = random.Random(8)
+    for limit in (1, 7, 100, 1 << 22):
+        for _ in range(300):
+            value = _raw_value(rng)
+            buf = io.StringIO()
+            jsontext.write_clean(value, 6, buf, limit=limit)
+            assert buf.getvalue() == jsontext.dumps_clean(value, 6)
+    result = analysis.analyze(inventory.load(DATA / "teaching.yaml"))
+    with open(tmp_path / "a.json", "w", encoding="utf-8", newline="") as f:
+        analysis.write(result, f)
+    assert (tmp_path / "a.json").read_bytes() == analysis.dumps(result).encode("utf-8")
+
+
+def test_streamed_writing_holds_a_piece_not_the_text():
+    """What the sink holds before it writes out stays near its limit: the whole text is never joined."""
+    held = []
+
+    class Recorder:
+        def write(self, text):
+            held.append(len(text))
+
+    value = {"groups": [{"name": f"g{i}", "rows": [[j, "x" * 20] for j in range(20)], "size": i / 3}
+                        for i in range(2000)]}
+    total = len(jsontext.dumps_clean(value, 6))
+    jsontext.write_clean(value, 6, Recorder(), limit=1000)
+    assert sum(held) == total > 1_000_000
+    assert max(held) < 3000  # the limit plus at most one piece (a group's rows), never the text
+
+
 def test_clean_rounds_floats_and_normalises_types():
     """clean rounds floats to the digits, maps nan/inf to None, numpy scalars to plain numbers, keys to str."""
     raw = {1: (np.float64(0.1234567891), np.int64(7), -0.0000001, math.nan, math.inf, True, "s"), "x": [np.float32(2.5)]}

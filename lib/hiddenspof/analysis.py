@@ -58,8 +58,47 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         ``survivability_error``, and each component its ``importance``
         (Fussell-Vesely, see ``coupling.analyze``).
     """
+    from . import advice, lanes, silent
+    from . import capacity as capacity_mod
+    from .quality import quality_findings
+
     m = model.build(inventory)
-    cr = coupling.analyze(m)  # the verdicts; the advice layer reads them below
+
+    def verdicts_and_fixes():
+        """The coupling verdicts, the advice layer's consolidated coupling findings and their verified fixes."""
+        cr = coupling.analyze(m)
+        found = advice.findings_of(m, cr)
+        return cr, advice.attach_fixes(m, found)
+
+    # the job-history summaries of the silent-failure scoring, kept for the plan's re-analyses when the scoring
+    # ran in this process (in a forked lane they stay there: the plan then summarises the history itself)
+    history: dict = {}
+
+    def scores_and_fixes():
+        """The silent-failure scoring, the capacity analysis, and the fixes of their findings."""
+        from .silentfix import seeded_memo
+
+        silent_memo: dict = {}  # the fixes re-score from this scoring (silentfix.seeded_memo)
+        sr = silent.score(inventory, m, memo=silent_memo)
+        cap = capacity_mod.analyze(m)
+        fixed = advice.attach_fixes(m, [*sr.findings, *cap.findings], silent_memo=seeded_memo(m, sr, silent_memo))
+        history.update(silent.history_memo(silent_memo, inventory))
+        # the fixes are done: the summaries and rows they read are let go; the job history the anomaly flags
+        # are computed from (``SilentResult.runs``) is the inventory's own table, named rather than carried
+        source = sr.run_source
+        if source is not None and source[0] is inventory.backup_runs:
+            source = (None, *source[1:])
+        return dataclasses.replace(sr, basis=None, run_source=source), cap, fixed
+
+    # The two halves read the built model, never each other's answers, so on a large estate they run at once
+    # (``lanes``): the coupling fixes spend their own budget and ask only the coupling findings (their context
+    # is the serious coupling claims); the capacity and silent-failure fixes spend theirs in the same order
+    # (severity, tier, width, id) as in one list, and a silent fix's new findings are silent-failure rows,
+    # which the coupling findings never hold. Findings are sorted by a total order (severity, category, id).
+    (sr, cap, side_found), (cr, coupling_found) = lanes.beside(scores_and_fixes, verdicts_and_fixes,
+                                                               size=len(m.ids))
+    if sr.run_source is not None and sr.run_source[0] is None:
+        sr = dataclasses.replace(sr, run_source=(inventory.backup_runs, *sr.run_source[1:]))
     comps = inventory.components
     wanted = set(m.assets)  # the objectives of the assets, read from the columns once (not a row lookup each)
     objectives = {
@@ -85,56 +124,24 @@ def analyze(inventory, parts: dict | None = None) -> dict:
                 "survivability_method": ac.survivability_method,
                 "survivability_error": ac.survivability_error,
                 "threats": dict(ac.threats),
-                "silent_failure_score": None,
-                "restore_hours": {"routine": None, "disaster": None},
+                "silent_failure_score": sr.asset_scores.get(a),
+                "restore_hours": dict(cap.restore_hours[a]),
             }
         )
-
-    # -- silent-failure analysis plugs in here (silent.score(inventory, m)): fill
-    #    each asset's "silent_failure_score", the "backups" list and its findings.
-    from . import silent  # imported here so this block stays self-contained
-
-    silent_memo: dict = {}  # kept for the fixes: they re-score from this scoring (silentfix.seeded_memo)
-    sr = silent.score(inventory, m, memo=silent_memo)
     backups: list[dict] = sr.to_json()
-    silent_findings: list = list(sr.findings)
-    for entry in assets:
-        entry["silent_failure_score"] = sr.asset_scores.get(entry["id"])
-
-    # -- capacity analysis plugs in here (capacity.analyze(m)): fill "capacity",
-    #    each asset's "restore_hours" and the capacity findings.
-    from . import capacity as capacity_mod  # imported here so this block stays self-contained
-
-    cap = capacity_mod.analyze(m)
     capacity: dict[str, Any] = cap.to_json()
-    capacity_findings: list = list(cap.findings)
-    for entry in assets:
-        entry["restore_hours"] = dict(cap.restore_hours[entry["id"]])
-
     components = [
         {"id": c, "kind": m.kind[c], "blast_radius": cr.blast_radius[c], "importance": cr.importance[c]}
         for c in m.ids
     ]
-    # Data-quality gaps of the inventory itself (what it leaves unknown).
-    # The advice layer, above the verdicts: the consolidated coupling findings, then a verified fix (or what
-    # was tried) on every critical or high finding.
-    from . import advice
-    from .quality import quality_findings
-    from .silentfix import seeded_memo
-
-    coupling_findings = advice.findings_of(m, cr)
-    findings = sort_findings(advice.attach_fixes(m, [*coupling_findings, *silent_findings, *capacity_findings,
-                                                    *quality_findings(inventory)],
-                                                 silent_memo=seeded_memo(m, sr, silent_memo)))
-    history = silent.history_memo(silent_memo, inventory)  # the job-history summaries: the plan re-scores from them
-    del silent_memo
-    sr = dataclasses.replace(sr, basis=None)  # the fixes are done: the variants and rows they read are let go
+    # Data-quality gaps of the inventory itself (what it leaves unknown) carry no fix.
+    findings = sort_findings([*coupling_found, *side_found, *quality_findings(inventory)])
     # The plan, above the advice: the verified fixes applied one work package after the other, each
     # re-analysed on top of the ones before, down to the end state (what is left when the plan is done).
     from . import plan as plan_mod
 
     the_plan = plan_mod.build(inventory, findings, base={"model": m, "coupling": cr, "silent": sr, "history": history})
-    del history
+    history.clear()
     if parts is not None:
         parts.update(model=m, coupling=cr, silent=sr, capacity=cap, plan=the_plan)
     result = {
@@ -169,3 +176,10 @@ def dumps(result: dict) -> str:
     standard encoder turns pure-Python, and slow, as soon as it indents).
     """
     return jsontext.dumps_clean(result, FLOAT_DIGITS) + "\n"
+
+
+def write(result: dict, file) -> None:
+    """Write :func:`dumps` of ``result`` to the text file ``file`` as it is made (the same bytes), without
+    holding the whole text: what ``hiddenspof analyze --json`` and the reports write."""
+    jsontext.write_clean(result, FLOAT_DIGITS, file)
+    file.write("\n")

@@ -59,11 +59,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         _print_problems(err)
         return EXIT_INVALID
     result = analysis.analyze(inv)
-    text = analysis.dumps(result)
     if args.json in (None, "-"):
-        sys.stdout.write(text)
-    else:
-        _atomic_write(Path(args.json), text)
+        analysis.write(result, sys.stdout)
+    else:  # written as it is made: the whole text is never held (650 MB at 20,000 components)
+        _atomic_write_with(Path(args.json), lambda f: analysis.write(result, f))
     if args.fail_on:
         limit = severity_rank(args.fail_on)
         worst = [f for f in result["findings"] if severity_rank(f["severity"]) <= limit]
@@ -75,10 +74,21 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def _atomic_write(path: Path, text: str) -> None:
     """Write a text file through a temporary file and a rename: never half written."""
+    _atomic_write_with(path, lambda f: f.write(text))
+
+
+def _atomic_write_with(path: Path, fill) -> None:
+    """Let ``fill`` write a text file (UTF-8) through a temporary file and a rename: never half written; the
+    temporary file is removed if ``fill`` fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            fill(f)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def cmd_report(args: argparse.Namespace) -> int:

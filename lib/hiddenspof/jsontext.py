@@ -24,7 +24,7 @@ import json.encoder as _stdlib
 import math
 import numbers
 
-__all__ = ["clean", "dumps_clean", "dumps_indented"]
+__all__ = ["clean", "dumps_clean", "dumps_indented", "write_clean"]
 
 _CONTAINERS = (dict, list)
 
@@ -334,3 +334,33 @@ def dumps_clean(value, digits: int) -> str:
     out: list[str] = []
     _Writer().write_clean(value, 0, out, digits)
     return "".join(out)
+
+
+class _Sink:
+    """What the writer appends its pieces to when the text goes to a file: every ``limit`` characters the
+    pieces so far are written out and let go, so the whole text is never held (at 20,000 components the
+    analysis JSON is 650 MB, and its text and then its encoded bytes were two such copies at once)."""
+
+    __slots__ = ("_write", "_parts", "_size", "_limit")
+
+    def __init__(self, write, limit: int) -> None:
+        self._write, self._parts, self._size, self._limit = write, [], 0, limit
+
+    def append(self, piece: str) -> None:
+        self._parts.append(piece)
+        self._size += len(piece)
+        if self._size >= self._limit:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._parts:
+            self._write("".join(self._parts))
+            self._parts, self._size = [], 0
+
+
+def write_clean(value, digits: int, file, limit: int = 1 << 22) -> None:
+    """Write ``dumps_clean(value, digits)`` to the text file ``file`` piece by piece (about ``limit``
+    characters at a time), never holding the whole text."""
+    sink = _Sink(file.write, limit)
+    _Writer().write_clean(value, 0, sink, digits)
+    sink.flush()

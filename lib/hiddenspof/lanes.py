@@ -1,0 +1,94 @@
+"""Two independent parts of one analysis at once: one of them in a forked process beside this one.
+
+Why: the machine has two cores, and the analysis of a large estate has parts
+that read the same built model but not each other's answers (the coupling
+analysis with its fix search; the silent-failure scoring and the capacity
+analysis with theirs). A fork shares the built model without copying or
+pickling it; only the other part's answer comes back, pickled through a pipe
+that this process drains while it works, so the forked process can end as
+soon as it is done.
+
+The answers are the ones of running both parts here, one after the other:
+the parts must not depend on each other's side effects (the callers say why
+theirs do not). With ``HIDDENSPOF_WORKERS=1``, without ``os.fork``, or below
+``FORK_MIN_COMPONENTS``, the parts simply run one after the other. If the
+forked part fails for any reason (an error, memory, a signal) it is run again
+here, so an error surfaces exactly as it would without the fork.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["FORK_MIN_COMPONENTS", "beside"]
+
+#: Below this many components the parts run one after the other: a fork and a pickled answer cost more
+#: than they save on a small estate.
+FORK_MIN_COMPONENTS = 5_000
+
+
+def _workers() -> int:
+    from .coupling import _workers as workers
+
+    return workers()
+
+
+def beside(other: Callable[[], Any], here: Callable[[], Any], size: int) -> tuple[Any, Any]:
+    """``(other(), here())``, with ``other`` run in a forked process while ``here`` runs in this one.
+
+    ``size`` is the estate's component count (see ``FORK_MIN_COMPONENTS``).
+    ``other``'s answer must pickle; ``here``'s stays in this process.
+    """
+    if size < FORK_MIN_COMPONENTS or _workers() < 2 or not hasattr(os, "fork"):
+        return other(), here()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the forked part: its answer pickled down the pipe, then gone without cleanup
+        code = 1
+        try:
+            os.close(read)
+            data = pickle.dumps(other(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # read as the answer comes, so the forked process never waits on a full pipe
+        with os.fdopen(read, "rb") as pipe:
+            while True:
+                block = pipe.read(1 << 20)
+                if not block:
+                    break
+                chunks.append(block)
+
+    reader = threading.Thread(target=drain, name="hiddenspof-lane", daemon=True)
+    reader.start()
+    try:
+        mine = here()
+    except BaseException:  # this part failed: the other's answer is not wanted
+        os.kill(pid, signal.SIGKILL)
+        reader.join()
+        os.waitpid(pid, 0)
+        raise
+    reader.join()
+    _, status = os.waitpid(pid, 0)
+    answer = None
+    if status == 0 and chunks:
+        data = b"".join(chunks)
+        chunks.clear()
+        try:
+            answer = (pickle.loads(data),)
+        except Exception:  # cut short or unreadable: run it here
+            answer = None
+        del data
+    if answer is None:
+        answer = (other(),)
+    return answer[0], mine

@@ -1,0 +1,125 @@
+"""Two parts of an analysis at once (``lanes.beside``): the same answers as one after the other, whatever fails."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hiddenspof import analysis, coupling, inventory, lanes, synth
+
+
+@pytest.fixture
+def forking(monkeypatch):
+    """Fork for any estate size, with two workers."""
+    monkeypatch.setattr(lanes, "FORK_MIN_COMPONENTS", 0)
+    monkeypatch.setenv(coupling.WORKERS_ENV, "2")
+
+
+def test_the_other_part_runs_in_a_forked_process_and_its_answer_comes_back(forking):
+    """``other`` runs in another process (its pid differs); a large answer comes back whole; ``here`` runs here."""
+    me = os.getpid()
+    big = list(range(300_000))  # more than a pipe holds: the answer is drained while ``here`` works
+    (pid, got), mine = lanes.beside(lambda: (os.getpid(), [x * 2 for x in big]), lambda: os.getpid(), size=1)
+    assert pid != me and mine == me
+    assert got == [x * 2 for x in big]
+
+
+def test_one_after_the_other_below_the_size_or_with_one_worker(monkeypatch):
+    """Below FORK_MIN_COMPONENTS, or with HIDDENSPOF_WORKERS=1, both parts run in this process."""
+    me = os.getpid()
+    assert lanes.beside(os.getpid, os.getpid, size=lanes.FORK_MIN_COMPONENTS - 1) == (me, me)
+    monkeypatch.setenv(coupling.WORKERS_ENV, "1")
+    assert lanes.beside(os.getpid, os.getpid, size=lanes.FORK_MIN_COMPONENTS * 10) == (me, me)
+
+
+def test_a_forked_part_that_fails_runs_again_here(forking):
+    """If the forked part fails (it raises only when forked), it is run here and its answer returned."""
+    me = os.getpid()
+
+    def other():
+        if os.getpid() != me:
+            raise MemoryError("the forked process ran out")
+        return "answered here"
+
+    assert lanes.beside(other, lambda: 1, size=1) == ("answered here", 1)
+
+
+def test_an_error_of_the_forked_part_surfaces_as_without_the_fork(forking):
+    """An error the part raises wherever it runs is raised here, as it would be without a fork."""
+    def other():
+        raise ValueError("bad estate")
+
+    with pytest.raises(ValueError, match="bad estate"):
+        lanes.beside(other, lambda: 1, size=1)
+
+
+def test_when_this_part_fails_the_forked_one_is_stopped(forking):
+    """``here`` raising: the error propagates, the forked process is killed and reaped (no child left)."""
+    def other():
+        import time
+
+        time.sleep(60)
+        return 0
+
+    def here():
+        raise KeyError("here failed")
+
+    with pytest.raises(KeyError):
+        lanes.beside(other, here, size=1)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child of this process is left, running or unreaped
+
+
+def test_analysis_in_two_lanes_is_byte_identical_to_one_after_the_other(tmp_path, monkeypatch):
+    """analysis.analyze with the silent-failure and capacity half forked gives the JSON of running it here:
+    the same fixes (capacity, silent-failure and coupling ones, each spending its own budget), scores and plan."""
+    synth.write_estate(tmp_path, 400, 11, history_days=60)
+    inv = inventory.load(tmp_path)
+    monkeypatch.setenv(coupling.WORKERS_ENV, "1")
+    alone = analysis.dumps(analysis.analyze(inv))
+    monkeypatch.setattr(lanes, "FORK_MIN_COMPONENTS", 0)
+    monkeypatch.setenv(coupling.WORKERS_ENV, "2")
+    calls = []
+    real = lanes.beside
+
+    def spy(other, here, size):
+        calls.append(size)
+        return real(other, here, size)
+
+    monkeypatch.setattr(lanes, "beside", spy)
+    parts: dict = {}
+    forked = analysis.analyze(inv, parts)
+    assert calls and analysis.dumps(forked) == alone
+    fixed = [f for f in forked["findings"] if f["fix"] is not None and f["fix"]["verified"]]
+    assert {f["category"] for f in fixed} >= {"coupling", "silent_failure"}  # both halves' fixes are in it
+    assert parts["silent"].run_source[0] is inv.backup_runs  # the job history is the inventory's, not a copy
+    assert len(parts["silent"].runs) == len(inv.backup_runs)  # the anomaly flags of the timelines still work
+
+
+def test_the_two_halves_fix_their_findings_as_one_list_did(tmp_path, monkeypatch):
+    """The oracle of the split: every finding fixed in one list, in one process (the analysis before the
+    lanes), gives the same findings, fixes and order as the two halves (each with its own budget)."""
+    from hiddenspof import advice, capacity, model, silent
+    from hiddenspof.findings import sort_findings
+    from hiddenspof.quality import quality_findings
+    from hiddenspof.silentfix import seeded_memo
+
+    synth.write_estate(tmp_path, 300, 5, history_days=45, health=0.3)
+    inv = inventory.load(tmp_path)
+    monkeypatch.setattr(lanes, "FORK_MIN_COMPONENTS", 0)
+    monkeypatch.setenv(coupling.WORKERS_ENV, "2")
+    got = analysis.analyze(inv)["findings"]
+
+    m = model.build(inv)
+    cr = coupling.analyze(m)
+    memo: dict = {}
+    sr = silent.score(inv, m, memo=memo)
+    cap = capacity.analyze(m)
+    one_list = sort_findings(advice.attach_fixes(
+        m, [*advice.findings_of(m, cr), *sr.findings, *cap.findings, *quality_findings(inv)],
+        silent_memo=seeded_memo(m, sr, memo)))
+    assert [f["id"] for f in got] == [f.id for f in one_list]
+    expected = [f.to_json() for f in one_list]
+    assert [{k: v for k, v in f.items() if k in e} for f, e in zip(got, expected)] == expected  # fix and wording
+    assert any(f["fix"] and f["fix"]["verified"] and f["category"] == "capacity" for f in got) or \
+        any(f["fix"] and f["fix"]["verified"] and f["category"] == "silent_failure" for f in got)
