@@ -133,3 +133,43 @@ def test_rebase_on_top_of_many_fixes_that_used_one_id_renames_as_the_reference()
         names.append(got[2].get("new-vault", "new-vault"))
     assert names == ["new-vault", "new-vault-2", "new-vault-3", "new-vault-5", "new-vault-6", "new-vault-7",
                      "new-vault-8", "new-vault-9"]
+
+
+def test_the_plan_rescores_from_the_analysis_job_history_summaries_and_answers_as_without(tmp_path):
+    """``silent.history_memo`` keeps only what the scoring read from the inventory's own job history and restore
+    tests (not the fix search's variants); a variant scored from it (a new copy and a new restore test, as a plan
+    step makes) reads the job-history summaries from it and equals a scoring from nothing; so does the plan."""
+    from hiddenspof import analysis, inventory, silent, synth
+    from hiddenspof import model as model_mod
+
+    synth.write_estate(tmp_path / "estate", 200, seed=3, history_days=3, health=0.4)
+    inv = inventory.load(tmp_path / "estate")
+    m = model_mod.build(inv)
+    memo: dict = {}
+    silent.score(inv, m, memo=memo)
+    backup = str(inv.backups["id"].iat[0])
+    tested = edits.apply_changes(inv, [edits.add_restore_test(backup=backup, tested_at="2026-09-01", result="pass")])
+    silent.score(tested, model_mod.build(tested), memo=memo)  # a fix candidate's own entries
+    kept = silent.history_memo(memo, inv)
+    assert kept and set(kept) < set(memo)
+    assert all(f is inv.backup_runs or f is inv.restore_tests for k, (frames, _) in kept.items()
+               if k[0] in silent._TABLE_ENTRIES for f in frames)
+    assert not any(f is tested.restore_tests for frames, _ in kept.values() for f in frames)
+    asset = str(inv.backups["protects"].iat[0])
+    variant = edits.apply_changes(tested, [edits.add_backup(id="new-copy", protects=asset, immutable=True)])
+    vm = model_mod.build(variant)
+    reused = dict(kept)
+    want = silent.score(variant, vm, memo={})
+    got = silent.score(variant, vm, memo=reused)
+    prepared = [v[1] for k, v in kept.items() if k[0] == "prepared"]
+    assert prepared and any(v[1] is prepared[0] for k, v in reused.items() if k[0] == "prepared")
+    assert len([k for k in reused if k[0] == "prepared"]) == 1  # read, not computed again
+    assert got.to_json() == want.to_json() and got.asset_scores == want.asset_scores
+    assert [f.to_json() for f in got.findings] == [f.to_json() for f in want.findings]
+    # the plan of this estate, with and without the summaries
+    parts: dict = {}
+    result = analysis.analyze(inv, parts)
+    found = [Finding.from_json(f) for f in result["findings"]]
+    base = {"model": parts["model"], "coupling": parts["coupling"], "silent": parts["silent"]}
+    assert plan.build(inv, found, base={**base, "history": kept}).to_json() == result["plan"]
+    assert plan.build(inv, found, base=base).to_json() == result["plan"]

@@ -70,6 +70,10 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         found = advice.findings_of(m, cr)
         return cr, advice.attach_fixes(m, found)
 
+    # the job-history summaries of the silent-failure scoring, kept for the plan's re-analyses when the scoring
+    # ran in this process (in a forked lane they stay there: the plan then summarises the history itself)
+    history: dict = {}
+
     def scores_and_fixes():
         """The silent-failure scoring, the capacity analysis, and the fixes of their findings."""
         from .silentfix import seeded_memo
@@ -78,6 +82,7 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         sr = silent.score(inventory, m, memo=silent_memo)
         cap = capacity_mod.analyze(m)
         fixed = advice.attach_fixes(m, [*sr.findings, *cap.findings], silent_memo=seeded_memo(m, sr, silent_memo))
+        history.update(silent.history_memo(silent_memo, inventory))
         # the fixes are done: the summaries and rows they read are let go; the job history the anomaly flags
         # are computed from (``SilentResult.runs``) is the inventory's own table, named rather than carried
         source = sr.run_source
@@ -135,7 +140,8 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     # re-analysed on top of the ones before, down to the end state (what is left when the plan is done).
     from . import plan as plan_mod
 
-    the_plan = plan_mod.build(inventory, findings, base={"model": m, "coupling": cr, "silent": sr})
+    the_plan = plan_mod.build(inventory, findings, base={"model": m, "coupling": cr, "silent": sr, "history": history})
+    history.clear()
     if parts is not None:
         parts.update(model=m, coupling=cr, silent=sr, capacity=cap, plan=the_plan)
     result = {

@@ -325,7 +325,9 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
         Component analyses the step-by-step re-analysis may spend (the end state is always analysed).
     base : mapping, optional
         What ``analysis.analyze`` already computed for ``inventory`` (``model``, ``coupling``, ``silent``):
-        the risk before the plan is read from them instead of analysing the estate again.
+        the risk before the plan is read from them instead of analysing the estate again; and ``history``,
+        the job-history summaries of its silent-failure scoring (``silent.history_memo``): the re-analyses
+        read them instead of summarising the job history again (the plan's edits leave it as it is).
 
     Returns
     -------
@@ -338,7 +340,7 @@ def build(inventory, findings: Sequence[Finding], budget: int = PLAN_WORK_BUDGET
     comps = inventory.components
     names = {str(i): (str(n) if isinstance(n, str) and n.strip() else str(i)) for i, n in zip(comps["id"], comps["name"])}
     kinds = dict(zip(comps["id"], comps["kind"]))
-    memo: dict = {}
+    memo: dict = dict(base.get("history") or {}) if base is not None else {}  # silent.score's memo (a copy)
     size = len(comps)
     spend = [budget - size]  # the end state's analysis is reserved
     if base is not None:

@@ -2220,6 +2220,33 @@ def _memoised(memo: dict | None, name: str, frames: tuple, args: tuple, compute)
     return value
 
 
+#: the ``score`` memo's entries read from the job history and restore tables (by ``_memoised`` name), and those
+#: read from these entries' own results (the summaries' rows as dicts)
+_TABLE_ENTRIES = ("run-ids", "test-ids", "prepared", "spans", "runs", "typed", "tests", "points")
+_ROW_ENTRIES = ("test-rows", "run-rows", "point-rows")
+
+
+def history_memo(memo: Mapping, inventory) -> dict:
+    """The entries of ``memo`` (given to :func:`score`) computed from ``inventory``'s own job history and restore
+    tests: the summaries a scoring of any variant with the same tables reads instead of computing them again.
+
+    What else the memo holds (the fix search's variants' tables and results) is left out, so a caller can let
+    the rest go and keep these (the remediation plan re-scores its steps and end state from them). The
+    entries are keyed by the tables they were computed from and every argument they read, so a variant whose
+    tables or backup settings differ simply does not find them.
+    """
+    runs, tests = inventory.backup_runs, inventory.restore_tests
+
+    def named(k, names: tuple[str, ...]) -> bool:
+        return isinstance(k, tuple) and len(k) == 3 and k[0] in names
+
+    out = {k: v for k, v in memo.items()
+           if named(k, _TABLE_ENTRIES) and all(f is runs or f is tests for f in v[0])}
+    results = {id(v[1]) for v in out.values()}  # alive in ``out``: their ids are theirs
+    out.update({k: v for k, v in memo.items() if named(k, _ROW_ENTRIES) and all(id(f) in results for f in v[0])})
+    return out
+
+
 #: a backup scheduled more often than this (hours) with no runs is a continuous copy (log shipping,
 #: point-in-time recovery): it keeps no job history by design
 CONTINUOUS_HOURS = 1.0
