@@ -173,3 +173,12 @@ def test_the_plan_rescores_from_the_analysis_job_history_summaries_and_answers_a
     base = {"model": parts["model"], "coupling": parts["coupling"], "silent": parts["silent"]}
     assert plan.build(inv, found, base={**base, "history": kept}).to_json() == result["plan"]
     assert plan.build(inv, found, base=base).to_json() == result["plan"]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_anchors_packages_look_up_are_the_anchors(seed):
+    """``_anchor_keys`` yields the anchors of ``_anchors``, an edit standing for ``("edit", edit)``."""
+    for f in _random_findings(random.Random(seed), 40):
+        if f.fix is not None:
+            got = {("edit", a) if isinstance(a, edits.Edit) else a for a in plan._anchor_keys(f.fix)}
+            assert got == plan._anchors(f.fix)

@@ -316,13 +316,22 @@ def rebase(inventory: Inventory | Staged, edits: Iterable[Edit], done: Collectio
     s = staged(inventory)
     mine = new_ids(edits)
     shared = {i for i in mine if i in earlier}  # ids of this fix that an earlier fix already added
+    made = [e in done for e in edits]  # each edit looked up once (it is the same edit in every pass below)
     clash: set = set()
-    owners = [_owner(e) for e in edits] if shared else []  # no shared id: nothing can clash
-    changed = bool(shared)
+    # the edits of shared ids (no shared id: nothing can clash), with the ids each names, read once when asked
+    owned = [(k, o) for k, o in enumerate(map(_owner, edits)) if o in shared] if shared else []
+    names: dict[int, set] = {}
+    changed = bool(owned)
     while changed:  # until no shared id gains an edit (or a reference to a renamed id) the earlier fixes lack
         changed = False
-        for e, o in zip(edits, owners):
-            if o in shared and o not in clash and (e not in done or _names(e) & clash):
+        for k, o in owned:
+            if o not in clash:
+                if made[k]:
+                    named = names.get(k)
+                    if named is None:
+                        named = names[k] = _names(edits[k])
+                    if named.isdisjoint(clash):
+                        continue
                 clash.add(o)
                 changed = True
     to: dict[Any, str] = {}
@@ -333,10 +342,10 @@ def rebase(inventory: Inventory | Staged, edits: Iterable[Edit], done: Collectio
             taken.add(to[i])
     out = [_renamed(e, to) for e in edits] if to else edits
     todo: list[Edit] = []
-    made: list[Edit] = []
-    for e in out:  # one look-up per edit
-        (made if e in done else todo).append(e)
-    return todo, made, to
+    kept: list[Edit] = []
+    for e, before, was in zip(out, edits, made):  # an edit the renaming left as it was is looked up already
+        (kept if (was if e is before else e in done) else todo).append(e)
+    return todo, kept, to
 
 
 # -- applying ------------------------------------------------------------------------------------------------
@@ -382,6 +391,8 @@ def set_cells(frame: pd.DataFrame, mask, column: str, value) -> pd.DataFrame:
 def _typed(edit: Edit, table: str, column: str, value: Any) -> Any:
     """``value`` converted to the column's type, or EditError naming the edit, column, value and what was expected."""
     col = _columns(table).get(column)
+    if type(value) is str and (col is None or col.type in ("id", "text")) and value.strip():
+        return value  # most cells of a fix's rows: text as it is (``str`` of it below)
     if value is None or (isinstance(value, str) and value.strip() == ""):
         if col is not None and col.required:
             raise EditError(f"{edit.describe()}: column {column!r} is required: expected a value")

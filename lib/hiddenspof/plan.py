@@ -217,6 +217,19 @@ def _anchors(fix) -> set:
     return out
 
 
+def _anchor_keys(fix):
+    """:func:`_anchors` as the packages look them up: an edit stands for itself (not wrapped in a tuple that
+    is hashed again at every look-up); an anchor may come twice."""
+    for r in fix.reuses:
+        yield ("id", r)
+    for e in fix.changes:
+        if e.op == "set":
+            if e.column in ("restore_to", "alert_channel") and e.value is not None:
+                yield ("id", e.value)
+            yield ("cell", e.table, e.id, e.column)
+        yield e
+
+
 def packages(findings: Sequence[Finding]) -> list[list[Finding]]:
     """The findings with a verified fix, grouped into work packages, in plan order.
 
@@ -239,13 +252,12 @@ def packages(findings: Sequence[Finding]) -> list[list[Finding]]:
     # keeps the smaller root), so the order the anchors are visited in changes nothing (no sort needed)
     owner: dict = {}
     for i, f in enumerate(fixed):
-        for a in _anchors(f.fix):
-            if a in owner:
-                ri, rj = find(i), find(owner[a])
+        for a in _anchor_keys(f.fix):
+            j = owner.setdefault(a, i)
+            if j != i:
+                ri, rj = find(i), find(j)
                 if ri != rj:
                     parent[max(ri, rj)] = min(ri, rj)
-            else:
-                owner[a] = i
     groups: dict[int, list[Finding]] = {}
     for i, f in enumerate(fixed):
         groups.setdefault(find(i), []).append(f)
