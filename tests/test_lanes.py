@@ -123,3 +123,20 @@ def test_the_two_halves_fix_their_findings_as_one_list_did(tmp_path, monkeypatch
     assert [{k: v for k, v in f.items() if k in e} for f, e in zip(got, expected)] == expected  # fix and wording
     assert any(f["fix"] and f["fix"]["verified"] and f["category"] == "capacity" for f in got) or \
         any(f["fix"] and f["fix"]["verified"] and f["category"] == "silent_failure" for f in got)
+
+
+def test_the_coupling_analysis_in_parts_is_the_whole(tmp_path):
+    """coupling.analyze without the simulation, completed by with_simulation(simulate(...)), is analyze: the
+    same verdicts, cut pairs, survivability and importance (the analysis simulates in the other lane)."""
+    from hiddenspof import model
+
+    synth.write_estate(tmp_path, 300, 2, history_days=0)
+    m = model.build(inventory.load(tmp_path))
+    whole = coupling.analyze(m)
+    single = coupling.single_failures(m)
+    part = coupling.analyze(m, pairs=False, survival=False, unrecoverable_by=single)
+    assert all(ac.survivability is None and not ac.cut_pairs for ac in part.assets.values())
+    done = coupling.with_simulation(part, m, coupling.simulate(m, single, workers=1))
+    assert done == whole
+    assert any(ac.cut_pairs for ac in whole.assets.values())
+    assert any(ac.survivability is not None for ac in whole.assets.values())

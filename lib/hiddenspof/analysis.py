@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from typing import Any
 
 from . import coupling, jsontext, model
+from .collector import collection_paused
 from .findings import sort_findings
 
 __all__ = ["FLOAT_DIGITS", "SCHEMA_VERSION", "analyze", "dumps"]
@@ -63,10 +65,13 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     from .quality import quality_findings
 
     m = model.build(inventory)
+    with collection_paused():
+        single = coupling.single_failures(m)  # what each component alone leaves unrecoverable: both halves read it
+    here = os.getpid()
 
     def verdicts_and_fixes():
         """The coupling verdicts, the advice layer's consolidated coupling findings and their verified fixes."""
-        cr = coupling.analyze(m)
+        cr = coupling.analyze(m, pairs=False, survival=False, unrecoverable_by=single)
         found = advice.findings_of(m, cr)
         return cr, advice.attach_fixes(m, found)
 
@@ -75,9 +80,11 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     history: dict = {}
 
     def scores_and_fixes():
-        """The silent-failure scoring, the capacity analysis, and the fixes of their findings."""
+        """The simulated part of the coupling analysis (cut pairs, survivability: no finding or fix reads them),
+        the silent-failure scoring, the capacity analysis, and the fixes of their findings."""
         from .silentfix import seeded_memo
 
+        simulated = coupling.simulate(m, single, workers=1 if os.getpid() != here else None)
         silent_memo: dict = {}  # the fixes re-score from this scoring (silentfix.seeded_memo)
         sr = silent.score(inventory, m, memo=silent_memo)
         cap = capacity_mod.analyze(m)
@@ -88,15 +95,16 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         source = sr.run_source
         if source is not None and source[0] is inventory.backup_runs:
             source = (None, *source[1:])
-        return dataclasses.replace(sr, basis=None, run_source=source), cap, fixed
+        return simulated, dataclasses.replace(sr, basis=None, run_source=source), cap, fixed
 
     # The two halves read the built model, never each other's answers, so on a large estate they run at once
     # (``lanes``): the coupling fixes spend their own budget and ask only the coupling findings (their context
     # is the serious coupling claims); the capacity and silent-failure fixes spend theirs in the same order
     # (severity, tier, width, id) as in one list, and a silent fix's new findings are silent-failure rows,
     # which the coupling findings never hold. Findings are sorted by a total order (severity, category, id).
-    (sr, cap, side_found), (cr, coupling_found) = lanes.beside(scores_and_fixes, verdicts_and_fixes,
-                                                               size=len(m.ids))
+    (simulated, sr, cap, side_found), (cr, coupling_found) = lanes.beside(scores_and_fixes, verdicts_and_fixes,
+                                                                          size=len(m.ids))
+    cr = coupling.with_simulation(cr, m, simulated)
     if sr.run_source is not None and sr.run_source[0] is None:
         sr = dataclasses.replace(sr, run_source=(inventory.backup_runs, *sr.run_source[1:]))
     comps = inventory.components

@@ -35,6 +35,7 @@ search per source. None of this changes a result: the slow reference
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import heapq
 import itertools
@@ -44,7 +45,7 @@ import pickle
 import weakref
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -85,9 +86,12 @@ __all__ = [
     "release_single_downs",
     "single_failure_down",
     "severity_for_tier",
+    "simulate",
+    "single_failures",
     "survivability",
     "survivability_monte_carlo",
     "threat_verdicts",
+    "with_simulation",
     "worst_compromise",
 ]
 
@@ -1670,7 +1674,9 @@ def _rto_findings(model: Model, inversions) -> list[Finding]:
 
 
 @paused  # millions of short-lived arrays and tuples: no collection walking the estate meanwhile
-def analyze(model: Model, *, pairs: bool = True, survival: bool = True) -> CouplingResult:
+def analyze(model: Model, *, pairs: bool = True, survival: bool = True,
+            unrecoverable_by: Mapping[str, tuple[str, ...]] | None = None,
+            simulated: Mapping[str, list] | None = None) -> CouplingResult:
     """Run every coupling analysis on ``model``.
 
     Parameters
@@ -1681,6 +1687,12 @@ def analyze(model: Model, *, pairs: bool = True, survival: bool = True) -> Coupl
     survival : bool
         Estimate survivability (None when False: the findings never read it, so
         the re-analyses of a changed estate skip the simulation).
+    unrecoverable_by : mapping, optional
+        ``single_failures(model)``, when already computed.
+    simulated : mapping, optional
+        ``simulate(model, unrecoverable_by, pairs, survival)``, when already
+        computed (the analysis runs it beside the fix search: no finding and
+        no fix reads the cut pairs, survivability or importance).
 
     Returns
     -------
@@ -1702,15 +1714,62 @@ def analyze(model: Model, *, pairs: bool = True, survival: bool = True) -> Coupl
     practice: ransomware); keystones by the most critical tier they affect;
     recovery cycles medium; RTO inversions medium for tier 1-2, low otherwise.
     """
-    unrecoverable_by = single_failures(model)
+    unrecoverable_by = single_failures(model) if unrecoverable_by is None else unrecoverable_by
+    common = _common_causes(model, unrecoverable_by)
+    verdicts, causes = threat_verdicts(model, unrecoverable_by)
+    if simulated is None:
+        simulated = simulate(model, unrecoverable_by, pairs=pairs, survival=survival)
+    assets, importance = _assets(model, common, verdicts, causes, simulated, pairs, survival)
+    keystones = {}
+    for x in model.ids:
+        if x in model.backups_of or model.kind[x] == "backup":
+            continue
+        hit = tuple(a for a in unrecoverable_by[x] if a != x)
+        if len(hit) >= KEYSTONE_MIN_ASSETS:
+            keystones[x] = hit
+    cycles = recovery_cycles(model)
+    inversions = _rto_inversions(model)
+    # the verdicts' own findings; the consolidated ones (failure domains, stolen credentials, corruption,
+    # declared scenarios) are the advice layer's, which reads this result (advice.findings_of)
+    findings = _cycle_findings(model, cycles) + _rto_findings(model, inversions)
+    return CouplingResult(
+        assets=assets,
+        unrecoverable_by=unrecoverable_by,
+        blast_radius={x: len(v) for x, v in unrecoverable_by.items()},
+        importance=importance,
+        cycles=cycles,
+        keystones=keystones,
+        rto_inversions=inversions,
+        findings=tuple(findings),
+    )
+
+
+def with_simulation(result: CouplingResult, model: Model, simulated: Mapping[str, list]) -> CouplingResult:
+    """``result`` (of ``analyze(model, pairs=False, survival=False)``) with the cut pairs, survivability and
+    importance of ``simulated`` (``simulate(model, result.unrecoverable_by)``): what ``analyze(model)`` gives."""
+    verdicts = {a: ac.threats for a, ac in result.assets.items()}
+    causes = {a: ac.threat_causes for a, ac in result.assets.items()}
+    common = _common_causes(model, result.unrecoverable_by)
+    assets, importance = _assets(model, common, verdicts, causes, simulated, True, True)
+    return dataclasses.replace(result, assets=assets, importance=importance)
+
+
+def _common_causes(model: Model, unrecoverable_by: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
     common: dict[str, list[str]] = {a: [] for a in model.assets}
     for x in model.ids:
         for a in unrecoverable_by[x]:
             common[a].append(x)
-    verdicts, causes = threat_verdicts(model, unrecoverable_by)
-    prob = model.probability
-    assets: dict[str, AssetCoupling] = {}
-    importance: dict[str, float] = {c: 0.0 for c in model.ids}
+    return common
+
+
+def simulate(model: Model, unrecoverable_by: Mapping[str, tuple[str, ...]], *, pairs: bool = True,
+             survival: bool = True, workers: int | None = None) -> dict[str, list]:
+    """The simulated part of the coupling analysis, asset -> its answers: the order-2 cut sets (``pairs``),
+    then the survivability (``survival``), by the batched closure simulation (``_batched``; each asset's draws
+    seeded by its own id, so where and with how many ``workers`` it runs changes nothing)."""
+    if not pairs and not survival:
+        return {}
+    common = _common_causes(model, unrecoverable_by)
     jobs = []
     for a in model.assets:
         nodes = sorted(model.closure(a))
@@ -1720,7 +1779,15 @@ def analyze(model: Model, *, pairs: bool = True, survival: bool = True) -> Coupl
             steps.append(_survivability_steps(model, a, nodes, needed=needed))
         if steps:
             jobs.append((a, nodes, steps))
-    done = _batched(model, jobs)
+    return _batched(model, jobs, workers=workers)
+
+
+def _assets(model: Model, common: Mapping[str, list[str]], verdicts: Mapping, causes: Mapping,
+            done: Mapping[str, list], pairs: bool, survival: bool) -> tuple[dict[str, AssetCoupling], dict[str, float]]:
+    """Each asset's verdicts with its simulated answers, and each component's Fussell-Vesely importance."""
+    prob = model.probability
+    assets: dict[str, AssetCoupling] = {}
+    importance: dict[str, float] = {c: 0.0 for c in model.ids}
     for a in model.assets:
         cc = tuple(common[a])
         answers = iter(done.get(a, ()))
@@ -1748,28 +1815,7 @@ def analyze(model: Model, *, pairs: bool = True, survival: bool = True) -> Coupl
             threat_causes=causes[a],
             importance=dict(sorted(risk.items())),
         )
-    keystones = {}
-    for x in model.ids:
-        if x in model.backups_of or model.kind[x] == "backup":
-            continue
-        hit = tuple(a for a in unrecoverable_by[x] if a != x)
-        if len(hit) >= KEYSTONE_MIN_ASSETS:
-            keystones[x] = hit
-    cycles = recovery_cycles(model)
-    inversions = _rto_inversions(model)
-    # the verdicts' own findings; the consolidated ones (failure domains, stolen credentials, corruption,
-    # declared scenarios) are the advice layer's, which reads this result (advice.findings_of)
-    findings = _cycle_findings(model, cycles) + _rto_findings(model, inversions)
-    return CouplingResult(
-        assets=assets,
-        unrecoverable_by=unrecoverable_by,
-        blast_radius={x: len(v) for x, v in unrecoverable_by.items()},
-        importance=importance,
-        cycles=cycles,
-        keystones=keystones,
-        rto_inversions=inversions,
-        findings=tuple(findings),
-    )
+    return assets, importance
 
 
 # -- views for the notebook ---------------------------------------------------------------------------------
