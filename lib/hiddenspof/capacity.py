@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import bisect
+import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -348,8 +348,15 @@ def _run(plan: _Plan, limits: Mapping[str, Limit]) -> Schedule:
     slots, ckey, rank, dependents = plan.slots, plan.ckey, plan.rank, plan.dependents
     waiting_on = dict(plan.waiting_on)
 
-    # ready restores that need a slot queue in rank order; the others start at once
-    ready: list[tuple] = sorted((rank[i], i) for i, n in waiting_on.items() if n == 0 and slots[i])
+    # ready restores that need a slot queue in (rank, id) order, grouped by the slots they need (sorted tuples):
+    # once one of its slots is full a group waits as a whole, so an admission walks the heads of the groups
+    # that can start, not every queued restore; the others start at once
+    queued: dict[tuple, list[tuple]] = {}
+    for i, n in waiting_on.items():
+        if n == 0 and slots[i]:
+            queued.setdefault(slots[i], []).append((rank[i], i))
+    for q in queued.values():
+        heapq.heapify(q)
     free: list[str] = [i for i, n in waiting_on.items() if n == 0 and not slots[i]]
     # what is left of each restore (MB), by position; the running ones are advanced together in numpy, with
     # the very float operations (a rate times the step, subtracted; a division; a minimum) a loop over them does
@@ -372,36 +379,41 @@ def _run(plan: _Plan, limits: Mapping[str, Limit]) -> Schedule:
     t = 0.0
 
     def admit() -> None:
-        nonlocal ready
+        """Start the free restores, then the queued ones in (rank, id) order whose slots are all free: as a
+        walk down the whole queue that skips a restore with a full slot does (a slot only fills meanwhile)."""
         while free:
             i = free.pop()
             running[i] = None
             active[at[i]] = True
             classes[ckey[i]] += 1
             start[i] = t
-        if not ready:
+        if not queued:
             return
         full = {c for c in par if used[c] >= par[c]}
         if len(full) == len(par):
             return  # every queued restore needs a slot and none is free
-        kept = []
-        for n, item in enumerate(ready):
-            i = item[1]
-            if full.isdisjoint(slots[i]):
-                for c in slots[i]:
-                    used[c] += 1
-                    if used[c] >= par[c]:
-                        full.add(c)
-                running[i] = None
-                active[at[i]] = True
-                classes[ckey[i]] += 1
-                start[i] = t
-                if len(full) == len(par):
-                    kept.extend(ready[n + 1 :])
-                    break
+        heads = [(q[0], key) for key, q in queued.items() if full.isdisjoint(key)]
+        heapq.heapify(heads)
+        while heads:
+            (_, i), key = heapq.heappop(heads)
+            if not full.isdisjoint(key):  # a slot of this group filled during this admission
+                continue
+            q = queued[key]
+            heapq.heappop(q)
+            for c in key:
+                used[c] += 1
+                if used[c] >= par[c]:
+                    full.add(c)
+            running[i] = None
+            active[at[i]] = True
+            classes[ckey[i]] += 1
+            start[i] = t
+            if q:
+                heapq.heappush(heads, (q[0], key))
             else:
-                kept.append(item)
-        ready = kept
+                del queued[key]
+            if len(full) == len(par):
+                break
 
     def complete(done: list[str]) -> None:
         for i in sorted(done):
@@ -418,7 +430,7 @@ def _run(plan: _Plan, limits: Mapping[str, Limit]) -> Schedule:
                 waiting_on[d] -= 1
                 if waiting_on[d] == 0:
                     if slots[d]:
-                        bisect.insort(ready, (rank[d], d))
+                        heapq.heappush(queued.setdefault(slots[d], []), (rank[d], d))
                     else:
                         free.append(d)
 
