@@ -232,3 +232,22 @@ def test_first_pairs_follow_the_lazy_probability_order(probs, k):
     want = list(itertools.islice(coupling._pairs_by_probability(names, prob), k))
     assert [(names[i], names[j]) for i, j in zip(pi.tolist(), pj.tolist())] == [(x, y) for _, x, y in want]
     assert pp.tolist() == [q for q, _, _ in want]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 9).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n, unique=True))))
+def test_the_cyclic_core_holds_every_cycle_and_every_node_of_it_has_edges_in_and_out_within_it(graph):
+    """``_cyclic_core`` (where recovery_cycles enumerates first): every node of every simple cycle is in it
+    (networkx's own cycles), and nothing more could be taken away (each node left has an edge in and an edge
+    out among the nodes left)."""
+    n, pairs = graph
+    nodes = [f"v{i}" for i in range(n)]
+    edges = sorted((nodes[a], nodes[b]) for a, b in pairs)
+    core = coupling._cyclic_core(nodes, edges)
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from(edges)
+    on_cycles = {v for cyc in nx.simple_cycles(g) for v in cyc}
+    assert on_cycles <= core
+    assert all(any(u in core for u in g.pred[v]) and any(w in core for w in g.succ[v]) for v in core)

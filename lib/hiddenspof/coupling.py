@@ -45,7 +45,7 @@ import pickle
 import weakref
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -1504,16 +1504,56 @@ def recovery_cycles(model: Model, limit: int = MAX_CYCLES) -> tuple[tuple[str, .
     list is sorted. At most ``limit`` cycles are enumerated.
     """
     nodes = _recovery_nodes(model)
-    sub = nx.DiGraph()
-    sub.add_nodes_from(sorted(nodes))
     # the dependency graph's edges among ``nodes`` (its successors are the rows' targets), read from the
     # model's indexes rather than a subgraph view of the whole graph
-    sub.add_edges_from(sorted((u, v) for u in nodes for v in model.dependencies_of(u) if v in nodes))
+    edges = sorted((u, v) for u in nodes for v in model.dependencies_of(u) if v in nodes)
+    # Every cycle lies in the graph's cyclic core: enumerated there, up to one past the limit. Within the limit
+    # that is every cycle of the graph, the set the whole graph's enumeration gives too; past it, which cycles
+    # count depends on the order the whole graph is enumerated in, so it is enumerated as always.
+    core = _cyclic_core(nodes, edges)
+    found = _enumerated(core, [(u, v) for u, v in edges if u in core and v in core], limit + 1) if core else set()
+    if len(found) > limit:
+        found = _enumerated(nodes, edges, limit)
+    return tuple(sorted(found))
+
+
+def _enumerated(nodes: Collection[str], edges: list[tuple[str, str]], limit: int) -> set[tuple[str, ...]]:
+    """The first ``limit`` simple cycles of the graph (networkx's order), each rotated to start at its smallest id."""
+    sub = nx.DiGraph()
+    sub.add_nodes_from(sorted(nodes))
+    sub.add_edges_from(edges)
     out = set()
     for cyc in itertools.islice(nx.simple_cycles(sub), limit):
         i = cyc.index(min(cyc))
         out.add(tuple(cyc[i:] + cyc[:i]))
-    return tuple(sorted(out))
+    return out
+
+
+def _cyclic_core(nodes: Collection[str], edges: list[tuple[str, str]]) -> set[str]:
+    """What is left of the graph once every node without an edge in or without an edge out (among those left)
+    is taken away, again and again: no cycle runs through a node taken away, so every cycle is in it (and, on
+    a dependency graph, little else)."""
+    succ: dict[str, set[str]] = {v: set() for v in nodes}
+    pred: dict[str, set[str]] = {v: set() for v in nodes}
+    for u, v in edges:
+        succ[u].add(v)
+        pred[v].add(u)
+    stack = [v for v in nodes if not succ[v] or not pred[v]]
+    gone: set[str] = set()
+    while stack:
+        v = stack.pop()
+        if v in gone:
+            continue
+        gone.add(v)
+        for w in succ[v]:
+            pred[w].discard(v)
+            if not pred[w]:
+                stack.append(w)
+        for w in pred[v]:
+            succ[w].discard(v)
+            if not succ[w]:
+                stack.append(w)
+    return {v for v in nodes if v not in gone}
 
 
 def _rto_inversions(model: Model) -> tuple[tuple[str, str], ...]:
