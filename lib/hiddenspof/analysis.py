@@ -188,6 +188,6 @@ def dumps(result: dict) -> str:
 
 def write(result: dict, file) -> None:
     """Write :func:`dumps` of ``result`` to the text file ``file`` as it is made (the same bytes), without
-    holding the whole text: what ``hiddenspof analyze --json`` and the reports write."""
+    holding the whole text: what ``hiddenspof analyze`` writes."""
     jsontext.write_clean(result, FLOAT_DIGITS, file)
     file.write("\n")

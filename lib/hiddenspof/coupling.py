@@ -1802,6 +1802,7 @@ def _common_causes(model: Model, unrecoverable_by: Mapping[str, tuple[str, ...]]
     return common
 
 
+@paused  # the batched simulation's many short-lived arrays: no collection walking the estate meanwhile
 def simulate(model: Model, unrecoverable_by: Mapping[str, tuple[str, ...]], *, pairs: bool = True,
              survival: bool = True, workers: int | None = None) -> dict[str, list]:
     """The simulated part of the coupling analysis, asset -> its answers: the order-2 cut sets (``pairs``),
