@@ -140,23 +140,3 @@ def test_the_coupling_analysis_in_parts_is_the_whole(tmp_path):
     assert done == whole
     assert any(ac.cut_pairs for ac in whole.assets.values())
     assert any(ac.survivability is not None for ac in whole.assets.values())
-
-
-def test_a_plan_re_analysis_in_two_lanes_is_the_one_in_one_process(tmp_path, monkeypatch):
-    """plan._analysed (a step's or the end state's re-analysis) with its scoring forked: the same findings and
-    estate risk as in one process."""
-    from hiddenspof import plan
-
-    synth.write_estate(tmp_path, 300, 4, history_days=30, health=0.4)
-    inv = inventory.load(tmp_path)
-    monkeypatch.setenv(coupling.WORKERS_ENV, "1")
-    found, _, risk = plan._analysed(inv, {})
-    monkeypatch.setattr(lanes, "FORK_MIN_COMPONENTS", 0)
-    monkeypatch.setenv(coupling.WORKERS_ENV, "2")
-    pids = []
-    real = lanes.beside
-    monkeypatch.setattr(lanes, "beside", lambda other, here, size: (pids.append(size), real(other, here, size))[1])
-    found2, _, risk2 = plan._analysed(inv, {})
-    assert pids and [f.to_json() for f in found2] == [f.to_json() for f in found]
-    assert risk2 == risk
-    assert {f.category for f in found} >= {"coupling", "silent_failure"}

@@ -188,27 +188,15 @@ def findings_only(inventory, memo: dict | None = None) -> tuple[list[Finding], o
 def _analysed(inventory, memo: dict | None = None):
     """:func:`findings_only`, and the estate risk of the same analysis (``whatif.estate_risk`` reading its
     verdicts and silent scores instead of computing them again)."""
-    from . import advice, capacity, coupling, lanes, silent, whatif
+    from . import advice, capacity, coupling, silent, whatif
     from . import model as model_mod
     from .quality import quality_findings
 
     m = model_mod.build(inventory)
-
-    def scores():
-        """The silent-failure scores and findings, and the capacity findings."""
-        sr = silent.score(inventory, m, memo=memo)
-        return sr.asset_scores, sr.findings, capacity.analyze(m).findings
-
-    def verdicts():
-        """The coupling verdicts and the advice layer's coupling findings."""
-        cr = coupling.analyze(m, pairs=False, survival=False)
-        return cr, advice.findings_of(m, cr)
-
-    # the halves read the built model, not each other's answers: on a large estate they run at once (``lanes``;
-    # a forked scoring keeps the job-history summaries it computes, so a later re-analysis computes them again)
-    (scores_of, silent_found, capacity_found), (cr, coupling_found) = lanes.beside(scores, verdicts, size=len(m.ids))
-    found = [*coupling_found, *silent_found, *capacity_found, *quality_findings(inventory)]
-    risk = whatif.estate_risk(inventory, m, memo=memo, coupling_result=cr, asset_scores=scores_of)
+    cr = coupling.analyze(m, pairs=False, survival=False)
+    sr = silent.score(inventory, m, memo=memo)
+    found = [*advice.findings_of(m, cr), *sr.findings, *capacity.analyze(m).findings, *quality_findings(inventory)]
+    risk = whatif.estate_risk(inventory, m, memo=memo, coupling_result=cr, asset_scores=sr.asset_scores)
     return sort_findings(found), m, risk
 
 
