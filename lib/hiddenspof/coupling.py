@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from . import lanes
 from .collector import paused
 from .findings import Finding
 from .model import Model
@@ -793,23 +794,14 @@ def _batched(model: Model, jobs: list[tuple[str, list[str], list]], columns: int
 def _forked(model: Model, chunks: list, workers: int, out: dict) -> None:
     """``_run_chunk`` of every chunk, chunk ``i`` in worker ``i mod workers`` (worker 0 is this process)."""
     children = []
+    def share(w: int) -> dict[str, list]:  # a worker's chunks, run in the forked process
+        mine: dict[str, list] = {}
+        for chunk in chunks[w::workers]:
+            _run_chunk(model, chunk, mine)
+        return mine
+
     for w in range(1, workers):
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the worker: its chunks, its answers pickled down the pipe, then gone without cleanup
-            code = 1
-            try:
-                os.close(read)
-                mine: dict[str, list] = {}
-                for chunk in chunks[w::workers]:
-                    _run_chunk(model, chunk, mine)
-                data = pickle.dumps(mine, protocol=pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write, "wb") as pipe:
-                    pipe.write(data)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write)
+        pid, read = lanes.fork_answer(functools.partial(share, w))
         children.append((w, pid, read))
     try:
         for chunk in chunks[0::workers]:

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["FORK_MIN_COMPONENTS", "beside"]
+__all__ = ["FORK_MIN_COMPONENTS", "beside", "fork_answer"]
 
 #: Below this many components the parts run one after the other: a fork and a pickled answer cost more
 #: than they save on a small estate.
@@ -38,6 +38,25 @@ def _workers() -> int:
     return workers()
 
 
+def fork_answer(work: Callable[[], Any]) -> tuple[int, int]:
+    """Fork a process that runs ``work``, pickles its answer down a pipe and ends without cleanup (exit status 0
+    only when the whole answer was written). Returns the process id and the pipe's read end (a file descriptor)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read)
+            data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    return pid, read
+
+
 def beside(other: Callable[[], Any], here: Callable[[], Any], size: int) -> tuple[Any, Any]:
     """``(other(), here())``, with ``other`` run in a forked process while ``here`` runs in this one.
 
@@ -46,19 +65,7 @@ def beside(other: Callable[[], Any], here: Callable[[], Any], size: int) -> tupl
     """
     if size < FORK_MIN_COMPONENTS or _workers() < 2 or not hasattr(os, "fork"):
         return other(), here()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the forked part: its answer pickled down the pipe, then gone without cleanup
-        code = 1
-        try:
-            os.close(read)
-            data = pickle.dumps(other(), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write, "wb") as pipe:
-                pipe.write(data)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write)
+    pid, read = fork_answer(other)
     chunks: list[bytes] = []
 
     def drain() -> None:  # read as the answer comes, so the forked process never waits on a full pipe
