@@ -226,3 +226,23 @@ def test_judged_on_closures_equals_a_full_recovery(seed, tmp_path):
                 assert got == full.recover(failed).unrecoverable
             assert changed.lost(failed) == full.recover(failed).unrecoverable
     assert judged
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_estates(), st.integers(0, 10_000))
+def test_base_claims_anew_equals_the_plain_reading(estate, seed):
+    """``Base._claims_anew`` (a tier table and the claims indexed by rule and cause) answers as the plain reading
+    ``overlay._claims_anew`` does, for random losses and random claim sets, tiers missing or odd included."""
+    m = model.build(inventory_of(*estate))
+    rnd = random.Random(seed)
+    ids = list(m.ids)
+    for x in ids:  # tiers 1 and 2 are serious, the rest not; an unknown tier is medium; the best (lowest) counts
+        m.tier[x] = rnd.choice([None, 0, 1, 2, 3, 4, 5])
+    base = overlay.Base(m)
+    rules = [("domain", x) for x in ids[:3]] + [("scenario", "s"), ("logical_corruption", "")]
+    for _ in range(4):
+        before = frozenset((r, c, a) for r, c in rules for a in ids if rnd.random() < 0.6)
+        for _ in range(6):
+            rule, cause = rnd.choice(rules)
+            lost = tuple(sorted(rnd.sample(ids, rnd.randint(0, len(ids)))))
+            assert base._claims_anew(rule, cause, lost, before) == overlay._claims_anew(m, rule, cause, lost, before)
