@@ -144,7 +144,7 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
     t_rows = row_comps | new
     t_bk = bk | {b for c in comp_set for b in base.backups_of.get(c, ())}
 
-    mm = Model(_touched_tables(base.inventory, staged, edits, t_comp, t_rows, t_bk))
+    mm = Model(_cut(base.inventory, staged, edits, t_comp, t_rows, t_bk))
 
     m = object.__new__(PatchedModel)
     m.__dict__.update({k: v for k, v in base.__dict__.items()
@@ -253,6 +253,24 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
         attack |= _targets(base, s) | _targets(m, s)
     local = frozenset(set(t_comp) | set(t_rows) | set(t_bk) | assets_hit)
     return m, Delta(frozenset(new), frozenset(touched), frozenset(attack), relabel, local)
+
+
+def _cut(inv, staged, edits: Sequence, t_comp: set[str], t_rows: set[str], t_bk: set[str]):
+    """The changed inventory cut to what the change touched: the rows of ``t_rows``, the backups ``t_bk``, and
+    the components they and ``t_comp`` name, as the whole changed tables hold them (same order, same types).
+
+    Read from the staged edits (``edits.Staged.cut``: the estate's own rows of those components and backups,
+    the rows the edits add, the cells they set), so it costs the change, not the estate; an estate with an id on
+    two rows is cut by :func:`_touched_tables` instead."""
+    need = set(t_comp) | set(t_rows) | set(t_bk)
+    for comp in t_rows:
+        need.update(str(r["depends_on"]) for r in staged.dependency_rows(comp))
+    for bid in t_bk:
+        row = staged.backup(bid)
+        if row is not None:
+            need.update(row[col] for col in ("protects", "restore_to", "alert_channel") if isinstance(row[col], str))
+    got = staged.cut(need, t_rows, t_bk)
+    return _touched_tables(inv, staged, edits, t_comp, t_rows, t_bk) if got is None else got
 
 
 def _touched_tables(inv, staged, edits: Sequence, t_comp: set[str], t_rows: set[str], t_bk: set[str]):
