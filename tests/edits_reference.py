@@ -491,7 +491,7 @@ def _AddRecoverySite_edits(self, inv: Inventory) -> list[edits_mod.Edit]:
         out.append(edits_mod.add_dependency(component=site, depends_on=p, kind="location"))
     for a in self.assets:
         names = []
-        for base in (f"new-{a}-offline-vault", f"new-{a}-offline-copy"):
+        for base in whatif._site_copy_names(site, a):
             n, name = 2, base
             while name in ids:
                 name = f"{base}-{n}"

@@ -258,7 +258,10 @@ def test_a_wider_findings_recovery_site_is_cut_to_the_narrower_findings_assets(t
     findings = advice.findings_of(m, coupling.analyze(m, pairs=False, survival=False))
     fixed = [f for f in advice.attach_fixes(m, findings) if f.fix is not None and f.fix.verified]
     sites = [(f, x) for f in fixed for x in f.fix.steps or () if isinstance(x, whatif.AddRecoverySite)]
-    reused = [(f, x) for f, x in sites if x.name != f"new-recovery-site-{advice._slug(f.assets[0])}"]
+    # a cut fix: the verified change set of a wider finding, cut to this finding's assets
+    reused = [(f, x) for f, x in sites
+              if any(set(g.assets) > set(f.assets) and f.fix.steps == advice._narrowed(g.fix.steps, f.assets)
+                     for g, _ in sites)]
     assert reused, "some wide finding reuses the recovery site of a wider one"
     assert all(len(f.assets) <= overlay.JUDGED_LIMIT for f, _ in sites), "the estate's findings are all cut"
     for f, x in sites:

@@ -238,3 +238,33 @@ def test_a_fix_whose_new_ids_an_earlier_step_used_is_applied_under_fresh_ids_and
     assert applied.fixes[1].renamed == {"new-db-offline-vault": "new-db-offline-vault-2",
                                         "new-db-offline-copy": "new-db-offline-copy-2"}
     assert any("adds new-db-offline-vault as new-db-offline-vault-2" in line for line in applied.lines())
+
+
+def test_fixes_that_propose_a_recovery_site_in_one_place_propose_one_site_and_the_plan_builds_it_once(tmp_path):
+    """The fix search names a new recovery site by where it stands, never by the finding it serves: the findings
+    whose sites stand in one place propose one site, their vaults and copies are equal row for row, and the plan
+    builds each site once with one copy of each asset there (a client builds one recovery site, not one per
+    finding); what each fix was verified to do still holds in the plan's end state."""
+    import collections
+
+    from hiddenspof import advice, coupling, inventory, model, synth
+
+    synth.write_estate(tmp_path, 200, 3, history_days=0)
+    inv = inventory.load(tmp_path)
+    m = model.build(inv)
+    findings = advice.attach_fixes(m, advice.findings_of(m, coupling.analyze(m, pairs=False, survival=False)))
+    sites = [x for f in findings if f.fix is not None and f.fix.verified
+             for x in f.fix.steps or () if isinstance(x, whatif.AddRecoverySite)]
+    names = {x.name for x in sites}
+    assert len(names) < len(sites), "several findings' fixes propose the same recovery site"
+    assert all(x.name == "new-recovery-site-" + advice._slug(x.place[0]) for x in sites if x.place)
+    built = plan.build(inv, findings)
+    added = [e.fields for s in built.steps for e in s.changes if e.op == "add_component"]
+    assert {r["id"] for r in added if r["kind"] in ("site", "other")} == names, "no site is built twice"
+    copies = collections.Counter((e.fields["protects"], e.fields["restore_to"])
+                                 for s in built.steps for e in s.changes if e.op == "add_backup")
+    assert copies and max(copies.values()) == 1, "one copy of an asset at each site"
+    fixed = {a for f in findings if f.fix is not None and f.fix.verified and f.category == "coupling" for a in f.assets}
+    left = {a for f in built.end.findings if f.category == "coupling" and f.severity in ("critical", "high")
+            for a in f.assets}
+    assert fixed and not fixed & left, "no asset a verified coupling fix served is left in a serious finding"

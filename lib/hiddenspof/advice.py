@@ -696,7 +696,6 @@ def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tu
 
     ctx = ctx or Context.of(model)
     strike_runs = _strike_runs(model, problem) if strike_runs is None else strike_runs
-    name = f"new-recovery-site-{_slug(problem.assets[0])}"
     runs = [(failed, rec.final_down, attack) for _, failed, rec, attack in strike_runs if asset in rec.unrecoverable]
     if not runs:
         return []
@@ -712,7 +711,7 @@ def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tu
                     key=lambda c: (rank[model.kind[c]], c))
 
     has_places = any(k in PLACE_KINDS for k in _index(model)["kind"])
-    site_steps = _new_site(model, gone, name)
+    site_steps = _new_site(model, gone)
     new_site = site_steps[-1]
 
     def place_for(kinds: Sequence[str] = PLACE_KINDS) -> tuple[str, ...]:
@@ -879,16 +878,24 @@ def _spare_targets(model: Model, ctx: Context, asset: str, gone) -> list[str]:
     return out
 
 
-def _new_site(model: Model, gone: frozenset[str], name: str) -> tuple:
-    """The changes that add a new recovery site ``name``: on a region or provider that stays up; where the estate
-    has regions or providers but every one is taken, on a new provider (added first)."""
+def _new_site(model: Model, gone: frozenset[str]) -> tuple:
+    """The changes that add a new recovery site: on a region or provider that stays up; where the estate has
+    regions or providers but every one is taken, on a new provider (added first).
+
+    The site is named by where it stands (``new-recovery-site-<region>``; ``new-recovery-site`` where the estate
+    has no region or provider, or on the new provider), never by the finding it serves: every fix that proposes
+    a site in the same place proposes the same site, row for row, so the plan builds one site and one copy per
+    asset, not one site per finding (a client builds one recovery site, not a hundred).
+    """
     from . import whatif
 
     up = [c for c in _of_kind(model, "region", "provider") if c not in gone]
-    if up or not _of_kind(model, "region", "provider"):
-        return (whatif.AddComponent(name, "site", place=tuple(up[:1])),)
+    if up:
+        return (whatif.AddComponent(f"new-recovery-site-{_slug(up[0])}", "site", place=(up[0],)),)
+    if not _of_kind(model, "region", "provider"):
+        return (whatif.AddComponent("new-recovery-site", "site"),)
     provider = whatif.AddComponent("new-recovery-provider", "provider")
-    return provider, whatif.AddComponent(name, "site", place=(provider.id,))
+    return provider, whatif.AddComponent("new-recovery-site", "site", place=(provider.id,))
 
 
 #: How a new separate component of a kind is named in a recommendation.
@@ -1139,10 +1146,9 @@ def find_fix(model: Model, problem: Problem, budget: int = FIX_BUDGET,
         if answer is None and not production:
             gone = _AnyOf(*(rec.final_down for _, _, rec, _ in strike_runs),
                           *(a.held for _, _, _, a in strike_runs if a is not None))
-            name = f"new-recovery-site-{_slug(problem.assets[0])}"
-            steps = _new_site(model, gone, name)
+            steps = _new_site(model, gone)  # one site per place, shared by every finding's fix (the plan's)
             has_places = any(k in PLACE_KINDS for k in _index(model)["kind"])
-            site = whatif.AddRecoverySite(problem.assets, name=name, place=steps[-1].place,
+            site = whatif.AddRecoverySite(problem.assets, name=steps[-1].id, place=steps[-1].place,
                                           kind="site" if has_places else "other")
             composite = (*steps[:-1], site)
             if works(composite, problem, reserve=0, whole=True):

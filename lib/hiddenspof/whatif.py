@@ -454,6 +454,16 @@ class AddComponent(Change):
         return f"a new {self.kind.replace('_', ' ')} {self.id}{on}"
 
 
+def _site_copy_names(site: str, asset: str) -> tuple[str, str]:
+    """The ids of ``asset``'s vault and copy at the recovery site ``site``: ``new-<asset>-offline-vault`` and
+    ``-copy`` at the default site, ``<site>-<asset>-vault`` and ``-copy`` at a named one. Two sites give
+    one asset's vault different ids, so fixes that propose the same site share its vaults and copies row for row
+    (the plan builds them once) and fixes that propose different sites never clash."""
+    if site == "new-recovery-site":
+        return f"new-{asset}-offline-vault", f"new-{asset}-offline-copy"
+    return f"{site}-{asset}-vault", f"{site}-{asset}-copy"
+
+
 @dataclass(frozen=True)
 class AddRecoverySite(Change):
     """A recovery site with its own backup server and keys, holding an offline copy of each of ``assets``.
@@ -492,7 +502,7 @@ class AddRecoverySite(Change):
             out.append(edits_mod.add_dependency(component=site, depends_on=p, kind="location"))
         for a in self.assets:
             names = []
-            for base in (f"new-{a}-offline-vault", f"new-{a}-offline-copy"):
+            for base in _site_copy_names(site, a):
                 name = _fresh_id(s, base, ids)
                 ids.add(name)
                 names.append(name)
