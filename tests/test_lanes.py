@@ -70,6 +70,79 @@ def test_when_this_part_fails_the_forked_one_is_stopped(forking):
         os.waitpid(-1, os.WNOHANG)  # no child of this process is left, running or unreaped
 
 
+def test_a_forked_part_that_stalls_on_a_lock_it_inherited_is_killed_and_run_here(forking, monkeypatch):
+    """The fork happens while another thread holds a lock; the forked part waits on that lock for ever (no thread
+    of the forked process will release it) and uses no CPU. Once this part is done the stalled process is killed
+    after STALL_SECONDS and reaped, and the part is run here, where the thread has released the lock."""
+    import threading
+    import time
+
+    monkeypatch.setattr(lanes, "STALL_SECONDS", 1.0)
+    me = os.getpid()
+    lock, held, done = threading.Lock(), threading.Event(), threading.Event()
+
+    def holder():  # holds the lock from before the fork until this part has started
+        with lock:
+            held.set()
+            done.wait()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait()
+    children = []
+
+    def other():
+        with lock:
+            return "answered", os.getpid()
+
+    def here():
+        children.append(_children())
+        done.set()
+        thread.join()
+        return "mine"
+
+    started = time.monotonic()
+    (word, pid), mine = lanes.beside(other, here, size=1)
+    assert (word, pid, mine) == ("answered", me, "mine"), "the part was run here after the forked one stalled"
+    assert children[0], "the part was forked"
+    assert not _children(), "the stalled process was killed and reaped"
+    assert time.monotonic() - started < 30
+
+
+def _children() -> list[int]:
+    """This process's child processes (Linux /proc)."""
+    me = os.getpid()
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat", "rb") as f:
+                    if int(f.read().rsplit(b")", 1)[1].split()[1]) == me:
+                        out.append(int(d))
+            except OSError:
+                continue
+    return out
+
+
+def test_a_slow_forked_part_that_works_is_waited_for(forking, monkeypatch):
+    """A forked part that keeps computing longer than STALL_SECONDS after this part is done is not killed: its
+    CPU time moves, and its own answer (from the forked process) comes back."""
+    import time
+
+    monkeypatch.setattr(lanes, "STALL_SECONDS", 0.5)
+    me = os.getpid()
+
+    def other():
+        end = time.monotonic() + 3.0
+        n = 0
+        while time.monotonic() < end:
+            n += 1
+        return os.getpid()
+
+    pid, mine = lanes.beside(other, lambda: "mine", size=1)
+    assert pid != me and mine == "mine"
+
+
 def test_analysis_in_two_lanes_is_byte_identical_to_one_after_the_other(tmp_path, monkeypatch):
     """analysis.analyze with the silent-failure and capacity half forked gives the JSON of running it here:
     the same fixes (capacity, silent-failure and coupling ones, each spending its own budget), scores and plan."""

@@ -13,7 +13,12 @@ the parts must not depend on each other's side effects (the callers say why
 theirs do not). With ``HIDDENSPOF_WORKERS=1``, without ``os.fork``, or below
 ``FORK_MIN_COMPONENTS``, the parts simply run one after the other. If the
 forked part fails for any reason (an error, memory, a signal) it is run again
-here, so an error surfaces exactly as it would without the fork.
+here, so an error surfaces exactly as it would without the fork. So is a
+forked part that has **stalled**: once this part is done, a forked process
+whose CPU time has not moved for ``STALL_SECONDS`` is killed (a fork can
+inherit a lock that another thread of this process held at the fork, and
+wait on it for ever; a working part is pure computation, so its CPU time
+always moves).
 """
 
 from __future__ import annotations
@@ -22,14 +27,17 @@ import os
 import pickle
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["FORK_MIN_COMPONENTS", "beside", "fork_answer"]
+__all__ = ["FORK_MIN_COMPONENTS", "STALL_SECONDS", "beside", "fork_answer"]
 
 #: Below this many components the parts run one after the other: a fork and a pickled answer cost more
 #: than they save on a small estate.
 FORK_MIN_COMPONENTS = 5_000
+#: A forked part whose CPU time has not moved for this long, while this process waits for it, is taken as stalled.
+STALL_SECONDS = 60.0
 
 
 def _workers() -> int:
@@ -85,8 +93,7 @@ def beside(other: Callable[[], Any], here: Callable[[], Any], size: int) -> tupl
         reader.join()
         os.waitpid(pid, 0)
         raise
-    reader.join()
-    _, status = os.waitpid(pid, 0)
+    status = _wait(pid, reader)
     answer = None
     if status == 0 and chunks:
         data = b"".join(chunks)
@@ -99,3 +106,32 @@ def beside(other: Callable[[], Any], here: Callable[[], Any], size: int) -> tupl
     if answer is None:
         answer = (other(),)
     return answer[0], mine
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """The CPU time (user and system, in clock ticks) process ``pid`` has used; None where /proc cannot say."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime and stime, the 14th and 15th fields of the line
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _wait(pid: int, reader: threading.Thread) -> int:
+    """The exit status of the forked process ``pid`` once ``reader`` has its whole answer; a process whose CPU time
+    stands still for ``STALL_SECONDS`` is killed first (its status is then not 0, so its part is run here)."""
+    ticks, since = _cpu_ticks(pid), time.monotonic()
+    while True:
+        reader.join(timeout=0.5)
+        if not reader.is_alive():
+            break
+        now_ticks = _cpu_ticks(pid)
+        if now_ticks is None or now_ticks != ticks:
+            ticks, since = now_ticks, time.monotonic()
+        elif time.monotonic() - since >= STALL_SECONDS:
+            os.kill(pid, signal.SIGKILL)  # the pipe closes with it: the reader ends
+            reader.join()
+            break
+    _, status = os.waitpid(pid, 0)
+    return status
