@@ -288,3 +288,12 @@ def test_base_claims_anew_equals_the_plain_reading(estate, seed):
             rule, cause = rnd.choice(rules)
             lost = tuple(sorted(rnd.sample(ids, rnd.randint(0, len(ids)))))
             assert base._claims_anew(rule, cause, lost, before) == overlay._claims_anew(m, rule, cause, lost, before)
+
+
+@given(st.lists(st.sampled_from([f"a{i:02d}" for i in range(80)]), unique=True),
+       st.lists(st.sampled_from([f"a{i:02d}" for i in range(80)]), unique=True))
+def test_meets_is_the_set_intersection(lost, assets):
+    """``overlay._meets`` (binary searches for a few assets, one pass for many) says what ``set(lost) & assets``
+    says, on both sides of its switch."""
+    lost = tuple(sorted(lost))
+    assert overlay._meets(lost, tuple(assets)) == bool(set(lost).intersection(assets))

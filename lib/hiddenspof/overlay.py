@@ -383,6 +383,14 @@ def _in_sorted(items: Sequence[str], x: str) -> bool:
     return i < len(items) and items[i] == x
 
 
+def _meets(lost: Sequence[str], assets: Sequence[str]) -> bool:
+    """Whether the sorted ``lost`` holds one of ``assets`` (``set(lost) & set(assets)``): a binary search per
+    asset when they are few, else one pass over ``lost``; never a set of a loss of thousands per strike."""
+    if len(assets) <= 32:
+        return any(_in_sorted(lost, a) for a in assets)
+    return not frozenset(assets).isdisjoint(lost)
+
+
 def _closure_walk(m: Model, starts: Iterable[str]) -> set[str]:
     """Every component from which one of ``starts`` is reached (``Model.closure``'s walk from all at once)."""
     seen: set[str] = set()
@@ -735,6 +743,8 @@ class Changed:
         if mode == "credential_compromise":
             fail = sorted(set(fail))
             if all(self.model.kind.get(k) in _ESC for k in fail):
+                if len(fail) == 1:  # the holder's own set: its hash is kept, and the estate's recoveries are
+                    return self.destroyed(fail[0])  # found by it without comparing the sets element by element
                 return frozenset().union(*(self.destroyed(k) for k in fail))
             return coupling.credential_compromise(self.model, fail).destroyed
         return coupling.scenario_failures(self.model, fail, mode)
@@ -770,7 +780,7 @@ class Changed:
             if not all(c in self.model.kind for c in s):
                 continue
             failed = self.failures(s, problem.mode)
-            if failed and set(self.lost(failed)).intersection(problem.assets):
+            if failed and _meets(self.lost(failed), problem.assets):
                 return False
         return True
 
@@ -828,7 +838,9 @@ class Changed:
             lost_of[k] = self.lost(d) if d else m.recover(d).unrecoverable
             old = base.cc_lost.get(k, ())
             if lost_of[k] != old:
-                moved |= set(old) ^ set(lost_of[k])
+                diff = set(lost_of[k])
+                diff.symmetric_difference_update(old)
+                moved |= diff
         cc_ids = set()
         hit: dict[str, tuple[str, ...]] = {}
         if moved:
