@@ -154,19 +154,58 @@ def test_random_edits_on_synthetic_estates(seed, tmp_path):
     assert applied
 
 
-def test_patch_falls_back_to_the_whole_tables_when_the_cut_cannot_replay(tmp_path, monkeypatch):
-    """The change is replayed on the estate's rows it touches (``overlay._replay``); when that cannot be done the
-    whole changed tables are cut instead, with the same model."""
+@pytest.mark.parametrize("replayed", [True, False])
+def test_patch_falls_back_to_the_whole_tables_when_the_cut_cannot_replay(tmp_path, monkeypatch, replayed):
+    """Where the staged edits cannot cut the tables (``Staged.cut`` says None: an id on two rows), the change is
+    replayed on the estate's rows it touches (``overlay._touched_tables``); when that cannot be done either the
+    whole changed tables are cut instead. Every path gives the same model."""
     synth.write_estate(tmp_path, 200, 4, history_days=0)
     m = model.build(inventory.load(tmp_path))
     findings, ctx = _estate(m)
+    monkeypatch.setattr(edits.Staged, "cut", lambda self, *args: None)
+    if not replayed:
+        def refuse(cut, eds):
+            raise edits.EditError("not replayed on the cut")
 
-    def refuse(cut, eds):
-        raise edits.EditError("not replayed on the cut")
-
-    monkeypatch.setattr(overlay, "_replay", refuse)
+        monkeypatch.setattr(overlay, "_replay", refuse)
     rnd = random.Random(4)
     assert sum(_check(m, ctx, None, _random_edits(m, rnd)) for _ in range(10))
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_cut_from_the_staged_edits_equals_the_replayed_cut(seed, tmp_path, monkeypatch):
+    """``Staged.cut`` (the touched rows read from the staged edits) gives the very frames the replay of the edits
+    on the touched rows gives (``overlay._touched_tables``, the slower reading it replaced): same rows, order,
+    cells and types, for the search's own candidates and random edits."""
+    synth.write_estate(tmp_path, 200, seed, history_days=0)
+    m = model.build(inventory.load(tmp_path))
+    findings, ctx = _estate(m)
+    compared = []
+
+    def both(inv, staged, eds, t_comp, t_rows, t_bk):
+        got = cut(inv, staged, eds, t_comp, t_rows, t_bk)
+        want = overlay._touched_tables(inv, staged, eds, t_comp, t_rows, t_bk)
+        for table in ("components", "dependencies", "backups", "restore_tests"):
+            pd.testing.assert_frame_equal(getattr(got, table), getattr(want, table))
+        compared.append(len(got.components) + len(got.dependencies) + len(got.backups))
+        return got
+
+    cut = overlay._cut
+    monkeypatch.setattr(overlay, "_cut", both)
+    rnd = random.Random(seed)
+    cands = _search_candidates(m, ctx, findings)
+    for _, eds in rnd.sample(cands, min(len(cands), 10)):
+        _check(m, ctx, None, eds)
+    for _ in range(20):
+        eds = _random_edits(m, rnd)
+        for _ in range(rnd.randint(0, 2)):  # cells set on the estate's components and on added ones
+            added = [e.fields["id"] for e in eds if e.op == "add_component"]
+            c = rnd.choice([*added, *m.ids])
+            column, value = rnd.choice([("tier", rnd.choice([None, 1, 3])), ("data_gb", rnd.choice([None, 12.5])),
+                                        ("failure_probability", 0.2), ("kind", "service"), ("owner", "ops")])
+            eds.append(edits.set_value("components", c, column, value))
+        _check(m, ctx, None, eds)
+    assert len(compared) >= 20 and sum(compared)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -226,3 +265,23 @@ def test_judged_on_closures_equals_a_full_recovery(seed, tmp_path):
                 assert got == full.recover(failed).unrecoverable
             assert changed.lost(failed) == full.recover(failed).unrecoverable
     assert judged
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_estates(), st.integers(0, 10_000))
+def test_base_claims_anew_equals_the_plain_reading(estate, seed):
+    """``Base._claims_anew`` (a tier table and the claims indexed by rule and cause) answers as the plain reading
+    ``overlay._claims_anew`` does, for random losses and random claim sets, tiers missing or odd included."""
+    m = model.build(inventory_of(*estate))
+    rnd = random.Random(seed)
+    ids = list(m.ids)
+    for x in ids:  # tiers 1 and 2 are serious, the rest not; an unknown tier is medium; the best (lowest) counts
+        m.tier[x] = rnd.choice([None, 0, 1, 2, 3, 4, 5])
+    base = overlay.Base(m)
+    rules = [("domain", x) for x in ids[:3]] + [("scenario", "s"), ("logical_corruption", "")]
+    for _ in range(4):
+        before = frozenset((r, c, a) for r, c in rules for a in ids if rnd.random() < 0.6)
+        for _ in range(6):
+            rule, cause = rnd.choice(rules)
+            lost = tuple(sorted(rnd.sample(ids, rnd.randint(0, len(ids)))))
+            assert base._claims_anew(rule, cause, lost, before) == overlay._claims_anew(m, rule, cause, lost, before)

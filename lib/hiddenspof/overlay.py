@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
@@ -54,6 +55,8 @@ _ESC = coupling.ESCALATION_KINDS
 _SERIOUS = ("critical", "high")
 #: Components walked up from a change before the per-asset closures are given up (every strike then re-analysed).
 _UPWARD_LIMIT = 2_000
+#: Above every tier (``Base._claims_anew``'s best tier of assets none of which has one).
+_NO_TIER = float("inf")
 #: Assets whose closure a change alters, above which a strike is recovered on the whole changed estate instead of
 #: on their closures (many closures cost more than one recovery).
 JUDGED_LIMIT = 64
@@ -141,7 +144,7 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
     t_rows = row_comps | new
     t_bk = bk | {b for c in comp_set for b in base.backups_of.get(c, ())}
 
-    mm = Model(_touched_tables(base.inventory, staged, edits, t_comp, t_rows, t_bk))
+    mm = Model(_cut(base.inventory, staged, edits, t_comp, t_rows, t_bk))
 
     m = object.__new__(PatchedModel)
     m.__dict__.update({k: v for k, v in base.__dict__.items()
@@ -250,6 +253,24 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
         attack |= _targets(base, s) | _targets(m, s)
     local = frozenset(set(t_comp) | set(t_rows) | set(t_bk) | assets_hit)
     return m, Delta(frozenset(new), frozenset(touched), frozenset(attack), relabel, local)
+
+
+def _cut(inv, staged, edits: Sequence, t_comp: set[str], t_rows: set[str], t_bk: set[str]):
+    """The changed inventory cut to what the change touched: the rows of ``t_rows``, the backups ``t_bk``, and
+    the components they and ``t_comp`` name, as the whole changed tables hold them (same order, same types).
+
+    Read from the staged edits (``edits.Staged.cut``: the estate's own rows of those components and backups,
+    the rows the edits add, the cells they set), so it costs the change, not the estate; an estate with an id on
+    two rows is cut by :func:`_touched_tables` instead."""
+    need = set(t_comp) | set(t_rows) | set(t_bk)
+    for comp in t_rows:
+        need.update(str(r["depends_on"]) for r in staged.dependency_rows(comp))
+    for bid in t_bk:
+        row = staged.backup(bid)
+        if row is not None:
+            need.update(row[col] for col in ("protects", "restore_to", "alert_channel") if isinstance(row[col], str))
+    got = staged.cut(need, t_rows, t_bk)
+    return _touched_tables(inv, staged, edits, t_comp, t_rows, t_bk) if got is None else got
 
 
 def _touched_tables(inv, staged, edits: Sequence, t_comp: set[str], t_rows: set[str], t_bk: set[str]):
@@ -397,6 +418,9 @@ class Base:
         self._fresh: dict[str, bool] = {}
         self._claims_before: frozenset[tuple] | None = None  # the claims ``_claims`` was read against
         self._claims: dict[tuple, bool] = {}
+        self._known_tier = {a: t for a, t in m.tier.items() if t is not None}  # ``_claims_anew``'s tier table
+        self._index_before: frozenset[tuple] | None = None  # the claims ``_index`` indexes
+        self._index: dict[tuple[str, str], set[str]] = {}
         #: restore target -> the backups restoring onto it (the upward walk of ``Changed.affected_assets``)
         self.restored_on: dict[str, list[str]] = {}
         for bid, info in m.backup.items():
@@ -432,8 +456,7 @@ class Base:
             self._fresh_before, self._fresh = before, {}
         hit = self._fresh.get(x)
         if hit is None:
-            lost = self.ub[x]
-            hit = self._fresh[x] = bool(lost) and _claims_anew(self.model, "domain", x, lost, before)
+            hit = self._fresh[x] = self._claims_anew("domain", x, self.ub[x], before)
         return hit
 
     def fresh_claim(self, rule: str, cause: str, lost: tuple[str, ...], before: frozenset[tuple]) -> bool:
@@ -445,8 +468,26 @@ class Base:
         key = (rule, cause, lost)
         hit = self._claims.get(key)
         if hit is None:
-            hit = self._claims[key] = _claims_anew(self.model, rule, cause, lost, before)
+            hit = self._claims[key] = self._claims_anew(rule, cause, lost, before)
         return hit
+
+    def _claims_anew(self, rule: str, cause: str, lost: tuple[str, ...], before: frozenset[tuple]) -> bool:
+        """``_claims_anew`` on the estate, in C-level passes over ``lost``: its best tier through a table of the
+        known tiers, and whether ``before`` claims all of it through ``before``'s claims indexed by rule and
+        cause (built once per ``before``). A scenario or a failure domain can lose thousands of assets, and
+        each candidate that moves one of them asks again."""
+        if not lost:
+            return False
+        best = min(map(self._known_tier.get, lost, itertools.repeat(_NO_TIER)))
+        if coupling.severity_for_tier(None if best is _NO_TIER else best) not in _SERIOUS:
+            return False
+        if self._index_before is not before:
+            index: dict[tuple[str, str], set[str]] = {}
+            for r, c, a in before:
+                index.setdefault((r, c), set()).add(a)
+            self._index_before, self._index = before, index
+        claimed = self._index.get((rule, cause))
+        return claimed is None or not claimed.issuperset(lost)
 
     def changed(self, edits: Sequence) -> Changed:
         """The changed estate's answers under ``edits`` (the same edits asked again are answered once)."""
