@@ -46,16 +46,19 @@ def _check(m: model.Model, ctx: advice.Context, problem: advice.Problem | None, 
             overlay.patch(m, eds)
         return False
     changed = ctx.changed(m, eds)
-    _same_model(changed.model, full)
-    for table in ("components", "dependencies", "backups", "restore_tests"):  # built when first read
-        pd.testing.assert_frame_equal(getattr(changed.model.inventory, table), getattr(full.inventory, table))
     before = frozenset(m.ids)
+    # the answers first, on the patched model as the search gets it (the tables it copies lazily not yet made)
     if problem is not None:
         assert changed.resolved(problem, before) == advice.resolved(full, problem, before)
     serious = ctx.serious_of(m)
     assert changed.new_findings(serious) == _full_new_findings(m, serious, full)
     for x in full.ids:
         assert changed.ub(x) == full.recover((x,)).unrecoverable, x
+    _same_model(changed.model, full)
+    for x in full.ids:
+        assert changed.model.dependencies_of(x) == full.dependencies_of(x), x
+    for table in ("components", "dependencies", "backups", "restore_tests"):  # built when first read
+        pd.testing.assert_frame_equal(getattr(changed.model.inventory, table), getattr(full.inventory, table))
     return True
 
 

@@ -42,9 +42,10 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import itertools
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from . import coupling
 from .model import Model
@@ -77,6 +78,28 @@ class PatchedModel(Model):
             inv = self.__dict__["_inventory"] = self.__dict__["_staged"].result()
         return inv
 
+    def __getattr__(self, name: str):
+        """A table :func:`patch` left to be made when first read (``_pending``: name -> its maker): the estate's
+        table copied with the change's entries put in, the very dict an eager copy gives. Most candidates never
+        read their copies of the failure data, tiers and row kinds, and each is a copy of the whole estate."""
+        pending = self.__dict__.get("_pending")
+        if pending and name in pending:
+            value = self.__dict__[name] = pending.pop(name)()
+            return value
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def dependencies_of(self, component: str) -> tuple[str, ...]:
+        """``Model.dependencies_of``: the estate's answer (cached on the estate's model) for a component whose
+        rows the change left alone, computed here for the others (no copy of the estate's cache)."""
+        hit = self._dependencies.get(component)
+        if hit is None:
+            base = self._patched_from
+            if component in self._rows_changed or component not in base.kind:
+                hit = Model.dependencies_of(self, component)
+            else:
+                hit = self._dependencies[component] = base.dependencies_of(component)
+        return hit
+
 
 @dataclasses.dataclass
 class Delta:
@@ -91,6 +114,17 @@ class Delta:
     relabelled: bool
     #: components whose own entries changed (rows, backups, settings; new ones): what an asset's closure reads
     local: frozenset[str] = frozenset()
+
+
+def _with(table: dict, steps: Iterable[tuple]) -> dict:
+    """A copy of ``table`` with ``steps`` done in order: ``(key, value)`` sets, ``(key,)`` takes a key out."""
+    out = dict(table)
+    for step in steps:
+        if len(step) == 2:
+            out[step[0]] = step[1]
+        else:
+            out.pop(step[0], None)
+    return out
 
 
 def _targets(m: Model, c: str) -> set[str]:
@@ -148,20 +182,22 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
 
     m = object.__new__(PatchedModel)
     m.__dict__.update({k: v for k, v in base.__dict__.items()
-                       if k not in ("graph", "_graph", "inventory", "_inventory", "_staged")})
+                       if k not in ("graph", "_graph", "inventory", "_inventory", "_staged", "_pending")})
     m._staged = staged
+    pending: dict[str, Callable[[], dict]] = {}  # the tables copied when first read (``PatchedModel.__getattr__``)
+    m._pending = pending
+    m._dependencies = {}  # dependencies_of: the estate's model answers for the components whose rows are its own
+    m._patched_from, m._rows_changed = base, frozenset(t_rows)
     if new:  # the estate's sorted ids with the new ones put in place (no sort of the whole estate)
         ids = list(base.ids)
         for x in sorted(x for x in new if x not in base.kind):
             bisect.insort(ids, x)
         m.ids = tuple(ids)
-    for attr in ("kind", "data_gb", "tier", "probability"):
-        if t_comp:
-            table = dict(getattr(base, attr))
-            src = getattr(mm, attr)
-            for x in t_comp:
-                table[x] = src[x]
-            setattr(m, attr, table)
+    if t_comp:
+        m.kind = _with(base.kind, [(x, mm.kind[x]) for x in t_comp])
+        for attr in ("data_gb", "tier", "probability"):
+            m.__dict__.pop(attr, None)
+            pending[attr] = functools.partial(_with, getattr(base, attr), [(x, getattr(mm, attr)[x]) for x in t_comp])
     old_targets: set[str] = set()
     old_req: set[str] = set()
     for x in t_rows:
@@ -170,23 +206,32 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
             old_targets |= _targets(base, x)
     new_targets: set[str] = set()
     new_req: set[str] = set()
+    admin: dict[str, tuple[str, ...]] = {}  # the admin rows of the components whose rows changed
+
+    def targets_after(c: str) -> set[str]:
+        """``_targets(m, c)``, its admin rows read without making ``m.administered_by``."""
+        if c not in m.kind:
+            return set()
+        return set(m.dependencies_of(c)) | set(admin[c] if c in admin else base.administered_by[c])
+
     if t_rows:
-        requires, groups, admin = dict(base.requires), dict(base.groups), dict(base.administered_by)
-        row_kinds, relation = dict(base.row_kinds), dict(base.directory_relation)
+        requires, groups = dict(base.requires), dict(base.groups)
+        row_kinds: list[tuple] = []  # the edits of the row kinds and directory relations, in order (made lazily)
+        relation: list[tuple] = []
         for x in t_rows:
             if x in base.kind:
                 for t in _targets(base, x):
-                    row_kinds.pop((x, t), None)
-                    relation.pop((x, t), None)
+                    row_kinds.append(((x, t),))
+                    relation.append(((x, t),))
             requires[x] = mm.requires[x]
             groups[x] = mm.groups[x]
-            admin[x] = mm.administered_by[x]
+            admin[x] = mm.administered_by[x]  # read only by credential theft's rows (made lazily)
             new_req |= set(mm.dependencies_of(x))
             new_targets |= _targets(mm, x)
             for t in _targets(mm, x):
-                row_kinds[(x, t)] = mm.row_kinds[(x, t)]
+                row_kinds.append(((x, t), mm.row_kinds[(x, t)]))
                 if (x, t) in mm.directory_relation:
-                    relation[(x, t)] = mm.directory_relation[(x, t)]
+                    relation.append(((x, t), mm.directory_relation[(x, t)]))
         rows_on, rdeps = dict(base.rows_on), dict(base._rdeps)
         for x in new:
             rows_on[x] = ()
@@ -198,8 +243,13 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
             kept = [e for e in base._rdeps.get(t, ()) if e[0] not in t_rows]
             kept += [e for e in mm._rdeps.get(t, ()) if e[0] in t_rows]
             rdeps[t] = sorted(kept, key=lambda e: e[0])
-        m.requires, m.groups, m.administered_by = requires, groups, admin
-        m.row_kinds, m.directory_relation, m.rows_on, m._rdeps = row_kinds, relation, rows_on, rdeps
+        m.requires, m.groups = requires, groups
+        m.__dict__.pop("administered_by", None)
+        pending["administered_by"] = functools.partial(_with, base.administered_by, list(admin.items()))
+        m.rows_on, m._rdeps = rows_on, rdeps
+        for attr, steps in (("row_kinds", row_kinds), ("directory_relation", relation)):
+            m.__dict__.pop(attr, None)
+            pending[attr] = functools.partial(_with, getattr(base, attr), steps)
     restore_ends: set[str] = set()
     assets_hit: set[str] = set()
     if t_bk:
@@ -235,22 +285,17 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
             m._asset_set = frozenset(m.assets)
         restore_ends |= assets_hit
     m._closures = OrderedDict()
-    if "_dependencies" in base.__dict__:  # dependencies_of, cached per component: the base's, less what changed
-        cache = dict(base._dependencies)
-        for x in t_rows:
-            cache.pop(x, None)
-        m._dependencies = cache
 
     touched = set(t_comp) | set(t_rows) | set(t_bk) | old_req | new_req | restore_ends
     # credential theft: whose rows_on changed, and the row targets of what changed kind or spared state
     spared_cands = set(t_bk) | set(comp_set) | {x for x in t_rows if x in m.backup}
     for x in list(spared_cands):
         if x in m.backup:
-            spared_cands |= {t for t in _targets(base, x) | _targets(m, x) if m.kind.get(t) == "backup_store"}
+            spared_cands |= {t for t in _targets(base, x) | targets_after(x) if m.kind.get(t) == "backup_store"}
     flipped = {s for s in spared_cands if _spared_in(base, s) != _spared_in(m, s)}
     attack = set(old_targets | new_targets | new)
     for s in flipped | comp_set | new:
-        attack |= _targets(base, s) | _targets(m, s)
+        attack |= _targets(base, s) | targets_after(s)
     local = frozenset(set(t_comp) | set(t_rows) | set(t_bk) | assets_hit)
     return m, Delta(frozenset(new), frozenset(touched), frozenset(attack), relabel, local)
 
