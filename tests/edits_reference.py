@@ -484,24 +484,26 @@ def _AddRecoverySite_edits(self, inv: Inventory) -> list[edits_mod.Edit]:
         raise WhatIfError(f"asset {missing[0]!r} is not in the inventory: expected a component id")
     site = _fresh_id(inv, self.name)
     ids = _ids(inv) | set(inv.backups["id"]) | {site}
+
+    def fresh(base):
+        n, name = 2, base
+        while name in ids:
+            name = f"{base}-{n}"
+            n += 1
+        ids.add(name)
+        return name
+
+    vault = fresh(f"{site}-vault")
     out = [_new_component(site, self.kind, f"Recovery site {site} (proposed)",
                           "Added by a fix: its own backup server, credentials and keys; shares nothing")]
     for p in self.place:
         _require_component(inv, p, "place")
         out.append(edits_mod.add_dependency(component=site, depends_on=p, kind="location"))
+    out.append(_new_component(vault, "backup_store", f"offline vault at {site} (proposed)",
+                              f"Added by a fix: air-gapped, kept at {site}"))
+    out.append(edits_mod.add_dependency(component=vault, depends_on=site, kind="location"))
     for a in self.assets:
-        names = []
-        for base in whatif._site_copy_names(site, a):
-            n, name = 2, base
-            while name in ids:
-                name = f"{base}-{n}"
-                n += 1
-            ids.add(name)
-            names.append(name)
-        vault, bid = names
-        out.append(_new_component(vault, "backup_store", f"Offline vault for {a} (proposed)",
-                                  f"Added by a fix: air-gapped, kept at {site}"))
-        out.append(edits_mod.add_dependency(component=vault, depends_on=site, kind="location"))
+        bid = fresh(f"{site}-{a}-copy")
         out.append(_new_component(bid, "backup", f"Offline copy of {a} (proposed)", "Added by a fix"))
         out.append(edits_mod.add_backup(
             id=bid, protects=a, method="tape", schedule_hours=_schedule_of(inv, a), retention_days=90.0,

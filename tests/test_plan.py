@@ -242,8 +242,8 @@ def test_a_fix_whose_new_ids_an_earlier_step_used_is_applied_under_fresh_ids_and
 
 def test_fixes_that_propose_a_recovery_site_in_one_place_propose_one_site_and_the_plan_builds_it_once(tmp_path):
     """The fix search names a new recovery site by where it stands, never by the finding it serves: the findings
-    whose sites stand in one place propose one site, their vaults and copies are equal row for row, and the plan
-    builds each site once with one copy of each asset there (a client builds one recovery site, not one per
+    whose sites stand in one place propose one site, its vault and their copies are equal row for row, and the plan
+    builds each site and its vault once with one copy of each asset there (a client builds one recovery site, not one per
     finding); what each fix was verified to do still holds in the plan's end state."""
     import collections
 
@@ -264,6 +264,8 @@ def test_fixes_that_propose_a_recovery_site_in_one_place_propose_one_site_and_th
     copies = collections.Counter((e.fields["protects"], e.fields["restore_to"])
                                  for s in built.steps for e in s.changes if e.op == "add_backup")
     assert copies and max(copies.values()) == 1, "one copy of an asset at each site"
+    vaults = [r["id"] for r in added if r["kind"] == "backup_store"]
+    assert sorted(vaults) == sorted(f"{x}-vault" for x in names), "one vault at each site"
     fixed = {a for f in findings if f.fix is not None and f.fix.verified and f.category == "coupling" for a in f.assets}
     left = {a for f in built.end.findings if f.category == "coupling" and f.severity in ("critical", "high")
             for a in f.assets}

@@ -454,16 +454,6 @@ class AddComponent(Change):
         return f"a new {self.kind.replace('_', ' ')} {self.id}{on}"
 
 
-def _site_copy_names(site: str, asset: str) -> tuple[str, str]:
-    """The ids of ``asset``'s vault and copy at the recovery site ``site``: ``new-<asset>-offline-vault`` and
-    ``-copy`` at the default site, ``<site>-<asset>-vault`` and ``-copy`` at a named one. Two sites give
-    one asset's vault different ids, so fixes that propose the same site share its vaults and copies row for row
-    (the plan builds them once) and fixes that propose different sites never clash."""
-    if site == "new-recovery-site":
-        return f"new-{asset}-offline-vault", f"new-{asset}-offline-copy"
-    return f"{site}-{asset}-vault", f"{site}-{asset}-copy"
-
-
 @dataclass(frozen=True)
 class AddRecoverySite(Change):
     """A recovery site with its own backup server and keys, holding an offline copy of each of ``assets``.
@@ -486,7 +476,13 @@ class AddRecoverySite(Change):
         return self.assets[0] if self.assets else None
 
     def edits(self, inv: Inventory) -> list[edits_mod.Edit]:
-        """The site, then per asset a vault, a copy and its row on the vault."""
+        """The site, its offline vault, then per asset a copy in the vault.
+
+        Named by the site: ``<site>-vault`` and ``<site>-<asset>-copy``, so every
+        change that proposes the same site proposes the same vault and copies, row
+        for row (the remediation plan builds them once), and two sites never give
+        one asset's copy the same id.
+        """
         if not self.assets:
             raise WhatIfError("a recovery site needs at least one asset to hold")
         s = edits_mod.staged(inv)
@@ -494,22 +490,19 @@ class AddRecoverySite(Change):
         if missing:
             raise WhatIfError(f"asset {missing[0]!r} is not in the inventory: expected a component id")
         site = _fresh_id(s, self.name)
-        ids = {site}  # the names this change takes, besides the inventory's ids
+        vault = _fresh_id(s, f"{site}-vault", {site})
+        ids = {site, vault}  # the names this change takes, besides the inventory's ids
         out = [_new_component(site, self.kind, f"Recovery site {site} (proposed)",
                               "Added by a fix: its own backup server, credentials and keys; shares nothing")]
         for p in self.place:
             _require_component(inv, p, "place")
             out.append(edits_mod.add_dependency(component=site, depends_on=p, kind="location"))
+        out.append(_new_component(vault, "backup_store", f"offline vault at {site} (proposed)",
+                                  f"Added by a fix: air-gapped, kept at {site}"))
+        out.append(edits_mod.add_dependency(component=vault, depends_on=site, kind="location"))
         for a in self.assets:
-            names = []
-            for base in _site_copy_names(site, a):
-                name = _fresh_id(s, base, ids)
-                ids.add(name)
-                names.append(name)
-            vault, bid = names
-            out.append(_new_component(vault, "backup_store", f"Offline vault for {a} (proposed)",
-                                      f"Added by a fix: air-gapped, kept at {site}"))
-            out.append(edits_mod.add_dependency(component=vault, depends_on=site, kind="location"))
+            bid = _fresh_id(s, f"{site}-{a}-copy", ids)
+            ids.add(bid)
             out.append(_new_component(bid, "backup", f"Offline copy of {a} (proposed)", "Added by a fix"))
             out.append(edits_mod.add_backup(
                 id=bid, protects=a, method="tape", schedule_hours=_schedule_of(inv, a), retention_days=90.0,
