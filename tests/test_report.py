@@ -13,7 +13,7 @@ import lxml.html
 import nbformat
 import pytest
 from conftest import NOTEBOOKS, SAMPLES
-from hiddenspof import report
+from hiddenspof import analysis, inventory, report
 from hiddenspof.charts import chart_html, json_for_script
 from hiddenspof.errors import UsageError
 from hypothesis import given, settings
@@ -138,6 +138,9 @@ def test_every_good_environment_has_all_outputs(rendered):
         result = json.loads((d / "analysis.json").read_text())
         assert result["schema_version"] == 1
         manifest = json.loads((d / "manifest.json").read_text())
+        # written as it is made, the bytes of analysis.dumps (what ``hiddenspof analyze --json`` writes)
+        inv = inventory.load(manifest["inputs"]["path"])
+        assert (d / "analysis.json").read_bytes() == analysis.dumps(analysis.analyze(inv)).encode("utf-8"), d
         assert manifest["environment"]["as_of"] == result["environment"]["as_of"]
         assert [n["name"] for n in manifest["notebooks"]] == notebooks
         assert manifest["parameters"]["interactive"] is False

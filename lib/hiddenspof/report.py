@@ -15,7 +15,7 @@ Output of one run, for ``--out DIR``::
     DIR/index.csv, DIR/index.json   the same rows for spreadsheets and BI tools (see hiddenspof.fleet)
     DIR/<slug>/report.html          every notebook, code hidden, table of contents,
                                     charts drawn offline (see hiddenspof.charts)
-    DIR/<slug>/analysis.json        analysis.dumps(analysis.analyze(inventory))
+    DIR/<slug>/analysis.json        analysis.write(analysis.analyze(inventory)): analysis.dumps' bytes
     DIR/<slug>/findings.csv         findings.findings_csv (spreadsheet-safe)
     DIR/<slug>/manifest.json        inputs' sha256, as_of, parameters, versions, notebooks, duration
     DIR/<slug>/0N_name.ipynb        the executed notebooks
@@ -804,8 +804,8 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
         inv = inventory.load(job.inventory_path)
         assessed = assessment.assess(inv, job.inventory_path)  # the only analysis of this environment
         result = assessed.result
-        analysis_text = analysis.dumps(result)
-        _write_text(tmp / "analysis.json", analysis_text)
+        with open(tmp / "analysis.json", "w", encoding="utf-8", newline="\n") as f:  # written as it is made:
+            analysis.write(result, f)  # a large estate's text (650 MB at 20,000 components) is never held whole
         fields = set(Finding.__dataclass_fields__)
         found = [
             Finding(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in f.items() if k in fields})
@@ -832,7 +832,7 @@ def render_environment(job: Job, progress: Callable[[str, str], None] | None = N
         if kernel is not None:
             kernel.run("import hiddenspof.assessment as _hs_assessment\n_hs_assessment.forget()")
             (tmp / ".assessment.pickle").unlink()
-        entry = _fleet_entry(job, analysis_text)  # before the swap: a bad baseline fails the environment
+        entry = _fleet_entry(job, tmp / "analysis.json")  # before the swap: a bad baseline fails the environment
         meta = inv.meta
         subtitle = [f"Assessment as of {meta.as_of.isoformat()}"]
         if getattr(meta, "organisation", None):
@@ -903,12 +903,14 @@ def _write_deliverable(job: Job, tmp: Path, result: dict, inv, model, client: st
 # ------------------------------------------------------------------- index
 
 
-def _fleet_entry(job: Job, analysis_text: str) -> dict:
-    """The environment's line of the fleet index, with the change since its baseline when there is one."""
+def _fleet_entry(job: Job, analysis_json: Path) -> dict:
+    """The environment's line of the fleet index, with the change since its baseline when there is one (read from
+    the analysis JSON as written: the values the index shows are the file's)."""
     from . import compare, fleet
 
     baseline = compare.load_assessment(job.baseline_path) if job.baseline_path is not None else None
-    result = json.loads(analysis_text)
+    with open(analysis_json, encoding="utf-8") as f:
+        result = json.load(f)
     entry = fleet.environment_entry(result, baseline, baseline_expected=job.baseline_given)
     if job.frameworks:  # a column per chosen framework: met / total
         from .controls import fleet_counts
