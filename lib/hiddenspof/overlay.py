@@ -531,16 +531,18 @@ class Base:
         each candidate that moves one of them asks again."""
         if not lost:
             return False
-        best = min(map(self._known_tier.get, lost, itertools.repeat(_NO_TIER)))
-        if coupling.severity_for_tier(None if best is _NO_TIER else best) not in _SERIOUS:
-            return False
         if self._index_before is not before:
             index: dict[tuple[str, str], set[str]] = {}
             for r, c, a in before:
                 index.setdefault((r, c), set()).add(a)
             self._index_before, self._index = before, index
+        # the claims first: most losses are claimed already (one pass, no tier read), and a fresh one is found
+        # at its first unclaimed asset
         claimed = self._index.get((rule, cause))
-        return claimed is None or not claimed.issuperset(lost)
+        if claimed is not None and claimed.issuperset(lost):
+            return False
+        best = min(map(self._known_tier.get, lost, itertools.repeat(_NO_TIER)))
+        return coupling.severity_for_tier(None if best is _NO_TIER else best) in _SERIOUS
 
     def changed(self, edits: Sequence) -> Changed:
         """The changed estate's answers under ``edits`` (the same edits asked again are answered once)."""
