@@ -29,7 +29,7 @@ import functools
 import math
 import weakref
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -870,18 +870,7 @@ class Staged:
                 out = set_cells(out, out["id"] == rid, column, value)
             return out
         added = {op[1]["id"]: len(frame) + k for k, op in enumerate(o for o in ops if o[0] == "append")}
-        by_column: dict[str, list[tuple[Any, Any]]] = {}
-        for rid, column, value in sets:
-            by_column.setdefault(column, []).append((rid, value))
-        out = out.copy()
-        for column, cells in by_column.items():
-            col = out[column].copy()
-            for rid, value in cells:
-                mask = np.zeros(len(out), dtype=bool)
-                mask[added[rid] if rid in added else at[rid]] = True
-                col[mask] = value
-            out[column] = col.astype(frame[column].dtype)
-        return out
+        return _set_at(out, sets, lambda rid: added[rid] if rid in added else at[rid], frame)
 
     def cut(self, components: Collection[Any], rows_of: Collection[Any], backups: Collection[Any]) -> Inventory | None:
         """The changed inventory cut to the rows of ``components``, the dependency rows of the components
@@ -924,18 +913,7 @@ class Staged:
         if not sets:
             return out
         at = {rid: i for i, rid in enumerate(out["id"])}
-        by_column: dict[str, list[tuple[Any, Any]]] = {}
-        for rid, column, value in sets:
-            by_column.setdefault(column, []).append((rid, value))
-        out = out.copy()
-        for column, cells in by_column.items():
-            col = out[column].copy()
-            for rid, value in cells:
-                mask = np.zeros(len(out), dtype=bool)
-                mask[at[rid]] = True
-                col[mask] = value
-            out[column] = col.astype(frame[column].dtype)
-        return out
+        return _set_at(out, sets, at.__getitem__, frame)
 
     def result(self) -> Inventory:
         """The changed inventory (new frames; the input is not modified)."""
@@ -1129,3 +1107,20 @@ def check_changes(inventory: Inventory, edits: Iterable[Edit | Mapping[str, Any]
     keeps the check and skips the copy.
     """
     Staged(inventory).apply(edits)
+
+
+def _set_at(out: pd.DataFrame, sets: list[tuple], position: Callable[[Any], int], frame: pd.DataFrame) -> pd.DataFrame:
+    """``out`` with each ``(row id, column, value)`` of ``sets`` set, in order, on the row at ``position(row id)``;
+    each column set is cast back to ``frame``'s type (what setting the cells one by one on frames gives)."""
+    by_column: dict[str, list[tuple[Any, Any]]] = {}
+    for rid, column, value in sets:
+        by_column.setdefault(column, []).append((rid, value))
+    out = out.copy()
+    for column, cells in by_column.items():
+        col = out[column].copy()
+        for rid, value in cells:
+            mask = np.zeros(len(out), dtype=bool)
+            mask[position(rid)] = True
+            col[mask] = value
+        out[column] = col.astype(frame[column].dtype)
+    return out

@@ -307,6 +307,14 @@ def _cut(inv, staged, edits: Sequence, t_comp: set[str], t_rows: set[str], t_bk:
     Read from the staged edits (``edits.Staged.cut``: the estate's own rows of those components and backups,
     the rows the edits add, the cells they set), so it costs the change, not the estate; an estate with an id on
     two rows is cut by :func:`_touched_tables` instead."""
+    need = _needed(staged, t_comp, t_rows, t_bk)
+    got = staged.cut(need, t_rows, t_bk)
+    return _touched_tables(inv, staged, edits, t_comp, t_rows, t_bk, need) if got is None else got
+
+
+def _needed(staged, t_comp: set[str], t_rows: set[str], t_bk: set[str]) -> set[str]:
+    """The components a cut keeps: the touched ones, what the changed rows ``t_rows`` depend on, and what the
+    changed backups ``t_bk`` protect, restore to and alert through (as the staged edits leave them)."""
     need = set(t_comp) | set(t_rows) | set(t_bk)
     for comp in t_rows:
         need.update(str(r["depends_on"]) for r in staged.dependency_rows(comp))
@@ -314,11 +322,11 @@ def _cut(inv, staged, edits: Sequence, t_comp: set[str], t_rows: set[str], t_bk:
         row = staged.backup(bid)
         if row is not None:
             need.update(row[col] for col in ("protects", "restore_to", "alert_channel") if isinstance(row[col], str))
-    got = staged.cut(need, t_rows, t_bk)
-    return _touched_tables(inv, staged, edits, t_comp, t_rows, t_bk) if got is None else got
+    return need
 
 
-def _touched_tables(inv, staged, edits: Sequence, t_comp: set[str], t_rows: set[str], t_bk: set[str]):
+def _touched_tables(inv, staged, edits: Sequence, t_comp: set[str], t_rows: set[str], t_bk: set[str],
+                    need: set[str] | None = None):
     """The changed inventory cut to what the change touched: the rows of ``t_rows``, the backups ``t_bk``, and
     the components they and ``t_comp`` name, as the whole changed tables hold them (same order, same types).
 
@@ -328,13 +336,7 @@ def _touched_tables(inv, staged, edits: Sequence, t_comp: set[str], t_rows: set[
     from .edits import EditError
 
     sb = staged._b
-    need = set(t_comp) | set(t_rows) | set(t_bk)
-    for comp in t_rows:
-        need.update(str(r["depends_on"]) for r in staged.dependency_rows(comp))
-    for bid in t_bk:
-        row = staged.backup(bid)
-        if row is not None:
-            need.update(row[col] for col in ("protects", "restore_to", "alert_channel") if isinstance(row[col], str))
+    need = _needed(staged, t_comp, t_rows, t_bk) if need is None else need
     # the edits are replayed one by one, each checked against the rows as they stand then: every component an
     # edit or a replaced cell names is kept on the cut too, and the cut's components are trimmed to ``need`` after
     named = set(need)
