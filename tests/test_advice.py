@@ -8,6 +8,7 @@ import pytest
 from conftest import make_inventory
 from hiddenspof import advice, analysis, coupling, inventory, model, overlay, summary, whatif
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from reference import Reference
 from test_coupling import small_estates
 from test_model import B, C, D, build, inventory_of
@@ -299,3 +300,19 @@ def test_spare_targets_are_the_first_of_the_whole_sorted_list(tmp_path):
         assert advice._spare_targets(m, ctx, asset, gone) == want, asset
         compared += bool(want)
     assert compared > 20
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.frozensets(st.sampled_from("abcdefghij"), min_size=4), st.integers(0, 9)), max_size=30),
+       st.lists(st.sampled_from("abcdefghij"), min_size=1, max_size=9, unique=True))
+def test_wider_fixes_are_the_first_supersets_by_width_then_by_order_verified(found, assets):
+    """``advice._wider`` (kept sorted as verified) gives what sorting every verified fix by width and keeping the
+    first ``_REUSED`` supersets of the finding's assets gives; nothing for a narrow finding."""
+    import bisect
+
+    verified: list = []
+    for held, n in found:
+        bisect.insort_right(verified, (held, (n,)), key=advice._width)
+    expect = [ch for held, ch in sorted(((h, (n,)) for h, n in found), key=lambda v: len(v[0]))
+              if len(assets) > advice._PER_ASSET_LIMIT and held >= set(assets)][:advice._REUSED]
+    assert advice._wider(verified, tuple(assets)) == expect

@@ -669,3 +669,24 @@ def test_batched_closures_equal_alone_on_a_synthetic_estate(tmp_path):
     assert _batched_answers(m, common, coupling.EXACT_LIMIT, 64, workers=2) == want
     assert _batched_answers(m, common, coupling.EXACT_LIMIT, 64, workers=3) == want
     assert any(s[1] == "monte_carlo" for _, s in want.values())
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_compromise_reach_holds_and_destroys_what_the_explained_attack_does(tmp_path, seed):
+    """``compromise_reach`` (the fix search's attack, no steps) holds and destroys exactly what
+    ``credential_compromise`` does, for every holder of a synthetic estate, on the estate and on a patched one."""
+    from hiddenspof import inventory, overlay, synth, whatif
+
+    synth.write_estate(tmp_path / "estate", 300, seed=seed, history_days=2)
+    m = model.build(inventory.load(tmp_path / "estate"))
+    holders = [k for k in m.ids if m.kind[k] in coupling.ESCALATION_KINDS]
+    assert holders
+    # a patched estate: one backup made immutable changes what the attacks spare
+    b = next(iter(sorted(m.backup)))
+    edits, _ = whatif.compile_changes(m.inventory, [whatif.SetProtection(b, immutable=True)], result=False)
+    patched, _ = overlay.patch(m, edits)
+    for mm in (m, patched):
+        for k in holders:
+            lean, full = coupling.compromise_reach(mm, k), coupling.credential_compromise(mm, k)
+            assert (lean.held, lean.destroyed, lean.steps) == (full.held, full.destroyed, ())
+            assert full.steps

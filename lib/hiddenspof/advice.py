@@ -32,7 +32,9 @@ verdicts into findings a consultant would sign:
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import itertools
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -1415,6 +1417,25 @@ def written_down(model: Model, fix: Fix, changes: Sequence) -> Fix:
                                production=touches_production(model, edits))
 
 
+def _width(entry: tuple[frozenset[str], tuple]) -> int:
+    return len(entry[0])
+
+
+def _wider(verified: Sequence[tuple[frozenset[str], tuple]], assets: Sequence[str]) -> list[tuple]:
+    """The change sets of the first ``_REUSED`` fixes in ``verified`` (sorted by width) whose assets hold every one
+    of ``assets``: what a wide finding tries first. None for a narrow finding (it is searched asset by asset)."""
+    if len(assets) <= _PER_ASSET_LIMIT:
+        return []
+    need = frozenset(assets)
+    out = []
+    for held, changes in itertools.islice(verified, bisect.bisect_left(verified, len(need), key=_width), None):
+        if need <= held:
+            out.append(changes)
+            if len(out) == _REUSED:
+                break
+    return out
+
+
 def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BUDGET,
                  silent_memo: dict | None = None) -> list[Finding]:
     """The findings with a verified (or plainly unverified) fix on every critical or high coupling, capacity and
@@ -1445,7 +1466,8 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
     ranked.sort(key=lambda i: problems.get(i) is not None and len(problems[i].assets) > _PER_ASSET_LIMIT)
     # the coupling problems still to search, in turn: each gets an equal part of the work left when it comes up
     left = len({p for p in problems.values() if p is not None})
-    verified: list[tuple[frozenset[str], tuple]] = []  # (assets, changes) of the fixes verified so far
+    # (assets, changes) of the fixes verified so far, smallest first (in the order verified among equals)
+    verified: list[tuple[frozenset[str], tuple]] = []
     for i in ranked:
         f = findings[i]
         if f.fix is not None or f.severity not in FIX_SEVERITIES:
@@ -1468,12 +1490,10 @@ def attach_fixes(model: Model, findings: Iterable[Finding], budget: int = FIX_BU
             continue
         if problem not in cache:
             share = min(FIX_WORK_PER_FINDING, max(work[0], 0) // max(left, 1))
-            wider = [ch for assets, ch in sorted(verified, key=lambda v: len(v[0]))
-                     if len(problem.assets) > _PER_ASSET_LIMIT and assets >= set(problem.assets)]
-            cache[problem] = find_fix(model, problem, budget, work, ctx, share, wider[:_REUSED])
+            cache[problem] = find_fix(model, problem, budget, work, ctx, share, _wider(verified, problem.assets))
             left -= 1
             if cache[problem][0].verified and cache[problem][1]:
-                verified.append((frozenset(problem.assets), cache[problem][1]))
+                bisect.insort_right(verified, (frozenset(problem.assets), cache[problem][1]), key=_width)
         fix, changes = cache[problem]
         if changes and not fix.changes:
             fix = written_down(model, fix, changes)

@@ -621,10 +621,15 @@ def _rank(levels: Sequence[str], value) -> int:
     return levels.index(value) if value in levels else -1
 
 
+def _backups_of(asset: Mapping, ix: _Index) -> list[Mapping]:
+    """The analysis JSON entries of ``asset``'s backups (an id alone where the JSON has none), for the rules that
+    read them (made per rule and asset only where asked: the controls judge every asset of the estate)."""
+    return [ix.backups.get(b, {"id": b}) for b in asset.get("backups", [])]
+
+
 def judge_rule(rule: Rule, asset: Mapping, ix: _Index) -> tuple[str, str]:
     """(``holds`` | ``fails`` | ``no_evidence``, evidence sentence) of one rule for one asset."""
     a = asset["id"]
-    backups = [ix.backups.get(b, {"id": b}) for b in asset.get("backups", [])]
     name = rule.name
     if name == "recoverable_under":
         threats = asset.get("threats") or {}
@@ -645,6 +650,7 @@ def judge_rule(rule: Rule, asset: Mapping, ix: _Index) -> tuple[str, str]:
             return FAILS, f"a single failure of {', '.join(cc[:5])}{more} leaves {a} unrecoverable."
         return HOLDS, f"no single component failure leaves {a} unrecoverable."
     if name == "copy_in_other":
+        backups = _backups_of(asset, ix)
         cls = rule.value
         places = asset.get("places")
         if places is None:
@@ -666,6 +672,7 @@ def judge_rule(rule: Rule, asset: Mapping, ix: _Index) -> tuple[str, str]:
             return NO_EVIDENCE, f"no store of {a}'s backups has a {cls} on record."
         return FAILS, f"every store of {a}'s backups is in its own {cls}: {'; '.join(shared)}."
     if name == "copy_offline_or_immutable":
+        backups = _backups_of(asset, ix)
         flags = [(b["id"], b.get("offline"), b.get("immutable")) for b in backups]
         good = [f"{b} ({'offline' if off else 'immutable'})" for b, off, imm in flags if off or imm]
         if good:
@@ -675,6 +682,7 @@ def judge_rule(rule: Rule, asset: Mapping, ix: _Index) -> tuple[str, str]:
             return NO_EVIDENCE, f"not recorded whether {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} offline or immutable."
         return FAILS, f"no backup of {a} is offline or immutable ({', '.join(b for b, _, _ in flags)})."
     if name == "restore_test_within_days":
+        backups = _backups_of(asset, ix)
         days, scope = rule.value, rule.scope
         if ix.as_of is None or any("restore_tests" not in b for b in backups):
             return NO_EVIDENCE, "the analysis does not record restore tests."
@@ -734,6 +742,7 @@ def judge_rule(rule: Rule, asset: Mapping, ix: _Index) -> tuple[str, str]:
         worst = max(ok, key=lambda x: (x[0] or 0.0, x[1]))
         return HOLDS, f"{a} is back after {worst[0]:.1f} h at worst ('{worst[1]}'), within its RTO of {rto:g} h."
     if name == "verification_at_least":
+        backups = _backups_of(asset, ix)
         need = _rank(VERIFICATION_LEVELS, rule.value)
         levels = [(b["id"], b.get("verification")) for b in backups]
         good = [f"{b} ({v})" for b, v in levels if _rank(VERIFICATION_LEVELS, v) >= need]
@@ -744,6 +753,7 @@ def judge_rule(rule: Rule, asset: Mapping, ix: _Index) -> tuple[str, str]:
             return NO_EVIDENCE, f"the verification of {', '.join(unknown)} is not recorded."
         return FAILS, f"no backup of {a} is verified by {rule.value} or better: " + ", ".join(f"{b} ({v})" for b, v in levels) + "."
     if name == "alert_path_independent":
+        backups = _backups_of(asset, ix)
         with_channel = [b for b in backups if b.get("alert_channel")]
         if not with_channel:
             return NO_EVIDENCE, f"no backup of {a} names an alert channel."

@@ -73,6 +73,7 @@ __all__ = [
     "compromise_chains",
     "compromise_destroyed_sets",
     "compromise_evidence",
+    "compromise_reach",
     "compromise_recovery",
     "credential_compromise",
     "credential_compromise_destroys",
@@ -1203,15 +1204,17 @@ def credential_compromise(model: Model, holder: str | Iterable[str]) -> Compromi
     return out
 
 
-def _compromise(model: Model, holders: tuple[str, ...]) -> Compromise:
-    """The closure of ``credential_compromise`` (not cached)."""
+def _compromise(model: Model, holders: tuple[str, ...], explain: bool = True) -> Compromise:
+    """The closure of ``credential_compromise`` (not cached). Without ``explain`` its steps are left out (empty):
+    the fix search asks only what a changed estate's attack holds and destroys, for many candidates."""
     model._check(holders)
-    kind, rows_on, row_kinds = model.kind, model.rows_on, model.row_kinds
-    relation = model.directory_relation
+    kind, rows_on = model.kind, model.rows_on
+    row_kinds = model.row_kinds if explain else None
+    relation = model.directory_relation if explain else None
     spared = _spared(model)
     held: set[str] = set(holders)
     destroyed: set[str] = set()
-    steps = [CompromiseStep(k, "holds", None) for k in holders]
+    steps = [CompromiseStep(k, "holds", None) for k in holders] if explain else []
     queue = list(holders)
     for k in holders:
         if kind[k] == "identity":
@@ -1228,14 +1231,22 @@ def _compromise(model: Model, holders: tuple[str, ...]) -> Compromise:
                     held.add(c)
                     if ck == "identity":
                         destroyed.add(c)
-                    verb = ("resets" if ck == "credentials" else "takes over") if v_held else "reads"
-                    steps.append(CompromiseStep(c, verb, v, row_kinds[(c, v)], relation.get((c, v), "")))
+                    if explain:
+                        verb = ("resets" if ck == "credentials" else "takes over") if v_held else "reads"
+                        steps.append(CompromiseStep(c, verb, v, row_kinds[(c, v)], relation.get((c, v), "")))
                     queue.append(c)
             elif v_held and ck in DESTROYABLE_KINDS and c not in destroyed and c not in spared:
                 destroyed.add(c)
-                steps.append(CompromiseStep(c, "destroys", v, row_kinds[(c, v)], relation.get((c, v), "")))
+                if explain:
+                    steps.append(CompromiseStep(c, "destroys", v, row_kinds[(c, v)], relation.get((c, v), "")))
                 queue.append(c)
     return Compromise(holders, frozenset(held), frozenset(destroyed), tuple(steps))
+
+
+def compromise_reach(model: Model, holder: str) -> Compromise:
+    """``credential_compromise(model, holder)`` without its steps (``steps`` empty), not cached: what a changed
+    estate's attack holds and destroys, asked once per fix-search candidate (the explanation is never read)."""
+    return _compromise(model, (holder,), explain=False)
 
 
 _DESTROYED_SETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> holder -> destroyed

@@ -734,7 +734,7 @@ class Changed:
         hit = self._destroyed.get(k)
         if hit is None:
             if k in self._attack_changed:
-                attack = coupling.credential_compromise(self.model, k)
+                attack = coupling.compromise_reach(self.model, k)
                 hit = attack.destroyed
                 self.work += 1 + len(attack.held) + len(hit)
             else:
