@@ -436,3 +436,48 @@ def test_store_away_from_equals_the_scan_of_every_store(estates):
             want = next((t for t in down.stores if down.places_of(t)
                          and set(places).isdisjoint(down.places_of(t))), None)
             assert down.store_away_from(places) == want == down.store_away_from(list(places)), places
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_few_backups_runs_prepared_alone_equal_their_cut_of_the_whole_prepared_history(tmp_path, seed):
+    """``silent._prepared_of`` without the whole prepared history (``forget_prepared``) gives the frame
+    ``_rows_of`` cuts from it (the size classes of dumps, the order, the codes), and the summaries, spans and
+    recovery points read from it are the same; a rescheduled variant re-scored from such a basis
+    (``rescore_assets``) answers as from one holding the prepared history."""
+    synth.write_estate(tmp_path / "e", 200, seed=seed, history_days=20, health=0.4)
+    inv = inventory.load(tmp_path / "e")
+    m = model.build(inv)
+    memo: dict = {}
+    whole = silent.score(inv, m, memo=memo)
+    prepared = whole.basis.prepared
+    assert prepared is not None
+    rnd = random.Random(seed)
+    logged = sorted(whole.basis.run_rows)
+    dumps = frozenset(rnd.sample(logged, 5))
+    full = silent._prepare_runs(inv.backup_runs, silent._cutoff(inv.meta.as_of), dumps)
+    forgot = silent.score(inv, m, memo={})
+    silent.forget_prepared(forgot, {})
+    assert forgot.basis.prepared is None
+    as_of = inv.meta.as_of
+    for k in (1, 3, 12):
+        some = rnd.sample(logged, k) + ["no-such-backup"]
+        want, got = silent._rows_of(full, some), silent._prepared_of(forgot.basis, some, dumps)
+        for col in ("started_at", "finished_at", "size_gb", "_g", "completed", "_cls", "_st"):
+            np.testing.assert_array_equal(got[col].to_numpy(), want[col].to_numpy(), err_msg=col)
+        for col in ("backup", "type"):
+            np.testing.assert_array_equal(got[col].cat.codes.to_numpy(), want[col].cat.codes.to_numpy(), err_msg=col)
+            assert list(got[col].cat.categories) == list(want[col].cat.categories)
+        assert got["status"].astype(object).tolist() == want["status"].astype(object).tolist()
+        pd.testing.assert_frame_equal(silent.summarise_runs(got, as_of, prepared=True),
+                                      silent.summarise_runs(want, as_of, prepared=True))
+        protects = {b: m.backup[b].protects for b in some if b in m.backup}
+        pd.testing.assert_frame_equal(silent.recovery_points(got, as_of, protects, prepared=True),
+                                      silent.recovery_points(want, as_of, protects, prepared=True))
+    b = logged[0]
+    moved = {b: silent.replace(m.backup[b], schedule_hours=(m.backup[b].schedule_hours or 24.0) / 2)}
+    got = silent.rescore_assets(forgot, moved)
+    assert got is not None and got == silent.rescore_assets(whole, moved)
+    assert forgot.basis.prepared is None  # the whole history was not prepared again
+    memo_kept = dict(memo)
+    silent.forget_prepared(whole, memo)
+    assert not any(k[0] == "prepared" for k in memo if isinstance(k, tuple)) and len(memo) < len(memo_kept)

@@ -88,6 +88,7 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         simulated = coupling.simulate(m, single, workers=1 if os.getpid() != here else None)
         silent_memo: dict = {}  # the fixes re-score from this scoring (silentfix.seeded_memo)
         sr = silent.score(inventory, m, memo=silent_memo)
+        silent.forget_prepared(sr, silent_memo)  # the fixes prepare only the runs of the backups they reschedule
         cap = capacity_mod.analyze(m)
         fixed = advice.attach_fixes(m, [*sr.findings, *cap.findings], silent_memo=seeded_memo(m, sr, silent_memo))
         handed = None

@@ -2716,16 +2716,13 @@ def rescore(base: SilentResult, inventory, model, *, memo: dict | None = None) -
     sched = {b: model.backup[b].schedule_hours for b in backups if model.backup[b].schedule_hours}
     keep = {b: model.backup[b].retention_days for b in backups if model.backup[b].retention_days}
     ref_known = {b: r for b, r in reference.items() if r is not None}
-    prepared = basis.prepared
-    if prepared is None and any(b in basis.run_rows for b in backups_touched):
-        prepared = basis.prepared = _prepare_runs(runs, _cutoff(as_of), dumps)
     # job-history rows: again only for touched backups with runs, whose settings the summary reads changed
     history_changed = sorted(b for b in backups_touched if b in basis.run_rows
                              and (model.backup[b] != old.backup[b] or reference.get(b) != basis.reference.get(b)))
     run_rows = dict(basis.run_rows)
     point_rows = dict(basis.point_rows)
     if history_changed:
-        part = _rows_of(prepared, history_changed)
+        part = _prepared_of(basis, history_changed, dumps)
         span_part = history.spans(part, as_of, sched, keep)
         summary_part = summarise_runs(part.copy(), as_of, sched, ref_known, dumps, prepared=True, retention_days=keep,
                                       spans=span_part)
@@ -2734,7 +2731,7 @@ def rescore(base: SilentResult, inventory, model, *, memo: dict | None = None) -
                             | {old.backup[b].protects for b in history_changed})
     if changed_assets:
         owned = sorted(b for a in changed_assets for b in model.backups_of.get(a, ()) if b in basis.run_rows)
-        part = _rows_of(prepared, owned)
+        part = _prepared_of(basis, owned, dumps)
         protects = {b: model.backup[b].protects for b in owned}
         pts = recovery_points(part, as_of, protects, prepared=True, schedule_hours=sched, retention_days=keep)
         for a in changed_assets:
@@ -2863,16 +2860,13 @@ def rescore_assets(base: SilentResult, backups: Mapping, added_tests: Sequence[M
                          and backups[b].schedule_hours != old.backup[b].schedule_hours)
     if rescheduled:  # the job-history rows read the schedule: those backups' rows, their assets' recovery points
         dumps = once("dumps", lambda: frozenset(b for b, i in old.backup.items() if i.method == "dump"))
-        prepared = basis.prepared
-        if prepared is None:
-            prepared = basis.prepared = _prepare_runs(inv.backup_runs, _cutoff(as_of), dumps)
         logged = [b for b in mine if b in basis.run_rows]
         sched = {b: variant.backup[b].schedule_hours for b in logged if variant.backup[b].schedule_hours}
         keep = {b: variant.backup[b].retention_days for b in logged if variant.backup[b].retention_days}
         ref_known = {b: reference[b] for b in rescheduled if reference.get(b) is not None}
         moved = sorted({old.backup[b].protects for b in rescheduled})
         owned = sorted(b for a in moved for b in old.backups_of.get(a, ()) if b in basis.run_rows)
-        part = _rows_of(prepared, owned)  # the runs of every backup with runs of the assets rescheduled
+        part = _prepared_of(basis, owned, dumps)  # the runs of every backup with runs of the assets rescheduled
         span = history.spans(part, as_of, sched, keep)  # one backup's span reads its own runs: shared by both
         new_runs = summarise_runs(_rows_of(part, rescheduled), as_of, sched, ref_known, dumps,
                                   prepared=True, retention_days=keep, spans=span).to_dict("index")
@@ -2897,6 +2891,41 @@ def rescore_assets(base: SilentResult, backups: Mapping, added_tests: Sequence[M
     for (a, name), members in _factor_groups(scores, asset_scores, tier, folded).items():
         rows.add((f"silent_failure:{_RULES[name][0]}", a, _LEVELS[min(m[0] for m in members)]))
     return frozenset(assets), frozenset(rows)
+
+
+def forget_prepared(result: SilentResult, memo: dict) -> None:
+    """Let go of the prepared runs ``result`` (scored with ``memo``) and ``memo`` hold: the re-scorings of variants
+    then prepare only the runs of the backups they summarise again (``_prepared_of``).
+
+    Why: the prepared runs of a large job history are hundreds of megabytes, and the fix search, which keeps the
+    scoring for its variants, reads a few backups' runs of them at a time."""
+    if result.basis is not None:
+        result.basis.prepared = None
+    for k in [k for k in memo if isinstance(k, tuple) and len(k) == 3 and k[0] == "prepared"]:
+        del memo[k]
+
+
+def _prepared_of(basis: _Basis, backups: list[str], dumps: Collection[str]) -> pd.DataFrame:
+    """The prepared runs of some backups, equal to ``_rows_of`` of the whole prepared history (their size classes
+    read with the basis's ``dumps``): cut from the basis's prepared runs when it holds them, else prepared from
+    those backups' rows of the job history alone (the rows of each backup found once per basis)."""
+    if basis.prepared is not None:
+        return _rows_of(basis.prepared, backups)
+    runs = basis.inventory.backup_runs
+    found = basis.derived.get("run-positions")
+    if found is None:  # each backup's rows, in file order, and where they start in that list
+        codes, ids = pd.factorize(runs["backup"].to_numpy(object))
+        order = np.argsort(codes, kind="stable")  # rows without a backup (code -1) first
+        order = order.astype(np.int32) if len(order) < 2**31 else order
+        counts = np.bincount(codes[codes >= 0], minlength=len(ids))
+        found = basis.derived["run-positions"] = (dict(zip(ids.tolist(), range(len(ids)))), order,
+                                                   int((codes < 0).sum()) + np.concatenate([[0], np.cumsum(counts)]))
+    code_of, order, start = found
+    wanted = sorted(code_of[b] for b in set(backups) if b in code_of)
+    rows = np.sort(np.concatenate([order[start[c]:start[c + 1]] for c in wanted])) if wanted else np.zeros(0, np.int64)
+    part = _prepare_runs(runs.take(rows).reset_index(drop=True), _cutoff(basis.inventory.meta.as_of), dumps)
+    part["_g"] = part["backup"].cat.codes.to_numpy().astype(np.int64)
+    return part
 
 
 def _rows_of(prepared: pd.DataFrame, backups: list[str]) -> pd.DataFrame:
