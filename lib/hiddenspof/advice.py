@@ -279,7 +279,7 @@ def finding_blockers(paths: Iterable[dict[str, CopyPath]]) -> list[str]:
     return sorted({x for per in paths for p in per.values() if not p.survives for x in p.needs})
 
 
-def _holder_rows(model: Model, start: str, down: frozenset[str], stop: set[str]) -> list[tuple[str, str]]:
+def _holder_rows(model: Model, start: str, down: frozenset[str], stop: set[str] | frozenset[str]) -> list[tuple[str, str]]:
     """(holder, blocker) rows met walking from ``start`` through down components to ``stop`` members."""
     rows: list[tuple[str, str]] = []
     seen: set[str] = set()
@@ -786,7 +786,10 @@ def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tu
     for b in model.backups_of[asset]:
         info = model.backup[b]
         for failed, down, _ in runs:
-            stop = stop_all if problem.kind == "domain" else set(failed)
+            # only read (membership): a strike's failed set is a frozenset already, copied per backup it was the
+            # largest part of a wide credential finding's candidates
+            stop = stop_all if problem.kind == "domain" else (
+                failed if isinstance(failed, (set, frozenset)) else set(failed))
             target_down = (info.restore_to in down) if info.restore_to is not None else bool(_unmet(model, asset, down))
             if target_down:
                 for t in targets[:_SPARE_TARGETS]:
