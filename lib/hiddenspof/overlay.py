@@ -308,7 +308,7 @@ def _cut(inv, staged, edits: Sequence, t_comp: set[str], t_rows: set[str], t_bk:
     the rows the edits add, the cells they set), so it costs the change, not the estate; an estate with an id on
     two rows is cut by :func:`_touched_tables` instead."""
     need = _needed(staged, t_comp, t_rows, t_bk)
-    got = staged.cut(need, t_rows, t_bk)
+    got = staged.cut(need, t_rows, t_bk, records=True)
     return _touched_tables(inv, staged, edits, t_comp, t_rows, t_bk, need) if got is None else got
 
 
