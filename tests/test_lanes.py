@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from hiddenspof import analysis, coupling, inventory, lanes, synth
+from hiddenspof import analysis, coupling, inventory, lanes, plan, silent, synth
 
 
 @pytest.fixture
@@ -160,12 +160,24 @@ def test_analysis_in_two_lanes_is_byte_identical_to_one_after_the_other(tmp_path
         return real(other, here, size)
 
     monkeypatch.setattr(lanes, "beside", spy)
+    seen, prepared = [], []
+    build, prepare = plan.build, silent._prepare_runs
+
+    def plan_spy(inventory, findings, budget=plan.PLAN_WORK_BUDGET, *, base=None):
+        seen.append(dict(base["history"]))
+        monkeypatch.setattr(silent, "_prepare_runs", lambda *a, **k: prepared.append(1) or prepare(*a, **k))
+        return build(inventory, findings, budget, base=base)
+
+    monkeypatch.setattr(plan, "build", plan_spy)
     parts: dict = {}
     forked = analysis.analyze(inv, parts)
     assert calls and analysis.dumps(forked) == alone
     fixed = [f for f in forked["findings"] if f["fix"] is not None and f["fix"]["verified"]]
     assert {f["category"] for f in fixed} >= {"coupling", "silent_failure"}  # both halves' fixes are in it
     assert parts["silent"].run_source[0] is inv.backup_runs  # the job history is the inventory's, not a copy
+    # the forked scoring handed its job-history summaries back: the plan's scorings did not sort the runs again
+    assert {"spans", "runs", "points"} <= {k[0] for k in seen[0]} and not any(k[0] == "prepared" for k in seen[0])
+    assert not prepared
     assert len(parts["silent"].runs) == len(inv.backup_runs)  # the anomaly flags of the timelines still work
 
 

@@ -182,3 +182,37 @@ def test_the_anchors_packages_look_up_are_the_anchors(seed):
         if f.fix is not None:
             got = {("edit", a) if isinstance(a, edits.Edit) else a for a in plan._anchor_keys(f.fix)}
             assert got == plan._anchors(f.fix)
+
+
+def test_the_summaries_handed_back_by_a_forked_scoring_score_a_variant_as_from_nothing_without_sorting_the_runs(
+        tmp_path, monkeypatch):
+    """``silent.history_export`` (pickled, as a forked lane hands it back) and ``history_import``: the memo entries
+    of ``history_memo`` bar the prepared runs and the summaries' rows, keyed by the inventory's own tables; a
+    variant as the plan makes (a new copy, a new restore test) scored from them equals a scoring from nothing,
+    and the job history is not prepared again (the summaries it reads are all there)."""
+    from hiddenspof import inventory, silent, synth
+    from hiddenspof import model as model_mod
+
+    synth.write_estate(tmp_path / "estate", 200, seed=4, history_days=5, health=0.4)
+    inv = inventory.load(tmp_path / "estate")
+    memo: dict = {}
+    silent.score(inv, model_mod.build(inv), memo=memo)
+    kept = silent.history_memo(memo, inv)
+    handed = pickle.loads(pickle.dumps(silent.history_export(memo, inv)))
+    got = silent.history_import(handed, inv)
+    assert set(got) == {k for k in kept if k[0] in silent._TABLE_ENTRIES and k[0] != "prepared"}
+    assert {"spans", "runs", "points"} <= {k[0] for k in got}
+    assert all(f is inv.backup_runs or f is inv.restore_tests for frames, _ in got.values() for f in frames)
+    backup, asset = str(inv.backups["id"].iat[0]), str(inv.backups["protects"].iat[0])
+    variant = edits.apply_changes(inv, [edits.add_restore_test(backup=backup, tested_at="2026-09-01", result="pass"),
+                                        edits.add_backup(id="new-copy", protects=asset, immutable=True)])
+    vm = model_mod.build(variant)
+    want = silent.score(variant, vm, memo={})
+    prepared = []
+    real = silent._prepare_runs
+    monkeypatch.setattr(silent, "_prepare_runs", lambda *a, **k: prepared.append(1) or real(*a, **k))
+    scored = silent.score(variant, vm, memo=got)
+    assert not prepared, "the summaries were all handed back: the job history is not sorted again"
+    assert scored.to_json() == want.to_json() and scored.asset_scores == want.asset_scores
+    assert [f.to_json() for f in scored.findings] == [f.to_json() for f in want.findings]
+    assert scored.rpo == want.rpo and scored.rule_32110 == want.rule_32110

@@ -75,8 +75,9 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         found = advice.findings_of(m, cr)
         return cr, advice.attach_fixes(m, found)
 
-    # the job-history summaries of the silent-failure scoring, kept for the plan's re-analyses when the scoring
-    # ran in this process (in a forked lane they stay there: the plan then summarises the history itself)
+    # the job-history summaries of the silent-failure scoring, kept for the plan's re-analyses (a forked lane
+    # hands them back without the prepared runs, ``silent.history_export``: the plan's edits leave the job
+    # history as it is, so its scorings find them and need not summarise the history again)
     history: dict = {}
 
     def scores_and_fixes():
@@ -89,21 +90,28 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         sr = silent.score(inventory, m, memo=silent_memo)
         cap = capacity_mod.analyze(m)
         fixed = advice.attach_fixes(m, [*sr.findings, *cap.findings], silent_memo=seeded_memo(m, sr, silent_memo))
-        history.update(silent.history_memo(silent_memo, inventory))
+        handed = None
+        if os.getpid() == here:
+            history.update(silent.history_memo(silent_memo, inventory))
+        else:
+            handed = silent.history_export(silent_memo, inventory)
         # the fixes are done: the summaries and rows they read are let go; the job history the anomaly flags
         # are computed from (``SilentResult.runs``) is the inventory's own table, named rather than carried
         source = sr.run_source
         if source is not None and source[0] is inventory.backup_runs:
             source = (None, *source[1:])
-        return simulated, dataclasses.replace(sr, basis=None, run_source=source), cap, fixed
+        return simulated, dataclasses.replace(sr, basis=None, run_source=source), cap, fixed, handed
 
     # The two halves read the built model, never each other's answers, so on a large estate they run at once
     # (``lanes``): the coupling fixes spend their own budget and ask only the coupling findings (their context
     # is the serious coupling claims); the capacity and silent-failure fixes spend theirs in the same order
     # (severity, tier, width, id) as in one list, and a silent fix's new findings are silent-failure rows,
     # which the coupling findings never hold. Findings are sorted by a total order (severity, category, id).
-    (simulated, sr, cap, side_found), (cr, coupling_found) = lanes.beside(scores_and_fixes, verdicts_and_fixes,
-                                                                          size=len(m.ids))
+    (simulated, sr, cap, side_found, handed), (cr, coupling_found) = lanes.beside(
+        scores_and_fixes, verdicts_and_fixes, size=len(m.ids))
+    if handed is not None:
+        history.update(silent.history_import(handed, inventory))
+        del handed
     cr = coupling.with_simulation(cr, m, simulated)
     if sr.run_source is not None and sr.run_source[0] is None:
         sr = dataclasses.replace(sr, run_source=(inventory.backup_runs, *sr.run_source[1:]))

@@ -2220,6 +2220,12 @@ def _memoised(memo: dict | None, name: str, frames: tuple, args: tuple, compute)
     return value
 
 
+def _cached(memo: Mapping, name: str, frames: tuple, args: tuple):
+    """What ``_memoised`` holds for these frames and arguments, or None (nothing is computed)."""
+    hit = memo.get((name, tuple(id(f) for f in frames), args))
+    return hit[1] if hit is not None and all(a is b for a, b in zip(hit[0], frames)) else None
+
+
 #: the ``score`` memo's entries read from the job history and restore tables (by ``_memoised`` name), and those
 #: read from these entries' own results (the summaries' rows as dicts)
 _TABLE_ENTRIES = ("run-ids", "test-ids", "prepared", "spans", "runs", "typed", "tests", "points")
@@ -2244,6 +2250,32 @@ def history_memo(memo: Mapping, inventory) -> dict:
            if named(k, _TABLE_ENTRIES) and all(f is runs or f is tests for f in v[0])}
     results = {id(v[1]) for v in out.values()}  # alive in ``out``: their ids are theirs
     out.update({k: v for k, v in memo.items() if named(k, _ROW_ENTRIES) and all(id(f) in results for f in v[0])})
+    return out
+
+
+def history_export(memo: Mapping, inventory) -> list[tuple]:
+    """The summaries of :func:`history_memo` (not the prepared runs, nor the rows read from the summaries) in a form
+    that pickles without the inventory's tables: ``(name, tables, arguments, value)``, ``tables`` the names of
+    the tables an entry was computed from (``runs``, ``tests``).
+
+    Why: a scoring in a forked process hands its summaries back in a few megabytes (the prepared runs of a large
+    job history are gigabytes, and a scoring that finds the summaries does not read them); see
+    :func:`history_import`.
+    """
+    runs = inventory.backup_runs
+    return [(name, tuple("runs" if f is runs else "tests" for f in frames), args, value)
+            for (name, _, args), (frames, value) in history_memo(memo, inventory).items()
+            if name in _TABLE_ENTRIES and name != "prepared"]
+
+
+def history_import(entries: Sequence[tuple], inventory) -> dict:
+    """The memo entries of :func:`history_export`'s ``entries``, keyed by ``inventory``'s own tables (the ones they
+    were computed from, in this process)."""
+    tables = {"runs": inventory.backup_runs, "tests": inventory.restore_tests}
+    out = {}
+    for name, names, args, value in entries:
+        frames = tuple(tables[n] for n in names)
+        out[(name, tuple(id(f) for f in frames), args)] = (frames, value)
     return out
 
 
@@ -2493,12 +2525,19 @@ def _score(inventory, model, memo: dict | None, scores_only: bool) -> SilentResu
         return tuple(sorted((k, v) for k, v in mapping.items() if k in ids))
 
     full_key = (as_of, tuple(sorted(b for b in dumps if b in in_runs)))
-    prepared = _memoised(memo, "prepared", (runs,), full_key,  # sorted once for the summary and the recovery points
-                         lambda: _prepare_runs(runs, _cutoff(as_of), dumps))
+    got: list = []
+
+    def prepared():
+        """The runs sorted once for the summary and the recovery points, prepared only when a summary is computed
+        (a memo handed the summaries without them, ``history_export``, spares sorting the whole history)."""
+        if not got:
+            got.append(_memoised(memo, "prepared", (runs,), full_key, lambda: _prepare_runs(runs, _cutoff(as_of), dumps)))
+        return got[0]
+
     span = _memoised(memo, "spans", (runs,), (full_key, only(sched, in_runs), only(keep, in_runs)),
-                     lambda: history.spans(prepared, as_of, sched, keep))
+                     lambda: history.spans(prepared(), as_of, sched, keep))
     summary = _memoised(memo, "runs", (runs,), (full_key, only(sched, in_runs), only(ref_known, in_runs), only(keep, in_runs)),
-                        lambda: summarise_runs(prepared, as_of, sched, ref_known, dumps, prepared=True, retention_days=keep,
+                        lambda: summarise_runs(prepared(), as_of, sched, ref_known, dumps, prepared=True, retention_days=keep,
                                                spans=span))
     typed = _memoised(memo, "typed", (runs,), (), lambda: _typed_backups(runs))
     tests = _memoised(memo, "tests", (restore_tests,), (as_of, only(reference, in_tests)),
@@ -2522,7 +2561,7 @@ def _score(inventory, model, memo: dict | None, scores_only: bool) -> SilentResu
     rules = {a: _rule_32110(model, down, a, test_rows) for a in model.assets}  # rows as dicts, not .at lookups
     protects = {b: model.backup[b].protects for b in backups}
     points = _memoised(memo, "points", (runs,), (full_key, only(protects, in_runs), only(sched, in_runs), only(keep, in_runs)),
-                       lambda: recovery_points(prepared, as_of, protects, prepared=True, schedule_hours=sched,
+                       lambda: recovery_points(prepared(), as_of, protects, prepared=True, schedule_hours=sched,
                                                retention_days=keep, spans=span))
     point_rows = _memoised(memo, "point-rows", (points,), (), lambda: points.to_dict("index"))
     interval_of = {b: r["interval_hours"] for b, r in run_rows.items()}
@@ -2533,7 +2572,7 @@ def _score(inventory, model, memo: dict | None, scores_only: bool) -> SilentResu
     basis = None if memo is None else _Basis(
         inventory=inventory, model=model, down=down, rpo=rpo, location=_locations(comps), reference=reference,
         test_rows=test_rows, run_rows=run_rows, point_rows=point_rows, expected=expected, typed=typed,
-        prepared=prepared, named=named, scores={s.id: s for s in scores}, rules=rules, checks=rpo_checks)
+        prepared=got[0] if got else _cached(memo, "prepared", (runs,), full_key), named=named, scores={s.id: s for s in scores}, rules=rules, checks=rpo_checks)
     return _finish(inventory, model, scores, rules, rpo_checks, run_rows, run_source, tests, basis)
 
 
