@@ -911,12 +911,17 @@ class Staged:
             restore_tests=inv.restore_tests.iloc[0:0].reset_index(drop=True),
         )
 
-    def _cut_rows(self, table: str, kept: list[dict], ids: Collection[Any]) -> list[dict]:
-        """:meth:`_cut_table` as rows: ``kept`` with the rows added for ``ids`` appended and the cells set on them
-        set, in order (each row a copy where a cell is set; the column types are :class:`RecordTable`'s)."""
+    def _cut_ops(self, table: str, kept: list[dict], ids: Collection[Any]) -> tuple[list[dict], list[tuple]]:
+        """``kept`` (the inventory's own rows of ``ids`` in ``table``, in frame order) with the rows added for
+        ``ids`` appended, and the ``(row id, column, value)`` cells set on them, in order."""
         ops = self._ops[table]
-        rows = kept + [op[1] for op in ops if op[0] == "append" and op[1]["id"] in ids]
-        sets = [op[1:] for op in ops if op[0] == "set" and op[1] in ids]
+        return (kept + [op[1] for op in ops if op[0] == "append" and op[1]["id"] in ids],
+                [op[1:] for op in ops if op[0] == "set" and op[1] in ids])
+
+    def _cut_rows(self, table: str, kept: list[dict], ids: Collection[Any]) -> list[dict]:
+        """:meth:`_cut_table` as rows (each a copy where a cell is set; the column types are
+        :class:`RecordTable`'s)."""
+        rows, sets = self._cut_ops(table, kept, ids)
         if sets:
             at = {rid: i for i, rid in enumerate(r.get("id") for r in rows)}
             rows = list(rows)
@@ -930,16 +935,14 @@ class Staged:
         return append_rows(getattr(self.inv, table).iloc[0:0], rows).reset_index(drop=True)
 
     def _cut_table(self, table: str, kept: list[dict], ids: Collection[Any]) -> pd.DataFrame:
-        """``kept`` (the inventory's own rows of ``ids`` in ``table``, in frame order) with the rows added for
-        ``ids`` appended and the cells set on them set, in the steps of :meth:`_table`."""
-        frame = getattr(self.inv, table)
-        ops = self._ops[table]
-        out = self._frame(table, kept + [op[1] for op in ops if op[0] == "append" and op[1]["id"] in ids])
-        sets = [op[1:] for op in ops if op[0] == "set" and op[1] in ids]
+        """``kept`` with the rows added for ``ids`` appended and the cells set on them set, in the steps of
+        :meth:`_table` (``_cut_ops``)."""
+        rows, sets = self._cut_ops(table, kept, ids)
+        out = self._frame(table, rows)
         if not sets:
             return out
         at = {rid: i for i, rid in enumerate(out["id"])}
-        return _set_at(out, sets, at.__getitem__, frame)
+        return _set_at(out, sets, at.__getitem__, getattr(self.inv, table))
 
     def result(self) -> Inventory:
         """The changed inventory (new frames; the input is not modified)."""
