@@ -39,8 +39,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from . import coupling
-from . import model as model_mod
+from . import coupling, overlay
 from .collector import paused
 from .findings import Finding, Fix, severity_rank
 from .model import Model
@@ -1346,7 +1345,9 @@ def capacity_fix(model: Model, finding: Finding, work: list[int] | None = None) 
                 lo = mid
         f = CAPACITY_FACTORS[hi]
         changes = tuple(whatif.ScaleCapacity(c, f) for c in comps)
-        changed = model_mod.build(whatif.apply(model.inventory, list(changes)))
+        # the model of the changed inventory, patched from the estate's (``overlay.patch``: the same model as a
+        # rebuild, without building the whole estate again for a few components' capacity cells)
+        changed, _ = overlay.patch(model, whatif.compile_changes(model.inventory, changes, result=False)[0])
         if not _capacity_misses(changed, finding, None):
             text = "; ".join(ch.describe() for ch in changes)
             return Fix(text, True, f"re-analysed on a copy of the inventory: every restore of "
