@@ -215,6 +215,29 @@ def test_capacity_fix_verified_on_the_hybrid_sample():
         assert f.id not in {g.id for g in again.findings}
 
 
+def test_capacity_verification_on_the_patched_model_equals_a_rebuild(tmp_path):
+    """``capacity_fix`` verifies on the estate's model patched with the scaling (``overlay.patch``): for every
+    capacity finding and every factor tried, the patched model says what a rebuild of the changed inventory says."""
+    from conftest import SAMPLES
+    from hiddenspof import capacity, inventory, overlay, synth
+
+    synth.write_estate(tmp_path / "estate", 300, seed=2, history_days=2)
+    compared = 0
+    for path in (SAMPLES["hybrid-enterprise"], tmp_path / "estate"):
+        inv = inventory.load(path)
+        m = model.build(inv)
+        lim = capacity.limits(m)
+        for f in capacity.analyze(m).findings:
+            comps = [c for c in f.components if c in lim]
+            for factor in (advice.CAPACITY_FACTORS[0], advice.CAPACITY_FACTORS[-1]) if comps else ():
+                changes = [whatif.ScaleCapacity(c, factor) for c in comps]
+                patched, _ = overlay.patch(m, whatif.compile_changes(inv, changes, result=False)[0])
+                rebuilt = model.build(whatif.apply(inv, changes))
+                assert advice._capacity_misses(patched, f, None) == advice._capacity_misses(rebuilt, f, None), f.id
+                compared += 1
+    assert compared >= 4
+
+
 def test_budget_goes_to_narrow_findings_first_and_says_when_spent(tmp_path, monkeypatch):
     """The coupling fix search serves the narrow findings (searched asset by asset) before the wide ones; once the
     assessment's budget is spent, the findings left say they were not searched and name the budget."""

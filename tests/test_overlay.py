@@ -165,7 +165,7 @@ def test_patch_falls_back_to_the_whole_tables_when_the_cut_cannot_replay(tmp_pat
     synth.write_estate(tmp_path, 200, 4, history_days=0)
     m = model.build(inventory.load(tmp_path))
     findings, ctx = _estate(m)
-    monkeypatch.setattr(edits.Staged, "cut", lambda self, *args: None)
+    monkeypatch.setattr(edits.Staged, "cut", lambda self, *args, **kw: None)
     if not replayed:
         def refuse(cut, eds):
             raise edits.EditError("not replayed on the cut")
@@ -179,17 +179,22 @@ def test_patch_falls_back_to_the_whole_tables_when_the_cut_cannot_replay(tmp_pat
 def test_cut_from_the_staged_edits_equals_the_replayed_cut(seed, tmp_path, monkeypatch):
     """``Staged.cut`` (the touched rows read from the staged edits) gives the very frames the replay of the edits
     on the touched rows gives (``overlay._touched_tables``, the slower reading it replaced): same rows, order,
-    cells and types, for the search's own candidates and random edits."""
+    cells and types, for the search's own candidates and random edits; and its columns of values (what the
+    search cuts, ``records=True``) build the same model as those frames."""
     synth.write_estate(tmp_path, 200, seed, history_days=0)
     m = model.build(inventory.load(tmp_path))
     findings, ctx = _estate(m)
     compared = []
 
     def both(inv, staged, eds, t_comp, t_rows, t_bk):
-        got = cut(inv, staged, eds, t_comp, t_rows, t_bk)
+        got = cut(inv, staged, eds, t_comp, t_rows, t_bk)  # the search's: columns of values (RecordTable)
         want = overlay._touched_tables(inv, staged, eds, t_comp, t_rows, t_bk)
+        frames = staged.cut(overlay._needed(staged, t_comp, t_rows, t_bk), t_rows, t_bk)
         for table in ("components", "dependencies", "backups", "restore_tests"):
-            pd.testing.assert_frame_equal(getattr(got, table), getattr(want, table))
+            pd.testing.assert_frame_equal(getattr(frames, table), getattr(want, table))
+        light, full = model.Model(got), model.Model(want)
+        for attr in _ATTRS:
+            assert getattr(light, attr) == getattr(full, attr), attr
         compared.append(len(got.components) + len(got.dependencies) + len(got.backups))
         return got
 
@@ -297,3 +302,45 @@ def test_meets_is_the_set_intersection(lost, assets):
     says, on both sides of its switch."""
     lost = tuple(sorted(lost))
     assert overlay._meets(lost, tuple(assets)) == bool(set(lost).intersection(assets))
+
+
+def test_record_cut_builds_the_model_the_frame_cut_builds(tmp_path, monkeypatch):
+    """Every cut the fix search makes on a synthetic estate (``Staged.cut(records=True)``: columns of Python
+    values, no frame) builds the same model as the same cut as pandas frames, attribute by attribute."""
+    synth.write_estate(tmp_path / "estate", 300, seed=11, history_days=2)
+    m = model.build(inventory.load(tmp_path / "estate"))
+    original = edits.Staged.cut
+    seen = []
+
+    def both(self, components, rows_of, backups, *, records=False):
+        got = original(self, components, rows_of, backups, records=records)
+        if records and got is not None:
+            frames = original(self, components, rows_of, backups)
+            assert isinstance(got.components, edits.RecordTable)
+            light, full = model.Model(got), model.Model(frames)
+            for attr in _ATTRS:
+                assert getattr(light, attr) == getattr(full, attr), attr
+            seen.append(len(got.components))
+        return got
+
+    monkeypatch.setattr(edits.Staged, "cut", both)
+    findings = advice.findings_of(m, coupling.analyze(m, pairs=False, survival=False))
+    advice.attach_fixes(m, findings)
+    assert len(seen) > 20
+
+
+def test_record_table_reads_cells_as_a_frame_column_does():
+    """``RecordTable.of`` gives the values ``Series.tolist`` gives for each column type of the inventory tables
+    (empty float NaN, empty integer NA, flags), and declines a cell it does not cover (a frame is built then)."""
+    frame = pd.DataFrame({"id": pd.Series([], dtype=object), "size": pd.Series([], dtype="float64"),
+                          "needs": pd.Series([], dtype="Int64"), "flag": pd.Series([], dtype=bool)})
+    rows = [{"id": "a", "size": 2, "needs": 3, "flag": True}, {"id": "b"}, {"id": None, "size": None, "needs": None}]
+    table = edits.RecordTable.of(frame, rows)
+    built = edits.append_rows(frame, rows)
+    for column in frame.columns:
+        light, full = table[column].tolist(), built[column].tolist()
+        assert [type(v) for v in light] == [type(v) for v in full], column
+        assert [("nan" if v != v else v) if v is not pd.NA else "NA" for v in light] == \
+            [("nan" if v != v else v) if v is not pd.NA else "NA" for v in full], column
+    assert table["id"].iloc[[2, 0]].tolist() == built["id"].iloc[[2, 0]].tolist()
+    assert edits.RecordTable.of(frame, [{"id": "c", "needs": 1.5}]) is None

@@ -39,8 +39,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from . import coupling
-from . import model as model_mod
+from . import coupling, overlay
 from .collector import paused
 from .findings import Finding, Fix, severity_rank
 from .model import Model
@@ -279,7 +278,7 @@ def finding_blockers(paths: Iterable[dict[str, CopyPath]]) -> list[str]:
     return sorted({x for per in paths for p in per.values() if not p.survives for x in p.needs})
 
 
-def _holder_rows(model: Model, start: str, down: frozenset[str], stop: set[str]) -> list[tuple[str, str]]:
+def _holder_rows(model: Model, start: str, down: frozenset[str], stop: set[str] | frozenset[str]) -> list[tuple[str, str]]:
     """(holder, blocker) rows met walking from ``start`` through down components to ``stop`` members."""
     rows: list[tuple[str, str]] = []
     seen: set[str] = set()
@@ -786,7 +785,10 @@ def _candidates(model: Model, problem: Problem, asset: str, strike_runs: list[tu
     for b in model.backups_of[asset]:
         info = model.backup[b]
         for failed, down, _ in runs:
-            stop = stop_all if problem.kind == "domain" else set(failed)
+            # only read (membership): a strike's failed set is a frozenset already, copied per backup it was the
+            # largest part of a wide credential finding's candidates
+            stop = stop_all if problem.kind == "domain" else (
+                failed if isinstance(failed, (set, frozenset)) else set(failed))
             target_down = (info.restore_to in down) if info.restore_to is not None else bool(_unmet(model, asset, down))
             if target_down:
                 for t in targets[:_SPARE_TARGETS]:
@@ -1343,7 +1345,9 @@ def capacity_fix(model: Model, finding: Finding, work: list[int] | None = None) 
                 lo = mid
         f = CAPACITY_FACTORS[hi]
         changes = tuple(whatif.ScaleCapacity(c, f) for c in comps)
-        changed = model_mod.build(whatif.apply(model.inventory, list(changes)))
+        # the model of the changed inventory, patched from the estate's (``overlay.patch``: the same model as a
+        # rebuild, without building the whole estate again for a few components' capacity cells)
+        changed, _ = overlay.patch(model, whatif.compile_changes(model.inventory, changes, result=False)[0])
         if not _capacity_misses(changed, finding, None):
             text = "; ".join(ch.describe() for ch in changes)
             return Fix(text, True, f"re-analysed on a copy of the inventory: every restore of "

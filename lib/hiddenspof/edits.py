@@ -872,7 +872,8 @@ class Staged:
         added = {op[1]["id"]: len(frame) + k for k, op in enumerate(o for o in ops if o[0] == "append")}
         return _set_at(out, sets, lambda rid: added[rid] if rid in added else at[rid], frame)
 
-    def cut(self, components: Collection[Any], rows_of: Collection[Any], backups: Collection[Any]) -> Inventory | None:
+    def cut(self, components: Collection[Any], rows_of: Collection[Any], backups: Collection[Any], *,
+            records: bool = False) -> Inventory | None:
         """The changed inventory cut to the rows of ``components``, the dependency rows of the components
         ``rows_of`` and the rows of ``backups`` (no restore test): the rows :meth:`result` holds for them, in its
         order, with its types and cells (each kept row read from the inventory's own, the added rows appended
@@ -880,7 +881,9 @@ class Staged:
         an id is on two rows of its table (then only the whole tables say which row a cell set lands on).
 
         What the fix search's incremental re-analysis reads per candidate (``overlay.patch``): its cost is the
-        rows cut, not the estate."""
+        rows cut, not the estate. ``records``: the three tables as :class:`RecordTable` (the column values
+        ``Series.tolist`` gives, no frame built), which is all ``model.build`` reads of them; building a few
+        pandas frames per candidate was most of a candidate's cut."""
         b, inv = self._b, self.inv
         if len(b.component_at) != len(inv.components) or len(b.backup_at) != len(inv.backups):
             return None
@@ -889,6 +892,15 @@ class Staged:
         recs = {i: r for comp in rows_of for i, r in zip(b.rows_at.get(comp, ()), b.records(comp))}
         deps = [recs[i] for i in sorted(rows)]
         deps += [r for j, r in enumerate(self._added) if j not in self._added_gone and r["component"] in rows_of]
+        if records:
+            tables = (RecordTable.of(inv.components, self._cut_rows(
+                          "components", b.component_rows(sorted(at_c[x] for x in components if x in at_c)), components)),
+                      RecordTable.of(inv.dependencies, deps),
+                      RecordTable.of(inv.backups, self._cut_rows(
+                          "backups", b.backup_rows(sorted(at_b[x] for x in backups if x in at_b)), backups)))
+            if all(t is not None for t in tables):
+                return dataclasses.replace(inv, components=tables[0], dependencies=tables[1], backups=tables[2],
+                                           restore_tests=inv.restore_tests.iloc[0:0].reset_index(drop=True))
         return dataclasses.replace(
             inv,
             components=self._cut_table("components", b.component_rows(sorted(at_c[x] for x in components
@@ -899,21 +911,38 @@ class Staged:
             restore_tests=inv.restore_tests.iloc[0:0].reset_index(drop=True),
         )
 
+    def _cut_ops(self, table: str, kept: list[dict], ids: Collection[Any]) -> tuple[list[dict], list[tuple]]:
+        """``kept`` (the inventory's own rows of ``ids`` in ``table``, in frame order) with the rows added for
+        ``ids`` appended, and the ``(row id, column, value)`` cells set on them, in order."""
+        ops = self._ops[table]
+        return (kept + [op[1] for op in ops if op[0] == "append" and op[1]["id"] in ids],
+                [op[1:] for op in ops if op[0] == "set" and op[1] in ids])
+
+    def _cut_rows(self, table: str, kept: list[dict], ids: Collection[Any]) -> list[dict]:
+        """:meth:`_cut_table` as rows (each a copy where a cell is set; the column types are
+        :class:`RecordTable`'s)."""
+        rows, sets = self._cut_ops(table, kept, ids)
+        if sets:
+            at = {rid: i for i, rid in enumerate(r.get("id") for r in rows)}
+            rows = list(rows)
+            for rid, column, value in sets:
+                i = at[rid]
+                rows[i] = {**rows[i], column: value}
+        return rows
+
     def _frame(self, table: str, rows: list[dict]) -> pd.DataFrame:
         """A frame of ``table``'s columns and types holding ``rows``."""
         return append_rows(getattr(self.inv, table).iloc[0:0], rows).reset_index(drop=True)
 
     def _cut_table(self, table: str, kept: list[dict], ids: Collection[Any]) -> pd.DataFrame:
-        """``kept`` (the inventory's own rows of ``ids`` in ``table``, in frame order) with the rows added for
-        ``ids`` appended and the cells set on them set, in the steps of :meth:`_table`."""
-        frame = getattr(self.inv, table)
-        ops = self._ops[table]
-        out = self._frame(table, kept + [op[1] for op in ops if op[0] == "append" and op[1]["id"] in ids])
-        sets = [op[1:] for op in ops if op[0] == "set" and op[1] in ids]
+        """``kept`` with the rows added for ``ids`` appended and the cells set on them set, in the steps of
+        :meth:`_table` (``_cut_ops``)."""
+        rows, sets = self._cut_ops(table, kept, ids)
+        out = self._frame(table, rows)
         if not sets:
             return out
         at = {rid: i for i, rid in enumerate(out["id"])}
-        return _set_at(out, sets, at.__getitem__, frame)
+        return _set_at(out, sets, at.__getitem__, getattr(self.inv, table))
 
     def result(self) -> Inventory:
         """The changed inventory (new frames; the input is not modified)."""
@@ -1107,6 +1136,106 @@ def check_changes(inventory: Inventory, edits: Iterable[Edit | Mapping[str, Any]
     keeps the check and skips the copy.
     """
     Staged(inventory).apply(edits)
+
+
+class RecordColumn:
+    """One column of a :class:`RecordTable`: ``tolist`` and ``iloc[positions]``, as a ``Series`` gives them."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: list) -> None:
+        self._values = values
+
+    def tolist(self) -> list:
+        return list(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def iloc(self) -> _RecordPositions:
+        return _RecordPositions(self._values)
+
+
+class _RecordPositions:
+    __slots__ = ("_values",)
+
+    def __init__(self, values: list) -> None:
+        self._values = values
+
+    def __getitem__(self, positions) -> RecordColumn:
+        return RecordColumn([self._values[i] for i in np.asarray(positions, dtype=np.int64).tolist()])
+
+
+class RecordTable:
+    """A few rows of an inventory table as columns of the Python values its frame's ``Series.tolist`` gives
+    (NaN for an empty float, ``pd.NA`` for an empty integer, ``False`` for an empty flag), without a frame:
+    what ``model.build`` reads of a fix-search candidate's cut tables (``Staged.cut(records=True)``)."""
+
+    __slots__ = ("columns", "_data", "_n")
+
+    def __init__(self, data: dict[str, list], n: int) -> None:
+        self.columns, self._data, self._n = list(data), data, n
+
+    def __getitem__(self, column: str) -> RecordColumn:
+        return RecordColumn(self._data[column])
+
+    def __len__(self) -> int:
+        return self._n
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, rows: Sequence[Mapping]) -> RecordTable | None:
+        """``rows`` in ``frame``'s columns and types (what ``append_rows(frame.iloc[0:0], rows)`` would hold);
+        None when a column's type or a cell is one this reading does not cover (then a frame is built)."""
+        data = {}
+        for column, dtype in zip(frame.columns, frame.dtypes):
+            gap = _missing(dtype)
+            values = _tolist_values(dtype, [r.get(column, gap) for r in rows])
+            if values is None:
+                return None
+            data[column] = values
+        return cls(data, len(rows))
+
+
+def _tolist_values(dtype, values: list) -> list | None:
+    """``pd.Series(values, dtype=dtype).tolist()`` for the column types of the normalised inventory tables
+    (object, float64, Int64, bool) and the cells a typed edit or the table itself holds; None otherwise."""
+    if not isinstance(dtype, np.dtype):
+        return _int64_values(values) if isinstance(dtype, pd.Int64Dtype) else None
+    if dtype == np.dtype(object):
+        return values
+    if dtype == np.float64:
+        out = []
+        for v in values:
+            if v is None or v is pd.NA:
+                out.append(math.nan)
+            elif type(v) in (float, int) or isinstance(v, (np.floating, np.integer)):
+                out.append(float(v))
+            else:
+                return None
+        return out
+    if dtype == np.bool_:
+        out = []
+        for v in values:
+            if type(v) is bool or isinstance(v, np.bool_):
+                out.append(bool(v))
+            else:
+                return None
+        return out
+    return None
+
+
+def _int64_values(values: list) -> list | None:
+    """``_tolist_values`` of an ``Int64`` column: ints, ``pd.NA`` for an empty cell."""
+    out = []
+    for v in values:
+        if v is None or v is pd.NA or (type(v) is float and v != v):
+            out.append(pd.NA)
+        elif type(v) is int or isinstance(v, np.integer):
+            out.append(int(v))
+        else:
+            return None
+    return out
 
 
 def _set_at(out: pd.DataFrame, sets: list[tuple], position: Callable[[Any], int], frame: pd.DataFrame) -> pd.DataFrame:

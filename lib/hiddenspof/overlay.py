@@ -308,7 +308,7 @@ def _cut(inv, staged, edits: Sequence, t_comp: set[str], t_rows: set[str], t_bk:
     the rows the edits add, the cells they set), so it costs the change, not the estate; an estate with an id on
     two rows is cut by :func:`_touched_tables` instead."""
     need = _needed(staged, t_comp, t_rows, t_bk)
-    got = staged.cut(need, t_rows, t_bk)
+    got = staged.cut(need, t_rows, t_bk, records=True)
     return _touched_tables(inv, staged, edits, t_comp, t_rows, t_bk, need) if got is None else got
 
 
@@ -440,6 +440,7 @@ class Base:
         self.destroyed = coupling.compromise_destroyed_sets(m)
         self.cc_lost: dict[str, tuple[str, ...]] = {
             k: coupling.compromise_recovery(m, k).unrecoverable for k in self.holders}
+        self._cc_lost_sets: dict[str, frozenset[str]] = {}  # ``cc_lost_set``
         self.hit: dict[str, tuple[str, ...]] = {a: () for a in m.assets}
         acc: dict[str, list[str]] = {a: [] for a in m.assets}
         for k in self.holders:
@@ -485,6 +486,14 @@ class Base:
     @staticmethod
     def _corruption(m: Model, a: str) -> frozenset[str]:
         return frozenset({a} | {b for b in m.backups_of[a] if m.backup[b].method == "replica"})
+
+    def cc_lost_set(self, k: str) -> frozenset[str]:
+        """``cc_lost[k]`` as a set, made once per holder: a candidate that moves a holder's loss diffs against it
+        (a stolen domain credential loses thousands of assets)."""
+        got = self._cc_lost_sets.get(k)
+        if got is None:
+            got = self._cc_lost_sets[k] = frozenset(self.cc_lost.get(k, ()))
+        return got
 
     def recovery(self, failed: frozenset[str], spent: list[int] | None = None) -> tuple[str, ...]:
         """The base estate's unrecoverable assets after ``failed`` fail (each distinct set once); ``spent``, when
@@ -840,11 +849,8 @@ class Changed:
                 if not (d & self.reach) or self._unchanged(d):
                     continue
             lost_of[k] = self.lost(d) if d else m.recover(d).unrecoverable
-            old = base.cc_lost.get(k, ())
-            if lost_of[k] != old:
-                diff = set(lost_of[k])
-                diff.symmetric_difference_update(old)
-                moved |= diff
+            if lost_of[k] != base.cc_lost.get(k, ()):
+                moved |= base.cc_lost_set(k).symmetric_difference(lost_of[k])
         cc_ids = set()
         hit: dict[str, tuple[str, ...]] = {}
         if moved:
