@@ -892,24 +892,19 @@ class Staged:
         recs = {i: r for comp in rows_of for i, r in zip(b.rows_at.get(comp, ()), b.records(comp))}
         deps = [recs[i] for i in sorted(rows)]
         deps += [r for j, r in enumerate(self._added) if j not in self._added_gone and r["component"] in rows_of]
+        kept_c = b.component_rows(sorted(at_c[x] for x in components if x in at_c))
+        kept_b = b.backup_rows(sorted(at_b[x] for x in backups if x in at_b))
+        no_tests = inv.restore_tests.iloc[0:0].reset_index(drop=True)
         if records:
-            tables = (RecordTable.of(inv.components, self._cut_rows(
-                          "components", b.component_rows(sorted(at_c[x] for x in components if x in at_c)), components)),
+            tables = (RecordTable.of(inv.components, self._cut_rows("components", kept_c, components)),
                       RecordTable.of(inv.dependencies, deps),
-                      RecordTable.of(inv.backups, self._cut_rows(
-                          "backups", b.backup_rows(sorted(at_b[x] for x in backups if x in at_b)), backups)))
+                      RecordTable.of(inv.backups, self._cut_rows("backups", kept_b, backups)))
             if all(t is not None for t in tables):
                 return dataclasses.replace(inv, components=tables[0], dependencies=tables[1], backups=tables[2],
-                                           restore_tests=inv.restore_tests.iloc[0:0].reset_index(drop=True))
-        return dataclasses.replace(
-            inv,
-            components=self._cut_table("components", b.component_rows(sorted(at_c[x] for x in components
-                                                                             if x in at_c)), components),
-            dependencies=self._frame("dependencies", deps),
-            backups=self._cut_table("backups", b.backup_rows(sorted(at_b[x] for x in backups if x in at_b)),
-                                    backups),
-            restore_tests=inv.restore_tests.iloc[0:0].reset_index(drop=True),
-        )
+                                           restore_tests=no_tests)
+        return dataclasses.replace(inv, components=self._cut_table("components", kept_c, components),
+                                   dependencies=self._frame("dependencies", deps),
+                                   backups=self._cut_table("backups", kept_b, backups), restore_tests=no_tests)
 
     def _cut_ops(self, table: str, kept: list[dict], ids: Collection[Any]) -> tuple[list[dict], list[tuple]]:
         """``kept`` (the inventory's own rows of ``ids`` in ``table``, in frame order) with the rows added for
