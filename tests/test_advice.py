@@ -339,3 +339,34 @@ def test_wider_fixes_are_the_first_supersets_by_width_then_by_order_verified(fou
     expect = [ch for held, ch in sorted(((h, (n,)) for h, n in found), key=lambda v: len(v[0]))
               if len(assets) > advice._PER_ASSET_LIMIT and held >= set(assets)][:advice._REUSED]
     assert advice._wider(verified, tuple(assets)) == expect
+
+
+def test_equal_edits_of_different_fixes_are_kept_once():
+    """Fixes whose edits are equal (a wide change set compiled again for each finding it serves) hold the very same
+    edit objects (``advice._pooled``): memory kept once, the fixes and their JSON unchanged."""
+    from hiddenspof import edits, findings as findings_mod
+
+    def edit(i):
+        return edits.Edit("add_component", (("id", f"x{i}"), ("kind", "site")))
+
+    pool: tuple[dict, dict] = ({}, {})
+    first = advice._pooled(findings_mod.Fix("a", True, "e", changes=(edit(1), edit(2))), pool)
+    again = findings_mod.Fix("a", True, "e", changes=(edit(1), edit(2)))
+    shared = advice._pooled(again, pool)
+    part = advice._pooled(findings_mod.Fix("b", True, "e", changes=(edit(2), edit(3))), pool)
+    assert shared == again and shared.changes == again.changes and shared.to_json() == again.to_json()
+    assert shared.changes is first.changes
+    assert part.changes[0] is first.changes[1] and part.changes[1] == edit(3)
+    assert advice._pooled(None, pool) is None
+
+
+def test_attach_fixes_shares_the_edits_of_equal_fixes(tmp_path):
+    """On an estate whose wide findings share a change set, no two equal edits of the fixes are distinct objects."""
+    from hiddenspof import synth
+
+    synth.write_estate(tmp_path, 200, 3, history_days=0)
+    m = model.build(inventory.load(tmp_path))
+    found = advice.findings_of(m, coupling.analyze(m, pairs=False, survival=False))
+    fixed = [e for f in advice.attach_fixes(m, found) if f.fix is not None for e in f.fix.changes]
+    assert len(fixed) > len(set(fixed)), "some edits are equal across fixes (else this test shows nothing)"
+    assert len({id(e) for e in fixed}) == len(set(fixed))
