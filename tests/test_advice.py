@@ -344,7 +344,8 @@ def test_wider_fixes_are_the_first_supersets_by_width_then_by_order_verified(fou
 def test_equal_edits_of_different_fixes_are_kept_once():
     """Fixes whose edits are equal (a wide change set compiled again for each finding it serves) hold the very same
     edit objects (``advice._pooled``): memory kept once, the fixes and their JSON unchanged."""
-    from hiddenspof import edits, findings as findings_mod
+    from hiddenspof import edits
+    from hiddenspof import findings as findings_mod
 
     def edit(i):
         return edits.Edit("add_component", (("id", f"x{i}"), ("kind", "site")))
