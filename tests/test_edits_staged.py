@@ -232,3 +232,45 @@ def test_backup_rows_read_at_once_equal_one_iloc_per_row(name, synthetic):
     got = [base.backup_row(i) for i in positions]
     assert [[(k, type(v).__name__, repr(v)) for k, v in r.items()] for r in got] == \
         [[(k, type(v).__name__, repr(v)) for k, v in r.items()] for r in want]
+
+
+def _typed(row: dict) -> dict:
+    """A row's cells with their types (None, NaN, NA and NaT told apart)."""
+    return {k: (type(v).__name__, repr(v)) for k, v in row.items()}
+
+
+@pytest.mark.parametrize("source", ["hybrid-enterprise", "saas-single-cloud.xlsx", "teaching.yaml", "synth"])
+def test_rows_read_by_position_are_the_records_of_the_frame(source, tmp_path):
+    """``edits._RowReader`` gives each row exactly as ``iloc[positions].to_dict("records")`` does (same cells,
+    same types), for the components and dependencies the fix search reads, on the samples and a synthetic estate."""
+    from pathlib import Path
+
+    if source == "synth":
+        synth.write_estate(tmp_path, 300, 5, history_days=0)
+        inv = inventory.load(tmp_path)
+    else:
+        inv = inventory.load(Path(__file__).resolve().parents[1] / "data" / source)
+    for frame in (inv.components, inv.dependencies, inv.backups):
+        reader = edits._RowReader(frame)
+        positions = list(range(len(frame)))[::-1]
+        expected = frame.iloc[positions].to_dict("records")
+        assert [_typed(reader.row(i)) for i in positions] == [_typed(r) for r in expected]
+
+
+def test_rows_read_by_position_keep_the_types_of_every_kind_of_column():
+    """Missing cells of every column type come back as ``to_dict("records")`` gives them: NaN in a float column,
+    NA in a nullable integer one, NaT for a date, None or NaN as stored in an object column; booleans as bools."""
+    frame = pd.DataFrame({
+        "text": pd.Series(["a", None, float("nan")], dtype=object),
+        "number": [1.5, float("nan"), 3.0],
+        "count": pd.array([1, None, 3], dtype="Int64"),
+        "flag": [True, False, True],
+        "when": pd.to_datetime(["2026-01-01", None, "2026-03-01"]),
+        "words": pd.array(["x", None, "z"], dtype="string"),
+        "level": pd.Categorical(["lo", "hi", None]),
+        "whole": [1, 2, 3],
+    })
+    reader = edits._RowReader(frame)
+    for positions in ([0, 1, 2], [2, 0], [1]):
+        expected = frame.iloc[positions].to_dict("records")
+        assert [_typed(reader.row(i)) for i in positions] == [_typed(r) for r in expected]

@@ -560,6 +560,38 @@ def _first_positions(ids) -> dict[Any, int]:
     return out
 
 
+class _RowReader:
+    """Rows of a frame by position, each the dict ``frame.iloc[positions].to_dict("records")`` gives for it, read
+    from the frame's columns (no frame made per read: a fix search reads a few rows per candidate, thousands of
+    times, and pandas' fixed cost per ``iloc`` and ``to_dict`` was a tenth of it at 100,000 components).
+
+    The values are the ones ``to_dict("records")`` takes: each column's iteration (``Series.__iter__``: ``item``
+    of a numpy array, the elements of an extension array), boxed by ``maybe_box_native`` where pandas boxes them
+    (object and extension columns). Numpy columns are kept as the frame's arrays; only extension columns (nullable
+    integers, dates) are read into lists, once."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        from pandas.core.dtypes.cast import maybe_box_native
+
+        self.names = frame.columns.tolist()
+        self.cells: list[Callable[[int], Any]] = []
+        for k in range(len(self.names)):
+            col = frame.iloc[:, k]
+            dtype = col.dtype
+            if isinstance(dtype, np.dtype) and dtype.kind not in "mM":
+                values = col.to_numpy()
+                if dtype.kind == "O":
+                    self.cells.append(lambda i, v=values, box=maybe_box_native: box(v.item(i)))
+                else:
+                    self.cells.append(values.item)
+            else:
+                self.cells.append([maybe_box_native(v) for v in col].__getitem__)
+
+    def row(self, i: int) -> dict:
+        """The row at position ``i``."""
+        return dict(zip(self.names, [cell(i) for cell in self.cells]))
+
+
 class _Base:
     """What the edits and the what-ifs ask of one inventory's own tables, each part built on first use and
     never changed: a long run of candidates compiled on one inventory reads its rows once, not once per
@@ -618,11 +650,20 @@ class _Base:
     def index(self) -> _DependencyIndex:
         return _DependencyIndex(self.dependencies)
 
+    @functools.cached_property
+    def _dependency_reader(self) -> _RowReader:
+        return _RowReader(self.dependencies)
+
+    @functools.cached_property
+    def _component_reader(self) -> _RowReader:
+        return _RowReader(self.components)
+
     def records(self, comp: Any) -> list[dict]:
         """``comp``'s dependency rows as ``to_dict("records")`` gives them, in frame order."""
         if comp not in self._records:
             at = self.rows_at.get(comp, [])
-            self._records[comp] = self.dependencies.iloc[at].to_dict("records") if at else []
+            read = self._dependency_reader.row
+            self._records[comp] = [read(i) for i in at]
         return self._records[comp]
 
     def backup_row(self, i: int) -> dict:
@@ -633,10 +674,12 @@ class _Base:
 
     def component_rows(self, positions: Sequence[int]) -> list[dict]:
         """The components rows at ``positions`` as ``to_dict("records")`` gives them (each read once)."""
-        todo = sorted({i for i in positions if i not in self._component_rows})
-        if todo:
-            self._component_rows.update(zip(todo, self.components.iloc[todo].to_dict("records")))
-        return [self._component_rows[i] for i in positions]
+        rows, read = self._component_rows, None
+        for i in positions:
+            if i not in rows:
+                read = read or self._component_reader.row
+                rows[i] = read(i)
+        return [rows[i] for i in positions]
 
     def backup_rows(self, positions: Sequence[int]) -> list[dict]:
         """The backups rows at ``positions`` as ``to_dict("records")`` gives them (each read once)."""
