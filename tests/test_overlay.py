@@ -344,3 +344,41 @@ def test_record_table_reads_cells_as_a_frame_column_does():
             [("nan" if v != v else v) if v is not pd.NA else "NA" for v in full], column
     assert table["id"].iloc[[2, 0]].tolist() == built["id"].iloc[[2, 0]].tolist()
     assert edits.RecordTable.of(frame, [{"id": "c", "needs": 1.5}]) is None
+
+
+_COPIED = ("kind", "requires", "groups", "rows_on", "_rdeps", "backup", "backups_of", "_backup_order")
+
+
+@pytest.mark.parametrize("seed", [10, 11])
+def test_reused_copies_equal_fresh_copies_entry_for_entry_and_in_order(seed, tmp_path, monkeypatch):
+    """Candidates evicted from the cache hand their dict copies to the next patch (``overlay._copy_of``): each
+    patched model's copies equal, in order, those of a patch made from scratch; a candidate still held by a
+    caller keeps its own, untouched, however many candidates come after it."""
+    synth.write_estate(tmp_path, 200, seed, history_days=0)
+    m = model.build(inventory.load(tmp_path))
+    findings, ctx = _estate(m)
+    reused = []
+    real = overlay._copy_of
+
+    def counting(table, name, spares, copied):
+        reused.append(bool(spares) and name in spares)
+        return real(table, name, spares, copied)
+
+    monkeypatch.setattr(overlay, "_copy_of", counting)
+    rnd = random.Random(seed)
+    cands = [eds for _, eds in _search_candidates(m, ctx, findings)]
+    cands += [e for e in (_random_edits(m, rnd) for _ in range(40)) if e]
+    held = None
+    for n, eds in enumerate(cands):
+        try:
+            fresh, _ = overlay.patch(m, eds)
+        except edits.EditError:
+            continue
+        changed = ctx.changed(m, eds)
+        for name in _COPIED:
+            assert list(getattr(changed.model, name).items()) == list(getattr(fresh, name).items()), (n, name)
+        if held is None:
+            held, held_items = changed, {name: list(getattr(fresh, name).items()) for name in _COPIED}
+    assert any(reused), "evicted candidates' copies were reused"
+    for name in _COPIED:
+        assert list(getattr(held.model, name).items()) == held_items[name], name

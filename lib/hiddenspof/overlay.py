@@ -44,6 +44,8 @@ import bisect
 import dataclasses
 import functools
 import itertools
+import sys
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
@@ -148,9 +150,35 @@ def _spared_in(m: Model, s: str) -> bool:
     return False
 
 
-def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
+def _copy_of(table: dict, name: str, spares: dict | None, copied: dict) -> dict:
+    """``dict(table)``, recorded in ``copied`` (name -> the copy, the keys the patch sets or takes out of it).
+
+    From ``spares`` (name -> a copy of ``table`` an evicted candidate's patched model no longer needs, with the
+    keys that patch changed: :meth:`Base.changed`) when there is one: those keys put back as ``table`` has them,
+    at the cost of that change instead of the estate (a copy of a 100,000-entry dict, and freeing it again, was
+    a fifth of the fix search at that size). Keys of ``table`` keep their places and keys it lacks are taken
+    out, so the order is a fresh copy's; a spare whose patch took one of ``table``'s keys out is not used (put
+    back, that key would come last)."""
+    spare = spares.pop(name, None) if spares else None
+    if spare is not None and any(k in table and k not in spare[0] for k in spare[1]):
+        spare = None  # that patch took a key of ``table`` out
+    if spare is None:
+        out = dict(table)
+    else:
+        out, keys = spare
+        for k in keys:
+            if k in table:
+                out[k] = table[k]
+            else:
+                out.pop(k, None)
+    copied[name] = (out, set())
+    return out
+
+
+def patch(base: Model, edits: Sequence, spares: dict | None = None) -> tuple[Model, Delta]:
     """The model of ``base``'s inventory with ``edits`` applied, built from ``base`` (see the module), and what
-    the change touched. Raises ``edits.EditError`` as ``apply_changes`` does."""
+    the change touched. Raises ``edits.EditError`` as ``apply_changes`` does. ``spares``: dict copies to reuse
+    (:func:`_copy_of`)."""
     from .edits import Staged
 
     staged = Staged(base.inventory).apply(edits)  # EditError as apply_changes raises it; no table is built
@@ -188,13 +216,18 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
     m._pending = pending
     m._dependencies = {}  # dependencies_of: the estate's model answers for the components whose rows are its own
     m._patched_from, m._rows_changed = base, frozenset(t_rows)
+    copied: dict[str, tuple[dict, set]] = {}  # the estate's dicts copied for this model, and the keys set in each
+    m._copied = copied
     if new:  # the estate's sorted ids with the new ones put in place (no sort of the whole estate)
         ids = list(base.ids)
         for x in sorted(x for x in new if x not in base.kind):
             bisect.insort(ids, x)
         m.ids = tuple(ids)
     if t_comp:
-        m.kind = _with(base.kind, [(x, mm.kind[x]) for x in t_comp])
+        m.kind = kind = _copy_of(base.kind, "kind", spares, copied)
+        for x in t_comp:
+            kind[x] = mm.kind[x]
+        copied["kind"][1].update(t_comp)
         for attr in ("data_gb", "tier", "probability"):
             m.__dict__.pop(attr, None)
             pending[attr] = functools.partial(_with, getattr(base, attr), [(x, getattr(mm, attr)[x]) for x in t_comp])
@@ -215,7 +248,7 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
         return set(m.dependencies_of(c)) | set(admin[c] if c in admin else base.administered_by[c])
 
     if t_rows:
-        requires, groups = dict(base.requires), dict(base.groups)
+        requires, groups = _copy_of(base.requires, "requires", spares, copied), _copy_of(base.groups, "groups", spares, copied)
         row_kinds: list[tuple] = []  # the edits of the row kinds and directory relations, in order (made lazily)
         relation: list[tuple] = []
         for x in t_rows:
@@ -232,7 +265,11 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
                 row_kinds.append(((x, t), mm.row_kinds[(x, t)]))
                 if (x, t) in mm.directory_relation:
                     relation.append(((x, t), mm.directory_relation[(x, t)]))
-        rows_on, rdeps = dict(base.rows_on), dict(base._rdeps)
+        copied["requires"][1].update(t_rows)
+        copied["groups"][1].update(t_rows)
+        rows_on, rdeps = _copy_of(base.rows_on, "rows_on", spares, copied), _copy_of(base._rdeps, "_rdeps", spares, copied)
+        copied["rows_on"][1].update(new, old_targets, new_targets)
+        copied["_rdeps"][1].update(new, old_req, new_req)
         for x in new:
             rows_on[x] = ()
             rdeps[x] = []
@@ -253,7 +290,8 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
     restore_ends: set[str] = set()
     assets_hit: set[str] = set()
     if t_bk:
-        backup = dict(base.backup)
+        backup = _copy_of(base.backup, "backup", spares, copied)
+        copied["backup"][1].update(t_bk)
         for x in t_bk:
             old = base.backup.get(x)
             if old is not None:
@@ -265,8 +303,10 @@ def patch(base: Model, edits: Sequence) -> tuple[Model, Delta]:
             assets_hit.add(info.protects)
             if info.restore_to is not None:
                 restore_ends.add(info.restore_to)
-        backups_of = dict(base.backups_of)
-        order = dict(base._backup_order)
+        backups_of = _copy_of(base.backups_of, "backups_of", spares, copied)
+        order = _copy_of(base._backup_order, "_backup_order", spares, copied)
+        copied["backups_of"][1].update(assets_hit)
+        copied["_backup_order"][1].update(assets_hit)
         changed_of: dict[str, set[str]] = {}  # asset -> the changed backups protecting it (grouped once: a
         for y in t_bk:                         # composite fix adds thousands)
             changed_of.setdefault(backup[y].protects, set()).add(y)
@@ -470,6 +510,8 @@ class Base:
                     if kind[c] in _ESC:
                         self.pred.setdefault(c, set()).add(v)
         self._changed: OrderedDict[_EditsKey, Changed] = OrderedDict()
+        #: dict copies of evicted candidates' patched models, for the next patch (``_copy_of``)
+        self._spares: dict[str, tuple[dict, set]] = {}
         self._fresh_before: frozenset[tuple] | None = None  # the claims ``_fresh`` was read against
         self._fresh: dict[str, bool] = {}
         self._claims_before: frozenset[tuple] | None = None  # the claims ``_claims`` was read against
@@ -566,8 +608,25 @@ class Base:
         if hit is None:
             hit = self._changed[key] = Changed(self, edits)
             if len(self._changed) > 8:  # each holds a patched model: a few, not many
-                self._changed.popitem(last=False)
+                self._take_back(self._changed.popitem(last=False)[1])
         return hit
+
+    def _take_back(self, old: Changed) -> None:
+        """Keep the dict copies of ``old``'s patched model (just evicted from the cache) as spares for the next
+        patch, when nothing else held ``old``, its model or the copy: then they are out of use, and a copy is
+        made into the estate's dict again at the cost of its change (``_copy_of``). Anything still holding one
+        (a caller's variable, a view of the model) keeps it as it is, and the next patch copies afresh."""
+        copied = old.model.__dict__.get("_copied")
+        if not copied:
+            return
+        alive = weakref.ref(old), weakref.ref(old.model)
+        del old  # the last reference when the cache held the only one: the candidate and its model are freed
+        if alive[0]() is not None or alive[1]() is not None:
+            return
+        for name, (d, keys) in copied.items():
+            # held only by ``copied``, this loop's ``d`` and getrefcount's argument: no one else can read it
+            if name not in self._spares and sys.getrefcount(d) == 3:
+                self._spares[name] = (d, keys)
 
 
 class _EditsKey:
@@ -595,7 +654,7 @@ class Changed:
 
     def __init__(self, base: Base, edits: tuple) -> None:
         self.base = base
-        self.model, self.delta = patch(base.model, edits)
+        self.model, self.delta = patch(base.model, edits, base._spares)
         m, b, delta = self.model, base.model, self.delta
         #: single failures (base components) whose outcome can change
         self.reach = _closure_walk(b, delta.touched)
