@@ -481,3 +481,18 @@ def test_a_few_backups_runs_prepared_alone_equal_their_cut_of_the_whole_prepared
     memo_kept = dict(memo)
     silent.forget_prepared(whole, memo)
     assert not any(k[0] == "prepared" for k in memo if isinstance(k, tuple)) and len(memo) < len(memo_kept)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_runs_prepared_at_positions_equal_the_prepared_cut_of_the_table(seed):
+    """``_prepare_runs(runs, ..., positions=p)`` prepares exactly what ``_prepare_runs(runs.take(p))`` does (runs
+    after the cutoff or without a start among them, none at all, or every one), without the cut's copy."""
+    runs, _, _, _ = random_history(seed)
+    rng = np.random.default_rng(seed)
+    dumps = frozenset(rng.choice(sorted(set(runs["backup"].dropna())), 2).tolist()) if seed % 2 else frozenset()
+    cutoff = silent._cutoff(AS_OF if seed % 3 else AS_OF - dt.timedelta(days=5))
+    for p in (np.flatnonzero(rng.random(len(runs)) < 0.4), np.arange(len(runs)), np.zeros(0, np.int64)):
+        p = p.astype(np.int32 if seed % 2 else np.int64)
+        want = silent._prepare_runs(runs.take(p).reset_index(drop=True), cutoff, dumps)
+        got = silent._prepare_runs(runs, cutoff, dumps, positions=p)
+        pd.testing.assert_frame_equal(got, want)

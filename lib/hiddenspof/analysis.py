@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from . import coupling, jsontext, model
-from .collector import collection_paused
+from .collector import collection_paused, release_free_memory
 from .findings import sort_findings
 
 __all__ = ["FLOAT_DIGITS", "SCHEMA_VERSION", "analyze", "dumps"]
@@ -86,9 +86,11 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         from .silentfix import seeded_memo
 
         simulated = coupling.simulate(m, single, workers=1 if os.getpid() != here else None)
+        release_free_memory()  # the simulation's arrays: given back while the other lane still works
         silent_memo: dict = {}  # the fixes re-score from this scoring (silentfix.seeded_memo)
         sr = silent.score(inventory, m, memo=silent_memo)
         silent.forget_prepared(sr, silent_memo)  # the fixes prepare only the runs of the backups they reschedule
+        release_free_memory()  # the prepared job history
         cap = capacity_mod.analyze(m)
         fixed = advice.attach_fixes(m, [*sr.findings, *cap.findings], silent_memo=seeded_memo(m, sr, silent_memo))
         handed = None
@@ -116,6 +118,15 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     cr = coupling.with_simulation(cr, m, simulated)
     if sr.run_source is not None and sr.run_source[0] is None:
         sr = dataclasses.replace(sr, run_source=(inventory.backup_runs, *sr.run_source[1:]))
+    # Data-quality gaps of the inventory itself (what it leaves unknown) carry no fix.
+    findings = sort_findings([*coupling_found, *side_found, *quality_findings(inventory)])
+    # The plan, above the advice: the verified fixes applied one work package after the other, each
+    # re-analysed on top of the ones before, down to the end state (what is left when the plan is done).
+    from . import plan as plan_mod
+
+    the_plan = plan_mod.build(inventory, findings, base={"model": m, "coupling": cr, "silent": sr, "history": history})
+    history.clear()
+    # the JSON's tables, made once the plan's end state (a second analysis, the process's peak) is done
     comps = inventory.components
     wanted = set(m.assets)  # the objectives of the assets, read from the columns once (not a row lookup each)
     objectives = {
@@ -151,14 +162,6 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         {"id": c, "kind": m.kind[c], "blast_radius": cr.blast_radius[c], "importance": cr.importance[c]}
         for c in m.ids
     ]
-    # Data-quality gaps of the inventory itself (what it leaves unknown) carry no fix.
-    findings = sort_findings([*coupling_found, *side_found, *quality_findings(inventory)])
-    # The plan, above the advice: the verified fixes applied one work package after the other, each
-    # re-analysed on top of the ones before, down to the end state (what is left when the plan is done).
-    from . import plan as plan_mod
-
-    the_plan = plan_mod.build(inventory, findings, base={"model": m, "coupling": cr, "silent": sr, "history": history})
-    history.clear()
     if parts is not None:
         parts.update(model=m, coupling=cr, silent=sr, capacity=cap, plan=the_plan)
     result = {

@@ -31,6 +31,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .collector import release_free_memory
+
 __all__ = ["FORK_MIN_COMPONENTS", "STALL_SECONDS", "beside", "fork_answer"]
 
 #: Below this many components the parts run one after the other: a fork and a pickled answer cost more
@@ -88,6 +90,7 @@ def beside(other: Callable[[], Any], here: Callable[[], Any], size: int) -> tupl
     reader.start()
     try:
         mine = here()
+        release_free_memory()  # this part's freed memory, no longer held while the other part still works
     except BaseException:  # this part failed: the other's answer is not wanted
         os.kill(pid, signal.SIGKILL)
         reader.join()

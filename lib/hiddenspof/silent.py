@@ -347,8 +347,13 @@ def _duration_flags(dur, median, mad, count) -> np.ndarray:
     return np.where(np.isnan(dur) | np.isnan(median), False, flag)
 
 
-def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collection[str] = ()) -> pd.DataFrame:
+def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collection[str] = (),
+                  positions: np.ndarray | None = None) -> pd.DataFrame:
     """Runs started before ``cutoff``, sorted by backup (code points), start, then file order: columns, no text.
+
+    ``positions`` (ascending): only the runs at those positions, exactly as ``_prepare_runs`` of
+    ``runs.take(positions)`` prepares them, each column read at those positions when needed (no copy of the
+    rows' every column at once: for a fix rescheduling most backups, that copy was the forked lane's peak).
 
     ``backup`` is categorical (its categories the backup ids in code-point
     order, its codes also in ``_g``), ``status`` categorical (the statuses
@@ -363,8 +368,10 @@ def _prepare_runs(runs: pd.DataFrame, cutoff: pd.Timestamp, full_backups: Collec
     (``_order_by_backup_then_start``).
     """
     started_all = runs["started_at"].to_numpy()
+    if positions is not None:
+        started_all = started_all[positions]
     keep = ~np.isnat(started_all) & (started_all < cutoff.to_datetime64())
-    rows = None if keep.all() else np.flatnonzero(keep)
+    rows = (None if keep.all() else np.flatnonzero(keep)) if positions is None else positions[keep]
 
     def column(name):
         values = runs[name].to_numpy()
@@ -2923,7 +2930,7 @@ def _prepared_of(basis: _Basis, backups: list[str], dumps: Collection[str]) -> p
     code_of, order, start = found
     wanted = sorted(code_of[b] for b in set(backups) if b in code_of)
     rows = np.sort(np.concatenate([order[start[c]:start[c + 1]] for c in wanted])) if wanted else np.zeros(0, np.int64)
-    part = _prepare_runs(runs.take(rows).reset_index(drop=True), _cutoff(basis.inventory.meta.as_of), dumps)
+    part = _prepare_runs(runs, _cutoff(basis.inventory.meta.as_of), dumps, positions=rows)
     part["_g"] = part["backup"].cat.codes.to_numpy().astype(np.int64)
     return part
 
