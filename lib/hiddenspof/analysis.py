@@ -70,10 +70,13 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     here = os.getpid()
 
     def verdicts_and_fixes():
-        """The coupling verdicts, the advice layer's consolidated coupling findings and their verified fixes."""
+        """The coupling verdicts, the advice layer's consolidated coupling findings and their verified fixes, and the
+        inventory's data-quality findings."""
         cr = coupling.analyze(m, pairs=False, survival=False, unrecoverable_by=single)
         found = advice.findings_of(m, cr)
-        return cr, advice.attach_fixes(m, found)
+        fixed = advice.attach_fixes(m, found)
+        # the inventory's own data-quality gaps read nothing else: made here, where this lane is the shorter
+        return cr, fixed, quality_findings(inventory)
 
     # the job-history summaries of the silent-failure scoring, kept for the plan's re-analyses (a forked lane
     # hands them back without the prepared runs, ``silent.history_export``: the plan's edits leave the job
@@ -110,7 +113,7 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     # is the serious coupling claims); the capacity and silent-failure fixes spend theirs in the same order
     # (severity, tier, width, id) as in one list, and a silent fix's new findings are silent-failure rows,
     # which the coupling findings never hold. Findings are sorted by a total order (severity, category, id).
-    (simulated, sr, cap, side_found, handed), (cr, coupling_found) = lanes.beside(
+    (simulated, sr, cap, side_found, handed), (cr, coupling_found, gaps) = lanes.beside(
         scores_and_fixes, verdicts_and_fixes, size=len(m.ids))
     if handed is not None:
         history.update(silent.history_import(handed, inventory))
@@ -119,7 +122,7 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     if sr.run_source is not None and sr.run_source[0] is None:
         sr = dataclasses.replace(sr, run_source=(inventory.backup_runs, *sr.run_source[1:]))
     # Data-quality gaps of the inventory itself (what it leaves unknown) carry no fix.
-    findings = sort_findings([*coupling_found, *side_found, *quality_findings(inventory)])
+    findings = sort_findings([*coupling_found, *side_found, *gaps])
     # The plan, above the advice: the verified fixes applied one work package after the other, each
     # re-analysed on top of the ones before, down to the end state (what is left when the plan is done).
     from . import plan as plan_mod

@@ -884,9 +884,11 @@ def attach_controls(result: dict, frameworks: Sequence[Framework] | None = None)
     """Give every finding of the analysis JSON its ``controls``: the built-in controls it bears on
     (``"dora 12(3)"``): those whose failing assets name the finding."""
     fws = list(frameworks) if frameworks is not None else [builtin(n) for n in BUILTIN]
-    doc = evaluate(result, fws)
+    ix = _Index(result)
     named: dict[str, list[str]] = {}
-    for c in doc["controls"]:
+    # each control's entry as ``evaluate`` makes it, read and let go one at a time (the whole document's failing
+    # rows, every control times every asset, were the analysis' memory peak at 100,000 components)
+    for c in (judge_control(f, control, ix) for f in fws for control in f.controls):
         label = f"{c['framework']} {c['id']}"
         fids: dict[str, None] = {}  # the findings this control names, once each
         for fail in c["failing"]:
