@@ -68,6 +68,7 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     with collection_paused():
         single = coupling.single_failures(m)  # what each component alone leaves unrecoverable: both halves read it
     here = os.getpid()
+    in_turn: list[bool] = []  # whether the forked lane's part ran here, before this lane's (``lanes.beside``)
 
     def verdicts_and_fixes():
         """The coupling verdicts, the advice layer's consolidated coupling findings and their verified fixes, and the
@@ -75,8 +76,10 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         cr = coupling.analyze(m, pairs=False, survival=False, unrecoverable_by=single)
         found = advice.findings_of(m, cr)
         fixed = advice.attach_fixes(m, found)
-        # the inventory's own data-quality gaps read nothing else: made here, where this lane is the shorter
-        return cr, fixed, quality_findings(inventory)
+        # the inventory's own data-quality gaps and the order-2 cut sets read nothing of the other lane: made
+        # here, where this lane is the shorter (each asset's cut sets are what the simulation of both gives)
+        pairs = coupling.simulate(m, single, survival=False, workers=None if any(in_turn) else 1)
+        return cr, fixed, quality_findings(inventory), pairs
 
     # the job-history summaries of the silent-failure scoring, kept for the plan's re-analyses (a forked lane
     # hands them back without the prepared runs, ``silent.history_export``: the plan's edits leave the job
@@ -88,7 +91,8 @@ def analyze(inventory, parts: dict | None = None) -> dict:
         the silent-failure scoring, the capacity analysis, and the fixes of their findings."""
         from .silentfix import seeded_memo
 
-        simulated = coupling.simulate(m, single, workers=1 if os.getpid() != here else None)
+        in_turn.append(os.getpid() == here)  # run before the other lane, in this process: no fork
+        simulated = coupling.simulate(m, single, pairs=False, workers=1 if os.getpid() != here else None)
         release_free_memory()  # the simulation's arrays: given back while the other lane still works
         silent_memo: dict = {}  # the fixes re-score from this scoring (silentfix.seeded_memo)
         sr = silent.score(inventory, m, memo=silent_memo)
@@ -113,11 +117,12 @@ def analyze(inventory, parts: dict | None = None) -> dict:
     # is the serious coupling claims); the capacity and silent-failure fixes spend theirs in the same order
     # (severity, tier, width, id) as in one list, and a silent fix's new findings are silent-failure rows,
     # which the coupling findings never hold. Findings are sorted by a total order (severity, category, id).
-    (simulated, sr, cap, side_found, handed), (cr, coupling_found, gaps) = lanes.beside(
+    (survival, sr, cap, side_found, handed), (cr, coupling_found, gaps, pairs) = lanes.beside(
         scores_and_fixes, verdicts_and_fixes, size=len(m.ids))
     if handed is not None:
         history.update(silent.history_import(handed, inventory))
         del handed
+    simulated = {a: [*pairs.get(a, ()), *survival.get(a, ())] for a in {*pairs, *survival}}
     cr = coupling.with_simulation(cr, m, simulated)
     if sr.run_source is not None and sr.run_source[0] is None:
         sr = dataclasses.replace(sr, run_source=(inventory.backup_runs, *sr.run_source[1:]))
